@@ -1,0 +1,213 @@
+// Package app wires the product into one running process: the Redis store,
+// the Slack Web API client, the Socket Mode bot with its routes, the
+// scheduled jobs and the operator HTTP endpoints. `empowerbot run`, the
+// sandbox and the end-to-end tests all start the bot through it, so what is
+// tested is the real wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/empowerbot/empowerbot/bot"
+	"github.com/empowerbot/empowerbot/clock"
+	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/handlers"
+	"github.com/empowerbot/empowerbot/jobs"
+	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/ops"
+	"github.com/empowerbot/empowerbot/slackapi"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+// Options is everything the process needs. Zero values get the defaults of
+// PRODUCT.md's configuration table.
+type Options struct {
+	AppToken string
+	BotToken string
+	// APIURL is the Web API base ending in "/".
+	APIURL string
+	// Redis is a ready client; when nil one is built from RedisOptions.
+	Redis        redis.UniversalClient
+	RedisOptions store.ClientOptions
+	KeyPrefix    string
+	// HTTPAddr is where /healthz, /readyz and /metrics listen ("" disables).
+	HTTPAddr string
+	// Pacing paces Web API calls to Slack's tiers (SLACK_PACING=tiers).
+	Pacing bool
+	// SlackLimits overrides per-method paces (benchmarks, tests).
+	SlackLimits map[string]rate.Limit
+	// CatchUpGrace is CATCHUP_GRACE.
+	CatchUpGrace time.Duration
+	Policy       *config.Policy
+	Log          *slog.Logger
+	// Clock defaults to the system clock.
+	Clock clock.Clock
+	// PingInterval overrides slack-go's dead-man interval (tests).
+	PingInterval time.Duration
+	// AckBudget overrides the bot's ack budget (tests).
+	AckBudget time.Duration
+	// ExtraRoutes, when set, may add routes after the product's own (tests
+	// add a handler that panics, for example).
+	ExtraRoutes func(r *bot.Router, h *handlers.Handlers)
+}
+
+// App is a wired, not yet running process. Create it with New, then Run.
+type App struct {
+	opts     Options
+	log      *slog.Logger
+	Metrics  *metrics.Metrics
+	Redis    redis.UniversalClient
+	Store    *store.Store
+	Slack    *slack.Client
+	Handlers *handlers.Handlers
+	Bot      *bot.Bot
+	Jobs     *jobs.Scheduler
+	http     *ops.Server
+	ownRedis bool
+}
+
+// New builds every part and checks the bot token with auth.test; it returns
+// a clear error when Slack refuses the token.
+func New(ctx context.Context, o Options) (*App, error) {
+	if o.Policy == nil {
+		return nil, errors.New("app: no policy")
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = clock.System{}
+	}
+	if o.KeyPrefix == "" {
+		o.KeyPrefix = "empower"
+	}
+	a := &App{opts: o, log: o.Log, Metrics: metrics.New()}
+
+	a.Redis = o.Redis
+	if a.Redis == nil {
+		rc, err := store.NewClient(o.RedisOptions)
+		if err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		a.Redis, a.ownRedis = rc, true
+	}
+	a.Redis.AddHook(metrics.RedisHook{M: a.Metrics})
+	a.Store = store.New(a.Redis, store.NewKeys(o.KeyPrefix))
+
+	a.Slack, _ = slackapi.New(slackapi.Config{
+		BotToken: o.BotToken,
+		AppToken: o.AppToken,
+		APIURL:   o.APIURL,
+		Metrics:  a.Metrics,
+		Pacing:   o.Pacing,
+		Limits:   o.SlackLimits,
+		Logger:   slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
+	})
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	auth, err := a.Slack.AuthTestContext(actx)
+	cancel()
+	if err != nil {
+		a.Close()
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && (se.Err == "invalid_auth" || se.Err == "not_authed" || se.Err == "token_revoked" || se.Err == "account_inactive") {
+			return nil, fmt.Errorf("slack refused SLACK_BOT_TOKEN (%s): check the bot token of the installed app", se.Err)
+		}
+		return nil, fmt.Errorf("slack auth.test: %w", err)
+	}
+
+	a.Handlers = &handlers.Handlers{
+		Slack:       a.Slack,
+		Store:       a.Store,
+		Policy:      o.Policy,
+		Clock:       o.Clock,
+		Log:         o.Log,
+		Metrics:     a.Metrics,
+		TeamID:      auth.TeamID,
+		BotUserID:   auth.UserID,
+		CommandName: "/empower",
+	}
+	router := bot.Routes(a.Handlers)
+	if o.ExtraRoutes != nil {
+		o.ExtraRoutes(router, a.Handlers)
+	}
+	a.Bot = bot.New(bot.Config{
+		Client:       a.Slack,
+		Router:       router,
+		Dedupe:       a.Store,
+		Metrics:      a.Metrics,
+		Log:          o.Log,
+		PingInterval: o.PingInterval,
+		AckBudget:    o.AckBudget,
+	})
+	a.Jobs = jobs.New(jobs.Config{
+		Location: o.Policy.Location,
+		Team:     auth.TeamID,
+		Claimer:  a.Store,
+		Metrics:  a.Metrics,
+		Log:      o.Log,
+		Grace:    o.CatchUpGrace,
+		Now:      o.Clock.Now,
+	})
+	if err := jobs.Register(a.Jobs, a.Handlers); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if o.HTTPAddr != "" {
+		a.http, err = ops.New(o.HTTPAddr, a.Metrics.Registry, map[string]ops.Check{
+			"slack": func(context.Context) error {
+				if !a.Bot.Connected() {
+					return errors.New("socket mode not connected")
+				}
+				return nil
+			},
+			"redis": a.Store.Ping,
+		})
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", o.HTTPAddr, err)
+		}
+	}
+	return a, nil
+}
+
+// HTTPAddr is the operator endpoint's address ("" when disabled).
+func (a *App) HTTPAddr() string {
+	if a.http == nil {
+		return ""
+	}
+	return a.http.Addr()
+}
+
+// Run runs the bot, the jobs and the HTTP endpoints until ctx ends or one of
+// them fails, then shuts everything down: the socket stops taking envelopes,
+// in-flight handlers get up to 10s, running jobs finish, Redis is closed.
+func (a *App) Run(ctx context.Context) error {
+	defer a.Close()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.Bot.Run(gctx) })
+	g.Go(func() error { return a.Jobs.Run(gctx) })
+	if a.http != nil {
+		g.Go(func() error { return a.http.Serve(gctx) })
+	}
+	a.log.Info("empowerbot running", "team", a.Handlers.TeamID, "http", a.HTTPAddr())
+	err := g.Wait()
+	a.log.Info("empowerbot stopped")
+	return err
+}
+
+// Close releases what New opened (the Redis client when New made it).
+func (a *App) Close() {
+	if a.ownRedis && a.Redis != nil {
+		_ = a.Redis.Close()
+		a.ownRedis = false
+	}
+}

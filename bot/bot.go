@@ -1,0 +1,581 @@
+// Package bot is the Socket Mode runtime: it keeps the connection to Slack,
+// acknowledges every envelope well within Slack's 3 seconds, hands the work
+// to the handlers listed in router.go on a bounded pool of goroutines,
+// recovers panics, drops redelivered envelopes and logs one line per envelope.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/empowerbot/empowerbot/handlers"
+	"github.com/empowerbot/empowerbot/metrics"
+)
+
+// Deduper remembers envelopes already handled. Dedupe reports whether id of
+// this kind is seen for the first time.
+type Deduper interface {
+	Dedupe(ctx context.Context, team, kind, id string, ttl time.Duration) (bool, error)
+}
+
+// Config configures a Bot.
+type Config struct {
+	// Client is the Web API client, built with the app-level token.
+	Client *slack.Client
+	Router *Router
+	Dedupe Deduper
+	// Metrics must not be nil.
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	// AckBudget is how long a slash command or modal handler may take before
+	// the envelope is acknowledged without its answer (default 2s; Slack
+	// allows 3s).
+	AckBudget time.Duration
+	// HandlerTimeout bounds one handler run (default 30s).
+	HandlerTimeout time.Duration
+	// MaxInFlight bounds handlers running at once (default 64).
+	MaxInFlight int
+	// ShutdownGrace is how long Run waits for in-flight handlers after its
+	// context ends (default 10s).
+	ShutdownGrace time.Duration
+	// DedupeTTL is how long envelopes are remembered (default 1h).
+	DedupeTTL time.Duration
+	// PingInterval is slack-go's dead-man interval (default: slack-go's 30s).
+	PingInterval time.Duration
+}
+
+// Bot runs the Socket Mode connection. Create it with New.
+type Bot struct {
+	cfg       Config
+	sm        *socketmode.Client
+	connected atomic.Bool
+	sem       chan struct{}
+	inflight  sync.WaitGroup
+}
+
+// New returns a Bot for cfg.
+func New(cfg Config) *Bot {
+	if cfg.AckBudget == 0 {
+		cfg.AckBudget = 2 * time.Second
+	}
+	if cfg.HandlerTimeout == 0 {
+		cfg.HandlerTimeout = 30 * time.Second
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = 64
+	}
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = 10 * time.Second
+	}
+	if cfg.DedupeTTL == 0 {
+		cfg.DedupeTTL = time.Hour
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	opts := []socketmode.Option{
+		socketmode.OptionLog(slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug)),
+	}
+	if cfg.PingInterval > 0 {
+		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
+	}
+	return &Bot{
+		cfg: cfg,
+		sm:  socketmode.New(cfg.Client, opts...),
+		sem: make(chan struct{}, cfg.MaxInFlight),
+	}
+}
+
+// Connected reports whether the Socket Mode connection is up (for /readyz).
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
+// ErrInvalidAuth is returned by Run when Slack refuses the tokens.
+var ErrInvalidAuth = errors.New("slack refused the app-level token (invalid_auth): check SLACK_APP_TOKEN")
+
+// Run connects and handles envelopes until ctx ends, then stops taking
+// envelopes and waits up to ShutdownGrace for handlers in flight. It returns
+// nil after a clean shutdown, or the error that made the connection
+// impossible (for example invalid_auth).
+func (b *Bot) Run(ctx context.Context) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- b.sm.RunContext(runCtx) }()
+
+	var err error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case e := <-runErr:
+			if ctx.Err() == nil {
+				err = fmt.Errorf("socket mode: %w", e)
+				var se slack.SlackErrorResponse
+				if errors.As(e, &se) && (se.Err == "invalid_auth" || se.Err == "not_authed" || se.Err == "token_revoked" || se.Err == "account_inactive") {
+					err = ErrInvalidAuth
+				}
+			}
+			break loop
+		case evt := <-b.sm.Events:
+			b.onEvent(runCtx, evt)
+		}
+	}
+	b.connected.Store(false)
+	cancel()
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(b.cfg.ShutdownGrace):
+		b.cfg.Log.Warn("shutdown grace over with handlers still running", "grace", b.cfg.ShutdownGrace)
+	}
+	return err
+}
+
+// onEvent runs on the event loop: it never does I/O itself.
+func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
+	recv := time.Now()
+	switch evt.Type {
+	case socketmode.EventTypeConnecting, socketmode.EventTypeConnectionError, socketmode.EventTypeDisconnect:
+		b.connected.Store(false)
+	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
+		b.connected.Store(true)
+	case socketmode.EventTypeInvalidAuth:
+		b.connected.Store(false)
+		b.cfg.Log.Error("slack refused the app-level token", "event", string(evt.Type))
+	case socketmode.EventTypeSlashCommand:
+		b.spawn(func() { b.onSlash(ctx, evt, recv) })
+	case socketmode.EventTypeInteractive:
+		b.spawn(func() { b.onInteractive(ctx, evt, recv) })
+	case socketmode.EventTypeEventsAPI:
+		b.spawn(func() { b.onEventsAPI(ctx, evt, recv) })
+	case socketmode.EventTypeErrorBadMessage:
+		b.spawn(func() { b.onBadMessage(ctx, evt, recv) })
+	case socketmode.EventTypeErrorWriteFailed, socketmode.EventTypeIncomingError:
+		b.cfg.Log.Warn("socket mode error", "event", string(evt.Type), "error", fmt.Sprint(evt.Data))
+	}
+}
+
+// spawn runs f on its own goroutine, counted for the shutdown wait.
+func (b *Bot) spawn(f func()) {
+	b.inflight.Add(1)
+	go func() {
+		defer b.inflight.Done()
+		f()
+	}()
+}
+
+// ack sends the acknowledgement of one envelope, with payload when not nil.
+func (b *Bot) ack(req *socketmode.Request, payload any, kind string, recv time.Time) {
+	if req == nil || req.EnvelopeID == "" {
+		return
+	}
+	if !req.AcceptsResponsePayload {
+		payload = nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := b.sm.AckCtx(ctx, req.EnvelopeID, payload); err != nil && payload != nil {
+		// Too large or otherwise refused: acknowledge at least.
+		b.cfg.Log.Warn("ack with payload failed; sending bare ack", "envelope_id", req.EnvelopeID, "error", err.Error())
+		_ = b.sm.AckCtx(ctx, req.EnvelopeID, nil)
+	}
+	b.cfg.Metrics.AckLatency.WithLabelValues(kind).Observe(time.Since(recv).Seconds())
+}
+
+// handlerCtx returns the context one handler runs in: it outlives the ack
+// and the shutdown signal (in-flight work finishes) but is bounded.
+func (b *Bot) handlerCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
+}
+
+// guarded runs f with a pool slot, turning a panic into an error.
+func (b *Bot) guarded(f func() error) (err error) {
+	b.sem <- struct{}{}
+	defer func() { <-b.sem }()
+	defer func() {
+		if r := recover(); r != nil {
+			err = &panicError{value: r, stack: debug.Stack()}
+		}
+	}()
+	return f()
+}
+
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("handler panic: %v", p.value) }
+
+// outcome classifies a handler error for logs and metrics.
+func outcome(err error) string {
+	var pe *panicError
+	var ue *handlers.UserError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &pe):
+		return "panic"
+	case errors.As(err, &ue):
+		return "refused"
+	default:
+		return "error"
+	}
+}
+
+// logEnvelope writes the one log line of an envelope; it never logs text or tokens.
+func (b *Bot) logEnvelope(kind string, req *socketmode.Request, team, user, route string, recv time.Time, ackAt time.Time, err error, dup bool) {
+	res := outcome(err)
+	if dup {
+		res = "duplicate"
+	}
+	if b.cfg.Router != nil && b.cfg.Router.anonymous[route] {
+		user = "" // anonymous feedback: the person is never logged
+	}
+	b.cfg.Metrics.Envelopes.WithLabelValues(kind, res).Inc()
+	attrs := []any{
+		"type", kind, "team", team, "user", user, "route", route,
+		"ack_ms", float64(ackAt.Sub(recv).Microseconds()) / 1000,
+		"duration_ms", float64(time.Since(recv).Microseconds()) / 1000,
+		"outcome", res,
+	}
+	if req != nil {
+		attrs = append(attrs, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
+	}
+	var pe *panicError
+	switch {
+	case errors.As(err, &pe):
+		b.cfg.Log.Error("envelope", append(attrs, "error", pe.Error(), "stack", string(pe.stack))...)
+	case res == "error":
+		b.cfg.Log.Error("envelope", append(attrs, "error", err.Error())...)
+	default:
+		b.cfg.Log.Info("envelope", attrs...)
+	}
+}
+
+// firstTime asks the deduper, with a short timeout; when Redis cannot answer
+// the envelope is handled (the handlers' own atomic state changes still
+// prevent double effects).
+func (b *Bot) firstTime(ctx context.Context, team, kind, id string) bool {
+	if b.cfg.Dedupe == nil || id == "" {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	first, err := b.cfg.Dedupe.Dedupe(ctx, team, kind, id, b.cfg.DedupeTTL)
+	if err != nil {
+		b.cfg.Metrics.RedisErrors.WithLabelValues("dedupe").Inc()
+		return true
+	}
+	return first
+}
+
+type cmdResult struct {
+	reply *handlers.Reply
+	err   error
+	dup   bool
+}
+
+func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time) {
+	const kind = "slash_commands"
+	sc, _ := evt.Data.(slack.SlashCommand)
+	c := handlers.NewCommand(sc)
+	h, route := b.cfg.Router.command(c)
+	done := make(chan cmdResult, 1)
+	go func() {
+		hctx, cancel := b.handlerCtx(ctx)
+		defer cancel()
+		var res cmdResult
+		res.err = b.guarded(func() error {
+			if !b.firstTime(hctx, c.TeamID, "slash", firstNonEmpty(c.TriggerID, evt.Request.EnvelopeID)) {
+				res.dup = true
+				return nil
+			}
+			if h == nil {
+				return handlers.Userf(handlers.Usage)
+			}
+			r, err := h(hctx, c)
+			res.reply = r
+			return err
+		})
+		done <- res
+	}()
+
+	timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		ackAt := time.Now()
+		b.ack(evt.Request, b.slashPayload(res), kind, recv)
+		b.logEnvelope(kind, evt.Request, c.TeamID, c.UserID, route, recv, ackAt, res.err, res.dup)
+	case <-timer.C:
+		ackAt := time.Now()
+		b.ack(evt.Request, nil, kind, recv)
+		res := <-done
+		if msg := b.slashPayload(res); msg != nil && c.ResponseURL != "" {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := postResponse(rctx, c.ResponseURL, msg)
+			cancel()
+			if err != nil {
+				b.cfg.Log.Warn("response_url post failed", "envelope_id", evt.Request.EnvelopeID, "error", err.Error())
+			}
+		}
+		b.logEnvelope(kind, evt.Request, c.TeamID, c.UserID, route, recv, ackAt, res.err, res.dup)
+	}
+}
+
+// slashPayload turns a handler result into the message for the person.
+func (b *Bot) slashPayload(res cmdResult) *slack.Msg {
+	if res.dup {
+		return nil
+	}
+	r := res.reply
+	if res.err != nil {
+		r = handlers.ErrorReply(res.err)
+	}
+	if r == nil {
+		return nil
+	}
+	m := r.Message()
+	return &m
+}
+
+func postResponse(ctx context.Context, url string, msg *slack.Msg) error {
+	wm := &slack.WebhookMessage{Text: msg.Text, ResponseType: msg.ResponseType}
+	if len(msg.Blocks.BlockSet) > 0 {
+		wm.Blocks = &msg.Blocks
+	}
+	return slack.PostWebhookContext(ctx, url, wm)
+}
+
+func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event, recv time.Time) {
+	const kind = "interactive"
+	cb, _ := evt.Data.(slack.InteractionCallback)
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		ackAt := time.Now()
+		b.ack(evt.Request, nil, kind, recv)
+		var firstErr error
+		route := ""
+		for _, ba := range cb.ActionCallback.BlockActions {
+			a := newAction(&cb, ba)
+			route = a.ActionID
+			h := b.cfg.Router.actions[a.ActionID]
+			if h == nil {
+				continue
+			}
+			hctx, cancel := b.handlerCtx(ctx)
+			err := b.guarded(func() error {
+				if !b.firstTime(hctx, a.TeamID, "action", firstNonEmpty(cb.TriggerID, evt.Request.EnvelopeID)+":"+a.ActionID) {
+					return errDuplicate
+				}
+				return h(hctx, a)
+			})
+			if err != nil && !errors.Is(err, errDuplicate) {
+				b.tellActionError(hctx, a, err)
+			}
+			cancel()
+			if errors.Is(err, errDuplicate) {
+				b.logEnvelope(kind, evt.Request, a.TeamID, a.UserID, route, recv, ackAt, nil, true)
+				return
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		b.logEnvelope(kind, evt.Request, cb.Team.ID, cb.User.ID, route, recv, ackAt, firstErr, false)
+	case slack.InteractionTypeViewSubmission:
+		s := &handlers.Submission{
+			TeamID: cb.Team.ID, UserID: cb.User.ID, CallbackID: cb.View.CallbackID, ViewID: cb.View.ID,
+			PrivateMetadata: cb.View.PrivateMetadata, TriggerID: cb.TriggerID, Callback: &cb,
+		}
+		if cb.View.State != nil {
+			s.Values = cb.View.State.Values
+		}
+		h := b.cfg.Router.views[s.CallbackID]
+		type subResult struct {
+			resp *slack.ViewSubmissionResponse
+			err  error
+			dup  bool
+		}
+		done := make(chan subResult, 1)
+		go func() {
+			hctx, cancel := b.handlerCtx(ctx)
+			defer cancel()
+			var res subResult
+			res.err = b.guarded(func() error {
+				if h == nil {
+					return nil
+				}
+				if !b.firstTime(hctx, s.TeamID, "view", firstNonEmpty(cb.TriggerID, evt.Request.EnvelopeID)) {
+					res.dup = true
+					return nil
+				}
+				r, err := h(hctx, s)
+				res.resp = r
+				return err
+			})
+			done <- res
+		}()
+		timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
+		defer timer.Stop()
+		select {
+		case res := <-done:
+			ackAt := time.Now()
+			var payload any
+			if res.resp != nil {
+				payload = res.resp
+			}
+			if res.err != nil {
+				payload = errorView(cb.View, res.err)
+			}
+			b.ack(evt.Request, payload, kind, recv)
+			b.logEnvelope(kind, evt.Request, s.TeamID, s.UserID, s.CallbackID, recv, ackAt, res.err, res.dup)
+		case <-timer.C:
+			ackAt := time.Now()
+			b.ack(evt.Request, nil, kind, recv)
+			res := <-done
+			if res.err != nil && !b.cfg.Router.anonymous[s.CallbackID] {
+				hctx, cancel := b.handlerCtx(ctx)
+				b.tellUser(hctx, s.UserID, "", handlers.ErrorReply(res.err).Text)
+				cancel()
+			}
+			b.logEnvelope(kind, evt.Request, s.TeamID, s.UserID, s.CallbackID, recv, ackAt, res.err, res.dup)
+		}
+	default:
+		ackAt := time.Now()
+		b.ack(evt.Request, nil, kind, recv)
+		b.logEnvelope(kind, evt.Request, cb.Team.ID, cb.User.ID, string(cb.Type), recv, ackAt, nil, false)
+	}
+}
+
+var errDuplicate = errors.New("duplicate envelope")
+
+// errorView answers a failed submission: the modal stays open with the
+// message on its first input block, or is replaced by a notice.
+func errorView(v slack.View, err error) *slack.ViewSubmissionResponse {
+	msg := handlers.ErrorReply(err).Text
+	for _, blk := range v.Blocks.BlockSet {
+		if in, ok := blk.(*slack.InputBlock); ok && in.BlockID != "" {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{in.BlockID: msg})
+		}
+	}
+	return slack.NewUpdateViewSubmissionResponse(&slack.ModalViewRequest{
+		Type:  slack.VTModal,
+		Title: slack.NewTextBlockObject(slack.PlainTextType, "empowerbot", false, false),
+		Close: slack.NewTextBlockObject(slack.PlainTextType, "Close", false, false),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, msg, false, false), nil, nil),
+		}},
+	})
+}
+
+func newAction(cb *slack.InteractionCallback, ba *slack.BlockAction) *handlers.Action {
+	a := &handlers.Action{
+		TeamID: cb.Team.ID, UserID: cb.User.ID, ActionID: ba.ActionID, BlockID: ba.BlockID, Value: ba.Value,
+		TriggerID: cb.TriggerID, ResponseURL: cb.ResponseURL, Container: cb.Container.Type, Callback: cb,
+		ChannelID: firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID), MessageTS: cb.Container.MessageTs,
+	}
+	if a.MessageTS == "" {
+		a.MessageTS = cb.Message.Timestamp
+	}
+	if cb.View.ID != "" {
+		a.ViewID = cb.View.ID
+	}
+	if a.Value == "" && ba.SelectedOption.Value != "" {
+		a.Value = ba.SelectedOption.Value
+	}
+	return a
+}
+
+// tellActionError shows the person why their click did nothing.
+func (b *Bot) tellActionError(ctx context.Context, a *handlers.Action, err error) {
+	b.tellUser(ctx, a.UserID, a.ChannelID, handlers.ErrorReply(err).Text)
+}
+
+// tellUser posts an ephemeral message in channel, or a DM when there is none.
+func (b *Bot) tellUser(ctx context.Context, user, channel, text string) {
+	var err error
+	if channel != "" {
+		_, err = b.cfg.Client.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
+	}
+	if channel == "" || err != nil {
+		_, _, err = b.cfg.Client.PostMessageContext(ctx, user, slack.MsgOptionText(text, false))
+	}
+	if err != nil {
+		b.cfg.Log.Warn("could not tell the user about an error", "user", user, "error", err.Error())
+	}
+}
+
+func (b *Bot) onEventsAPI(ctx context.Context, evt socketmode.Event, recv time.Time) {
+	const kind = "events_api"
+	ackAt := time.Now()
+	b.ack(evt.Request, nil, kind, recv)
+	ev, _ := evt.Data.(slackevents.EventsAPIEvent)
+	e := &handlers.Event{TeamID: ev.TeamID, Type: ev.InnerEvent.Type, Data: ev.InnerEvent.Data}
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
+		e.EventID = cb.EventID
+	}
+	if home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok {
+		e.UserID = home.User
+	}
+	h := b.cfg.Router.events[e.Type]
+	if h == nil {
+		b.logEnvelope(kind, evt.Request, e.TeamID, e.UserID, e.Type, recv, ackAt, nil, false)
+		return
+	}
+	hctx, cancel := b.handlerCtx(ctx)
+	defer cancel()
+	dup := false
+	err := b.guarded(func() error {
+		if !b.firstTime(hctx, e.TeamID, "event", firstNonEmpty(e.EventID, evt.Request.EnvelopeID)) {
+			dup = true
+			return nil
+		}
+		return h(hctx, e)
+	})
+	b.logEnvelope(kind, evt.Request, e.TeamID, e.UserID, e.Type, recv, ackAt, err, dup)
+}
+
+// onBadMessage acknowledges an envelope slack-go could not parse, so Slack
+// stops redelivering it.
+func (b *Bot) onBadMessage(_ context.Context, evt socketmode.Event, recv time.Time) {
+	const kind = "bad_message"
+	bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
+	var env struct {
+		EnvelopeID string `json:"envelope_id"`
+		Type       string `json:"type"`
+	}
+	if bad != nil {
+		_ = json.Unmarshal(bad.Message, &env)
+	}
+	ackAt := time.Now()
+	if env.EnvelopeID != "" {
+		b.ack(&socketmode.Request{EnvelopeID: env.EnvelopeID}, nil, kind, recv)
+	}
+	b.cfg.Metrics.Envelopes.WithLabelValues(kind, "bad_message").Inc()
+	b.cfg.Log.Warn("envelope", "type", kind, "envelope_id", env.EnvelopeID, "envelope_type", env.Type,
+		"ack_ms", float64(ackAt.Sub(recv).Microseconds())/1000, "outcome", "bad_message")
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

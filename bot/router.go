@@ -1,0 +1,81 @@
+package bot
+
+import (
+	"github.com/empowerbot/empowerbot/handlers"
+)
+
+// Router maps slash subcommands, block action IDs, view callback IDs and event
+// types to handlers. Build it before Run; it is read-only afterwards.
+type Router struct {
+	slash    map[string]handlers.CommandFunc
+	fallback handlers.CommandFunc
+	actions  map[string]handlers.ActionFunc
+	views    map[string]handlers.SubmissionFunc
+	events   map[string]handlers.EventFunc
+	// anonymous lists action IDs and view callback IDs whose person the
+	// runtime never logs nor messages (anonymous feedback).
+	anonymous map[string]bool
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router {
+	return &Router{
+		slash:   make(map[string]handlers.CommandFunc),
+		actions: make(map[string]handlers.ActionFunc),
+		views:   make(map[string]handlers.SubmissionFunc),
+		events:  make(map[string]handlers.EventFunc),
+
+		anonymous: make(map[string]bool),
+	}
+}
+
+// Anonymous marks an action ID or view callback ID as anonymous: the
+// runtime logs its envelopes without the user and never DMs the person about
+// an error (the handler answers in the ack or through its own channel).
+func (r *Router) Anonymous(route string) { r.anonymous[route] = true }
+
+// Slash routes `/empower <sub> …` to h. The empty sub is `/empower` alone.
+func (r *Router) Slash(sub string, h handlers.CommandFunc) { r.slash[sub] = h }
+
+// Fallback routes every slash command whose first word is no subcommand
+// (e.g. `/empower discount 250`); its Command.Args is the whole text.
+func (r *Router) Fallback(h handlers.CommandFunc) { r.fallback = h }
+
+// Action routes clicks on buttons with this action_id.
+func (r *Router) Action(actionID string, h handlers.ActionFunc) { r.actions[actionID] = h }
+
+// View routes submissions of modals with this callback_id.
+func (r *Router) View(callbackID string, h handlers.SubmissionFunc) { r.views[callbackID] = h }
+
+// Event routes Events API events of this inner type.
+func (r *Router) Event(eventType string, h handlers.EventFunc) { r.events[eventType] = h }
+
+// command finds the handler of c, adjusting c.Args for the fallback.
+func (r *Router) command(c *handlers.Command) (handlers.CommandFunc, string) {
+	if h, ok := r.slash[c.Sub]; ok {
+		return h, c.Sub
+	}
+	c.Args = c.Text
+	return r.fallback, "fallback"
+}
+
+// Routes lists every route of the product. Each feature adds its lines here.
+func Routes(h *handlers.Handlers) *Router {
+	r := NewRouter()
+	r.Slash("help", h.Help)
+	r.Slash("feedback", h.FeedbackCommand)
+	r.Action(handlers.ActionFeedbackAnswer, h.FeedbackAnswer)
+	r.View(handlers.ViewFeedback, h.FeedbackSubmit)
+	r.Anonymous(handlers.ActionFeedbackAnswer)
+	r.Anonymous(handlers.ViewFeedback)
+	r.Slash("", h.LogModal)
+	r.Slash("log", h.LogModal)
+	r.Slash("box", h.Box)
+	r.View(handlers.ViewLogDecision, h.LogSubmit)
+	r.Action(handlers.ActionApprove, h.Approve)
+	r.Action(handlers.ActionEscalate, h.Escalate)
+	r.Action(handlers.ActionDecline, h.DeclineClick)
+	r.View(handlers.ViewDecline, h.DeclineSubmit)
+	r.Fallback(h.Decide) // `/empower <activity> <amount> …`; unknown words get "did you mean"
+	return r
+}

@@ -1,0 +1,408 @@
+package box
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/money"
+)
+
+// Limits of the free text of a decision, in characters (runes).
+const (
+	MaxReason   = 2000
+	MaxCustomer = 200
+)
+
+// Fields of an InputError: which part of the input was wrong.
+const (
+	FieldActivity = "activity"
+	FieldAmount   = "amount"
+	FieldCustomer = "customer"
+	FieldReason   = "reason"
+	FieldTags     = "tags"
+)
+
+// InputError is a problem with what a person typed. Message is a short,
+// friendly sentence meant for them (it quotes their input raw: escape it
+// before it reaches Slack); Field says which part was wrong.
+type InputError struct {
+	Field   string
+	Message string
+}
+
+// Error returns the message for the person.
+func (e *InputError) Error() string { return e.Message }
+
+func inputErr(field, format string, args ...any) *InputError {
+	return &InputError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Request is a decision as a person typed it, checked against the policy.
+type Request struct {
+	Activity string
+	Amount   money.Amount
+	Customer string
+	Reason   string
+	// Tags are lower-case, without "#", without repeats, in typed order.
+	Tags []string
+}
+
+// ParseDecision reads `<activity> <amount> [for <customer>] [reason…] [#tag…]`.
+//
+// The amount is `250`, `$250`, `1,250.50` or `250 USD` (the policy's
+// currency code as its own word). The customer follows the word "for" right
+// after the amount: one word, or a phrase in quotes ("Acme Corp" or “Acme
+// Corp”). Words after the amount that look like #tag (a letter after the
+// "#") are tags, wherever they stand; "#1234" and Slack channel links
+// (<#C123|name>) are not. Everything else is the reason. Slack markup in the
+// text (<!channel>, <@U…>) is kept as typed: it is escaped when rendered.
+//
+// Every problem is an *InputError with a message for the person.
+func ParseDecision(p *config.Policy, text string) (Request, error) {
+	toks := tokenize(text, 0)
+	if len(toks) == 0 {
+		return Request{}, inputErr(FieldActivity, "Tell me what you decided: the activity and the amount, like `discount 250 for ACME`.")
+	}
+	act, err := CheckActivity(p, toks[0].text)
+	if err != nil {
+		return Request{}, err
+	}
+	req := Request{Activity: act.Name}
+	cur := currencyOf(p, act)
+
+	// The amount: one word, "$ 250", and an optional currency word after it.
+	rest := toks[1:]
+	if len(rest) == 0 || isTag(rest[0].text) || strings.EqualFold(rest[0].text, "for") {
+		return Request{}, inputErr(FieldAmount, "Add the amount after the activity, like `%s 250`.", act.Name)
+	}
+	amountText := rest[0].text
+	rest = rest[1:]
+	if amountText == "$" && len(rest) > 0 {
+		amountText, rest = "$"+rest[0].text, rest[1:]
+	}
+	if len(rest) > 0 && isCurrencyWord(rest[0].text, p.Currency, cur) {
+		amountText += " " + strings.ToUpper(rest[0].text)
+		rest = rest[1:]
+	}
+	if req.Amount, err = ParseAmount(amountText, cur); err != nil {
+		return Request{}, err
+	}
+
+	// The customer.
+	if len(rest) > 0 && strings.EqualFold(rest[0].text, "for") {
+		rest = rest[1:]
+		if len(rest) == 0 {
+			return Request{}, inputErr(FieldCustomer, "Who is the customer? Write it after `for`, like `for ACME` or `for \"Acme Corp\"`.")
+		}
+		if open, size := utf8.DecodeRuneInString(rest[0].text); isOpenQuote(open) {
+			start := rest[0].start + size
+			end, endSize := closingQuote(text[start:])
+			if end < 0 {
+				return Request{}, inputErr(FieldCustomer, "The customer's closing quote is missing: write `for \"Acme Corp\"`.")
+			}
+			req.Customer = strings.TrimSpace(text[start : start+end])
+			rest = tokenize(text[start+end+endSize:], start+end+endSize)
+		} else {
+			req.Customer = rest[0].text
+			rest = rest[1:]
+		}
+		if req.Customer == "" {
+			return Request{}, inputErr(FieldCustomer, "The customer after `for` is empty.")
+		}
+	}
+	if err := CheckCustomer(req.Customer); err != nil {
+		return Request{}, err
+	}
+
+	// Tags and the reason.
+	var tags []string
+	var reason strings.Builder
+	prev := -1 // index in rest of the last reason word
+	for i, t := range rest {
+		if isTag(t.text) {
+			tags = append(tags, tagName(t.text))
+			continue
+		}
+		switch {
+		case reason.Len() == 0:
+		case prev == i-1:
+			reason.WriteString(text[rest[prev].end:t.start]) // keep the spacing as typed
+		default:
+			reason.WriteByte(' ')
+		}
+		reason.WriteString(t.text)
+		prev = i
+	}
+	if req.Tags, err = CheckTags(p, tags); err != nil {
+		return Request{}, err
+	}
+	req.Reason = reason.String()
+	if err := CheckReason(req.Reason); err != nil {
+		return Request{}, err
+	}
+	return req, nil
+}
+
+// ParseAmount reads an amount in currency (see money.Parse) and turns each
+// refusal into an *InputError with a message for the person.
+func ParseAmount(s, currency string) (money.Amount, error) {
+	a, err := money.Parse(s, currency)
+	if err == nil {
+		return a, nil
+	}
+	typed := strings.TrimSpace(s)
+	var msg string
+	switch {
+	case errors.Is(err, money.ErrEmpty):
+		msg = "The amount is missing: write a number like 250 or 1,250.50."
+	case errors.Is(err, money.ErrZero):
+		msg = "The amount must be more than zero."
+	case errors.Is(err, money.ErrNegative):
+		msg = fmt.Sprintf("The amount can't be negative (%q): write what it was worth, like 250.", typed)
+	case errors.Is(err, money.ErrDecimals):
+		msg = fmt.Sprintf("The amount can have at most 2 decimals (%q): write it like 12.50.", typed)
+	case errors.Is(err, money.ErrTooLarge):
+		msg = fmt.Sprintf("The amount must be below 1,000,000,000 (%q).", typed)
+	case errors.Is(err, money.ErrBadGrouping):
+		msg = fmt.Sprintf("The thousands separators in %q are misplaced: write 1,250.50 or 1250.50.", typed)
+	case errors.Is(err, money.ErrExponent):
+		msg = fmt.Sprintf("Write the amount in full (%q): like 1000, not 1e3.", typed)
+	case errors.Is(err, money.ErrNotFinite):
+		msg = fmt.Sprintf("%q isn't an amount: write a number like 250 or 1,250.50.", typed)
+	default:
+		msg = fmt.Sprintf("%q isn't an amount: write a number like 250, $250 or 1,250.50", typed)
+		if currency != "" {
+			msg += fmt.Sprintf(" (amounts are in %s)", strings.ToUpper(currency))
+		}
+		msg += "."
+	}
+	return 0, &InputError{Field: FieldAmount, Message: msg}
+}
+
+// CheckActivity returns the activity called name (any case). An unknown
+// name is an *InputError that suggests the closest activity, or lists them.
+func CheckActivity(p *config.Policy, name string) (config.Activity, error) {
+	if a, ok := p.Activity(name); ok {
+		return a, nil
+	}
+	if a, ok := p.Activity(strings.ToLower(name)); ok {
+		return a, nil
+	}
+	return config.Activity{}, unknownActivity(p, name)
+}
+
+func unknownActivity(p *config.Policy, name string) *InputError {
+	names := make([]string, len(p.Activities))
+	for i, a := range p.Activities {
+		names[i] = a.Name
+	}
+	if s := closest(strings.ToLower(name), names); s != "" {
+		return inputErr(FieldActivity, "Unknown activity %q: did you mean %s?", name, s)
+	}
+	if len(names) == 0 {
+		return inputErr(FieldActivity, "Unknown activity %q: the policy has no activities yet.", name)
+	}
+	return inputErr(FieldActivity, "Unknown activity %q: the activities are %s.", name, strings.Join(names, ", "))
+}
+
+// CheckTags lower-cases tags (a leading "#" is dropped), removes repeats and
+// checks each against the policy's values and always_escalate tags; an
+// unknown tag is an *InputError that lists the allowed ones.
+func CheckTags(p *config.Policy, tags []string) ([]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	allowed := AllowedTags(p)
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		t = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "#"))
+		if t == "" {
+			continue
+		}
+		known := false
+		for _, a := range allowed {
+			if a == t {
+				known = true
+				break
+			}
+		}
+		if !known {
+			if len(allowed) == 0 {
+				return nil, inputErr(FieldTags, "Unknown tag #%s: the policy allows no tags.", t)
+			}
+			msg := fmt.Sprintf("Unknown tag #%s: ", t)
+			if s := closest(t, allowed); s != "" {
+				msg += fmt.Sprintf("did you mean #%s? ", s)
+			}
+			msg += "The tags are #" + strings.Join(allowed, ", #") + "."
+			return nil, inputErr(FieldTags, "%s", msg)
+		}
+		out = append(out, t)
+	}
+	out = dedupe(out)
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// CheckReason refuses a reason longer than MaxReason characters.
+func CheckReason(reason string) error {
+	if n := utf8.RuneCountInString(reason); n > MaxReason {
+		return inputErr(FieldReason, "The reason is too long: %s characters; keep it to %s.", thousands(n), thousands(MaxReason))
+	}
+	return nil
+}
+
+// CheckCustomer refuses a customer name longer than MaxCustomer characters.
+func CheckCustomer(customer string) error {
+	if n := utf8.RuneCountInString(customer); n > MaxCustomer {
+		return inputErr(FieldCustomer, "The customer name is too long: %d characters; keep it to %d.", n, MaxCustomer)
+	}
+	return nil
+}
+
+// token is one word of the input and where it stands in it (byte offsets).
+type token struct {
+	text       string
+	start, end int
+}
+
+// tokenize splits s on white space; Slack markup (<…>) stays one token even
+// when it holds spaces. Offsets are shifted by base.
+func tokenize(s string, base int) []token {
+	var out []token
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			i += size
+			continue
+		}
+		start := i
+		for i < len(s) {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			if r == '<' {
+				if j := strings.IndexByte(s[i:], '>'); j > 0 && strings.IndexByte(s[i+1:i+j], '<') < 0 {
+					i += j + 1
+					continue
+				}
+			}
+			i += size
+		}
+		out = append(out, token{text: s[start:i], start: base + start, end: base + i})
+	}
+	return out
+}
+
+// isTag reports whether w is a #tag: "#", a letter, then letters, digits,
+// "-" or "_" (trailing punctuation such as "." or "," is allowed).
+func isTag(w string) bool {
+	if len(w) < 2 || w[0] != '#' {
+		return false
+	}
+	name := tagName(w)
+	if name == "" {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case unicode.IsLetter(r):
+		case i > 0 && (unicode.IsDigit(r) || r == '-' || r == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// tagName is the lower-case name of a #tag word, without trailing punctuation.
+func tagName(w string) string {
+	return strings.ToLower(strings.TrimRight(strings.TrimPrefix(w, "#"), ".,;:!?)"))
+}
+
+// isCurrencyWord reports whether w is the currency code of the policy or
+// of the activity.
+func isCurrencyWord(w string, codes ...string) bool {
+	for _, c := range codes {
+		if c != "" && strings.EqualFold(w, c) {
+			return true
+		}
+	}
+	return false
+}
+
+func isOpenQuote(r rune) bool { return r == '"' || r == '“' || r == '”' || r == '„' }
+
+// closingQuote finds the quote (" or ”) that closes a quoted phrase in s
+// and returns its offset and size, or -1.
+func closingQuote(s string) (int, int) {
+	for i, r := range s {
+		if r == '"' || r == '”' {
+			return i, utf8.RuneLen(r)
+		}
+	}
+	return -1, 0
+}
+
+// closest returns the candidate nearest to word: within a third of its
+// length in edits (at least 2), or the only one that word starts; "" when
+// none is close.
+func closest(word string, candidates []string) string {
+	if word == "" {
+		return ""
+	}
+	best, bestD := "", -1
+	for _, c := range candidates {
+		d := editDistance(word, strings.ToLower(c))
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := max(2, utf8.RuneCountInString(word)/3)
+	if bestD >= 0 && bestD <= limit {
+		return best
+	}
+	var prefixed []string
+	for _, c := range candidates {
+		if utf8.RuneCountInString(word) >= 3 && strings.HasPrefix(strings.ToLower(c), word) {
+			prefixed = append(prefixed, c)
+		}
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// thousands prints n with "," separators.
+func thousands(n int) string { return money.FromMajor(int64(n)).String() }

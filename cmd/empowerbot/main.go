@@ -1,0 +1,27 @@
+// Command empowerbot is the Slack bot that lets front-line people act inside
+// a clearly defined box and brings a leader in only above it.
+//
+//	empowerbot run                 connect to Slack (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)
+//	empowerbot sandbox             everything local: a Slack emulator with a web page
+//	empowerbot check-policy FILE   validate a policy file
+//	empowerbot version             print the version
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // policy timezones work in minimal images
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/slackemu"
+	"github.com/empowerbot/empowerbot/store/redistest"
+)
+
+// TestMain lets a test run the real program: the test binary re-executes
+// itself with EMPOWERBOT_TEST_MAIN=1 and main() takes over, signals included.
+func TestMain(m *testing.M) {
+	if os.Getenv("EMPOWERBOT_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func TestCheckPolicy(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"check-policy", "../../deploy/policy.example.yaml"}, &out, &errb); code != 0 {
+		t.Fatalf("check-policy example = %d (%s%s), want 0", code, out.String(), errb.String())
+	}
+	if strings.TrimSpace(out.String()) != "ok" {
+		t.Errorf("check-policy output = %q, want ok", out.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("timezone: Mars/Olympus\nfrontline: []\nbogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"check-policy", bad}, &out, &errb); code == 0 {
+		t.Fatalf("check-policy on a bad file = 0, want non-zero")
+	}
+	for _, want := range []string{"bad.yaml:1:", "bad.yaml:3:"} {
+		if !strings.Contains(out.String()+errb.String(), want) {
+			t.Errorf("check-policy output lacks %q:\n%s%s", want, out.String(), errb.String())
+		}
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"version"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "empowerbot") {
+		t.Errorf("version = %d %q", code, out.String())
+	}
+	if code := run(t.Context(), []string{"frobnicate"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "unknown command") {
+		t.Errorf("unknown command = %d %q", code, errb.String())
+	}
+}
+
+func TestRunReportsEveryBadVariableAtOnce(t *testing.T) {
+	t.Setenv("SLACK_APP_TOKEN", "")
+	t.Setenv("SLACK_BOT_TOKEN", "xapp-secret-wrong-kind")
+	t.Setenv("SLACK_API_URL", "http://localhost/api")
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"run"}, &out, &errb); code != 1 {
+		t.Fatalf("run with bad env = %d, want 1", code)
+	}
+	msg := errb.String()
+	for _, v := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_API_URL"} {
+		if !strings.Contains(msg, v) {
+			t.Errorf("error does not name %s:\n%s", v, msg)
+		}
+	}
+	if strings.Contains(msg, "secret-wrong-kind") {
+		t.Errorf("error prints a token:\n%s", msg)
+	}
+}
+
+// syncWriter collects a child process's output safely.
+type syncWriter struct {
+	buf apptest.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
+
+func TestSIGTERMExitsCleanly(t *testing.T) {
+	rs := redistest.Start(t)
+	emu := slackemu.Start(t, slackemu.Options{})
+	apptest.Seed(emu)
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte(apptest.DefaultPolicy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "run")
+	cmd.Env = append(os.Environ(),
+		"EMPOWERBOT_TEST_MAIN=1",
+		"SLACK_APP_TOKEN="+emu.AppToken(),
+		"SLACK_BOT_TOKEN="+emu.BotToken(),
+		"SLACK_API_URL="+emu.URL(),
+		"REDIS_URL="+rs.URL(),
+		"REDIS_KEY_PREFIX="+rs.Prefix(t),
+		"POLICY_FILE="+policy,
+		"HTTP_ADDR=127.0.0.1:0",
+		"SLACK_PACING=off",
+	)
+	var logs syncWriter
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := emu.WaitConnections(ctx, 1); err != nil {
+		t.Fatalf("the program did not connect: %v\n%s", err, logs.buf.String())
+	}
+	res, err := emu.SlashCommand(ctx, apptest.Dave, apptest.General, "help")
+	if err != nil || !strings.Contains(res.AllText(), "/empower box") {
+		t.Fatalf("help through the real program = %q, %v", res.AllText(), err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("exit code after SIGTERM = %d, want 0\n%s", ee.ExitCode(), logs.buf.String())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the program did not exit within 15s of SIGTERM\n%s", logs.buf.String())
+	}
+	if !strings.Contains(logs.buf.String(), "empowerbot stopped") {
+		t.Errorf("no shutdown log line:\n%s", logs.buf.String())
+	}
+	if strings.Contains(logs.buf.String(), emu.BotToken()) {
+		t.Errorf("logs contain the bot token")
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/empowerbot/empowerbot/app"
+	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+const usage = `usage: empowerbot <command>
+
+commands:
+  run                  connect to Slack over Socket Mode and serve the bot
+  sandbox              run everything locally: a Slack emulator with a web page, the bot and Redis
+  check-policy FILE    validate a policy file; prints "ok" or every error
+  version              print the version
+`
+
+// run is the whole program; it returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return runBot(ctx, stderr)
+	case "sandbox":
+		return runSandbox(ctx, stdout, stderr)
+	case "check-policy":
+		if len(args) != 2 {
+			fmt.Fprintln(stderr, "usage: empowerbot check-policy FILE")
+			return 2
+		}
+		if err := config.CheckPolicy(args[1], stdout); err != nil {
+			return 1
+		}
+		return 0
+	case "version":
+		fmt.Fprintln(stdout, "empowerbot", version)
+		return 0
+	case "healthcheck":
+		return healthcheck(stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "empowerbot: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+// runBot is `empowerbot run`.
+func runBot(ctx context.Context, stderr io.Writer) int {
+	env, err := config.LoadEnv(config.ModeRun)
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	log := env.Logger(stderr)
+	policy, err := config.LoadPolicy(env.PolicyFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	a, err := app.New(ctx, optionsFromEnv(env, policy, log))
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	if err := a.Run(ctx); err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	return 0
+}
+
+// optionsFromEnv maps the environment onto the app's options.
+func optionsFromEnv(env config.Env, policy *config.Policy, log *slog.Logger) app.Options {
+	return app.Options{
+		AppToken: env.AppToken.Reveal(),
+		BotToken: env.BotToken.Reveal(),
+		APIURL:   env.APIURL,
+		RedisOptions: store.ClientOptions{
+			URL:        env.RedisURL.Reveal(),
+			Addrs:      env.RedisAddrs,
+			MasterName: env.RedisMasterName,
+		},
+		KeyPrefix:    env.KeyPrefix,
+		HTTPAddr:     env.HTTPAddr,
+		Pacing:       env.Pacing(),
+		CatchUpGrace: env.CatchUpGrace,
+		Policy:       policy,
+		Log:          log,
+	}
+}
+
+// healthcheck is the container's HEALTHCHECK: GET /healthz on HTTP_ADDR.
+func healthcheck(stderr io.Writer) int {
+	env, err := config.LoadEnv(config.ModeSandbox)
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	addr := env.HTTPAddr
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	c := &http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get("http://" + addr + "/healthz")
+	if err != nil {
+		fmt.Fprintln(stderr, "unhealthy:", err)
+		return 1
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(stderr, "unhealthy:", resp.Status)
+		return 1
+	}
+	return 0
+}

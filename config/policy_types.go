@@ -1,0 +1,106 @@
+package config
+
+import (
+	"time"
+
+	"github.com/empowerbot/empowerbot/money"
+)
+
+// Policy is the organisation's box: who may decide what alone, who approves
+// above it, where the bot posts and when its jobs run. It is loaded from the
+// policy file by LoadPolicy/ParsePolicy and is valid once returned.
+type Policy struct {
+	// Timezone is the IANA zone name; Location is it, loaded.
+	Timezone string
+	Location *time.Location
+	// Currency is the ISO code amounts are written in ("USD").
+	Currency       string
+	Channels       Channels
+	Values         []string
+	Frontline      []string // Slack user (U…/W…) and user group (S…) IDs
+	Levels         []Level  // the escalation chain, lowest first
+	Activities     []Activity
+	AlwaysEscalate map[string]string // tag -> lowest level name that may clear it
+	Schedules      Schedules
+	Outcomes       Outcomes
+	Praise         Praise
+	Commitments    Commitments
+	Feedback       Feedback
+}
+
+// Channels names the channels the bot posts to.
+type Channels struct {
+	Praise      string
+	Escalations string
+	Leaders     string
+}
+
+// Level is one rung of the escalation chain.
+type Level struct {
+	Name          string
+	Approvers     []string // user (U…/W…) and user group (S…) IDs
+	RespondWithin time.Duration
+}
+
+// Activity is one empowerable activity and its limits.
+type Activity struct {
+	Name           string
+	Summary        string
+	Unit           string
+	FrontlineLimit money.Amount
+	// LevelLimits maps a level name to the highest amount that level may
+	// approve. A level missing here has no limit of its own for the activity.
+	LevelLimits map[string]money.Amount
+}
+
+// Schedules holds the robfig/cron spec of each job, in Policy.Location.
+type Schedules struct {
+	Feedback            string
+	FeedbackReminder    string
+	CommitmentReminders string
+	EscalationTimeouts  string
+	OutcomeFollowups    string
+	Digest              string
+}
+
+// Outcomes configures the follow-up question after a decision.
+type Outcomes struct {
+	AskAfter time.Duration
+}
+
+// Praise configures the public praise feed.
+type Praise struct {
+	ShowAmounts bool
+	DailyLimit  int
+}
+
+// Commitments configures commitment reminders.
+type Commitments struct {
+	RemindBefore time.Duration
+}
+
+// Feedback configures the weekly feedback DM.
+type Feedback struct {
+	AnonymousAllowed bool
+	Questions        []string
+}
+
+// Activity returns the activity called name and whether it exists.
+func (p *Policy) Activity(name string) (Activity, bool) {
+	for _, a := range p.Activities {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Activity{}, false
+}
+
+// LevelIndex returns the position of the level called name in the chain, or -1.
+func (p *Policy) LevelIndex(name string) int {
+	for i, l := range p.Levels {
+		if l.Name == name {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,729 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/app"
+	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/handlers"
+	"github.com/empowerbot/empowerbot/jobs"
+	"github.com/empowerbot/empowerbot/slackemu"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+var decisionIDRe = regexp.MustCompile(`D-[0-9A-Z]{6}`)
+
+// decisionEnv is the product running for one decisions test.
+type decisionEnv struct {
+	*apptest.Env
+	t     testing.TB
+	store *store.Store
+}
+
+func startDecisions(t testing.TB, o apptest.Options) *decisionEnv {
+	t.Helper()
+	e := apptest.Start(t, o)
+	de := &decisionEnv{Env: e, t: t, store: store.New(e.Redis.Client(t), store.NewKeys(e.Prefix))}
+	t.Cleanup(de.checkBlockKit)
+	return de
+}
+
+// checkBlockKit fails the test when any message or view the bot sent was
+// refused by the emulator's Block Kit checks.
+func (e *decisionEnv) checkBlockKit() {
+	for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.update"} {
+		for _, c := range e.Emu.Calls(m) {
+			if c.Error == "invalid_blocks" || c.Error == "invalid_arguments" {
+				e.t.Errorf("%s refused by the emulator: %s %v", m, c.Error, c.Params)
+			}
+		}
+	}
+}
+
+// decide sends `/empower text` as user and returns the reply and the ID of
+// the decision it names ("" when none).
+func (e *decisionEnv) decide(user, text string) (slackemu.SlashResult, string) {
+	e.t.Helper()
+	res := e.Command(user, text)
+	return res, decisionIDRe.FindString(res.AllText())
+}
+
+func (e *decisionEnv) decision(id string) *store.Decision {
+	e.t.Helper()
+	d, err := e.store.GetDecision(context.Background(), apptest.Team, id)
+	if err != nil {
+		e.t.Fatalf("get decision %s: %v", id, err)
+	}
+	return d
+}
+
+// escalation waits for the escalation message of decision id whose text
+// contains want.
+func (e *decisionEnv) escalation(id, want string) slackemu.Message {
+	e.t.Helper()
+	m, err := e.Emu.WaitMessage(e.Ctx(), apptest.Escalations, func(m slackemu.Message) bool {
+		txt := m.AllText()
+		return m.ThreadTS == "" && strings.Contains(txt, id) && strings.Contains(txt, want)
+	})
+	if err != nil {
+		e.t.Fatalf("no escalation message for %s containing %q: %v\nmessages: %s", id, want, err, dump(e.Emu.Messages(apptest.Escalations)))
+	}
+	return m
+}
+
+func (e *decisionEnv) click(user string, m slackemu.Message, button string) {
+	e.t.Helper()
+	if _, err := e.Emu.Click(e.Ctx(), user, m, button); err != nil {
+		e.t.Fatalf("%s clicks %s: %v", user, button, err)
+	}
+}
+
+// waitEphemeral waits for an ephemeral message to user containing want.
+func (e *decisionEnv) waitEphemeral(user, want string) slackemu.Message {
+	e.t.Helper()
+	m, err := e.Emu.WaitEphemeral(e.Ctx(), user, func(m slackemu.Message) bool { return strings.Contains(m.AllText(), want) })
+	if err != nil {
+		e.t.Fatalf("no ephemeral message to %s containing %q: %v\nephemerals: %s", user, want, err, dump(e.Emu.Ephemerals(user)))
+	}
+	return m
+}
+
+func (e *decisionEnv) waitDM(user, want string) slackemu.Message {
+	e.t.Helper()
+	m, err := e.Emu.WaitDM(e.Ctx(), user, func(m slackemu.Message) bool { return strings.Contains(m.AllText(), want) })
+	if err != nil {
+		e.t.Fatalf("no DM to %s containing %q: %v\nDMs: %s", user, want, err, dump(e.Emu.DMs(user)))
+	}
+	return m
+}
+
+// waitUpdated waits until the message at ts satisfies pred.
+func (e *decisionEnv) waitUpdated(ts string, what string, pred func(slackemu.Message) bool) slackemu.Message {
+	e.t.Helper()
+	m, err := e.Emu.WaitMessage(e.Ctx(), apptest.Escalations, func(m slackemu.Message) bool { return m.TS == ts && pred(m) })
+	if err != nil {
+		cur, _ := e.Emu.Message(apptest.Escalations, ts)
+		e.t.Fatalf("escalation message %s never became %s: %v\nit is: %s", ts, what, err, cur.AllText())
+	}
+	return m
+}
+
+func (e *decisionEnv) auditTypes(id string) []string {
+	e.t.Helper()
+	evs, err := e.store.ReadAudit(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(1000*time.Hour))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, ev := range evs {
+		if ev.Subject == id {
+			out = append(out, ev.Type)
+		}
+	}
+	return out
+}
+
+func buttonLabels(m slackemu.Message) []string {
+	var out []string
+	for _, b := range m.Buttons() {
+		out = append(out, b.Text)
+	}
+	return out
+}
+
+func dump(ms []slackemu.Message) string {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "\n  [%s %s] %s", m.Channel, m.TS, m.AllText())
+	}
+	return b.String()
+}
+
+func TestDecisionInsideTheBox(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	res, id := e.decide(apptest.Dave, "discount $250 for ACME travel charge waived #customer-first")
+	if id == "" {
+		t.Fatalf("reply names no decision: %q", res.AllText())
+	}
+	if res.ResponseType == "in_channel" {
+		t.Errorf("reply is public; want ephemeral")
+	}
+	for _, want := range []string{"yours to make", "$250", "ACME"} {
+		if !strings.Contains(res.AllText(), want) {
+			t.Errorf("reply lacks %q: %q", want, res.AllText())
+		}
+	}
+	d := e.decision(id)
+	if d.State != store.StateAutonomous || d.Amount != 25000 || d.Customer != "ACME" || !slices.Equal(d.Tags, []string{"customer-first"}) {
+		t.Errorf("stored decision: got %+v", d)
+	}
+	if got := e.auditTypes(id); !slices.Equal(got, []string{store.AuditDecisionCreated}) {
+		t.Errorf("audit: got %v, want [decision.created]", got)
+	}
+	if ms := e.Emu.Messages(apptest.Escalations); len(ms) != 0 {
+		t.Errorf("inside the box posted to the escalations channel: %s", dump(ms))
+	}
+	// Exactly at the limit is inside too.
+	if _, id := e.decide(apptest.Dave, "discount 500"); e.decision(id).State != store.StateAutonomous {
+		t.Errorf("$500 (exactly the limit): got %s, want autonomous", e.decision(id).State)
+	}
+}
+
+func TestDecisionAboveTheBox(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	res, id := e.decide(apptest.Dave, "discount 900 for ACME customer threatened to leave")
+	for _, want := range []string{"above your box", "team-lead", "<@U0BOB>"} {
+		if !strings.Contains(res.AllText(), want) {
+			t.Errorf("reply lacks %q: %q", want, res.AllText())
+		}
+	}
+	m := e.escalation(id, "$900 is above your $500 box")
+	for _, want := range []string{"<@U0BOB>", "<@U0DAVE>", "ACME", "customer threatened to leave", "discount", "$900", "USD", "team-lead"} {
+		if !strings.Contains(m.AllText(), want) {
+			t.Errorf("escalation message lacks %q: %s", want, m.AllText())
+		}
+	}
+	if got, want := buttonLabels(m), []string{"Approve", "Escalate", "Decline"}; !slices.Equal(got, want) {
+		t.Errorf("buttons: got %q, want %q", got, want)
+	}
+	for _, b := range m.Buttons() {
+		if b.Text == "Decline" && !b.HasConfirm {
+			t.Errorf("Decline has no confirm dialog")
+		}
+	}
+	d := e.decision(id)
+	if d.State != store.StatePending || d.Level != 0 || len(d.Messages) != 1 {
+		t.Errorf("stored decision: state %s level %d messages %v", d.State, d.Level, d.Messages)
+	}
+	ids, _ := e.store.DueDecisions(context.Background(), apptest.Team, time.Now().Add(5*time.Hour), 10)
+	if !slices.Contains(ids, id) {
+		t.Errorf("pending index lacks %s: %v", id, ids)
+	}
+}
+
+func TestDecisionRefusals(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	_, small := e.decide(apptest.Dave, "discount 900 for ACME")
+	_, big := e.decide(apptest.Dave, "discount 5000 for Globex")
+	smallMsg := e.escalation(small, "team-lead")
+	bigMsg := e.escalation(big, "manager")
+
+	tests := []struct {
+		name, user string
+		msg        slackemu.Message
+		id         string
+		want       string
+	}{
+		{"not an approver", apptest.Mallory, smallMsg, small, "Only the approvers"},
+		{"the requester", apptest.Dave, smallMsg, small, "your own decision"},
+		{"a lower level above its limit", apptest.Bob, bigMsg, big, "up to $2,000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.decision(tt.id)
+			e.click(tt.user, tt.msg, "Approve")
+			e.waitEphemeral(tt.user, tt.want)
+			after := e.decision(tt.id)
+			if after.State != store.StatePending || after.Version != before.Version {
+				t.Errorf("state changed: %s v%d -> %s v%d", before.State, before.Version, after.State, after.Version)
+			}
+		})
+	}
+	if got := e.auditTypes(big); !slices.Equal(got, []string{store.AuditDecisionCreated}) {
+		t.Errorf("audit of the refused decision: got %v", got)
+	}
+}
+
+func TestDecisionApprove(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	m := e.escalation(id, "team-lead")
+	e.click(apptest.Bob, m, "Approve")
+	up := e.waitUpdated(m.TS, "approved", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "Approved by <@U0BOB>") })
+	if b := up.Buttons(); len(b) != 0 {
+		t.Errorf("buttons left after approval: %q", buttonLabels(up))
+	}
+	e.waitDM(apptest.Dave, "approved your")
+	if d := e.decision(id); d.State != store.StateApproved || d.DecidedBy != apptest.Bob {
+		t.Errorf("stored: %s by %s", d.State, d.DecidedBy)
+	}
+	if got := e.auditTypes(id); !slices.Equal(got, []string{store.AuditDecisionCreated, store.AuditDecisionApproved}) {
+		t.Errorf("audit: got %v", got)
+	}
+	// A later click is told who was first.
+	e.click(apptest.Carol, m, "Approve")
+	e.waitEphemeral(apptest.Carol, "already approved")
+}
+
+func TestDecisionEscalate(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	m := e.escalation(id, "team-lead")
+	e.click(apptest.Bob, m, "Escalate")
+	up := e.waitUpdated(m.TS, "escalated", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Escalated by <@U0BOB> to manager")
+	})
+	if b := up.Buttons(); len(b) != 0 {
+		t.Errorf("old message keeps buttons: %q", buttonLabels(up))
+	}
+	next := e.escalation(id, "<@U0CAROL>")
+	if next.TS == m.TS {
+		t.Fatalf("no new message for the manager")
+	}
+	if got, want := buttonLabels(next), []string{"Approve", "Decline"}; !slices.Equal(got, want) {
+		t.Errorf("top-level buttons: got %q, want %q (no Escalate at the top)", got, want)
+	}
+	e.waitDM(apptest.Dave, "up to *manager*")
+	if d := e.decision(id); d.Level != 1 || d.State != store.StatePending {
+		t.Errorf("stored: level %d state %s", d.Level, d.State)
+	}
+	// Bob is below the decision's level now.
+	e.click(apptest.Bob, next, "Approve")
+	e.waitEphemeral(apptest.Bob, "now waits for *manager*")
+	e.click(apptest.Carol, next, "Approve")
+	e.waitDM(apptest.Dave, "approved your")
+	e.waitUpdated(m.TS, "approved too", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "Approved by <@U0CAROL>") })
+}
+
+func TestDecisionDeclineWithReason(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	m := e.escalation(id, "team-lead")
+	e.click(apptest.Bob, m, "Decline")
+	v, err := e.Emu.WaitView(e.Ctx(), apptest.Bob, func(v slackemu.View) bool { return v.CallbackID == handlers.ViewDecline })
+	if err != nil {
+		t.Fatalf("no decline modal: %v", err)
+	}
+	reason := "Margin is too thin this quarter <!channel>"
+	ack, err := e.Emu.SubmitView(e.Ctx(), apptest.Bob, v.ID, slackemu.Values{}.Set("reason", "reason", reason))
+	if err != nil {
+		t.Fatalf("submit decline: %v", err)
+	}
+	if len(ack.Errors) > 0 {
+		t.Fatalf("decline modal errors: %v", ack.Errors)
+	}
+	up := e.waitUpdated(m.TS, "declined", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "Declined by <@U0BOB>") })
+	if len(up.Buttons()) != 0 || !strings.Contains(up.AllText(), "Margin is too thin") {
+		t.Errorf("declined message: %s buttons %q", up.AllText(), buttonLabels(up))
+	}
+	dm := e.waitDM(apptest.Dave, "declined your")
+	if !strings.Contains(dm.AllText(), "Margin is too thin this quarter &lt;!channel&gt;") {
+		t.Errorf("DM lacks the escaped reason: %s", dm.AllText())
+	}
+	if d := e.decision(id); d.State != store.StateDeclined || d.DeclineReason != reason {
+		t.Errorf("stored: %s reason %q", d.State, d.DeclineReason)
+	}
+}
+
+func TestDecisionConcurrentApprovals(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	m := e.escalation(id, "team-lead")
+	var wg sync.WaitGroup
+	for i := range 20 {
+		user := []string{apptest.Bob, apptest.Carol}[i%2]
+		wg.Go(func() {
+			if _, err := e.Emu.Click(e.Ctx(), user, m, "Approve"); err != nil {
+				t.Errorf("click: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	e.waitDM(apptest.Dave, "approved your")
+	err := apptest.WaitFor(10*time.Second, func() bool {
+		return len(e.Emu.Ephemerals(apptest.Bob))+len(e.Emu.Ephemerals(apptest.Carol)) >= 19
+	})
+	if err != nil {
+		t.Errorf("losers told: %d, want 19", len(e.Emu.Ephemerals(apptest.Bob))+len(e.Emu.Ephemerals(apptest.Carol)))
+	}
+	types := e.auditTypes(id)
+	if n := strings.Count(strings.Join(types, ","), store.AuditDecisionApproved); n != 1 {
+		t.Errorf("approvals in the audit stream: got %d (%v), want exactly 1", n, types)
+	}
+	d := e.decision(id)
+	if d.Version != 2 {
+		t.Errorf("version: got %d, want 2 (one transition)", d.Version)
+	}
+	if n := len(e.Emu.DMs(apptest.Dave)); n != 1 {
+		t.Errorf("DMs to the requester: got %d, want 1", n)
+	}
+	for _, u := range []string{apptest.Bob, apptest.Carol} {
+		for _, eph := range e.Emu.Ephemerals(u) {
+			if !strings.Contains(eph.AllText(), "already approved") && !strings.Contains(eph.AllText(), "got there first") {
+				t.Errorf("loser %s told: %s", u, eph.AllText())
+			}
+		}
+	}
+}
+
+func TestDecisionSafetyTagReachesManager(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	res, id := e.decide(apptest.Dave, "discount $10 for ACME loose cable near the panel #safety")
+	if !strings.Contains(res.AllText(), "manager") {
+		t.Errorf("reply does not name the manager level: %s", res.AllText())
+	}
+	m := e.escalation(id, "tagged #safety")
+	if !strings.Contains(m.AllText(), "<@U0CAROL>") || strings.Contains(m.AllText(), "<@U0BOB>") {
+		t.Errorf("safety message should mention the manager only: %s", m.AllText())
+	}
+	if got := buttonLabels(m); slices.Contains(got, "Escalate") {
+		t.Errorf("top level offers Escalate: %q", got)
+	}
+	if d := e.decision(id); d.Level != 1 {
+		t.Errorf("level: got %d, want 1 (manager)", d.Level)
+	}
+}
+
+func TestDecisionTimeoutWithTwoReplicas(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Replicas: 2})
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	first := e.escalation(id, "team-lead")
+
+	// Before the deadline nothing moves.
+	for _, b := range e.Bots() {
+		_ = b.App.Jobs.RunNow(e.Ctx(), "escalation_timeouts")
+	}
+	if d := e.decision(id); d.Level != 0 {
+		t.Fatalf("moved before its deadline: level %d", d.Level)
+	}
+
+	e.Clock.Advance(4*time.Hour + time.Minute)
+	var wg sync.WaitGroup
+	for _, b := range e.Bots() {
+		for range 3 {
+			wg.Go(func() {
+				if err := b.App.Jobs.RunNow(e.Ctx(), "escalation_timeouts"); err != nil && !errors.Is(err, jobs.ErrNotClaimed) {
+					t.Errorf("run escalation_timeouts: %v", err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	e.escalation(id, "<@U0CAROL>")
+	e.waitDM(apptest.Dave, "didn't answer")
+	e.waitUpdated(first.TS, "timed out", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "No answer from team-lead in time, moved to manager") && len(m.Buttons()) == 0
+	})
+
+	types := e.auditTypes(id)
+	if n := strings.Count(strings.Join(types, ","), store.AuditDecisionTimeout); n != 1 {
+		t.Errorf("timeouts in the audit stream: got %d (%v), want exactly 1", n, types)
+	}
+	var top int
+	for _, m := range e.Emu.Messages(apptest.Escalations) {
+		if m.ThreadTS == "" && strings.Contains(m.AllText(), id) && strings.Contains(m.AllText(), "<@U0CAROL>") {
+			top++
+		}
+	}
+	if top != 1 {
+		t.Errorf("messages to the manager: got %d, want 1", top)
+	}
+	if n := len(e.Emu.DMs(apptest.Dave)); n != 1 {
+		t.Errorf("DMs to the requester: got %d, want 1", n)
+	}
+
+	// At the top: one reminder per respond_within (24h), not one per run.
+	e.Clock.Advance(24*time.Hour + time.Minute)
+	for _, b := range e.Bots() {
+		_ = b.App.Jobs.RunNow(e.Ctx(), "escalation_timeouts")
+		_ = b.App.Jobs.RunNow(e.Ctx(), "escalation_timeouts")
+	}
+	if _, err := e.Emu.WaitMessage(e.Ctx(), apptest.Escalations, func(m slackemu.Message) bool {
+		return m.ThreadTS != "" && strings.Contains(m.AllText(), "still waiting")
+	}); err != nil {
+		t.Fatalf("no reminder to the top level: %v", err)
+	}
+	var reminders int
+	for _, m := range e.Emu.Messages(apptest.Escalations) {
+		if m.ThreadTS != "" && strings.Contains(m.AllText(), "still waiting") {
+			reminders++
+		}
+	}
+	if reminders != 1 {
+		t.Errorf("reminders: got %d, want 1", reminders)
+	}
+	if d := e.decision(id); d.State != store.StatePending || d.Level != 1 || d.Reminders != 1 {
+		t.Errorf("after the reminder: %s level %d reminders %d", d.State, d.Level, d.Reminders)
+	}
+}
+
+func TestDecisionApprovedAfterRestart(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	m := e.escalation(id, "team-lead")
+	for _, b := range e.Bots() {
+		if err := b.Stop(); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+	}
+	e.StartBot()
+	e.click(apptest.Bob, m, "Approve")
+	e.waitDM(apptest.Dave, "approved your")
+	if d := e.decision(id); d.State != store.StateApproved {
+		t.Errorf("after restart: %s", d.State)
+	}
+}
+
+func TestDecisionBadInput(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	long := strings.Repeat("x", 2001)
+	tests := []struct {
+		text string
+		want string
+	}{
+		{"discount 0", "more than zero"},
+		{"discount -5", "negative"},
+		{"discount 12.345", "at most 2 decimals"},
+		{"discount abc", "isn't an amount"},
+		{"discount NaN", "isn't an amount"},
+		{"discount Inf", "isn't an amount"},
+		{"discount 1e3", "1e3"},
+		{"discount 1000000000", "below 1,000,000,000"},
+		{"discount", "Add the amount"},
+		{"discont 250", "did you mean discount"},
+		{"hepl", "did you mean `help`"},
+		{"discount 250 #nope", "#customer-first"},
+		{"discount 250 for ACME " + long, "too long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text[:min(len(tt.text), 30)], func(t *testing.T) {
+			res, _ := e.decide(apptest.Dave, tt.text)
+			txt := res.AllText()
+			if !strings.Contains(txt, tt.want) {
+				t.Errorf("reply lacks %q: %q", tt.want, txt)
+			}
+			if !strings.Contains(txt, "Usage:") {
+				t.Errorf("reply lacks the usage line: %q", txt)
+			}
+		})
+	}
+	ids, err := e.store.DecisionsBetween(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(1000*time.Hour))
+	if err != nil || len(ids) != 0 {
+		t.Errorf("stored decisions after bad input: %v, %v", ids, err)
+	}
+	if evs, _ := e.store.ReadAudit(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(1000*time.Hour)); len(evs) != 0 {
+		t.Errorf("audit events after bad input: %d", len(evs))
+	}
+}
+
+func TestDecisionModal(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	e.Command(apptest.Dave, "")
+	v, err := e.Emu.WaitView(e.Ctx(), apptest.Dave, func(v slackemu.View) bool { return v.CallbackID == handlers.ViewLogDecision })
+	if err != nil {
+		t.Fatalf("no log modal: %v", err)
+	}
+	bad := slackemu.Values{}.Set("activity", "activity", "discount").Set("amount", "amount", "12.345")
+	ack, err := e.Emu.SubmitView(e.Ctx(), apptest.Dave, v.ID, bad)
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	if ack.ResponseAction != "errors" || ack.Errors["amount"] == "" {
+		t.Errorf("bad amount: got %q %v, want errors on amount", ack.ResponseAction, ack.Errors)
+	}
+	if ids, _ := e.store.DecisionsBetween(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(1000*time.Hour)); len(ids) != 0 {
+		t.Errorf("stored after a refused submission: %v", ids)
+	}
+	good := slackemu.Values{}.Set("activity", "activity", "discount").Set("amount", "amount", "1,250.50").
+		Set("customer", "customer", "ACME").Set("reason", "reason", "kept the account").Set("tags", "tags", []string{"customer-first"})
+	ack, err = e.Emu.SubmitView(e.Ctx(), apptest.Dave, v.ID, good)
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	if ack.ResponseAction != "update" {
+		t.Errorf("good submission: got %q %v, want update", ack.ResponseAction, ack.Errors)
+	}
+	m := e.escalation("", "$1,250.50 is above your $500 box")
+	id := decisionIDRe.FindString(m.AllText())
+	if d := e.decision(id); d.Amount != 125050 || d.Customer != "ACME" || d.State != store.StatePending {
+		t.Errorf("stored: %+v", d)
+	}
+}
+
+func TestDecisionMentionsAreNeutralised(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	text := `discount 900 for "<!here> Corp" please <!channel> <!everyone> <!subteam^S0FRONTLINE|@frontline> @here <@U0MALLORY>`
+	res, id := e.decide(apptest.Dave, text)
+	m := e.escalation(id, "team-lead")
+	e.click(apptest.Bob, m, "Approve")
+	e.waitDM(apptest.Dave, "approved your")
+
+	live := []string{"<!here>", "<!channel>", "<!everyone>", "<!subteam^S0FRONTLINE", "<@U0MALLORY>"}
+	var surfaces []string
+	surfaces = append(surfaces, res.AllText())
+	for _, c := range append(e.Emu.Calls("chat.postMessage"), e.Emu.Calls("chat.update")...) {
+		surfaces = append(surfaces, c.Param("text")+c.Param("blocks"))
+	}
+	for _, s := range surfaces {
+		for _, l := range live {
+			if strings.Contains(s, l) {
+				t.Errorf("live mention %s reached Slack: %s", l, s)
+			}
+		}
+		if strings.Contains(s, "@here") {
+			t.Errorf("bare @here reached Slack unbroken: %s", s)
+		}
+	}
+}
+
+func TestDecisionBoxCommand(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	res := e.Command(apptest.Dave, "box")
+	for _, want := range []string{"discount", "yours up to *$500*", "team-lead", "up to $2,000", "<@U0CAROL>", "travel-waiver", "#safety"} {
+		if !strings.Contains(res.AllText(), want) {
+			t.Errorf("box reply lacks %q: %s", want, res.AllText())
+		}
+	}
+	res = e.Command(apptest.Bob, "box")
+	if !strings.Contains(res.AllText(), "You answer escalations as *team-lead*") {
+		t.Errorf("an approver's box lacks their role: %s", res.AllText())
+	}
+}
+
+// BenchmarkInsideTheBox measures an inside-the-box decision end to end: the
+// slash command through the emulator's socket, the bot, Redis and back in
+// the ack. It reports the ack latency percentiles and the Redis round trips
+// per command.
+func BenchmarkInsideTheBox(b *testing.B) {
+	env := apptest.Start(b, apptest.Options{NoBot: true})
+	rtt := startHookedBot(b, env)
+	ctx := context.Background()
+	// Warm up (scripts loaded, connections open).
+	for range 5 {
+		if _, err := env.Emu.SlashCommand(ctx, apptest.Dave, apptest.General, "discount 250 for ACME"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lat := make([]time.Duration, 0, b.N)
+	rtt.n.Store(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := env.Emu.SlashCommand(ctx, apptest.Dave, apptest.General, "discount 250 for ACME")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !strings.Contains(res.Text, "yours to make") {
+			b.Fatalf("reply: %q", res.Text)
+		}
+		lat = append(lat, res.Ack.Latency)
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ack-ms")
+	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ack-ms")
+	b.ReportMetric(float64(rtt.n.Load())/float64(b.N), "redis-rtt/op")
+}
+
+// TestRedisRoundTripsPerCommand counts the Redis round trips of each kind
+// of decision command (the closing note's figure): at most 2 inside the
+// box (the envelope dedupe and one script), 3 above it (plus recording the
+// posted message).
+func TestRedisRoundTripsPerCommand(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{NoBot: true})
+	rtt := startHookedBot(t, env)
+	ctx := context.Background()
+	tests := []struct {
+		text string
+		max  int64
+	}{
+		{"discount 250 for ACME", 2},
+		{"discount 900 for ACME", 3},
+	}
+	if _, err := env.Emu.SlashCommand(ctx, apptest.Dave, apptest.General, "discount 250 for warmup"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Emu.SlashCommand(ctx, apptest.Dave, apptest.General, "discount 900 for warmup"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		rtt.n.Store(0)
+		if _, err := env.Emu.SlashCommand(ctx, apptest.Dave, apptest.General, tt.text); err != nil {
+			t.Fatal(err)
+		}
+		got := rtt.n.Load()
+		t.Logf("%q: %d Redis round trips", tt.text, got)
+		if got > tt.max {
+			t.Errorf("%q: %d Redis round trips, want at most %d", tt.text, got, tt.max)
+		}
+	}
+}
+
+// roundTrips counts Redis round trips: one per command sent alone, one per
+// pipeline or transaction.
+type roundTrips struct{ n atomic.Int64 }
+
+func (h *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// startHookedBot starts one replica wired by app.New exactly as apptest
+// does, but on a Redis client that counts round trips.
+func startHookedBot(tb testing.TB, env *apptest.Env) *roundTrips {
+	tb.Helper()
+	rdb, err := store.NewClient(store.ClientOptions{URL: env.Redis.URL()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = rdb.Close() })
+	rtt := &roundTrips{}
+	rdb.AddHook(rtt)
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Options{
+		AppToken: env.Emu.AppToken(), BotToken: env.Emu.BotToken(), APIURL: env.Emu.URL(),
+		Redis: rdb, KeyPrefix: env.Prefix, Policy: env.Policy, Clock: env.Clock,
+		Log: slog.New(slog.DiscardHandler), PingInterval: 10 * time.Second,
+	})
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	if err := apptest.WaitFor(10*time.Second, a.Bot.Connected); err != nil {
+		tb.Fatal(err)
+	}
+	return rtt
+}
+
+func TestDecisionGroupApproversAreResolvedAndCached(t *testing.T) {
+	pol := strings.Replace(apptest.DefaultPolicy, "approvers: [U0BOB]", "approvers: [S0LEADS]", 1)
+	e := startDecisions(t, apptest.Options{Policy: pol, NoBot: true})
+	e.Emu.AddUserGroup("S0LEADS", "leads", apptest.Bob)
+	e.StartBot()
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	m := e.escalation(id, "<!subteam^S0LEADS>")
+	e.click(apptest.Mallory, m, "Approve")
+	e.waitEphemeral(apptest.Mallory, "Only the approvers")
+	e.click(apptest.Bob, m, "Approve")
+	e.waitDM(apptest.Dave, "approved your")
+	if n := e.Emu.CallCount("usergroups.users.list"); n != 1 {
+		t.Errorf("usergroups.users.list calls: got %d, want 1 (cached)", n)
+	}
+}

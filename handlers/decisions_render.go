@@ -1,0 +1,339 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/slacktext"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+// Action IDs of the escalation message's buttons and callback IDs of the
+// decision modals.
+const (
+	ActionApprove   = "decision_approve"
+	ActionEscalate  = "decision_escalate"
+	ActionDecline   = "decision_decline"
+	ViewLogDecision = "decision_log"
+	ViewDecline     = "decision_decline_reason"
+)
+
+// Limits of user text kept in messages (runes, before escaping).
+const (
+	maxReasonShown   = 2000
+	maxCustomerShown = 150
+	historyShown     = 12
+)
+
+// mrkdwn returns a mrkdwn text object; verbatim keeps Slack from turning
+// words of user text into links or mentions.
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+// mentionIDs mentions policy IDs: users as <@U…>, user groups as
+// <!subteam^S…>. Only IDs from the policy may be passed here.
+func mentionIDs(ids []string) string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if strings.HasPrefix(id, "S") {
+			out = append(out, "<!subteam^"+id+">")
+		} else {
+			out = append(out, slacktext.User(id))
+		}
+	}
+	if len(out) == 0 {
+		return "no approvers configured"
+	}
+	return strings.Join(out, " ")
+}
+
+// amountText is the amount with its currency, "$900".
+func amountText(d *store.Decision) string { return d.Amount.Format(d.Currency) }
+
+// customerText is the escaped customer, or "" when none was given.
+func customerText(d *store.Decision) string {
+	if d.Customer == "" {
+		return ""
+	}
+	return slacktext.EscapeTruncate(d.Customer, maxCustomerShown)
+}
+
+// tagsText lists the tags as "#a #b", escaped.
+func tagsText(tags []string) string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, "#"+slacktext.EscapeTruncate(t, 60))
+	}
+	return strings.Join(out, " ")
+}
+
+// summary is "*discount* of *$900* for *ACME*", escaped.
+func summary(d *store.Decision) string {
+	s := fmt.Sprintf("*%s* of *%s*", slacktext.Escape(d.Activity), amountText(d))
+	if c := customerText(d); c != "" {
+		s += " for *" + c + "*"
+	}
+	return s
+}
+
+// clockText formats t for people: "10:42" today, "Mon Jan 2 10:42" otherwise.
+func clockText(t, now time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, now = t.In(loc), now.In(loc)
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return t.Format("15:04")
+	}
+	return t.Format("Mon Jan 2 15:04")
+}
+
+// durationText prints a policy duration the way it is written: "4h", "30m", "1h30m".
+func durationText(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
+}
+
+func levelName(p *config.Policy, i int) string {
+	if i >= 0 && i < len(p.Levels) {
+		return p.Levels[i].Name
+	}
+	return fmt.Sprintf("level %d", i+1)
+}
+
+func levelApprovers(p *config.Policy, i int) []string {
+	if i >= 0 && i < len(p.Levels) {
+		return p.Levels[i].Approvers
+	}
+	return nil
+}
+
+// historyLine renders one history entry: "Escalated by @bob to manager · 10:42".
+func historyLine(e store.HistoryEntry, now time.Time, loc *time.Location) string {
+	at := clockText(e.At, now, loc)
+	by := ""
+	if e.Actor != "" {
+		by = " by " + slacktext.User(e.Actor)
+	}
+	switch e.Action {
+	case "created":
+		return fmt.Sprintf("Sent to %s · %s", e.To, at)
+	case "escalated":
+		return fmt.Sprintf("Escalated%s to %s · %s", by, e.To, at)
+	case "timeout":
+		return fmt.Sprintf("No answer from %s in time, moved to %s · %s", e.From, e.To, at)
+	case "reminded":
+		return fmt.Sprintf("Reminder sent to %s · %s", e.To, at)
+	case "approved":
+		return fmt.Sprintf("Approved%s · %s", by, at)
+	case "declined":
+		return fmt.Sprintf("Declined%s · %s", by, at)
+	}
+	return fmt.Sprintf("%s%s · %s", e.Action, by, at)
+}
+
+// buttonValue encodes what a button acts on: the decision and the level its
+// message belongs to.
+func buttonValue(id string, level int) string { return fmt.Sprintf("%s|%d", id, level) }
+
+// parseButtonValue is the inverse of buttonValue.
+func parseButtonValue(v string) (id string, level int, ok bool) {
+	id, l, found := strings.Cut(v, "|")
+	if !found || id == "" {
+		return "", 0, false
+	}
+	if _, err := fmt.Sscanf(l, "%d", &level); err != nil {
+		return "", 0, false
+	}
+	return id, level, true
+}
+
+// escalationMessage renders the escalation message of d posted for level:
+// the decision, the level and its approvers, why it left the box, the
+// history, and the buttons while that level may still act on it.
+func escalationMessage(p *config.Policy, d *store.Decision, level int, now time.Time) (string, []slack.Block) {
+	loc := p.Location
+	lname := levelName(p, level)
+	text := fmt.Sprintf("Decision %s: %s asks for a %s %s above the box; %s to answer.",
+		d.ID, slacktext.User(d.Requester), amountText(d), slacktext.Escape(d.Activity), lname)
+
+	head := fmt.Sprintf(":raised_hand: %s made a call that's above the box and needs *%s* (%s): %s",
+		slacktext.User(d.Requester), slacktext.Escape(lname), mentionIDs(levelApprovers(p, level)), summary(d))
+	fields := []*slack.TextBlockObject{
+		mrkdwn("*Requester*\n" + slacktext.User(d.Requester)),
+		mrkdwn("*Activity*\n" + slacktext.EscapeTruncate(d.Activity, 100)),
+		mrkdwn("*Amount*\n" + amountText(d) + " " + strings.ToUpper(d.Currency)),
+	}
+	if c := customerText(d); c != "" {
+		fields = append(fields, mrkdwn("*Customer*\n"+c))
+	}
+	if len(d.Tags) > 0 {
+		fields = append(fields, mrkdwn("*Tags*\n"+tagsText(d.Tags)))
+	}
+	fields = append(fields, mrkdwn("*Decision*\n`"+d.ID+"`"))
+
+	blocks := []slack.Block{
+		slack.NewSectionBlock(mrkdwn(head), nil, nil, slack.SectionBlockOptionBlockID("head")),
+		slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID("fields")),
+	}
+	if d.Reason != "" {
+		blocks = append(blocks, slack.NewSectionBlock(
+			mrkdwn("*Reason*\n"+slacktext.EscapeTruncate(d.Reason, maxReasonShown)), nil, nil,
+			slack.SectionBlockOptionBlockID("reason")))
+	}
+	if d.Why != "" {
+		blocks = append(blocks, slack.NewContextBlock("why", mrkdwn(":arrow_up: Why it's here: "+slacktext.Escape(d.Why))))
+	}
+
+	var hist []string
+	start := 0
+	if len(d.History) > historyShown {
+		start = len(d.History) - historyShown
+	}
+	for _, e := range d.History[start:] {
+		hist = append(hist, historyLine(e, now, loc))
+	}
+	if len(hist) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("history", mrkdwn(strings.Join(hist, "\n"))))
+	}
+
+	switch {
+	case d.State == store.StateApproved:
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":white_check_mark: *Approved by %s · %s*",
+			slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
+	case d.State == store.StateDeclined:
+		msg := fmt.Sprintf(":no_entry: *Declined by %s · %s*", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
+		if d.DeclineReason != "" {
+			msg += "\n" + slacktext.EscapeTruncate(d.DeclineReason, maxReasonShown)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(msg), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
+	case d.State == store.StatePending && d.Level != level:
+		blocks = append(blocks, slack.NewContextBlock("moved", mrkdwn(fmt.Sprintf(
+			":arrow_right: Moved up to *%s*: the buttons are on the new message.", slacktext.Escape(levelName(p, d.Level))))))
+	case d.State == store.StatePending:
+		if !d.Deadline.IsZero() {
+			note := fmt.Sprintf(":hourglass_flowing_sand: Please answer by %s", clockText(d.Deadline, now, loc))
+			if level < len(p.Levels)-1 {
+				note += fmt.Sprintf("; after that it moves up to *%s* on its own.", slacktext.Escape(levelName(p, level+1)))
+			} else {
+				note += "."
+			}
+			blocks = append(blocks, slack.NewContextBlock("deadline", mrkdwn(note)))
+		}
+		blocks = append(blocks, decisionButtons(p, d, level))
+	}
+	return text, blocks
+}
+
+// decisionButtons are Approve, Escalate (below the top level) and Decline.
+func decisionButtons(p *config.Policy, d *store.Decision, level int) *slack.ActionBlock {
+	v := buttonValue(d.ID, level)
+	approve := slack.NewButtonBlockElement(ActionApprove, v, plain("Approve")).WithStyle(slack.StylePrimary)
+	decline := slack.NewButtonBlockElement(ActionDecline, v, plain("Decline")).WithStyle(slack.StyleDanger)
+	decline.Confirm = slack.NewConfirmationBlockObject(
+		plain("Decline this decision?"),
+		plain("You'll be asked for an optional reason; then the requester is told by DM."),
+		plain("Yes, decline"), plain("Cancel"))
+	elems := []slack.BlockElement{approve}
+	if level < len(p.Levels)-1 {
+		// The label is exactly "Escalate", as PRODUCT.md names the button;
+		// the message itself says which level is next.
+		elems = append(elems, slack.NewButtonBlockElement(ActionEscalate, v, plain("Escalate")))
+	}
+	elems = append(elems, decline)
+	return slack.NewActionBlock("actions", elems...)
+}
+
+// logReply is the private answer to the person who logged d.
+func logReply(p *config.Policy, d *store.Decision) *Reply {
+	var text string
+	switch d.State {
+	case store.StateAutonomous:
+		text = fmt.Sprintf(":white_check_mark: Logged `%s`: %s. This one was yours to make, and you made it: it's inside your box, so no one needs to sign off. Thanks for taking care of the customer.",
+			d.ID, summary(d))
+	default:
+		l := d.Level
+		text = fmt.Sprintf(":arrow_up: Logged `%s`: %s. It's above your box (%s), so I've asked *%s* (%s) in %s. They have %s to answer; I'll DM you as soon as they do.",
+			d.ID, summary(d), slacktext.Escape(d.Why), slacktext.Escape(levelName(p, l)), mentionIDs(levelApprovers(p, l)),
+			channelMention(p.Channels.Escalations), durationText(respondWithin(p, l)))
+	}
+	return &Reply{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}}
+}
+
+func channelMention(id string) string {
+	if id == "" {
+		return "the escalations channel"
+	}
+	return "<#" + id + ">"
+}
+
+func respondWithin(p *config.Policy, level int) time.Duration {
+	if level >= 0 && level < len(p.Levels) {
+		return p.Levels[level].RespondWithin
+	}
+	return 0
+}
+
+// outcomeDM is the DM telling the requester what happened to d.
+func outcomeDM(p *config.Policy, d *store.Decision, e store.HistoryEntry) string {
+	switch e.Action {
+	case "approved":
+		return fmt.Sprintf(":white_check_mark: %s approved your %s (`%s`). Go ahead: it's yours to carry out.",
+			slacktext.User(d.DecidedBy), summary(d), d.ID)
+	case "declined":
+		msg := fmt.Sprintf(":no_entry: %s declined your %s (`%s`).", slacktext.User(d.DecidedBy), summary(d), d.ID)
+		if d.DeclineReason != "" {
+			msg += "\n*Their reason:* " + slacktext.EscapeTruncate(d.DeclineReason, maxReasonShown)
+		} else {
+			msg += " No reason was given; ask them if you'd like to talk it through."
+		}
+		return msg + "\nThanks for asking: bringing a leader in when it's above the box is exactly right."
+	case "escalated":
+		return fmt.Sprintf(":arrow_up: %s passed your %s (`%s`) up to *%s* (%s). They have %s to answer; I'll DM you when they do.",
+			slacktext.User(e.Actor), summary(d), d.ID, slacktext.Escape(e.To), mentionIDs(levelApprovers(p, d.Level)),
+			durationText(respondWithin(p, d.Level)))
+	case "timeout":
+		return fmt.Sprintf(":hourglass: *%s* didn't answer your %s (`%s`) in time, so I moved it up to *%s* (%s). They have %s to answer.",
+			slacktext.Escape(e.From), summary(d), d.ID, slacktext.Escape(e.To), mentionIDs(levelApprovers(p, d.Level)),
+			durationText(respondWithin(p, d.Level)))
+	}
+	return ""
+}
+
+// alreadyText tells someone who clicked too late what happened to d first.
+func alreadyText(d *store.Decision, now time.Time, loc *time.Location) string {
+	switch d.State {
+	case store.StateApproved:
+		return fmt.Sprintf("%s already approved `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, clockText(d.DecidedAt, now, loc))
+	case store.StateDeclined:
+		return fmt.Sprintf("%s already declined `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, clockText(d.DecidedAt, now, loc))
+	case store.StateAutonomous:
+		return fmt.Sprintf("`%s` was inside the box: there is nothing to approve.", d.ID)
+	}
+	if n := len(d.History); n > 0 {
+		last := d.History[n-1]
+		who := "the bot"
+		if last.Actor != "" {
+			who = slacktext.User(last.Actor)
+		}
+		return fmt.Sprintf("%s got there first (%s at %s): `%s` is now with *%s*, so nothing changed.",
+			who, last.Action, clockText(last.At, now, loc), d.ID, slacktext.Escape(d.LevelName))
+	}
+	return fmt.Sprintf("`%s` changed meanwhile, so nothing changed.", d.ID)
+}

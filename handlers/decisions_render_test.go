@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/money"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+func testPolicy(t *testing.T) *config.Policy {
+	t.Helper()
+	loc, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &config.Policy{
+		Timezone: "America/Chicago", Location: loc, Currency: "USD",
+		Channels: config.Channels{Escalations: "C0ESCALATE"},
+		Levels: []config.Level{
+			{Name: "team-lead", Approvers: []string{"U0BOB"}, RespondWithin: 4 * time.Hour},
+			{Name: "manager", Approvers: []string{"U0CAROL", "S0MANAGERS"}, RespondWithin: 24 * time.Hour},
+		},
+		Activities: []config.Activity{{Name: "discount", Unit: "USD", FrontlineLimit: money.FromMajor(500),
+			LevelLimits: map[string]money.Amount{"team-lead": money.FromMajor(2000), "manager": money.FromMajor(10000)}}},
+	}
+}
+
+func blocksJSON(t *testing.T, blocks []slack.Block) string {
+	t.Helper()
+	b, err := json.Marshal(blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestEscalationMessage(t *testing.T) {
+	p := testPolicy(t)
+	now := time.Date(2026, 3, 2, 16, 42, 0, 0, time.UTC)
+	base := store.Decision{
+		ID: "D-7K2QF9", Requester: "U0DAVE", Activity: "discount", Amount: money.FromMajor(900), Currency: "USD",
+		Customer: "ACME <!channel> @here", Reason: "<!everyone> <!subteam^S1> & <@U0MALLORY>", Tags: []string{"customer-first"},
+		State: store.StatePending, Level: 0, LevelName: "team-lead", Why: "$900 is above your $500 box",
+		CreatedAt: now, Deadline: now.Add(4 * time.Hour),
+		History: []store.HistoryEntry{{Action: "created", Actor: "U0DAVE", To: "team-lead", At: now}},
+	}
+	approved := base
+	approved.State, approved.DecidedBy, approved.DecidedAt = store.StateApproved, "U0CAROL", now
+	approved.History = append(append([]store.HistoryEntry{}, base.History...), store.HistoryEntry{Action: "approved", Actor: "U0CAROL", At: now})
+	escalated := base
+	escalated.Level, escalated.LevelName = 1, "manager"
+	escalated.History = append(append([]store.HistoryEntry{}, base.History...), store.HistoryEntry{Action: "escalated", Actor: "U0BOB", From: "team-lead", To: "manager", At: now})
+
+	tests := []struct {
+		name        string
+		d           store.Decision
+		level       int
+		wantButtons []string
+		wantText    []string
+	}{
+		{"pending at team-lead", base, 0, []string{ActionApprove, ActionEscalate, ActionDecline},
+			[]string{"<@U0BOB>", "$900 is above your $500 box", "$900 USD", "D-7K2QF9"}},
+		{"pending at the top", escalated, 1, []string{ActionApprove, ActionDecline},
+			[]string{"<@U0CAROL> <!subteam^S0MANAGERS>", "Escalated by <@U0BOB> to manager · 10:42"}},
+		{"old level after escalation", escalated, 0, nil, []string{"Moved up to *manager*"}},
+		{"approved", approved, 0, nil, []string{"Approved by <@U0CAROL> · 10:42"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tt.d
+			_, blocks := escalationMessage(p, &d, tt.level, now)
+			js := blocksJSON(t, blocks)
+			var got []string
+			for _, b := range blocks {
+				if a, ok := b.(*slack.ActionBlock); ok {
+					for _, e := range a.Elements.ElementSet {
+						got = append(got, e.(*slack.ButtonBlockElement).ActionID)
+					}
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tt.wantButtons, ",") {
+				t.Errorf("buttons: got %v, want %v", got, tt.wantButtons)
+			}
+			for _, w := range tt.wantText {
+				if !strings.Contains(js, jsonEscape(w)) {
+					t.Errorf("message lacks %q:\n%s", w, js)
+				}
+			}
+			for _, bad := range []string{"<!channel>", "<!everyone>", "<!subteam^S1>", "<@U0MALLORY>", "@here"} {
+				if strings.Contains(js, jsonEscape(bad)) {
+					t.Errorf("user text reached Slack live: %q in\n%s", bad, js)
+				}
+			}
+			if len(blocks) > 50 {
+				t.Errorf("%d blocks, Slack allows 50", len(blocks))
+			}
+		})
+	}
+}
+
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.Trim(string(b), `"`)
+}
+
+func TestButtonValueRoundTrip(t *testing.T) {
+	id, level, ok := parseButtonValue(buttonValue("D-7K2QF9", 1))
+	if !ok || id != "D-7K2QF9" || level != 1 {
+		t.Errorf("got %q %d %v", id, level, ok)
+	}
+	for _, bad := range []string{"", "D-7K2QF9", "|1", "D-1|x"} {
+		if _, _, ok := parseButtonValue(bad); ok {
+			t.Errorf("parseButtonValue(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSuggestSubcommand(t *testing.T) {
+	tests := []struct{ in, want string }{{"hepl", "help"}, {"bx", "box"}, {"zzzzzz", ""}, {"comitments", "commitments"}}
+	for _, tt := range tests {
+		if got := suggestSubcommand(tt.in); got != tt.want {
+			t.Errorf("suggestSubcommand(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

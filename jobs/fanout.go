@@ -1,0 +1,486 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
+
+	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+// The fan-out engine: every job that DMs many people (the weekly feedback
+// DM, its reminder) goes through Fanout.Run, which
+//
+//   - skips the people a previous run of the same (job, run) already handled,
+//     reading the run's ledger once;
+//   - claims each person atomically in Redis just before the send and records
+//     the result right after it, so two replicas, a rerun after a crash or a
+//     catch-up run never DM anyone twice and never skip anyone;
+//   - paces the sends with its own limiter (Rate) on top of the Web API
+//     client's per-method pacing and 429 handling;
+//   - stops launching sends when ctx ends, but lets the sends in flight finish
+//     and be recorded, so a stopped run leaves nothing half done;
+//   - counts every delivery in metrics (sent, skipped, failed, retried) and
+//     logs one line per run with the totals.
+
+// FanoutStore is the ledger the engine keeps in Redis (store.Store).
+type FanoutStore interface {
+	FanoutBegin(ctx context.Context, team, job, run, owner string, ttl time.Duration, now time.Time) (map[string]store.FanoutState, error)
+	FanoutComplete(ctx context.Context, team, job, run string) error
+	FanoutHeartbeat(ctx context.Context, team, owner string, ttl time.Duration) error
+	FanoutEnd(ctx context.Context, team, owner string) error
+	FanoutClaim(ctx context.Context, team, job, run, person, owner string) (store.ClaimResult, error)
+	FanoutSent(ctx context.Context, team, job, run, person, channel, ts string) error
+	FanoutFailed(ctx context.Context, team, job, run, person, code string) error
+	FanoutRelease(ctx context.Context, team, job, run, person, owner string) error
+}
+
+// SendFunc delivers one person's DM and returns its channel and timestamp.
+type SendFunc func(ctx context.Context, person string) (channel, ts string, err error)
+
+// Fanout is the engine. Its zero value is not usable: set Store; the rest
+// has defaults.
+type Fanout struct {
+	Store   FanoutStore
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	// Rate bounds the sends per second of one run (0 or rate.Inf: no bound
+	// beyond the Web API client's own pacing).
+	Rate rate.Limit
+	// Workers is the number of sends in flight at once (default 8).
+	Workers int
+	// SendTimeout bounds one send, retries included (default 2m).
+	SendTimeout time.Duration
+	// StopGrace is how long sends in flight may still take once ctx ended
+	// (default 10s); one cut short is left for the next run.
+	StopGrace time.Duration
+	// Retries is how often a send failing for a reason that may pass is
+	// tried again within the run (default 3).
+	Retries int
+	// Backoff is the first wait before such a retry; it doubles (default 1s).
+	Backoff time.Duration
+	// Heartbeat is the TTL of the run's liveness key; it is refreshed every
+	// third of it (default 15s). A claim outlives its run by at most this.
+	Heartbeat time.Duration
+	// Poll is how often the run checks people another live run is sending
+	// to (default 250ms).
+	Poll time.Duration
+	// Now is the clock that dates runs (default time.Now).
+	Now func() time.Time
+}
+
+// FanoutRun is one run: the people of one (job, run) and how to DM one.
+type FanoutRun struct {
+	Team string
+	// Job names the job ("feedback"); Run names the run within the job
+	// (the schedule tick, or the feedback round for the reminder).
+	Job, Run string
+	People   []string
+	// Excluded is how many IDs audience resolution left out (bots,
+	// deactivated users); it is only reported.
+	Excluded int
+	Send     SendFunc
+}
+
+// Totals are the counts of one run.
+type Totals struct {
+	// Audience is the number of people of the run.
+	Audience int
+	// Excluded is FanoutRun.Excluded.
+	Excluded int
+	// Sent are the DMs this run delivered.
+	Sent int
+	// Skipped were already handled by an earlier run (or another replica).
+	Skipped int
+	// Failed could not be delivered: for good (recorded), or for now (left
+	// for the next run).
+	Failed int
+	// Retried counts the retries of sends.
+	Retried int
+	// TakenOver counts claims of a run that died mid-send which this run
+	// took over (and sent).
+	TakenOver int
+	// Left is the number of people not handled because the run was stopped.
+	Left int
+}
+
+// ErrStopped is returned (wrapped) by Run when ctx ended before every person
+// was handled; the next run of the same (job, run) finishes the work.
+var ErrStopped = errors.New("fan-out stopped before the end")
+
+// permanentCodes are Slack errors a retry will not fix: the person is
+// recorded as failed and never tried again in this run's ledger.
+var permanentCodes = map[string]bool{
+	"user_not_found": true, "users_not_found": true, "user_disabled": true, "account_inactive": true,
+	"cannot_dm_bot": true, "channel_not_found": true, "is_archived": true, "not_in_channel": true,
+	"user_is_bot": true, "messages_tab_disabled": true, "restricted_action": true, "invalid_blocks": true,
+	"msg_too_long": true, "no_text": true, "invalid_arguments": true, "missing_scope": true,
+	"not_allowed_token_type": true, "cannot_dm_user": true,
+}
+
+func (f *Fanout) defaults() Fanout {
+	c := *f
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = 2 * time.Minute
+	}
+	if c.StopGrace <= 0 {
+		c.StopGrace = 10 * time.Second
+	}
+	if c.Retries <= 0 {
+		c.Retries = 3
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = time.Second
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = 15 * time.Second
+	}
+	if c.Poll <= 0 {
+		c.Poll = 250 * time.Millisecond
+	}
+	if c.Rate == 0 {
+		c.Rate = rate.Inf
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+func newOwner() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// counter holds a run's live totals.
+type counter struct {
+	sent, skipped, failed, retried, takenOver, left atomic.Int64
+}
+
+// Run delivers r.Send to every person of r once, and returns the totals.
+// It returns an error wrapping ErrStopped when ctx ended first, and an error
+// when some people could not be reached for now (they are left for the next
+// run); people Slack refuses for good are counted as failed, not an error.
+func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
+	c := f.defaults()
+	start := time.Now()
+	owner := newOwner()
+	log := c.Log.With("job", r.Job, "run", r.Run)
+	people := dedupe(r.People)
+	tot := Totals{Audience: len(people), Excluded: r.Excluded}
+	c.count(r.Job, "skipped", r.Excluded)
+	var n counter
+
+	// Everything that records a result uses a context that outlives ctx
+	// by the send timeout, so a stop never leaves a send unrecorded.
+	bg := context.WithoutCancel(ctx)
+
+	ledger, err := c.Store.FanoutBegin(ctx, r.Team, r.Job, r.Run, owner, c.Heartbeat, c.Now())
+	if err != nil {
+		return tot, err
+	}
+	hbCtx, stopHB := context.WithCancel(bg)
+	var hbWG sync.WaitGroup
+	hbWG.Go(func() { c.heartbeat(hbCtx, r.Team, owner, log) })
+	defer func() {
+		stopHB()
+		hbWG.Wait()
+		ectx, cancel := context.WithTimeout(bg, 5*time.Second)
+		_ = c.Store.FanoutEnd(ectx, r.Team, owner)
+		cancel()
+	}()
+
+	todo := make([]string, 0, len(people))
+	for _, p := range people {
+		if ledger[p].Final() {
+			n.skipped.Add(1)
+			c.count(r.Job, "skipped", 1)
+			continue
+		}
+		todo = append(todo, p)
+	}
+
+	lim := rate.NewLimiter(c.Rate, 1)
+	var (
+		mu      sync.Mutex
+		busy    []string // people another live run is sending to
+		lastErr error
+	)
+	deliver := func(p string) {
+		res, err := c.deliver(ctx, bg, r, owner, p, &n)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case res == store.ClaimBusy:
+			busy = append(busy, p)
+		case err != nil:
+			lastErr = err
+		}
+	}
+
+	c.pass(ctx, lim, todo, deliver, &n)
+
+	// People another replica was sending to: wait until each is recorded,
+	// or its sender died (then take it over).
+	for len(busy) > 0 && ctx.Err() == nil {
+		t := time.NewTimer(c.Poll)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		mu.Lock()
+		again := busy
+		busy = nil
+		mu.Unlock()
+		c.pass(ctx, lim, again, deliver, &n)
+	}
+	mu.Lock()
+	n.left.Add(int64(len(busy)))
+	mu.Unlock()
+
+	tot.Sent, tot.Skipped, tot.Failed = int(n.sent.Load()), int(n.skipped.Load()), int(n.failed.Load())
+	tot.Retried, tot.TakenOver, tot.Left = int(n.retried.Load()), int(n.takenOver.Load()), int(n.left.Load())
+	elapsed := time.Since(start)
+	perSec := 0.0
+	if s := elapsed.Seconds(); s > 0 {
+		perSec = float64(tot.Sent) / s
+	}
+	log.Info("fanout done",
+		"audience", tot.Audience, "excluded", tot.Excluded, "sent", tot.Sent, "skipped", tot.Skipped, "failed", tot.Failed,
+		"retried", tot.Retried, "taken_over", tot.TakenOver, "left", tot.Left,
+		"duration_ms", elapsed.Milliseconds(), "per_second", float64(int(perSec*10))/10)
+
+	if tot.Left == 0 && lastErr == nil {
+		cctx, cancel := context.WithTimeout(bg, 5*time.Second)
+		err := c.Store.FanoutComplete(cctx, r.Team, r.Job, r.Run)
+		cancel()
+		if err != nil {
+			log.Warn("could not mark a fanout complete", "error", err.Error())
+		}
+	}
+	switch {
+	case tot.Left > 0:
+		return tot, fmt.Errorf("%s %s: %d of %d left: %w", r.Job, r.Run, tot.Left, tot.Audience, ErrStopped)
+	case lastErr != nil:
+		return tot, fmt.Errorf("%s %s: some deliveries failed and are left for the next run: %w", r.Job, r.Run, lastErr)
+	}
+	return tot, nil
+}
+
+// pass runs deliver for each person on c.Workers workers, paced by lim, and
+// stops launching new deliveries once ctx ends; people not launched are
+// counted as left.
+func (c *Fanout) pass(ctx context.Context, lim *rate.Limiter, people []string, deliver func(string), n *counter) {
+	if len(people) == 0 {
+		return
+	}
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range min(c.Workers, len(people)) {
+		wg.Go(func() {
+			for p := range work {
+				deliver(p)
+			}
+		})
+	}
+	launched := 0
+	for _, p := range people {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := lim.Wait(ctx); err != nil {
+			break
+		}
+		select {
+		case work <- p:
+			launched++
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(work)
+	wg.Wait()
+	n.left.Add(int64(len(people) - launched))
+}
+
+// deliver claims, sends and records one person. It returns the claim result
+// and an error for a failure that may pass (the claim is released).
+func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person string, n *counter) (store.ClaimResult, error) {
+	sctx, cancel := context.WithTimeout(bg, c.SendTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(c.StopGrace, cancel) })
+	defer stop()
+	res, err := c.Store.FanoutClaim(sctx, r.Team, r.Job, r.Run, person, owner)
+	if err != nil {
+		n.failed.Add(1)
+		c.count(r.Job, "failed", 1)
+		return res, err
+	}
+	switch res {
+	case store.ClaimDone:
+		n.skipped.Add(1)
+		c.count(r.Job, "skipped", 1)
+		return res, nil
+	case store.ClaimBusy:
+		return res, nil
+	case store.ClaimTakenOver:
+		n.takenOver.Add(1)
+	}
+
+	backoff := c.Backoff
+	for attempt := 0; ; attempt++ {
+		ch, ts, err := r.Send(sctx, person)
+		if err == nil {
+			if err := c.recordSent(sctx, r, person, ch, ts); err != nil {
+				// The DM is out; the claim stays (it is ours) and the
+				// heartbeat expiring makes a later run take it over.
+				c.Log.Warn("could not record a sent DM", "job", r.Job, "run", r.Run, "error", err.Error())
+			}
+			n.sent.Add(1)
+			c.count(r.Job, "sent", 1)
+			return res, nil
+		}
+		if sctx.Err() != nil && ctx.Err() != nil {
+			// Cut short by a stop: the next run sends it.
+			c.release(bg, r, owner, person)
+			n.left.Add(1)
+			return res, nil
+		}
+		if code, ok := permanent(err); ok {
+			if err := c.Store.FanoutFailed(sctx, r.Team, r.Job, r.Run, person, code); err != nil {
+				c.Log.Warn("could not record a failed DM", "job", r.Job, "run", r.Run, "error", err.Error())
+			}
+			n.failed.Add(1)
+			c.count(r.Job, "failed", 1)
+			c.Log.Warn("fanout delivery refused by slack", "job", r.Job, "run", r.Run, "code", code)
+			return res, nil
+		}
+		wait := backoff
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) {
+			wait = max(rl.RetryAfter, 100*time.Millisecond)
+		} else {
+			backoff *= 2
+		}
+		if attempt >= c.Retries || sctx.Err() != nil {
+			c.release(bg, r, owner, person)
+			n.failed.Add(1)
+			c.count(r.Job, "failed", 1)
+			return res, fmt.Errorf("send: %w", err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			// Stopped while waiting to retry: leave the person to the next run.
+			c.release(bg, r, owner, person)
+			n.left.Add(1)
+			return res, nil
+		}
+		n.retried.Add(1)
+		c.count(r.Job, "retried", 1)
+	}
+}
+
+func (c *Fanout) release(bg context.Context, r FanoutRun, owner, person string) {
+	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+	defer cancel()
+	if err := c.Store.FanoutRelease(ctx, r.Team, r.Job, r.Run, person, owner); err != nil {
+		c.Log.Warn("could not release a fanout claim", "job", r.Job, "run", r.Run, "error", err.Error())
+	}
+}
+
+// recordSent records a sent DM, retrying briefly: an unrecorded DM would be
+// sent again by a run that takes the claim over.
+func (c *Fanout) recordSent(ctx context.Context, r FanoutRun, person, ch, ts string) error {
+	var err error
+	for i := range 4 {
+		if err = c.Store.FanoutSent(ctx, r.Team, r.Job, r.Run, person, ch, ts); err == nil {
+			return nil
+		}
+		t := time.NewTimer(time.Duration(50<<i) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+	return err
+}
+
+// permanent reports whether err is a Slack refusal a retry will not fix,
+// with its code.
+func permanent(err error) (string, bool) {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && permanentCodes[se.Err] {
+		return se.Err, true
+	}
+	var pse *slack.SlackErrorResponse
+	if errors.As(err, &pse) && permanentCodes[pse.Err] {
+		return pse.Err, true
+	}
+	return "", false
+}
+
+func (c *Fanout) heartbeat(ctx context.Context, team, owner string, log *slog.Logger) {
+	t := time.NewTicker(c.Heartbeat / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			hctx, cancel := context.WithTimeout(ctx, c.Heartbeat/3)
+			if err := c.Store.FanoutHeartbeat(hctx, team, owner, c.Heartbeat); err != nil {
+				log.Warn("fanout heartbeat failed", "error", err.Error())
+			}
+			cancel()
+		}
+	}
+}
+
+func (c *Fanout) count(job, result string, k int) {
+	if c.Metrics != nil && k > 0 {
+		c.Metrics.Fanout.WithLabelValues(job, result).Add(float64(k))
+	}
+}
+
+// dedupe returns ids without empty or repeated entries, sorted.
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}

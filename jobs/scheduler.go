@@ -1,0 +1,363 @@
+// Package jobs runs the bot's scheduled work (escalation timeouts, outcome
+// follow-ups, feedback DMs, commitment reminders, the digest) on robfig/cron
+// in the policy's timezone. Each run is named by its schedule tick, and a
+// Redis claim per (job, tick) makes it run once per tick whatever the number
+// of replicas, restarts or catch-up runs.
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+// Job is one scheduled job.
+type Job struct {
+	// Name is the policy's schedules key ("escalation_timeouts").
+	Name string
+	// Spec is the robfig/cron spec ("0 9 * * MON", "@every 2s").
+	Spec string
+	// Run does the work of one tick. tick is the scheduled time the run
+	// belongs to; every replica computes the same tick.
+	Run func(ctx context.Context, tick time.Time) error
+	// Timeout bounds one run of this job; zero means the scheduler's
+	// Config.Timeout. Fan-outs paced to Slack's limits set a longer one.
+	Timeout time.Duration
+}
+
+// Claimer holds the leases of (job, tick) pairs in Redis, so that each tick
+// runs once across replicas and a tick whose replica died is taken over.
+type Claimer interface {
+	ClaimTickLease(ctx context.Context, team, job string, tick time.Time, owner string, lease time.Duration) (store.TickState, error)
+	RefreshTickLease(ctx context.Context, team, job string, tick time.Time, owner string, lease time.Duration) (bool, error)
+	EndTick(ctx context.Context, team, job string, tick time.Time, owner string, done bool, keep time.Duration) error
+}
+
+// Config configures a Scheduler.
+type Config struct {
+	Location *time.Location
+	// Team is the Slack team whose keys hold the claims.
+	Team    string
+	Claimer Claimer
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	// Grace is how long after a missed tick it is still run once at
+	// start-up (CATCHUP_GRACE, default 24h). Zero disables catch-up.
+	Grace time.Duration
+	// Timeout bounds one run (default 10m).
+	Timeout time.Duration
+	// Now is the clock used to name ticks (default time.Now).
+	Now func() time.Time
+	// Lease is how long a claim lives without refresh (default 15s).
+	Lease time.Duration
+}
+
+type entry struct {
+	job   Job
+	sched cron.Schedule
+	every time.Duration // >0 for "@every D" specs
+	mu    sync.Mutex    // serialises runs of this job in this replica
+}
+
+// Scheduler runs jobs. Add every job before Run.
+type Scheduler struct {
+	cfg     Config
+	owner   string // this replica's lease owner ID
+	entries map[string]*entry
+	wg      sync.WaitGroup
+}
+
+// New returns a Scheduler.
+func New(cfg Config) *Scheduler {
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Lease == 0 {
+		cfg.Lease = 15 * time.Second
+	}
+	return &Scheduler{cfg: cfg, owner: newOwnerID(), entries: make(map[string]*entry)}
+}
+
+// Add registers j. An empty spec leaves the job unscheduled (it can still be
+// run with RunNow).
+func (s *Scheduler) Add(j Job) error {
+	e := &entry{job: j}
+	if strings.TrimSpace(j.Spec) != "" {
+		sched, every, err := ParseSpec(j.Spec, s.cfg.Location)
+		if err != nil {
+			return fmt.Errorf("schedule %s: %w", j.Name, err)
+		}
+		e.sched, e.every = sched, every
+	}
+	s.entries[j.Name] = e
+	return nil
+}
+
+// Names lists the registered jobs, sorted.
+func (s *Scheduler) Names() []string {
+	out := make([]string, 0, len(s.entries))
+	for n := range s.entries {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ParseSpec parses a cron spec in loc. "@every D" becomes a schedule aligned
+// on multiples of D since the Unix epoch, so replicas agree on its ticks.
+func ParseSpec(spec string, loc *time.Location) (cron.Schedule, time.Duration, error) {
+	spec = strings.TrimSpace(spec)
+	if rest, ok := strings.CutPrefix(spec, "@every "); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		if err != nil || d < time.Second {
+			return nil, 0, fmt.Errorf("bad @every duration %q", rest)
+		}
+		d = d.Truncate(time.Second)
+		return alignedEvery{d}, d, nil
+	}
+	if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
+		spec = "CRON_TZ=" + loc.String() + " " + spec
+	}
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, 0, err
+	}
+	return sched, 0, nil
+}
+
+// alignedEvery fires at every multiple of d since the Unix epoch.
+type alignedEvery struct{ d time.Duration }
+
+func (a alignedEvery) Next(t time.Time) time.Time {
+	return time.Unix(0, 0).Add(t.Sub(time.Unix(0, 0)).Truncate(a.d) + a.d).In(t.Location())
+}
+
+// PrevTick returns the latest tick of e at or before t, or the zero time when
+// none is found within lookback.
+func (e *entry) prevTick(t time.Time, lookback time.Duration) time.Time {
+	if e.sched == nil {
+		return time.Time{}
+	}
+	if e.every > 0 {
+		return time.Unix(0, 0).Add(t.Sub(time.Unix(0, 0)).Truncate(e.every)).In(t.Location())
+	}
+	// Cron specs have minute resolution: walk forward from the start of the
+	// lookback window and keep the last tick not after t.
+	var last time.Time
+	cur := t.Add(-lookback).Truncate(time.Minute).Add(-time.Nanosecond)
+	for i := 0; i < 1_000_000; i++ {
+		n := e.sched.Next(cur)
+		if n.IsZero() || n.After(t) {
+			break
+		}
+		last, cur = n, n
+	}
+	return last
+}
+
+// claimTTL keeps a claim long enough for catch-up to see it.
+func (s *Scheduler) claimTTL(e *entry) time.Duration {
+	ttl := s.cfg.Grace + time.Hour
+	if e.every > 0 && 3*e.every > ttl {
+		ttl = 3 * e.every
+	}
+	return ttl
+}
+
+// Run starts the schedules, runs each job's missed tick once when it is
+// within the grace window, and blocks until ctx ends; then it waits for
+// running jobs to finish.
+func (s *Scheduler) Run(ctx context.Context) error {
+	c := cron.New(cron.WithLocation(s.cfg.Location))
+	for _, e := range s.entries {
+		if e.sched == nil {
+			continue
+		}
+		e := e
+		c.Schedule(e.sched, cron.FuncJob(func() {
+			tick := e.prevTick(s.cfg.Now(), 2*time.Minute)
+			if tick.IsZero() {
+				tick = s.cfg.Now().Truncate(time.Second)
+			}
+			s.runTick(ctx, e, tick, "schedule")
+		}))
+	}
+	if s.cfg.Grace > 0 {
+		for _, e := range s.entries {
+			e := e
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				tick := e.prevTick(s.cfg.Now(), s.cfg.Grace)
+				if !tick.IsZero() && s.cfg.Now().Sub(tick) <= s.cfg.Grace {
+					s.runTick(ctx, e, tick, "catch_up")
+				}
+			}()
+		}
+	}
+	c.Start()
+	<-ctx.Done()
+	<-c.Stop().Done()
+	s.wg.Wait()
+	return nil
+}
+
+// RunNow runs the named job at once, as the tick "now" (the sandbox's "run
+// now" button, and tests).
+func (s *Scheduler) RunNow(ctx context.Context, name string) error {
+	e, ok := s.entries[name]
+	if !ok {
+		return fmt.Errorf("no job %q", name)
+	}
+	return s.runTick(ctx, e, s.cfg.Now().Truncate(time.Millisecond), "manual")
+}
+
+// ErrNotClaimed means another replica (or an earlier run) ran the tick.
+var ErrNotClaimed = errors.New("tick already run")
+
+// runTick runs the job's tick once across replicas: it takes the tick's
+// lease (waiting while another live replica holds it, and taking over when
+// that replica dies), refreshes it while the job runs, and marks the tick done
+// at the end. When ctx ends mid-run the lease is given back, so a restart or
+// another replica runs the rest. A panic is recovered.
+func (s *Scheduler) runTick(ctx context.Context, e *entry, tick time.Time, why string) (err error) {
+	s.wg.Add(1)
+	defer s.wg.Done()
+	name := e.job.Name
+	log := s.cfg.Log.With("job", name, "tick", tick.UTC().Format(time.RFC3339Nano), "trigger", why)
+	outcome := "ok"
+	start := time.Now()
+	defer func() {
+		if s.cfg.Metrics != nil {
+			s.cfg.Metrics.JobRuns.WithLabelValues(name, outcome).Inc()
+		}
+	}()
+	timeout := s.cfg.Timeout
+	if e.job.Timeout > 0 {
+		timeout = e.job.Timeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	// Redis calls about the lease must outlive ctx so the lease is given back.
+	bg := context.WithoutCancel(ctx)
+	if s.cfg.Claimer != nil {
+		won, cerr := s.waitForLease(rctx, e, tick)
+		if cerr != nil {
+			if rctx.Err() != nil {
+				outcome = "skipped"
+				return rctx.Err()
+			}
+			outcome = "error"
+			log.Error("job claim failed", "error", cerr.Error())
+			return fmt.Errorf("claim %s: %w", name, cerr)
+		}
+		if !won {
+			outcome = "skipped"
+			return ErrNotClaimed
+		}
+		stopRefresh := s.keepLease(rctx, e, tick, log)
+		defer func() {
+			stopRefresh()
+			done := rctx.Err() == nil || err == nil
+			ectx, ecancel := context.WithTimeout(bg, 2*time.Second)
+			if eerr := s.cfg.Claimer.EndTick(ectx, s.cfg.Team, name, tick, s.owner, done, s.claimTTL(e)); eerr != nil {
+				log.Warn("job lease end failed", "error", eerr.Error())
+			}
+			ecancel()
+		}()
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			outcome = "panic"
+			err = fmt.Errorf("job %s panicked: %v", name, r)
+			log.Error("job panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	if err = e.job.Run(rctx, tick); err != nil {
+		outcome = "error"
+		if rctx.Err() != nil {
+			outcome = "interrupted"
+		}
+		log.Error("job failed", "error", err.Error(), "duration_ms", time.Since(start).Milliseconds())
+		return err
+	}
+	log.Info("job done", "duration_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// waitForLease returns true when this replica holds the tick's lease, false
+// when the tick is done; while another replica holds a live lease it polls.
+func (s *Scheduler) waitForLease(ctx context.Context, e *entry, tick time.Time) (bool, error) {
+	for {
+		st, err := s.cfg.Claimer.ClaimTickLease(ctx, s.cfg.Team, e.job.Name, tick, s.owner, s.cfg.Lease)
+		if err != nil {
+			return false, err
+		}
+		switch st {
+		case store.TickWon:
+			return true, nil
+		case store.TickDone:
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(s.cfg.Lease / 3):
+		}
+	}
+}
+
+// keepLease refreshes the lease until the returned stop is called.
+func (s *Scheduler) keepLease(ctx context.Context, e *entry, tick time.Time, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(s.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if ok, err := s.cfg.Claimer.RefreshTickLease(ctx, s.cfg.Team, e.job.Name, tick, s.owner, s.cfg.Lease); err != nil || !ok {
+					log.Warn("job lease not refreshed", "held", ok, "error", fmt.Sprint(err))
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func newOwnerID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

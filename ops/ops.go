@@ -1,0 +1,85 @@
+// Package ops serves the operator endpoints on HTTP_ADDR: /healthz (the
+// process is alive), /readyz (Socket Mode connected and Redis answering) and
+// /metrics (Prometheus).
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Check is one readiness check; nil means ready.
+type Check func(ctx context.Context) error
+
+// Server is the operator HTTP server.
+type Server struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// New listens on addr (":8080", "127.0.0.1:0") and prepares the handlers.
+// checks are run by /readyz in order, each with a 1s timeout.
+func New(addr string, reg *prometheus.Registry, checks map[string]Check) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		status := http.StatusOK
+		result := make(map[string]string, len(checks))
+		for name, check := range checks {
+			ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+			err := check(ctx)
+			cancel()
+			if err != nil {
+				status = http.StatusServiceUnavailable
+				result[name] = err.Error()
+				continue
+			}
+			result[name] = "ok"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(result)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return &Server{
+		ln:  ln,
+		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
+	}, nil
+}
+
+// Addr is the address actually listened on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until ctx ends, then shuts down within 5s.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.srv.Shutdown(sctx); err != nil {
+			return err
+		}
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}

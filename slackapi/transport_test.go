@@ -1,0 +1,100 @@
+package slackapi_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
+
+	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/slackapi"
+	"github.com/empowerbot/empowerbot/slackemu"
+)
+
+func TestRateLimitedCallIsRetriedNotDropped(t *testing.T) {
+	emu := slackemu.Start(t, slackemu.Options{})
+	emu.AddChannel("C1", "general")
+	m := metrics.New()
+	api, _ := slackapi.New(slackapi.Config{BotToken: emu.BotToken(), APIURL: emu.URL(), Metrics: m})
+	emu.InjectRateLimit("chat.postMessage", 2, time.Second)
+
+	// Two calls at once: both wait out the pause and both are delivered.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() {
+			_, _, errs[i] = api.PostMessageContext(t.Context(), "C1", slack.MsgOptionText("hello", false))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if got := len(emu.Messages("C1")); got != 2 {
+		t.Fatalf("messages delivered = %d, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.SlackCalls.WithLabelValues("chat.postMessage", "rate_limited")); got != 2 {
+		t.Errorf("rate_limited count = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.SlackCalls.WithLabelValues("chat.postMessage", "ok")); got != 2 {
+		t.Errorf("ok count = %v, want 2", got)
+	}
+	// The retries came after the Retry-After had passed.
+	calls := emu.Calls("chat.postMessage")
+	first, last := calls[0].Time, calls[len(calls)-1].Time
+	if last.Sub(first) < time.Second {
+		t.Errorf("retried after %v, want at least the 1s Retry-After", last.Sub(first))
+	}
+}
+
+func TestSlackErrorsAreCountedByCode(t *testing.T) {
+	emu := slackemu.Start(t, slackemu.Options{})
+	m := metrics.New()
+	api, _ := slackapi.New(slackapi.Config{BotToken: emu.BotToken(), APIURL: emu.URL(), Metrics: m})
+	_, _, err := api.PostMessageContext(t.Context(), "C404", slack.MsgOptionText("x", false))
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) || se.Err != "channel_not_found" {
+		t.Fatalf("post to a missing channel = %v, want channel_not_found", err)
+	}
+	if got := testutil.ToFloat64(m.SlackCalls.WithLabelValues("chat.postMessage", "channel_not_found")); got != 1 {
+		t.Errorf("channel_not_found count = %v, want 1", got)
+	}
+}
+
+func TestPacingHoldsTheConfiguredRate(t *testing.T) {
+	emu := slackemu.Start(t, slackemu.Options{})
+	api, _ := slackapi.New(slackapi.Config{
+		BotToken: emu.BotToken(), APIURL: emu.URL(), Pacing: true,
+		Limits: map[string]rate.Limit{"auth.test": 20},
+	})
+	for i := 0; i < 30; i++ {
+		if _, err := api.AuthTestContext(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := emu.Calls("auth.test")
+	// 30 calls at 20/s with a burst of 20 need at least 0.5s between the first and the last.
+	if span := calls[len(calls)-1].Time.Sub(calls[0].Time); span < 450*time.Millisecond {
+		t.Errorf("30 paced calls took %v, want them spread at 20/s", span)
+	}
+}
+
+func TestMethodOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://slack.com/api/chat.postMessage":   "chat.postMessage",
+		"http://127.0.0.1:1234/api/views.open?x=1": "views.open",
+		"http://127.0.0.1:1234/upload/abc":         "upload",
+		"http://127.0.0.1:1234/response/42":        "hooks.response_url",
+		"https://hooks.slack.com/commands/T1/2/3":  "hooks.response_url",
+	} {
+		if got := slackapi.MethodOf(in); got != want {
+			t.Errorf("MethodOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

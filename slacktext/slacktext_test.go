@@ -1,0 +1,45 @@
+package slacktext
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestEscapeNeutralisesMarkupAndBroadcasts(t *testing.T) {
+	for in, want := range map[string]string{
+		"<!channel> hi":           "&lt;!channel&gt; hi",
+		"<!subteam^S1|@ops>":      "&lt;!subteam^S1|@ops&gt;",
+		"<@U123|bob> & co":        "&lt;@U123|bob&gt; &amp; co",
+		"ping @here and @channel": "ping @\u200bhere and @\u200bchannel",
+		"@everyone":               "@\u200beveryone",
+		"plain *bold* text":       "plain *bold* text",
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	if got := Truncate("héllo wörld", 5); got != "héll…" {
+		t.Errorf("Truncate = %q", got)
+	}
+	if got := Truncate("short", 10); got != "short" {
+		t.Errorf("Truncate = %q", got)
+	}
+}
+
+func TestEscapeTruncateFitsAfterEscaping(t *testing.T) {
+	in := strings.Repeat("<&>", 2000)
+	got := EscapeTruncate(in, SectionTextMax)
+	if n := utf8.RuneCountInString(got); n > SectionTextMax {
+		t.Fatalf("escaped text is %d runes, want at most %d", n, SectionTextMax)
+	}
+	if !strings.HasSuffix(got, "…") {
+		t.Errorf("cut text does not end with an ellipsis")
+	}
+	if strings.Contains(got, "<") || strings.HasSuffix(strings.TrimSuffix(got, "…"), "&") {
+		t.Errorf("escaping broken at the cut: %q", got[len(got)-20:])
+	}
+}

@@ -1,0 +1,488 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/money"
+)
+
+// Decisions.
+//
+// A decision lives in the hash "<prefix>:{T}:decision:<ID>" with the fields
+// id, state, level, requester, ver (a version that grows by one with every
+// change), data (the whole Decision as JSON) and one "msg:<level>" field per
+// escalation message ("<channel>|<ts>"). Three sorted sets index it:
+//
+//	<prefix>:{T}:decisions:pending           pending decisions, score = deadline (Unix ms)
+//	<prefix>:{T}:decisions:by-requester:<U>  a person's decisions, score = created (Unix ms)
+//	<prefix>:{T}:decisions:all               every decision, score = created (Unix ms)
+//
+// Every change is one Lua script that checks the expected version and state,
+// writes the record, updates the indexes and appends the audit event: it all
+// happens or none of it does.
+
+// DecisionState is where a decision stands.
+type DecisionState string
+
+// The states of a decision.
+const (
+	// StateAutonomous: inside the box, the requester's own call.
+	StateAutonomous DecisionState = "autonomous"
+	// StatePending: above the box, waiting for a level's answer.
+	StatePending DecisionState = "pending"
+	// StateApproved: a leader approved it.
+	StateApproved DecisionState = "approved"
+	// StateDeclined: a leader declined it.
+	StateDeclined DecisionState = "declined"
+)
+
+// Decision is one logged decision with its whole history.
+type Decision struct {
+	ID        string        `json:"id"`
+	Team      string        `json:"team"`
+	Requester string        `json:"requester"`
+	Activity  string        `json:"activity"`
+	Amount    money.Amount  `json:"amount"` // minor units
+	Currency  string        `json:"currency"`
+	Customer  string        `json:"customer,omitempty"`
+	Reason    string        `json:"reason,omitempty"`
+	Tags      []string      `json:"tags,omitempty"`
+	State     DecisionState `json:"state"`
+	// Level is the index in the policy's chain of the level that must answer
+	// (pending) or answered; -1 for autonomous decisions.
+	Level int `json:"level"`
+	// LevelName is the name of Level when it was set.
+	LevelName string `json:"level_name,omitempty"`
+	// Why says why it left the box, for people ("$900 is above your $500 box").
+	Why string `json:"why,omitempty"`
+	// ExceedsAll is set when the amount is above every level's limit.
+	ExceedsAll bool      `json:"exceeds_all,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	// Deadline is when the current level's respond_within runs out.
+	Deadline time.Time `json:"deadline,omitzero"`
+	// Messages are the escalation messages, one per level it was posted to,
+	// lowest level first. They are stored beside the record (AttachMessage),
+	// not in its JSON, so that recording one never races a person's action.
+	Messages []DecisionMessage `json:"-"`
+	History  []HistoryEntry    `json:"history,omitempty"`
+	// DecidedBy and DecidedAt are set once approved or declined.
+	DecidedBy     string    `json:"decided_by,omitempty"`
+	DecidedAt     time.Time `json:"decided_at,omitzero"`
+	DeclineReason string    `json:"decline_reason,omitempty"`
+	// Reminders counts the reminders sent to the top level.
+	Reminders int `json:"reminders,omitempty"`
+	// Version is the record's version in Redis; it guards every change.
+	Version int64 `json:"-"`
+}
+
+// DecisionMessage is an escalation message posted for one level.
+type DecisionMessage struct {
+	Level   int    `json:"level"`
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}
+
+// HistoryEntry is one step in a decision's life.
+type HistoryEntry struct {
+	// Action is "created", "escalated", "timeout", "reminded", "approved" or "declined".
+	Action string    `json:"action"`
+	Actor  string    `json:"actor,omitempty"` // "" for the bot
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to,omitempty"`
+	At     time.Time `json:"at"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// MessageFor returns the escalation message posted for level, if any.
+func (d *Decision) MessageFor(level int) (DecisionMessage, bool) {
+	for _, m := range d.Messages {
+		if m.Level == level {
+			return m, true
+		}
+	}
+	return DecisionMessage{}, false
+}
+
+// Decided reports whether the decision reached a final answer from a leader.
+func (d *Decision) Decided() bool { return d.State == StateApproved || d.State == StateDeclined }
+
+// Errors of the decision store.
+var (
+	// ErrNotFound: no decision with that ID.
+	ErrNotFound = errors.New("decision not found")
+	// ErrExists: a decision with that ID already exists.
+	ErrExists = errors.New("decision already exists")
+)
+
+// ConflictError is returned by UpdateDecision when the decision changed since
+// it was read: someone else acted first. Current is the decision as it is now.
+type ConflictError struct {
+	Current *Decision
+}
+
+func (e *ConflictError) Error() string { return "decision changed meanwhile" }
+
+// decisionIDAlphabet is Crockford's base32: no I, L, O or U, so an ID read
+// aloud or typed is hard to get wrong.
+const decisionIDAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewDecisionID returns a fresh ID such as "D-7K2QF9": 6 random base32
+// characters (about a billion values), short enough to type.
+func NewDecisionID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	out := []byte("D-")
+	for _, c := range b {
+		out = append(out, decisionIDAlphabet[int(c)%len(decisionIDAlphabet)])
+	}
+	return string(out)
+}
+
+// NormalizeDecisionID turns what a person typed ("d-7k2qf9", "7K2QF9") into
+// the ID's canonical form, and reports whether it looks like one.
+func NormalizeDecisionID(s string) (string, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, "D-")
+	if len(s) != 6 {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune(decisionIDAlphabet, rune(s[i])) {
+			return "", false
+		}
+	}
+	return "D-" + s, true
+}
+
+func (s *Store) decisionKey(team, id string) string { return s.keys.Team(team, "decision", id) }
+func (s *Store) pendingKey(team string) string      { return s.keys.Team(team, "decisions", "pending") }
+func (s *Store) allDecisionsKey(team string) string { return s.keys.Team(team, "decisions", "all") }
+func (s *Store) requesterKey(team, user string) string {
+	return s.keys.Team(team, "decisions", "by-requester", user)
+}
+
+// createDecisionScript stores a new decision with its indexes and audit event.
+//
+// KEYS: decision, pending, by-requester, all, audit.
+// ARGV: id, state, level, requester, data, created ms, deadline ms ("" when
+// not pending), then the audit event (at, fields…).
+var createDecisionScript = redis.NewScript("#!lua\n" + AuditLua + `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local aid = audit_id(KEYS[5], ARGV[8])
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'level', ARGV[3],
+  'requester', ARGV[4], 'ver', 1, 'data', ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
+if ARGV[7] ~= '' then redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1]) end
+audit_add(KEYS[5], aid, ARGV, 9)
+return 1
+`)
+
+// updateDecisionScript applies one change of state when the decision is
+// still at the expected version and state.
+//
+// KEYS: decision, pending, audit.
+// ARGV: id, expected version, expected state, new state, new level, data,
+// deadline ms ("" to leave the pending index), then optionally the audit
+// event (at, fields…).
+// Returns {'ok', version}, {'conflict', {the hash's fields and values}} or
+// 'missing'.
+var updateDecisionScript = redis.NewScript("#!lua\n" + AuditLua + `
+local cur = redis.call('HMGET', KEYS[1], 'ver', 'state', 'data')
+if not cur[1] then return 'missing' end
+if cur[1] ~= ARGV[2] or cur[2] ~= ARGV[3] then return {'conflict', redis.call('HGETALL', KEYS[1])} end
+local aid = nil
+if #ARGV >= 8 then aid = audit_id(KEYS[3], ARGV[8]) end
+local ver = tonumber(cur[1]) + 1
+redis.call('HSET', KEYS[1], 'state', ARGV[4], 'level', ARGV[5], 'ver', ver, 'data', ARGV[6])
+if ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
+else
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+if aid then audit_add(KEYS[3], aid, ARGV, 9) end
+return {'ok', ver}
+`)
+
+// pendingScore is d's score in the pending index: its deadline in Unix ms,
+// "+inf" for a pending decision without one, "" when it is not pending.
+func pendingScore(d *Decision) string {
+	if d.State != StatePending {
+		return ""
+	}
+	if d.Deadline.IsZero() {
+		return "+inf"
+	}
+	return strconv.FormatInt(d.Deadline.UnixMilli(), 10)
+}
+
+// CreateDecision stores d (with d.Team and d.ID set) and appends ev to the
+// audit stream, in one atomic step. It returns ErrExists when the ID is
+// taken. On success d.Version is 1.
+func (s *Store) CreateDecision(ctx context.Context, d *Decision, ev AuditEvent) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode decision: %w", err)
+	}
+	audit, err := ev.args()
+	if err != nil {
+		return err
+	}
+	keys := []string{
+		s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.requesterKey(d.Team, d.Requester),
+		s.allDecisionsKey(d.Team), s.AuditKey(d.Team),
+	}
+	args := append([]any{d.ID, string(d.State), d.Level, d.Requester, string(data),
+		d.CreatedAt.UnixMilli(), pendingScore(d)}, audit...)
+	n, err := createDecisionScript.Run(ctx, s.rdb, keys, args...).Int()
+	if err != nil {
+		return fmt.Errorf("create decision: %w", err)
+	}
+	if n == 0 {
+		return ErrExists
+	}
+	d.Version = 1
+	return nil
+}
+
+// GetDecision returns the decision id of team, or ErrNotFound.
+func (s *Store) GetDecision(ctx context.Context, team, id string) (*Decision, error) {
+	m, err := s.rdb.HGetAll(ctx, s.decisionKey(team, id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("get decision: %w", err)
+	}
+	return decodeDecision(m)
+}
+
+// decodeDecision builds a Decision from its hash.
+func decodeDecision(m map[string]string) (*Decision, error) {
+	vs, ok1 := m["ver"]
+	ds, ok2 := m["data"]
+	if !ok1 || !ok2 {
+		return nil, ErrNotFound
+	}
+	var d Decision
+	if err := json.Unmarshal([]byte(ds), &d); err != nil {
+		return nil, fmt.Errorf("decode decision: %w", err)
+	}
+	v, err := strconv.ParseInt(vs, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("decode decision version %q: %w", vs, err)
+	}
+	d.Version = v
+	for k, val := range m {
+		l, ok := strings.CutPrefix(k, "msg:")
+		if !ok {
+			continue
+		}
+		level, err := strconv.Atoi(l)
+		ch, ts, found := strings.Cut(val, "|")
+		if err != nil || !found {
+			continue
+		}
+		d.Messages = append(d.Messages, DecisionMessage{Level: level, Channel: ch, TS: ts})
+	}
+	sort.Slice(d.Messages, func(i, j int) bool { return d.Messages[i].Level < d.Messages[j].Level })
+	return &d, nil
+}
+
+// pairsToMap turns a flat HGETALL reply from a script into a map.
+func pairsToMap(v any) map[string]string {
+	arr, _ := v.([]any)
+	m := make(map[string]string, len(arr)/2)
+	for i := 0; i+1 < len(arr); i += 2 {
+		k, _ := arr[i].(string)
+		val, _ := arr[i+1].(string)
+		m[k] = val
+	}
+	return m
+}
+
+// attachMessageScript records the escalation message of one level unless
+// one is recorded already. KEYS: decision. ARGV: field, "<channel>|<ts>".
+// Returns {1 or 0 (already recorded), version} or 'missing'.
+var attachMessageScript = redis.NewScript(`#!lua
+local ver = redis.call('HGET', KEYS[1], 'ver')
+if not ver then return 'missing' end
+local n = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+return {n, tonumber(ver)}
+`)
+
+// AttachMessage records m as the escalation message of its level, in one
+// round trip, without changing the decision's version. It reports whether m
+// was recorded (false: another message is recorded for that level already)
+// and the decision's current version, so the caller can tell whether the
+// decision changed since it rendered m.
+func (s *Store) AttachMessage(ctx context.Context, team, id string, m DecisionMessage) (attached bool, version int64, err error) {
+	res, err := attachMessageScript.Run(ctx, s.rdb, []string{s.decisionKey(team, id)},
+		"msg:"+strconv.Itoa(m.Level), m.Channel+"|"+m.TS).Result()
+	if err != nil {
+		return false, 0, fmt.Errorf("attach message: %w", err)
+	}
+	if str, ok := res.(string); ok && str == "missing" {
+		return false, 0, ErrNotFound
+	}
+	arr, ok := res.([]any)
+	if !ok || len(arr) != 2 {
+		return false, 0, fmt.Errorf("attach message: unexpected reply %v", res)
+	}
+	n, _ := arr[0].(int64)
+	v, _ := arr[1].(int64)
+	return n == 1, v, nil
+}
+
+// UpdateDecision writes d when the stored decision is still at d.Version and
+// in state from, moving the pending index along (pending decisions are
+// indexed by d.Deadline, others leave it) and appending ev when not nil, in
+// one atomic step. On success d.Version grows by one. When someone changed
+// the decision first it returns a *ConflictError holding the current
+// decision, and nothing is written.
+func (s *Store) UpdateDecision(ctx context.Context, d *Decision, from DecisionState, ev *AuditEvent) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode decision: %w", err)
+	}
+	keys := []string{s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.AuditKey(d.Team)}
+	args := []any{d.ID, d.Version, string(from), string(d.State), d.Level, string(data), pendingScore(d)}
+	if ev != nil {
+		audit, err := ev.args()
+		if err != nil {
+			return err
+		}
+		args = append(args, audit...)
+	}
+	res, err := updateDecisionScript.Run(ctx, s.rdb, keys, args...).Result()
+	if err != nil {
+		return fmt.Errorf("update decision: %w", err)
+	}
+	if str, ok := res.(string); ok && str == "missing" {
+		return ErrNotFound
+	}
+	arr, ok := res.([]any)
+	if !ok || len(arr) < 2 {
+		return fmt.Errorf("update decision: unexpected reply %v", res)
+	}
+	switch arr[0] {
+	case "ok":
+		v, _ := arr[1].(int64)
+		d.Version = v
+		return nil
+	case "conflict":
+		cur, err := decodeDecision(pairsToMap(arr[1]))
+		if err != nil {
+			return fmt.Errorf("update decision: %w", err)
+		}
+		return &ConflictError{Current: cur}
+	}
+	return fmt.Errorf("update decision: unexpected reply %v", res)
+}
+
+// ModifyDecision reads the decision, applies change and writes it back,
+// retrying when another writer got there first. change returns the audit
+// event to append (nil for none) or an error to stop without writing. Use it
+// for bookkeeping that may not lose a race (recording a posted message);
+// for a person's action, where the first one wins, use UpdateDecision.
+func (s *Store) ModifyDecision(ctx context.Context, team, id string, change func(d *Decision) (*AuditEvent, error)) (*Decision, error) {
+	for attempt := 0; ; attempt++ {
+		d, err := s.GetDecision(ctx, team, id)
+		if err != nil {
+			return nil, err
+		}
+		from := d.State
+		ev, err := change(d)
+		if err != nil {
+			return d, err
+		}
+		err = s.UpdateDecision(ctx, d, from, ev)
+		var ce *ConflictError
+		if errors.As(err, &ce) && attempt < 10 {
+			continue
+		}
+		return d, err
+	}
+}
+
+// DueDecisions returns the IDs of pending decisions whose deadline is at or
+// before now, earliest first, at most limit.
+func (s *Store) DueDecisions(ctx context.Context, team string, now time.Time, limit int) ([]string, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.pendingKey(team), Start: "-inf", Stop: strconv.FormatInt(now.UnixMilli(), 10),
+		ByScore: true, Count: int64(limit),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("due decisions: %w", err)
+	}
+	return ids, nil
+}
+
+// PendingDecisions returns the IDs of every pending decision, earliest
+// deadline first, at most limit.
+func (s *Store) PendingDecisions(ctx context.Context, team string, limit int) ([]string, error) {
+	ids, err := s.rdb.ZRange(ctx, s.pendingKey(team), 0, int64(limit)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("pending decisions: %w", err)
+	}
+	return ids, nil
+}
+
+// DecisionsByRequester returns user's decisions, newest first, at most limit.
+func (s *Store) DecisionsByRequester(ctx context.Context, team, user string, limit int) ([]*Decision, error) {
+	ids, err := s.rdb.ZRevRange(ctx, s.requesterKey(team, user), 0, int64(limit)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("decisions by requester: %w", err)
+	}
+	return s.GetDecisions(ctx, team, ids)
+}
+
+// DecisionsBetween returns the IDs of team's decisions created in [from, to),
+// oldest first.
+func (s *Store) DecisionsBetween(ctx context.Context, team string, from, to time.Time) ([]string, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.allDecisionsKey(team), ByScore: true,
+		Start: strconv.FormatInt(from.UnixMilli(), 10), Stop: "(" + strconv.FormatInt(to.UnixMilli(), 10),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("decisions between: %w", err)
+	}
+	return ids, nil
+}
+
+// GetDecisions returns the decisions with these IDs in one round trip,
+// skipping any that do not exist.
+func (s *Store) GetDecisions(ctx context.Context, team string, ids []string) ([]*Decision, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, s.decisionKey(team, id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get decisions: %w", err)
+	}
+	out := make([]*Decision, 0, len(ids))
+	for _, c := range cmds {
+		d, err := decodeDecision(c.Val())
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}

@@ -1,0 +1,248 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Feedback rounds and answers.
+//
+// Each run of the feedback job opens a round, named by its schedule tick
+// (RoundID: the tick in Unix milliseconds). Its keys:
+//
+//	<prefix>:{T}:feedback:current            the newest round's ID
+//	<prefix>:{T}:feedback:round:<R>          hash: question, index (in the policy's list), tick (Unix ms)
+//	<prefix>:{T}:feedback:answered:<R>       set of the people who answered round R (for the reminder
+//	                                         and the response rate; never shown to anyone)
+//	<prefix>:{T}:feedback:answers:<R>        list of answers, JSON (FeedbackAnswer); an anonymous
+//	                                         answer carries no user ID
+//	<prefix>:{T}:fanout:feedback:<R>         the round's DM ledger (see the fan-out ledger)
+//	<prefix>:{T}:fanout:feedback_reminder:<R> the round's reminder ledger: one reminder per person and round
+//
+// Answers given outside any round (`/empower feedback` before the first
+// round) go to round "-". Round data expires after FeedbackTTL.
+//
+// Audit events (type, subject = round ID):
+//
+//	feedback.round     a round's response rate: to = "open" (DMs sent), "reminded"
+//	                   or "closed" (the next round started); data: question, sent,
+//	                   answered, rate_pct (integer percent, 0 when sent is 0)
+//	feedback.answered  one answer; actor = the person, "" when anonymous;
+//	                   data: anonymous (bool)
+
+// Audit event types of feedback.
+const (
+	AuditFeedbackRound    = "feedback.round"
+	AuditFeedbackAnswered = "feedback.answered"
+)
+
+// NoRound is the round of answers given when no round has started yet.
+const NoRound = "-"
+
+// FeedbackTTL is how long a round's data is kept.
+const FeedbackTTL = 90 * 24 * time.Hour
+
+// FeedbackRound is one weekly round of the feedback DM.
+type FeedbackRound struct {
+	ID       string
+	Question string
+	// Index is the question's position in the policy's list.
+	Index int
+	Tick  time.Time
+}
+
+// RoundID names the round of a feedback tick.
+func RoundID(tick time.Time) string { return strconv.FormatInt(tick.UnixMilli(), 10) }
+
+// FeedbackAnswer is one stored answer.
+type FeedbackAnswer struct {
+	Round    string `json:"round"`
+	Question string `json:"question"`
+	Text     string `json:"text"`
+	// User is the person's ID; empty for an anonymous answer.
+	User      string    `json:"user,omitempty"`
+	Anonymous bool      `json:"anonymous,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+func (s *Store) feedbackKey(team string, parts ...string) string {
+	return s.keys.Team(team, append([]string{"feedback"}, parts...)...)
+}
+
+// openRoundScript stores round KEYS[2] and makes it current when it is newer
+// than KEYS[1]'s; it returns the previous current round ID ("" for none).
+var openRoundScript = redis.NewScript(`
+local prev = redis.call('GET', KEYS[1]) or ''
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('HSET', KEYS[2], 'question', ARGV[2], 'index', ARGV[3], 'tick', ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
+if prev == '' or tonumber(prev) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return prev
+`)
+
+// OpenFeedbackRound records r and makes it the current round unless a newer
+// one already is. It returns the round that was current before ("" for
+// none, r.ID when r was already current).
+func (s *Store) OpenFeedbackRound(ctx context.Context, team string, r FeedbackRound) (string, error) {
+	prev, err := openRoundScript.Run(ctx, s.rdb,
+		[]string{s.feedbackKey(team, "current"), s.feedbackKey(team, "round", r.ID)},
+		r.ID, r.Question, strconv.Itoa(r.Index), strconv.FormatInt(FeedbackTTL.Milliseconds(), 10)).Text()
+	if err != nil {
+		return "", fmt.Errorf("open feedback round: %w", err)
+	}
+	return prev, nil
+}
+
+// CurrentFeedbackRound returns the newest round, or nil when none started.
+func (s *Store) CurrentFeedbackRound(ctx context.Context, team string) (*FeedbackRound, error) {
+	id, err := s.rdb.Get(ctx, s.feedbackKey(team, "current")).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("current feedback round: %w", err)
+	}
+	return s.FeedbackRound(ctx, team, id)
+}
+
+// FeedbackRound returns round id, or nil when it is unknown (or expired).
+func (s *Store) FeedbackRound(ctx context.Context, team, id string) (*FeedbackRound, error) {
+	v, err := s.rdb.HGetAll(ctx, s.feedbackKey(team, "round", id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("feedback round %s: %w", id, err)
+	}
+	if len(v) == 0 {
+		return nil, nil
+	}
+	idx, _ := strconv.Atoi(v["index"])
+	ms, _ := strconv.ParseInt(v["tick"], 10, 64)
+	return &FeedbackRound{ID: id, Question: v["question"], Index: idx, Tick: time.UnixMilli(ms)}, nil
+}
+
+// SaveFeedbackAnswer stores a, marks user as having answered a.Round and
+// appends the feedback.answered audit event, in one transaction. user is
+// needed for the reminder even when the answer is anonymous; it is kept
+// out of the answer and the audit event then.
+func (s *Store) SaveFeedbackAnswer(ctx context.Context, team, user string, a FeedbackAnswer) error {
+	if a.Round == "" {
+		a.Round = NoRound
+	}
+	actor := user
+	if a.Anonymous {
+		a.User, actor = "", ""
+	} else {
+		a.User = user
+	}
+	body, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode answer: %w", err)
+	}
+	answered := s.feedbackKey(team, "answered", a.Round)
+	answers := s.feedbackKey(team, "answers", a.Round)
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, answered, user)
+		p.Expire(ctx, answered, FeedbackTTL)
+		p.RPush(ctx, answers, body)
+		p.Expire(ctx, answers, FeedbackTTL)
+		_, err := s.AppendAudit(ctx, p, team, AuditEvent{
+			Type: AuditFeedbackAnswered, Actor: actor, Subject: a.Round, At: a.At,
+			Data: map[string]any{"anonymous": a.Anonymous},
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save feedback answer: %w", err)
+	}
+	return nil
+}
+
+// FeedbackAnswers returns the answers to round, oldest first.
+func (s *Store) FeedbackAnswers(ctx context.Context, team, round string) ([]FeedbackAnswer, error) {
+	raw, err := s.rdb.LRange(ctx, s.feedbackKey(team, "answers", round), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("feedback answers: %w", err)
+	}
+	out := make([]FeedbackAnswer, 0, len(raw))
+	for _, r := range raw {
+		var a FeedbackAnswer
+		if err := json.Unmarshal([]byte(r), &a); err != nil {
+			return nil, fmt.Errorf("decode answer: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// FeedbackAnswered returns the set of people who answered round.
+func (s *Store) FeedbackAnswered(ctx context.Context, team, round string) (map[string]bool, error) {
+	ids, err := s.rdb.SMembers(ctx, s.feedbackKey(team, "answered", round)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("feedback answered: %w", err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// FeedbackRate is a round's response rate.
+type FeedbackRate struct {
+	Sent, Answered int
+}
+
+// Pct is the rate in whole percent (0 when nobody was asked).
+func (r FeedbackRate) Pct() int {
+	if r.Sent == 0 {
+		return 0
+	}
+	return r.Answered * 100 / r.Sent
+}
+
+// FeedbackRoundRate counts the DMs sent in round and the people among them
+// who answered.
+func (s *Store) FeedbackRoundRate(ctx context.Context, team, round string) (FeedbackRate, error) {
+	ledger, err := s.FanoutLedger(ctx, team, "feedback", round)
+	if err != nil {
+		return FeedbackRate{}, err
+	}
+	answered, err := s.FeedbackAnswered(ctx, team, round)
+	if err != nil {
+		return FeedbackRate{}, err
+	}
+	var r FeedbackRate
+	for person, st := range ledger {
+		if st.Sent() {
+			r.Sent++
+			if answered[person] {
+				r.Answered++
+			}
+		}
+	}
+	return r, nil
+}
+
+// AuditFeedbackRate appends round's response rate to the audit stream;
+// stage is "open", "reminded" or "closed".
+func (s *Store) AuditFeedbackRate(ctx context.Context, team string, r FeedbackRound, stage string, at time.Time) (FeedbackRate, error) {
+	rate, err := s.FeedbackRoundRate(ctx, team, r.ID)
+	if err != nil {
+		return rate, err
+	}
+	_, err = s.Audit(ctx, team, AuditEvent{
+		Type: AuditFeedbackRound, Subject: r.ID, To: stage, At: at,
+		Data: map[string]any{
+			"question": r.Question, "sent": rate.Sent, "answered": rate.Answered, "rate_pct": rate.Pct(),
+		},
+	})
+	return rate, err
+}

@@ -1,0 +1,252 @@
+package store_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/empowerbot/empowerbot/store"
+)
+
+func TestFanoutClaim(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := t.Context()
+	const team, job, run = "T1", "feedback", "1000"
+	if _, err := s.FanoutBegin(ctx, team, job, run, "alive", time.Minute, time.UnixMilli(1000)); err != nil {
+		t.Fatal(err)
+	}
+
+	claim := func(person, owner string) store.ClaimResult {
+		t.Helper()
+		got, err := s.FanoutClaim(ctx, team, job, run, person, owner)
+		if err != nil {
+			t.Fatalf("FanoutClaim(%s, %s): %v", person, owner, err)
+		}
+		return got
+	}
+	if got := claim("U1", "alive"); got != store.ClaimWon {
+		t.Errorf("first claim = %v; want ClaimWon", got)
+	}
+	if got := claim("U1", "alive"); got != store.ClaimWon {
+		t.Errorf("claim by the same owner = %v; want ClaimWon", got)
+	}
+	if got := claim("U1", "other"); got != store.ClaimBusy {
+		t.Errorf("claim of a live owner's person = %v; want ClaimBusy", got)
+	}
+	if err := s.FanoutSent(ctx, team, job, run, "U1", "D1", "1.2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim("U1", "other"); got != store.ClaimDone {
+		t.Errorf("claim of a sent person = %v; want ClaimDone", got)
+	}
+
+	// A claim of an owner without heartbeat (a run that died) is taken over.
+	if got := claim("U2", "dead"); got != store.ClaimWon {
+		t.Fatalf("claim = %v; want ClaimWon", got)
+	}
+	if got := claim("U2", "alive"); got != store.ClaimTakenOver {
+		t.Errorf("claim of a dead owner's person = %v; want ClaimTakenOver", got)
+	}
+
+	// Release gives the person back, only for its owner.
+	if err := s.FanoutRelease(ctx, team, job, run, "U2", "someone-else"); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim("U2", "third"); got != store.ClaimBusy {
+		t.Errorf("claim after a foreign release = %v; want ClaimBusy", got)
+	}
+	if err := s.FanoutRelease(ctx, team, job, run, "U2", "alive"); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim("U2", "third"); got != store.ClaimWon {
+		t.Errorf("claim after release = %v; want ClaimWon", got)
+	}
+
+	if err := s.FanoutFailed(ctx, team, job, run, "U3", "user_not_found"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FanoutEnd(ctx, team, "alive"); err != nil {
+		t.Fatal(err)
+	}
+	ledger, err := s.FanoutLedger(ctx, team, job, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]store.FanoutState{
+		"U1": {Kind: 's', Channel: "D1", TS: "1.2"},
+		"U2": {Kind: 'c', Owner: "third"},
+		"U3": {Kind: 'f', Code: "user_not_found"},
+	}
+	for k, w := range want {
+		if got := ledger[k]; got != w {
+			t.Errorf("ledger[%s] = %+v; want %+v", k, got, w)
+		}
+	}
+	if len(ledger) != len(want) {
+		t.Errorf("ledger has %d entries; want %d", len(ledger), len(want))
+	}
+	// The heartbeat is gone: the third owner's claim can be taken over.
+	if got := claim("U2", "fourth"); got != store.ClaimTakenOver {
+		t.Errorf("claim after FanoutEnd = %v; want ClaimTakenOver", got)
+	}
+}
+
+func TestFeedbackRounds(t *testing.T) {
+	s, rdb, _ := newStore(t)
+	ctx := t.Context()
+	const team = "T1"
+	r1 := store.FeedbackRound{ID: store.RoundID(time.UnixMilli(1000)), Question: "Q1?", Index: 0, Tick: time.UnixMilli(1000)}
+	r2 := store.FeedbackRound{ID: store.RoundID(time.UnixMilli(2000)), Question: "Q2?", Index: 1, Tick: time.UnixMilli(2000)}
+
+	if cur, err := s.CurrentFeedbackRound(ctx, team); err != nil || cur != nil {
+		t.Fatalf("CurrentFeedbackRound before any = %v, %v; want nil, nil", cur, err)
+	}
+	tests := []struct {
+		open     store.FeedbackRound
+		wantPrev string
+		wantCur  string
+	}{
+		{r1, "", r1.ID},
+		{r1, r1.ID, r1.ID}, // a rerun of the same tick
+		{r2, r1.ID, r2.ID},
+		{r1, r2.ID, r2.ID}, // an older tick never becomes current again
+	}
+	for _, tt := range tests {
+		prev, err := s.OpenFeedbackRound(ctx, team, tt.open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev != tt.wantPrev {
+			t.Errorf("OpenFeedbackRound(%s) prev = %q; want %q", tt.open.ID, prev, tt.wantPrev)
+		}
+		cur, err := s.CurrentFeedbackRound(ctx, team)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur == nil || cur.ID != tt.wantCur {
+			t.Errorf("current after opening %s = %+v; want %s", tt.open.ID, cur, tt.wantCur)
+		}
+	}
+	got, err := s.FeedbackRound(ctx, team, r2.ID)
+	if err != nil || got == nil || got.Question != "Q2?" || got.Index != 1 || !got.Tick.Equal(r2.Tick) {
+		t.Errorf("FeedbackRound(r2) = %+v, %v; want %+v", got, err, r2)
+	}
+
+	// Three people were sent the question, two answered (one anonymously).
+	for _, u := range []string{"U1", "U2", "U3"} {
+		if err := s.FanoutSent(ctx, team, "feedback", r2.ID, u, "D"+u, "1.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.UnixMilli(5000)
+	if err := s.SaveFeedbackAnswer(ctx, team, "U1", store.FeedbackAnswer{Round: r2.ID, Question: "Q2?", Text: "more training", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveFeedbackAnswer(ctx, team, "USECRET", store.FeedbackAnswer{Round: r2.ID, Question: "Q2?", Text: "clearer goals", Anonymous: true, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveFeedbackAnswer(ctx, team, "U2", store.FeedbackAnswer{Round: r2.ID, Question: "Q2?", Text: "x", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	answers, err := s.FeedbackAnswers(ctx, team, r2.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(answers) != 3 || answers[0].User != "U1" || answers[1].User != "" || !answers[1].Anonymous {
+		t.Errorf("answers = %+v; want U1's, then an anonymous one without user", answers)
+	}
+	raw, err := rdb.LRange(ctx, s.Keys().Team(team, "feedback", "answers", r2.ID), 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(raw[1], "USECRET") {
+		t.Errorf("stored anonymous answer %s holds the user ID", raw[1])
+	}
+
+	rate, err := s.AuditFeedbackRate(ctx, team, r2, "reminded", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (store.FeedbackRate{Sent: 3, Answered: 2}); rate != want || rate.Pct() != 66 {
+		t.Errorf("rate = %+v (%d%%); want %+v (66%%)", rate, rate.Pct(), want)
+	}
+	evs, err := s.ReadAudit(ctx, team, time.UnixMilli(0), time.UnixMilli(10_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range evs {
+		types = append(types, ev.Type+"/"+ev.Actor)
+		if ev.Actor == "USECRET" || strings.Contains(ev.Text("question"), "USECRET") {
+			t.Errorf("audit event %+v names the anonymous person", ev)
+		}
+	}
+	wantTypes := "feedback.answered/U1 feedback.answered/ feedback.answered/U2 feedback.round/"
+	if got := strings.Join(types, " "); got != wantTypes {
+		t.Errorf("audit = %q; want %q", got, wantTypes)
+	}
+	last := evs[len(evs)-1]
+	if last.Int("sent") != 3 || last.Int("answered") != 2 || last.Int("rate_pct") != 66 || last.To != "reminded" || last.Subject != r2.ID {
+		t.Errorf("feedback.round event = %+v; want sent 3, answered 2, rate 66, to reminded, subject %s", last, r2.ID)
+	}
+}
+
+func TestFanoutPending(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := t.Context()
+	const team, job = "T1", "feedback"
+	for i, run := range []string{"r1", "r2", "r3"} {
+		if _, err := s.FanoutBegin(ctx, team, job, run, "o", time.Minute, time.UnixMilli(int64(1000*(i+1)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Beginning again (a resumed run) keeps the first begin time.
+	if _, err := s.FanoutBegin(ctx, team, job, "r1", "o2", time.Minute, time.UnixMilli(9000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FanoutComplete(ctx, team, job, "r3"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FanoutPending(ctx, team, job, time.UnixMilli(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "r1 r2"; strings.Join(got, " ") != want {
+		t.Errorf("FanoutPending = %q; want %q", got, want)
+	}
+	got, err = s.FanoutPending(ctx, team, job, time.UnixMilli(1500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "r2"; strings.Join(got, " ") != want {
+		t.Errorf("FanoutPending(since 1500) = %q; want %q", got, want)
+	}
+}
+
+func TestDMChannels(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := t.Context()
+	var users []string
+	for i := range 2500 {
+		u := fmt.Sprintf("U%05d", i)
+		users = append(users, u)
+		if i%2 == 0 {
+			if err := s.SetDMChannel(ctx, "T1", u, "D"+u); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := s.DMChannels(ctx, "T1", users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1250 {
+		t.Errorf("DMChannels found %d channels; want 1250", len(got))
+	}
+	for i, u := range users {
+		if want := map[bool]string{true: "D" + u, false: ""}[i%2 == 0]; got[u] != want {
+			t.Fatalf("DMChannels[%s] = %q; want %q", u, got[u], want)
+		}
+	}
+}

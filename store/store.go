@@ -1,0 +1,245 @@
+// Package store keeps all of the bot's state in Redis.
+//
+// Every key starts with the deployment's prefix (REDIS_KEY_PREFIX) and carries
+// the Slack team ID as a hash tag, "<prefix>:{T123}:…", so that all keys of one
+// team live in one Cluster slot and multi-key Lua scripts and transactions
+// stay valid on Redis Cluster. Keys builds them.
+//
+// This file holds the foundation: the client (NewClient), the key builder
+// (Keys), the Store type and its generic atomic helpers (Dedupe, ClaimTick,
+// Ping). The records of each feature (decisions, the audit stream, feedback…)
+// sit in files of their own beside it.
+package store
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// Timeouts of every client NewClient builds. Context deadlines apply too
+// (ContextTimeoutEnabled), so a caller's shorter deadline wins.
+const (
+	DialTimeout  = 2 * time.Second
+	ReadTimeout  = 1 * time.Second
+	WriteTimeout = 1 * time.Second
+)
+
+// ClientOptions says which Redis to use. URL alone is a single node
+// (REDIS_URL). Addrs (REDIS_ADDRS) is a Redis Cluster, or the Sentinels of a
+// failover group when MasterName (REDIS_MASTER_NAME) is set; credentials,
+// database and TLS (rediss://) then still come from URL when it is set.
+type ClientOptions struct {
+	URL        string
+	Addrs      []string
+	MasterName string
+	// Username and Password override the URL's credentials (they also serve
+	// as the Sentinels' credentials).
+	Username string
+	Password string
+}
+
+// NewClient builds a Redis client from o. It does not connect; use
+// Store.Ping to check the server.
+//
+// Every client honours context deadlines, has explicit dial/read/write
+// timeouts, skips CLIENT SETINFO (managed and older servers refuse it) and
+// never retries a command: go-redis retries a command whose reply timed out,
+// which would run a non-idempotent write (an audit append, an INCR) twice.
+// A failed command is reported to the caller, who tells the person to try
+// again.
+func NewClient(o ClientOptions) (redis.UniversalClient, error) {
+	var base *redis.Options
+	if o.URL != "" {
+		u, err := redis.ParseURL(o.URL)
+		if err != nil {
+			// The URL may hold a password: never print it.
+			return nil, errors.New("parse REDIS_URL: not a valid redis:// or rediss:// URL")
+		}
+		base = u
+	}
+	if o.Username != "" {
+		if base == nil {
+			base = &redis.Options{}
+		}
+		base.Username = o.Username
+	}
+	if o.Password != "" {
+		if base == nil {
+			base = &redis.Options{}
+		}
+		base.Password = o.Password
+	}
+
+	if len(o.Addrs) == 0 {
+		if base == nil {
+			return nil, errors.New("new redis client: neither REDIS_URL nor REDIS_ADDRS is set")
+		}
+		applyClientDefaults(base)
+		return redis.NewClient(base), nil
+	}
+
+	uo := &redis.UniversalOptions{
+		Addrs:      o.Addrs,
+		MasterName: o.MasterName,
+		// One address without a master name is a cluster's configuration
+		// endpoint, not a single node.
+		IsClusterMode:         o.MasterName == "",
+		ContextTimeoutEnabled: true,
+		DialTimeout:           DialTimeout,
+		ReadTimeout:           ReadTimeout,
+		WriteTimeout:          WriteTimeout,
+		MaxRetries:            -1,
+		DisableIdentity:       true,
+		MaintNotificationsConfig: &maintnotifications.Config{
+			Mode: maintnotifications.ModeDisabled,
+		},
+	}
+	if base != nil {
+		uo.Username, uo.Password, uo.DB = base.Username, base.Password, base.DB
+		if base.TLSConfig != nil {
+			uo.TLSConfig = base.TLSConfig.Clone()
+			if uo.TLSConfig.MinVersion == 0 {
+				uo.TLSConfig.MinVersion = tls.VersionTLS12
+			}
+		}
+		if o.MasterName != "" {
+			uo.SentinelUsername, uo.SentinelPassword = base.Username, base.Password
+		}
+	}
+	return redis.NewUniversalClient(uo), nil
+}
+
+func applyClientDefaults(o *redis.Options) {
+	o.ContextTimeoutEnabled = true
+	if o.DialTimeout == 0 {
+		o.DialTimeout = DialTimeout
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = ReadTimeout
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = WriteTimeout
+	}
+	o.MaxRetries = -1
+	o.DisableIdentity = true
+	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+}
+
+// Keys builds the Redis keys of one deployment.
+type Keys struct {
+	prefix string
+}
+
+// NewKeys returns the key builder for prefix (REDIS_KEY_PREFIX).
+func NewKeys(prefix string) Keys { return Keys{prefix: prefix} }
+
+// Prefix is the deployment's key prefix.
+func (k Keys) Prefix() string { return k.prefix }
+
+// Team returns "<prefix>:{<teamID>}:<part>:<part>…". The braces make the team
+// ID the key's hash tag. An empty team ID becomes "_" (Redis would hash the
+// whole key for "{}"), and braces inside it are replaced, so that the tag is
+// always the team.
+func (k Keys) Team(teamID string, parts ...string) string {
+	var b strings.Builder
+	b.WriteString(k.prefix)
+	b.WriteString(":{")
+	b.WriteString(teamTag(teamID))
+	b.WriteByte('}')
+	for _, p := range parts {
+		b.WriteByte(':')
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func teamTag(teamID string) string {
+	if teamID == "" {
+		return "_"
+	}
+	if strings.ContainsAny(teamID, "{}") {
+		return strings.NewReplacer("{", "_", "}", "_").Replace(teamID)
+	}
+	return teamID
+}
+
+// Store reads and writes the bot's state in Redis. It is safe for concurrent
+// use.
+type Store struct {
+	rdb  redis.UniversalClient
+	keys Keys
+}
+
+// New returns a Store using rdb with keys.
+func New(rdb redis.UniversalClient, keys Keys) *Store {
+	return &Store{rdb: rdb, keys: keys}
+}
+
+// Client is the underlying Redis client.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Keys is the Store's key builder.
+func (s *Store) Keys() Keys { return s.keys }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// Dedupe records that the item id of kind (an envelope ID, an event_id, a
+// trigger_id…) is being handled in team, for ttl. first is true for the
+// first caller only; a redelivery within ttl gets false and must change
+// nothing. It is one SET NX EX, atomic across replicas.
+func (s *Store) Dedupe(ctx context.Context, team, kind, id string, ttl time.Duration) (first bool, err error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("dedupe %s %s: ttl must be positive, got %s", kind, id, ttl)
+	}
+	first, err = s.setNX(ctx, s.keys.Team(team, "dedupe", kind, id), ttl)
+	if err != nil {
+		return false, fmt.Errorf("dedupe %s %s: %w", kind, id, err)
+	}
+	return first, nil
+}
+
+// ClaimTick claims the run of job at the schedule tick for this replica:
+// won is true for exactly one caller per (team, job, tick), whatever
+// replicas, restarts or catch-up runs. The claim is never released (a job
+// that fails is not run again for the same tick); it expires after ttl so
+// old ticks do not pile up, or never when ttl is 0. Ticks are compared at
+// millisecond precision. (ClaimTickLease is the variant with a lease that
+// a dead replica's successor can take over; it uses other keys.)
+func (s *Store) ClaimTick(ctx context.Context, team, job string, tick time.Time, ttl time.Duration) (won bool, err error) {
+	if ttl < 0 {
+		return false, fmt.Errorf("claim %s tick %s: negative ttl %s", job, tick.UTC().Format(time.RFC3339), ttl)
+	}
+	key := s.keys.Team(team, "claim", job, strconv.FormatInt(tick.UnixMilli(), 10))
+	won, err = s.setNX(ctx, key, ttl)
+	if err != nil {
+		return false, fmt.Errorf("claim %s tick %s: %w", job, tick.UTC().Format(time.RFC3339), err)
+	}
+	return won, nil
+}
+
+// setNX sets key to "1" unless it exists, expiring after ttl (0: never),
+// and reports whether it was set.
+func (s *Store) setNX(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	err := s.rdb.SetArgs(ctx, key, "1", redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
