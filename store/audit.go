@@ -58,6 +58,41 @@ const (
 	AuditDecisionReminded  = "decision.reminded"
 )
 
+// Audit event types of outcomes, praise and wins. Their fields:
+//
+//	outcome.asked     actor ""         subject decision ID   (the follow-up DM was sent)
+//	outcome.worked    actor requester  subject decision ID   data: activity, amount, currency, note, tags, level
+//	outcome.failed    actor requester  subject decision ID   data: activity, amount, currency, note, tags, level
+//	praise.given      actor giver      subject receiver      data: text, values ([]string)
+//	win.posted        actor giver      subject ""            data: text, users ([]string), values ([]string)
+const (
+	AuditOutcomeAsked  = "outcome.asked"
+	AuditOutcomeWorked = "outcome.worked"
+	AuditOutcomeFailed = "outcome.failed"
+	AuditPraiseGiven   = "praise.given"
+	AuditWinPosted     = "win.posted"
+)
+
+// Audit event types of commitments. Subject is the commitment ID; data holds
+// leader, employee, text, due ("2006-01-02" in the policy's timezone) and
+// source ("commit" or "ask"); commitment.redated has from/to = old/new due
+// date; commitment.done has on_time (bool); commitment.declined has reason.
+//
+//	commitment.asked     actor employee  (an ask waiting for the leader)
+//	commitment.made      actor leader    (by commit, or by accepting an ask)
+//	commitment.declined  actor leader    (an ask declined)
+//	commitment.done      actor leader
+//	commitment.redated   actor leader
+//	commitment.overdue   actor ""        (the first reminder after the due date)
+const (
+	AuditCommitmentAsked    = "commitment.asked"
+	AuditCommitmentMade     = "commitment.made"
+	AuditCommitmentDeclined = "commitment.declined"
+	AuditCommitmentDone     = "commitment.done"
+	AuditCommitmentRedated  = "commitment.redated"
+	AuditCommitmentOverdue  = "commitment.overdue"
+)
+
 // AuditMaxLen is the approximate number of entries a team's audit stream keeps.
 const AuditMaxLen = 1_000_000
 
