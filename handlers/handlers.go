@@ -37,6 +37,9 @@ type Handlers struct {
 	BotUserID string
 	// CommandName is the slash command, "/empower".
 	CommandName string
+	// Home refreshes App Home tabs after changes (see Touched); nil until
+	// the App Home feature sets it.
+	Home HomeRefresher
 }
 
 // Command is one slash command invocation.
