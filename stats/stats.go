@@ -1,0 +1,458 @@
+// Package stats computes the product's measurable outcomes from a team's
+// audit stream: decisions inside and above the box, escalations and how fast
+// leaders answer them, outcomes, praise, feedback response rates and
+// commitments kept. Compute is a pure function of the events, the window and
+// "now", so the same events always give the same figures.
+package stats
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/empowerbot/empowerbot/store"
+)
+
+// Lookback is how far before a window's start the events for Compute should
+// be read: decisions answered in the window may have been escalated earlier,
+// and commitments made months ago may be overdue now.
+const Lookback = 180 * 24 * time.Hour
+
+// Input says what to compute.
+type Input struct {
+	// From and To bound the window, [From, To).
+	From, To time.Time
+	// Now is the moment "overdue now" is judged at (usually To).
+	Now time.Time
+	// Loc is the policy's timezone: days and due dates are in it.
+	Loc *time.Location
+	// User, when set, restricts the figures to one person: their decisions
+	// and outcomes, praise they gave or received, commitments made by or to
+	// them. Empty means the whole team.
+	User string
+}
+
+// Activity holds the decisions of one activity in the window.
+type Activity struct {
+	Name     string
+	Currency string
+	// Inside counts decisions made inside the box; InsideAmount sums them
+	// in minor units.
+	Inside       int
+	InsideAmount int64
+	// Above counts decisions that left the box; AboveAmount sums them.
+	Above       int
+	AboveAmount int64
+}
+
+// Day holds one calendar day (in Loc) of the window, for the chart.
+type Day struct {
+	Date           time.Time // midnight in Loc
+	Inside, Above  int
+	Worked, Failed int
+}
+
+// Round is one feedback round's response rate (the latest recorded).
+type Round struct {
+	ID       string
+	Question string
+	Sent     int
+	Answered int
+	RatePct  int
+}
+
+// Commitment is one commitment as the audit stream knows it.
+type Commitment struct {
+	ID       string
+	Leader   string
+	Employee string
+	Text     string
+	// Due is the due date ("2006-01-02", in Loc).
+	Due  string
+	Done bool
+}
+
+// Highlight is one praise or win given in the window.
+type Highlight struct {
+	// Kind is store.AuditPraiseGiven or store.AuditWinPosted.
+	Kind string
+	From string
+	// To lists the people praised (one for praise, any for a win).
+	To   []string
+	Text string
+	At   time.Time
+}
+
+// Figures are the outcomes of one window.
+type Figures struct {
+	Input
+	// Activities lists every activity with a decision, by name.
+	Activities []Activity
+	// Inside and Above count decisions made in the window.
+	Inside, Above int
+	// EscalationsByLevel counts how often a decision was sent to each level
+	// (when it left the box, was escalated or timed out to it).
+	EscalationsByLevel map[string]int
+	// Answered counts leaders' answers (approvals and declines) in the
+	// window; MedianAnswer and P90Answer are the times from the escalation
+	// to those answers (0 when there were none).
+	Answered     int
+	MedianAnswer time.Duration
+	P90Answer    time.Duration
+	// Timeouts counts levels that did not answer in time.
+	Timeouts int
+	// Approved and Declined count leaders' answers.
+	Approved, Declined int
+	// Worked and Failed count outcomes recorded in the window; Unanswered
+	// counts follow-ups asked in the window with no answer yet.
+	Worked, Failed, Unanswered int
+	// PraiseGiven and WinsPosted count praise and wins; for one person,
+	// PraiseGiven counts praise they gave and PraiseReceived praise they got.
+	PraiseGiven, PraiseReceived, WinsPosted int
+	// Highlights are the window's praise and wins, oldest first.
+	Highlights []Highlight
+	// Rounds are the feedback rounds recorded in the window, oldest first
+	// (team figures only).
+	Rounds []Round
+	// OnTime and Late count commitments done in the window.
+	OnTime, Late int
+	// Overdue lists commitments not done whose due date is before Now's day.
+	Overdue []Commitment
+	// Open lists commitments not done (overdue ones included), by due date.
+	Open []Commitment
+	// Days has one entry per day of the window.
+	Days []Day
+}
+
+// Decisions is the number of decisions made in the window.
+func (f *Figures) Decisions() int { return f.Inside + f.Above }
+
+// Escalations is the number of times a decision was sent to a level.
+func (f *Figures) Escalations() int {
+	n := 0
+	for _, v := range f.EscalationsByLevel {
+		n += v
+	}
+	return n
+}
+
+// FeedbackRate is the response rate over every round of the window, in
+// whole percent, and whether any round was recorded.
+func (f *Figures) FeedbackRate() (int, bool) {
+	sent, answered := 0, 0
+	for _, r := range f.Rounds {
+		sent += r.Sent
+		answered += r.Answered
+	}
+	if len(f.Rounds) == 0 {
+		return 0, false
+	}
+	if sent == 0 {
+		return 0, true
+	}
+	return answered * 100 / sent, true
+}
+
+// Compute reduces events (oldest first; they may start before in.From, see
+// Lookback, and should end at in.Now) to the figures of in.
+func Compute(events []store.AuditEvent, in Input) Figures {
+	if in.Loc == nil {
+		in.Loc = time.UTC
+	}
+	if in.Now.IsZero() {
+		in.Now = in.To
+	}
+	f := Figures{Input: in, EscalationsByLevel: map[string]int{}}
+	inWindow := func(t time.Time) bool { return !t.Before(in.From) && t.Before(in.To) }
+
+	acts := map[string]*Activity{}
+	days := map[string]*Day{}
+	for d := startOfDay(in.From, in.Loc); d.Before(in.To); d = nextDay(d, in.Loc) {
+		day := &Day{Date: d}
+		days[d.Format(time.DateOnly)] = day
+		f.Days = append(f.Days, *day)
+	}
+	dayOf := func(t time.Time) *Day { return days[t.In(in.Loc).Format(time.DateOnly)] }
+
+	requester := map[string]string{} // decision ID -> requester
+	asked := map[string]bool{}       // decision IDs asked about in the window
+	answered := map[string]bool{}    // decision IDs with an outcome, any time
+	commits := map[string]*Commitment{}
+	var commitOrder []string
+	rounds := map[string]*Round{}
+	var roundOrder []string
+	var answers []time.Duration
+
+	mine := func(ev store.AuditEvent) bool {
+		return in.User == "" || ev.Text("requester") == in.User || requester[ev.Subject] == in.User
+	}
+	for _, ev := range events {
+		if r := ev.Text("requester"); r != "" && ev.Subject != "" {
+			requester[ev.Subject] = r
+		}
+		win := inWindow(ev.At)
+		switch ev.Type {
+		case store.AuditDecisionCreated:
+			if !win || !mine(ev) {
+				continue
+			}
+			a := acts[ev.Text("activity")]
+			if a == nil {
+				a = &Activity{Name: ev.Text("activity"), Currency: ev.Text("currency")}
+				acts[a.Name] = a
+			}
+			day := dayOf(ev.At)
+			if ev.To == string(store.StatePending) {
+				f.Above++
+				a.Above++
+				a.AboveAmount += ev.Int("amount")
+				f.EscalationsByLevel[ev.Text("level")]++
+				if day != nil {
+					day.Above++
+				}
+			} else {
+				f.Inside++
+				a.Inside++
+				a.InsideAmount += ev.Int("amount")
+				if day != nil {
+					day.Inside++
+				}
+			}
+		case store.AuditDecisionEscalated, store.AuditDecisionTimeout:
+			if !win || !mine(ev) {
+				continue
+			}
+			f.EscalationsByLevel[ev.To]++
+			if ev.Type == store.AuditDecisionTimeout {
+				f.Timeouts++
+			}
+		case store.AuditDecisionApproved, store.AuditDecisionDeclined:
+			if !win || !mine(ev) {
+				continue
+			}
+			f.Answered++
+			if ev.Type == store.AuditDecisionApproved {
+				f.Approved++
+			} else {
+				f.Declined++
+			}
+			if ms := ev.Int("created_at"); ms > 0 {
+				if d := ev.At.Sub(time.UnixMilli(ms)); d >= 0 {
+					answers = append(answers, d)
+				}
+			}
+		case store.AuditOutcomeAsked:
+			if win && mine(ev) {
+				asked[ev.Subject] = true
+			}
+		case store.AuditOutcomeWorked, store.AuditOutcomeFailed:
+			answered[ev.Subject] = true
+			if !win || !(in.User == "" || ev.Actor == in.User || requester[ev.Subject] == in.User) {
+				continue
+			}
+			day := dayOf(ev.At)
+			if ev.Type == store.AuditOutcomeWorked {
+				f.Worked++
+				if day != nil {
+					day.Worked++
+				}
+			} else {
+				f.Failed++
+				if day != nil {
+					day.Failed++
+				}
+			}
+		case store.AuditPraiseGiven:
+			if !win {
+				continue
+			}
+			if in.User != "" && ev.Actor != in.User && ev.Subject != in.User {
+				continue
+			}
+			if in.User == "" || ev.Actor == in.User {
+				f.PraiseGiven++
+			}
+			if in.User != "" && ev.Subject == in.User {
+				f.PraiseReceived++
+			}
+			f.Highlights = append(f.Highlights, Highlight{Kind: ev.Type, From: ev.Actor, To: []string{ev.Subject}, Text: ev.Text("text"), At: ev.At})
+		case store.AuditWinPosted:
+			if !win {
+				continue
+			}
+			users := stringList(ev.Data["users"])
+			if in.User != "" && ev.Actor != in.User && !contains(users, in.User) {
+				continue
+			}
+			f.WinsPosted++
+			f.Highlights = append(f.Highlights, Highlight{Kind: ev.Type, From: ev.Actor, To: users, Text: ev.Text("text"), At: ev.At})
+		case store.AuditFeedbackRound:
+			if !win || in.User != "" {
+				continue
+			}
+			r := rounds[ev.Subject]
+			if r == nil {
+				r = &Round{ID: ev.Subject}
+				rounds[ev.Subject] = r
+				roundOrder = append(roundOrder, ev.Subject)
+			}
+			// The latest record of a round is its rate so far.
+			r.Question = ev.Text("question")
+			r.Sent, r.Answered, r.RatePct = int(ev.Int("sent")), int(ev.Int("answered")), int(ev.Int("rate_pct"))
+		case store.AuditCommitmentMade:
+			c := commits[ev.Subject]
+			if c == nil {
+				c = &Commitment{ID: ev.Subject}
+				commits[ev.Subject] = c
+				commitOrder = append(commitOrder, ev.Subject)
+			}
+			c.Leader, c.Employee, c.Text, c.Due = ev.Text("leader"), ev.Text("employee"), ev.Text("text"), ev.Text("due")
+		case store.AuditCommitmentRedated:
+			if c := commits[ev.Subject]; c != nil {
+				c.Due = firstNonEmpty(ev.To, ev.Text("due"), c.Due)
+			}
+		case store.AuditCommitmentDone:
+			c := commits[ev.Subject]
+			if c == nil {
+				// Made before the events read: take what the done event carries.
+				c = &Commitment{ID: ev.Subject, Leader: ev.Text("leader"), Employee: ev.Text("employee"), Text: ev.Text("text"), Due: ev.Text("due")}
+				commits[ev.Subject] = c
+				commitOrder = append(commitOrder, ev.Subject)
+			}
+			c.Done = true
+			if !win || (in.User != "" && c.Leader != in.User && c.Employee != in.User) {
+				continue
+			}
+			onTime, ok := ev.Data["on_time"].(bool)
+			if !ok {
+				onTime = c.Due == "" || ev.At.In(in.Loc).Format(time.DateOnly) <= c.Due
+			}
+			if onTime {
+				f.OnTime++
+			} else {
+				f.Late++
+			}
+		}
+	}
+
+	for id := range asked {
+		if !answered[id] {
+			f.Unanswered++
+		}
+	}
+	for _, a := range acts {
+		f.Activities = append(f.Activities, *a)
+	}
+	sort.Slice(f.Activities, func(i, j int) bool { return f.Activities[i].Name < f.Activities[j].Name })
+	for i := range f.Days {
+		f.Days[i] = *days[f.Days[i].Date.Format(time.DateOnly)]
+	}
+	for _, id := range roundOrder {
+		f.Rounds = append(f.Rounds, *rounds[id])
+	}
+	today := in.Now.In(in.Loc).Format(time.DateOnly)
+	for _, id := range commitOrder {
+		c := commits[id]
+		if c.Done || (in.User != "" && c.Leader != in.User && c.Employee != in.User) {
+			continue
+		}
+		f.Open = append(f.Open, *c)
+		if c.Due != "" && c.Due < today {
+			f.Overdue = append(f.Overdue, *c)
+		}
+	}
+	byDue := func(cs []Commitment) {
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].Due < cs[j].Due })
+	}
+	byDue(f.Open)
+	byDue(f.Overdue)
+	f.MedianAnswer, f.P90Answer = percentile(answers, 50), percentile(answers, 90)
+	return f
+}
+
+// percentile returns the p-th percentile of ds (nearest rank), 0 for none.
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := int(math.Ceil(float64(p) / 100 * float64(len(s))))
+	if rank < 1 {
+		rank = 1
+	}
+	return s[rank-1]
+}
+
+func startOfDay(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}
+
+func nextDay(d time.Time, loc *time.Location) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
+}
+
+// stringList reads a JSON array of strings from an audit extra.
+func stringList(v any) []string {
+	switch x := v.(type) {
+	case []string:
+		return x
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	case json.RawMessage:
+		var out []string
+		_ = json.Unmarshal(x, &out)
+		return out
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// AuditReader reads a team's audit stream by time (store.Store does).
+type AuditReader interface {
+	ReadAudit(ctx context.Context, team string, from, to time.Time) ([]store.AuditEvent, error)
+}
+
+// Read reads team's audit events from Lookback before in.From up to in.Now
+// and computes in's figures.
+func Read(ctx context.Context, r AuditReader, team string, in Input) (Figures, error) {
+	if in.Now.IsZero() {
+		in.Now = in.To
+	}
+	end := in.Now
+	if in.To.After(end) {
+		end = in.To
+	}
+	evs, err := r.ReadAudit(ctx, team, in.From.Add(-Lookback), end.Add(time.Millisecond))
+	if err != nil {
+		return Figures{}, fmt.Errorf("stats for %s: %w", team, err)
+	}
+	return Compute(evs, in), nil
+}
