@@ -15,7 +15,9 @@ var (
 	weekTo   = weekFrom.AddDate(0, 0, 7)
 )
 
-func at(day int, hour int) time.Time { return weekFrom.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour) }
+func at(day int, hour int) time.Time {
+	return weekFrom.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour)
+}
 
 func dec(typ, id, requester, from, to string, when time.Time, created time.Time, amount int64, level string) store.AuditEvent {
 	data := map[string]any{"activity": "discount", "amount": amount, "currency": "USD", "requester": requester,
