@@ -76,6 +76,8 @@ func Routes(h *handlers.Handlers) *Router {
 	r.Action(handlers.ActionEscalate, h.Escalate)
 	r.Action(handlers.ActionDecline, h.DeclineClick)
 	r.View(handlers.ViewDecline, h.DeclineSubmit)
+	r.Slash("stats", h.Stats)
+	r.Event("app_home_opened", h.HomeOpened)
 	r.Fallback(h.Decide) // `/empower <activity> <amount> …`; unknown words get "did you mean"
 	return r
 }

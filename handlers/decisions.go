@@ -144,6 +144,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 	if d.State == store.StatePending {
 		h.postLevelMessage(ctx, d)
 	}
+	h.touchDecision(ctx, d)
 	return d, nil
 }
 

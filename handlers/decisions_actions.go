@@ -230,6 +230,7 @@ func (h *Handlers) afterChange(ctx context.Context, d *store.Decision, e store.H
 			h.Log.Warn("could not DM the requester", "team", d.Team, "decision", d.ID, "error", err.Error())
 		}
 	}
+	h.touchDecision(ctx, d)
 }
 
 // syncMessages updates every escalation message of d to its current state.

@@ -1,0 +1,304 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/slacktext"
+	"github.com/empowerbot/empowerbot/stats"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+// ActionCommitmentDone is the Done button of a commitment (its value is the
+// commitment ID). The commitments feature handles it.
+const ActionCommitmentDone = "commitment_done"
+
+// Limits of the App Home (Slack allows 100 blocks).
+const (
+	homeMaxBlocks     = 100
+	homeActivities    = 15
+	homeDecisions     = 10
+	homePending       = 20 // pending approvals shown with buttons (2 blocks each)
+	homeCommitments   = 15 // commitments by the person shown with a Done button
+	homeCommitmentsTo = 10
+	homeLookback      = stats.Lookback
+	homePendingScan   = 500
+)
+
+// HomeOpened handles app_home_opened: the person's Home tab is published and
+// they are remembered, so that later changes that concern them refresh it.
+func (h *Handlers) HomeOpened(ctx context.Context, e *Event) error {
+	if ev, ok := e.Data.(*slackevents.AppHomeOpenedEvent); ok && ev.Tab != "" && ev.Tab != "home" {
+		return nil // the Messages tab
+	}
+	if e.UserID == "" {
+		return nil
+	}
+	team := e.TeamID
+	if team == "" {
+		team = h.TeamID
+	}
+	if err := h.Store.MarkHomeOpened(ctx, team, e.UserID); err != nil {
+		h.Log.Warn("could not record that the Home was opened", "team", team, "error", err.Error())
+	}
+	return h.PublishHome(ctx, team, e.UserID)
+}
+
+// AppHome re-publishes the App Home of people who have opened it; it is the
+// HomeRefresher of Handlers.Home.
+type AppHome struct {
+	H *Handlers
+}
+
+// Refresh re-publishes the Home of each of userIDs who has opened it.
+// Failures are logged: the change that caused the refresh is already saved.
+func (a *AppHome) Refresh(ctx context.Context, teamID string, userIDs ...string) {
+	h := a.H
+	if teamID == "" {
+		teamID = h.TeamID
+	}
+	var ids []string
+	for _, u := range userIDs {
+		if u != "" && !slices.Contains(ids, u) {
+			ids = append(ids, u)
+		}
+	}
+	opened, err := h.Store.HomeOpened(ctx, teamID, ids)
+	if err != nil {
+		h.Log.Warn("could not refresh App Homes", "team", teamID, "error", err.Error())
+		return
+	}
+	for _, u := range opened {
+		if err := h.PublishHome(ctx, teamID, u); err != nil {
+			h.Log.Warn("could not refresh an App Home", "team", teamID, "user", u, "error", err.Error())
+		}
+	}
+}
+
+// decisionPeople are the people whose Home shows d: its requester and every
+// approver of the policy (an escalation moves it between their lists).
+func (h *Handlers) decisionPeople(ctx context.Context, d *store.Decision) []string {
+	out := []string{d.Requester}
+	for _, l := range h.Policy.Levels {
+		for _, id := range l.Approvers {
+			if !strings.HasPrefix(id, "S") {
+				out = append(out, id)
+				continue
+			}
+			members, err := h.GroupMembers(ctx, d.Team, id)
+			if err != nil {
+				h.Log.Warn("could not resolve approvers for Home refresh", "group", id, "error", err.Error())
+				continue
+			}
+			out = append(out, members...)
+		}
+	}
+	return out
+}
+
+// touchDecision refreshes the Home of everyone d concerns.
+func (h *Handlers) touchDecision(ctx context.Context, d *store.Decision) {
+	if h.Home == nil {
+		return
+	}
+	h.Touched(ctx, d.Team, h.decisionPeople(ctx, d)...)
+}
+
+// PublishHome renders user's App Home and publishes it with views.publish.
+func (h *Handlers) PublishHome(ctx context.Context, team, user string) error {
+	blocks, err := h.HomeBlocks(ctx, team, user)
+	if err != nil {
+		return err
+	}
+	v := slack.HomeTabViewRequest{Type: slack.VTHomeTab, CallbackID: "home", Blocks: slack.Blocks{BlockSet: blocks}}
+	if _, err := h.Slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: v}); err != nil {
+		return fmt.Errorf("publish home of %s: %w", user, err)
+	}
+	return nil
+}
+
+// HomeBlocks builds user's App Home: their box, the approvals waiting for
+// them (leaders), their last decisions, commitments by and to them and the
+// latest praise they received; never more than 100 blocks.
+func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.Block, error) {
+	p, now := h.Policy, h.Clock.Now()
+	var blocks []slack.Block
+	add := func(b ...slack.Block) { blocks = append(blocks, b...) }
+	section := func(s string) slack.Block {
+		return slack.NewSectionBlock(mrkdwn(slacktext.Truncate(s, 3000)), nil, nil)
+	}
+
+	add(slack.NewHeaderBlock(plain("Your empowerbot")))
+
+	// The box.
+	var b strings.Builder
+	b.WriteString("*Your box*: up to these amounts the call is yours to make, no one to ask.")
+	all := box.AllLimits(p)
+	for i, al := range all {
+		if i == homeActivities {
+			fmt.Fprintf(&b, "\n…and %d more activities: `/empower box` lists them all.", len(all)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n• *%s*: yours up to *%s*", slacktext.EscapeTruncate(al.Activity, 60), al.Frontline.Format(al.Currency))
+	}
+	if tags := box.EscalationTags(p); len(tags) > 0 {
+		var parts []string
+		for _, t := range tags {
+			parts = append(parts, "#"+slacktext.EscapeTruncate(t.Tag, 40))
+		}
+		b.WriteString("\n:shield: Always to a leader: " + strings.Join(parts, " "))
+	}
+	add(section(b.String()))
+
+	// Approvals waiting for this leader.
+	levels, err := h.levelsOf(ctx, team, user)
+	if err != nil {
+		return nil, err
+	}
+	if len(levels) > 0 {
+		ids, err := h.Store.PendingDecisions(ctx, team, homePendingScan)
+		if err != nil {
+			return nil, err
+		}
+		ds, err := h.Store.GetDecisions(ctx, team, ids)
+		if err != nil {
+			return nil, err
+		}
+		var mine []*store.Decision
+		for _, d := range ds {
+			if d.State != store.StatePending || d.Requester == user {
+				continue
+			}
+			if ok, err := h.mayApprove(ctx, d, user); err == nil && ok {
+				mine = append(mine, d)
+			}
+		}
+		slices.SortFunc(mine, func(a, b *store.Decision) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		add(slack.NewDividerBlock(), section(fmt.Sprintf(":raised_hand: *Waiting for your answer* (%d)", len(mine))))
+		if len(mine) == 0 {
+			add(slack.NewContextBlock("", mrkdwn("Nothing waits for you. Your people are deciding on their own.")))
+		}
+		for i, d := range mine {
+			if i == homePending {
+				add(slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more in %s.", len(mine)-i, channelMention(p.Channels.Escalations)))))
+				break
+			}
+			line := fmt.Sprintf("`%s` %s asks: %s · with *%s* · asked %s", d.ID, slacktext.User(d.Requester), summary(d),
+				slacktext.Escape(d.LevelName), clockText(d.CreatedAt, now, p.Location))
+			if d.Reason != "" {
+				line += "\n_" + slacktext.EscapeTruncate(d.Reason, 300) + "_"
+			}
+			ab := decisionButtons(p, d, d.Level)
+			ab.BlockID = "home-" + d.ID
+			add(section(line), ab)
+		}
+	}
+
+	// The person's last decisions.
+	ds, err := h.Store.DecisionsByRequester(ctx, team, user, homeDecisions)
+	if err != nil {
+		return nil, err
+	}
+	add(slack.NewDividerBlock(), section(":memo: *Your recent decisions*"))
+	if len(ds) == 0 {
+		add(slack.NewContextBlock("", mrkdwn("None yet. Type `/empower <activity> <amount>` to log one.")))
+	} else {
+		b.Reset()
+		for i, d := range ds {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "• `%s` %s · %s", d.ID, summary(d), decisionStateText(d, now, p.Location))
+		}
+		add(section(b.String()))
+	}
+
+	// Commitments and praise, from the audit stream.
+	evs, err := h.Store.ReadAudit(ctx, team, now.Add(-homeLookback), now.Add(time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	f := stats.Compute(evs, stats.Input{From: now.Add(-homeLookback), To: now.Add(time.Millisecond), Now: now, Loc: p.Location, User: user})
+	var by, to []stats.Commitment
+	for _, c := range f.Open {
+		if c.Leader == user {
+			by = append(by, c)
+		} else if c.Employee == user {
+			to = append(to, c)
+		}
+	}
+	add(slack.NewDividerBlock(), section(":handshake: *Commitments*"))
+	if len(by)+len(to) == 0 {
+		add(slack.NewContextBlock("", mrkdwn("No open commitments by you or to you.")))
+	}
+	today := now.In(p.Location).Format(time.DateOnly)
+	due := func(c stats.Commitment) string {
+		if c.Due != "" && c.Due < today {
+			return "*overdue* since " + c.Due
+		}
+		return "due " + c.Due
+	}
+	for i, c := range by {
+		if i == homeCommitments {
+			add(slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more you made: `/empower commitments` lists them all.", len(by)-i))))
+			break
+		}
+		btn := slack.NewButtonBlockElement(ActionCommitmentDone, c.ID, plain("Done")).WithStyle(slack.StylePrimary)
+		add(slack.NewSectionBlock(mrkdwn(slacktext.Truncate(fmt.Sprintf("You promised %s: “%s” · %s",
+			userOrBot(c.Employee), slacktext.EscapeTruncate(c.Text, 500), due(c)), 3000)), nil, slack.NewAccessory(btn)))
+	}
+	if len(to) > 0 {
+		b.Reset()
+		for i, c := range to {
+			if i == homeCommitmentsTo {
+				fmt.Fprintf(&b, "\n…and %d more", len(to)-i)
+				break
+			}
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "• %s promised you: “%s” · %s", userOrBot(c.Leader), slacktext.EscapeTruncate(c.Text, 300), due(c))
+		}
+		add(section(b.String()))
+	}
+
+	// The latest praise they received.
+	var latest *stats.Highlight
+	for i := range f.Highlights {
+		if slices.Contains(f.Highlights[i].To, user) {
+			latest = &f.Highlights[i]
+		}
+	}
+	if latest != nil {
+		add(slack.NewDividerBlock(), section(fmt.Sprintf(":tada: *Latest praise for you*, from %s · %s\n“%s”",
+			userOrBot(latest.From), clockText(latest.At, now, p.Location), slacktext.EscapeTruncate(latest.Text, 1000))))
+	}
+
+	if len(blocks) > homeMaxBlocks {
+		blocks = append(blocks[:homeMaxBlocks-1], slack.NewContextBlock("", mrkdwn("There is more than fits here; see `/empower commitments` and the escalations channel.")))
+	}
+	return blocks, nil
+}
+
+// decisionStateText is a decision's state for the Home: "inside your box",
+// "approved by @bob", "waiting for team-lead".
+func decisionStateText(d *store.Decision, now time.Time, loc *time.Location) string {
+	switch d.State {
+	case store.StateAutonomous:
+		return ":white_check_mark: inside your box · " + clockText(d.CreatedAt, now, loc)
+	case store.StateApproved:
+		return ":white_check_mark: approved by " + slacktext.User(d.DecidedBy) + " · " + clockText(d.DecidedAt, now, loc)
+	case store.StateDeclined:
+		return ":no_entry: declined by " + slacktext.User(d.DecidedBy) + " · " + clockText(d.DecidedAt, now, loc)
+	case store.StatePending:
+		return ":hourglass_flowing_sand: waiting for *" + slacktext.Escape(d.LevelName) + "*"
+	}
+	return string(d.State)
+}

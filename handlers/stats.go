@@ -1,0 +1,197 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/money"
+	"github.com/empowerbot/empowerbot/slacktext"
+	"github.com/empowerbot/empowerbot/stats"
+)
+
+// StatsUsage is the usage line of `/empower stats`.
+const StatsUsage = "Usage: `/empower stats [7d|30d]` (the default is 7d)"
+
+// maxStatsActivities bounds the activities listed in one figures section.
+const maxStatsActivities = 15
+
+// parseStatsWindow reads the window of `/empower stats`: "", "7d" or "30d".
+func parseStatsWindow(args string) (int, bool) {
+	switch strings.ToLower(strings.TrimSpace(args)) {
+	case "", "7d":
+		return 7, true
+	case "30d":
+		return 30, true
+	}
+	return 0, false
+}
+
+// IsLeader reports whether user approves at any level of the policy: a
+// leader sees the team's figures.
+func (h *Handlers) IsLeader(ctx context.Context, team, user string) (bool, error) {
+	levels, err := h.levelsOf(ctx, team, user)
+	return len(levels) > 0, err
+}
+
+// Stats answers `/empower stats [7d|30d]`: leaders (approvers in the policy)
+// see their team's figures, everyone else their own. The answer is private.
+func (h *Handlers) Stats(ctx context.Context, c *Command) (*Reply, error) {
+	days, ok := parseStatsWindow(c.Args)
+	if !ok {
+		return nil, Userf(fmt.Sprintf(":warning: I can show stats for the last `7d` or `30d`, not `%s`.\n%s", EscapeCode(c.Args), StatsUsage))
+	}
+	leader, err := h.IsLeader(ctx, c.TeamID, c.UserID)
+	if err != nil {
+		return nil, err
+	}
+	now := h.Clock.Now()
+	in := stats.Input{From: now.AddDate(0, 0, -days), To: now.Add(time.Millisecond), Now: now, Loc: h.Policy.Location}
+	title := fmt.Sprintf(":bar_chart: *Your team's outcomes, last %d days*", days)
+	if !leader {
+		in.User = c.UserID
+		title = fmt.Sprintf(":bar_chart: *Your outcomes, last %d days*", days)
+	}
+	f, err := stats.Read(ctx, h.Store, c.TeamID, in)
+	if err != nil {
+		return nil, err
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(title), nil, nil)}
+	blocks = append(blocks, FigureBlocks(&f, nil)...)
+	if leader {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("You see your team's figures because you approve escalations. `/empower stats 30d` for the last 30 days.")))
+	} else {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("Only you see these. `/empower stats 30d` for the last 30 days.")))
+	}
+	return &Reply{Text: FiguresText(&f, title), Blocks: blocks}, nil
+}
+
+// FiguresText is a plain summary of f for notifications and fallbacks.
+func FiguresText(f *stats.Figures, title string) string {
+	return slacktext.Truncate(fmt.Sprintf("%s: %d decisions (%d inside the box, %d above), %d approved, %d declined, %d worked, %d didn't.",
+		strings.Trim(title, ":*bar_chart "), f.Decisions(), f.Inside, f.Above, f.Approved, f.Declined, f.Worked, f.Failed), 3000)
+}
+
+// delta is " (+2 vs last week)" when prev is known.
+func delta(cur, prev int, prevOK bool) string {
+	if !prevOK {
+		return ""
+	}
+	switch d := cur - prev; {
+	case d > 0:
+		return fmt.Sprintf(" _(+%d vs last week)_", d)
+	case d < 0:
+		return fmt.Sprintf(" _(−%d vs last week)_", -d)
+	}
+	return " _(same as last week)_"
+}
+
+// DurationText is a duration for people: "45m", "3h 5m", "2d 4h", "<1m".
+func DurationText(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "<1m"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 24*time.Hour:
+		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 {
+			return fmt.Sprintf("%dh", h)
+		}
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
+	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+	if h == 0 {
+		return fmt.Sprintf("%dd", days)
+	}
+	return fmt.Sprintf("%dd %dh", days, h)
+}
+
+// FigureBlocks renders f as sections, one per topic; with prev (the window
+// before) each count shows its change.
+func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
+	p := stats.Figures{}
+	if prev != nil {
+		p = *prev
+	}
+	has := prev != nil
+	var out []slack.Block
+	section := func(s string) {
+		out = append(out, slack.NewSectionBlock(mrkdwn(slacktext.Truncate(s, 3000)), nil, nil))
+	}
+
+	// Decisions, per activity.
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Decisions*: %d%s · *%d inside the box*%s, %d above it%s",
+		f.Decisions(), delta(f.Decisions(), p.Decisions(), has), f.Inside, delta(f.Inside, p.Inside, has), f.Above, delta(f.Above, p.Above, has))
+	for i, a := range f.Activities {
+		if i == maxStatsActivities {
+			fmt.Fprintf(&b, "\n…and %d more activities", len(f.Activities)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n• %s: %d inside (%s), %d above (%s)", slacktext.EscapeTruncate(a.Name, 60),
+			a.Inside, money.Amount(a.InsideAmount).Format(a.Currency), a.Above, money.Amount(a.AboveAmount).Format(a.Currency))
+	}
+	section(b.String())
+
+	// Escalations and answers.
+	b.Reset()
+	fmt.Fprintf(&b, "*Escalations*: %d%s", f.Escalations(), delta(f.Escalations(), p.Escalations(), has))
+	if len(f.EscalationsByLevel) > 0 {
+		names := make([]string, 0, len(f.EscalationsByLevel))
+		for n := range f.EscalationsByLevel {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var parts []string
+		for _, n := range names {
+			parts = append(parts, fmt.Sprintf("%s %d", slacktext.EscapeTruncate(n, 60), f.EscalationsByLevel[n]))
+		}
+		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+	}
+	fmt.Fprintf(&b, " · %d timed out%s", f.Timeouts, delta(f.Timeouts, p.Timeouts, has))
+	fmt.Fprintf(&b, "\n*Leaders' answers*: %d approved, %d declined", f.Approved, f.Declined)
+	if f.Answered > 0 {
+		fmt.Fprintf(&b, " · time to answer: median *%s*, p90 %s", DurationText(f.MedianAnswer), DurationText(f.P90Answer))
+		if has && p.Answered > 0 {
+			fmt.Fprintf(&b, " _(median last week %s)_", DurationText(p.MedianAnswer))
+		}
+	}
+	section(b.String())
+
+	// Outcomes and praise.
+	b.Reset()
+	fmt.Fprintf(&b, "*Outcomes*: %d worked%s, %d didn't%s, %d not answered yet",
+		f.Worked, delta(f.Worked, p.Worked, has), f.Failed, delta(f.Failed, p.Failed, has), f.Unanswered)
+	if f.User != "" {
+		fmt.Fprintf(&b, "\n*Praise*: %d given, %d received · %d wins", f.PraiseGiven, f.PraiseReceived, f.WinsPosted)
+	} else {
+		fmt.Fprintf(&b, "\n*Praise*: %d given%s · %d wins%s", f.PraiseGiven, delta(f.PraiseGiven, p.PraiseGiven, has), f.WinsPosted, delta(f.WinsPosted, p.WinsPosted, has))
+	}
+	section(b.String())
+
+	// Feedback (team figures only) and commitments.
+	b.Reset()
+	if f.User == "" {
+		if rate, ok := f.FeedbackRate(); ok {
+			fmt.Fprintf(&b, "*Feedback*: %d%% answered", rate)
+			for i, r := range f.Rounds {
+				if i == 5 {
+					fmt.Fprintf(&b, "\n…and %d more rounds", len(f.Rounds)-i)
+					break
+				}
+				fmt.Fprintf(&b, "\n• _%s_: %d of %d answered (%d%%)", slacktext.EscapeTruncate(r.Question, 120), r.Answered, r.Sent, r.RatePct)
+			}
+		} else {
+			b.WriteString("*Feedback*: no round in this period")
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "*Commitments*: %d done on time%s, %d late, *%d overdue now*", f.OnTime, delta(f.OnTime, p.OnTime, has), f.Late, len(f.Overdue))
+	section(b.String())
+	return out
+}
