@@ -58,6 +58,7 @@ func PNG(title string, days []stats.Day) ([]byte, error) {
 	if len(days) > 10 {
 		barWidth = vg.Points(4)
 	}
+	p.Add(plotter.NewGrid()) // under the bars
 	maxY := 0
 	for i, s := range allSeries {
 		vals := make(plotter.Values, len(days))
@@ -86,10 +87,7 @@ func PNG(title string, days []stats.Day) ([]byte, error) {
 		}
 		return ts
 	})
-	if len(labels) > 0 {
-		p.NominalX(labels...)
-	}
-	p.Add(plotter.NewGrid())
+	p.NominalX(labels...)
 
 	c := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(DPI),
 		vgimg.UseBackgroundColor(color.White))}

@@ -108,6 +108,10 @@ func (h *Handlers) touchDecision(ctx context.Context, d *store.Decision) {
 	if h.Home == nil {
 		return
 	}
+	if d.State == store.StateAutonomous {
+		h.Touched(ctx, d.Team, d.Requester) // no leader's list changes
+		return
+	}
 	h.Touched(ctx, d.Team, h.decisionPeople(ctx, d)...)
 }
 
