@@ -135,7 +135,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BotUserID:   auth.UserID,
 		CommandName: "/empower",
 	}
-	a.Handlers.Home = &handlers.AppHome{H: a.Handlers}
+	a.Handlers.Home = handlers.NewAppHome(a.Handlers)
 	router := bot.Routes(a.Handlers)
 	if o.ExtraRoutes != nil {
 		o.ExtraRoutes(router, a.Handlers)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -48,17 +49,90 @@ func (h *Handlers) HomeOpened(ctx context.Context, e *Event) error {
 	if err := h.Store.MarkHomeOpened(ctx, team, e.UserID); err != nil {
 		h.Log.Warn("could not record that the Home was opened", "team", team, "error", err.Error())
 	}
+	if ah, ok := h.Home.(*AppHome); ok {
+		ah.noteOpened(team, e.UserID)
+	}
 	return h.PublishHome(ctx, team, e.UserID)
 }
 
+// homeCacheTTL is how long a replica trusts its copy of the set of people
+// who opened the Home before reading it again.
+const homeCacheTTL = 5 * time.Second
+
+// homeRefreshTimeout bounds one background refresh of a Home.
+const homeRefreshTimeout = 30 * time.Second
+
 // AppHome re-publishes the App Home of people who have opened it; it is the
-// HomeRefresher of Handlers.Home.
+// HomeRefresher of Handlers.Home. Refreshes run in the background, never
+// delaying the change's own answer, and one at a time per person: changes
+// that arrive while a person's Home is being rendered cause one more render,
+// so the last one published shows the latest state.
+//
+// Who opened the Home is read from Redis at most every few seconds per
+// replica (the set only grows); a person who opens the Home on another
+// replica is picked up at the next read, their Home being fresh meanwhile.
 type AppHome struct {
 	H *Handlers
+
+	mu      sync.Mutex
+	opened  map[string]map[string]bool // team -> people who opened the Home
+	loaded  map[string]time.Time       // team -> when opened was read
+	running map[string]bool            // team|user -> a refresh runs
+	dirty   map[string]bool            // team|user -> changed during the refresh
 }
 
-// Refresh re-publishes the Home of each of userIDs who has opened it.
-// Failures are logged: the change that caused the refresh is already saved.
+// NewAppHome returns the App Home refresher of h.
+func NewAppHome(h *Handlers) *AppHome {
+	return &AppHome{H: h, opened: map[string]map[string]bool{}, loaded: map[string]time.Time{},
+		running: map[string]bool{}, dirty: map[string]bool{}}
+}
+
+// noteOpened records locally that user opened the Home.
+func (a *AppHome) noteOpened(team, user string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.opened[team] == nil {
+		a.opened[team] = map[string]bool{}
+	}
+	a.opened[team][user] = true
+}
+
+// openedOf returns those of users who opened the Home.
+func (a *AppHome) openedOf(ctx context.Context, team string, users []string) ([]string, error) {
+	a.mu.Lock()
+	fresh := time.Since(a.loaded[team]) < homeCacheTTL
+	a.mu.Unlock()
+	if !fresh {
+		all, err := a.H.Store.HomeOpenedAll(ctx, team)
+		if err != nil {
+			return nil, err
+		}
+		a.mu.Lock()
+		set := a.opened[team]
+		if set == nil {
+			set = map[string]bool{}
+			a.opened[team] = set
+		}
+		for _, u := range all {
+			set[u] = true
+		}
+		a.loaded[team] = time.Now()
+		a.mu.Unlock()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, u := range users {
+		if a.opened[team][u] {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// Refresh re-publishes, in the background, the Home of each of userIDs who
+// has opened it. Failures are logged: the change that caused the refresh is
+// already saved.
 func (a *AppHome) Refresh(ctx context.Context, teamID string, userIDs ...string) {
 	h := a.H
 	if teamID == "" {
@@ -70,16 +144,46 @@ func (a *AppHome) Refresh(ctx context.Context, teamID string, userIDs ...string)
 			ids = append(ids, u)
 		}
 	}
-	opened, err := h.Store.HomeOpened(ctx, teamID, ids)
+	opened, err := a.openedOf(ctx, teamID, ids)
 	if err != nil {
 		h.Log.Warn("could not refresh App Homes", "team", teamID, "error", err.Error())
 		return
 	}
 	for _, u := range opened {
-		if err := h.PublishHome(ctx, teamID, u); err != nil {
-			h.Log.Warn("could not refresh an App Home", "team", teamID, "user", u, "error", err.Error())
-		}
+		a.schedule(context.WithoutCancel(ctx), teamID, u)
 	}
+}
+
+// schedule renders user's Home in the background, once more when it changes
+// meanwhile.
+func (a *AppHome) schedule(ctx context.Context, team, user string) {
+	key := team + "|" + user
+	a.mu.Lock()
+	if a.running[key] {
+		a.dirty[key] = true
+		a.mu.Unlock()
+		return
+	}
+	a.running[key] = true
+	a.mu.Unlock()
+	go func() {
+		for {
+			rctx, cancel := context.WithTimeout(ctx, homeRefreshTimeout)
+			if err := a.H.PublishHome(rctx, team, user); err != nil {
+				a.H.Log.Warn("could not refresh an App Home", "team", team, "user", user, "error", err.Error())
+			}
+			cancel()
+			a.mu.Lock()
+			if a.dirty[key] {
+				delete(a.dirty, key)
+				a.mu.Unlock()
+				continue
+			}
+			delete(a.running, key)
+			a.mu.Unlock()
+			return
+		}
+	}()
 }
 
 // decisionPeople are the people whose Home shows d: its requester and every

@@ -20,24 +20,11 @@ func (s *Store) MarkHomeOpened(ctx context.Context, team, user string) error {
 	return nil
 }
 
-// HomeOpened returns those of users who have opened the App Home.
-func (s *Store) HomeOpened(ctx context.Context, team string, users []string) ([]string, error) {
-	if len(users) == 0 {
-		return nil, nil
-	}
-	members := make([]any, len(users))
-	for i, u := range users {
-		members[i] = u
-	}
-	ok, err := s.rdb.SMIsMember(ctx, s.homeOpenedKey(team), members...).Result()
+// HomeOpenedAll returns everyone who has opened the App Home.
+func (s *Store) HomeOpenedAll(ctx context.Context, team string) ([]string, error) {
+	out, err := s.rdb.SMembers(ctx, s.homeOpenedKey(team)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("home opened: %w", err)
-	}
-	var out []string
-	for i, yes := range ok {
-		if yes {
-			out = append(out, users[i])
-		}
 	}
 	return out, nil
 }
