@@ -468,3 +468,25 @@ func TestHomeStaysWithinBlockLimit(t *testing.T) {
 		t.Errorf("overdue commitments are not marked:\n%s", v.AllText())
 	}
 }
+
+func TestDigestWithoutChartWhenUploadFails(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	e.decide(apptest.Dave, "discount 250")
+	e.Emu.InjectError("files.completeUploadExternal", 1, "not_in_channel")
+	h := e.Bots()[0].App.Handlers
+	tick := e.Clock.Now().Add(time.Minute)
+	if err := h.Digest(e.Ctx(), tick); err != nil {
+		t.Fatal(err)
+	}
+	ms := e.Emu.Messages(apptest.Leaders)
+	if len(ms) != 1 || ms[0].Source != "chat.postMessage" || !strings.Contains(ms[0].AllText(), "*Decisions*: 1") || !strings.Contains(ms[0].Text, "Weekly digest") {
+		t.Fatalf("want the digest posted once without the chart, got:%s", dump(ms))
+	}
+	// The tick is done: running it again posts nothing.
+	if err := h.Digest(e.Ctx(), tick); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.Emu.Messages(apptest.Leaders)); n != 1 {
+		t.Errorf("%d digests after a rerun; want 1", n)
+	}
+}
