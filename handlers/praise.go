@@ -241,7 +241,7 @@ func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error
 	}
 	dm := fmt.Sprintf(":clap: %s praised you in %s:\n%s", slacktext.User(c.UserID), channelMention(h.Policy.Channels.Praise),
 		quote(slacktext.EscapeTruncate(in.Text, praiseTextMax)))
-	if _, _, err := h.DM(ctx, c.TeamID, to, slack.MsgOptionText(slacktext.Truncate(dm, 300), false),
+	if _, _, err := h.DM(ctx, c.TeamID, to, slack.MsgOptionText(slacktext.User(c.UserID)+" praised you in "+channelMention(h.Policy.Channels.Praise), false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(dm), nil, nil))); err != nil {
 		h.Log.Warn("could not DM the praised person", "team", c.TeamID, "error", err.Error())
 	}
@@ -278,7 +278,7 @@ func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 		if u == c.UserID {
 			continue
 		}
-		if _, _, err := h.DM(ctx, c.TeamID, u, slack.MsgOptionText(slacktext.Truncate(dm, 300), false),
+		if _, _, err := h.DM(ctx, c.TeamID, u, slack.MsgOptionText(slacktext.User(c.UserID)+" credited you in a team win in "+channelMention(h.Policy.Channels.Praise), false),
 			slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(dm), nil, nil))); err != nil {
 			h.Log.Warn("could not DM a person credited in a win", "team", c.TeamID, "error", err.Error())
 		}
