@@ -551,6 +551,7 @@ func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent b
 		// The DM is out; the claim expires and a later run may ask again.
 		return true, fmt.Errorf("record follow-up: %w", err)
 	}
+	h.Touched(ctx, team, d.Requester)
 	return true, nil
 }
 
