@@ -389,3 +389,55 @@ func TestOutcomeCommandRefusals(t *testing.T) {
 		t.Errorf("%d outcome.worked events; want 1", n)
 	}
 }
+
+func TestOutcomeFollowUpRetriedAfterSlackError(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec)})
+	run := func() {
+		for _, b := range e.Bots() {
+			_ = b.App.Jobs.RunNow(e.Ctx(), jobs.JobOutcomeFollowups) // a failed send is an error of the run
+		}
+	}
+	due := func(id string) bool {
+		_, ok, err := e.store.FollowUpDue(e.Ctx(), apptest.Team, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	_, d1 := e.decide(apptest.Dave, "discount $250 for ACME travel charge waived")
+	e.Clock.Advance(time.Second)
+	_, d2 := e.decide(apptest.Erin, "discount $100 for Initech")
+	e.Clock.Advance(73 * time.Hour)
+
+	// Slack fails the first DM for a reason that may pass: it stays due,
+	// the other one goes out.
+	e.Emu.InjectError("chat.postMessage", 1, "internal_error")
+	run()
+	if !due(d1) || len(e.followUps(apptest.Dave, d1)) != 0 {
+		t.Fatalf("%s: due %v, %d DMs after a failed send; want still due, none sent", d1, due(d1), len(e.followUps(apptest.Dave, d1)))
+	}
+	if n := len(e.followUps(apptest.Erin, d2)); n != 1 || due(d2) {
+		t.Fatalf("%s: %d follow-ups, due %v; want 1, not due", d2, n, due(d2))
+	}
+	e.Clock.Advance(time.Minute)
+	run()
+	if n := len(e.followUps(apptest.Dave, d1)); n != 1 || due(d1) {
+		t.Fatalf("%s after the retry: %d follow-ups, due %v; want 1, not due", d1, n, due(d1))
+	}
+
+	// Slack refuses for good: never tried again.
+	_, d3 := e.decide(apptest.Alice, "discount $50 for Hooli")
+	e.Clock.Advance(73 * time.Hour)
+	e.Emu.InjectError("chat.postMessage", 1, "user_not_found")
+	run()
+	e.Clock.Advance(time.Minute)
+	run()
+	if n := len(e.followUps(apptest.Alice, d3)); n != 0 || due(d3) {
+		t.Errorf("%s refused for good: %d follow-ups, due %v; want none, not due", d3, n, due(d3))
+	}
+	for id, want := range map[string]int{d1: 1, d2: 1, d3: 0} {
+		if n := e.countAudit(id, store.AuditOutcomeAsked); n != want {
+			t.Errorf("%s: %d outcome.asked events; want %d", id, n, want)
+		}
+	}
+}
