@@ -78,6 +78,13 @@ func Routes(h *handlers.Handlers) *Router {
 	r.View(handlers.ViewDecline, h.DeclineSubmit)
 	r.Slash("stats", h.Stats)
 	r.Event("app_home_opened", h.HomeOpened)
+	r.Slash("outcome", h.OutcomeCommand)
+	r.Slash("praise", h.PraiseCommand)
+	r.Slash("win", h.WinCommand)
+	r.Action(handlers.ActionOutcomeWorked, h.OutcomeWorked)
+	r.Action(handlers.ActionOutcomeFailed, h.OutcomeFailed)
+	r.Action(handlers.ActionOutcomeNote, h.OutcomeNoteClick)
+	r.View(handlers.ViewOutcomeNote, h.OutcomeNoteSubmit)
 	r.Fallback(h.Decide) // `/empower <activity> <amount> …`; unknown words get "did you mean"
 	return r
 }

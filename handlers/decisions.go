@@ -120,6 +120,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 	}
 	if route.Autonomous {
 		d.State = store.StateAutonomous
+		d.OutcomeDue = h.outcomeDue(now)
 	} else {
 		d.State = store.StatePending
 		d.Level = route.Level

@@ -29,6 +29,7 @@ func (h *Handlers) Approve(ctx context.Context, a *Action) error {
 	now := h.Clock.Now()
 	from := d.State
 	d.State, d.DecidedBy, d.DecidedAt, d.Deadline = store.StateApproved, a.UserID, now, time.Time{}
+	d.OutcomeDue = h.outcomeDue(now)
 	e := store.HistoryEntry{Action: "approved", Actor: a.UserID, From: string(from), To: string(store.StateApproved), At: now}
 	d.History = append(d.History, e)
 	ev := h.decisionAudit(d, store.AuditDecisionApproved, a.UserID, string(from), string(store.StateApproved), now)

@@ -12,6 +12,7 @@ func Register(s *Scheduler, h *handlers.Handlers) error {
 	jobs = append(jobs, EscalationTimeouts(h))
 	jobs = append(jobs, (&Feedback{H: h, Fanout: fanout}).Jobs()...)
 	jobs = append(jobs, Digest(h))
+	jobs = append(jobs, OutcomeFollowups(h))
 	for _, j := range jobs {
 		if err := s.Add(j); err != nil {
 			return err

@@ -73,6 +73,10 @@ const (
 	AuditWinPosted     = "win.posted"
 )
 
+// AuditOutcomeNoted: the requester added a note to a recorded outcome
+// (actor requester, subject decision ID, to worked|failed, data: note).
+const AuditOutcomeNoted = "outcome.noted"
+
 // Audit event types of commitments. Subject is the commitment ID; data holds
 // leader, employee, text, due ("2006-01-02" in the policy's timezone) and
 // source ("commit" or "ask"); commitment.redated has from/to = old/new due

@@ -26,6 +26,7 @@ import (
 //	<prefix>:{T}:decisions:pending           pending decisions, score = deadline (Unix ms)
 //	<prefix>:{T}:decisions:by-requester:<U>  a person's decisions, score = created (Unix ms)
 //	<prefix>:{T}:decisions:all               every decision, score = created (Unix ms)
+//	<prefix>:{T}:outcomes:due                autonomous/approved decisions to follow up, score = due (Unix ms)
 //
 // Every change is one Lua script that checks the expected version and state,
 // writes the record, updates the indexes and appends the audit event: it all
@@ -83,6 +84,12 @@ type Decision struct {
 	Reminders int `json:"reminders,omitempty"`
 	// Version is the record's version in Redis; it guards every change.
 	Version int64 `json:"-"`
+	// OutcomeDue is when to ask the requester how it turned out. Set it on
+	// the change that makes the decision autonomous or approved: that same
+	// atomic step adds it to the outcomes:due index (see outcomes.go).
+	OutcomeDue time.Time `json:"outcome_due,omitzero"`
+	// The outcome, stored beside the record (RecordOutcome) like Messages.
+	Outcome OutcomeRecord `json:"-"`
 }
 
 // DecisionMessage is an escalation message posted for one level.
@@ -173,28 +180,30 @@ func (s *Store) requesterKey(team, user string) string {
 
 // createDecisionScript stores a new decision with its indexes and audit event.
 //
-// KEYS: decision, pending, by-requester, all, audit.
+// KEYS: decision, pending, by-requester, all, audit, outcomes due.
 // ARGV: id, state, level, requester, data, created ms, deadline ms ("" when
-// not pending), then the audit event (at, fields…).
+// not pending), outcome due ms ("" for none), then the audit event (at,
+// fields…).
 var createDecisionScript = redis.NewScript("#!lua\n" + AuditLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local aid = audit_id(KEYS[5], ARGV[8])
+local aid = audit_id(KEYS[5], ARGV[9])
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'level', ARGV[3],
   'requester', ARGV[4], 'ver', 1, 'data', ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
 if ARGV[7] ~= '' then redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1]) end
-audit_add(KEYS[5], aid, ARGV, 9)
+if ARGV[8] ~= '' then redis.call('ZADD', KEYS[6], ARGV[8], ARGV[1]) end
+audit_add(KEYS[5], aid, ARGV, 10)
 return 1
 `)
 
 // updateDecisionScript applies one change of state when the decision is
 // still at the expected version and state.
 //
-// KEYS: decision, pending, audit.
+// KEYS: decision, pending, audit, outcomes due.
 // ARGV: id, expected version, expected state, new state, new level, data,
-// deadline ms ("" to leave the pending index), then optionally the audit
-// event (at, fields…).
+// deadline ms ("" to leave the pending index), outcome due ms ("" for no
+// follow-up), then optionally the audit event (at, fields…).
 // Returns {'ok', version}, {'conflict', {the hash's fields and values}} or
 // 'missing'.
 var updateDecisionScript = redis.NewScript("#!lua\n" + AuditLua + `
@@ -202,7 +211,7 @@ local cur = redis.call('HMGET', KEYS[1], 'ver', 'state', 'data')
 if not cur[1] then return 'missing' end
 if cur[1] ~= ARGV[2] or cur[2] ~= ARGV[3] then return {'conflict', redis.call('HGETALL', KEYS[1])} end
 local aid = nil
-if #ARGV >= 8 then aid = audit_id(KEYS[3], ARGV[8]) end
+if #ARGV >= 9 then aid = audit_id(KEYS[3], ARGV[9]) end
 local ver = tonumber(cur[1]) + 1
 redis.call('HSET', KEYS[1], 'state', ARGV[4], 'level', ARGV[5], 'ver', ver, 'data', ARGV[6])
 if ARGV[7] ~= '' then
@@ -210,7 +219,8 @@ if ARGV[7] ~= '' then
 else
   redis.call('ZREM', KEYS[2], ARGV[1])
 end
-if aid then audit_add(KEYS[3], aid, ARGV, 9) end
+if ARGV[8] ~= '' then redis.call('ZADD', KEYS[4], ARGV[8], ARGV[1]) end
+if aid then audit_add(KEYS[3], aid, ARGV, 10) end
 return {'ok', ver}
 `)
 
@@ -240,10 +250,10 @@ func (s *Store) CreateDecision(ctx context.Context, d *Decision, ev AuditEvent) 
 	}
 	keys := []string{
 		s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.requesterKey(d.Team, d.Requester),
-		s.allDecisionsKey(d.Team), s.AuditKey(d.Team),
+		s.allDecisionsKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team),
 	}
 	args := append([]any{d.ID, string(d.State), d.Level, d.Requester, string(data),
-		d.CreatedAt.UnixMilli(), pendingScore(d)}, audit...)
+		d.CreatedAt.UnixMilli(), pendingScore(d), outcomeScore(d, "")}, audit...)
 	n, err := createDecisionScript.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("create decision: %w", err)
@@ -293,6 +303,7 @@ func decodeDecision(m map[string]string) (*Decision, error) {
 		d.Messages = append(d.Messages, DecisionMessage{Level: level, Channel: ch, TS: ts})
 	}
 	sort.Slice(d.Messages, func(i, j int) bool { return d.Messages[i].Level < d.Messages[j].Level })
+	d.Outcome = decodeOutcome(m)
 	return &d, nil
 }
 
@@ -352,8 +363,8 @@ func (s *Store) UpdateDecision(ctx context.Context, d *Decision, from DecisionSt
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
-	keys := []string{s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.AuditKey(d.Team)}
-	args := []any{d.ID, d.Version, string(from), string(d.State), d.Level, string(data), pendingScore(d)}
+	keys := []string{s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team)}
+	args := []any{d.ID, d.Version, string(from), string(d.State), d.Level, string(data), pendingScore(d), outcomeScore(d, from)}
 	if ev != nil {
 		audit, err := ev.args()
 		if err != nil {

@@ -1,0 +1,569 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/slacktext"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+// Outcomes: the follow-up DM ("How did the $250 discount for ACME turn
+// out?"), its It worked / It didn't buttons, `/empower outcome`, the
+// optional note, public praise for what worked and a private thank-you
+// (with a note to the leader, who owns the fallout) for what didn't.
+
+// Identifiers of the outcome UI. The buttons' value is the decision ID.
+const (
+	ActionOutcomeWorked = "outcome_worked"
+	ActionOutcomeFailed = "outcome_failed"
+	ActionOutcomeNote   = "outcome_note"
+	// ViewOutcomeNote is the note modal; its private_metadata is
+	// "<decision ID>|<DM channel>|<DM ts>".
+	ViewOutcomeNote = "outcome_note"
+
+	outcomeNoteBlock  = "outcome_note"
+	outcomeNoteAction = "note"
+	// MaxOutcomeNote bounds a note (runes).
+	MaxOutcomeNote = 2000
+)
+
+// OutcomeUsage is the usage line of `/empower outcome`.
+const OutcomeUsage = "Usage: `/empower outcome <decision-id> worked|failed [note]`, e.g. `/empower outcome D-7K2QF9 worked the customer renewed`"
+
+// followUpBatch bounds the follow-ups one run sends; the rest wait for the
+// next tick.
+const followUpBatch = 1000
+
+// followUpLease is how long a claimed follow-up is reserved for its sender.
+const followUpLease = 2 * time.Minute
+
+// outcomeDue is when to ask how a decision made autonomous or approved at
+// now turned out.
+func (h *Handlers) outcomeDue(now time.Time) time.Time {
+	return now.Add(max(h.Policy.Outcomes.AskAfter, 0))
+}
+
+// decisionPhrase is "the $250 discount for ACME" (escaped); the amount is
+// left out unless withAmount.
+func decisionPhrase(d *store.Decision, withAmount bool) string {
+	s := "the "
+	if withAmount {
+		s += amountText(d) + " "
+	}
+	s += slacktext.Escape(d.Activity)
+	if c := customerText(d); c != "" {
+		s += " for " + c
+	}
+	return s
+}
+
+// FollowUpMessage is the follow-up DM asking the requester how d turned out.
+func FollowUpMessage(d *store.Decision, now time.Time, loc *time.Location) (string, []slack.Block) {
+	q := "How did " + decisionPhrase(d, true) + " turn out?"
+	when := clockText(d.CreatedAt, now, loc)
+	body := fmt.Sprintf(":seedling: *%s*\nYou made this call on %s (`%s`). Whatever happened, thank you for taking the risk. Tell me how it went:",
+		q, when, d.ID)
+	worked := slack.NewButtonBlockElement(ActionOutcomeWorked, d.ID, plain("It worked"))
+	worked.Style = slack.StylePrimary
+	failed := slack.NewButtonBlockElement(ActionOutcomeFailed, d.ID, plain("It didn't"))
+	return q, []slack.Block{
+		slack.NewSectionBlock(mrkdwn(body), nil, nil),
+		slack.NewActionBlock("outcome_actions", worked, failed),
+		slack.NewContextBlock("outcome_why", mrkdwn("_It worked_: I praise the risk you took in public. _It didn't_: it stays private, and your leader owns the fallout. Either way you can add a note.")),
+	}
+}
+
+// recordedMessage is the follow-up DM once the outcome is recorded: no live
+// outcome buttons, what was recorded, and Add a note while there is none.
+func (h *Handlers) recordedMessage(d *store.Decision) (string, []slack.Block) {
+	var text, body string
+	if d.Outcome.Result == store.OutcomeWorked {
+		text = fmt.Sprintf("Recorded: %s worked.", decisionPhrase(d, true))
+		body = fmt.Sprintf(":tada: *Recorded: %s worked.* (`%s`)\nThank you for taking the risk. I've praised you in %s and told your leader.",
+			decisionPhrase(d, true), d.ID, channelMention(h.Policy.Channels.Praise))
+	} else {
+		text = fmt.Sprintf("Recorded: %s didn't work out.", decisionPhrase(d, true))
+		body = fmt.Sprintf(":pray: *Recorded: %s didn't work out.* (`%s`)\nThat stays private. Thank you for taking the risk: failure is how we learn, and your leader owns the fallout.",
+			decisionPhrase(d, true), d.ID)
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(body), nil, nil)}
+	if d.Outcome.Note != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Your note*\n"+quote(slacktext.EscapeTruncate(d.Outcome.Note, slacktext.SectionTextMax-100))), nil, nil))
+	} else {
+		hint := "Want to add what came of it? A line or two goes on the praise post."
+		if d.Outcome.Result == store.OutcomeFailed {
+			hint = "Want to tell your leader what happened? A line or two helps them take it from here."
+		}
+		blocks = append(blocks,
+			slack.NewSectionBlock(mrkdwn(hint), nil, nil),
+			slack.NewActionBlock("outcome_note_actions", slack.NewButtonBlockElement(ActionOutcomeNote, d.ID, plain("Add a note"))))
+	}
+	return text, blocks
+}
+
+// quote makes s a mrkdwn block quote, line by line.
+func quote(s string) string { return ">" + strings.ReplaceAll(s, "\n", "\n>") }
+
+// decisionValues are the tags of d that are policy values.
+func (h *Handlers) decisionValues(d *store.Decision) []string {
+	var out []string
+	for _, t := range d.Tags {
+		if slices.Contains(h.Policy.Values, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// OutcomePraise is the public praise post for d, which worked.
+func (h *Handlers) OutcomePraise(d *store.Decision) (string, []slack.Block) {
+	who := slacktext.User(d.Requester)
+	what := decisionPhrase(d, h.Policy.Praise.ShowAmounts)
+	how := "on their own authority, inside their box"
+	if d.State == store.StateApproved && d.DecidedBy != "" {
+		how = "with " + slacktext.User(d.DecidedBy) + " backing them"
+	}
+	text := fmt.Sprintf("%s took a risk on %s, and it worked.", who, what)
+	blocks := []slack.Block{
+		slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":trophy: *%s took a risk, and it worked!*\n%s made the call on %s, %s, and it paid off.",
+			who, who, what, how)), nil, nil),
+	}
+	if d.Outcome.Note != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*What came of it*\n"+quote(slacktext.EscapeTruncate(d.Outcome.Note, slacktext.SectionTextMax-100))), nil, nil))
+	}
+	if vals := h.decisionValues(d); len(vals) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("praise_values", mrkdwn(":sparkles: Living our values: "+tagsText(vals))))
+	}
+	blocks = append(blocks, slack.NewContextBlock("praise_why", mrkdwn("Trust is the default here: the people doing the work know best. We praise the risks that work; leaders own the ones that don't.")))
+	return text, blocks
+}
+
+// OutcomeCommand answers `/empower outcome <decision-id> worked|failed [note]`.
+func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, error) {
+	rawID, rest, _ := strings.Cut(c.Args, " ")
+	if strings.TrimSpace(rawID) == "" {
+		return nil, Userf("Tell me which decision and how it turned out.\n" + OutcomeUsage)
+	}
+	id, ok := store.NormalizeDecisionID(rawID)
+	if !ok {
+		return nil, Userf(fmt.Sprintf("`%s` isn't a decision ID: they look like `D-7K2QF9` (your confirmation and the follow-up DM show it).\n%s",
+			EscapeCode(rawID), OutcomeUsage))
+	}
+	verb, note, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	var result string
+	switch strings.ToLower(verb) {
+	case "worked":
+		result = store.OutcomeWorked
+	case "failed":
+		result = store.OutcomeFailed
+	case "":
+		return nil, Userf(fmt.Sprintf("How did `%s` turn out? Say `worked` or `failed`.\n%s", id, OutcomeUsage))
+	default:
+		return nil, Userf(fmt.Sprintf("`%s` isn't an outcome: say `worked` or `failed`.\n%s", EscapeCode(verb), OutcomeUsage))
+	}
+	note = strings.TrimSpace(note)
+	if n := utf8.RuneCountInString(note); n > MaxOutcomeNote {
+		return nil, Userf(fmt.Sprintf("Your note is %d characters; keep it to %d. Nothing was recorded.\n%s", n, MaxOutcomeNote, OutcomeUsage))
+	}
+	d, err := h.recordOutcome(ctx, c.TeamID, c.UserID, id, result, note)
+	if err != nil {
+		return nil, err
+	}
+	if result == store.OutcomeWorked {
+		return Text(fmt.Sprintf(":tada: Recorded: `%s` worked. Thank you for taking the risk: I've praised you in %s and told your leader.",
+			d.ID, channelMention(h.Policy.Channels.Praise))), nil
+	}
+	return Text(fmt.Sprintf(":pray: Recorded: `%s` didn't work out. That stays private: I've let your leader know, and they own the fallout. Thank you for taking the risk.", d.ID)), nil
+}
+
+// OutcomeWorked handles the follow-up DM's It worked button.
+func (h *Handlers) OutcomeWorked(ctx context.Context, a *Action) error {
+	return h.outcomeClick(ctx, a, store.OutcomeWorked)
+}
+
+// OutcomeFailed handles the follow-up DM's It didn't button.
+func (h *Handlers) OutcomeFailed(ctx context.Context, a *Action) error {
+	return h.outcomeClick(ctx, a, store.OutcomeFailed)
+}
+
+func (h *Handlers) outcomeClick(ctx context.Context, a *Action, result string) error {
+	id, ok := store.NormalizeDecisionID(a.Value)
+	if !ok {
+		return Userf("That button is out of date; nothing changed.")
+	}
+	_, err := h.recordOutcome(ctx, a.TeamID, a.UserID, id, result, "")
+	return err
+}
+
+// recordOutcome records how decision id turned out, as told by user, and
+// then praises it (worked) or tells the requester and the leader (failed).
+func (h *Handlers) recordOutcome(ctx context.Context, team, user, id, result, note string) (*store.Decision, error) {
+	d, err := h.Store.GetDecision(ctx, team, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Userf(fmt.Sprintf("I can't find decision `%s`. Check the ID in your confirmation or the follow-up DM. Nothing was recorded.\n%s", id, OutcomeUsage))
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := h.Clock.Now()
+	typ := store.AuditOutcomeWorked
+	if result == store.OutcomeFailed {
+		typ = store.AuditOutcomeFailed
+	}
+	data := map[string]any{"activity": d.Activity, "amount": int64(d.Amount), "currency": d.Currency, "note": note}
+	if len(d.Tags) > 0 {
+		data["tags"] = d.Tags
+	}
+	if d.LevelName != "" {
+		data["level"] = d.LevelName
+	}
+	ev := store.AuditEvent{Type: typ, Actor: user, Subject: d.ID, From: string(d.State), To: result, At: now, Data: data}
+	rec, err := h.Store.RecordOutcome(ctx, team, d.ID, user, result, note, ev)
+	var ref *store.OutcomeRefusal
+	if errors.As(err, &ref) {
+		return nil, Userf(h.outcomeRefusalText(ref, user))
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Userf(fmt.Sprintf("I can't find decision `%s`. Nothing was recorded.", id))
+	}
+	if err != nil {
+		return nil, err
+	}
+	h.afterOutcome(ctx, rec)
+	return rec, nil
+}
+
+// outcomeRefusalText says kindly why an outcome or note was not recorded.
+func (h *Handlers) outcomeRefusalText(ref *store.OutcomeRefusal, user string) string {
+	d := ref.Current
+	switch ref.Reason {
+	case store.RefusedNotRequester:
+		return fmt.Sprintf("Only %s can say how `%s` turned out: it was their call. Nothing changed.", slacktext.User(d.Requester), d.ID)
+	case store.RefusedState:
+		if d.State == store.StateDeclined {
+			return fmt.Sprintf("`%s` was declined, so it never happened and has no outcome to record. Nothing changed.", d.ID)
+		}
+		return fmt.Sprintf("`%s` is still waiting for a leader's answer, so there's no outcome to record yet. Nothing changed.", d.ID)
+	case store.RefusedNoOutcome:
+		return fmt.Sprintf("Tell me how `%s` turned out first; then you can add a note. Nothing changed.", d.ID)
+	case store.RefusedAlready:
+		how := "worked"
+		if d.Outcome.Result == store.OutcomeFailed {
+			how = "didn't work out"
+		}
+		if user != d.Requester {
+			return fmt.Sprintf("%s already told me `%s` %s; nothing changed.", slacktext.User(d.Requester), d.ID, how)
+		}
+		return fmt.Sprintf("You already told me `%s` %s. It's recorded once, so nothing changed. Thanks for closing the loop!", d.ID, how)
+	}
+	return "Nothing changed."
+}
+
+// afterOutcome brings Slack in line with a recorded outcome. Failures are
+// logged: the outcome itself is saved.
+func (h *Handlers) afterOutcome(ctx context.Context, d *store.Decision) {
+	h.updateFollowUp(ctx, d, d.Outcome.FollowUp)
+	leaders := h.leadersOf(ctx, d)
+	if d.Outcome.Result == store.OutcomeWorked {
+		text, blocks := h.OutcomePraise(d)
+		ch, ts, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+		if err != nil {
+			h.Log.Error("could not post praise for an outcome", "team", d.Team, "decision", d.ID, "error", err.Error())
+		} else if err := h.Store.SetPraiseMessage(ctx, d.Team, d.ID, ch, ts); err != nil {
+			h.Log.Warn("could not record the praise post", "team", d.Team, "decision", d.ID, "error", err.Error())
+		}
+		lt := fmt.Sprintf(":tada: Good news: %s's %s worked (`%s`). I've praised the risk they took in %s; a word from you would mean a lot too.",
+			slacktext.User(d.Requester), decisionPhrase(d, true), d.ID, channelMention(h.Policy.Channels.Praise))
+		h.dmAll(ctx, d, leaders, lt, h.noteBlocks(d, lt))
+	} else {
+		thanks := fmt.Sprintf(":pray: Thank you for taking the risk on %s (`%s`). It didn't work out this time, and that's fine: failure is how we learn. This stays between you and your leader, who owns the fallout.",
+			decisionPhrase(d, true), d.ID)
+		h.dmAll(ctx, d, []string{d.Requester}, thanks, []slack.Block{slack.NewSectionBlock(mrkdwn(thanks), nil, nil)})
+		lt := h.failedLeaderText(d)
+		h.dmAll(ctx, d, leaders, lt, h.noteBlocks(d, lt))
+	}
+	h.Touched(ctx, d.Team, append([]string{d.Requester}, leaders...)...)
+}
+
+// failedLeaderText tells the leader about a decision that didn't work out.
+func (h *Handlers) failedLeaderText(d *store.Decision) string {
+	how := "on their own authority, inside their box"
+	if d.State == store.StateApproved && d.DecidedBy != "" {
+		how = "with " + slacktext.User(d.DecidedBy) + "'s approval"
+	}
+	s := fmt.Sprintf(":compass: %s's %s (`%s`, decided %s) didn't work out. This stays private; no one else is told. You own the fallout: check in with %s, thank them for taking the risk, and help put it right.",
+		slacktext.User(d.Requester), decisionPhrase(d, true), d.ID, how, slacktext.User(d.Requester))
+	if d.Reason != "" {
+		s += "\n*Their reason at the time*\n" + quote(slacktext.EscapeTruncate(d.Reason, 1000))
+	}
+	return s
+}
+
+// noteBlocks is text as a section, with d's note when there is one.
+func (h *Handlers) noteBlocks(d *store.Decision, text string) []slack.Block {
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(slacktext.Truncate(text, slacktext.SectionTextMax)), nil, nil)}
+	if d.Outcome.Note != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Their note*\n"+quote(slacktext.EscapeTruncate(d.Outcome.Note, slacktext.SectionTextMax-100))), nil, nil))
+	}
+	return blocks
+}
+
+// dmAll DMs text and blocks to each of users, logging failures.
+func (h *Handlers) dmAll(ctx context.Context, d *store.Decision, users []string, text string, blocks []slack.Block) {
+	for _, u := range users {
+		if _, _, err := h.DM(ctx, d.Team, u, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+			h.Log.Warn("could not DM about an outcome", "team", d.Team, "decision", d.ID, "error", err.Error())
+		}
+	}
+}
+
+// leadersOf returns the leaders of d's requester for this decision: the
+// approver who approved it, or, for an autonomous decision, the first
+// level's approvers (user groups resolved); never the requester.
+func (h *Handlers) leadersOf(ctx context.Context, d *store.Decision) []string {
+	var ids []string
+	if d.State == store.StateApproved && d.DecidedBy != "" {
+		ids = []string{d.DecidedBy}
+	} else {
+		for _, id := range levelApprovers(h.Policy, 0) {
+			if !strings.HasPrefix(id, "S") {
+				ids = append(ids, id)
+				continue
+			}
+			members, err := h.GroupMembers(ctx, d.Team, id)
+			if err != nil {
+				h.Log.Warn("could not resolve the leaders' group", "team", d.Team, "group", id, "error", err.Error())
+				continue
+			}
+			ids = append(ids, members...)
+		}
+	}
+	var out []string
+	for _, id := range ids {
+		if id != "" && id != d.Requester && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// updateFollowUp shows d's recorded outcome in its follow-up DM at m.
+func (h *Handlers) updateFollowUp(ctx context.Context, d *store.Decision, m store.DecisionMessage) {
+	if m.Channel == "" || m.TS == "" {
+		return
+	}
+	text, blocks := h.recordedMessage(d)
+	if _, _, _, err := h.Slack.UpdateMessageContext(ctx, m.Channel, m.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		h.Log.Warn("could not update the follow-up DM", "team", d.Team, "decision", d.ID, "error", err.Error())
+	}
+}
+
+// OutcomeNoteClick handles Add a note: it opens the note modal.
+func (h *Handlers) OutcomeNoteClick(ctx context.Context, a *Action) error {
+	id, ok := store.NormalizeDecisionID(a.Value)
+	if !ok {
+		return Userf("That button is out of date; nothing changed.")
+	}
+	d, err := h.Store.GetDecision(ctx, a.TeamID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Userf(fmt.Sprintf("I can't find decision `%s` any more; nothing changed.", id))
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case d.Requester != a.UserID:
+		return Userf(h.outcomeRefusalText(&store.OutcomeRefusal{Reason: store.RefusedNotRequester, Current: d}, a.UserID))
+	case d.Outcome.Result == "":
+		return Userf(h.outcomeRefusalText(&store.OutcomeRefusal{Reason: store.RefusedNoOutcome, Current: d}, a.UserID))
+	case d.Outcome.Note != "":
+		return Userf(fmt.Sprintf("You already added a note to `%s`; nothing changed.", d.ID))
+	}
+	if a.TriggerID == "" {
+		return Userf(fmt.Sprintf("I can't open the form from here; use `/empower outcome %s %s <note>` instead.", d.ID, d.Outcome.Result))
+	}
+	in := slack.NewPlainTextInputBlockElement(plain("What came of it?"), outcomeNoteAction)
+	in.Multiline = true
+	in.MaxLength = MaxOutcomeNote
+	label := "What came of it"
+	intro := "A line or two on what came of " + decisionPhrase(d, true) + ". It goes on the praise post."
+	if d.Outcome.Result == store.OutcomeFailed {
+		label = "What happened"
+		intro = "A line or two on what happened with " + decisionPhrase(d, true) + ". Only your leader sees it."
+	}
+	view := slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      ViewOutcomeNote,
+		PrivateMetadata: d.ID + "|" + a.ChannelID + "|" + a.MessageTS,
+		Title:           plain("Add a note"),
+		Submit:          plain("Save"),
+		Close:           plain("Cancel"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewSectionBlock(mrkdwn(slacktext.Truncate(intro, slacktext.SectionTextMax)), nil, nil),
+			optionalInput(slack.NewInputBlock(outcomeNoteBlock, plain(label), nil, in)),
+		}},
+	}
+	if _, err := h.Slack.OpenViewContext(ctx, a.TriggerID, view); err != nil {
+		return fmt.Errorf("open outcome note modal: %w", err)
+	}
+	return nil
+}
+
+// OutcomeNoteSubmit saves the note: it goes on the praise post (worked) or
+// to the leader (failed), and the follow-up DM shows it.
+func (h *Handlers) OutcomeNoteSubmit(ctx context.Context, s *Submission) (*slack.ViewSubmissionResponse, error) {
+	parts := strings.SplitN(s.PrivateMetadata, "|", 3)
+	id, ok := store.NormalizeDecisionID(parts[0])
+	if !ok {
+		return nil, Userf("That form is out of date; nothing changed.")
+	}
+	note := strings.TrimSpace(s.Input(outcomeNoteBlock, outcomeNoteAction))
+	if note == "" {
+		return nil, nil
+	}
+	if n := utf8.RuneCountInString(note); n > MaxOutcomeNote {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{outcomeNoteBlock: fmt.Sprintf("Keep it to %d characters (this is %d).", MaxOutcomeNote, n)}), nil
+	}
+	ev := store.AuditEvent{Type: store.AuditOutcomeNoted, Actor: s.UserID, Subject: id, At: h.Clock.Now(), Data: map[string]any{"note": note}}
+	d, err := h.Store.AddOutcomeNote(ctx, s.TeamID, id, s.UserID, note, ev)
+	var ref *store.OutcomeRefusal
+	if errors.As(err, &ref) {
+		msg := h.outcomeRefusalText(ref, s.UserID)
+		if ref.Reason == store.RefusedAlready {
+			msg = "You already added a note to `" + id + "`; nothing changed."
+		}
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{outcomeNoteBlock: msg}), nil
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Userf(fmt.Sprintf("I can't find decision `%s` any more; nothing changed.", id))
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := d.Outcome.FollowUp
+	if len(parts) == 3 && parts[1] != "" && parts[2] != "" {
+		m = store.DecisionMessage{Channel: parts[1], TS: parts[2]}
+	}
+	h.updateFollowUp(ctx, d, m)
+	if d.Outcome.Result == store.OutcomeWorked {
+		if p := d.Outcome.Praise; p.Channel != "" {
+			text, blocks := h.OutcomePraise(d)
+			if _, _, _, err := h.Slack.UpdateMessageContext(ctx, p.Channel, p.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+				h.Log.Warn("could not add the note to the praise post", "team", d.Team, "decision", d.ID, "error", err.Error())
+			}
+		}
+	} else {
+		lt := fmt.Sprintf(":memo: %s added a note about %s (`%s`), which didn't work out:", slacktext.User(d.Requester), decisionPhrase(d, true), d.ID)
+		h.dmAll(ctx, d, h.leadersOf(ctx, d), lt, h.noteBlocks(d, lt))
+	}
+	h.Touched(ctx, d.Team, d.Requester)
+	return nil, nil
+}
+
+// OutcomeFollowups DMs the requester of every decision whose follow-up is
+// due, once each: every decision is claimed atomically before its DM and
+// recorded (with outcome.asked) right after, so replicas, restarts and
+// catch-up runs never ask twice. It is the outcome_followups job.
+func (h *Handlers) OutcomeFollowups(ctx context.Context) error {
+	team := h.TeamID
+	ids, err := h.Store.DueFollowUps(ctx, team, h.Clock.Now(), followUpBatch)
+	if err != nil {
+		return err
+	}
+	owner := newFollowUpOwner()
+	var firstErr error
+	sent := 0
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
+		ok, err := h.followUp(ctx, team, id, owner)
+		if err != nil {
+			h.Log.Warn("follow-up not sent; the next run tries again", "team", team, "decision", id, "error", err.Error())
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		if ok {
+			sent++
+		}
+	}
+	h.Log.Info("outcome follow-ups done", "team", team, "due", len(ids), "sent", sent)
+	return firstErr
+}
+
+func newFollowUpOwner() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// followUpRefusals are Slack errors a retry will not fix.
+var followUpRefusals = map[string]bool{
+	"user_not_found": true, "users_not_found": true, "user_disabled": true, "account_inactive": true,
+	"cannot_dm_bot": true, "user_is_bot": true, "messages_tab_disabled": true, "cannot_dm_user": true,
+}
+
+// followUp claims, sends and records one follow-up; sent is true when this
+// call sent it.
+func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent bool, err error) {
+	res, err := h.Store.ClaimFollowUp(ctx, team, id, owner, followUpLease)
+	if err != nil || res != store.ClaimWon {
+		return false, err
+	}
+	// From here on, record what happened even when ctx ends.
+	bg := context.WithoutCancel(ctx)
+	d, err := h.Store.GetDecision(ctx, team, id)
+	if err != nil {
+		_ = h.Store.ReleaseFollowUp(bg, team, id, owner)
+		return false, err
+	}
+	sctx, cancel := context.WithTimeout(bg, followUpLease/2)
+	defer cancel()
+	text, blocks := FollowUpMessage(d, h.Clock.Now(), h.Policy.Location)
+	ch, ts, err := h.DM(sctx, team, d.Requester, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	if err != nil {
+		if code := slackErrCode(err); followUpRefusals[code] {
+			h.Log.Warn("follow-up refused by slack", "team", team, "decision", id, "code", code)
+			return false, h.Store.FollowUpRefused(sctx, team, id, owner, code)
+		}
+		_ = h.Store.ReleaseFollowUp(bg, team, id, owner)
+		return false, err
+	}
+	ev := store.AuditEvent{Type: store.AuditOutcomeAsked, Subject: id, At: h.Clock.Now(), Data: map[string]any{"requester": d.Requester}}
+	for i := range 4 {
+		if err = h.Store.FollowUpSent(sctx, team, id, owner, ch, ts, ev); err == nil {
+			break
+		}
+		time.Sleep(time.Duration(50<<i) * time.Millisecond)
+	}
+	if err != nil {
+		// The DM is out; the claim expires and a later run may ask again.
+		return true, fmt.Errorf("record follow-up: %w", err)
+	}
+	h.Touched(ctx, team, d.Requester)
+	return true, nil
+}
+
+// slackErrCode returns the error code of a Slack Web API refusal, or "".
+func slackErrCode(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	var pse *slack.SlackErrorResponse
+	if errors.As(err, &pse) && pse != nil {
+		return pse.Err
+	}
+	return ""
+}

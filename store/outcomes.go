@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Outcomes.
+//
+// An autonomous or approved decision is added to the sorted set
+// "<prefix>:{T}:outcomes:due" (score: when to ask, Unix ms) by the very
+// script that makes it so (CreateDecision, UpdateDecision with OutcomeDue
+// set). The outcome_followups job claims each due decision
+// (ClaimFollowUp: a short lease in "<prefix>:{T}:outcome-claim:<ID>"),
+// DMs the requester and records the DM (FollowUpSent), which takes it off
+// the due set and appends outcome.asked in one step: a decision is asked
+// about once, whatever replicas, restarts or catch-up runs.
+//
+// The outcome lives in the decision's hash beside its record, so that it
+// never races a change of the record itself:
+//
+//	outcome       worked|failed
+//	outcome_at    Unix ms
+//	outcome_note  the requester's note ("" for none)
+//	ask           the follow-up DM, "<channel>|<ts>" (or "f:<code>" when
+//	              Slack refused it for good)
+//	praise_msg    the praise post of a decision that worked, "<channel>|<ts>"
+
+// Outcomes of a decision.
+const (
+	OutcomeWorked = "worked"
+	OutcomeFailed = "failed"
+)
+
+// OutcomeRecord is how a decision turned out, and the messages about it.
+type OutcomeRecord struct {
+	// Result is OutcomeWorked, OutcomeFailed or "" (not recorded yet).
+	Result string
+	At     time.Time
+	Note   string
+	// FollowUp is the follow-up DM (zero when none was sent).
+	FollowUp DecisionMessage
+	// Praise is the praise post of a decision that worked.
+	Praise DecisionMessage
+}
+
+func decodeOutcome(m map[string]string) OutcomeRecord {
+	o := OutcomeRecord{Result: m["outcome"], Note: m["outcome_note"]}
+	if ms, err := strconv.ParseInt(m["outcome_at"], 10, 64); err == nil {
+		o.At = time.UnixMilli(ms)
+	}
+	o.FollowUp = parseMsgRef(m["ask"])
+	o.Praise = parseMsgRef(m["praise_msg"])
+	return o
+}
+
+func parseMsgRef(v string) DecisionMessage {
+	ch, ts, ok := strings.Cut(v, "|")
+	if !ok {
+		return DecisionMessage{}
+	}
+	return DecisionMessage{Channel: ch, TS: ts}
+}
+
+// outcomeScore is d's score in the outcomes:due index when the change from
+// state from makes it autonomous or approved with OutcomeDue set, "" for no
+// change of the index (later changes never ask twice).
+func outcomeScore(d *Decision, from DecisionState) string {
+	if d.OutcomeDue.IsZero() || d.State == from {
+		return ""
+	}
+	if d.State != StateAutonomous && d.State != StateApproved {
+		return ""
+	}
+	return strconv.FormatInt(d.OutcomeDue.UnixMilli(), 10)
+}
+
+func (s *Store) outcomesDueKey(team string) string { return s.keys.Team(team, "outcomes", "due") }
+func (s *Store) followUpClaimKey(team, id string) string {
+	return s.keys.Team(team, "outcome-claim", id)
+}
+
+// DueFollowUps returns the IDs of decisions whose follow-up is due at now,
+// earliest first, at most limit.
+func (s *Store) DueFollowUps(ctx context.Context, team string, now time.Time, limit int) ([]string, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.outcomesDueKey(team), Start: "-inf", Stop: strconv.FormatInt(now.UnixMilli(), 10),
+		ByScore: true, Count: int64(limit),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("due follow-ups: %w", err)
+	}
+	return ids, nil
+}
+
+// FollowUpDue returns when decision id's follow-up is due, and whether it
+// is still waiting to be sent.
+func (s *Store) FollowUpDue(ctx context.Context, team, id string) (time.Time, bool, error) {
+	score, err := s.rdb.ZScore(ctx, s.outcomesDueKey(team), id).Result()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("follow-up due: %w", err)
+	}
+	return time.UnixMilli(int64(score)), true, nil
+}
+
+// claimFollowUpScript. KEYS: due, claim, decision. ARGV: id, owner, lease ms.
+// Returns 0 done (not due any more, or answered already), 1 busy (another
+// live run holds it), 2 won.
+var claimFollowUpScript = redis.NewScript(`#!lua
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+if redis.call('HEXISTS', KEYS[3], 'outcome') == 1 or redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 0
+end
+local cur = redis.call('GET', KEYS[2])
+if cur and cur ~= ARGV[2] then return 1 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 2
+`)
+
+// ClaimFollowUp claims the follow-up of decision id for owner for lease:
+// ClaimWon means the caller sends it now; ClaimDone that it needs nothing
+// (sent already, or the outcome is known); ClaimBusy that another run is
+// sending it. A claim whose owner died expires after lease and is won by
+// the next run.
+func (s *Store) ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (ClaimResult, error) {
+	n, err := claimFollowUpScript.Run(ctx, s.rdb,
+		[]string{s.outcomesDueKey(team), s.followUpClaimKey(team, id), s.decisionKey(team, id)},
+		id, owner, lease.Milliseconds()).Int()
+	if err != nil {
+		return ClaimDone, fmt.Errorf("claim follow-up %s: %w", id, err)
+	}
+	switch n {
+	case 1:
+		return ClaimBusy, nil
+	case 2:
+		return ClaimWon, nil
+	}
+	return ClaimDone, nil
+}
+
+// followUpDoneScript. KEYS: due, claim, decision, audit. ARGV: id, owner,
+// ask value, then the audit event (at, fields…) or nothing.
+// Returns 1 when it took the decision off the due set, 0 otherwise.
+var followUpDoneScript = redis.NewScript("#!lua\n" + AuditLua + `
+local aid = nil
+if #ARGV >= 4 then aid = audit_id(KEYS[4], ARGV[4]) end
+local n = redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 'ask', ARGV[3]) end
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+if n == 1 and aid then audit_add(KEYS[4], aid, ARGV, 5) end
+return n
+`)
+
+// FollowUpSent records that owner's follow-up DM of decision id went out
+// in channel at ts: the decision leaves the due set and ev (outcome.asked)
+// is appended, in one step.
+func (s *Store) FollowUpSent(ctx context.Context, team, id, owner, channel, ts string, ev AuditEvent) error {
+	audit, err := ev.args()
+	if err != nil {
+		return err
+	}
+	args := append([]any{id, owner, channel + "|" + ts}, audit...)
+	if err := followUpDoneScript.Run(ctx, s.rdb, s.followUpKeys(team, id), args...).Err(); err != nil {
+		return fmt.Errorf("record follow-up %s: %w", id, err)
+	}
+	return nil
+}
+
+// FollowUpRefused takes decision id off the due set without a DM: Slack
+// refused it for good (code, e.g. user_not_found).
+func (s *Store) FollowUpRefused(ctx context.Context, team, id, owner, code string) error {
+	if err := followUpDoneScript.Run(ctx, s.rdb, s.followUpKeys(team, id), id, owner, "f:"+code).Err(); err != nil {
+		return fmt.Errorf("record refused follow-up %s: %w", id, err)
+	}
+	return nil
+}
+
+// ReleaseFollowUp gives up owner's claim, so that a later run sends it.
+func (s *Store) ReleaseFollowUp(ctx context.Context, team, id, owner string) error {
+	err := releaseClaimScript.Run(ctx, s.rdb, []string{s.followUpClaimKey(team, id)}, owner).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("release follow-up %s: %w", id, err)
+	}
+	return nil
+}
+
+var releaseClaimScript = redis.NewScript(`#!lua
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+func (s *Store) followUpKeys(team, id string) []string {
+	return []string{s.outcomesDueKey(team), s.followUpClaimKey(team, id), s.decisionKey(team, id), s.AuditKey(team)}
+}
+
+// OutcomeRefusal says why an outcome (or its note) was not recorded.
+// Current is the decision as it is now.
+type OutcomeRefusal struct {
+	// Reason is RefusedNotRequester, RefusedState, RefusedAlready or
+	// RefusedNoOutcome.
+	Reason  string
+	Current *Decision
+}
+
+// Reasons of an OutcomeRefusal.
+const (
+	RefusedNotRequester = "not_requester" // only the requester records it
+	RefusedState        = "state"         // pending or declined: nothing to record
+	RefusedAlready      = "already"       // recorded before (or the note was given)
+	RefusedNoOutcome    = "no_outcome"    // a note before any outcome
+)
+
+func (e *OutcomeRefusal) Error() string { return "outcome refused: " + e.Reason }
+
+// recordOutcomeScript. KEYS: decision, due, audit. ARGV: id, user, result,
+// note, at ms, then the audit event (at, fields…).
+var recordOutcomeScript = redis.NewScript("#!lua\n" + AuditLua + `
+local cur = redis.call('HMGET', KEYS[1], 'state', 'requester', 'outcome', 'data')
+if not cur[4] then return {'missing'} end
+if cur[2] ~= ARGV[2] then return {'not_requester', redis.call('HGETALL', KEYS[1])} end
+if cur[1] ~= 'autonomous' and cur[1] ~= 'approved' then return {'state', redis.call('HGETALL', KEYS[1])} end
+if cur[3] then return {'already', redis.call('HGETALL', KEYS[1])} end
+local aid = audit_id(KEYS[3], ARGV[6])
+redis.call('HSET', KEYS[1], 'outcome', ARGV[3], 'outcome_note', ARGV[4], 'outcome_at', ARGV[5])
+redis.call('ZREM', KEYS[2], ARGV[1])
+audit_add(KEYS[3], aid, ARGV, 7)
+return {'ok', redis.call('HGETALL', KEYS[1])}
+`)
+
+// RecordOutcome records, once, that decision id of team turned out as
+// result (OutcomeWorked or OutcomeFailed) with an optional note, as told by
+// user, and appends ev, in one step; the follow-up is no longer due. It
+// returns the decision as recorded, ErrNotFound, or an *OutcomeRefusal when
+// user is not the requester, the decision is pending or declined, or its
+// outcome is known already.
+func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note string, ev AuditEvent) (*Decision, error) {
+	audit, err := ev.args()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]any{id, user, result, note, ev.At.UnixMilli()}, audit...)
+	res, err := recordOutcomeScript.Run(ctx, s.rdb,
+		[]string{s.decisionKey(team, id), s.outcomesDueKey(team), s.AuditKey(team)}, args...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("record outcome %s: %w", id, err)
+	}
+	return outcomeReply(res)
+}
+
+// noteOutcomeScript. KEYS: decision, audit. ARGV: user, note, then the audit
+// event (at, fields…).
+var noteOutcomeScript = redis.NewScript("#!lua\n" + AuditLua + `
+local cur = redis.call('HMGET', KEYS[1], 'requester', 'outcome', 'outcome_note', 'data')
+if not cur[4] then return {'missing'} end
+if cur[1] ~= ARGV[1] then return {'not_requester', redis.call('HGETALL', KEYS[1])} end
+if not cur[2] then return {'no_outcome', redis.call('HGETALL', KEYS[1])} end
+if cur[3] and cur[3] ~= '' then return {'already', redis.call('HGETALL', KEYS[1])} end
+local aid = audit_id(KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[1], 'outcome_note', ARGV[2])
+audit_add(KEYS[2], aid, ARGV, 4)
+return {'ok', redis.call('HGETALL', KEYS[1])}
+`)
+
+// AddOutcomeNote adds user's note to the recorded outcome of decision id,
+// once, appending ev (outcome.noted) in the same step. Refusals are
+// *OutcomeRefusal: not the requester, no outcome yet, a note already.
+func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string, ev AuditEvent) (*Decision, error) {
+	audit, err := ev.args()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]any{user, note}, audit...)
+	res, err := noteOutcomeScript.Run(ctx, s.rdb, []string{s.decisionKey(team, id), s.AuditKey(team)}, args...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("add outcome note %s: %w", id, err)
+	}
+	return outcomeReply(res)
+}
+
+func outcomeReply(res any) (*Decision, error) {
+	arr, ok := res.([]any)
+	if !ok || len(arr) == 0 {
+		return nil, fmt.Errorf("outcome: unexpected reply %v", res)
+	}
+	status, _ := arr[0].(string)
+	if status == "missing" {
+		return nil, ErrNotFound
+	}
+	if len(arr) < 2 {
+		return nil, fmt.Errorf("outcome: unexpected reply %v", res)
+	}
+	d, err := decodeDecision(pairsToMap(arr[1]))
+	if err != nil {
+		return nil, fmt.Errorf("outcome: %w", err)
+	}
+	if status == "ok" {
+		return d, nil
+	}
+	return d, &OutcomeRefusal{Reason: status, Current: d}
+}
+
+// SetPraiseMessage records the praise post of decision id (for adding a
+// note to it later).
+func (s *Store) SetPraiseMessage(ctx context.Context, team, id, channel, ts string) error {
+	if err := s.rdb.HSet(ctx, s.decisionKey(team, id), "praise_msg", channel+"|"+ts).Err(); err != nil {
+		return fmt.Errorf("record praise post %s: %w", id, err)
+	}
+	return nil
+}

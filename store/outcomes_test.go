@@ -1,0 +1,188 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/empowerbot/empowerbot/store"
+)
+
+func TestOutcomeDueOnlyOnTransition(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := context.Background()
+	d := pendingDecision("D-AAAAA1")
+	d.OutcomeDue = t0.Add(72 * time.Hour) // ignored: pending is not asked about
+	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
+		t.Fatal(err)
+	}
+	if _, due, _ := s.FollowUpDue(ctx, team, d.ID); due {
+		t.Fatal("pending decision is due for a follow-up")
+	}
+	d.State, d.DecidedBy, d.OutcomeDue = store.StateApproved, "U0BOB", t0.Add(80*time.Hour)
+	if err := s.UpdateDecision(ctx, d, store.StatePending, nil); err != nil {
+		t.Fatal(err)
+	}
+	at, due, err := s.FollowUpDue(ctx, team, d.ID)
+	if err != nil || !due || !at.Equal(t0.Add(80*time.Hour)) {
+		t.Fatalf("after approval: due %v at %v (%v); want due at +80h", due, at, err)
+	}
+	ids, _ := s.DueFollowUps(ctx, team, t0.Add(79*time.Hour), 10)
+	if len(ids) != 0 {
+		t.Fatalf("due before its time: %v", ids)
+	}
+	ids, _ = s.DueFollowUps(ctx, team, t0.Add(81*time.Hour), 10)
+	if len(ids) != 1 || ids[0] != d.ID {
+		t.Fatalf("due = %v; want [%s]", ids, d.ID)
+	}
+	// Sent: off the due set, and a later bookkeeping update never re-adds it.
+	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "a", time.Minute); r != store.ClaimWon {
+		t.Fatalf("claim = %v; want won", r)
+	}
+	ev := store.AuditEvent{Type: store.AuditOutcomeAsked, Subject: d.ID, At: t0.Add(81 * time.Hour)}
+	if err := s.FollowUpSent(ctx, team, d.ID, "a", "DU0DAVE", "1.1", ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ModifyDecision(ctx, team, d.ID, func(d *store.Decision) (*store.AuditEvent, error) { return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, due, _ := s.FollowUpDue(ctx, team, d.ID); due {
+		t.Fatal("due again after a later update")
+	}
+	got, _ := s.GetDecision(ctx, team, d.ID)
+	if got.Outcome.FollowUp.Channel != "DU0DAVE" || got.Outcome.FollowUp.TS != "1.1" {
+		t.Errorf("follow-up DM = %+v", got.Outcome.FollowUp)
+	}
+}
+
+func TestFollowUpClaimedOnceByConcurrentOwners(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := context.Background()
+	d := pendingDecision("D-AAAAA2")
+	d.State, d.Level, d.Deadline, d.OutcomeDue = store.StateAutonomous, -1, time.Time{}, t0
+	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	won := map[store.ClaimResult]int{}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			r, err := s.ClaimFollowUp(ctx, team, d.ID, string(rune('a'+i)), time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			won[r]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if won[store.ClaimWon] != 1 || won[store.ClaimBusy] != 7 {
+		t.Fatalf("claims = %v; want 1 won, 7 busy", won)
+	}
+	// A released claim is won again; a recorded outcome ends it.
+	for i := range 8 {
+		_ = s.ReleaseFollowUp(ctx, team, d.ID, string(rune('a'+i)))
+	}
+	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "z", time.Minute); r != store.ClaimWon {
+		t.Fatalf("after release: %v; want won", r)
+	}
+	ev := store.AuditEvent{Type: store.AuditOutcomeWorked, Actor: "U0DAVE", Subject: d.ID, At: t0}
+	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0DAVE", store.OutcomeWorked, "", ev); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.ReleaseFollowUp(ctx, team, d.ID, "z")
+	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "y", time.Minute); r != store.ClaimDone {
+		t.Fatalf("after the outcome: %v; want done", r)
+	}
+}
+
+func TestRecordOutcomeOnce(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := context.Background()
+	d := pendingDecision("D-AAAAA3")
+	d.State, d.Level, d.Deadline = store.StateAutonomous, -1, time.Time{}
+	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
+		t.Fatal(err)
+	}
+	ev := store.AuditEvent{Type: store.AuditOutcomeWorked, Actor: "U0DAVE", Subject: d.ID, At: t0}
+	var ref *store.OutcomeRefusal
+	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0ERIN", store.OutcomeWorked, "", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedNotRequester {
+		t.Fatalf("someone else: %v; want not_requester", err)
+	}
+	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "x", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedNoOutcome {
+		t.Fatalf("note first: %v; want no_outcome", err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	oks := 0
+	for _, r := range []string{store.OutcomeWorked, store.OutcomeFailed, store.OutcomeWorked, store.OutcomeFailed} {
+		wg.Go(func() {
+			_, err := s.RecordOutcome(ctx, team, d.ID, "U0DAVE", r, "", ev)
+			if err == nil {
+				mu.Lock()
+				oks++
+				mu.Unlock()
+			} else if !errors.As(err, new(*store.OutcomeRefusal)) {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if oks != 1 {
+		t.Fatalf("%d outcomes recorded; want 1", oks)
+	}
+	got, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "renewed", ev)
+	if err != nil || got.Outcome.Note != "renewed" {
+		t.Fatalf("note: %v %+v", err, got)
+	}
+	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "again", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedAlready {
+		t.Fatalf("second note: %v; want already", err)
+	}
+	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", store.OutcomeWorked, "", ev); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown: %v; want ErrNotFound", err)
+	}
+}
+
+func TestGivePraiseDailyLimitAndUndo(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := context.Background()
+	ev := store.AuditEvent{Type: store.AuditPraiseGiven, Actor: "U0DAVE", Subject: "U0ERIN", At: t0}
+	var tickets []store.PraiseTicket
+	for i := range 3 {
+		tk, ok, err := s.GivePraise(ctx, team, "U0DAVE", "2026-03-02", 3, ev)
+		if err != nil || !ok || tk.Count != i+1 {
+			t.Fatalf("praise %d: %v %v %+v", i, ok, err, tk)
+		}
+		tickets = append(tickets, tk)
+	}
+	if _, ok, _ := s.GivePraise(ctx, team, "U0DAVE", "2026-03-02", 3, ev); ok {
+		t.Fatal("4th praise of the day accepted; limit is 3")
+	}
+	if _, ok, _ := s.GivePraise(ctx, team, "U0DAVE", "2026-03-03", 3, ev); !ok {
+		t.Fatal("next day's praise refused")
+	}
+	if err := s.UndoPraise(ctx, tickets[2]); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.UndoPraise(ctx, tickets[2]) // twice: taken back once
+	if _, ok, _ := s.GivePraise(ctx, team, "U0DAVE", "2026-03-02", 3, ev); !ok {
+		t.Fatal("praise refused after one was taken back")
+	}
+	if _, ok, _ := s.GivePraise(ctx, team, "U0DAVE", "2026-03-02", 3, ev); ok {
+		t.Fatal("limit not restored after the undo")
+	}
+	evs, _ := s.ReadAudit(ctx, team, t0.Add(-time.Hour), t0.Add(time.Hour))
+	n := 0
+	for _, e := range evs {
+		if e.Type == store.AuditPraiseGiven {
+			n++
+		}
+	}
+	if n != 4 { // 3 + next day + 1 after undo - 1 undone
+		t.Errorf("%d praise.given events; want 4", n)
+	}
+}
