@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
 	"github.com/empowerbot/empowerbot/slackemu"
@@ -102,20 +103,34 @@ func TestPraiseRefusals(t *testing.T) {
 
 func TestPraiseDailyLimit(t *testing.T) {
 	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec, "daily_limit: 10", "daily_limit: 3")})
-	for i := range 2 {
+	for i := range 3 {
 		if res := e.Command(apptest.Alice, "praise "+mDave+" thanks for the cover"); !strings.Contains(res.AllText(), "is up") {
 			t.Fatalf("praise %d = %q", i, res.AllText())
 		}
 	}
-	if res := e.Command(apptest.Alice, "win ACME renewed "+mErin); !strings.Contains(res.AllText(), "is up") {
-		t.Fatalf("win = %q", res.AllText())
-	}
 	res := e.Command(apptest.Alice, "praise "+mErin+" one more")
-	if !strings.Contains(res.AllText(), "You've posted 3 praise and wins today") {
-		t.Errorf("4th post = %q; want the daily limit refusal", res.AllText())
+	if !strings.Contains(res.AllText(), "You've posted 3 praise today") {
+		t.Errorf("4th praise = %q; want the daily limit refusal", res.AllText())
 	}
 	if n := len(e.Emu.Messages(apptest.Praise)); n != 3 {
 		t.Errorf("%d posts; want 3", n)
+	}
+	// A team win is counted apart: the day's praise does not block it.
+	if res := e.Command(apptest.Alice, "win ACME renewed "+mErin); !strings.Contains(res.AllText(), "is up") {
+		t.Errorf("win after the praise limit = %q; want it posted", res.AllText())
+	}
+	for i := range 2 {
+		if res := e.Command(apptest.Alice, "win another one"); !strings.Contains(res.AllText(), "is up") {
+			t.Fatalf("win %d = %q", i+2, res.AllText())
+		}
+	}
+	if res := e.Command(apptest.Alice, "win one win too many"); !strings.Contains(res.AllText(), "You've posted 3 wins today") {
+		t.Errorf("4th win = %q; want the daily limit refusal", res.AllText())
+	}
+	// The next day in the policy's timezone starts a new count.
+	e.Clock.Advance(24 * time.Hour)
+	if res := e.Command(apptest.Alice, "praise "+mErin+" a new day"); !strings.Contains(res.AllText(), "is up") {
+		t.Errorf("praise the next day = %q; want it posted", res.AllText())
 	}
 	// Another giver is not limited by Alice's count.
 	if res := e.Command(apptest.Bob, "praise "+mErin+" great call"); !strings.Contains(res.AllText(), "is up") {

@@ -18,9 +18,9 @@ import (
 
 // Praise and wins: `/empower praise <@user> <text> [#value]` and
 // `/empower win <text> [<@user>…] [#value]` post to the praise channel.
-// Both count towards the giver's praise.daily_limit for the day (in the
-// policy's timezone); the count and the audit event are one atomic step,
-// taken back when the post fails.
+// The giver's praise of the day (in the policy's timezone) is limited by
+// praise.daily_limit, and so are their wins, counted apart; the count and
+// the audit event are one atomic step, taken back when the post fails.
 
 // Usage lines of praise and win.
 const (
@@ -314,7 +314,11 @@ func (h *Handlers) postToFeed(ctx context.Context, team, giver string, ev store.
 		return t, err
 	}
 	if !ok {
-		return t, Userf(fmt.Sprintf("You've posted %d praise and wins today, the most the policy allows in a day. Nothing was posted: save this one for tomorrow!", limit))
+		what := "praise"
+		if ev.Type == store.AuditWinPosted {
+			what = "wins"
+		}
+		return t, Userf(fmt.Sprintf("You've posted %d %s today, the most the policy allows in a day. Nothing was posted: save this one for tomorrow!", limit, what))
 	}
 	if _, _, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		if uerr := h.Store.UndoPraise(context.WithoutCancel(ctx), t); uerr != nil {

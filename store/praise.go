@@ -10,17 +10,27 @@ import (
 
 // Praise and wins.
 //
-// What one person posts to the praise feed in a day (praise and wins) is
-// counted in "<prefix>:{T}:praise-count:<giver>:<day>", day being the date
-// in the policy's timezone; the count and the audit event (praise.given or
+// What one person posts to the praise feed in a day is counted in
+// "<prefix>:{T}:praise-count:<giver>:<day>" (praise) or
+// "<prefix>:{T}:win-count:<giver>:<day>" (wins), day being the date in the
+// policy's timezone; the count and the audit event (praise.given or
 // win.posted) are written by one script, which refuses past the daily
-// limit. When the post itself then fails, UndoPraise takes both back.
+// limit. Praise and wins have a limit each, so a day's praise never blocks
+// sharing a team win. When the post itself then fails, UndoPraise takes both back.
 
 // PraiseCountTTL is how long a day's count is kept.
 const PraiseCountTTL = 48 * time.Hour
 
-func (s *Store) praiseCountKey(team, giver, day string) string {
-	return s.keys.Team(team, "praise-count", giver, day)
+func (s *Store) praiseCountKey(team, kind, giver, day string) string {
+	return s.keys.Team(team, kind+"-count", giver, day)
+}
+
+// praiseKind is the counter an event counts in: "win" or "praise".
+func praiseKind(ev AuditEvent) string {
+	if ev.Type == AuditWinPosted {
+		return "win"
+	}
+	return "praise"
 }
 
 // givePraiseScript. KEYS: count, audit. ARGV: limit, ttl ms, then the audit
@@ -38,6 +48,8 @@ return {1, n, id}
 // PraiseTicket is a praise or win counted and audited, before its post.
 type PraiseTicket struct {
 	Team, Giver, Day string
+	// Kind is the counter: "praise" or "win".
+	Kind string
 	// Count is the giver's posts of the day, this one included.
 	Count int
 	// AuditID is the audit entry (for UndoPraise).
@@ -54,7 +66,8 @@ func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit i
 		return PraiseTicket{}, false, err
 	}
 	args := append([]any{limit, PraiseCountTTL.Milliseconds()}, audit...)
-	res, err := givePraiseScript.Run(ctx, s.rdb, []string{s.praiseCountKey(team, giver, day), s.AuditKey(team)}, args...).Slice()
+	kind := praiseKind(ev)
+	res, err := givePraiseScript.Run(ctx, s.rdb, []string{s.praiseCountKey(team, kind, giver, day), s.AuditKey(team)}, args...).Slice()
 	if err != nil {
 		return PraiseTicket{}, false, fmt.Errorf("give praise: %w", err)
 	}
@@ -63,7 +76,7 @@ func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit i
 	}
 	won, _ := res[0].(int64)
 	n, _ := res[1].(int64)
-	t = PraiseTicket{Team: team, Giver: giver, Day: day, Count: int(n)}
+	t = PraiseTicket{Team: team, Giver: giver, Day: day, Kind: kind, Count: int(n)}
 	if won != 1 {
 		return t, false, nil
 	}
@@ -84,7 +97,7 @@ return 1
 // UndoPraise takes back a ticket whose post failed: the count and the audit
 // entry, in one step (once, however often it is called).
 func (s *Store) UndoPraise(ctx context.Context, t PraiseTicket) error {
-	err := undoPraiseScript.Run(ctx, s.rdb, []string{s.praiseCountKey(t.Team, t.Giver, t.Day), s.AuditKey(t.Team)}, t.AuditID).Err()
+	err := undoPraiseScript.Run(ctx, s.rdb, []string{s.praiseCountKey(t.Team, t.Kind, t.Giver, t.Day), s.AuditKey(t.Team)}, t.AuditID).Err()
 	if err != nil {
 		return fmt.Errorf("undo praise: %w", err)
 	}
