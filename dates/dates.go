@@ -100,6 +100,9 @@ func (d Date) Human(today Date) string {
 type Error struct {
 	Input   string
 	Message string
+	// Unreadable is set when the text is no date at all (as opposed to a
+	// date that is in the past, too far away or not on the calendar).
+	Unreadable bool
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -179,7 +182,7 @@ func parse(in, shown string, today Date) (Date, error) {
 			return parseSlash(in, shown, today)
 		}
 	}
-	return Date{}, errorf(shown, "I can't read `%s` as a date: try %s.", shown, Forms)
+	return Date{}, &Error{Input: shown, Message: fmt.Sprintf("I can't read `%s` as a date: try %s.", shown, Forms), Unreadable: true}
 }
 
 // nextWeekday is the next wd after today, never today itself.

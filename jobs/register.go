@@ -11,6 +11,7 @@ func Register(s *Scheduler, h *handlers.Handlers) error {
 	jobs := []Job{}
 	jobs = append(jobs, EscalationTimeouts(h))
 	jobs = append(jobs, (&Feedback{H: h, Fanout: fanout}).Jobs()...)
+	jobs = append(jobs, CommitmentReminders(h))
 	for _, j := range jobs {
 		if err := s.Add(j); err != nil {
 			return err
