@@ -543,6 +543,7 @@ func TestReminderDoneAndNewDate(t *testing.T) {
 	e.waitTold1(apptest.Bob, "is already done")
 	e.click(apptest.Bob, r, "New date")
 	e.waitTold(apptest.Bob, "is already done", 2)
+	e.waitDM(apptest.Dave, "did what they promised")
 	thanks := 0
 	for _, m := range e.Emu.DMs(apptest.Dave) {
 		if strings.Contains(m.AllText(), "did what they promised") {
@@ -706,4 +707,74 @@ func findSection(t *testing.T, m slackemu.Message, id string) slackemu.Message {
 	}
 	t.Fatalf("no block naming %s", id)
 	return m
+}
+
+func TestCommitmentRedeliveryAndDoubleClicks(t *testing.T) {
+	e := startCommitments(t, apptest.Options{Replicas: 2})
+	res := e.Command(apptest.Bob, "commit "+daveMention+" a new torque wrench by friday")
+	if _, err := e.Emu.Redeliver(e.Ctx(), res.EnvelopeID, "timeout"); err != nil {
+		t.Fatalf("redeliver commit: %v", err)
+	}
+	res = e.Command(apptest.Dave, "ask "+bobMention+" two more hours of training by 12/1")
+	askID := commitmentIDRe.FindString(res.AllText())
+	if _, err := e.Emu.Redeliver(e.Ctx(), res.EnvelopeID, "timeout"); err != nil {
+		t.Fatalf("redeliver ask: %v", err)
+	}
+	if err := apptest.WaitFor(5*time.Second, func() bool { return len(e.Logs.Lines(`"outcome":"duplicate"`)) >= 2 }); err != nil {
+		t.Fatalf("redeliveries not seen as duplicates: %v", err)
+	}
+	byBob, _, err := e.store.CommitmentsOf(context.Background(), apptest.Team, apptest.Bob, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byBob) != 2 {
+		t.Errorf("Bob's commitments and asks: %d; want 2", len(byBob))
+	}
+	asks := 0
+	for _, m := range e.Emu.DMs(apptest.Bob) {
+		if strings.Contains(m.AllText(), "asks for your support") {
+			asks++
+		}
+	}
+	if asks != 1 {
+		t.Errorf("ask DMs to Bob: %d; want 1", asks)
+	}
+
+	// The accept submission redelivered: one transition, one DM.
+	dm := e.waitDM(apptest.Bob, "asks for your support")
+	e.click(apptest.Bob, dm, "Accept")
+	v := e.openModal(apptest.Bob, handlers.ViewAskAccept)
+	ack := e.submit(apptest.Bob, v, slackemu.Values{}.Set("due", "due", "2026-12-01"))
+	if _, err := e.Emu.Redeliver(e.Ctx(), ack.EnvelopeID, "timeout"); err != nil {
+		t.Fatalf("redeliver submission: %v", err)
+	}
+	e.waitDM(apptest.Dave, "accepted your ask")
+
+	// Two Done clicks at once on the reminder, on two replicas: one thank-you.
+	e.Clock.Advance(24 * time.Hour) // Thursday: Friday's commitment comes due
+	e.runReminders(1)
+	r := e.waitDM(apptest.Bob, "coming due")
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if _, err := e.Emu.Click(e.Ctx(), apptest.Bob, r, "Done"); err != nil {
+				t.Errorf("click: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	e.waitTold(apptest.Bob, "is already done", 2)
+	e.waitDM(apptest.Dave, "did what they promised")
+	thanks := 0
+	for _, m := range e.Emu.DMs(apptest.Dave) {
+		if strings.Contains(m.AllText(), "did what they promised") {
+			thanks++
+		}
+	}
+	if thanks != 1 {
+		t.Errorf("thank-you DMs: %d; want 1", thanks)
+	}
+	if types := auditTypesOf(e.audits(askID)); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentMade}) {
+		t.Errorf("ask audit: %v", types)
+	}
 }
