@@ -195,6 +195,10 @@ func TestCommitByLeader(t *testing.T) {
 	if c2.Text != "stand by you in the <!channel> review" || c2.Due != "2026-12-15" {
 		t.Errorf("second: %q due %s", c2.Text, c2.Due)
 	}
+	// A mention followed by a comma still names the person.
+	if _, id3 := e.commit(apptest.Bob, "commit "+daveMention+", order new boots by tomorrow"); id3 == "" || e.commitment(id3).Text != "order new boots" {
+		t.Errorf("mention with a comma: %q", id3)
+	}
 	m := e.waitDM(apptest.Bob, "committed to you")
 	if strings.Contains(m.AllText(), "<!channel>") || !strings.Contains(m.AllText(), "&lt;!channel&gt;") {
 		t.Errorf("markup not escaped: %s", m.AllText())

@@ -64,7 +64,7 @@ func splitMention(args, what, usage string) (string, string, error) {
 	if first == "" {
 		return "", "", Userf(fmt.Sprintf("Say who %s is, as a mention.\n%s", what, usage))
 	}
-	m := mentionRe.FindStringSubmatch(first)
+	m := mentionRe.FindStringSubmatch(strings.TrimRight(first, ",:;"))
 	if m == nil {
 		switch {
 		case strings.HasPrefix(first, "<!subteam^"), strings.HasPrefix(first, "<!"):

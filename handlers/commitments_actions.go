@@ -413,7 +413,14 @@ func (h *Handlers) showSettled(ctx context.Context, cm *store.Commitment, w wher
 		}
 		wm := &slack.WebhookMessage{Text: r.Text, ReplaceOriginal: true, Blocks: &slack.Blocks{BlockSet: r.Blocks}}
 		if err := slack.PostWebhookContext(ctx, w.ResponseURL, wm); err != nil {
+			// An old list (its response_url expired): say it in a new line.
 			h.Log.Warn("could not refresh the commitments list", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
+			if w.Channel != "" {
+				text := settledLine(cm, h.today())
+				if _, err := h.Slack.PostEphemeralContext(ctx, w.Channel, cm.Leader, slack.MsgOptionText(text, false)); err != nil {
+					h.Log.Warn("could not confirm a commitment change", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
+				}
+			}
 		}
 	case w.Container == "message" && w.Channel != "" && w.TS != "":
 		if _, _, _, err := h.Slack.UpdateMessageContext(ctx, w.Channel, w.TS, settledDM(cm, h.today())...); err != nil {

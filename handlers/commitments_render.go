@@ -189,6 +189,14 @@ func ReminderDM(cm *store.Commitment, kind string, today dates.Date) []slack.Msg
 	}
 }
 
+// settledLine is one line saying what changed about cm.
+func settledLine(cm *store.Commitment, today dates.Date) string {
+	if cm.State == store.CommitmentDone {
+		return fmt.Sprintf(":white_check_mark: `%s` is done; I told %s.", cm.ID, slacktext.User(cm.Employee))
+	}
+	return fmt.Sprintf(":calendar: `%s` is now due *%s*; I told %s.", cm.ID, dueText(cm, today), slacktext.User(cm.Employee))
+}
+
 // settledDM replaces a reminder DM once the leader acted: no live buttons.
 func settledDM(cm *store.Commitment, today dates.Date) []slack.MsgOption {
 	var outcome string
