@@ -631,15 +631,19 @@ func TestCommitmentsListOrderAndStatuses(t *testing.T) {
 	if !strings.Contains(sectionText(t, res.Message, toBob), "<@U0CAROL> → you") {
 		t.Errorf("made to Bob: %s", sectionText(t, res.Message, toBob))
 	}
-	// Done buttons only on Bob's own open commitments.
-	for _, b := range res.Message.Buttons() {
-		if b.ActionID != handlers.ActionCommitmentDone || b.Text != "Done" {
-			t.Errorf("unexpected button %+v", b)
-		}
-	}
+	// Done buttons only on Bob's own open commitments; Accept and Decline on the ask to him.
 	var withDone []string
 	for _, b := range res.Message.Buttons() {
-		withDone = append(withDone, b.Value)
+		switch b.ActionID {
+		case handlers.ActionCommitmentDone:
+			withDone = append(withDone, b.Value)
+		case handlers.ActionAskAccept, handlers.ActionAskDecline:
+			if b.Value != asked {
+				t.Errorf("ask button on %s", b.Value)
+			}
+		default:
+			t.Errorf("unexpected button %+v", b)
+		}
 	}
 	slices.Sort(withDone)
 	want := []string{overdue, open, dueSoon}
@@ -649,12 +653,25 @@ func TestCommitmentsListOrderAndStatuses(t *testing.T) {
 	}
 	// Done from the list: the list is refreshed in place.
 	e.click(apptest.Bob, res.Message, "Done") // the first Done: the overdue one
-	if _, err := e.Emu.WaitEphemeral(e.Ctx(), apptest.Bob, func(m slackemu.Message) bool {
-		return m.TS == res.Message.TS && strings.Contains(m.AllText(), "4 open") && len(m.Buttons()) == 2
-	}); err != nil {
-		t.Errorf("list not refreshed after Done: %v", err)
+	list, err := e.Emu.WaitEphemeral(e.Ctx(), apptest.Bob, func(m slackemu.Message) bool {
+		return m.TS == res.Message.TS && strings.Contains(m.AllText(), "4 open") && len(m.Buttons()) == 4
+	})
+	if err != nil {
+		t.Fatalf("list not refreshed after Done: %v", err)
 	}
 	e.waitDM(apptest.Dave, "did what they promised: *first aid kit*")
+	// Accept the ask from the list: it becomes a commitment with a Done button.
+	e.click(apptest.Bob, list, "Accept")
+	v := e.openModal(apptest.Bob, handlers.ViewAskAccept)
+	if ack := e.submit(apptest.Bob, v, slackemu.Values{}.Set("due", "due", "2026-12-04")); len(ack.Errors) != 0 {
+		t.Fatalf("accept errors: %v", ack.Errors)
+	}
+	if _, err := e.Emu.WaitEphemeral(e.Ctx(), apptest.Bob, func(m slackemu.Message) bool {
+		return m.TS == res.Message.TS && len(m.Buttons()) == 3 && !strings.Contains(m.AllText(), "asked")
+	}); err != nil {
+		t.Errorf("list not refreshed after Accept: %v", err)
+	}
+	e.waitDM(apptest.Dave, "accepted your ask: *a quieter route*, by *Fri Dec 4*")
 
 	// Dave sees what was made to him and his ask, with no buttons.
 	res = e.Command(apptest.Dave, "commitments")

@@ -298,6 +298,9 @@ func (h *Handlers) fieldError(err error, block string) (*slack.ViewSubmissionRes
 // updateAskDM shows the ask's DM to the leader as answered.
 func (h *Handlers) updateAskDM(ctx context.Context, cm *store.Commitment, w where) {
 	ch, ts := w.Channel, w.TS
+	if w.Container == "ephemeral" && w.ResponseURL != "" {
+		h.refreshList(ctx, cm, w)
+	}
 	if w.Container != "message" || ch == "" || ts == "" {
 		ch, ts, _ = strings.Cut(cm.AskDM, "|")
 	}
@@ -406,25 +409,31 @@ func (h *Handlers) CommitmentNewDateSubmit(ctx context.Context, s *Submission) (
 func (h *Handlers) showSettled(ctx context.Context, cm *store.Commitment, w where) {
 	switch {
 	case w.Container == "ephemeral" && w.ResponseURL != "":
-		r, err := h.commitmentsReply(ctx, cm.Team, cm.Leader)
-		if err != nil {
-			h.Log.Warn("could not refresh the commitments list", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
-			return
-		}
-		wm := &slack.WebhookMessage{Text: r.Text, ReplaceOriginal: true, Blocks: &slack.Blocks{BlockSet: r.Blocks}}
-		if err := slack.PostWebhookContext(ctx, w.ResponseURL, wm); err != nil {
-			// An old list (its response_url expired): say it in a new line.
-			h.Log.Warn("could not refresh the commitments list", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
-			if w.Channel != "" {
-				text := settledLine(cm, h.today())
-				if _, err := h.Slack.PostEphemeralContext(ctx, w.Channel, cm.Leader, slack.MsgOptionText(text, false)); err != nil {
-					h.Log.Warn("could not confirm a commitment change", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
-				}
-			}
-		}
+		h.refreshList(ctx, cm, w)
 	case w.Container == "message" && w.Channel != "" && w.TS != "":
 		if _, _, _, err := h.Slack.UpdateMessageContext(ctx, w.Channel, w.TS, settledDM(cm, h.today())...); err != nil {
 			h.Log.Warn("could not update the reminder DM", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
+		}
+	}
+}
+
+// refreshList replaces the leader's `/empower commitments` list, where they
+// clicked, with the current one.
+func (h *Handlers) refreshList(ctx context.Context, cm *store.Commitment, w where) {
+	r, err := h.commitmentsReply(ctx, cm.Team, cm.Leader)
+	if err != nil {
+		h.Log.Warn("could not refresh the commitments list", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
+		return
+	}
+	wm := &slack.WebhookMessage{Text: r.Text, ReplaceOriginal: true, Blocks: &slack.Blocks{BlockSet: r.Blocks}}
+	if err = slack.PostWebhookContext(ctx, w.ResponseURL, wm); err == nil {
+		return
+	}
+	h.Log.Warn("could not refresh the commitments list", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
+	// An old list (its response_url expired): say it in a new line.
+	if w.Channel != "" {
+		if _, err := h.Slack.PostEphemeralContext(ctx, w.Channel, cm.Leader, slack.MsgOptionText(settledLine(cm, h.today()), false)); err != nil {
+			h.Log.Warn("could not confirm a commitment change", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
 		}
 	}
 }

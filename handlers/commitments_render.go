@@ -191,8 +191,11 @@ func ReminderDM(cm *store.Commitment, kind string, today dates.Date) []slack.Msg
 
 // settledLine is one line saying what changed about cm.
 func settledLine(cm *store.Commitment, today dates.Date) string {
-	if cm.State == store.CommitmentDone {
+	switch cm.State {
+	case store.CommitmentDone:
 		return fmt.Sprintf(":white_check_mark: `%s` is done; I told %s.", cm.ID, slacktext.User(cm.Employee))
+	case store.CommitmentDeclined:
+		return fmt.Sprintf(":no_entry_sign: You declined `%s`; I told %s.", cm.ID, slacktext.User(cm.Employee))
 	}
 	return fmt.Sprintf(":calendar: `%s` is now due *%s*; I told %s.", cm.ID, dueText(cm, today), slacktext.User(cm.Employee))
 }
@@ -212,10 +215,11 @@ func settledDM(cm *store.Commitment, today dates.Date) []slack.MsgOption {
 	}
 }
 
-// Limits of the list.
+// Limits of the list: with a header, an actions block under each ask and
+// the closed section it stays within Block Kit's 50 blocks.
 const (
-	listOpenMax   = 30
-	listClosedMax = 5
+	listOpenMax   = 20
+	listClosedMax = 4
 )
 
 // commitmentList renders `/empower commitments` for user: open ones first by
@@ -281,6 +285,12 @@ func commitmentList(user string, byMe, toMe []*store.Commitment, now time.Time, 
 			acc = slack.NewAccessory(b)
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, acc))
+		if cm.Leader == user && cm.State == store.CommitmentAsked {
+			accept := slack.NewButtonBlockElement(ActionAskAccept, cm.ID, plain("Accept"))
+			accept.Style = slack.StylePrimary
+			decline := slack.NewButtonBlockElement(ActionAskDecline, cm.ID, plain("Decline"))
+			blocks = append(blocks, slack.NewActionBlock("", accept, decline))
+		}
 	}
 	for i, cm := range open {
 		if i == listOpenMax {
