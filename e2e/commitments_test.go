@@ -799,3 +799,39 @@ func TestCommitmentRedeliveryAndDoubleClicks(t *testing.T) {
 		t.Errorf("ask audit: %v", types)
 	}
 }
+
+func TestCommitmentLongMarkupTextFitsBlockKit(t *testing.T) {
+	e := startCommitments(t, apptest.Options{})
+	text := strings.Repeat("<!channel>&", 45) // 495 characters, about 1,400 once escaped
+	_, id := e.commit(apptest.Bob, "commit "+daveMention+" "+text+" by tomorrow")
+	if id == "" {
+		t.Fatal("not made")
+	}
+	if c := e.commitment(id); c.Text != text {
+		t.Errorf("text not kept as typed: %q", c.Text)
+	}
+	_, askID := e.commit(apptest.Dave, "ask "+bobMention+" "+text)
+	e.runReminders(1)
+	r := e.waitDM(apptest.Bob, "coming due")
+	res := e.Command(apptest.Bob, "commitments")
+	if !strings.Contains(res.AllText(), id) || !strings.Contains(res.AllText(), askID) {
+		t.Errorf("list: %s", res.AllText())
+	}
+	e.click(apptest.Bob, r, "New date")
+	v := e.openModal(apptest.Bob, handlers.ViewCommitmentNewDate)
+	e.submit(apptest.Bob, v, slackemu.Values{}.Set("due", "due", "2026-11-30"))
+	e.waitDM(apptest.Dave, "set a new date")
+	dm := e.waitDM(apptest.Bob, "asks for your support")
+	e.click(apptest.Bob, dm, "Accept")
+	v = e.openModal(apptest.Bob, handlers.ViewAskAccept)
+	e.submit(apptest.Bob, v, slackemu.Values{}.Set("due", "due", "2026-11-30"))
+	e.waitDM(apptest.Dave, "accepted your ask")
+	for _, u := range []string{apptest.Bob, apptest.Dave} {
+		for _, m := range e.Emu.DMs(u) {
+			if strings.Contains(m.Text+string(m.Blocks), "<!channel>") {
+				t.Errorf("live markup in a DM to %s", u)
+			}
+		}
+	}
+	// checkBlockKit (cleanup) fails the test if Slack would have refused anything.
+}
