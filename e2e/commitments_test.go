@@ -20,7 +20,7 @@ import (
 	"github.com/empowerbot/empowerbot/store"
 )
 
-var commitmentIDRe = regexp.MustCompile(`C-[0-9A-Z]{6}`)
+var cmIDRe = regexp.MustCompile(`C-[0-9A-Z]{6}`)
 
 // cmEnv is the product running for one commitments test, its clock set to
 // Wednesday 2026-11-18, 10:00 in Chicago (the policy's timezone).
@@ -47,10 +47,10 @@ func startCommitments(t *testing.T, o apptest.Options) *cmEnv {
 }
 
 const (
-	bobMention   = "<@U0BOB|bob>"
-	daveMention  = "<@U0DAVE|dave>"
-	carolMention = "<@U0CAROL|carol>"
-	erinMention  = "<@U0ERIN|erin>"
+	cmBob   = "<@U0BOB|bob>"
+	cmDave  = "<@U0DAVE|dave>"
+	cmCarol = "<@U0CAROL|carol>"
+	cmErin  = "<@U0ERIN|erin>"
 )
 
 // commit runs `/empower text` as user and returns the reply and the
@@ -58,7 +58,7 @@ const (
 func (e *cmEnv) commit(user, text string) (string, string) {
 	e.t.Helper()
 	res := e.Command(user, text)
-	return res.AllText(), commitmentIDRe.FindString(res.AllText())
+	return res.AllText(), cmIDRe.FindString(res.AllText())
 }
 
 func (e *cmEnv) commitment(id string) *store.Commitment {
@@ -86,7 +86,7 @@ func (e *cmEnv) audits(id string) []store.AuditEvent {
 	return out
 }
 
-func auditTypesOf(evs []store.AuditEvent) []string {
+func cmAuditTypes(evs []store.AuditEvent) []string {
 	out := make([]string, 0, len(evs))
 	for _, ev := range evs {
 		out = append(out, ev.Type)
@@ -168,7 +168,7 @@ func (e *cmEnv) submit(user string, v slackemu.View, values slackemu.Values) sla
 
 func TestCommitByLeader(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
-	reply, id := e.commit(apptest.Bob, "commit "+daveMention+" get you on the safety course by friday")
+	reply, id := e.commit(apptest.Bob, "commit "+cmDave+" get you on the safety course by friday")
 	if id == "" || !strings.Contains(reply, "Recorded") || !strings.Contains(reply, "Fri Nov 20") {
 		t.Fatalf("reply: %q", reply)
 	}
@@ -190,13 +190,13 @@ func TestCommitByLeader(t *testing.T) {
 		t.Errorf("%d messages in #general; want none", n)
 	}
 	// Markup in the text is shown, never live; the last " by " splits text and date.
-	_, id2 := e.commit(apptest.Carol, "commit "+bobMention+" stand by you in the <!channel> review by 12/15")
+	_, id2 := e.commit(apptest.Carol, "commit "+cmBob+" stand by you in the <!channel> review by 12/15")
 	c2 := e.commitment(id2)
 	if c2.Text != "stand by you in the <!channel> review" || c2.Due != "2026-12-15" {
 		t.Errorf("second: %q due %s", c2.Text, c2.Due)
 	}
 	// A mention followed by a comma still names the person.
-	if _, id3 := e.commit(apptest.Bob, "commit "+daveMention+", order new boots by tomorrow"); id3 == "" || e.commitment(id3).Text != "order new boots" {
+	if _, id3 := e.commit(apptest.Bob, "commit "+cmDave+", order new boots by tomorrow"); id3 == "" || e.commitment(id3).Text != "order new boots" {
 		t.Errorf("mention with a comma: %q", id3)
 	}
 	m := e.waitDM(apptest.Bob, "committed to you")
@@ -208,7 +208,7 @@ func TestCommitByLeader(t *testing.T) {
 func TestCommitRefusedForNonLeader(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
 	for _, user := range []string{apptest.Dave, apptest.Mallory} {
-		reply, _ := e.commit(user, "commit "+erinMention+" cover your Tuesday shift by friday")
+		reply, _ := e.commit(user, "commit "+cmErin+" cover your Tuesday shift by friday")
 		want := "Only leaders named in the policy can make commitments; to ask a leader for support use `/empower ask @leader …`"
 		if !strings.Contains(reply, want) {
 			t.Errorf("%s: reply %q", user, reply)
@@ -218,7 +218,7 @@ func TestCommitRefusedForNonLeader(t *testing.T) {
 		t.Errorf("Erin got %d DMs", len(dms))
 	}
 	if evs, _ := e.store.ReadAudit(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(1000*time.Hour)); len(evs) != 0 {
-		t.Errorf("audit events after refusals: %v", auditTypesOf(evs))
+		t.Errorf("audit events after refusals: %v", cmAuditTypes(evs))
 	}
 }
 
@@ -231,20 +231,20 @@ func TestCommitInputErrors(t *testing.T) {
 		{"no mention", "commit dave the course by friday", "`dave` isn't a person I know"},
 		{"group", "commit <!subteam^S0FRONTLINE|@frontline> the course by friday", "not a group"},
 		{"channel", "commit <#C0GENERAL|general> the course by friday", "That's a channel"},
-		{"self", "commit " + bobMention + " the course by friday", "not to yourself"},
+		{"self", "commit " + cmBob + " the course by friday", "not to yourself"},
 		{"bot", "commit <@" + e.Emu.BotUserID() + "|empowerbot> the course by friday", "That's me"},
-		{"missing by", "commit " + daveMention + " the course on friday", "end with `by <date>`"},
-		{"empty text", "commit " + daveMention + " by friday", "Say what you will do"},
-		{"empty date", "commit " + daveMention + " the course by ", "end with `by <date>`"},
-		{"unreadable date", "commit " + daveMention + " the course by someday", "can't read `someday` as a date"},
-		{"past date", "commit " + daveMention + " the course by 2026-11-01", "2026-11-01 is in the past"},
-		{"past slash date", "commit " + daveMention + " the course by 11/17/2026", "in the past"},
-		{"in 0 days", "commit " + daveMention + " the course by in 0 days", "is today"},
-		{"too far", "commit " + daveMention + " the course by 2040-01-01", "more than 5 years away"},
-		{"no such day", "commit " + daveMention + " the course by 2/30", "February has no day 30"},
-		{"no such month", "commit " + daveMention + " the course by 13/1", "no month 13"},
-		{"months", "commit " + daveMention + " the course by in 2 months", "only days and weeks"},
-		{"too long", "commit " + daveMention + " " + strings.Repeat("x", 501) + " by friday", "keep it to 500 characters"},
+		{"missing by", "commit " + cmDave + " the course on friday", "end with `by <date>`"},
+		{"empty text", "commit " + cmDave + " by friday", "Say what you will do"},
+		{"empty date", "commit " + cmDave + " the course by ", "end with `by <date>`"},
+		{"unreadable date", "commit " + cmDave + " the course by someday", "can't read `someday` as a date"},
+		{"past date", "commit " + cmDave + " the course by 2026-11-01", "2026-11-01 is in the past"},
+		{"past slash date", "commit " + cmDave + " the course by 11/17/2026", "in the past"},
+		{"in 0 days", "commit " + cmDave + " the course by in 0 days", "is today"},
+		{"too far", "commit " + cmDave + " the course by 2040-01-01", "more than 5 years away"},
+		{"no such day", "commit " + cmDave + " the course by 2/30", "February has no day 30"},
+		{"no such month", "commit " + cmDave + " the course by 13/1", "no month 13"},
+		{"months", "commit " + cmDave + " the course by in 2 months", "only days and weeks"},
+		{"too long", "commit " + cmDave + " " + strings.Repeat("x", 501) + " by friday", "keep it to 500 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,7 +261,7 @@ func TestCommitInputErrors(t *testing.T) {
 		})
 	}
 	if evs, _ := e.store.ReadAudit(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(1000*time.Hour)); len(evs) != 0 {
-		t.Errorf("audit events after errors: %v", auditTypesOf(evs))
+		t.Errorf("audit events after errors: %v", cmAuditTypes(evs))
 	}
 	if dms := e.Emu.DMs(apptest.Dave); len(dms) != 0 {
 		t.Errorf("Dave got %d DMs", len(dms))
@@ -290,7 +290,7 @@ func TestCommitDateForms(t *testing.T) {
 		{"end of month", "2026-11-30"},
 	}
 	for _, f := range forms {
-		reply, id := e.commit(apptest.Bob, "commit "+daveMention+" call back by phone by "+f.date)
+		reply, id := e.commit(apptest.Bob, "commit "+cmDave+" call back by phone by "+f.date)
 		if id == "" {
 			t.Errorf("by %s: no commitment: %q", f.date, reply)
 			continue
@@ -303,7 +303,7 @@ func TestCommitDateForms(t *testing.T) {
 
 func TestAskAcceptWithChangedDate(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
-	reply, id := e.commit(apptest.Dave, "ask "+bobMention+" a second van for Tuesdays by friday")
+	reply, id := e.commit(apptest.Dave, "ask "+cmBob+" a second van for Tuesdays by friday")
 	if id == "" || !strings.Contains(reply, "Asked <@U0BOB>") {
 		t.Fatalf("reply: %q", reply)
 	}
@@ -351,7 +351,7 @@ func TestAskAcceptWithChangedDate(t *testing.T) {
 	e.waitTold(apptest.Bob, "was accepted already", 1)
 	e.click(apptest.Bob, dm, "Decline")
 	e.waitTold(apptest.Bob, "was accepted already", 2)
-	if types := auditTypesOf(e.audits(id)); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentMade}) {
+	if types := cmAuditTypes(e.audits(id)); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentMade}) {
 		t.Errorf("audit: %v", types)
 	}
 	if n := len(e.Emu.DMs(apptest.Dave)); n != 1 {
@@ -366,17 +366,17 @@ func TestAskAcceptWithChangedDate(t *testing.T) {
 func TestAskDeclineWithReason(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
 	// Only leaders can be asked; the error names them.
-	reply, _ := e.commit(apptest.Dave, "ask "+erinMention+" cover my shift")
+	reply, _ := e.commit(apptest.Dave, "ask "+cmErin+" cover my shift")
 	if !strings.Contains(reply, "<@U0ERIN> isn't one of the leaders") || !strings.Contains(reply, "<@U0BOB> <@U0CAROL>") ||
 		!strings.Contains(reply, handlers.AskUsage) {
 		t.Errorf("non-leader ask: %q", reply)
 	}
-	reply, _ = e.commit(apptest.Dave, "ask "+bobMention+" a van by 2026-01-01")
+	reply, _ = e.commit(apptest.Dave, "ask "+cmBob+" a van by 2026-01-01")
 	if !strings.Contains(reply, "in the past") {
 		t.Errorf("past ask: %q", reply)
 	}
 	// "by" followed by no date stays in the text, and the ask has no date.
-	_, id := e.commit(apptest.Dave, "ask "+bobMention+" help me by covering the Tuesday route")
+	_, id := e.commit(apptest.Dave, "ask "+cmBob+" help me by covering the Tuesday route")
 	if c := e.commitment(id); c.Text != "help me by covering the Tuesday route" || c.AskedDue != "" {
 		t.Errorf("ask without a date: %+v", c)
 	}
@@ -402,7 +402,7 @@ func TestAskDeclineWithReason(t *testing.T) {
 	e.click(apptest.Bob, dm, "Accept")
 	e.waitTold1(apptest.Bob, "was declined already")
 	evs := e.audits(id)
-	if types := auditTypesOf(evs); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentDeclined}) {
+	if types := cmAuditTypes(evs); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentDeclined}) {
 		t.Fatalf("audit: %v", types)
 	}
 	if evs[1].Actor != apptest.Bob || !strings.Contains(evs[1].Text("reason"), "covered by Erin") {
@@ -412,9 +412,9 @@ func TestAskDeclineWithReason(t *testing.T) {
 
 func TestCommitmentRemindersTwoReplicas(t *testing.T) {
 	e := startCommitments(t, apptest.Options{Replicas: 2})
-	_, soon := e.commit(apptest.Bob, "commit "+daveMention+" sign off your overtime by tomorrow")
-	_, later := e.commit(apptest.Bob, "commit "+daveMention+" book the training by in 5 days")
-	_, carols := e.commit(apptest.Carol, "commit "+bobMention+" review your budget by 11/20")
+	_, soon := e.commit(apptest.Bob, "commit "+cmDave+" sign off your overtime by tomorrow")
+	_, later := e.commit(apptest.Bob, "commit "+cmDave+" book the training by in 5 days")
+	_, carols := e.commit(apptest.Carol, "commit "+cmBob+" review your budget by 11/20")
 
 	// Wednesday: Bob's "tomorrow" is within remind_before (24h); the others are not.
 	e.runReminders(3)
@@ -470,7 +470,7 @@ func TestCommitmentRemindersTwoReplicas(t *testing.T) {
 	if n := len(e.reminders(apptest.Bob, later)); n != 1 {
 		t.Errorf("reminders of %s: %d; want 1", later, n)
 	}
-	if n := strings.Count(strings.Join(auditTypesOf(e.audits(soon)), ","), store.AuditCommitmentOverdue); n != 1 {
+	if n := strings.Count(strings.Join(cmAuditTypes(e.audits(soon)), ","), store.AuditCommitmentOverdue); n != 1 {
 		t.Errorf("overdue events of %s: %d; want 1", soon, n)
 	}
 	if evs := e.audits(soon); len(evs) != 2 || evs[1].Actor != "" || evs[1].Text("leader") != apptest.Bob {
@@ -486,7 +486,7 @@ func TestCommitmentRemindersTwoReplicas(t *testing.T) {
 
 func TestReminderDoneAndNewDate(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
-	_, id := e.commit(apptest.Bob, "commit "+daveMention+" fix the van's heater by tomorrow")
+	_, id := e.commit(apptest.Bob, "commit "+cmDave+" fix the van's heater by tomorrow")
 	e.runReminders(1)
 	r := e.waitDM(apptest.Bob, "coming due")
 
@@ -558,14 +558,14 @@ func TestReminderDoneAndNewDate(t *testing.T) {
 		t.Errorf("thank-you DMs: %d; want 1", thanks)
 	}
 	evs := e.audits(id)
-	if types := auditTypesOf(evs); !slices.Equal(types, []string{store.AuditCommitmentMade, store.AuditCommitmentRedated, store.AuditCommitmentDone}) {
+	if types := cmAuditTypes(evs); !slices.Equal(types, []string{store.AuditCommitmentMade, store.AuditCommitmentRedated, store.AuditCommitmentDone}) {
 		t.Fatalf("audit: %v", types)
 	}
 	if evs[1].From != "2026-11-19" || evs[1].To != "2026-11-24" || evs[2].Data["on_time"] != true {
 		t.Errorf("redated %s→%s, done on_time %v", evs[1].From, evs[1].To, evs[2].Data["on_time"])
 	}
 	// Done after its date: not on time. No more reminders once done.
-	_, late := e.commit(apptest.Bob, "commit "+daveMention+" order gloves by today")
+	_, late := e.commit(apptest.Bob, "commit "+cmDave+" order gloves by today")
 	e.Clock.Advance(48 * time.Hour)
 	e.runReminders(1)
 	lr := e.waitDM(apptest.Bob, "is overdue")
@@ -585,12 +585,12 @@ func TestReminderDoneAndNewDate(t *testing.T) {
 func TestCommitmentsListOrderAndStatuses(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
 	// Wednesday Nov 18.
-	_, overdue := e.commit(apptest.Bob, "commit "+daveMention+" first aid kit by tomorrow")
-	_, open := e.commit(apptest.Bob, "commit "+daveMention+" new ladder by 11/28")
-	_, dueSoon := e.commit(apptest.Bob, "commit "+erinMention+" shift swap by 11/21")
-	_, done := e.commit(apptest.Bob, "commit "+daveMention+" parking pass by 12/20")
-	_, toBob := e.commit(apptest.Carol, "commit "+bobMention+" your promotion case by 11/25")
-	_, asked := e.commit(apptest.Dave, "ask "+bobMention+" a quieter route")
+	_, overdue := e.commit(apptest.Bob, "commit "+cmDave+" first aid kit by tomorrow")
+	_, open := e.commit(apptest.Bob, "commit "+cmDave+" new ladder by 11/28")
+	_, dueSoon := e.commit(apptest.Bob, "commit "+cmErin+" shift swap by 11/21")
+	_, done := e.commit(apptest.Bob, "commit "+cmDave+" parking pass by 12/20")
+	_, toBob := e.commit(apptest.Carol, "commit "+cmBob+" your promotion case by 11/25")
+	_, asked := e.commit(apptest.Dave, "ask "+cmBob+" a quieter route")
 	for _, id := range []string{overdue, open, dueSoon, done, toBob, asked} {
 		if id == "" {
 			t.Fatal("a commitment was not made")
@@ -599,7 +599,7 @@ func TestCommitmentsListOrderAndStatuses(t *testing.T) {
 	e.waitDM(apptest.Bob, "You committed to <@U0DAVE>: *parking pass*")
 	// Done from the list itself.
 	res := e.Command(apptest.Bob, "commitments")
-	e.click(apptest.Bob, findSection(t, res.Message, done), "Done")
+	e.click(apptest.Bob, cmFindSection(t, res.Message, done), "Done")
 	e.waitDM(apptest.Dave, "did what they promised: *parking pass*")
 
 	// Friday Nov 20, 10:00.
@@ -619,17 +619,17 @@ func TestCommitmentsListOrderAndStatuses(t *testing.T) {
 		overdue: "overdue", dueSoon: "due soon", toBob: "open", open: "open", asked: "asked", done: "done",
 	}
 	for id, want := range status {
-		line := sectionText(t, res.Message, id)
+		line := cmSectionText(t, res.Message, id)
 		if !strings.Contains(line, want) {
 			t.Errorf("%s: %q; want status %q", id, line, want)
 		}
 	}
-	if !strings.Contains(sectionText(t, res.Message, overdue), "was due Thu Nov 19 (yesterday)") &&
-		!strings.Contains(sectionText(t, res.Message, overdue), "was due yesterday") {
-		t.Errorf("overdue line: %s", sectionText(t, res.Message, overdue))
+	if !strings.Contains(cmSectionText(t, res.Message, overdue), "was due Thu Nov 19 (yesterday)") &&
+		!strings.Contains(cmSectionText(t, res.Message, overdue), "was due yesterday") {
+		t.Errorf("overdue line: %s", cmSectionText(t, res.Message, overdue))
 	}
-	if !strings.Contains(sectionText(t, res.Message, toBob), "<@U0CAROL> → you") {
-		t.Errorf("made to Bob: %s", sectionText(t, res.Message, toBob))
+	if !strings.Contains(cmSectionText(t, res.Message, toBob), "<@U0CAROL> → you") {
+		t.Errorf("made to Bob: %s", cmSectionText(t, res.Message, toBob))
 	}
 	// Done buttons only on Bob's own open commitments; Accept and Decline on the ask to him.
 	var withDone []string
@@ -695,8 +695,8 @@ func TestCommitmentsListOrderAndStatuses(t *testing.T) {
 	}
 }
 
-// sectionText returns the text of the section of m naming id.
-func sectionText(t *testing.T, m slackemu.Message, id string) string {
+// cmSectionText returns the text of the section of m naming id.
+func cmSectionText(t *testing.T, m slackemu.Message, id string) string {
 	t.Helper()
 	bs, err := m.SlackBlocks()
 	if err != nil {
@@ -711,9 +711,9 @@ func sectionText(t *testing.T, m slackemu.Message, id string) string {
 	return ""
 }
 
-// findSection returns m reduced to the section naming id, so that Click
+// cmFindSection returns m reduced to the section naming id, so that Click
 // clicks its button.
-func findSection(t *testing.T, m slackemu.Message, id string) slackemu.Message {
+func cmFindSection(t *testing.T, m slackemu.Message, id string) slackemu.Message {
 	t.Helper()
 	var raw []json.RawMessage
 	if err := json.Unmarshal(m.Blocks, &raw); err != nil {
@@ -732,12 +732,12 @@ func findSection(t *testing.T, m slackemu.Message, id string) slackemu.Message {
 
 func TestCommitmentRedeliveryAndDoubleClicks(t *testing.T) {
 	e := startCommitments(t, apptest.Options{Replicas: 2})
-	res := e.Command(apptest.Bob, "commit "+daveMention+" a new torque wrench by friday")
+	res := e.Command(apptest.Bob, "commit "+cmDave+" a new torque wrench by friday")
 	if _, err := e.Emu.Redeliver(e.Ctx(), res.EnvelopeID, "timeout"); err != nil {
 		t.Fatalf("redeliver commit: %v", err)
 	}
-	res = e.Command(apptest.Dave, "ask "+bobMention+" two more hours of training by 12/1")
-	askID := commitmentIDRe.FindString(res.AllText())
+	res = e.Command(apptest.Dave, "ask "+cmBob+" two more hours of training by 12/1")
+	askID := cmIDRe.FindString(res.AllText())
 	if _, err := e.Emu.Redeliver(e.Ctx(), res.EnvelopeID, "timeout"); err != nil {
 		t.Fatalf("redeliver ask: %v", err)
 	}
@@ -795,7 +795,7 @@ func TestCommitmentRedeliveryAndDoubleClicks(t *testing.T) {
 	if thanks != 1 {
 		t.Errorf("thank-you DMs: %d; want 1", thanks)
 	}
-	if types := auditTypesOf(e.audits(askID)); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentMade}) {
+	if types := cmAuditTypes(e.audits(askID)); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentMade}) {
 		t.Errorf("ask audit: %v", types)
 	}
 }
@@ -803,14 +803,14 @@ func TestCommitmentRedeliveryAndDoubleClicks(t *testing.T) {
 func TestCommitmentLongMarkupTextFitsBlockKit(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
 	text := strings.Repeat("<!channel>&", 45) // 495 characters, about 1,400 once escaped
-	_, id := e.commit(apptest.Bob, "commit "+daveMention+" "+text+" by tomorrow")
+	_, id := e.commit(apptest.Bob, "commit "+cmDave+" "+text+" by tomorrow")
 	if id == "" {
 		t.Fatal("not made")
 	}
 	if c := e.commitment(id); c.Text != text {
 		t.Errorf("text not kept as typed: %q", c.Text)
 	}
-	_, askID := e.commit(apptest.Dave, "ask "+bobMention+" "+text)
+	_, askID := e.commit(apptest.Dave, "ask "+cmBob+" "+text)
 	e.runReminders(1)
 	r := e.waitDM(apptest.Bob, "coming due")
 	res := e.Command(apptest.Bob, "commitments")
