@@ -85,6 +85,16 @@ func Routes(h *handlers.Handlers) *Router {
 	r.Action(handlers.ActionOutcomeFailed, h.OutcomeFailed)
 	r.Action(handlers.ActionOutcomeNote, h.OutcomeNoteClick)
 	r.View(handlers.ViewOutcomeNote, h.OutcomeNoteSubmit)
+	r.Slash("commit", h.Commit)
+	r.Slash("ask", h.Ask)
+	r.Slash("commitments", h.CommitmentsList)
+	r.Action(handlers.ActionAskAccept, h.AskAccept)
+	r.Action(handlers.ActionAskDecline, h.AskDecline)
+	r.View(handlers.ViewAskAccept, h.AskAcceptSubmit)
+	r.View(handlers.ViewAskDecline, h.AskDeclineSubmit)
+	r.Action(handlers.ActionCommitmentDone, h.CommitmentDone)
+	r.Action(handlers.ActionCommitmentNewDate, h.CommitmentNewDate)
+	r.View(handlers.ViewCommitmentNewDate, h.CommitmentNewDateSubmit)
 	r.Fallback(h.Decide) // `/empower <activity> <amount> …`; unknown words get "did you mean"
 	return r
 }

@@ -17,10 +17,6 @@ import (
 	"github.com/empowerbot/empowerbot/store"
 )
 
-// ActionCommitmentDone is the Done button of a commitment (its value is the
-// commitment ID). The commitments feature handles it.
-const ActionCommitmentDone = "commitment_done"
-
 // Limits of the App Home (Slack allows 100 blocks).
 const (
 	homeMaxBlocks     = 100

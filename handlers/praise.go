@@ -230,7 +230,7 @@ func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error
 	if in.Text == "" {
 		return nil, Userf(fmt.Sprintf("Say what %s did: praise is about the risk they took or the difference they made.\n%s", slacktext.User(to), PraiseUsage))
 	}
-	if err := h.checkPerson(ctx, to); err != nil {
+	if err := h.checkPraised(ctx, to); err != nil {
 		return nil, err
 	}
 	data := map[string]any{"text": in.Text, "values": nonNil(in.Values)}
@@ -287,9 +287,9 @@ func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 	return Text(fmt.Sprintf(":trophy: Your team win is up in %s.", channelMention(h.Policy.Channels.Praise))), nil
 }
 
-// checkPerson refuses a user Slack does not know, a bot or a deactivated
+// checkPraised refuses a user Slack does not know, a bot or a deactivated
 // account; when Slack cannot answer, the praise goes ahead.
-func (h *Handlers) checkPerson(ctx context.Context, user string) error {
+func (h *Handlers) checkPraised(ctx context.Context, user string) error {
 	u, err := h.Slack.GetUserInfoContext(ctx, user)
 	if err != nil {
 		if code := slackErrCode(err); code == "user_not_found" || code == "users_not_found" {

@@ -31,13 +31,6 @@ func parseStatsWindow(args string) (int, bool) {
 	return 0, false
 }
 
-// IsLeader reports whether user approves at any level of the policy: a
-// leader sees the team's figures.
-func (h *Handlers) IsLeader(ctx context.Context, team, user string) (bool, error) {
-	levels, err := h.levelsOf(ctx, team, user)
-	return len(levels) > 0, err
-}
-
 // Stats answers `/empower stats [7d|30d]`: leaders (approvers in the policy)
 // see their team's figures, everyone else their own. The answer is private.
 func (h *Handlers) Stats(ctx context.Context, c *Command) (*Reply, error) {

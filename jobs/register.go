@@ -13,6 +13,7 @@ func Register(s *Scheduler, h *handlers.Handlers) error {
 	jobs = append(jobs, (&Feedback{H: h, Fanout: fanout}).Jobs()...)
 	jobs = append(jobs, Digest(h))
 	jobs = append(jobs, OutcomeFollowups(h))
+	jobs = append(jobs, CommitmentReminders(h))
 	for _, j := range jobs {
 		if err := s.Add(j); err != nil {
 			return err

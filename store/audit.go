@@ -81,6 +81,8 @@ const AuditOutcomeNoted = "outcome.noted"
 // leader, employee, text, due ("2006-01-02" in the policy's timezone) and
 // source ("commit" or "ask"); commitment.redated has from/to = old/new due
 // date; commitment.done has on_time (bool); commitment.declined has reason.
+// commitment.made from an ask also has asked_due (the date asked for);
+// commitment.overdue has days_overdue. Other events: from/to are the states.
 //
 //	commitment.asked     actor employee  (an ask waiting for the leader)
 //	commitment.made      actor leader    (by commit, or by accepting an ask)

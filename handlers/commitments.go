@@ -1,0 +1,310 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/dates"
+	"github.com/empowerbot/empowerbot/slacktext"
+	"github.com/empowerbot/empowerbot/store"
+)
+
+// Commitments: a leader's promise to one of their people, made with
+// `/empower commit` or by accepting an employee's `/empower ask`, listed by
+// `/empower commitments`, and reminded by the commitment_reminders job until
+// it is done.
+
+// Identifiers of the commitments UI. The App Home reuses the Done and New
+// date buttons: keep their action IDs and values (the commitment ID).
+const (
+	// ActionCommitmentDone marks a commitment done; value = commitment ID.
+	ActionCommitmentDone = "commitment_done"
+	// ActionCommitmentNewDate opens the new-date modal; value = commitment ID.
+	ActionCommitmentNewDate = "commitment_new_date"
+	// ViewCommitmentNewDate is the callback_id of the new-date modal.
+	ViewCommitmentNewDate = "commitment_new_date"
+	// ActionAskAccept and ActionAskDecline are the buttons of an ask's DM to
+	// the leader; value = commitment ID.
+	ActionAskAccept  = "commitment_ask_accept"
+	ActionAskDecline = "commitment_ask_decline"
+	// ViewAskAccept and ViewAskDecline are the callback_ids of their modals.
+	ViewAskAccept  = "commitment_ask_accept"
+	ViewAskDecline = "commitment_ask_decline"
+
+	blockDue      = "due"
+	actionDue     = "due"
+	blockWhy      = "reason"
+	actionWhy     = "reason"
+	maxCommitText = 500
+	maxWhyText    = 500
+)
+
+// Usage lines of the commitment commands.
+const (
+	CommitUsage = "Usage: `/empower commit @person <what you will do> by <date>`, e.g. `/empower commit @dave get you on the safety course by friday`"
+	AskUsage    = "Usage: `/empower ask @leader <what would help you> [by <date>]`, e.g. `/empower ask @bob a second van for Tuesdays by end of month`"
+)
+
+// mentionRe matches a user mention as Slack escapes it: <@U123|name>.
+var mentionRe = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
+
+// splitMention reads the leading user mention of args and returns the user
+// ID and the rest. what names the person in errors ("the person", "the
+// leader").
+func splitMention(args, what, usage string) (string, string, error) {
+	first, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
+	if first == "" {
+		return "", "", Userf(fmt.Sprintf("Say who %s is, as a mention.\n%s", what, usage))
+	}
+	m := mentionRe.FindStringSubmatch(strings.TrimRight(first, ",:;"))
+	if m == nil {
+		switch {
+		case strings.HasPrefix(first, "<!subteam^"), strings.HasPrefix(first, "<!"):
+			return "", "", Userf(fmt.Sprintf("Name one person as %s, not a group: pick them from the @ list.\n%s", what, usage))
+		case strings.HasPrefix(first, "<#"):
+			return "", "", Userf(fmt.Sprintf("That's a channel; name %s as a person: pick them from the @ list.\n%s", what, usage))
+		}
+		return "", "", Userf(fmt.Sprintf("`%s` isn't a person I know: start with %s as a mention, picked from the @ list.\n%s", EscapeCode(first), what, usage))
+	}
+	return m[1], strings.TrimSpace(rest), nil
+}
+
+// cutLastBy splits "text by date" at the last " by " (any case).
+func cutLastBy(s string) (text, date string, ok bool) {
+	i := strings.LastIndex(strings.ToLower(s), " by ")
+	if i < 0 {
+		if strings.HasPrefix(strings.ToLower(s), "by ") {
+			return "", strings.TrimSpace(s[3:]), true
+		}
+		return s, "", false
+	}
+	return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+4:]), true
+}
+
+// checkCommitText refuses an empty or too long text.
+func checkCommitText(text, usage, empty string) error {
+	if strings.TrimSpace(text) == "" {
+		return Userf(empty + "\n" + usage)
+	}
+	if n := utf8.RuneCountInString(text); n > maxCommitText {
+		return Userf(fmt.Sprintf("Please keep it to %d characters (it has %d).\n%s", maxCommitText, n, usage))
+	}
+	return nil
+}
+
+// leaderIDs lists every approver of the policy's levels, once each.
+func (h *Handlers) leaderIDs() []string {
+	var out []string
+	for _, l := range h.Policy.Levels {
+		for _, id := range l.Approvers {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// IsLeader reports whether user is an approver of one of the policy's levels.
+func (h *Handlers) IsLeader(ctx context.Context, team, user string) (bool, error) {
+	return h.IsMember(ctx, team, user, h.leaderIDs())
+}
+
+// checkPerson refuses a mention of the bot, of a bot user or of a
+// deactivated account.
+func (h *Handlers) checkPerson(ctx context.Context, user, usage string) error {
+	if user == h.BotUserID {
+		return Userf("That's me: name a person.\n" + usage)
+	}
+	u, err := h.Slack.GetUserInfoContext(ctx, user)
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Err == "user_not_found" {
+			return Userf(fmt.Sprintf("I can't find %s in this workspace.\n%s", slacktext.User(user), usage))
+		}
+		return fmt.Errorf("users.info %s: %w", user, err)
+	}
+	if u.IsBot || u.Deleted {
+		return Userf(fmt.Sprintf("%s is a bot or a deactivated account: name a person.\n%s", slacktext.User(user), usage))
+	}
+	return nil
+}
+
+// today is the policy timezone's date now.
+func (h *Handlers) today() dates.Date { return dates.Of(h.Clock.Now().In(h.Policy.Location)) }
+
+// parseDue reads a due date typed by a person.
+func (h *Handlers) parseDue(s string) (dates.Date, error) {
+	return dates.Parse(s, h.Clock.Now(), h.Policy.Location)
+}
+
+// Commit answers `/empower commit <@user> <text> by <date>`: a leader's
+// commitment to one of their people, confirmed to both by DM.
+func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
+	ok, err := h.IsLeader(ctx, c.TeamID, c.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, Userf("Only leaders named in the policy can make commitments; to ask a leader for support use `/empower ask @leader …`")
+	}
+	if strings.TrimSpace(c.Args) == "" {
+		return nil, Userf("Say who you commit to, what you will do and by when.\n" + CommitUsage)
+	}
+	employee, rest, err := splitMention(c.Args, "the person you commit to", CommitUsage)
+	if err != nil {
+		return nil, err
+	}
+	if employee == c.UserID {
+		return nil, Userf("A commitment is a promise to one of your people, not to yourself: name who it's for.\n" + CommitUsage)
+	}
+	text, when, found := cutLastBy(rest)
+	if err := checkCommitText(text, CommitUsage, "Say what you will do for them, before `by <date>`."); err != nil {
+		return nil, err
+	}
+	if !found || when == "" {
+		return nil, Userf("Add when it will be done: end with `by <date>`, e.g. `by friday`, `by 12/15` or `by in 2 weeks`.\n" + CommitUsage)
+	}
+	due, err := h.parseDue(when)
+	if err != nil {
+		return nil, dateError(err, CommitUsage)
+	}
+	if err := h.checkPerson(ctx, employee, CommitUsage); err != nil {
+		return nil, err
+	}
+	now := h.Clock.Now()
+	cm := &store.Commitment{
+		Team: c.TeamID, Leader: c.UserID, Employee: employee, Text: text, State: store.CommitmentOpen,
+		Source: store.SourceCommit, Due: due.String(), CreatedAt: now, MadeAt: now,
+	}
+	if err := h.createCommitment(ctx, cm, store.AuditCommitmentMade, c.UserID); err != nil {
+		return nil, err
+	}
+	today := h.today()
+	h.dmQuiet(ctx, cm, cm.Employee, fmt.Sprintf(":handshake: %s committed to you: *%s*, by *%s*. I'll remind them before it's due, and tell you when it's done.",
+		slacktext.User(cm.Leader), commitText(cm), dueText(cm, today)))
+	h.dmQuiet(ctx, cm, cm.Leader, fmt.Sprintf(":handshake: You committed to %s: *%s*, by *%s* (`%s`). I'll remind you before it's due; `/empower commitments` lists yours.",
+		slacktext.User(cm.Employee), commitText(cm), dueText(cm, today), cm.ID))
+	h.Touched(ctx, cm.Team, cm.Leader, cm.Employee)
+	return Text(fmt.Sprintf(":white_check_mark: Recorded `%s`: your commitment to %s, *%s*, due *%s*. You both got a DM.",
+		cm.ID, slacktext.User(cm.Employee), commitText(cm), dueText(cm, today))), nil
+}
+
+// Ask answers `/empower ask <@leader> <text> [by <date>]`: the leader gets a
+// DM with Accept and Decline.
+func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
+	if strings.TrimSpace(c.Args) == "" {
+		return nil, Userf("Say which leader you ask and what would help you.\n" + AskUsage)
+	}
+	leader, rest, err := splitMention(c.Args, "the leader you ask", AskUsage)
+	if err != nil {
+		return nil, err
+	}
+	if leader == c.UserID {
+		return nil, Userf("You can't ask yourself: name one of the leaders, " + mentionIDs(h.leaderIDs()) + ".\n" + AskUsage)
+	}
+	ok, err := h.IsLeader(ctx, c.TeamID, leader)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, Userf(fmt.Sprintf("%s isn't one of the leaders in the policy; you can ask %s.\n%s",
+			slacktext.User(leader), mentionIDs(h.leaderIDs()), AskUsage))
+	}
+	text, when, found := cutLastBy(rest)
+	var due dates.Date
+	if found && when != "" {
+		d, err := h.parseDue(when)
+		var de *dates.Error
+		switch {
+		case err == nil:
+			due = d
+		case errors.As(err, &de) && de.Unreadable && text != "":
+			// "help me by covering Tuesdays": no date, the "by" is part of the text.
+			text = rest
+		default:
+			return nil, dateError(err, AskUsage)
+		}
+	} else if found {
+		text = rest
+	}
+	if err := checkCommitText(text, AskUsage, "Say what would help you."); err != nil {
+		return nil, err
+	}
+	now := h.Clock.Now()
+	cm := &store.Commitment{
+		Team: c.TeamID, Leader: leader, Employee: c.UserID, Text: text, State: store.CommitmentAsked,
+		Source: store.SourceAsk, CreatedAt: now,
+	}
+	if !due.IsZero() {
+		cm.AskedDue = due.String()
+	}
+	if err := h.createCommitment(ctx, cm, store.AuditCommitmentAsked, c.UserID); err != nil {
+		return nil, err
+	}
+	ch, ts, err := h.DM(ctx, cm.Team, cm.Leader, askDM(cm, h.today())...)
+	if err != nil {
+		h.Log.Error("could not DM the leader an ask", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
+		return Text(fmt.Sprintf("Your ask `%s` is saved, but I couldn't reach %s by DM just now; please tell them directly.", cm.ID, slacktext.User(cm.Leader))), nil
+	}
+	if err := h.Store.AttachCommitmentDM(ctx, cm.Team, cm.ID, ch, ts); err != nil {
+		h.Log.Warn("could not record the ask's DM", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
+	}
+	h.Touched(ctx, cm.Team, cm.Leader, cm.Employee)
+	when = "no date given"
+	if cm.AskedDue != "" {
+		when = "by *" + humanDate(cm.AskedDue, h.today()) + "*"
+	}
+	return Text(fmt.Sprintf(":incoming_envelope: Asked %s (`%s`): *%s*, %s. They can accept or decline; I'll DM you their answer.",
+		slacktext.User(cm.Leader), cm.ID, commitText(cm), when)), nil
+}
+
+// dateError shows a date problem with the usage line.
+func dateError(err error, usage string) error {
+	var de *dates.Error
+	if errors.As(err, &de) {
+		return Userf(":calendar: " + slacktext.Escape(de.Message) + "\n" + usage)
+	}
+	return err
+}
+
+// createCommitment stores cm under a fresh ID with its audit event.
+func (h *Handlers) createCommitment(ctx context.Context, cm *store.Commitment, typ, actor string) error {
+	var err error
+	for attempt := 0; ; attempt++ {
+		cm.ID = store.NewCommitmentID()
+		err = h.Store.CreateCommitment(ctx, cm, commitmentAudit(cm, typ, actor, "", string(cm.State), cm.CreatedAt))
+		if errors.Is(err, store.ErrExists) && attempt < 5 {
+			continue
+		}
+		return err
+	}
+}
+
+// commitmentAudit builds the audit event of a change of cm (see store/audit.go).
+func commitmentAudit(cm *store.Commitment, typ, actor, from, to string, at time.Time) store.AuditEvent {
+	ev := store.AuditEvent{Type: typ, Actor: actor, Subject: cm.ID, From: from, To: to, At: at,
+		Data: map[string]any{
+			"leader": cm.Leader, "employee": cm.Employee, "text": cm.Text, "due": cm.Due, "source": cm.Source,
+		}}
+	if cm.Due == "" && cm.AskedDue != "" {
+		ev.Data["due"] = cm.AskedDue
+	}
+	return ev
+}
+
+// dmQuiet DMs text to user about cm; a failure is logged, the change is saved.
+func (h *Handlers) dmQuiet(ctx context.Context, cm *store.Commitment, user, text string) {
+	if _, _, err := h.DM(ctx, cm.Team, user, slack.MsgOptionText(slacktext.Truncate(text, 3000), false),
+		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(slacktext.Truncate(text, slacktext.SectionTextMax)), nil, nil))); err != nil {
+		h.Log.Warn("could not DM about a commitment", "team", cm.Team, "commitment", cm.ID, "user", user, "error", err.Error())
+	}
+}

@@ -1,0 +1,425 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Commitments.
+//
+// A commitment lives in the hash "<prefix>:{T}:commitment:<ID>" with the
+// fields id, state, due ("2006-01-02", "" while an ask has none), ver (grows
+// by one with every change), data (the whole Commitment as JSON) and dm
+// ("<channel>|<ts>" of the ask's DM to the leader). Three sorted sets index it:
+//
+//	<prefix>:{T}:commitments:by-leader:<U>    the leader's, score = created (Unix ms)
+//	<prefix>:{T}:commitments:by-employee:<U>  the employee's, score = created (Unix ms)
+//	<prefix>:{T}:commitments:open             open ones, score = due date as YYYYMMDD
+//
+// Every change is one Lua script that checks the expected version and state,
+// writes the record, moves the open index and appends the audit event.
+// Reminders are claimed per (commitment, day) with ClaimCommitmentReminder.
+
+// CommitmentState is where a commitment stands.
+type CommitmentState string
+
+// The states of a commitment.
+const (
+	// CommitmentAsked: an employee's ask, waiting for the leader.
+	CommitmentAsked CommitmentState = "asked"
+	// CommitmentOpen: made, not done yet.
+	CommitmentOpen CommitmentState = "open"
+	// CommitmentDone: the leader did it.
+	CommitmentDone CommitmentState = "done"
+	// CommitmentDeclined: the leader declined the ask.
+	CommitmentDeclined CommitmentState = "declined"
+)
+
+// Sources of a commitment (the audit events' source).
+const (
+	SourceCommit = "commit"
+	SourceAsk    = "ask"
+)
+
+// Commitment is a leader's promise to one of their people, or an ask that
+// may become one.
+type Commitment struct {
+	ID       string          `json:"id"`
+	Team     string          `json:"team"`
+	Leader   string          `json:"leader"`
+	Employee string          `json:"employee"`
+	Text     string          `json:"text"`
+	State    CommitmentState `json:"state"`
+	// Source is SourceCommit or SourceAsk.
+	Source string `json:"source"`
+	// Due is the due date, "2006-01-02" in the policy's timezone; an ask
+	// may have none.
+	Due string `json:"due,omitempty"`
+	// AskedDue is the date the employee asked for (asks only).
+	AskedDue  string    `json:"asked_due,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	MadeAt    time.Time `json:"made_at,omitzero"`
+	// ClosedAt is when it was done or declined.
+	ClosedAt      time.Time `json:"closed_at,omitzero"`
+	DeclineReason string    `json:"decline_reason,omitempty"`
+	// OnTime is set when it was done on or before its due date.
+	OnTime bool `json:"on_time,omitempty"`
+	// Redates counts the new dates the leader set.
+	Redates int `json:"redates,omitempty"`
+	// AskDM is the ask's DM to the leader ("<channel>|<ts>"), stored beside
+	// the record (AttachCommitmentDM).
+	AskDM string `json:"-"`
+	// Version is the record's version in Redis; it guards every change.
+	Version int64 `json:"-"`
+}
+
+// Errors of the commitment store.
+var (
+	// ErrCommitmentNotFound: no commitment with that ID.
+	ErrCommitmentNotFound = errors.New("commitment not found")
+)
+
+// CommitmentConflictError is returned by UpdateCommitment when the
+// commitment changed since it was read. Current is how it is now.
+type CommitmentConflictError struct {
+	Current *Commitment
+}
+
+func (e *CommitmentConflictError) Error() string { return "commitment changed meanwhile" }
+
+// NewCommitmentID returns a fresh ID such as "C-7K2QF9" (Crockford base32,
+// as decision IDs).
+func NewCommitmentID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	out := []byte("C-")
+	for _, c := range b {
+		out = append(out, decisionIDAlphabet[int(c)%len(decisionIDAlphabet)])
+	}
+	return string(out)
+}
+
+// NormalizeCommitmentID turns what a person typed into the ID's canonical
+// form, and reports whether it looks like one.
+func NormalizeCommitmentID(s string) (string, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, "C-")
+	if len(s) != 6 {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune(decisionIDAlphabet, rune(s[i])) {
+			return "", false
+		}
+	}
+	return "C-" + s, true
+}
+
+func (s *Store) commitmentKey(team, id string) string { return s.keys.Team(team, "commitment", id) }
+func (s *Store) openCommitmentsKey(team string) string {
+	return s.keys.Team(team, "commitments", "open")
+}
+func (s *Store) leaderCommitmentsKey(team, user string) string {
+	return s.keys.Team(team, "commitments", "by-leader", user)
+}
+func (s *Store) employeeCommitmentsKey(team, user string) string {
+	return s.keys.Team(team, "commitments", "by-employee", user)
+}
+
+// openScore is c's score in the open index (its due date as YYYYMMDD), or
+// "" when it is not open.
+func openScore(c *Commitment) string {
+	if c.State != CommitmentOpen {
+		return ""
+	}
+	if c.Due == "" {
+		return "99991231"
+	}
+	return strings.ReplaceAll(c.Due, "-", "")
+}
+
+// createCommitmentScript stores a new commitment with its indexes and audit
+// event. KEYS: commitment, open, by-leader, by-employee, audit. ARGV: id,
+// state, due, data, created ms, open score ("" when not open), then the
+// audit event (at, fields…).
+var createCommitmentScript = redis.NewScript("#!lua\n" + AuditLua + `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local aid = audit_id(KEYS[5], ARGV[7])
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'due', ARGV[3], 'ver', 1, 'data', ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
+if ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1]) end
+audit_add(KEYS[5], aid, ARGV, 8)
+return 1
+`)
+
+// updateCommitmentScript applies one change when the commitment is still at
+// the expected version and state. KEYS: commitment, open, audit. ARGV: id,
+// expected version, expected state, new state, due, data, open score ("" to
+// leave the open index), then optionally the audit event (at, fields…).
+// Returns {'ok', version}, {'conflict', {fields and values}} or 'missing'.
+var updateCommitmentScript = redis.NewScript("#!lua\n" + AuditLua + `
+local cur = redis.call('HMGET', KEYS[1], 'ver', 'state')
+if not cur[1] then return 'missing' end
+if cur[1] ~= ARGV[2] or cur[2] ~= ARGV[3] then return {'conflict', redis.call('HGETALL', KEYS[1])} end
+local aid = nil
+if #ARGV >= 8 then aid = audit_id(KEYS[3], ARGV[8]) end
+local ver = tonumber(cur[1]) + 1
+redis.call('HSET', KEYS[1], 'state', ARGV[4], 'due', ARGV[5], 'ver', ver, 'data', ARGV[6])
+if ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
+else
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+if aid then audit_add(KEYS[3], aid, ARGV, 9) end
+return {'ok', ver}
+`)
+
+// CreateCommitment stores c (with Team and ID set) and appends ev to the
+// audit stream, in one atomic step. It returns ErrExists when the ID is
+// taken. On success c.Version is 1.
+func (s *Store) CreateCommitment(ctx context.Context, c *Commitment, ev AuditEvent) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode commitment: %w", err)
+	}
+	audit, err := ev.args()
+	if err != nil {
+		return err
+	}
+	keys := []string{
+		s.commitmentKey(c.Team, c.ID), s.openCommitmentsKey(c.Team),
+		s.leaderCommitmentsKey(c.Team, c.Leader), s.employeeCommitmentsKey(c.Team, c.Employee), s.AuditKey(c.Team),
+	}
+	args := append([]any{c.ID, string(c.State), c.Due, string(data), c.CreatedAt.UnixMilli(), openScore(c)}, audit...)
+	n, err := createCommitmentScript.Run(ctx, s.rdb, keys, args...).Int()
+	if err != nil {
+		return fmt.Errorf("create commitment: %w", err)
+	}
+	if n == 0 {
+		return ErrExists
+	}
+	c.Version = 1
+	return nil
+}
+
+// UpdateCommitment writes c when the stored commitment is still at
+// c.Version and in state from, moving the open index along and appending ev
+// when not nil, in one atomic step. On success c.Version grows by one. When
+// someone changed it first it returns a *CommitmentConflictError holding the
+// current commitment, and nothing is written.
+func (s *Store) UpdateCommitment(ctx context.Context, c *Commitment, from CommitmentState, ev *AuditEvent) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode commitment: %w", err)
+	}
+	keys := []string{s.commitmentKey(c.Team, c.ID), s.openCommitmentsKey(c.Team), s.AuditKey(c.Team)}
+	args := []any{c.ID, c.Version, string(from), string(c.State), c.Due, string(data), openScore(c)}
+	if ev != nil {
+		audit, err := ev.args()
+		if err != nil {
+			return err
+		}
+		args = append(args, audit...)
+	}
+	res, err := updateCommitmentScript.Run(ctx, s.rdb, keys, args...).Result()
+	if err != nil {
+		return fmt.Errorf("update commitment: %w", err)
+	}
+	if str, ok := res.(string); ok && str == "missing" {
+		return ErrCommitmentNotFound
+	}
+	arr, ok := res.([]any)
+	if !ok || len(arr) < 2 {
+		return fmt.Errorf("update commitment: unexpected reply %v", res)
+	}
+	switch arr[0] {
+	case "ok":
+		v, _ := arr[1].(int64)
+		c.Version = v
+		return nil
+	case "conflict":
+		cur, err := decodeCommitment(pairsToMap(arr[1]))
+		if err != nil {
+			return fmt.Errorf("update commitment: %w", err)
+		}
+		return &CommitmentConflictError{Current: cur}
+	}
+	return fmt.Errorf("update commitment: unexpected reply %v", res)
+}
+
+// GetCommitment returns the commitment id of team, or ErrCommitmentNotFound.
+func (s *Store) GetCommitment(ctx context.Context, team, id string) (*Commitment, error) {
+	m, err := s.rdb.HGetAll(ctx, s.commitmentKey(team, id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("get commitment: %w", err)
+	}
+	return decodeCommitment(m)
+}
+
+func decodeCommitment(m map[string]string) (*Commitment, error) {
+	vs, ok1 := m["ver"]
+	ds, ok2 := m["data"]
+	if !ok1 || !ok2 {
+		return nil, ErrCommitmentNotFound
+	}
+	var c Commitment
+	if err := json.Unmarshal([]byte(ds), &c); err != nil {
+		return nil, fmt.Errorf("decode commitment: %w", err)
+	}
+	v, err := strconv.ParseInt(vs, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("decode commitment version %q: %w", vs, err)
+	}
+	c.Version = v
+	c.AskDM = m["dm"]
+	return &c, nil
+}
+
+// AttachCommitmentDM records the ask's DM to the leader, without changing
+// the version.
+func (s *Store) AttachCommitmentDM(ctx context.Context, team, id, channel, ts string) error {
+	if err := s.rdb.HSet(ctx, s.commitmentKey(team, id), "dm", channel+"|"+ts).Err(); err != nil {
+		return fmt.Errorf("attach commitment dm: %w", err)
+	}
+	return nil
+}
+
+// GetCommitments returns the commitments with these IDs in one round trip,
+// in that order, skipping any that do not exist.
+func (s *Store) GetCommitments(ctx context.Context, team string, ids []string) ([]*Commitment, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, s.commitmentKey(team, id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get commitments: %w", err)
+	}
+	out := make([]*Commitment, 0, len(ids))
+	for _, c := range cmds {
+		cm, err := decodeCommitment(c.Val())
+		if errors.Is(err, ErrCommitmentNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cm)
+	}
+	return out, nil
+}
+
+// CommitmentsOf returns the commitments user made (as leader) and those made
+// to them (as employee), newest first, at most limit of each.
+func (s *Store) CommitmentsOf(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []*Commitment, err error) {
+	var lc, ec *redis.StringSliceCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		lc = p.ZRevRange(ctx, s.leaderCommitmentsKey(team, user), 0, int64(limit)-1)
+		ec = p.ZRevRange(ctx, s.employeeCommitmentsKey(team, user), 0, int64(limit)-1)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("commitments of %s: %w", user, err)
+	}
+	if byLeader, err = s.GetCommitments(ctx, team, lc.Val()); err != nil {
+		return nil, nil, err
+	}
+	if toEmployee, err = s.GetCommitments(ctx, team, ec.Val()); err != nil {
+		return nil, nil, err
+	}
+	return byLeader, toEmployee, nil
+}
+
+// OpenCommitmentsDueBy returns the IDs of open commitments due on or before
+// due, earliest first, at most limit.
+func (s *Store) OpenCommitmentsDueBy(ctx context.Context, team, due string, limit int) ([]string, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.openCommitmentsKey(team), Start: "-inf", Stop: strings.ReplaceAll(due, "-", ""),
+		ByScore: true, Count: int64(limit),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("open commitments: %w", err)
+	}
+	return ids, nil
+}
+
+// Kinds of commitment reminders.
+const (
+	ReminderDueSoon = "soon"
+	ReminderOverdue = "overdue"
+)
+
+// claimReminderScript claims the reminder of one commitment for one day.
+// KEYS: commitment, day claim, marker (per kind and due date), audit.
+// ARGV: due, kind, day ttl ms, marker ttl ms, then the overdue audit event
+// (at, fields…). The commitment must be open with that due date; a due-soon
+// reminder needs its marker unset (once per due date); the first overdue
+// reminder of a due date appends the audit event. Returns 1 when claimed.
+var claimReminderScript = redis.NewScript("#!lua\n" + AuditLua + `
+local cur = redis.call('HMGET', KEYS[1], 'state', 'due')
+if cur[1] ~= 'open' or cur[2] ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local first = redis.call('EXISTS', KEYS[3]) == 0
+if ARGV[2] == 'soon' and not first then return 0 end
+local aid = nil
+if ARGV[2] == 'overdue' and first and #ARGV >= 5 then aid = audit_id(KEYS[4], ARGV[5]) end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+if first then redis.call('SET', KEYS[3], '1', 'PX', ARGV[4]) end
+if aid then audit_add(KEYS[4], aid, ARGV, 6) end
+return 1
+`)
+
+// ClaimCommitmentReminder claims the reminder of kind (ReminderDueSoon or
+// ReminderOverdue) of open commitment c for day ("2006-01-02" in the
+// policy's timezone): won is true for exactly one caller per (commitment,
+// day), whatever the replicas, and a due-soon reminder is won once per due
+// date. The first overdue claim of a due date appends overdue (when not nil)
+// to the audit stream in the same step.
+func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *Commitment, kind, day string, overdue *AuditEvent) (bool, error) {
+	keys := []string{
+		s.commitmentKey(c.Team, c.ID),
+		s.keys.Team(c.Team, "commitment-remind", c.ID, day),
+		s.keys.Team(c.Team, "commitment-remind", c.ID, kind, c.Due),
+		s.AuditKey(c.Team),
+	}
+	args := []any{c.Due, kind, (3 * 24 * time.Hour).Milliseconds(), (400 * 24 * time.Hour).Milliseconds()}
+	if overdue != nil && kind == ReminderOverdue {
+		audit, err := overdue.args()
+		if err != nil {
+			return false, err
+		}
+		args = append(args, audit...)
+	}
+	n, err := claimReminderScript.Run(ctx, s.rdb, keys, args...).Int()
+	if err != nil {
+		return false, fmt.Errorf("claim commitment reminder %s %s: %w", c.ID, day, err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseCommitmentReminder gives back the day's claim (and a due-soon
+// marker) after the reminder could not be sent, so a later run retries.
+func (s *Store) ReleaseCommitmentReminder(ctx context.Context, c *Commitment, kind, day string) error {
+	keys := []string{s.keys.Team(c.Team, "commitment-remind", c.ID, day)}
+	if kind == ReminderDueSoon {
+		keys = append(keys, s.keys.Team(c.Team, "commitment-remind", c.ID, kind, c.Due))
+	}
+	if err := s.rdb.Del(ctx, keys...).Err(); err != nil {
+		return fmt.Errorf("release commitment reminder %s: %w", c.ID, err)
+	}
+	return nil
+}
