@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"image/png"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +18,9 @@ import (
 	"github.com/empowerbot/empowerbot/store"
 )
 
-// The events of features whose flows are not in this tree yet (outcomes,
-// praise, wins, commitments) are appended with the store's audit append and
-// the fields store/audit.go documents.
+// The figures test runs the real flows; the digest and App Home tests also
+// append some events with the store's audit append and the fields
+// store/audit.go documents, to set up a week quickly.
 func (e *decisionEnv) audit(ev store.AuditEvent) {
 	e.t.Helper()
 	if ev.At.IsZero() {
@@ -55,8 +56,9 @@ func (e *decisionEnv) checkViews() {
 	}
 }
 
-// scriptedWeek runs a week of real flows and appends the outcome, praise and
-// commitment events; it returns the decision IDs by name.
+// scriptedWeek runs a week of real flows: decisions in and above the box,
+// an approval, a decline, a timeout, a feedback round, commitments, praise,
+// a win and outcomes. It returns the decision and commitment IDs by name.
 func scriptedWeek(t *testing.T, e *decisionEnv) map[string]string {
 	ids := map[string]string{}
 	for name, cmd := range map[string]string{
@@ -102,35 +104,54 @@ func scriptedWeek(t *testing.T, e *decisionEnv) map[string]string {
 	fe.fbAnswer(apptest.Dave, "Fewer meetings.", true)
 	fe.runNow(jobs.JobFeedbackReminder)
 
-	// Outcomes, praise, wins, commitments.
-	e.audit(store.AuditEvent{Type: store.AuditOutcomeAsked, Subject: ids["in1"]})
-	e.audit(store.AuditEvent{Type: store.AuditOutcomeAsked, Subject: ids["in2"]})
-	e.audit(store.AuditEvent{Type: store.AuditOutcomeAsked, Subject: ids["approved"]})
-	e.audit(store.AuditEvent{Type: store.AuditOutcomeWorked, Actor: apptest.Dave, Subject: ids["in1"],
-		Data: map[string]any{"activity": "discount", "amount": 25000, "currency": "USD", "note": "kept them"}})
-	e.audit(store.AuditEvent{Type: store.AuditOutcomeFailed, Actor: apptest.Dave, Subject: ids["in2"],
-		Data: map[string]any{"activity": "discount", "amount": 10000, "currency": "USD"}})
-	e.audit(store.AuditEvent{Type: store.AuditPraiseGiven, Actor: apptest.Bob, Subject: apptest.Dave,
-		Data: map[string]any{"text": "Saved ACME <!channel> & more", "values": []string{"courage"}}})
-	e.audit(store.AuditEvent{Type: store.AuditWinPosted, Actor: apptest.Alice,
-		Data: map[string]any{"text": "Initech renewed", "users": []string{apptest.Erin}, "values": []string{"ownership"}}})
-	commit := func(id, leader, employee, text string, due int) {
-		e.audit(store.AuditEvent{Type: store.AuditCommitmentMade, Actor: leader, Subject: id, Data: map[string]any{
-			"leader": leader, "employee": employee, "text": text, "due": e.dueDate(due), "source": "commit"}})
+	// Commitments: made now; one done at once (on time), one done after its
+	// date (late), one left overdue, one still open.
+	commit := func(name, leader, text string) {
+		res := e.Command(leader, text)
+		if ids[name] = commitmentIDRe.FindString(res.AllText()); ids[name] == "" {
+			t.Fatalf("%s: no commitment made: %s", text, res.AllText())
+		}
 	}
-	commit("C-ONTIME", apptest.Bob, apptest.Dave, "book the training", 3)
-	commit("C-LATE", apptest.Bob, apptest.Alice, "new laptop", -3)
-	commit("C-OVERDUE", apptest.Carol, apptest.Erin, "fix the roster", -2)
-	commit("C-OPEN", apptest.Bob, apptest.Dave, "quarterly review", 5)
-	e.audit(store.AuditEvent{Type: store.AuditCommitmentDone, Actor: apptest.Bob, Subject: "C-ONTIME", Data: map[string]any{"on_time": true}})
-	e.audit(store.AuditEvent{Type: store.AuditCommitmentDone, Actor: apptest.Bob, Subject: "C-LATE", Data: map[string]any{"on_time": false}})
+	done := func(leader, name string) {
+		res := e.Command(leader, "commitments")
+		e.click(leader, cmFindSection(t, res.Message, ids[name]), "Done")
+		e.waitDM(e.commitmentEmployee(ids[name]), "did what they promised")
+	}
+	commit("c-ontime", apptest.Bob, "commit <@U0DAVE|dave> book the training by in 3 days")
+	commit("c-late", apptest.Bob, "commit <@U0ALICE|alice> new laptop by tomorrow")
+	commit("c-overdue", apptest.Carol, "commit <@U0ERIN|erin> fix the roster by tomorrow")
+	commit("c-open", apptest.Bob, "commit <@U0DAVE|dave> quarterly review by in 2 weeks")
+	done(apptest.Bob, "c-ontime")
+
+	// Praise and a team win.
+	if res := e.Command(apptest.Bob, "praise <@U0DAVE|dave> Saved ACME <!channel> & more #courage"); !strings.Contains(res.AllText(), "is up") {
+		t.Fatalf("praise: %s", res.AllText())
+	}
+	if res := e.Command(apptest.Alice, "win Initech renewed <@U0ERIN|erin> #ownership"); !strings.Contains(res.AllText(), "is up") {
+		t.Fatalf("win: %s", res.AllText())
+	}
+
+	// Three days later: the follow-ups go out for the five decisions taken
+	// alone or approved; Dave answers two of them.
+	e.Clock.Advance(77 * time.Hour)
+	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), jobs.JobOutcomeFollowups); err != nil {
+		t.Fatal(err)
+	}
+	e.followUp(apptest.Dave, ids["in1"])
+	if res := e.Command(apptest.Dave, "outcome "+ids["in1"]+" worked kept them"); !strings.Contains(res.AllText(), "worked") {
+		t.Fatalf("outcome worked: %s", res.AllText())
+	}
+	if res := e.Command(apptest.Dave, "outcome "+ids["in2"]+" failed"); res.AllText() == "" {
+		t.Fatal("outcome failed: no reply")
+	}
+	done(apptest.Bob, "c-late")
 	return ids
 }
 
 func TestStatsScriptedWeek(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	start := e.Clock.Now().Add(-time.Minute)
-	scriptedWeek(t, e)
+	ids := scriptedWeek(t, e)
 
 	f := e.figures("", start)
 	check := func(name string, got, want any) {
@@ -161,7 +182,7 @@ func TestStatsScriptedWeek(t *testing.T) {
 	}
 	check("worked", f.Worked, 1)
 	check("failed", f.Failed, 1)
-	check("unanswered", f.Unanswered, 1)
+	check("unanswered", f.Unanswered, 3)
 	check("praise", f.PraiseGiven, 1)
 	check("wins", f.WinsPosted, 1)
 	check("rounds", len(f.Rounds), 1)
@@ -175,7 +196,7 @@ func TestStatsScriptedWeek(t *testing.T) {
 	check("late", f.Late, 1)
 	check("overdue now", len(f.Overdue), 1)
 	if len(f.Overdue) == 1 {
-		check("overdue one", f.Overdue[0].ID, "C-OVERDUE")
+		check("overdue one", f.Overdue[0].ID, ids["c-overdue"])
 	}
 
 	// Bob leads: `/empower stats` shows the team's figures, privately.
@@ -185,7 +206,7 @@ func TestStatsScriptedWeek(t *testing.T) {
 	}
 	for _, want := range []string{"Your team's outcomes, last 7 days", "*Decisions*: 6", "*3 inside the box*", "3 above it",
 		"discount: 2 inside ($350), 3 above ($3,200)", "team-lead 3", "manager 1", "1 timed out", "2 approved, 1 declined",
-		"1 worked", "1 didn't", "1 not answered yet", "*Praise*: 1 given", "1 wins", "66% answered",
+		"1 worked", "1 didn't", "3 not answered yet", "*Praise*: 1 given", "1 wins", "66% answered",
 		"1 done on time", "1 late", "*1 overdue now*"} {
 		if !strings.Contains(res.AllText(), want) {
 			t.Errorf("Bob's stats lack %q:\n%s", want, res.AllText())
@@ -489,4 +510,17 @@ func TestDigestWithoutChartWhenUploadFails(t *testing.T) {
 	if n := len(e.Emu.Messages(apptest.Leaders)); n != 1 {
 		t.Errorf("%d digests after a rerun; want 1", n)
 	}
+}
+
+// commitmentIDRe finds a commitment ID in a reply.
+var commitmentIDRe = regexp.MustCompile(`C-[0-9A-Z]{6}`)
+
+// commitmentEmployee is the person commitment id was made to.
+func (e *decisionEnv) commitmentEmployee(id string) string {
+	e.t.Helper()
+	c, err := e.store.GetCommitment(context.Background(), apptest.Team, id)
+	if err != nil {
+		e.t.Fatalf("get commitment %s: %v", id, err)
+	}
+	return c.Employee
 }
