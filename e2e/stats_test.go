@@ -524,3 +524,34 @@ func (e *decisionEnv) commitmentEmployee(id string) string {
 	}
 	return c.Employee
 }
+
+func TestHomeCommitmentDoneFromHome(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	t.Cleanup(e.checkViews)
+	res := e.Command(apptest.Bob, "commit <@U0DAVE|dave> book the first-aid training by in 3 days")
+	id := commitmentIDRe.FindString(res.AllText())
+	if id == "" {
+		t.Fatalf("no commitment made: %s", res.AllText())
+	}
+	if _, err := e.Emu.OpenHome(e.Ctx(), apptest.Dave); err != nil {
+		t.Fatal(err)
+	}
+	e.home(apptest.Dave, "the commitment to him", homeHas("<@U0BOB> promised you", "book the first-aid training"))
+	if _, err := e.Emu.OpenHome(e.Ctx(), apptest.Bob); err != nil {
+		t.Fatal(err)
+	}
+	bobHome := e.home(apptest.Bob, "his commitment", homeHas("You promised <@U0DAVE>", "book the first-aid training"))
+	if _, err := e.Emu.ClickInView(e.Ctx(), apptest.Bob, bobHome.ID, "Done"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitDM(apptest.Dave, "did what they promised")
+	e.home(apptest.Bob, "the commitment gone", func(v slackemu.View) bool {
+		return !strings.Contains(v.AllText(), "book the first-aid training")
+	})
+	e.home(apptest.Dave, "the commitment gone", func(v slackemu.View) bool {
+		return !strings.Contains(v.AllText(), "book the first-aid training")
+	})
+	if c, err := e.store.GetCommitment(context.Background(), apptest.Team, id); err != nil || c.State != store.CommitmentDone {
+		t.Errorf("commitment after Done from Home: %+v, %v", c, err)
+	}
+}
