@@ -4,12 +4,52 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/sandbox"
+	"github.com/empowerbot/empowerbot/store"
 )
 
-// runSandbox is `empowerbot sandbox`.
+// runSandbox is `empowerbot sandbox`: the emulator, its web page on
+// SANDBOX_ADDR, the bot, and Redis (REDIS_URL when set, else in memory).
 func runSandbox(ctx context.Context, stdout, stderr io.Writer) int {
-	_ = ctx
-	_ = stdout
-	fmt.Fprintln(stderr, "empowerbot: the sandbox is not available in this build yet; use `empowerbot run`")
-	return 1
+	env, err := config.LoadEnv(config.ModeSandbox)
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	log := env.Logger(stderr)
+	cfg := sandbox.Config{
+		Addr:      env.SandboxAddr,
+		KeyPrefix: env.KeyPrefix,
+		Log:       log,
+	}
+	if _, set := os.LookupEnv("REDIS_URL"); set || len(env.RedisAddrs) > 0 {
+		cfg.Redis = store.ClientOptions{URL: env.RedisURL.Reveal(), Addrs: env.RedisAddrs, MasterName: env.RedisMasterName}
+	}
+	if _, set := os.LookupEnv("POLICY_FILE"); set {
+		if cfg.Policy, err = config.LoadPolicy(env.PolicyFile); err != nil {
+			fmt.Fprintln(stderr, "empowerbot:", err)
+			return 1
+		}
+		cfg.PolicySource = env.PolicyFile
+	}
+	if _, set := os.LookupEnv("HTTP_ADDR"); set {
+		cfg.HTTPAddr = env.HTTPAddr
+	}
+	sb, err := sandbox.New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	if sb.InMemory() {
+		fmt.Fprintln(stderr, "empowerbot sandbox:", sandbox.InMemoryBanner)
+	}
+	err = sb.Run(ctx, func(url string) { sb.Banner(stdout, url) })
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	return 0
 }
