@@ -19,23 +19,26 @@ func runSandbox(ctx context.Context, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "empowerbot:", err)
 		return 1
 	}
+	if _, set := os.LookupEnv("LOG_LEVEL"); !set {
+		env.LogLevel = "warn" // the terminal shows the banner, not the bot's routine logs
+	}
 	log := env.Logger(stderr)
 	cfg := sandbox.Config{
 		Addr:      env.SandboxAddr,
 		KeyPrefix: env.KeyPrefix,
 		Log:       log,
 	}
-	if _, set := os.LookupEnv("REDIS_URL"); set || len(env.RedisAddrs) > 0 {
+	if os.Getenv("REDIS_URL") != "" || len(env.RedisAddrs) > 0 {
 		cfg.Redis = store.ClientOptions{URL: env.RedisURL.Reveal(), Addrs: env.RedisAddrs, MasterName: env.RedisMasterName}
 	}
-	if _, set := os.LookupEnv("POLICY_FILE"); set {
+	if os.Getenv("POLICY_FILE") != "" {
 		if cfg.Policy, err = config.LoadPolicy(env.PolicyFile); err != nil {
 			fmt.Fprintln(stderr, "empowerbot:", err)
 			return 1
 		}
 		cfg.PolicySource = env.PolicyFile
 	}
-	if _, set := os.LookupEnv("HTTP_ADDR"); set {
+	if os.Getenv("HTTP_ADDR") != "" {
 		cfg.HTTPAddr = env.HTTPAddr
 	}
 	sb, err := sandbox.New(ctx, cfg)
@@ -51,5 +54,6 @@ func runSandbox(ctx context.Context, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "empowerbot:", err)
 		return 1
 	}
+	fmt.Fprintln(stdout, "empowerbot sandbox stopped")
 	return 0
 }
