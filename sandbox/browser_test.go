@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/sandbox"
 )
@@ -121,6 +122,7 @@ func TestSandboxInTheBrowser(t *testing.T) {
 		waitText("#messages .msg", "$900"), waitText("#messages .msg", "ACME"))
 	b.step("the buttons are styled", chromedp.WaitVisible(chromedp.CSS(`#messages button.bk-button.primary`)),
 		chromedp.WaitVisible(chromedp.CSS(`#messages button.bk-button.danger`)))
+	b.screenshot("sandbox-escalation.png")
 	b.step("Bob clicks Approve", clickButton("messages", "Approve"),
 		// a confirm dialog, if the bot asks for one
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -135,15 +137,137 @@ func TestSandboxInTheBrowser(t *testing.T) {
 	b.step("Alice sees the approval DM", chromedp.Click(chromedp.CSS(`a[data-conv="app"]`)),
 		waitText("#messages .msg", "@bob approved your discount of $900"))
 
+	b.screenshot("sandbox.png")
+}
+
+// screenshot saves what the page shows to docs/name (the README shows them).
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
 	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
-		t.Fatalf("screenshot: %v", err)
+		b.t.Fatalf("screenshot: %v", err)
 	}
-	out := filepath.Join("..", "docs", "sandbox.png")
+	out := filepath.Join("..", "docs", name)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		t.Fatal(err)
+		b.t.Fatal(err)
 	}
 	if err := os.WriteFile(out, png, 0o644); err != nil {
-		t.Fatalf("save the screenshot: %v", err)
+		b.t.Fatalf("save the screenshot: %v", err)
 	}
+}
+
+// evalTrue fails the step unless the JavaScript expression is true now.
+func evalTrue(what, js string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		ok, err := chromedp.Evaluate[bool](js)(ctx, t)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("not so: %s", what)
+		}
+		return nil
+	})
+}
+
+// setValue sets a form control's value as a person choosing an option would.
+func setValue(sel, value string) chromedp.Action[chromedp.Void] {
+	return evalTrue("set "+sel, fmt.Sprintf(`(() => { const c = document.querySelector(%s); if (!c) return false;
+		if (c.multiple) { for (const o of c.options) o.selected = o.value === %s; } else c.value = %s;
+		c.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, strconv.Quote(sel), strconv.Quote(value), strconv.Quote(value)))
+}
+
+// TestSandboxBrowserModal: the log-a-decision modal as a form, with the bot's field error
+// shown under the amount and what was typed kept.
+func TestSandboxBrowserModal(t *testing.T) {
+	b := newBrowser(t)
+	_, base := start(t, sandbox.Config{})
+	b.step("open the page as Dave", chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0DAVE"]`)), beUser("U0DAVE"))
+	b.step("open the DM", chromedp.Click(chromedp.CSS(`a[data-conv="app"]`)), waitText("#conv-title", "empowerbot"))
+	b.step("/empower opens the modal",
+		chromedp.SendKeys(chromedp.ID("composer-input"), "/empower"),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.CSS(`#modal .bk-input[data-block="amount"] input`)))
+	b.step("a bad amount gets the bot's error",
+		setValue(`#modal .bk-input[data-block="activity"] select`, "discount"),
+		chromedp.SendKeys(chromedp.CSS(`#modal .bk-input[data-block="amount"] input`), "12.345"),
+		chromedp.SendKeys(chromedp.CSS(`#modal .bk-input[data-block="customer"] input`), "ACME"),
+		setValue(`#modal .bk-input[data-block="tags"] select`, "customer-first"),
+		chromedp.Click(chromedp.ID("modal-submit")),
+		waitText(`#modal .bk-input[data-block="amount"] .err`, ""),
+		evalTrue("the typed customer is kept", `document.querySelector('#modal .bk-input[data-block="customer"] input').value === "ACME"`),
+		evalTrue("the activity is kept", `document.querySelector('#modal .bk-input[data-block="activity"] select').value === "discount"`),
+	)
+	b.step("a good amount logs the decision",
+		evalTrue("clear", `(() => { document.querySelector('#modal .bk-input[data-block="amount"] input').value = ""; return true; })()`),
+		chromedp.SendKeys(chromedp.CSS(`#modal .bk-input[data-block="amount"] input`), "120"),
+		chromedp.Click(chromedp.ID("modal-submit")),
+		waitText("#modal-body", "D-"),
+	)
+	b.step("Cancel closes it", chromedp.Click(chromedp.ID("modal-close")), chromedp.WaitNotVisible(chromedp.ID("modal-backdrop")))
+}
+
+// TestSandboxBrowserRendersBlockKit: a message with every kind of block the page knows,
+// posted by the bot through the Web API, then updated in place.
+func TestSandboxBrowserRendersBlockKit(t *testing.T) {
+	b := newBrowser(t)
+	sb, base := start(t, sandbox.Config{})
+	api := slack.New(sb.Emu.BotToken(), slack.OptionAPIURL(sb.Emu.URL()))
+	md := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
+	pt := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	confirm := slack.NewConfirmationBlockObject(pt("Really?"), md("This cannot be undone."), pt("Do it"), pt("Stop"))
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(pt("Gallery header")),
+		slack.NewSectionBlock(md("*bold* _italic_ ~struck~ `code` <@U0BOB> <https://example.com/x|a link> <javascript:alert(1)|bad link> &lt;script&gt;alert(1)&lt;/script&gt;"),
+			[]*slack.TextBlockObject{md("*Field one*\nvalue 1"), md("*Field two*\nvalue 2")},
+			slack.NewAccessory(slack.NewImageBlockElement("https://example.com/pic.png", "a picture"))),
+		slack.NewContextBlock("ctx", md(":hourglass_flowing_sand: context text")),
+		slack.NewDividerBlock(),
+		slack.NewActionBlock("acts",
+			slack.NewButtonBlockElement("ok", "1", pt("Primary")).WithStyle(slack.StylePrimary),
+			slack.NewButtonBlockElement("no", "2", pt("Danger")).WithStyle(slack.StyleDanger).WithConfirm(confirm),
+		),
+		slack.NewImageBlock("https://example.com/big.png", "big picture", "img", pt("Image title")),
+	}
+	_, ts, err := api.PostMessage("C0GENERAL", slack.MsgOptionText("gallery", false), slack.MsgOptionBlocks(blocks...))
+	if err != nil {
+		t.Fatalf("post the gallery: %v", err)
+	}
+	msg := fmt.Sprintf(`#messages .msg[data-ts=%s]`, strconv.Quote(ts))
+	b.step("open #general as Carol", chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0CAROL"]`)), beUser("U0CAROL"),
+		chromedp.Click(chromedp.CSS(`a[data-conv="C0GENERAL"]`)), waitText(msg, "Gallery header"))
+	checks := map[string]string{
+		"header":          msg + ` .bk-header`,
+		"bold":            msg + ` b`,
+		"italic":          msg + ` i`,
+		"strike":          msg + ` s`,
+		"code":            msg + ` code`,
+		"mention as name": msg + ` .mention[data-user="U0BOB"]`,
+		"link":            msg + ` a[href="https://example.com/x"]`,
+		"fields":          msg + ` .bk-fields`,
+		"accessory image": msg + ` .bk-accessory img[alt="a picture"]`,
+		"context":         msg + ` .bk-context`,
+		"divider":         msg + ` hr.bk-divider`,
+		"primary button":  msg + ` button.bk-button.primary`,
+		"danger button":   msg + ` button.bk-button.danger`,
+		"image block":     msg + ` .bk-image img[alt="big picture"]`,
+	}
+	for what, sel := range checks {
+		b.step(what, evalTrue(what, fmt.Sprintf(`!!document.querySelector(%s)`, strconv.Quote(sel))))
+	}
+	b.step("markup is text, never HTML",
+		evalTrue("no script element", fmt.Sprintf(`!document.querySelector(%s)`, strconv.Quote(msg+" script"))),
+		evalTrue("no javascript link", `!document.querySelector('#messages a[href^="javascript"]')`),
+		waitText(msg, "<script>alert(1)</script>"),
+		waitText(msg, "@bob"),
+	)
+	b.step("a confirm dialog guards the danger button", clickButton("messages", "Danger"),
+		waitText("#confirm", "Really?"), waitText("#confirm", "This cannot be undone."),
+		chromedp.Click(chromedp.ID("confirm-deny")), chromedp.WaitNotVisible(chromedp.ID("confirm-backdrop")))
+	if _, _, _, err := api.UpdateMessage("C0GENERAL", ts, slack.MsgOptionText("gallery", false),
+		slack.MsgOptionBlocks(slack.NewSectionBlock(md("*Updated in place*"), nil, nil))); err != nil {
+		t.Fatalf("update the gallery: %v", err)
+	}
+	b.step("chat.update changes the message in place", waitText(msg, "Updated in place"), waitText(msg, "(edited)"),
+		evalTrue("one message with that ts", fmt.Sprintf(`document.querySelectorAll(%s).length === 1`, strconv.Quote(msg))))
 }

@@ -100,6 +100,8 @@ type StateJSON struct {
 	Banner   string    `json:"banner,omitempty"`
 	Policy   string    `json:"policy"`
 	Command  string    `json:"command"`
+	// Timezone is the policy's zone, in which the page shows times.
+	Timezone string `json:"timezone"`
 	// Activities and Values help the composer's hints.
 	Activities []string `json:"activities"`
 	Values     []string `json:"values"`
@@ -148,6 +150,7 @@ func (s *Sandbox) handleState(w http.ResponseWriter, _ *http.Request) {
 		Clock:    s.clockJSON(),
 		Policy:   s.cfg.PolicySource,
 		Command:  s.Emu.Command(),
+		Timezone: s.cfg.Policy.Location.String(),
 		Values:   s.cfg.Policy.Values,
 		Users:    map[string]string{},
 	}

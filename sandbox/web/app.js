@@ -47,7 +47,9 @@ function toast(text, isError) {
 // ---- text rendering -------------------------------------------------------------------------
 
 const EMOJI = {
-  warning: "⚠️", white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", tada: "🎉", raised_hands: "🙌",
+  warning: "⚠️", raised_hand: "✋", hand: "✋", raising_hand: "🙋", v: "✌️", partying_face: "🥳", medal: "🏅",
+  sports_medal: "🏅", first_place_medal: "🥇", gift: "🎁", balloon: "🎈", confetti_ball: "🎊", heart_eyes: "😍",
+  hugging_face: "🤗", thinking_face: "🤔", writing_hand: "✍️", calendar_spiral: "🗓️", chart: "💹", new: "🆕", white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", tada: "🎉", raised_hands: "🙌",
   clap: "👏", hourglass: "⌛", hourglass_flowing_sand: "⏳", arrow_up: "⬆️", arrow_right: "➡️", lock: "🔒",
   bulb: "💡", memo: "📝", star: "⭐", star2: "🌟", trophy: "🏆", handshake: "🤝", calendar: "📆", date: "📅",
   spiral_calendar_pad: "🗓️", bell: "🔔", no_entry: "⛔", no_entry_sign: "🚫", speech_balloon: "💬",
@@ -429,7 +431,7 @@ function convChannel() {
 
 function fmtTime(ts) {
   const d = new Date(parseFloat(ts) * 1000);
-  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: S.state.timezone });
 }
 
 function renderMessage(m) {
@@ -538,7 +540,7 @@ function renderHeader() {
 function renderClock(c) {
   const d = new Date(c.now);
   const el2 = $("#clock-now");
-  el2.textContent = "Bot clock: " + d.toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) +
+  el2.textContent = "Bot clock: " + d.toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: S.state.timezone }) +
     (c.offset_seconds ? ` (+${c.offset})` : "");
   el2.classList.toggle("moved", !!c.offset_seconds);
 }
