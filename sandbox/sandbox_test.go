@@ -392,3 +392,26 @@ func TestSandboxWithRealRedis(t *testing.T) {
 		t.Errorf("the page shows the in-memory banner with a real Redis")
 	}
 }
+
+// TestSandboxClockMovesAnEscalationUp: the time controls show a timeout
+// without waiting: Bob does not answer Alice's $900 discount within his 4h,
+// the clock moves 5h, escalation_timeouts runs now, and Carol is asked.
+func TestSandboxClockMovesAnEscalationUp(t *testing.T) {
+	_, base := start(t, sandbox.Config{})
+	carol := openStream(t, base, "U0CAROL")
+	if code, res := post(t, base+"api/command", map[string]any{"user": "U0ALICE", "channel": "C0GENERAL", "text": "discount 900 for ACME"}); code != http.StatusOK {
+		t.Fatalf("command = %d %v", code, res)
+	}
+	carol.next("the team-lead escalation", func(ev sandbox.EventJSON) bool {
+		return ev.Kind == "message_posted" && ev.Channel == "C0ESCALATE"
+	}, nil)
+	if code, res := post(t, base+"api/clock", map[string]any{"advance": "5h"}); code != http.StatusOK {
+		t.Fatalf("advance = %d %v", code, res)
+	}
+	if code, res := post(t, base+"api/jobs/run", map[string]any{"name": "escalation_timeouts"}); code != http.StatusOK {
+		t.Fatalf("run escalation_timeouts = %d %v", code, res)
+	}
+	carol.next("the escalation to the manager", func(ev sandbox.EventJSON) bool {
+		return ev.Kind == "message_posted" && ev.Channel == "C0ESCALATE" && strings.Contains(msgText(ev), "@U0CAROL")
+	}, nil)
+}

@@ -492,8 +492,8 @@ async function openHome() {
   renderHome();
   try {
     const r = await api("POST", "/api/home", { user: S.me });
-    if (r.home) S.home = r.home;
-    else S.home = { id: "", view: { blocks: [{ type: "section", text: { type: "mrkdwn", text: "_The bot has not published a Home tab for you._" } }] } };
+    // A Home published meanwhile arrived by the event stream and is newer.
+    if (!S.home) S.home = r.home || { id: "", view: { blocks: [{ type: "section", text: { type: "mrkdwn", text: "_The bot has not published a Home tab for you yet._" } }] } };
     renderHome();
   } catch (err) {
     toast("Home: " + err.message, true);
