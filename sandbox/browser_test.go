@@ -264,6 +264,18 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 	b.step("a confirm dialog guards the danger button", clickButton("messages", "Danger"),
 		waitText("#confirm", "Really?"), waitText("#confirm", "This cannot be undone."),
 		chromedp.Click(chromedp.ID("confirm-deny")), chromedp.WaitNotVisible(chromedp.ID("confirm-backdrop")))
+	home := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: []slack.Block{
+		slack.NewHeaderBlock(pt("Carol's home")),
+		slack.NewSectionBlock(md("*Pending approvals*: none"), nil, nil),
+	}}}
+	if _, err := api.PublishView("U0CAROL", home, ""); err != nil {
+		t.Fatalf("publish Home: %v", err)
+	}
+	b.step("the App Home tab shows the published Home",
+		chromedp.Click(chromedp.CSS(`a[data-conv="app"]`)), chromedp.Click(chromedp.CSS(`.tab[data-tab="home"]`)),
+		waitText("#home", "Carol's home"), waitText("#home b", "Pending approvals"))
+	b.step("back to #general", chromedp.Click(chromedp.CSS(`.tab[data-tab="messages"]`)),
+		chromedp.Click(chromedp.CSS(`a[data-conv="C0GENERAL"]`)), waitText(msg, "Gallery header"))
 	if _, _, _, err := api.UpdateMessage("C0GENERAL", ts, slack.MsgOptionText("gallery", false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(md("*Updated in place*"), nil, nil))); err != nil {
 		t.Fatalf("update the gallery: %v", err)
