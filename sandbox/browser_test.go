@@ -213,8 +213,12 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 	b := newBrowser(t)
 	sb, base := start(t, sandbox.Config{})
 	api := slack.New(sb.Emu.BotToken(), slack.OptionAPIURL(sb.Emu.URL()))
-	md := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
-	pt := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	md := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+	}
+	pt := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
 	confirm := slack.NewConfirmationBlockObject(pt("Really?"), md("This cannot be undone."), pt("Do it"), pt("Stop"))
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(pt("Gallery header")),
