@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/empowerbot/empowerbot/sandbox"
 	"github.com/empowerbot/empowerbot/store"
 	"github.com/empowerbot/empowerbot/store/redistest"
@@ -414,4 +416,26 @@ func TestSandboxClockMovesAnEscalationUp(t *testing.T) {
 	carol.next("the escalation to the manager", func(ev sandbox.EventJSON) bool {
 		return ev.Kind == "message_posted" && ev.Channel == "C0ESCALATE" && strings.Contains(msgText(ev), "@U0CAROL")
 	}, nil)
+}
+
+// TestSandboxChooseThroughTheAPI: select menus outside modals send the choice
+// to the bot; a choice the menu does not offer is refused.
+func TestSandboxChooseThroughTheAPI(t *testing.T) {
+	sb, base := start(t, sandbox.Config{})
+	api := slack.New(sb.Emu.BotToken(), slack.OptionAPIURL(sb.Emu.URL()))
+	pt := slack.NewTextBlockObject(slack.PlainTextType, "Pick", false, false)
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt, "pick",
+		slack.NewOptionBlockObject("a", slack.NewTextBlockObject(slack.PlainTextType, "A", false, false), nil))
+	_, ts, err := api.PostMessage("C0GENERAL", slack.MsgOptionText("choose", false), slack.MsgOptionBlocks(slack.NewActionBlock("row", sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := map[string]any{"user": "U0DAVE", "channel": "C0GENERAL", "ts": ts, "block_id": "row", "action_id": "pick", "value": "a"}
+	if code, res := post(t, base+"api/choose", req); code != http.StatusOK {
+		t.Errorf("choose a = %d %v", code, res)
+	}
+	req["value"] = "zzz"
+	if code, _ := post(t, base+"api/choose", req); code != http.StatusBadRequest {
+		t.Errorf("choose an option that is not offered = %d, want 400", code)
+	}
 }

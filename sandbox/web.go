@@ -34,6 +34,7 @@ const actionTimeout = 15 * time.Second
 //	POST /api/command            {user, channel, text}: /empower text
 //	POST /api/message            {user, channel, text}: a plain message
 //	POST /api/click              {user, channel, ts, block_id, action_id} or {user, view_id, …}
+//	POST /api/choose             the same with value: a select menu, overflow or picker
 //	POST /api/submit             {user, view_id, values}: submit a modal
 //	POST /api/close              {user, view_id}: cancel a modal
 //	POST /api/home               {user}: open the App Home tab
@@ -50,6 +51,7 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("POST /api/command", s.handleCommand)
 	mux.HandleFunc("POST /api/message", s.handleMessage)
 	mux.HandleFunc("POST /api/click", s.handleClick)
+	mux.HandleFunc("POST /api/choose", s.handleChoose)
 	mux.HandleFunc("POST /api/submit", s.handleSubmit)
 	mux.HandleFunc("POST /api/close", s.handleClose)
 	mux.HandleFunc("POST /api/home", s.handleHome)
@@ -363,6 +365,7 @@ type actionRequest struct {
 	BlockID  string                    `json:"block_id"`
 	ActionID string                    `json:"action_id"`
 	Values   map[string]map[string]any `json:"values"`
+	Value    any                       `json:"value"`
 	Name     string                    `json:"name"`
 	Advance  string                    `json:"advance"`
 	Reset    bool                      `json:"reset"`
@@ -483,6 +486,44 @@ func (s *Sandbox) handleClick(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		fail(w, http.StatusBadGateway, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ackJSON(ack))
+}
+
+func (s *Sandbox) handleChoose(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return
+	}
+	if list, isList := a.Value.([]any); isList {
+		strs := make([]string, 0, len(list))
+		for _, x := range list {
+			strs = append(strs, fmt.Sprint(x))
+		}
+		a.Value = strs
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
+	var ack slackemu.Ack
+	var err error
+	if a.ViewID != "" {
+		ack, err = s.Emu.ChooseActionInView(ctx, a.User, a.ViewID, a.BlockID, a.ActionID, a.Value)
+	} else {
+		ch, cerr := s.channelFor(a.User, a.Channel)
+		if cerr != nil {
+			fail(w, http.StatusBadRequest, "%v", cerr)
+			return
+		}
+		msg, found := s.Emu.FindMessage(a.User, ch, a.TS)
+		if !found {
+			fail(w, http.StatusNotFound, "no message %s in %s", a.TS, ch)
+			return
+		}
+		ack, err = s.Emu.ChooseAction(ctx, a.User, msg, a.BlockID, a.ActionID, a.Value)
+	}
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ackJSON(ack))

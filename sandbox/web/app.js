@@ -216,9 +216,68 @@ function renderElement(e, blockID, ctx) {
       html: emojify(escapeHTML(plain(e.text))),
     });
   }
-  // Selects and pickers outside inputs: shown, not interactive in the sandbox.
-  const label = plain(e.placeholder) || (e.initial_option ? plain(e.initial_option.text) : e.type);
-  return el("button", { type: "button", class: "bk-button", disabled: true, title: e.type + " (not interactive in the sandbox)" }, label + " ▾");
+  return renderChooser(e, blockID, ctx);
+}
+
+// renderChooser renders a select menu, overflow menu or picker outside input blocks; choosing
+// sends block_actions with the choice, as Slack does.
+function renderChooser(e, blockID, ctx) {
+  const send = async (value, ctl) => {
+    if (e.confirm && !(await confirmDialog(e.confirm))) return;
+    const body = { user: S.me, block_id: blockID, action_id: e.action_id, value };
+    if (ctx.kind === "view") body.view_id = ctx.viewID; else { body.channel = ctx.channel; body.ts = ctx.ts; }
+    ctl.disabled = true;
+    try { await api("POST", "/api/choose", body); } catch (err) { toast("Choice failed: " + err.message, true); } finally { ctl.disabled = false; }
+  };
+  const attrs = { class: "bk-chooser", "data-action": e.action_id, "data-block": blockID, "data-type": e.type };
+  const ph = plain(e.placeholder);
+  let ctl;
+  switch (e.type) {
+    case "static_select":
+    case "external_select":
+    case "overflow": {
+      ctl = el("select", attrs, el("option", { value: "" }, e.type === "overflow" ? "⋯" : (ph || "Select an option")),
+        options(e).map((o) => el("option", { value: o.value }, plain(o.text))));
+      if (e.initial_option) ctl.value = e.initial_option.value;
+      ctl.addEventListener("change", () => { if (ctl.value) send(ctl.value, ctl); if (e.type === "overflow") ctl.value = ""; });
+      return ctl;
+    }
+    case "users_select":
+    case "conversations_select":
+    case "channels_select": {
+      const users = e.type === "users_select";
+      ctl = el("select", attrs, el("option", { value: "" }, ph || (users ? "Select a person" : "Select a channel")),
+        users ? S.state.people.map((p) => el("option", { value: p.id }, p.real_name))
+          : S.state.channels.map((c) => el("option", { value: c.id }, "#" + c.name)));
+      ctl.value = e.initial_user || e.initial_conversation || e.initial_channel || "";
+      ctl.addEventListener("change", () => { if (ctl.value) send(ctl.value, ctl); });
+      return ctl;
+    }
+    case "datepicker":
+    case "timepicker":
+      ctl = el("input", Object.assign({ type: e.type === "datepicker" ? "date" : "time" }, attrs));
+      ctl.value = e.initial_date || e.initial_time || "";
+      ctl.addEventListener("change", () => { if (ctl.value) send(ctl.value, ctl); });
+      return ctl;
+    case "checkboxes":
+    case "radio_buttons": {
+      const radio = e.type === "radio_buttons";
+      const name = "c-" + blockID + "-" + e.action_id + "-" + (ctx.ts || ctx.viewID);
+      const init = radio ? [e.initial_option && e.initial_option.value] : (e.initial_options || []).map((o) => o.value);
+      ctl = el("div", attrs, options(e).map((o) => el("label", { class: "choice" },
+        el("input", { type: radio ? "radio" : "checkbox", name, value: o.value, checked: init.includes(o.value) }),
+        el("span", { html: textHTML(o.text) }))));
+      ctl.addEventListener("change", () => {
+        const picked = [...ctl.querySelectorAll("input:checked")].map((i) => i.value);
+        send(radio ? picked[0] : picked, ctl);
+      });
+      return ctl;
+    }
+    default: {
+      const label = ph || (e.initial_option ? plain(e.initial_option.text) : e.type);
+      return el("button", { type: "button", class: "bk-button", disabled: true, title: e.type + " (not interactive in the sandbox)" }, label + " ▾");
+    }
+  }
 }
 
 async function clickButton(btn, e, blockID, ctx) {
@@ -607,7 +666,8 @@ function onEvent(e) {
       if (e.view.type === "modal" && e.view.open) showModal(e.view);
       break;
     case "view_closed":
-      hideModal(e.view.id);
+      // the view below it on the stack, if any, is on top again
+      if (S.modal && S.modal.id === e.view.id) { hideModal(e.view.id); loadViews().catch(() => {}); }
       break;
     case "home_published":
       S.home = e.view;
