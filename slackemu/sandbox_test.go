@@ -21,7 +21,9 @@ func TestChooseAndClickAction(t *testing.T) {
 		}
 		c.Ack(*evt.Request)
 	})
-	pt := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	pt := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
 	opt := func(v, text string) *slack.OptionBlockObject { return slack.NewOptionBlockObject(v, pt(text), nil) }
 	blocks := []slack.Block{
 		slack.NewActionBlock("row1",
