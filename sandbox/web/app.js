@@ -354,12 +354,6 @@ function renderInput(b, ctx) {
       control.value = e.initial_option ? e.initial_option.value : "";
       break;
     }
-    case "multi_static_select": {
-      control = el("select", { id, multiple: true }, options(e).map((o) => el("option", { value: o.value }, plain(o.text))));
-      const init = (e.initial_options || []).map((o) => o.value);
-      for (const o of control.options) o.selected = init.includes(o.value);
-      break;
-    }
     case "users_select":
     case "multi_users_select": {
       const multi = e.type === "multi_users_select";
@@ -375,10 +369,11 @@ function renderInput(b, ctx) {
       control.value = e.initial_conversation || e.initial_channel || "";
       break;
     case "checkboxes":
+    case "multi_static_select": // a short list reads better as checkboxes than as a multiple select
     case "radio_buttons": {
       const radio = e.type === "radio_buttons";
       const init = radio ? [e.initial_option && e.initial_option.value] : (e.initial_options || []).map((o) => o.value);
-      control = el("div", { id, class: "choices" }, options(e).map((o) => el("label", { class: "choice" },
+      control = el("div", { id, class: "choices" + (e.type === "multi_static_select" ? " multi" : "") }, options(e).map((o) => el("label", { class: "choice" },
         el("input", { type: radio ? "radio" : "checkbox", name: id, value: o.value, checked: init.includes(o.value) }),
         el("span", {}, el("span", { html: textHTML(o.text) }), o.description ? el("div", { class: "desc", html: textHTML(o.description) }) : null))));
       break;
@@ -400,7 +395,7 @@ function collectValues(root) {
   for (const w of root.querySelectorAll(".bk-input")) {
     const block = w.dataset.block, action = w.dataset.action, type = w.dataset.type;
     let v;
-    if (type === "checkboxes") v = [...w.querySelectorAll("input:checked")].map((i) => i.value);
+    if (type === "checkboxes" || type === "multi_static_select") v = [...w.querySelectorAll("input:checked")].map((i) => i.value);
     else if (type === "radio_buttons") { const c = w.querySelector("input:checked"); v = c ? c.value : ""; }
     else if (type.startsWith("multi_")) v = [...w.querySelector("select").selectedOptions].map((o) => o.value);
     else { const c = w.querySelector("input, textarea, select"); if (!c) continue; v = c.value; }
