@@ -231,6 +231,14 @@ func TestSandboxPageAndState(t *testing.T) {
 	if st.Banner != sandbox.InMemoryBanner {
 		t.Errorf("banner = %q, want the in-memory banner", st.Banner)
 	}
+	resp, err := http.Post(base+"api/command", "text/plain", strings.NewReader(`{"user":"U0ALICE","text":"help"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("a text/plain POST (what another site's form can send) = %d, want 415", resp.StatusCode)
+	}
 	if code, _, _ := get(t, base+"api/messages?user=U0NOBODY&channel=C0GENERAL"); code != http.StatusBadRequest {
 		t.Errorf("messages of an unknown person = %d, want 400", code)
 	}

@@ -71,8 +71,14 @@ func fail(w http.ResponseWriter, status int, format string, args ...any) {
 	writeJSON(w, status, map[string]any{"ok": false, "error": fmt.Sprintf(format, args...)})
 }
 
-// decode reads a JSON body of at most 1 MiB.
+// decode reads a JSON body of at most 1 MiB. It wants Content-Type
+// application/json, which a page of another site cannot send without the
+// browser asking first (CORS), so other sites cannot act in the sandbox.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		fail(w, http.StatusUnsupportedMediaType, "want Content-Type application/json, got %q", ct)
+		return false
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
 		fail(w, http.StatusBadRequest, "bad request body: %v", err)
