@@ -4,12 +4,56 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/sandbox"
+	"github.com/empowerbot/empowerbot/store"
 )
 
-// runSandbox is `empowerbot sandbox`.
+// runSandbox is `empowerbot sandbox`: the emulator, its web page on
+// SANDBOX_ADDR, the bot, and Redis (REDIS_URL when set, else in memory).
 func runSandbox(ctx context.Context, stdout, stderr io.Writer) int {
-	_ = ctx
-	_ = stdout
-	fmt.Fprintln(stderr, "empowerbot: the sandbox is not available in this build yet; use `empowerbot run`")
-	return 1
+	env, err := config.LoadEnv(config.ModeSandbox)
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	if _, set := os.LookupEnv("LOG_LEVEL"); !set {
+		env.LogLevel = "warn" // the terminal shows the banner, not the bot's routine logs
+	}
+	log := env.Logger(stderr)
+	cfg := sandbox.Config{
+		Addr:      env.SandboxAddr,
+		KeyPrefix: env.KeyPrefix,
+		Log:       log,
+	}
+	if os.Getenv("REDIS_URL") != "" || len(env.RedisAddrs) > 0 {
+		cfg.Redis = store.ClientOptions{URL: env.RedisURL.Reveal(), Addrs: env.RedisAddrs, MasterName: env.RedisMasterName}
+	}
+	if os.Getenv("POLICY_FILE") != "" {
+		if cfg.Policy, err = config.LoadPolicy(env.PolicyFile); err != nil {
+			fmt.Fprintln(stderr, "empowerbot:", err)
+			return 1
+		}
+		cfg.PolicySource = env.PolicyFile
+	}
+	if os.Getenv("HTTP_ADDR") != "" {
+		cfg.HTTPAddr = env.HTTPAddr
+	}
+	sb, err := sandbox.New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	if sb.InMemory() {
+		fmt.Fprintln(stderr, "empowerbot sandbox:", sandbox.InMemoryBanner)
+	}
+	err = sb.Run(ctx, func(url string) { sb.Banner(stdout, url) })
+	if err != nil {
+		fmt.Fprintln(stderr, "empowerbot:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "empowerbot sandbox stopped")
+	return 0
 }

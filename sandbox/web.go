@@ -1,0 +1,658 @@
+package sandbox
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/slackemu"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// actionTimeout bounds one action of the page (a command, a click, a
+// submission): the bot acknowledges within 3s, and redelivery takes longer.
+const actionTimeout = 15 * time.Second
+
+// Handler serves the page, its static files and its JSON API:
+//
+//	GET  /                       the page
+//	GET  /api/state              people, channels, jobs, clock, banner
+//	GET  /api/messages?user=&channel=   what the person sees in a channel or their DM
+//	GET  /api/views?user=        the person's open modal (top of the stack) and App Home
+//	GET  /api/events?user=       server-sent events: every change the person can see
+//	POST /api/command            {user, channel, text}: /empower text
+//	POST /api/message            {user, channel, text}: a plain message
+//	POST /api/click              {user, channel, ts, block_id, action_id} or {user, view_id, …}
+//	POST /api/choose             the same with value: a select menu, overflow or picker
+//	POST /api/submit             {user, view_id, values}: submit a modal
+//	POST /api/close              {user, view_id}: cancel a modal
+//	POST /api/home               {user}: open the App Home tab
+//	POST /api/jobs/run           {name}: run a scheduled job now
+//	POST /api/clock              {advance: "72h"} or {reset: true}
+func (s *Sandbox) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(webFS, "web")
+	mux.Handle("GET /", http.FileServerFS(static))
+	mux.HandleFunc("GET /api/state", s.handleState)
+	mux.HandleFunc("GET /api/messages", s.handleMessages)
+	mux.HandleFunc("GET /api/views", s.handleViews)
+	mux.HandleFunc("GET /api/events", s.handleEvents)
+	mux.HandleFunc("POST /api/command", s.handleCommand)
+	mux.HandleFunc("POST /api/message", s.handleMessage)
+	mux.HandleFunc("POST /api/click", s.handleClick)
+	mux.HandleFunc("POST /api/choose", s.handleChoose)
+	mux.HandleFunc("POST /api/submit", s.handleSubmit)
+	mux.HandleFunc("POST /api/close", s.handleClose)
+	mux.HandleFunc("POST /api/home", s.handleHome)
+	mux.HandleFunc("POST /api/jobs/run", s.handleRunJob)
+	mux.HandleFunc("POST /api/clock", s.handleClock)
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, status int, format string, args ...any) {
+	writeJSON(w, status, map[string]any{"ok": false, "error": fmt.Sprintf(format, args...)})
+}
+
+// decode reads a JSON body of at most 1 MiB. It wants Content-Type
+// application/json, which a page of another site cannot send without the
+// browser asking first (CORS), so other sites cannot act in the sandbox.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		fail(w, http.StatusUnsupportedMediaType, "want Content-Type application/json, got %q", ct)
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		fail(w, http.StatusBadRequest, "bad request body: %v", err)
+		return false
+	}
+	return true
+}
+
+// person returns the person with this ID, or false.
+func (s *Sandbox) person(id string) (Person, bool) {
+	for _, p := range s.dir.people {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Person{}, false
+}
+
+// StateJSON is what GET /api/state returns.
+type StateJSON struct {
+	Team     string    `json:"team"`
+	Bot      Person    `json:"bot"`
+	People   []Person  `json:"people"`
+	Channels []Room    `json:"channels"`
+	Jobs     []JobJSON `json:"jobs"`
+	Clock    ClockJSON `json:"clock"`
+	Banner   string    `json:"banner,omitempty"`
+	Policy   string    `json:"policy"`
+	Command  string    `json:"command"`
+	// Timezone is the policy's zone, in which the page shows times.
+	Timezone string `json:"timezone"`
+	// Activities and Values help the composer's hints.
+	Activities []string `json:"activities"`
+	Values     []string `json:"values"`
+	// Users maps every user ID to its display name, for mentions.
+	Users map[string]string `json:"users"`
+}
+
+// JobJSON is a scheduled job.
+type JobJSON struct {
+	Name    string `json:"name"`
+	Spec    string `json:"spec"`
+	Running bool   `json:"running"`
+}
+
+// ClockJSON is the sandbox clock.
+type ClockJSON struct {
+	Now    time.Time `json:"now"`
+	Offset string    `json:"offset"`
+	// OffsetSeconds is the offset in seconds.
+	OffsetSeconds int64 `json:"offset_seconds"`
+}
+
+func (s *Sandbox) clockJSON() ClockJSON {
+	off := s.Clock.Offset()
+	return ClockJSON{Now: s.Clock.Now().In(s.cfg.Policy.Location), Offset: off.Round(time.Second).String(), OffsetSeconds: int64(off / time.Second)}
+}
+
+func (s *Sandbox) specOf(name string) string {
+	sc := s.cfg.Policy.Schedules
+	return map[string]string{
+		"feedback":             sc.Feedback,
+		"feedback_reminder":    sc.FeedbackReminder,
+		"commitment_reminders": sc.CommitmentReminders,
+		"escalation_timeouts":  sc.EscalationTimeouts,
+		"outcome_followups":    sc.OutcomeFollowups,
+		"digest":               sc.Digest,
+	}[name]
+}
+
+func (s *Sandbox) handleState(w http.ResponseWriter, _ *http.Request) {
+	st := StateJSON{
+		Team:     s.Emu.TeamID(),
+		Bot:      Person{ID: s.Emu.BotUserID(), Name: "empowerbot", RealName: "empowerbot", Role: "app"},
+		People:   s.dir.people,
+		Channels: s.dir.rooms,
+		Clock:    s.clockJSON(),
+		Policy:   s.cfg.PolicySource,
+		Command:  s.Emu.Command(),
+		Timezone: s.cfg.Policy.Location.String(),
+		Values:   s.cfg.Policy.Values,
+		Users:    map[string]string{},
+	}
+	if s.InMemory() {
+		st.Banner = InMemoryBanner
+	}
+	for _, a := range s.cfg.Policy.Activities {
+		st.Activities = append(st.Activities, a.Name)
+	}
+	for _, u := range s.Emu.Users() {
+		st.Users[u.ID] = u.Name
+	}
+	s.jobMu.Lock()
+	for _, n := range s.App.Jobs.Names() {
+		st.Jobs = append(st.Jobs, JobJSON{Name: n, Spec: s.specOf(n), Running: s.running[n]})
+	}
+	s.jobMu.Unlock()
+	writeJSON(w, http.StatusOK, st)
+}
+
+// MessageJSON is a message as the page shows it.
+type MessageJSON struct {
+	Channel       string          `json:"channel"`
+	TS            string          `json:"ts"`
+	ThreadTS      string          `json:"thread_ts,omitempty"`
+	User          string          `json:"user"`
+	Text          string          `json:"text"`
+	Blocks        json.RawMessage `json:"blocks,omitempty"`
+	Ephemeral     bool            `json:"ephemeral,omitempty"`
+	EphemeralUser string          `json:"ephemeral_user,omitempty"`
+	Updated       int             `json:"updated,omitempty"`
+	Deleted       bool            `json:"deleted,omitempty"`
+}
+
+func messageJSON(m slackemu.Message) MessageJSON {
+	return MessageJSON{
+		Channel: m.Channel, TS: m.TS, ThreadTS: m.ThreadTS, User: m.User, Text: m.Text,
+		Blocks: m.Blocks, Ephemeral: m.Ephemeral, EphemeralUser: m.EphemeralUser, Updated: m.Updated,
+	}
+}
+
+// ViewJSON is a modal or the App Home as the page shows it.
+type ViewJSON struct {
+	ID     string          `json:"id"`
+	Type   string          `json:"type"`
+	User   string          `json:"user"`
+	Open   bool            `json:"open"`
+	Title  string          `json:"title"`
+	Blocks json.RawMessage `json:"blocks"`
+	// View is the whole view object (submit and close labels, state).
+	View json.RawMessage `json:"view"`
+}
+
+func viewJSON(v slackemu.View) ViewJSON {
+	return ViewJSON{ID: v.ID, Type: v.Type, User: v.UserID, Open: v.Open, Title: v.Title, Blocks: v.Blocks, View: v.JSON}
+}
+
+// channelFor maps the page's channel argument to the emulator's: "dm" or
+// "" is the person's DM with the bot.
+func (s *Sandbox) channelFor(user, ch string) (string, error) {
+	if ch == "" || ch == "dm" {
+		return s.Emu.DMChannelID(user), nil
+	}
+	if ch == s.Emu.DMChannelID(user) {
+		return ch, nil
+	}
+	for _, r := range s.dir.rooms {
+		if r.ID == ch {
+			return ch, nil
+		}
+	}
+	return "", fmt.Errorf("unknown channel %q", ch)
+}
+
+func (s *Sandbox) handleMessages(w http.ResponseWriter, r *http.Request) {
+	user := r.URL.Query().Get("user")
+	if _, ok := s.person(user); !ok {
+		fail(w, http.StatusBadRequest, "unknown user %q", user)
+		return
+	}
+	ch, err := s.channelFor(user, r.URL.Query().Get("channel"))
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	var out []MessageJSON
+	for _, m := range s.Emu.Messages(ch) {
+		out = append(out, messageJSON(m))
+	}
+	for _, m := range s.Emu.Ephemerals(user) {
+		if m.Channel == ch {
+			out = append(out, messageJSON(m))
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return tsLess(out[i].TS, out[j].TS) })
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": ch, "messages": out})
+}
+
+// tsLess orders Slack timestamps ("1700000000.000100").
+func tsLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func (s *Sandbox) handleViews(w http.ResponseWriter, r *http.Request) {
+	user := r.URL.Query().Get("user")
+	if _, ok := s.person(user); !ok {
+		fail(w, http.StatusBadRequest, "unknown user %q", user)
+		return
+	}
+	res := map[string]any{"ok": true}
+	if stack := s.Emu.OpenViews(user); len(stack) > 0 {
+		res["modal"] = viewJSON(stack[len(stack)-1])
+	}
+	if h, ok := s.Emu.Home(user); ok {
+		res["home"] = viewJSON(h)
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// EventJSON is one server-sent event.
+type EventJSON struct {
+	Kind    string       `json:"kind"`
+	Channel string       `json:"channel,omitempty"`
+	User    string       `json:"user,omitempty"`
+	Message *MessageJSON `json:"message,omitempty"`
+	View    *ViewJSON    `json:"view,omitempty"`
+}
+
+// visible reports whether user may see change c: ephemerals, views and
+// homes are the person's own; DMs are theirs; channel messages are everyone's.
+func (s *Sandbox) visible(user string, c slackemu.Change) bool {
+	switch c.Kind {
+	case slackemu.ChangeEphemeral, slackemu.ChangeViewOpened, slackemu.ChangeViewUpdated,
+		slackemu.ChangeViewClosed, slackemu.ChangeHomePublished:
+		return c.User == user
+	case slackemu.ChangeMessagePosted, slackemu.ChangeMessageUpdated, slackemu.ChangeMessageDeleted:
+		if strings.HasPrefix(c.Channel, "D") {
+			return c.Channel == s.Emu.DMChannelID(user)
+		}
+		return true
+	}
+	return false
+}
+
+func (s *Sandbox) handleEvents(w http.ResponseWriter, r *http.Request) {
+	user := r.URL.Query().Get("user")
+	if _, ok := s.person(user); !ok {
+		fail(w, http.StatusBadRequest, "unknown user %q", user)
+		return
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		fail(w, http.StatusInternalServerError, "streaming unsupported")
+		return
+	}
+	changes, cancel := s.Emu.Subscribe()
+	defer cancel()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 1000\nevent: hello\ndata: {}\n\n")
+	fl.Flush()
+	keep := time.NewTicker(15 * time.Second)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-keep.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+			fl.Flush()
+		case c, ok := <-changes:
+			if !ok {
+				return
+			}
+			if !s.visible(user, c) {
+				continue
+			}
+			ev := EventJSON{Kind: string(c.Kind), Channel: c.Channel, User: c.User}
+			if c.Message != nil {
+				m := messageJSON(*c.Message)
+				m.Deleted = c.Kind == slackemu.ChangeMessageDeleted
+				ev.Message = &m
+			}
+			if c.View != nil {
+				v := viewJSON(*c.View)
+				ev.View = &v
+			}
+			b, err := json.Marshal(ev)
+			if err != nil {
+				continue
+			}
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			fl.Flush()
+		}
+	}
+}
+
+// actionRequest is the body of the page's POSTs.
+type actionRequest struct {
+	User     string                    `json:"user"`
+	Channel  string                    `json:"channel"`
+	Text     string                    `json:"text"`
+	TS       string                    `json:"ts"`
+	ViewID   string                    `json:"view_id"`
+	BlockID  string                    `json:"block_id"`
+	ActionID string                    `json:"action_id"`
+	Values   map[string]map[string]any `json:"values"`
+	Value    any                       `json:"value"`
+	Name     string                    `json:"name"`
+	Advance  string                    `json:"advance"`
+	Reset    bool                      `json:"reset"`
+}
+
+// readAction decodes the body and checks its user.
+func (s *Sandbox) readAction(w http.ResponseWriter, r *http.Request) (actionRequest, bool) {
+	var a actionRequest
+	if !decode(w, r, &a) {
+		return a, false
+	}
+	if _, ok := s.person(a.User); !ok {
+		fail(w, http.StatusBadRequest, "unknown user %q", a.User)
+		return a, false
+	}
+	return a, true
+}
+
+var mentionRE = regexp.MustCompile(`(^|[\s(])@([a-z0-9._-]+)`)
+
+// escapeMentions turns "@bob" into "<@U0BOB|bob>", as Slack does for a slash
+// command whose app asks for escaped mentions (and for messages).
+func (s *Sandbox) escapeMentions(text string) string {
+	byName := map[string]string{}
+	for _, u := range s.Emu.Users() {
+		byName[strings.ToLower(u.Name)] = u.ID
+	}
+	groups := map[string]string{}
+	for _, g := range s.Emu.UserGroups() {
+		groups[strings.ToLower(g.Handle)] = g.ID
+	}
+	return mentionRE.ReplaceAllStringFunc(text, func(m string) string {
+		sub := mentionRE.FindStringSubmatch(m)
+		name := strings.ToLower(sub[2])
+		if id, ok := byName[name]; ok {
+			return sub[1] + "<@" + id + "|" + name + ">"
+		}
+		if id, ok := groups[name]; ok {
+			return sub[1] + "<!subteam^" + id + "|@" + name + ">"
+		}
+		switch name {
+		case "channel", "here", "everyone":
+			return sub[1] + "<!" + name + ">"
+		}
+		return m
+	})
+}
+
+func (s *Sandbox) handleCommand(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return
+	}
+	ch, err := s.channelFor(a.User, a.Channel)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	text := strings.TrimSpace(a.Text)
+	if cmd := s.Emu.Command(); text == cmd || strings.HasPrefix(text, cmd+" ") {
+		text = strings.TrimSpace(strings.TrimPrefix(text, cmd))
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
+	res, err := s.Emu.SlashCommand(ctx, a.User, ch, s.escapeMentions(text))
+	if err != nil {
+		fail(w, http.StatusBadGateway, "the bot did not answer: %v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "text": res.Text, "response_type": res.ResponseType})
+}
+
+func (s *Sandbox) handleMessage(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return
+	}
+	ch, err := s.channelFor(a.User, a.Channel)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	m, err := s.Emu.PostAsUser(a.User, ch, s.escapeMentions(a.Text))
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "ts": m.TS})
+}
+
+func ackJSON(ack slackemu.Ack) map[string]any {
+	return map[string]any{"ok": true, "response_action": ack.ResponseAction, "errors": ack.Errors}
+}
+
+func (s *Sandbox) handleClick(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
+	var ack slackemu.Ack
+	var err error
+	if a.ViewID != "" {
+		ack, err = s.Emu.ClickActionInView(ctx, a.User, a.ViewID, a.BlockID, a.ActionID)
+	} else {
+		ch, cerr := s.channelFor(a.User, a.Channel)
+		if cerr != nil {
+			fail(w, http.StatusBadRequest, "%v", cerr)
+			return
+		}
+		msg, found := s.Emu.FindMessage(a.User, ch, a.TS)
+		if !found {
+			fail(w, http.StatusNotFound, "no message %s in %s", a.TS, ch)
+			return
+		}
+		ack, err = s.Emu.ClickAction(ctx, a.User, msg, a.BlockID, a.ActionID)
+	}
+	if err != nil {
+		fail(w, http.StatusBadGateway, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ackJSON(ack))
+}
+
+func (s *Sandbox) handleChoose(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return
+	}
+	if list, isList := a.Value.([]any); isList {
+		strs := make([]string, 0, len(list))
+		for _, x := range list {
+			strs = append(strs, fmt.Sprint(x))
+		}
+		a.Value = strs
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
+	var ack slackemu.Ack
+	var err error
+	if a.ViewID != "" {
+		ack, err = s.Emu.ChooseActionInView(ctx, a.User, a.ViewID, a.BlockID, a.ActionID, a.Value)
+	} else {
+		ch, cerr := s.channelFor(a.User, a.Channel)
+		if cerr != nil {
+			fail(w, http.StatusBadRequest, "%v", cerr)
+			return
+		}
+		msg, found := s.Emu.FindMessage(a.User, ch, a.TS)
+		if !found {
+			fail(w, http.StatusNotFound, "no message %s in %s", a.TS, ch)
+			return
+		}
+		ack, err = s.Emu.ChooseAction(ctx, a.User, msg, a.BlockID, a.ActionID, a.Value)
+	}
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ackJSON(ack))
+}
+
+func (s *Sandbox) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
+	values := slackemu.Values{}
+	for b, acts := range a.Values {
+		for act, v := range acts {
+			// JSON arrays arrive as []any; the emulator wants []string.
+			if list, isList := v.([]any); isList {
+				strs := make([]string, 0, len(list))
+				for _, x := range list {
+					strs = append(strs, fmt.Sprint(x))
+				}
+				v = strs
+			}
+			values.Set(b, act, v)
+		}
+	}
+	ack, err := s.Emu.SubmitView(ctx, a.User, a.ViewID, values)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ackJSON(ack))
+}
+
+func (s *Sandbox) handleClose(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
+	if err := s.Emu.CloseView(ctx, a.User, a.ViewID); err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+func (s *Sandbox) handleHome(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
+	if _, err := s.Emu.OpenHome(ctx, a.User); err != nil {
+		fail(w, http.StatusBadGateway, "%v", err)
+		return
+	}
+	res := map[string]any{"ok": true}
+	if h, ok := s.Emu.Home(a.User); ok {
+		res["home"] = viewJSON(h)
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Sandbox) handleRunJob(w http.ResponseWriter, r *http.Request) {
+	var a actionRequest
+	if !decode(w, r, &a) {
+		return
+	}
+	if !slices.Contains(s.App.Jobs.Names(), a.Name) {
+		fail(w, http.StatusBadRequest, "no job %q; jobs: %s", a.Name, strings.Join(s.App.Jobs.Names(), ", "))
+		return
+	}
+	s.jobMu.Lock()
+	if s.running[a.Name] {
+		s.jobMu.Unlock()
+		fail(w, http.StatusConflict, "%s is already running", a.Name)
+		return
+	}
+	s.running[a.Name] = true
+	s.jobMu.Unlock()
+	defer func() {
+		s.jobMu.Lock()
+		delete(s.running, a.Name)
+		s.jobMu.Unlock()
+	}()
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := s.App.Jobs.RunNow(ctx, a.Name); err != nil {
+		fail(w, http.StatusInternalServerError, "%s: %v", a.Name, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "name": a.Name, "duration_ms": time.Since(start).Milliseconds()})
+}
+
+func (s *Sandbox) handleClock(w http.ResponseWriter, r *http.Request) {
+	var a actionRequest
+	if !decode(w, r, &a) {
+		return
+	}
+	switch {
+	case a.Reset:
+		s.Clock.Advance(-s.Clock.Offset())
+	case a.Advance != "":
+		d, err := config.ParseDuration(a.Advance)
+		if err != nil || d <= 0 {
+			fail(w, http.StatusBadRequest, "advance %q: want a positive duration like 4h, 72h or 7d", a.Advance)
+			return
+		}
+		if d > 366*24*time.Hour {
+			fail(w, http.StatusBadRequest, "advance %q: at most a year at a time", a.Advance)
+			return
+		}
+		s.Clock.Advance(d)
+		if s.mem != nil {
+			s.mem.Advance(d)
+		}
+	default:
+		fail(w, http.StatusBadRequest, `want {"advance": "72h"} or {"reset": true}`)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "clock": s.clockJSON()})
+}

@@ -1,0 +1,749 @@
+// empowerbot sandbox page: a small Slack. Plain JS, no build step.
+// It renders whatever Block Kit the bot sends, so new flows appear without changes here.
+"use strict";
+
+const S = {
+  state: null,       // GET /api/state
+  me: null,          // user ID
+  conv: null,        // channel ID, or "app" for the bot's DM / Home
+  tab: "messages",   // for the app: "home" or "messages"
+  msgs: [],          // messages of the current conversation
+  modal: null,       // the open modal (ViewJSON)
+  home: null,        // the App Home (ViewJSON)
+  unread: {},        // conversation -> count
+  es: null,          // EventSource
+};
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, attrs, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "html") e.innerHTML = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const k of kids.flat()) if (k !== null && k !== undefined) e.append(k.nodeType ? k : document.createTextNode(k));
+  return e;
+};
+
+async function api(method, path, body) {
+  const opts = { method, headers: {} };
+  if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
+  const r = await fetch(path, opts);
+  let j = {};
+  try { j = await r.json(); } catch (e) { /* not JSON */ }
+  if (!r.ok || j.ok === false) throw new Error(j.error || r.statusText);
+  return j;
+}
+
+function toast(text, isError) {
+  const t = el("div", { class: "toast" + (isError ? " error" : "") }, text);
+  $("#toasts").append(t);
+  setTimeout(() => t.remove(), isError ? 7000 : 3500);
+}
+
+// ---- text rendering -------------------------------------------------------------------------
+
+const EMOJI = {
+  warning: "⚠️", raised_hand: "✋", hand: "✋", raising_hand: "🙋", v: "✌️", partying_face: "🥳", medal: "🏅",
+  sports_medal: "🏅", first_place_medal: "🥇", gift: "🎁", balloon: "🎈", confetti_ball: "🎊", heart_eyes: "😍",
+  hugging_face: "🤗", thinking_face: "🤔", writing_hand: "✍️", calendar_spiral: "🗓️", chart: "💹", new: "🆕", white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", tada: "🎉", raised_hands: "🙌",
+  clap: "👏", hourglass: "⌛", hourglass_flowing_sand: "⏳", arrow_up: "⬆️", arrow_right: "➡️", lock: "🔒",
+  bulb: "💡", memo: "📝", star: "⭐", star2: "🌟", trophy: "🏆", handshake: "🤝", calendar: "📆", date: "📅",
+  spiral_calendar_pad: "🗓️", bell: "🔔", no_entry: "⛔", no_entry_sign: "🚫", speech_balloon: "💬",
+  thumbsup: "👍", "+1": "👍", thumbsdown: "👎", wave: "👋", rocket: "🚀", sparkles: "✨", muscle: "💪",
+  information_source: "ℹ️", chart_with_upwards_trend: "📈", bar_chart: "📊", package: "📦", question: "❓",
+  grey_question: "❔", pray: "🙏", heart: "❤️", seedling: "🌱", mag: "🔍", inbox_tray: "📥", outbox_tray: "📤",
+  envelope: "✉️", email: "📧", pushpin: "📌", clipboard: "📋", dart: "🎯", ok_hand: "👌", eyes: "👀",
+  shield: "🛡️", scales: "⚖️", moneybag: "💰", money_with_wings: "💸", dollar: "💵", zap: "⚡", fire: "🔥",
+  stopwatch: "⏱️", alarm_clock: "⏰", clock1: "🕐", repeat: "🔁", leftwards_arrow_with_hook: "↩️",
+  thought_balloon: "💭", construction: "🚧", bust_in_silhouette: "👤", busts_in_silhouette: "👥",
+  ballot_box_with_check: "☑️", red_circle: "🔴", large_green_circle: "🟢", large_yellow_circle: "🟡",
+  hammer_and_wrench: "🛠️", gear: "⚙️", sunglasses: "😎", slightly_smiling_face: "🙂", smile: "😄",
+  confused: "😕", man_shrugging: "🤷", crossed_fingers: "🤞", point_right: "👉", link: "🔗", lock_with_ink_pen: "🔏",
+};
+
+function escapeHTML(s) {
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+function emojify(html) {
+  return html.replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m);
+}
+
+// Slack's entities in message text are &amp; &lt; &gt; only.
+function unslack(s) {
+  return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+function userName(id) {
+  const n = S.state && S.state.users[id];
+  return n || id;
+}
+
+function safeURL(u) {
+  return /^(https?:|mailto:)/i.test(u) ? u : null;
+}
+
+// markup renders one <…> token of Slack text as HTML.
+function markup(inner) {
+  const bar = inner.indexOf("|");
+  const target = bar >= 0 ? inner.slice(0, bar) : inner;
+  const label = bar >= 0 ? inner.slice(bar + 1) : "";
+  if (target.startsWith("@")) {
+    const id = target.slice(1);
+    const me = id === S.me ? " me" : "";
+    return `<span class="mention${me}" data-user="${escapeHTML(id)}">@${escapeHTML(userName(id))}</span>`;
+  }
+  if (target.startsWith("#")) {
+    const id = target.slice(1);
+    const ch = (S.state.channels.find((c) => c.id === id) || {}).name || label || id;
+    return `<span class="mention">#${escapeHTML(unslack(ch))}</span>`;
+  }
+  if (target.startsWith("!subteam^")) return `<span class="mention">${escapeHTML(unslack(label || "@group"))}</span>`;
+  if (target.startsWith("!date^")) return escapeHTML(unslack(label));
+  if (target.startsWith("!")) return `<span class="mention">@${escapeHTML(target.slice(1))}</span>`;
+  const url = safeURL(unslack(target));
+  const text = escapeHTML(unslack(label || target));
+  return url ? `<a href="${escapeHTML(url)}" target="_blank" rel="noopener noreferrer">${text}</a>` : text;
+}
+
+// mrkdwn renders Slack mrkdwn as safe HTML: every piece of text is escaped; only the markup
+// made here (bold, italic, strike, code, quotes, links, mentions) is HTML.
+function mrkdwn(src) {
+  const slots = [];
+  const hold = (html) => { slots.push(html); return "\u0000" + (slots.length - 1) + "\u0000"; };
+  let s = String(src || "");
+  s = s.replace(/```([\s\S]*?)```/g, (m, code) => hold("<pre>" + escapeHTML(unslack(code)) + "</pre>"));
+  s = s.replace(/`([^`\n]+)`/g, (m, code) => hold("<code>" + escapeHTML(unslack(code)) + "</code>"));
+  s = s.replace(/<([^<>\n]+)>/g, (m, inner) => hold(markup(inner)));
+  s = escapeHTML(unslack(s));
+  s = s.replace(/(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?!\w)/g, "$1<b>$2</b>");
+  s = s.replace(/(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?!\w)/g, "$1<i>$2</i>");
+  s = s.replace(/(^|[^\w~])~(?=\S)([^~\n]*?\S)~(?!\w)/g, "$1<s>$2</s>");
+  s = s.split("\n").map((line) => line.startsWith("&gt; ") ? "<blockquote>" + line.slice(5) + "</blockquote>" : line).join("\n");
+  s = s.replace(/\n/g, "<br>").replace(/<\/blockquote><br>/g, "</blockquote>");
+  s = emojify(s);
+  return s.replace(/\u0000(\d+)\u0000/g, (m, i) => slots[+i]);
+}
+
+function textHTML(t) {
+  if (!t) return "";
+  if (typeof t === "string") return mrkdwn(t);
+  if (t.type === "mrkdwn") return mrkdwn(t.text);
+  const h = escapeHTML(t.text || "");
+  return t.emoji === false ? h : emojify(h);
+}
+
+function plain(t) {
+  if (!t) return "";
+  return typeof t === "string" ? t : (t.text || "");
+}
+
+// ---- Block Kit ------------------------------------------------------------------------------
+
+// ctx: {kind: "message"|"view", channel, ts, viewID, inputs: bool, errors: {}}
+function renderBlocks(blocks, ctx) {
+  const frag = document.createDocumentFragment();
+  for (const b of blocks || []) frag.append(renderBlock(b, ctx));
+  return frag;
+}
+
+function renderBlock(b, ctx) {
+  switch (b.type) {
+    case "header":
+      return el("div", { class: "bk-header", html: textHTML(b.text) });
+    case "section": {
+      const sec = el("div", { class: "bk-section", "data-block": b.block_id });
+      const body = el("div", { class: "bk-text mrkdwn" });
+      if (b.text) body.append(el("div", { html: textHTML(b.text) }));
+      if (b.fields && b.fields.length) body.append(el("div", { class: "bk-fields" }, b.fields.map((f) => el("div", { class: "mrkdwn", html: textHTML(f) }))));
+      sec.append(body);
+      if (b.accessory) sec.append(el("div", { class: "bk-accessory" }, renderElement(b.accessory, b.block_id, ctx)));
+      return sec;
+    }
+    case "context":
+      return el("div", { class: "bk-context" }, (b.elements || []).map((e) =>
+        e.type === "image" ? imageEl(e.image_url, e.alt_text) : el("span", { class: "mrkdwn", html: textHTML(e) })));
+    case "divider":
+      return el("hr", { class: "bk-divider" });
+    case "actions":
+      return el("div", { class: "bk-actions", "data-block": b.block_id }, (b.elements || []).map((e) => renderElement(e, b.block_id, ctx)));
+    case "image":
+      return el("div", { class: "bk-image" }, b.title ? el("div", { class: "title", html: textHTML(b.title) }) : null, imageEl(b.image_url, b.alt_text));
+    case "input":
+      return renderInput(b, ctx);
+    case "rich_text":
+      return el("div", { class: "mrkdwn", html: richText(b) });
+    default:
+      return el("div", { class: "bk-unknown" }, `[${b.type} block]`);
+  }
+}
+
+function imageEl(url, alt) {
+  const u = safeURL(url || "");
+  return u ? el("img", { src: u, alt: alt || "", loading: "lazy" }) : el("span", { class: "bk-unknown" }, alt || "[image]");
+}
+
+function richText(b) {
+  const walk = (els) => (els || []).map((e) => {
+    if (e.type === "text") {
+      let h = escapeHTML(e.text);
+      if (e.style && e.style.bold) h = "<b>" + h + "</b>";
+      if (e.style && e.style.italic) h = "<i>" + h + "</i>";
+      if (e.style && e.style.code) h = "<code>" + h + "</code>";
+      return h;
+    }
+    if (e.type === "user") return markup("@" + e.user_id);
+    if (e.type === "link") return markup(e.url + (e.text ? "|" + e.text : ""));
+    if (e.type === "emoji") return EMOJI[e.name] || ":" + escapeHTML(e.name) + ":";
+    if (e.elements) return walk(e.elements) + (e.type === "rich_text_section" ? "" : "<br>");
+    return "";
+  }).join("");
+  return walk(b.elements).replace(/\n/g, "<br>");
+}
+
+// renderElement renders an interactive element outside input blocks (buttons and friends).
+function renderElement(e, blockID, ctx) {
+  if (e.type === "image") return imageEl(e.image_url, e.alt_text);
+  if (e.type === "button") {
+    const cls = "bk-button" + (e.style ? " " + e.style : "");
+    return el("button", {
+      type: "button", class: cls, "data-action": e.action_id, "data-block": blockID,
+      onclick: (ev) => clickButton(ev.currentTarget, e, blockID, ctx),
+      html: emojify(escapeHTML(plain(e.text))),
+    });
+  }
+  return renderChooser(e, blockID, ctx);
+}
+
+// renderChooser renders a select menu, overflow menu or picker outside input blocks; choosing
+// sends block_actions with the choice, as Slack does.
+function renderChooser(e, blockID, ctx) {
+  const send = async (value, ctl) => {
+    if (e.confirm && !(await confirmDialog(e.confirm))) return;
+    const body = { user: S.me, block_id: blockID, action_id: e.action_id, value };
+    if (ctx.kind === "view") body.view_id = ctx.viewID; else { body.channel = ctx.channel; body.ts = ctx.ts; }
+    ctl.disabled = true;
+    try { await api("POST", "/api/choose", body); } catch (err) { toast("Choice failed: " + err.message, true); } finally { ctl.disabled = false; }
+  };
+  const attrs = { class: "bk-chooser", "data-action": e.action_id, "data-block": blockID, "data-type": e.type };
+  const ph = plain(e.placeholder);
+  let ctl;
+  switch (e.type) {
+    case "static_select":
+    case "external_select":
+    case "overflow": {
+      ctl = el("select", attrs, el("option", { value: "" }, e.type === "overflow" ? "⋯" : (ph || "Select an option")),
+        options(e).map((o) => el("option", { value: o.value }, plain(o.text))));
+      if (e.initial_option) ctl.value = e.initial_option.value;
+      ctl.addEventListener("change", () => { if (ctl.value) send(ctl.value, ctl); if (e.type === "overflow") ctl.value = ""; });
+      return ctl;
+    }
+    case "users_select":
+    case "conversations_select":
+    case "channels_select": {
+      const users = e.type === "users_select";
+      ctl = el("select", attrs, el("option", { value: "" }, ph || (users ? "Select a person" : "Select a channel")),
+        users ? S.state.people.map((p) => el("option", { value: p.id }, p.real_name))
+          : S.state.channels.map((c) => el("option", { value: c.id }, "#" + c.name)));
+      ctl.value = e.initial_user || e.initial_conversation || e.initial_channel || "";
+      ctl.addEventListener("change", () => { if (ctl.value) send(ctl.value, ctl); });
+      return ctl;
+    }
+    case "datepicker":
+    case "timepicker":
+      ctl = el("input", Object.assign({ type: e.type === "datepicker" ? "date" : "time" }, attrs));
+      ctl.value = e.initial_date || e.initial_time || "";
+      ctl.addEventListener("change", () => { if (ctl.value) send(ctl.value, ctl); });
+      return ctl;
+    case "checkboxes":
+    case "radio_buttons": {
+      const radio = e.type === "radio_buttons";
+      const name = "c-" + blockID + "-" + e.action_id + "-" + (ctx.ts || ctx.viewID);
+      const init = radio ? [e.initial_option && e.initial_option.value] : (e.initial_options || []).map((o) => o.value);
+      ctl = el("div", attrs, options(e).map((o) => el("label", { class: "choice" },
+        el("input", { type: radio ? "radio" : "checkbox", name, value: o.value, checked: init.includes(o.value) }),
+        el("span", { html: textHTML(o.text) }))));
+      ctl.addEventListener("change", () => {
+        const picked = [...ctl.querySelectorAll("input:checked")].map((i) => i.value);
+        send(radio ? picked[0] : picked, ctl);
+      });
+      return ctl;
+    }
+    default: {
+      const label = ph || (e.initial_option ? plain(e.initial_option.text) : e.type);
+      return el("button", { type: "button", class: "bk-button", disabled: true, title: e.type + " (not interactive in the sandbox)" }, label + " ▾");
+    }
+  }
+}
+
+async function clickButton(btn, e, blockID, ctx) {
+  if (e.confirm && !(await confirmDialog(e.confirm))) return;
+  if (e.url && safeURL(e.url)) window.open(e.url, "_blank", "noopener");
+  btn.disabled = true;
+  const body = { user: S.me, block_id: blockID, action_id: e.action_id };
+  if (ctx.kind === "view") body.view_id = ctx.viewID; else { body.channel = ctx.channel; body.ts = ctx.ts; }
+  try {
+    await api("POST", "/api/click", body);
+  } catch (err) {
+    toast("Click failed: " + err.message, true);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+function confirmDialog(c) {
+  return new Promise((resolve) => {
+    $("#confirm-title").textContent = plain(c.title) || "Are you sure?";
+    $("#confirm-text").innerHTML = textHTML(c.text);
+    $("#confirm-ok").textContent = plain(c.confirm) || "Yes";
+    $("#confirm-deny").textContent = plain(c.deny) || "Cancel";
+    $("#confirm-ok").className = c.style === "danger" ? "danger" : "primary";
+    const done = (v) => { $("#confirm-backdrop").hidden = true; $("#confirm-ok").onclick = $("#confirm-deny").onclick = null; resolve(v); };
+    $("#confirm-ok").onclick = () => done(true);
+    $("#confirm-deny").onclick = () => done(false);
+    $("#confirm-backdrop").hidden = false;
+  });
+}
+
+// ---- inputs (modals) ------------------------------------------------------------------------
+
+function options(e) {
+  if (e.options) return e.options;
+  return (e.option_groups || []).flatMap((g) => g.options || []);
+}
+
+function renderInput(b, ctx) {
+  const e = b.element || {};
+  const id = "in-" + b.block_id + "-" + e.action_id;
+  const wrap = el("div", { class: "bk-input", "data-block": b.block_id, "data-action": e.action_id, "data-type": e.type, "data-optional": b.optional ? "1" : "" });
+  wrap.append(el("label", { class: "lbl", for: id }, plain(b.label), b.optional ? el("span", { class: "opt" }, " (optional)") : null));
+  let control;
+  const ph = plain(e.placeholder);
+  switch (e.type) {
+    case "plain_text_input":
+    case "email_text_input":
+    case "url_text_input":
+      control = e.multiline
+        ? el("textarea", { id, placeholder: ph, maxlength: e.max_length })
+        : el("input", { id, type: "text", placeholder: ph, maxlength: e.max_length });
+      control.value = e.initial_value || "";
+      break;
+    case "number_input":
+      control = el("input", { id, type: "number", step: e.is_decimal_allowed ? "any" : "1", min: e.min_value, max: e.max_value, placeholder: ph });
+      control.value = e.initial_value || "";
+      break;
+    case "datepicker":
+      control = el("input", { id, type: "date" });
+      control.value = e.initial_date || "";
+      break;
+    case "timepicker":
+      control = el("input", { id, type: "time" });
+      control.value = e.initial_time || "";
+      break;
+    case "static_select":
+    case "external_select": {
+      control = el("select", { id }, el("option", { value: "" }, ph || "Select an option"));
+      const groups = e.option_groups;
+      const add = (parent, o) => parent.append(el("option", { value: o.value }, plain(o.text)));
+      if (groups) for (const g of groups) { const og = el("optgroup", { label: plain(g.label) }); (g.options || []).forEach((o) => add(og, o)); control.append(og); }
+      else (e.options || []).forEach((o) => add(control, o));
+      control.value = e.initial_option ? e.initial_option.value : "";
+      break;
+    }
+    case "users_select":
+    case "multi_users_select": {
+      const multi = e.type === "multi_users_select";
+      control = el("select", { id, multiple: multi }, multi ? null : el("option", { value: "" }, ph || "Select a person"),
+        S.state.people.map((p) => el("option", { value: p.id }, `${p.real_name} (@${p.name})`)));
+      const init = multi ? (e.initial_users || []) : [e.initial_user || ""];
+      for (const o of control.options) o.selected = init.includes(o.value);
+      break;
+    }
+    case "conversations_select":
+    case "channels_select":
+      control = el("select", { id }, el("option", { value: "" }, ph || "Select a channel"), S.state.channels.map((c) => el("option", { value: c.id }, "#" + c.name)));
+      control.value = e.initial_conversation || e.initial_channel || "";
+      break;
+    case "checkboxes":
+    case "multi_static_select": // a short list reads better as checkboxes than as a multiple select
+    case "radio_buttons": {
+      const radio = e.type === "radio_buttons";
+      const init = radio ? [e.initial_option && e.initial_option.value] : (e.initial_options || []).map((o) => o.value);
+      control = el("div", { id, class: "choices" + (e.type === "multi_static_select" ? " multi" : "") }, options(e).map((o) => el("label", { class: "choice" },
+        el("input", { type: radio ? "radio" : "checkbox", name: id, value: o.value, checked: init.includes(o.value) }),
+        el("span", {}, el("span", { html: textHTML(o.text) }), o.description ? el("div", { class: "desc", html: textHTML(o.description) }) : null))));
+      break;
+    }
+    default:
+      control = el("div", { class: "bk-unknown" }, `[${e.type} input]`);
+  }
+  wrap.append(control);
+  if (b.hint) wrap.append(el("div", { class: "hint", html: textHTML(b.hint) }));
+  const err = ctx.errors && ctx.errors[b.block_id];
+  if (err) { wrap.classList.add("invalid"); wrap.append(el("div", { class: "err" }, err)); }
+  return wrap;
+}
+
+// collectValues reads the modal's inputs in the emulator's Values shape; it returns the
+// client-side errors of required inputs left empty, as Slack's client does.
+function collectValues(root) {
+  const values = {}, errors = {};
+  for (const w of root.querySelectorAll(".bk-input")) {
+    const block = w.dataset.block, action = w.dataset.action, type = w.dataset.type;
+    let v;
+    if (type === "checkboxes" || type === "multi_static_select") v = [...w.querySelectorAll("input:checked")].map((i) => i.value);
+    else if (type === "radio_buttons") { const c = w.querySelector("input:checked"); v = c ? c.value : ""; }
+    else if (type.startsWith("multi_")) v = [...w.querySelector("select").selectedOptions].map((o) => o.value);
+    else { const c = w.querySelector("input, textarea, select"); if (!c) continue; v = c.value; }
+    const empty = Array.isArray(v) ? v.length === 0 : String(v).trim() === "";
+    if (empty && !w.dataset.optional) { errors[block] = "Please complete this required field."; continue; }
+    if (empty && !Array.isArray(v) && type !== "plain_text_input") continue;
+    (values[block] = values[block] || {})[action] = v;
+  }
+  return { values, errors };
+}
+
+// ---- modal ----------------------------------------------------------------------------------
+
+function showModal(v, errors) {
+  S.modal = v;
+  const obj = v.view || {};
+  $("#modal-title").textContent = plain(obj.title) || v.title || "";
+  $("#modal-submit").textContent = plain(obj.submit) || "Submit";
+  $("#modal-submit").hidden = !obj.submit && !(obj.blocks || []).some((b) => b.type === "input");
+  $("#modal-close").textContent = plain(obj.close) || "Cancel";
+  const body = $("#modal-body");
+  body.replaceChildren(renderBlocks(obj.blocks || [], { kind: "view", viewID: v.id, errors: errors || {} }));
+  $("#modal-backdrop").hidden = false;
+  $("#modal").dataset.view = v.id;
+  $("#modal").dataset.callback = obj.callback_id || "";
+  const first = body.querySelector("input, textarea, select");
+  if (first && !errors) first.focus();
+}
+
+function hideModal(id) {
+  if (id && S.modal && S.modal.id !== id) return;
+  S.modal = null;
+  $("#modal-backdrop").hidden = true;
+}
+
+async function submitModal(ev) {
+  ev.preventDefault();
+  const v = S.modal;
+  if (!v) return;
+  const { values, errors } = collectValues($("#modal-body"));
+  if (Object.keys(errors).length) { showModal(v, errors); return; }
+  $("#modal-submit").disabled = true;
+  try {
+    const r = await api("POST", "/api/submit", { user: S.me, view_id: v.id, values });
+    if (r.response_action === "errors" && r.errors) {
+      const cur = S.modal && S.modal.id === v.id ? S.modal : v;
+      // keep what was typed: re-render with errors, then restore the values
+      const typed = snapshotInputs();
+      showModal(cur, r.errors);
+      restoreInputs(typed);
+    }
+  } catch (err) {
+    toast("Submit failed: " + err.message, true);
+  } finally {
+    $("#modal-submit").disabled = false;
+  }
+}
+
+function snapshotInputs() {
+  return [...$("#modal-body").querySelectorAll("input, textarea, select")].map((c) =>
+    ({ c: c.id + "|" + (c.name || "") + "|" + (c.value || ""), value: c.value, checked: c.checked, sel: c.multiple ? [...c.selectedOptions].map((o) => o.value) : null }));
+}
+
+function restoreInputs(snap) {
+  const ctrls = [...$("#modal-body").querySelectorAll("input, textarea, select")];
+  ctrls.forEach((c, i) => {
+    const s = snap[i];
+    if (!s) return;
+    if (c.type === "checkbox" || c.type === "radio") c.checked = s.checked;
+    else if (c.multiple) { for (const o of c.options) o.selected = s.sel.includes(o.value); }
+    else c.value = s.value;
+  });
+}
+
+async function closeModal() {
+  const v = S.modal;
+  if (!v) return;
+  hideModal();
+  try { await api("POST", "/api/close", { user: S.me, view_id: v.id }); } catch (err) { /* already closed */ }
+}
+
+// ---- messages -------------------------------------------------------------------------------
+
+function convChannel() {
+  return S.conv === "app" ? "D" + S.me : S.conv;
+}
+
+function fmtTime(ts) {
+  const d = new Date(parseFloat(ts) * 1000);
+  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: S.state.timezone });
+}
+
+function renderMessage(m) {
+  const bot = m.user === S.state.bot.id;
+  const name = bot ? "empowerbot" : userName(m.user);
+  const node = el("div", { class: "msg" + (m.ephemeral ? " ephemeral" : ""), "data-ts": m.ts, "data-channel": m.channel });
+  node.append(el("div", { class: "avatar" + (bot ? " bot" : "") }, bot ? "e" : name.slice(0, 1).toUpperCase()));
+  const body = el("div", { class: "msg-body" });
+  body.append(el("div", { class: "msg-meta" }, el("b", {}, name), bot ? el("span", { class: "app-tag" }, "APP") : null,
+    fmtTime(m.ts), m.updated ? el("span", { class: "edited" }, " (edited)") : null));
+  if (m.blocks && m.blocks.length) body.append(renderBlocks(m.blocks, { kind: "message", channel: m.channel, ts: m.ts }));
+  else body.append(el("div", { class: "mrkdwn", html: mrkdwn(m.text) }));
+  if (m.ephemeral) body.append(el("div", { class: "only-you" }, "Only visible to you"));
+  node.append(body);
+  return node;
+}
+
+function renderMessages() {
+  const box = $("#messages");
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
+  box.replaceChildren();
+  if (!S.msgs.length) {
+    box.append(el("div", { class: "empty" }, S.conv === "app"
+      ? "Your DMs with empowerbot appear here. Try /empower help or /empower box."
+      : "No messages yet. Try /empower discount 900 for ACME loyal customer #customer-first"));
+  }
+  for (const m of S.msgs) box.append(renderMessage(m));
+  if (atBottom || true) box.scrollTop = box.scrollHeight;
+}
+
+function upsertMessage(m) {
+  const i = S.msgs.findIndex((x) => x.ts === m.ts && x.channel === m.channel);
+  if (m.deleted) { if (i >= 0) S.msgs.splice(i, 1); }
+  else if (i >= 0) S.msgs[i] = m;
+  else { S.msgs.push(m); S.msgs.sort((a, b) => (a.ts.length - b.ts.length) || (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0)); }
+  renderMessages();
+}
+
+async function loadMessages() {
+  const ch = convChannel();
+  const r = await api("GET", `/api/messages?user=${encodeURIComponent(S.me)}&channel=${encodeURIComponent(ch)}`);
+  if (convChannel() !== ch) return;
+  S.msgs = r.messages || [];
+  renderMessages();
+}
+
+// ---- home -----------------------------------------------------------------------------------
+
+function renderHome() {
+  const box = $("#home");
+  box.replaceChildren();
+  if (!S.home) { box.append(el("div", { class: "empty" }, "Opening your Home tab…")); return; }
+  box.append(renderBlocks((S.home.view && S.home.view.blocks) || [], { kind: "view", viewID: S.home.id }));
+}
+
+async function openHome() {
+  S.home = null;
+  renderHome();
+  try {
+    const r = await api("POST", "/api/home", { user: S.me });
+    // A Home published meanwhile arrived by the event stream and is newer.
+    if (!S.home) S.home = r.home || { id: "", view: { blocks: [{ type: "section", text: { type: "mrkdwn", text: "_The bot has not published a Home tab for you yet._" } }] } };
+    renderHome();
+  } catch (err) {
+    toast("Home: " + err.message, true);
+  }
+}
+
+// ---- layout ---------------------------------------------------------------------------------
+
+function renderPeople() {
+  const box = $("#people");
+  box.querySelectorAll(".who").forEach((b) => b.remove());
+  for (const p of S.state.people) {
+    box.append(el("button", { class: "who" + (p.id === S.me ? " active" : ""), "data-user": p.id, title: p.role,
+      onclick: () => switchUser(p.id) }, p.real_name.split(" ")[0], el("span", { class: "role" }, " · " + p.role)));
+  }
+}
+
+function renderSidebar() {
+  const link = (key, label) => {
+    const n = S.unread[key] || 0;
+    return el("li", {}, el("a", { class: (S.conv === key ? "active" : "") + (n ? " unread" : ""), "data-conv": key,
+      onclick: () => switchConv(key) }, label, n ? el("span", { class: "badge" }, String(n)) : null));
+  };
+  $("#channels").replaceChildren(...S.state.channels.map((c) => link(c.id, "# " + c.name)));
+  $("#apps").replaceChildren(link("app", "● empowerbot"));
+  $("#jobs").replaceChildren(...S.state.jobs.map((j) => el("li", { title: j.spec }, j.name,
+    el("button", { class: "small", "data-job": j.name, onclick: (ev) => runJob(j.name, ev.currentTarget) }, "Run now"))));
+}
+
+function renderHeader() {
+  const isApp = S.conv === "app";
+  const ch = S.state.channels.find((c) => c.id === S.conv);
+  $("#conv-title").textContent = isApp ? "empowerbot" : "# " + (ch ? ch.name : S.conv);
+  $("#tabs").hidden = !isApp;
+  document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.dataset.tab === S.tab));
+  const home = isApp && S.tab === "home";
+  $("#home").hidden = !home;
+  $("#messages").hidden = home;
+  $("#composer").hidden = home;
+  const who = S.state.people.find((p) => p.id === S.me);
+  $("#composer-input").placeholder = `Message ${isApp ? "empowerbot" : "#" + (ch ? ch.name : "")} as ${who ? who.real_name : S.me}, or type /empower …`;
+}
+
+function renderClock(c) {
+  const d = new Date(c.now);
+  const el2 = $("#clock-now");
+  el2.textContent = "Bot clock: " + d.toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: S.state.timezone }) +
+    (c.offset_seconds ? ` (+${c.offset})` : "");
+  el2.classList.toggle("moved", !!c.offset_seconds);
+}
+
+async function switchConv(key) {
+  S.conv = key;
+  delete S.unread[key];
+  if (key === "app" && S.tab === "home") openHome();
+  renderSidebar();
+  renderHeader();
+  S.msgs = [];
+  renderMessages();
+  await loadMessages();
+}
+
+async function switchUser(id) {
+  S.me = id;
+  S.unread = {};
+  S.home = null;
+  hideModal();
+  localStorage.setItem("sandbox.me", id);
+  renderPeople();
+  connect();
+}
+
+async function loadViews() {
+  const r = await api("GET", `/api/views?user=${encodeURIComponent(S.me)}`);
+  if (r.modal) showModal(r.modal); else hideModal();
+  if (r.home) S.home = r.home;
+  if (S.conv === "app" && S.tab === "home") renderHome();
+}
+
+// connect (re)opens the event stream for the current person, then reloads what they see.
+function connect() {
+  if (S.es) S.es.close();
+  const es = new EventSource(`/api/events?user=${encodeURIComponent(S.me)}`);
+  S.es = es;
+  es.addEventListener("hello", async () => {
+    if (S.es !== es) return;
+    renderSidebar();
+    renderHeader();
+    try { await loadMessages(); await loadViews(); } catch (err) { toast(err.message, true); }
+    document.body.dataset.ready = S.me;
+  });
+  es.onmessage = (ev) => { if (S.es === es) onEvent(JSON.parse(ev.data)); };
+}
+
+function onEvent(e) {
+  switch (e.kind) {
+    case "message_posted":
+    case "message_updated":
+    case "message_deleted":
+    case "ephemeral": {
+      const m = e.message;
+      if (m.channel === convChannel()) upsertMessage(m);
+      else if (e.kind !== "message_deleted") {
+        const key = m.channel === "D" + S.me ? "app" : m.channel;
+        if (e.kind !== "message_updated") { S.unread[key] = (S.unread[key] || 0) + 1; renderSidebar(); }
+      }
+      break;
+    }
+    case "view_opened":
+    case "view_updated":
+      if (e.view.type === "modal" && e.view.open) showModal(e.view);
+      break;
+    case "view_closed":
+      // the view below it on the stack, if any, is on top again
+      if (S.modal && S.modal.id === e.view.id) { hideModal(e.view.id); loadViews().catch(() => {}); }
+      break;
+    case "home_published":
+      S.home = e.view;
+      if (S.conv === "app" && S.tab === "home") renderHome();
+      break;
+  }
+}
+
+async function send(ev) {
+  ev.preventDefault();
+  const input = $("#composer-input");
+  const text = input.value.trim();
+  if (!text) return;
+  const channel = S.conv === "app" ? "dm" : S.conv;
+  input.value = "";
+  try {
+    if (text.startsWith("/")) {
+      const cmd = S.state.command;
+      if (text !== cmd && !text.startsWith(cmd + " ")) {
+        toast(`${text.split(/\s/)[0]} is not a command here: try ${cmd} help`, true);
+        input.value = text;
+        return;
+      }
+      await api("POST", "/api/command", { user: S.me, channel, text });
+    } else {
+      await api("POST", "/api/message", { user: S.me, channel, text });
+    }
+  } catch (err) {
+    toast(err.message, true);
+    input.value = text;
+  }
+}
+
+async function runJob(name, btn) {
+  btn.disabled = true;
+  try {
+    const r = await api("POST", "/api/jobs/run", { name });
+    toast(`${name} ran (${r.duration_ms} ms)`);
+  } catch (err) {
+    toast(err.message, true);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function moveClock(body) {
+  try {
+    const r = await api("POST", "/api/clock", body);
+    renderClock(r.clock);
+    toast(body.reset ? "The bot's clock is back to now" : `The bot's clock moved ${body.advance} ahead: run the jobs to see what is due`);
+  } catch (err) {
+    toast(err.message, true);
+  }
+}
+
+async function init() {
+  S.state = await api("GET", "/api/state");
+  if (S.state.banner) { $("#banner").textContent = "⚠️ " + S.state.banner; $("#banner").hidden = false; }
+  $("#policy").textContent = "Policy: " + S.state.policy;
+  $("#hint").textContent = `Try: ${S.state.command} discount 900 for ACME loyal customer #customer-first · ${S.state.command} box · ${S.state.command} help`;
+  renderClock(S.state.clock);
+  const saved = localStorage.getItem("sandbox.me");
+  S.me = S.state.people.some((p) => p.id === saved) ? saved : S.state.people[0].id;
+  const first = S.state.channels.find((c) => c.purpose === "escalations") || S.state.channels[0];
+  S.conv = first.id;
+  renderPeople();
+  $("#composer").addEventListener("submit", send);
+  $("#modal").addEventListener("submit", submitModal);
+  $("#modal-close").addEventListener("click", closeModal);
+  $("#modal-x").addEventListener("click", closeModal);
+  document.querySelectorAll("[data-advance]").forEach((b) => b.addEventListener("click", () => moveClock({ advance: b.dataset.advance })));
+  $("#clock-reset").addEventListener("click", () => moveClock({ reset: true }));
+  document.querySelectorAll(".tab").forEach((t) => t.addEventListener("click", () => {
+    S.tab = t.dataset.tab;
+    renderHeader();
+    if (S.tab === "home") openHome();
+  }));
+  connect();
+  setInterval(async () => {
+    try { const st = await api("GET", "/api/state"); renderClock(st.clock); } catch (err) { /* server gone */ }
+  }, 30000);
+}
+
+init().catch((err) => toast("The sandbox did not start: " + err.message, true));
