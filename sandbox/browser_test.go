@@ -140,14 +140,23 @@ func TestSandboxInTheBrowser(t *testing.T) {
 	b.screenshot("sandbox.png")
 }
 
-// screenshot saves what the page shows to docs/name (the README shows them).
+// screenshot saves what the page shows to the test's temporary folder, or
+// to docs/name (the README shows them) when UPDATE_SCREENSHOTS=1, so a test
+// run leaves the checkout clean.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.t.Fatalf("screenshot: %v", err)
 	}
-	out := filepath.Join("..", "docs", name)
+	if len(png) == 0 {
+		b.t.Fatalf("screenshot %s is empty", name)
+	}
+	out := filepath.Join(b.t.TempDir(), name)
+	if os.Getenv("UPDATE_SCREENSHOTS") == "1" {
+		out = filepath.Join("..", "docs", name)
+	}
+	defer b.t.Logf("screenshot saved to %s", out)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		b.t.Fatal(err)
 	}
@@ -268,6 +277,11 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 	b.step("a confirm dialog guards the danger button", clickButton("messages", "Danger"),
 		waitText("#confirm", "Really?"), waitText("#confirm", "This cannot be undone."),
 		chromedp.Click(chromedp.ID("confirm-deny")), chromedp.WaitNotVisible(chromedp.ID("confirm-backdrop")))
+	// Opening the tab makes the bot publish Carol's real Home; a Home
+	// published afterwards replaces it in place.
+	b.step("the App Home tab shows the bot's Home",
+		chromedp.Click(chromedp.CSS(`a[data-conv="app"]`)), chromedp.Click(chromedp.CSS(`.tab[data-tab="home"]`)),
+		waitText("#home", "Commitments"))
 	home := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: []slack.Block{
 		slack.NewHeaderBlock(pt("Carol's home")),
 		slack.NewSectionBlock(md("*Pending approvals*: none"), nil, nil),
@@ -275,8 +289,7 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 	if _, err := api.PublishView("U0CAROL", home, ""); err != nil {
 		t.Fatalf("publish Home: %v", err)
 	}
-	b.step("the App Home tab shows the published Home",
-		chromedp.Click(chromedp.CSS(`a[data-conv="app"]`)), chromedp.Click(chromedp.CSS(`.tab[data-tab="home"]`)),
+	b.step("a published Home replaces it live",
 		waitText("#home", "Carol's home"), waitText("#home b", "Pending approvals"))
 	b.step("back to #general", chromedp.Click(chromedp.CSS(`.tab[data-tab="messages"]`)),
 		chromedp.Click(chromedp.CSS(`a[data-conv="C0GENERAL"]`)), waitText(msg, "Gallery header"))
