@@ -9,6 +9,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/money"
+	"github.com/empowerbot/empowerbot/slacktext"
 )
 
 // Limits of the free text of a decision, in characters (runes).
@@ -272,32 +273,13 @@ type token struct {
 	start, end int
 }
 
-// tokenize splits s on white space; Slack markup (<…>) stays one token even
-// when it holds spaces. Offsets are shifted by base.
+// tokenize splits s into words (slacktext.Words); offsets are shifted by
+// base.
 func tokenize(s string, base int) []token {
-	var out []token
-	i := 0
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) {
-			i += size
-			continue
-		}
-		start := i
-		for i < len(s) {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if unicode.IsSpace(r) {
-				break
-			}
-			if r == '<' {
-				if j := strings.IndexByte(s[i:], '>'); j > 0 && strings.IndexByte(s[i+1:i+j], '<') < 0 {
-					i += j + 1
-					continue
-				}
-			}
-			i += size
-		}
-		out = append(out, token{text: s[start:i], start: base + start, end: base + i})
+	words := slacktext.Words(s)
+	out := make([]token, 0, len(words))
+	for _, w := range words {
+		out = append(out, token{text: w.Text, start: base + w.Start, end: base + w.End})
 	}
 	return out
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -39,31 +38,12 @@ type ptoken struct {
 	start, end int
 }
 
-// ptokens splits s on white space; Slack markup (<…>) stays one token.
+// ptokens splits s into words; Slack markup (<…>) stays one token.
 func ptokens(s string) []ptoken {
-	var out []ptoken
-	i := 0
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) {
-			i += size
-			continue
-		}
-		start := i
-		for i < len(s) {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if unicode.IsSpace(r) {
-				break
-			}
-			if r == '<' {
-				if j := strings.IndexByte(s[i:], '>'); j > 0 && strings.IndexByte(s[i+1:i+j], '<') < 0 {
-					i += j + 1
-					continue
-				}
-			}
-			i += size
-		}
-		out = append(out, ptoken{text: s[start:i], start: start, end: i})
+	words := slacktext.Words(s)
+	out := make([]ptoken, 0, len(words))
+	for _, w := range words {
+		out = append(out, ptoken{text: w.Text, start: w.Start, end: w.End})
 	}
 	return out
 }

@@ -184,29 +184,7 @@ func (s *Server) Click(ctx context.Context, userID string, msg Message, buttonTe
 	if !ok {
 		return Ack{}, fmt.Errorf("slackemu: no button %q on message %s/%s (buttons: %q)", buttonText, msg.Channel, msg.TS, buttonTexts(msg.Blocks))
 	}
-	s.mu.Lock()
-	trig := s.issueTriggerLocked(userID)
-	ru := s.newResponseURLLocked(&responseURL{user: userID, channel: msg.Channel, msgTS: msg.TS, ephemeral: msg.Ephemeral})
-	p := map[string]any{
-		"type":                  "block_actions",
-		"user":                  s.userRefLocked(userID),
-		"api_app_id":            s.opts.AppID,
-		"token":                 "emulator-verification-token",
-		"container":             map[string]any{"type": "message", "message_ts": msg.TS, "channel_id": msg.Channel, "is_ephemeral": msg.Ephemeral},
-		"trigger_id":            trig,
-		"team":                  s.teamJSON(),
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-		"channel":               map[string]any{"id": msg.Channel, "name": s.channelNameLocked(msg.Channel)},
-		"state":                 map[string]any{"values": map[string]any{}},
-		"response_url":          ru,
-		"actions":               []any{buttonAction(b)},
-	}
-	if !msg.Ephemeral {
-		p["message"] = s.messageJSON(&msg)
-	}
-	s.mu.Unlock()
-	return s.sendInteractive(ctx, p, false, nil)
+	return s.sendMessageAction(ctx, userID, msg, buttonAction(b))
 }
 
 func buttonAction(b Button) map[string]any {
