@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -121,23 +119,7 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	if err != nil || !strings.Contains(res.AllText(), "/empower box") {
 		t.Fatalf("help through the real program = %q, %v", res.AllText(), err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("exit code after SIGTERM = %d, want 0\n%s", ee.ExitCode(), logs.buf.String())
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the program did not exit within 15s of SIGTERM\n%s", logs.buf.String())
-	}
+	stopWithSIGTERM(t, cmd, &logs)
 	if !strings.Contains(logs.buf.String(), "empowerbot stopped") {
 		t.Errorf("no shutdown log line:\n%s", logs.buf.String())
 	}

@@ -60,8 +60,8 @@ func startSandbox(t *testing.T, env ...string) (*exec.Cmd, *syncWriter, string, 
 	return cmd, &out, url, time.Since(began)
 }
 
-// stopSandbox sends SIGTERM and wants exit code 0 within 15s.
-func stopSandbox(t *testing.T, cmd *exec.Cmd, out *syncWriter) {
+// stopWithSIGTERM sends SIGTERM to the child and wants exit code 0 within 15s.
+func stopWithSIGTERM(t *testing.T, cmd *exec.Cmd, out *syncWriter) {
 	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func stopSandbox(t *testing.T, cmd *exec.Cmd, out *syncWriter) {
 			t.Fatal(err)
 		}
 	case <-time.After(15 * time.Second):
-		t.Fatalf("the sandbox did not exit within 15s of SIGTERM\n%s", out.buf.String())
+		t.Fatalf("the program did not exit within 15s of SIGTERM\n%s", out.buf.String())
 	}
 }
 
@@ -102,7 +102,7 @@ func TestSandboxCommandServesThePageAndStopsOnSIGTERM(t *testing.T) {
 	if !res.OK || !strings.Contains(res.Text, "discount") {
 		t.Errorf("/empower box through the sandbox = %+v", res)
 	}
-	stopSandbox(t, cmd, out)
+	stopWithSIGTERM(t, cmd, out)
 	if !strings.Contains(out.buf.String(), "empowerbot sandbox stopped") {
 		t.Errorf("no shutdown log line:\n%s", out.buf.String())
 	}
