@@ -295,7 +295,7 @@ func TestSandboxFlowThroughTheAPI(t *testing.T) {
 	}, nil)
 
 	// Bob posts a plain message; everything before it has reached his stream.
-	if code, res := post(t, base+"api/message", map[string]any{"user": "U0BOB", "channel": "C0GENERAL", "text": "thanks @alice"}); code != http.StatusOK {
+	if code, res := post(t, base+"api/message", map[string]any{"user": "U0BOB", "channel": "C0GENERAL", "text": "thanks @Alice"}); code != http.StatusOK {
 		t.Fatalf("message = %d %v", code, res)
 	}
 	m := bob.next("Bob's own message", func(ev sandbox.EventJSON) bool {
@@ -307,7 +307,7 @@ func TestSandboxFlowThroughTheAPI(t *testing.T) {
 		}
 	})
 	if m.Message.Text != "thanks <@U0ALICE|alice>" {
-		t.Errorf("mention not escaped as Slack does: %q", m.Message.Text)
+		t.Errorf("mention (typed @Alice) not escaped as Slack does: %q", m.Message.Text)
 	}
 	if code, _ := post(t, base+"api/message", map[string]any{"user": "U0BOB", "channel": "C0NOPE", "text": "x"}); code != http.StatusBadRequest {
 		t.Errorf("message to an unknown channel = %d, want 400", code)

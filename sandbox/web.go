@@ -390,7 +390,7 @@ func (s *Sandbox) readAction(w http.ResponseWriter, r *http.Request) (actionRequ
 	return a, true
 }
 
-var mentionRE = regexp.MustCompile(`(^|[\s(])@([a-z0-9._-]+)`)
+var mentionRE = regexp.MustCompile(`(?i)(^|[\s(])@([a-z0-9._-]+)`)
 
 // escapeMentions turns "@bob" into "<@U0BOB|bob>", as Slack does for a slash
 // command whose app asks for escaped mentions (and for messages).
