@@ -447,3 +447,31 @@ func TestSandboxChooseThroughTheAPI(t *testing.T) {
 		t.Errorf("choose an option that is not offered = %d, want 400", code)
 	}
 }
+
+func TestSandboxRefusesForeignHostNames(t *testing.T) {
+	_, base := start(t, sandbox.Config{})
+	for host, want := range map[string]int{
+		"":                     http.StatusOK, // the address itself
+		"localhost":            http.StatusOK,
+		"localhost:3000":       http.StatusOK,
+		"[::1]:3000":           http.StatusOK,
+		"evil.example.com":     http.StatusForbidden,
+		"evil.example.com:300": http.StatusForbidden,
+	} {
+		req, err := http.NewRequest(http.MethodGet, base+"api/state", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET /api/state with Host %q = %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -57,7 +58,25 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("POST /api/home", s.handleHome)
 	mux.HandleFunc("POST /api/jobs/run", s.handleRunJob)
 	mux.HandleFunc("POST /api/clock", s.handleClock)
-	return mux
+	return loopbackHostOnly(mux)
+}
+
+// loopbackHostOnly refuses requests whose Host is a name other than
+// localhost or a literal IP address: a page of another site that rebinds
+// its own DNS name to 127.0.0.1 cannot drive the sandbox.
+func loopbackHostOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+		if host != "localhost" && net.ParseIP(host) == nil {
+			fail(w, http.StatusForbidden, "open the sandbox at an IP address or localhost, not %q", r.Host)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
