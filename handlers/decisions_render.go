@@ -215,10 +215,13 @@ func escalationMessage(p *config.Policy, d *store.Decision, level int, now time.
 
 	switch {
 	case d.State == store.StateApproved:
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":white_check_mark: *Approved by %s · %s*",
-			slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
+		approved := fmt.Sprintf("Approved by %s at %s", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
+		text = fmt.Sprintf("Decision %s: %s.", d.ID, approved)
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":white_check_mark: *"+approved+"*"), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == store.StateDeclined:
-		msg := fmt.Sprintf(":no_entry: *Declined by %s · %s*", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
+		declined := fmt.Sprintf("Declined by %s at %s", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
+		text = fmt.Sprintf("Decision %s: %s.", d.ID, declined)
+		msg := ":no_entry: *" + declined + "*"
 		if d.DeclineReason != "" {
 			msg += "\n" + slacktext.EscapeTruncate(d.DeclineReason, maxReasonShown)
 		}
