@@ -194,7 +194,9 @@ func TestOutcomeWorkedPraisesInPublic(t *testing.T) {
 		t.Errorf("praise post shows the amount although praise.show_amounts is false: %s", txt)
 	}
 	// The leader (the first level's approver, for an autonomous decision) is told.
-	e.waitDM(apptest.Bob, "worked")
+	if lead := e.waitDM(apptest.Bob, "worked"); !strings.Contains(lead.Text, "<@U0DAVE>'s $") || strings.Contains(lead.Text, "'s the") {
+		t.Errorf("leader DM = %q; want \"<@U0DAVE>'s $… discount\"", lead.Text)
+	}
 	// The DM is updated in place: no live outcome buttons, an Add a note button.
 	upd, err := e.Emu.WaitDM(e.Ctx(), apptest.Dave, func(m slackemu.Message) bool { return m.TS == dm.TS && m.Updated > 0 })
 	if err != nil {
@@ -294,6 +296,9 @@ func TestOutcomeDidntStaysPrivate(t *testing.T) {
 	e.click(apptest.Alice, dm, "It didn't")
 	e.waitDM(apptest.Alice, "failure is how we learn")
 	lead := e.waitDM(apptest.Bob, "own the fallout")
+	if !strings.Contains(lead.AllText(), "<@U0ALICE>'s $") || strings.Contains(lead.AllText(), "'s the") {
+		t.Errorf("leader DM does not read \"<@U0ALICE>'s $… \": %s", lead.AllText())
+	}
 	if !strings.Contains(lead.AllText(), "Globex") || !strings.Contains(lead.AllText(), "<@U0ALICE>") {
 		t.Errorf("leader DM lacks the context: %s", lead.AllText())
 	}

@@ -283,7 +283,7 @@ func (h *Handlers) afterOutcome(ctx context.Context, d *store.Decision) {
 			h.Log.Warn("could not record the praise post", "team", d.Team, "decision", d.ID, "error", err.Error())
 		}
 		lt := fmt.Sprintf(":tada: Good news: %s's %s worked (`%s`). I've praised the risk they took in %s; a word from you would mean a lot too.",
-			slacktext.User(d.Requester), decisionPhrase(d, true), d.ID, channelMention(h.Policy.Channels.Praise))
+			slacktext.User(d.Requester), strings.TrimPrefix(decisionPhrase(d, true), "the "), d.ID, channelMention(h.Policy.Channels.Praise))
 		h.dmAll(ctx, d, leaders, lt, h.noteBlocks(d, lt))
 	} else {
 		thanks := fmt.Sprintf(":pray: Thank you for taking the risk on %s (`%s`). It didn't work out this time, and that's fine: failure is how we learn. This stays between you and your leader, who owns the fallout.",
@@ -302,7 +302,7 @@ func (h *Handlers) failedLeaderText(d *store.Decision) string {
 		how = "with " + slacktext.User(d.DecidedBy) + "'s approval"
 	}
 	s := fmt.Sprintf(":compass: %s's %s (`%s`, decided %s) didn't work out. This stays private; no one else is told. You own the fallout: check in with %s, thank them for taking the risk, and help put it right.",
-		slacktext.User(d.Requester), decisionPhrase(d, true), d.ID, how, slacktext.User(d.Requester))
+		slacktext.User(d.Requester), strings.TrimPrefix(decisionPhrase(d, true), "the "), d.ID, how, slacktext.User(d.Requester))
 	if d.Reason != "" {
 		s += "\n*Their reason at the time*\n" + quote(slacktext.EscapeTruncate(d.Reason, 1000))
 	}
