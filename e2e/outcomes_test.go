@@ -446,3 +446,29 @@ func TestOutcomeFollowUpRetriedAfterSlackError(t *testing.T) {
 		}
 	}
 }
+
+// Words of a command are split on any white space (a tab, a line break, a
+// no-break space), and `didn't`, the button's word, records a failure.
+func TestCommandWordsSplitOnAnyWhiteSpace(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec)})
+	if res := e.Command(apptest.Dave, "stats\t30d"); !strings.Contains(res.AllText(), "last 30 days") {
+		t.Errorf("/empower stats<TAB>30d = %q; want the 30-day stats", res.AllText())
+	}
+	if res := e.Command(apptest.Dave, "help\nplease"); !strings.Contains(res.AllText(), "/empower box") {
+		t.Errorf("/empower help<LF> = %q; want the help", res.AllText())
+	}
+	_, worked := e.decide(apptest.Dave, "discount 100 for ACME")
+	if res := e.Command(apptest.Dave, "outcome\u00a0"+worked+"\tworked"); !strings.Contains(res.AllText(), "worked") || strings.Contains(res.AllText(), "Usage") {
+		t.Errorf("/empower outcome<NBSP>%s<TAB>worked = %q", worked, res.AllText())
+	}
+	if d := e.decision(worked); d.Outcome.Result != store.OutcomeWorked {
+		t.Errorf("outcome of %s = %+v; want worked", worked, d.Outcome)
+	}
+	_, failed := e.decide(apptest.Dave, "discount 100 for Globex")
+	if res := e.Command(apptest.Dave, "outcome "+failed+" didn't they left anyway"); strings.Contains(res.AllText(), "Usage") {
+		t.Errorf("/empower outcome %s didn't = %q", failed, res.AllText())
+	}
+	if d := e.decision(failed); d.Outcome.Result != store.OutcomeFailed || d.Outcome.Note != "they left anyway" {
+		t.Errorf("outcome of %s = %+v; want failed with the note", failed, d.Outcome)
+	}
+}

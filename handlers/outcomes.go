@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -150,7 +151,10 @@ func (h *Handlers) OutcomePraise(d *store.Decision) (string, []slack.Block) {
 
 // OutcomeCommand answers `/empower outcome <decision-id> worked|failed [note]`.
 func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, error) {
-	rawID, rest, _ := strings.Cut(c.Args, " ")
+	rawID, rest := c.Args, ""
+	if i := strings.IndexFunc(c.Args, unicode.IsSpace); i >= 0 {
+		rawID, rest = c.Args[:i], c.Args[i:]
+	}
 	if strings.TrimSpace(rawID) == "" {
 		return nil, Userf("Tell me which decision and how it turned out.\n" + OutcomeUsage)
 	}
@@ -159,12 +163,15 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 		return nil, Userf(fmt.Sprintf("`%s` isn't a decision ID: they look like `D-7K2QF9` (your confirmation and the follow-up DM show it).\n%s",
 			EscapeCode(rawID), OutcomeUsage))
 	}
-	verb, note, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	verb, note := strings.TrimSpace(rest), ""
+	if i := strings.IndexFunc(verb, unicode.IsSpace); i >= 0 {
+		verb, note = verb[:i], verb[i:]
+	}
 	var result string
 	switch strings.ToLower(verb) {
 	case "worked":
 		result = store.OutcomeWorked
-	case "failed":
+	case "failed", "didn't", "didnt", "didn’t": // "It didn't" is the button's word
 		result = store.OutcomeFailed
 	case "":
 		return nil, Userf(fmt.Sprintf("How did `%s` turn out? Say `worked` or `failed`.\n%s", id, OutcomeUsage))
