@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -60,7 +61,10 @@ var mentionRe = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
 // ID and the rest. what names the person in errors ("the person", "the
 // leader").
 func splitMention(args, what, usage string) (string, string, error) {
-	first, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
+	first, rest := strings.TrimSpace(args), ""
+	if i := strings.IndexFunc(first, unicode.IsSpace); i >= 0 {
+		first, rest = first[:i], first[i:]
+	}
 	if first == "" {
 		return "", "", Userf(fmt.Sprintf("Say who %s is, as a mention.\n%s", what, usage))
 	}
