@@ -285,6 +285,9 @@ func TestDecisionEscalate(t *testing.T) {
 	if b := up.Buttons(); len(b) != 0 {
 		t.Errorf("old message keeps buttons: %q", buttonLabels(up))
 	}
+	if !strings.Contains(up.Text, "moved up to manager") {
+		t.Errorf("old message's notification text = %q; want it to say it moved up", up.Text)
+	}
 	next := e.escalation(id, "<@U0CAROL>")
 	if next.TS == m.TS {
 		t.Fatalf("no new message for the manager")

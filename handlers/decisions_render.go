@@ -227,6 +227,7 @@ func escalationMessage(p *config.Policy, d *store.Decision, level int, now time.
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(msg), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == store.StatePending && d.Level != level:
+		text = fmt.Sprintf("Decision %s: moved up to %s.", d.ID, slacktext.Escape(levelName(p, d.Level)))
 		blocks = append(blocks, slack.NewContextBlock("moved", mrkdwn(fmt.Sprintf(
 			":arrow_right: Moved up to *%s*: the buttons are on the new message.", slacktext.Escape(levelName(p, d.Level))))))
 	case d.State == store.StatePending:
