@@ -457,7 +457,7 @@ func TestCommandWordsSplitOnAnyWhiteSpace(t *testing.T) {
 	if res := e.Command(apptest.Dave, "help\nplease"); !strings.Contains(res.AllText(), "/empower box") {
 		t.Errorf("/empower help<LF> = %q; want the help", res.AllText())
 	}
-	if res := e.Command(apptest.Dave, "ask <@U0BOB|bob>\ta second van by Dec 15"); !strings.Contains(res.AllText(), "Asked <@U0BOB>") {
+	if res := e.Command(apptest.Dave, "ask <@U0BOB|bob>\ta  second   van by Dec 15"); !strings.Contains(res.AllText(), "*a second van*") {
 		t.Errorf("/empower ask <@U0BOB|bob><TAB>… = %q; want it asked", res.AllText())
 	}
 	_, worked := e.decide(apptest.Dave, "discount 100 for ACME")

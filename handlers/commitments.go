@@ -171,6 +171,7 @@ func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
 		return nil, Userf("A commitment is a promise to one of your people, not to yourself: name who it's for.\n" + CommitUsage)
 	}
 	text, when, found := cutLastBy(rest)
+	text = collapseGaps(text) // "fix   the van" reads "fix the van"
 	if err := checkCommitText(text, CommitUsage, "Say what you will do for them, before `by <date>`."); err != nil {
 		return nil, err
 	}
@@ -224,6 +225,7 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 			slacktext.User(leader), mentionIDs(h.leaderIDs()), AskUsage))
 	}
 	text, when, found := cutLastBy(rest)
+	text = collapseGaps(text) // "fix   the van" reads "fix the van"
 	var due dates.Date
 	if found && when != "" {
 		d, err := h.parseDue(when)
