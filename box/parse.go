@@ -92,6 +92,10 @@ func ParseDecision(p *config.Policy, text string) (Request, error) {
 	if req.Amount, err = ParseAmount(amountText, cur); err != nil {
 		return Request{}, err
 	}
+	if len(rest) > 0 && isForeignCurrency(rest[0].text, cur) {
+		return Request{}, inputErr(FieldAmount, "Amounts for %s are in %s, not %s: convert it and write the amount alone, like `%s 250`.",
+			act.Name, strings.ToUpper(cur), strings.ToUpper(rest[0].text), act.Name)
+	}
 
 	// The customer.
 	if len(rest) > 0 && strings.EqualFold(rest[0].text, "for") {
@@ -315,6 +319,25 @@ func tagName(w string) string {
 func isCurrencyWord(w string, codes ...string) bool {
 	for _, c := range codes {
 		if c != "" && strings.EqualFold(w, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// foreignCurrencies are the ISO codes of the most traded currencies: one
+// right after the amount means the person counted in another currency than
+// the activity's. Codes that are also English words (ALL, TOP) are left out.
+var foreignCurrencies = []string{"USD", "EUR", "GBP", "JPY", "CNY", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK",
+	"PLN", "CZK", "HUF", "INR", "MXN", "BRL", "ZAR", "SGD", "HKD", "KRW", "TRY", "ILS", "AED", "SAR"}
+
+// isForeignCurrency reports whether w is a currency code other than cur.
+func isForeignCurrency(w, cur string) bool {
+	if strings.EqualFold(w, cur) {
+		return false
+	}
+	for _, c := range foreignCurrencies {
+		if strings.EqualFold(w, c) {
 			return true
 		}
 	}

@@ -114,6 +114,8 @@ func TestParseDecisionErrors(t *testing.T) {
 		{"discount 2.5E-2", box.FieldAmount, "~Write the amount in full"},
 		{"discount 1000000000", box.FieldAmount, `The amount must be below 1,000,000,000 ("1000000000").`},
 		{"discount 1,000,000,000.00", box.FieldAmount, "~must be below 1,000,000,000"},
+		{"discount 250 EUR for ACME", box.FieldAmount, "Amounts for discount are in USD, not EUR: convert it and write the amount alone, like `discount 250`."},
+		{"discount $250 gbp", box.FieldAmount, "~are in USD, not GBP"},
 		{"discount 1,25", box.FieldAmount, `The thousands separators in "1,25" are misplaced: write 1,250.50 or 1250.50.`},
 		{"discount 250 for", box.FieldCustomer, "~Who is the customer?"},
 		{`discount 250 for "Acme Corp`, box.FieldCustomer, "~closing quote is missing"},
@@ -145,14 +147,21 @@ func TestParseDecisionErrors(t *testing.T) {
 	}
 }
 
-// TestParseDecisionOtherCurrency: a currency code other than the policy's is
-// not part of the amount; it stays in the reason as typed.
+// TestParseDecisionOtherCurrency: a currency code other than the
+// activity's right after the amount is an error (logging "250 EUR" as $250
+// would store what the person did not mean); later in the text it is
+// reason.
 func TestParseDecisionOtherCurrency(t *testing.T) {
-	got, err := box.ParseDecision(productPolicy(), "discount 250 EUR")
+	_, err := box.ParseDecision(productPolicy(), "discount 250 EUR")
+	var ie *box.InputError
+	if !errors.As(err, &ie) || ie.Field != box.FieldAmount || !strings.Contains(ie.Message, "are in USD, not EUR") {
+		t.Fatalf("ParseDecision error = %v; want the amounts-are-in-USD error", err)
+	}
+	got, err := box.ParseDecision(productPolicy(), "discount 250 for ACME paid in EUR")
 	if err != nil {
 		t.Fatalf("ParseDecision error = %v", err)
 	}
-	want := box.Request{Activity: "discount", Amount: usd(250), Reason: "EUR"}
+	want := box.Request{Activity: "discount", Amount: usd(250), Customer: "ACME", Reason: "paid in EUR"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}

@@ -21,6 +21,7 @@ package dates
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -182,7 +183,40 @@ func parse(in, shown string, today Date) (Date, error) {
 			return parseSlash(in, shown, today)
 		}
 	}
+	if m, d, y, ok := monthDay(in); ok {
+		slash := fmt.Sprintf("%d/%s", m, d)
+		if y != "" {
+			slash += "/" + y
+		}
+		return parseSlash(slash, shown, today)
+	}
 	return Date{}, &Error{Input: shown, Message: fmt.Sprintf("I can't read `%s` as a date: try %s.", shown, Forms), Unreadable: true}
+}
+
+// Dates with the month's name: "dec 15", "december 15th, 2026", "15 dec".
+var (
+	monthDayRe = regexp.MustCompile(`^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?(?:,? (\d{4}))?$`)
+	dayMonthRe = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)? ([a-z]+)\.?(?:,? (\d{4}))?$`)
+)
+
+// monthDay reads a date written with the month's name (full or its first
+// three letters, "sept" too) into month number, day and optional year.
+func monthDay(in string) (month int, day, year string, ok bool) {
+	var name string
+	if m := monthDayRe.FindStringSubmatch(in); m != nil {
+		name, day, year = m[1], m[2], m[3]
+	} else if m := dayMonthRe.FindStringSubmatch(in); m != nil {
+		day, name, year = m[1], m[2], m[3]
+	} else {
+		return 0, "", "", false
+	}
+	for mo := time.January; mo <= time.December; mo++ {
+		full := strings.ToLower(mo.String())
+		if name == full || name == full[:3] || (mo == time.September && name == "sept") {
+			return int(mo), day, year, true
+		}
+	}
+	return 0, "", "", false
 }
 
 // nextWeekday is the next wd after today, never today itself.

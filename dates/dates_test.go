@@ -32,6 +32,12 @@ func TestParseForms(t *testing.T) {
 		{"11/17", "2027-11-17"}, // yesterday's month/day: next year
 		{"2/29", "2028-02-29"},  // next year with a Feb 29
 		{"12/15/2026", "2026-12-15"},
+		{"Dec 15", "2026-12-15"},
+		{"december 15th", "2026-12-15"},
+		{"Dec. 15, 2026", "2026-12-15"},
+		{"15 Dec", "2026-12-15"},
+		{"Jan 5", "2027-01-05"}, // past: next year
+		{"sept 3 2027", "2027-09-03"},
 		{"03/01/2027", "2027-03-01"},
 		{"12/15/26", "2026-12-15"},
 		{"today", "2026-11-18"},
@@ -133,6 +139,9 @@ func TestParseErrors(t *testing.T) {
 		{"", "missing"},
 		{"   ", "missing"},
 		{"someday", "can't read `someday`"},
+		{"Dec 32", "December has no day 32"},
+		{"Decembre 15", "can't read"},
+		{"Dec 15, 2025", "in the past"},
 		{"next month", "can't read"},
 		{"2026-11-17", "in the past"},
 		{"2020-01-01", "in the past"},

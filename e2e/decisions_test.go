@@ -256,6 +256,12 @@ func TestDecisionApprove(t *testing.T) {
 	if b := up.Buttons(); len(b) != 0 {
 		t.Errorf("buttons left after approval: %q", buttonLabels(up))
 	}
+	// PRODUCT.md: "Approved by @bob at 10:42", in the blocks and in the
+	// notification text, which no longer asks for an answer.
+	if !regexp.MustCompile(`Approved by <@U0BOB> at \d\d:\d\d`).MatchString(up.AllText()) ||
+		!strings.Contains(up.Text, "Approved by <@U0BOB> at ") {
+		t.Errorf("approved message = text %q blocks %s", up.Text, up.Blocks)
+	}
 	e.waitDM(apptest.Dave, "approved your")
 	if d := e.decision(id); d.State != store.StateApproved || d.DecidedBy != apptest.Bob {
 		t.Errorf("stored: %s by %s", d.State, d.DecidedBy)
@@ -278,6 +284,9 @@ func TestDecisionEscalate(t *testing.T) {
 	})
 	if b := up.Buttons(); len(b) != 0 {
 		t.Errorf("old message keeps buttons: %q", buttonLabels(up))
+	}
+	if !strings.Contains(up.Text, "moved up to manager") {
+		t.Errorf("old message's notification text = %q; want it to say it moved up", up.Text)
 	}
 	next := e.escalation(id, "<@U0CAROL>")
 	if next.TS == m.TS {
@@ -316,6 +325,9 @@ func TestDecisionDeclineWithReason(t *testing.T) {
 		t.Fatalf("decline modal errors: %v", ack.Errors)
 	}
 	up := e.waitUpdated(m.TS, "declined", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "Declined by <@U0BOB>") })
+	if !strings.Contains(up.Text, "Declined by <@U0BOB> at ") {
+		t.Errorf("declined message text = %q", up.Text)
+	}
 	if len(up.Buttons()) != 0 || !strings.Contains(up.AllText(), "Margin is too thin") {
 		t.Errorf("declined message: %s buttons %q", up.AllText(), buttonLabels(up))
 	}

@@ -194,7 +194,9 @@ func TestOutcomeWorkedPraisesInPublic(t *testing.T) {
 		t.Errorf("praise post shows the amount although praise.show_amounts is false: %s", txt)
 	}
 	// The leader (the first level's approver, for an autonomous decision) is told.
-	e.waitDM(apptest.Bob, "worked")
+	if lead := e.waitDM(apptest.Bob, "worked"); !strings.Contains(lead.Text, "<@U0DAVE>'s $") || strings.Contains(lead.Text, "'s the") {
+		t.Errorf("leader DM = %q; want \"<@U0DAVE>'s $… discount\"", lead.Text)
+	}
 	// The DM is updated in place: no live outcome buttons, an Add a note button.
 	upd, err := e.Emu.WaitDM(e.Ctx(), apptest.Dave, func(m slackemu.Message) bool { return m.TS == dm.TS && m.Updated > 0 })
 	if err != nil {
@@ -294,6 +296,9 @@ func TestOutcomeDidntStaysPrivate(t *testing.T) {
 	e.click(apptest.Alice, dm, "It didn't")
 	e.waitDM(apptest.Alice, "failure is how we learn")
 	lead := e.waitDM(apptest.Bob, "own the fallout")
+	if !strings.Contains(lead.AllText(), "<@U0ALICE>'s $") || strings.Contains(lead.AllText(), "'s the") {
+		t.Errorf("leader DM does not read \"<@U0ALICE>'s $… \": %s", lead.AllText())
+	}
 	if !strings.Contains(lead.AllText(), "Globex") || !strings.Contains(lead.AllText(), "<@U0ALICE>") {
 		t.Errorf("leader DM lacks the context: %s", lead.AllText())
 	}
@@ -439,5 +444,34 @@ func TestOutcomeFollowUpRetriedAfterSlackError(t *testing.T) {
 		if n := e.countAudit(id, store.AuditOutcomeAsked); n != want {
 			t.Errorf("%s: %d outcome.asked events; want %d", id, n, want)
 		}
+	}
+}
+
+// Words of a command are split on any white space (a tab, a line break, a
+// no-break space), and `didn't`, the button's word, records a failure.
+func TestCommandWordsSplitOnAnyWhiteSpace(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec)})
+	if res := e.Command(apptest.Dave, "stats\t30d"); !strings.Contains(res.AllText(), "last 30 days") {
+		t.Errorf("/empower stats<TAB>30d = %q; want the 30-day stats", res.AllText())
+	}
+	if res := e.Command(apptest.Dave, "help\nplease"); !strings.Contains(res.AllText(), "/empower box") {
+		t.Errorf("/empower help<LF> = %q; want the help", res.AllText())
+	}
+	if res := e.Command(apptest.Dave, "ask <@U0BOB|bob>\ta  second   van by Dec 15"); !strings.Contains(res.AllText(), "*a second van*") {
+		t.Errorf("/empower ask <@U0BOB|bob><TAB>… = %q; want it asked", res.AllText())
+	}
+	_, worked := e.decide(apptest.Dave, "discount 100 for ACME")
+	if res := e.Command(apptest.Dave, "outcome\u00a0"+worked+"\tworked"); !strings.Contains(res.AllText(), "worked") || strings.Contains(res.AllText(), "Usage") {
+		t.Errorf("/empower outcome<NBSP>%s<TAB>worked = %q", worked, res.AllText())
+	}
+	if d := e.decision(worked); d.Outcome.Result != store.OutcomeWorked {
+		t.Errorf("outcome of %s = %+v; want worked", worked, d.Outcome)
+	}
+	_, failed := e.decide(apptest.Dave, "discount 100 for Globex")
+	if res := e.Command(apptest.Dave, "outcome "+failed+" didn't they left anyway"); strings.Contains(res.AllText(), "Usage") {
+		t.Errorf("/empower outcome %s didn't = %q", failed, res.AllText())
+	}
+	if d := e.decision(failed); d.Outcome.Result != store.OutcomeFailed || d.Outcome.Note != "they left anyway" {
+		t.Errorf("outcome of %s = %+v; want failed with the note", failed, d.Outcome)
 	}
 }

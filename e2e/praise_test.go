@@ -215,8 +215,6 @@ func TestWinRefusals(t *testing.T) {
 		{"win", "What did the team win"},
 		{"win " + mDave + " " + mErin, "Say what the team won"},
 		{"win #courage", "Say what the team won"},
-		{"win ACME renewed <#C0GENERAL|general>", "is a channel, not a person"},
-		{"win ACME renewed <!subteam^S0FRONTLINE|@frontline>", "is a user group, not a person"},
 		{"win ACME renewed #teamwork", "Unknown value `#teamwork`: the values are"},
 	} {
 		res := e.Command(apptest.Bob, c.text)
@@ -232,5 +230,37 @@ func TestWinRefusals(t *testing.T) {
 	}
 	if n := e.praiseCount(store.AuditWinPosted); n != 0 {
 		t.Errorf("%d win.posted events after refusals; want none", n)
+	}
+}
+
+// PRODUCT.md: Slack markup in user text is not an error; it is shown
+// escaped, never live, also at the end of a win.
+func TestWinTrailingMarkupIsTextShownEscaped(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec)})
+	for _, c := range []struct{ text, shown string }{
+		{"win we shipped it <!channel>", "&lt;!channel&gt;"},
+		{"win ACME renewed <#C0GENERAL|general> " + mDave, "&lt;#C0GENERAL|general&gt;"},
+		{"win ACME renewed <!subteam^S0FRONTLINE|@frontline> #courage", "&lt;!subteam^S0FRONTLINE|@frontline&gt;"},
+	} {
+		before := len(e.Emu.Messages(apptest.Praise))
+		res := e.Command(apptest.Bob, c.text)
+		if !strings.Contains(res.AllText(), "is up") {
+			t.Errorf("/empower %s = %q; want the win posted", c.text, res.AllText())
+			continue
+		}
+		msgs := e.Emu.Messages(apptest.Praise)
+		if len(msgs) != before+1 {
+			t.Fatalf("/empower %s: %d posts; want %d", c.text, len(msgs), before+1)
+		}
+		post := msgs[len(msgs)-1]
+		raw := post.Text + string(post.Blocks)
+		for _, live := range []string{"<!channel>", "<#C0GENERAL", "<!subteam^"} {
+			if strings.Contains(raw, live) {
+				t.Errorf("/empower %s: post holds live %q: %s", c.text, live, raw)
+			}
+		}
+		if !strings.Contains(raw, c.shown) {
+			t.Errorf("/empower %s: post does not show %q: %s", c.text, c.shown, raw)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -60,7 +61,10 @@ var mentionRe = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
 // ID and the rest. what names the person in errors ("the person", "the
 // leader").
 func splitMention(args, what, usage string) (string, string, error) {
-	first, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
+	first, rest := strings.TrimSpace(args), ""
+	if i := strings.IndexFunc(first, unicode.IsSpace); i >= 0 {
+		first, rest = first[:i], first[i:]
+	}
 	if first == "" {
 		return "", "", Userf(fmt.Sprintf("Say who %s is, as a mention.\n%s", what, usage))
 	}
@@ -167,6 +171,7 @@ func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
 		return nil, Userf("A commitment is a promise to one of your people, not to yourself: name who it's for.\n" + CommitUsage)
 	}
 	text, when, found := cutLastBy(rest)
+	text = collapseGaps(text) // "fix   the van" reads "fix the van"
 	if err := checkCommitText(text, CommitUsage, "Say what you will do for them, before `by <date>`."); err != nil {
 		return nil, err
 	}
@@ -220,6 +225,7 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 			slacktext.User(leader), mentionIDs(h.leaderIDs()), AskUsage))
 	}
 	text, when, found := cutLastBy(rest)
+	text = collapseGaps(text) // "fix   the van" reads "fix the van"
 	var due dates.Date
 	if found && when != "" {
 		d, err := h.parseDue(when)

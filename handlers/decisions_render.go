@@ -215,15 +215,19 @@ func escalationMessage(p *config.Policy, d *store.Decision, level int, now time.
 
 	switch {
 	case d.State == store.StateApproved:
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":white_check_mark: *Approved by %s · %s*",
-			slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
+		approved := fmt.Sprintf("Approved by %s at %s", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
+		text = fmt.Sprintf("Decision %s: %s.", d.ID, approved)
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":white_check_mark: *"+approved+"*"), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == store.StateDeclined:
-		msg := fmt.Sprintf(":no_entry: *Declined by %s · %s*", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
+		declined := fmt.Sprintf("Declined by %s at %s", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
+		text = fmt.Sprintf("Decision %s: %s.", d.ID, declined)
+		msg := ":no_entry: *" + declined + "*"
 		if d.DeclineReason != "" {
 			msg += "\n" + slacktext.EscapeTruncate(d.DeclineReason, maxReasonShown)
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(msg), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == store.StatePending && d.Level != level:
+		text = fmt.Sprintf("Decision %s: moved up to %s.", d.ID, slacktext.Escape(levelName(p, d.Level)))
 		blocks = append(blocks, slack.NewContextBlock("moved", mrkdwn(fmt.Sprintf(
 			":arrow_right: Moved up to *%s*: the buttons are on the new message.", slacktext.Escape(levelName(p, d.Level))))))
 	case d.State == store.StatePending:

@@ -69,7 +69,7 @@ func TestEscalationMessage(t *testing.T) {
 		{"pending at the top", escalated, 1, []string{ActionApprove, ActionDecline},
 			[]string{"<@U0CAROL> <!subteam^S0MANAGERS>", "Escalated by <@U0BOB> to manager · 10:42"}},
 		{"old level after escalation", escalated, 0, nil, []string{"Moved up to *manager*"}},
-		{"approved", approved, 0, nil, []string{"Approved by <@U0CAROL> · 10:42"}},
+		{"approved", approved, 0, nil, []string{"Approved by <@U0CAROL> at 10:42"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"unicode"
 
 	"github.com/slack-go/slack"
 
@@ -64,7 +65,12 @@ type Command struct {
 // NewCommand builds a Command from slack-go's payload.
 func NewCommand(sc slack.SlashCommand) *Command {
 	text := strings.TrimSpace(sc.Text)
-	first, rest, _ := strings.Cut(text, " ")
+	// The first word ends at any white space (a tab, a line break, the
+	// no-break space some keyboards type), not only at " ".
+	first, rest := text, ""
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		first, rest = text[:i], text[i:]
+	}
 	return &Command{
 		TeamID:      sc.TeamID,
 		UserID:      sc.UserID,

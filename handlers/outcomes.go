@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -150,7 +151,10 @@ func (h *Handlers) OutcomePraise(d *store.Decision) (string, []slack.Block) {
 
 // OutcomeCommand answers `/empower outcome <decision-id> worked|failed [note]`.
 func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, error) {
-	rawID, rest, _ := strings.Cut(c.Args, " ")
+	rawID, rest := c.Args, ""
+	if i := strings.IndexFunc(c.Args, unicode.IsSpace); i >= 0 {
+		rawID, rest = c.Args[:i], c.Args[i:]
+	}
 	if strings.TrimSpace(rawID) == "" {
 		return nil, Userf("Tell me which decision and how it turned out.\n" + OutcomeUsage)
 	}
@@ -159,12 +163,15 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 		return nil, Userf(fmt.Sprintf("`%s` isn't a decision ID: they look like `D-7K2QF9` (your confirmation and the follow-up DM show it).\n%s",
 			EscapeCode(rawID), OutcomeUsage))
 	}
-	verb, note, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	verb, note := strings.TrimSpace(rest), ""
+	if i := strings.IndexFunc(verb, unicode.IsSpace); i >= 0 {
+		verb, note = verb[:i], verb[i:]
+	}
 	var result string
 	switch strings.ToLower(verb) {
 	case "worked":
 		result = store.OutcomeWorked
-	case "failed":
+	case "failed", "didn't", "didnt", "didn’t": // "It didn't" is the button's word
 		result = store.OutcomeFailed
 	case "":
 		return nil, Userf(fmt.Sprintf("How did `%s` turn out? Say `worked` or `failed`.\n%s", id, OutcomeUsage))
@@ -283,7 +290,7 @@ func (h *Handlers) afterOutcome(ctx context.Context, d *store.Decision) {
 			h.Log.Warn("could not record the praise post", "team", d.Team, "decision", d.ID, "error", err.Error())
 		}
 		lt := fmt.Sprintf(":tada: Good news: %s's %s worked (`%s`). I've praised the risk they took in %s; a word from you would mean a lot too.",
-			slacktext.User(d.Requester), decisionPhrase(d, true), d.ID, channelMention(h.Policy.Channels.Praise))
+			slacktext.User(d.Requester), strings.TrimPrefix(decisionPhrase(d, true), "the "), d.ID, channelMention(h.Policy.Channels.Praise))
 		h.dmAll(ctx, d, leaders, lt, h.noteBlocks(d, lt))
 	} else {
 		thanks := fmt.Sprintf(":pray: Thank you for taking the risk on %s (`%s`). It didn't work out this time, and that's fine: failure is how we learn. This stays between you and your leader, who owns the fallout.",
@@ -302,7 +309,7 @@ func (h *Handlers) failedLeaderText(d *store.Decision) string {
 		how = "with " + slacktext.User(d.DecidedBy) + "'s approval"
 	}
 	s := fmt.Sprintf(":compass: %s's %s (`%s`, decided %s) didn't work out. This stays private; no one else is told. You own the fallout: check in with %s, thank them for taking the risk, and help put it right.",
-		slacktext.User(d.Requester), decisionPhrase(d, true), d.ID, how, slacktext.User(d.Requester))
+		slacktext.User(d.Requester), strings.TrimPrefix(decisionPhrase(d, true), "the "), d.ID, how, slacktext.User(d.Requester))
 	if d.Reason != "" {
 		s += "\n*Their reason at the time*\n" + quote(slacktext.EscapeTruncate(d.Reason, 1000))
 	}

@@ -102,8 +102,8 @@ type praiseInput struct {
 // parsePraiseBody reads the text after the person (praise) or the whole
 // text (win): #values are taken out wherever they stand, and must be policy
 // values; user mentions are collected (trailing ones are taken out of the
-// text, inner ones stay as @name); a trailing mention that is not a user is
-// refused.
+// text, inner ones stay as @name); other markup stays in the text, to be
+// shown escaped.
 func (h *Handlers) parsePraiseBody(s, usage string, trailingCredits bool) (praiseInput, error) {
 	var in praiseInput
 	toks := ptokens(s)
@@ -130,7 +130,9 @@ func (h *Handlers) parsePraiseBody(s, usage string, trailingCredits bool) (prais
 		if keep[last] {
 			m := userMentionRe.FindStringSubmatch(toks[last].text)
 			if m == nil {
-				return in, Userf(notAPerson(toks[last].text) + " A win credits people: mention them as @name.\n" + usage)
+				// Other markup (<!channel>, <#C…>, a user group) is
+				// text, shown escaped: it ends the credits.
+				break
 			}
 			in.Users = append(in.Users, m[1])
 			keep[last] = false

@@ -25,8 +25,9 @@ func TestParsePraiseBody(t *testing.T) {
 		{in: "#1 fan of <!channel>", text: "#1 fan of <!channel>"},
 		{in: "with <@U0ERIN|erin> and <@U0BOB>", text: "with @erin and @U0BOB", users: []string{"U0ERIN", "U0BOB"}},
 		{in: "renewed <@U0DAVE|dave> <@U0ERIN|erin> #courage", credits: true, text: "renewed", users: []string{"U0DAVE", "U0ERIN"}, values: []string{"courage"}},
-		{in: "renewed <#C1|general>", credits: true, err: "is a channel, not a person"},
-		{in: "renewed <!subteam^S1|@team>", credits: true, err: "is a user group"},
+		{in: "renewed <#C1|general>", credits: true, text: "renewed <#C1|general>"},
+		{in: "renewed <!subteam^S1|@team> <@U0DAVE|dave>", credits: true, text: "renewed <!subteam^S1|@team>", users: []string{"U0DAVE"}},
+		{in: "shipped <!channel>", credits: true, text: "shipped <!channel>"},
 		{in: "great #bravery", err: "Unknown value `#bravery`: the values are #customer-first #courage"},
 		{in: "<@U0DAVE|dave>", credits: true, text: "", users: []string{"U0DAVE"}},
 	} {
