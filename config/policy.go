@@ -334,6 +334,14 @@ func (p *parser) cronSpec(f field, path, def string) string {
 		p.addf(f.val, "%s: bad cron spec %q: %v", path, s, err)
 		return def
 	}
+	// The scheduler names "@every D" ticks in whole seconds since the epoch:
+	// shorter or fractional intervals would not run as written.
+	if rest, ok := strings.CutPrefix(s, "@every "); ok {
+		if d, err := time.ParseDuration(rest); err == nil && (d < time.Second || d%time.Second != 0) {
+			p.addf(f.val, "%s: bad cron spec %q: the interval must be a whole number of seconds, at least 1s", path, s)
+			return def
+		}
+	}
 	return s
 }
 

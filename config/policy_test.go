@@ -273,6 +273,24 @@ func TestParsePolicyErrors(t *testing.T) {
 			wantMsg:  `schedules.digest: bad cron spec "0 0 16 * * FRI": expected exactly 5 fields, found 6: [0 0 16 * * FRI]`,
 		},
 		{
+			name:     "@every below a second",
+			src:      []string{`digest: "@every 2s"`, `digest: "@every 500ms"`},
+			wantLine: 28,
+			wantMsg:  `schedules.digest: bad cron spec "@every 500ms": the interval must be a whole number of seconds, at least 1s`,
+		},
+		{
+			name:     "@every not positive",
+			src:      []string{`digest: "@every 2s"`, `digest: "@every -2s"`},
+			wantLine: 28,
+			wantMsg:  `schedules.digest: bad cron spec "@every -2s": the interval must be a whole number of seconds, at least 1s`,
+		},
+		{
+			name:     "@every with a fraction of a second",
+			src:      []string{`digest: "@every 2s"`, `digest: "@every 1500ms"`},
+			wantLine: 28,
+			wantMsg:  `schedules.digest: bad cron spec "@every 1500ms": the interval must be a whole number of seconds, at least 1s`,
+		},
+		{
 			name:     "malformed approver ID",
 			src:      []string{"approvers: [U0BOB]", "approvers: [bob]"},
 			wantLine: 11,
