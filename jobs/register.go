@@ -14,6 +14,9 @@ func Register(s *Scheduler, h *handlers.Handlers) error {
 	jobs = append(jobs, Digest(h))
 	jobs = append(jobs, OutcomeFollowups(h))
 	jobs = append(jobs, CommitmentReminders(h))
+	if h.Metrics != nil {
+		h.Metrics.Fanout.WithLabelValues(JobFeedback, "sent") // on /metrics from start-up
+	}
 	for _, j := range jobs {
 		if err := s.Add(j); err != nil {
 			return err

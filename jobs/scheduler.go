@@ -112,6 +112,9 @@ func (s *Scheduler) Add(j Job) error {
 		e.sched, e.every = sched, every
 	}
 	s.entries[j.Name] = e
+	if s.cfg.Metrics != nil {
+		s.cfg.Metrics.JobRuns.WithLabelValues(j.Name, "ok") // on /metrics from start-up
+	}
 	return nil
 }
 

@@ -64,5 +64,12 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.Envelopes, m.AckLatency, m.SlackCalls, m.RedisErrors, m.JobRuns, m.Fanout,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Start the usual series at zero, so that every family is on /metrics
+	// from start-up (a vector with no series is not shown at all).
+	for _, kind := range []string{"slash_commands", "interactive", "events_api"} {
+		m.Envelopes.WithLabelValues(kind, "ok")
+		m.AckLatency.WithLabelValues(kind)
+	}
+	m.RedisErrors.WithLabelValues("dial")
 	return m
 }
