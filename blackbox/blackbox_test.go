@@ -250,8 +250,11 @@ func runScenario(t *testing.T, replicas int) {
 		t.Fatalf("the binaries did not connect: %v\n%s", err, procs[0].logs.String())
 	}
 
-	// /readyz and /metrics of every replica.
+	// /healthz and /readyz of every replica.
 	for i, p := range procs {
+		if code, body, err := p.get("/healthz"); err != nil || code != http.StatusOK {
+			t.Errorf("replica %d /healthz = %d %q %v", i, code, body, err)
+		}
 		if err := apptest.WaitFor(10*time.Second, func() bool {
 			code, _, err := p.get("/readyz")
 			return err == nil && code == http.StatusOK
@@ -260,6 +263,9 @@ func runScenario(t *testing.T, replicas int) {
 			t.Errorf("replica %d /readyz = %d %q %v", i, code, body, gerr)
 		}
 	}
+
+	// Every family is on /metrics from start-up.
+	checkMetrics(t, procs)
 
 	// Above the box, nobody answers: moved to the manager after 3s.
 	res, err := emu.SlashCommand(ctx, apptest.Dave, apptest.General, "discount 1500 for ACME the big renewal")
@@ -278,6 +284,24 @@ func runScenario(t *testing.T, replicas int) {
 	smallID := decisionID.FindString(res.AllText())
 	if smallID == "" {
 		t.Fatalf("no decision ID in the reply %q", res.AllText())
+	}
+	// Above the box, approved by the manager at once: followed up too.
+	res, err = emu.SlashCommand(ctx, apptest.Dave, apptest.General, "discount 800 for Initech rush order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	okID := decisionID.FindString(res.AllText())
+	if okID == "" {
+		t.Fatalf("no decision ID in the reply %q", res.AllText())
+	}
+	esc, err := emu.WaitMessage(ctx, apptest.Escalations, func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), okID) && hasButton(m, "Approve")
+	})
+	if err != nil {
+		t.Fatalf("no escalation message for %s: %v", okID, err)
+	}
+	if _, err := emu.Click(ctx, apptest.Carol, esc, "Approve"); err != nil {
+		t.Fatal(err)
 	}
 	// A commitment due tomorrow: reminded within remind_before (48h).
 	res, err = emu.SlashCommand(ctx, apptest.Bob, apptest.General, "commit <@U0DAVE|dave> fix the van schedule by tomorrow")
@@ -321,11 +345,26 @@ func runScenario(t *testing.T, replicas int) {
 			t.Fatalf("no feedback DM to %s: %v", u, err)
 		}
 	}
+	approvedFollowUp := func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), okID) && strings.Contains(m.AllText(), "turn out")
+	}
+	if _, err := emu.WaitDM(ctx, apptest.Dave, approvedFollowUp); err != nil {
+		t.Fatalf("no follow-up DM for the approved %s: %v", okID, err)
+	}
 	digest := func(m slackemu.Message) bool { return len(m.Files) > 0 }
 	if _, err := emu.WaitMessage(ctx, apptest.Leaders, digest); err != nil {
 		t.Fatalf("no digest with a chart in the leaders channel: %v", err)
 	}
 
+	// A replica restarts (SIGTERM, then a new process): its catch-up run
+	// at start-up repeats nothing.
+	if replicas > 1 {
+		procs[0].stop(t)
+		procs[0] = w.start()
+		if err := emu.WaitConnections(ctx, replicas); err != nil {
+			t.Fatalf("the restarted binary did not connect: %v", err)
+		}
+	}
 	// Let several more ticks pass (polling the job counters, not sleeping a
 	// fixed time), then stop and count.
 	if err := apptest.WaitFor(20*time.Second, func() bool {
@@ -333,18 +372,7 @@ func runScenario(t *testing.T, replicas int) {
 	}); err != nil {
 		t.Fatalf("fewer than 4 digests: %v", err)
 	}
-	for i, p := range procs {
-		code, body, err := p.get("/metrics")
-		if err != nil || code != http.StatusOK {
-			t.Errorf("replica %d /metrics = %d %v", i, code, err)
-			continue
-		}
-		for _, fam := range []string{"empowerbot_envelopes_total", "empowerbot_ack_latency_seconds", "empowerbot_slack_api_calls_total", "empowerbot_job_runs_total", "go_goroutines", "process_cpu_seconds_total"} {
-			if !strings.Contains(body, "# TYPE "+fam+" ") {
-				t.Errorf("replica %d /metrics lacks %s", i, fam)
-			}
-		}
-	}
+	checkMetrics(t, procs)
 	for _, p := range procs {
 		p.stop(t)
 	}
@@ -361,6 +389,9 @@ func runScenario(t *testing.T, replicas int) {
 		for _, m := range emu.DMs(apptest.Dave) {
 			t.Logf("DM to Dave: %s", m.AllText())
 		}
+	}
+	if n := count(emu.DMs(apptest.Dave), approvedFollowUp); n != 1 {
+		t.Errorf("%d follow-up DMs for the approved %s, want 1", n, okID)
 	}
 	if n := count(emu.Messages(apptest.Praise), func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "<@U0DAVE>") }); n != 1 {
 		t.Errorf("%d praise posts, want 1", n)
@@ -408,5 +439,27 @@ func runScenario(t *testing.T, replicas int) {
 	t.Logf("digest keys: %v", keys)
 	if n := count(emu.Messages(apptest.Leaders), digest); n != ticks {
 		t.Errorf("%d digests posted for %d digest ticks", n, ticks)
+	}
+}
+
+// checkMetrics checks that /metrics of every replica has every family.
+func checkMetrics(t *testing.T, procs []*proc) {
+	t.Helper()
+	for i, p := range procs {
+		code, body, err := p.get("/metrics")
+		if err != nil || code != http.StatusOK {
+			t.Errorf("replica %d /metrics = %d %v", i, code, err)
+			continue
+		}
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, "empowerbot_redis_errors_total{") && !strings.HasSuffix(l, " 0") {
+				t.Errorf("replica %d counts Redis errors with Redis up: %s", i, l)
+			}
+		}
+		for _, fam := range []string{"empowerbot_envelopes_total", "empowerbot_ack_latency_seconds", "empowerbot_slack_api_calls_total", "empowerbot_redis_errors_total", "empowerbot_job_runs_total", "empowerbot_fanout_deliveries_total", "go_goroutines", "process_cpu_seconds_total"} {
+			if !strings.Contains(body, "# TYPE "+fam+" ") {
+				t.Errorf("replica %d /metrics lacks %s", i, fam)
+			}
+		}
 	}
 }

@@ -49,6 +49,10 @@ func (h RedisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	}
 }
 
+// failed reports a real failure: not a missing key, not a lost optimistic
+// transaction, and not the NOSCRIPT answer to which a script's EVALSHA falls
+// back to EVAL (every script's first run on a server).
 func failed(err error) bool {
-	return err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, redis.TxFailedErr)
+	return err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, redis.TxFailedErr) &&
+		!redis.HasErrorPrefix(err, "NOSCRIPT")
 }
