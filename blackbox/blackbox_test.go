@@ -311,12 +311,28 @@ func runScenario(t *testing.T, replicas int) {
 	if !strings.Contains(strings.ToLower(res.AllText()), "van") {
 		t.Fatalf("commit reply = %q", res.AllText())
 	}
+	// Due beyond remind_before: no reminder yet.
+	res, err = emu.SlashCommand(ctx, apptest.Bob, apptest.General, "commit <@U0DAVE|dave> a training budget by in 2 weeks")
+	if err != nil || !strings.Contains(strings.ToLower(res.AllText()), "training") {
+		t.Fatalf("commit reply = %q, %v", res.AllText(), err)
+	}
 
 	mentionsCarol := func(m slackemu.Message) bool {
 		return strings.Contains(m.AllText(), "<@U0CAROL>") && strings.Contains(m.AllText(), bigID) && m.ThreadTS == ""
 	}
-	if _, err := emu.WaitMessage(ctx, apptest.Escalations, mentionsCarol); err != nil {
+	moved, err := emu.WaitMessage(ctx, apptest.Escalations, mentionsCarol)
+	if err != nil {
 		t.Fatalf("decision %s was not escalated to the manager after respond_within: %v\n%v", bigID, err, emu.Messages(apptest.Escalations))
+	}
+	if !hasButton(moved, "Approve") || !hasButton(moved, "Decline") || hasButton(moved, "Escalate") {
+		t.Errorf("the manager's message has buttons %v, want Approve and Decline (top level: no Escalate)", moved.Buttons())
+	}
+	if err := apptest.WaitFor(10*time.Second, func() bool {
+		return count(emu.Messages(apptest.Escalations), func(m slackemu.Message) bool {
+			return strings.Contains(m.AllText(), bigID) && strings.Contains(m.AllText(), "<@U0BOB>") && len(m.Buttons()) == 0
+		}) == 1
+	}); err != nil {
+		t.Errorf("the team lead's message of %s still has buttons after the timeout: %v", bigID, err)
 	}
 	followUp := func(m slackemu.Message) bool {
 		return hasButton(m, "It worked") && strings.Contains(m.AllText(), smallID)
@@ -328,10 +344,14 @@ func runScenario(t *testing.T, replicas int) {
 	if _, err := emu.Click(ctx, apptest.Dave, fu, "It worked"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := emu.WaitMessage(ctx, apptest.Praise, func(m slackemu.Message) bool {
+	praise, err := emu.WaitMessage(ctx, apptest.Praise, func(m slackemu.Message) bool {
 		return strings.Contains(m.AllText(), "<@U0DAVE>")
-	}); err != nil {
+	})
+	if err != nil {
 		t.Fatalf("It worked posted no praise: %v", err)
+	}
+	if !strings.Contains(praise.AllText(), "courage") || strings.Contains(praise.AllText(), "$100") {
+		t.Errorf("praise = %q, want the value tagged and no amount", praise.AllText())
 	}
 	reminder := func(m slackemu.Message) bool {
 		return hasButton(m, "Done") && strings.Contains(strings.ToLower(m.AllText()), "van")
@@ -398,6 +418,14 @@ func runScenario(t *testing.T, replicas int) {
 	}
 	if n := count(emu.DMs(apptest.Bob), reminder); n != 1 {
 		t.Errorf("%d commitment reminders to Bob today, want 1", n)
+	}
+	if n := count(emu.DMs(apptest.Bob), func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "training") && hasButton(m, "Done")
+	}); n != 0 {
+		t.Errorf("%d reminders of a commitment due in 2 weeks (remind_before 48h), want 0", n)
+		for _, m := range emu.DMs(apptest.Bob) {
+			t.Logf("DM to Bob: %s %v", m.AllText(), m.Buttons())
+		}
 	}
 	// Feedback: one question DM per person and round, every round reaching
 	// everyone; at most one reminder per person and round.
