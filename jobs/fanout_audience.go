@@ -24,6 +24,9 @@ type Audience struct {
 	// Excluded counts the IDs left out: bots, deleted or deactivated users,
 	// and IDs Slack does not know.
 	Excluded int
+	// Unresolved are the user groups whose members Slack would not list
+	// (unknown or disabled groups); they are among Excluded.
+	Unresolved []string
 }
 
 // usersListPage is the users.list page size (Slack accepts up to 1000;
@@ -36,10 +39,17 @@ const usersListPage = 1000
 // users.list (one paginated pass over the workspace) and, for IDs it does not
 // list, users.info say.
 func ResolveAudience(ctx context.Context, dir Directory, ids []string) (Audience, error) {
-	var candidates []string
+	var candidates, unresolved []string
 	for _, id := range ids {
 		if strings.HasPrefix(id, "S") {
 			members, err := dir.GetUserGroupMembersContext(ctx, id)
+			var se slack.SlackErrorResponse
+			if errors.As(err, &se) {
+				// Slack's answer, not a passing failure: one bad group
+				// must not keep everyone else from their DM.
+				unresolved = append(unresolved, id)
+				continue
+			}
 			if err != nil {
 				return Audience{}, fmt.Errorf("list members of user group %s: %w", id, err)
 			}
@@ -50,7 +60,7 @@ func ResolveAudience(ctx context.Context, dir Directory, ids []string) (Audience
 	}
 	candidates = dedupe(candidates)
 	if len(candidates) == 0 {
-		return Audience{People: []string{}}, nil
+		return Audience{People: []string{}, Excluded: len(unresolved), Unresolved: unresolved}, nil
 	}
 
 	users, err := dir.GetUsersContext(ctx, slack.GetUsersOptionLimit(usersListPage), slack.GetUsersOptionIncludeLocale(false))
@@ -61,7 +71,7 @@ func ResolveAudience(ctx context.Context, dir Directory, ids []string) (Audience
 	for i := range users {
 		byID[users[i].ID] = &users[i]
 	}
-	a := Audience{People: make([]string, 0, len(candidates))}
+	a := Audience{People: make([]string, 0, len(candidates)), Excluded: len(unresolved), Unresolved: unresolved}
 	for _, id := range candidates {
 		u, ok := byID[id]
 		if !ok {

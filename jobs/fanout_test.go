@@ -346,7 +346,12 @@ func TestResolveAudience(t *testing.T) {
 			t.Errorf("ResolveAudience(%v) (-want +got):\n%s", tt.ids, diff)
 		}
 	}
-	if _, err := ResolveAudience(t.Context(), d, []string{"S404"}); err == nil {
-		t.Error("ResolveAudience with an unknown group: no error")
+	// A group Slack does not know is left out; everyone else is reached.
+	got, err := ResolveAudience(t.Context(), d, []string{"S404", "U1"})
+	if err != nil {
+		t.Fatalf("ResolveAudience with an unknown group: %v", err)
+	}
+	if diff := cmp.Diff(Audience{People: []string{"U1"}, Excluded: 1, Unresolved: []string{"S404"}}, got); diff != "" {
+		t.Errorf("ResolveAudience with an unknown group (-want +got):\n%s", diff)
 	}
 }

@@ -69,6 +69,9 @@ func (f *Feedback) RunRound(ctx context.Context, tick time.Time) error {
 	if err != nil {
 		return fmt.Errorf("feedback audience: %w", err)
 	}
+	if len(aud.Unresolved) > 0 {
+		h.Log.Warn("Slack does not list the members of these frontline user groups; check the policy", "groups", aud.Unresolved)
+	}
 	// Finish earlier rounds a stopped run left half sent.
 	within := f.ResumeWithin
 	if within <= 0 {
