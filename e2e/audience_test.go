@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/empowerbot/empowerbot/apptest"
 	"github.com/empowerbot/empowerbot/jobs"
+	"github.com/empowerbot/empowerbot/slackemu"
 )
 
 // A frontline user group that Slack does not know (a typo in the policy, a
@@ -33,5 +35,31 @@ func TestFeedbackUnknownGroupStillReachesEveryoneElse(t *testing.T) {
 	}
 	if len(e.Logs.Lines("S0NOSUCHGROUP")) == 0 {
 		t.Errorf("no warning names the unknown group:\n%s", e.Logs.String())
+	}
+}
+
+// An approver user group that Slack does not know leaves the rest of its
+// level, and the levels above, able to answer.
+func TestApproveWithAnUnknownApproverGroup(t *testing.T) {
+	pol := strings.Replace(apptest.DefaultPolicy, "approvers: [U0BOB]", "approvers: [S0NOSUCHGROUP, U0BOB]", 1)
+	e := apptest.Start(t, apptest.Options{Policy: pol})
+	res := e.Command(apptest.Dave, "discount 1500 for ACME renewal")
+	id := regexp.MustCompile(`D-[0-9A-Z]+`).FindString(res.AllText())
+	if id == "" {
+		t.Fatalf("no decision ID in %q", res.AllText())
+	}
+	msg, err := e.Emu.WaitMessage(e.Ctx(), apptest.Escalations, func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), id) && len(m.Buttons()) > 0
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Emu.Click(e.Ctx(), apptest.Carol, msg, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Emu.WaitMessage(e.Ctx(), apptest.Escalations, func(m slackemu.Message) bool {
+		return m.TS == msg.TS && len(m.Buttons()) == 0 && strings.Contains(m.AllText(), "Approved by")
+	}); err != nil {
+		t.Fatalf("the manager could not approve: %v\n%v", err, e.Emu.Ephemerals(apptest.Carol))
 	}
 }
