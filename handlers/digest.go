@@ -20,6 +20,9 @@ const (
 	digestHighlights = 5  // praise highlights shown
 	digestOverdue    = 10 // leaders named with their overdue commitments
 	digestPostedKeep = 60 * 24 * time.Hour
+	// digestPostTimeout bounds the post of a claimed digest, which goes on
+	// through a shutdown.
+	digestPostTimeout = time.Minute
 	// JobDigestPost names the claim that posts a tick's digest once.
 	jobDigestPost = "digest_post"
 )
@@ -54,6 +57,10 @@ func (h *Handlers) Digest(ctx context.Context, tick time.Time) error {
 		h.Log.Info("digest already posted for this tick", "tick", tick.UTC().Format(time.RFC3339))
 		return nil
 	}
+	// The tick is claimed: a shutdown must not cut the post short, or no
+	// one would post this tick's digest.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), digestPostTimeout)
+	defer cancel()
 	title := fmt.Sprintf("Decisions and outcomes per day, %s – %s", from.In(loc).Format("Jan 2"), tick.Add(-time.Millisecond).In(loc).Format("Jan 2"))
 	png, err := chart.PNG(title, cur.Days)
 	if err == nil {
