@@ -65,7 +65,12 @@ func ResolveAudience(ctx context.Context, dir Directory, ids []string) (Audience
 
 	users, err := dir.GetUsersContext(ctx, slack.GetUsersOptionLimit(usersListPage), slack.GetUsersOptionIncludeLocale(false))
 	if err != nil {
-		return Audience{}, fmt.Errorf("list users: %w", err)
+		if ctx.Err() != nil {
+			return Audience{}, fmt.Errorf("list users: %w", err)
+		}
+		// users.list refused or not offered: everyone is looked up with
+		// users.info below instead (a real failure fails there too).
+		users = nil
 	}
 	byID := make(map[string]*slack.User, len(users))
 	for i := range users {

@@ -293,12 +293,16 @@ func TestFanoutFailures(t *testing.T) {
 
 // directory is a hand-written Directory for ResolveAudience.
 type directory struct {
-	users  []slack.User
-	groups map[string][]string
-	info   map[string]slack.User // users.info answers for IDs users.list lacks
+	listErr error // users.list's answer, when set
+	users   []slack.User
+	groups  map[string][]string
+	info    map[string]slack.User // users.info answers for IDs users.list lacks
 }
 
 func (d *directory) GetUsersContext(context.Context, ...slack.GetUsersOption) ([]slack.User, error) {
+	if d.listErr != nil {
+		return nil, d.listErr
+	}
 	return d.users, nil
 }
 
@@ -346,8 +350,18 @@ func TestResolveAudience(t *testing.T) {
 			t.Errorf("ResolveAudience(%v) (-want +got):\n%s", tt.ids, diff)
 		}
 	}
+	// users.list refused: each person is looked up with users.info.
+	d2 := &directory{listErr: slack.SlackErrorResponse{Err: "missing_scope"}, groups: d.groups,
+		info: map[string]slack.User{"U1": {ID: "U1"}, "U2": {ID: "U2"}, "U3": {ID: "U3"}, "UBOT": {ID: "UBOT", IsBot: true}}}
+	got, err := ResolveAudience(t.Context(), d2, []string{"S1", "U1", "UNOPE"})
+	if err != nil {
+		t.Fatalf("ResolveAudience without users.list: %v", err)
+	}
+	if diff := cmp.Diff(Audience{People: []string{"U1", "U2", "U3"}, Excluded: 2}, got); diff != "" {
+		t.Errorf("ResolveAudience without users.list (-want +got):\n%s", diff)
+	}
 	// A group Slack does not know is left out; everyone else is reached.
-	got, err := ResolveAudience(t.Context(), d, []string{"S404", "U1"})
+	got, err = ResolveAudience(t.Context(), d, []string{"S404", "U1"})
 	if err != nil {
 		t.Fatalf("ResolveAudience with an unknown group: %v", err)
 	}
