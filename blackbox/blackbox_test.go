@@ -217,6 +217,10 @@ func buttonValue(m slackemu.Message, text string) string {
 	return ""
 }
 
+func isReminder(m slackemu.Message) bool {
+	return strings.Contains(strings.ToLower(m.AllText()), "reminder")
+}
+
 func count(ms []slackemu.Message, pred func(slackemu.Message) bool) int {
 	n := 0
 	for _, m := range ms {
@@ -373,6 +377,30 @@ func runScenario(t *testing.T, replicas int) {
 	if _, err := emu.WaitDM(ctx, apptest.Dave, approvedFollowUp); err != nil {
 		t.Fatalf("no follow-up DM for the approved %s: %v", okID, err)
 	}
+	// Dave answers a round: the reminder leaves him out of it from then on.
+	question, err := emu.WaitDM(ctx, apptest.Dave, func(m slackemu.Message) bool {
+		return feedbackDM(m) && !isReminder(m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answeredRound := buttonValue(question, "Answer")
+	if _, err := emu.Click(ctx, apptest.Dave, question, "Answer"); err != nil {
+		t.Fatal(err)
+	}
+	modal, err := emu.WaitView(ctx, apptest.Dave, func(v slackemu.View) bool { return v.CallbackID == "feedback" && v.Open })
+	if err != nil {
+		t.Fatalf("no feedback modal: %v", err)
+	}
+	if _, err := emu.SubmitView(ctx, apptest.Dave, modal.ID, slackemu.Values{}.Set("feedback_text", "text", "more training on the new vans")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emu.WaitMessage(ctx, apptest.Leaders, func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "more training on the new vans")
+	}); err != nil {
+		t.Errorf("the answer did not reach the leaders channel: %v", err)
+	}
+	answeredAt := time.Now() // the answer is saved before it is posted
 	digest := func(m slackemu.Message) bool { return len(m.Files) > 0 }
 	if _, err := emu.WaitMessage(ctx, apptest.Leaders, digest); err != nil {
 		t.Fatalf("no digest with a chart in the leaders channel: %v", err)
@@ -432,9 +460,18 @@ func runScenario(t *testing.T, replicas int) {
 	// Feedback: one question DM per person and round, every round reaching
 	// everyone; at most one reminder per person and round.
 	rounds := map[string]map[string]int{}
+	reminders := map[string]int{}
 	for _, u := range []string{apptest.Alice, apptest.Dave, apptest.Erin} {
 		for _, m := range emu.DMs(u) {
-			if !feedbackDM(m) || strings.Contains(strings.ToLower(m.AllText()), "reminder") {
+			if feedbackDM(m) && isReminder(m) {
+				r := buttonValue(m, "Answer")
+				reminders[u+" "+r]++
+				if u == apptest.Dave && r == answeredRound && m.Time.After(answeredAt) {
+					t.Errorf("Dave was reminded of round %s after answering it", r)
+				}
+				continue
+			}
+			if !feedbackDM(m) {
 				continue
 			}
 			r := buttonValue(m, "Answer")
@@ -452,6 +489,11 @@ func runScenario(t *testing.T, replicas int) {
 			if per[u] != 1 {
 				t.Errorf("round %s: %s got %d feedback DMs, want 1", r, u, per[u])
 			}
+		}
+	}
+	for k, n := range reminders {
+		if n != 1 {
+			t.Errorf("%d reminders for %s, want at most 1 per person and round", n, k)
 		}
 	}
 	// Digest: one post per tick.
