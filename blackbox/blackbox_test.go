@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,7 +36,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "empowerbot")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/empowerbot")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go") //nolint:staticcheck // the toolchain running the tests
+	}
+	build := exec.Command(goTool, "build", "-o", binary, "../cmd/empowerbot")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build empowerbot:", err)
@@ -425,6 +430,9 @@ func runScenario(t *testing.T, replicas int) {
 	checkMetrics(t, procs)
 	for _, p := range procs {
 		p.stop(t)
+		if os.Getenv("BLACKBOX_LOGS") != "" {
+			t.Logf("logs:\n%s", p.logs.String())
+		}
 	}
 
 	// Exactly once, counted at rest.
