@@ -435,6 +435,26 @@ func runScenario(t *testing.T, replicas int) {
 		}
 	}
 
+	var slowest time.Duration
+	for _, l := range emu.AckLatencies() {
+		slowest = max(slowest, l)
+	}
+	t.Logf("%d envelopes, slowest ack %v", len(emu.AckLatencies()), slowest)
+
+	// DM channels are opened once per person, across replicas and restarts.
+	opened := map[string]int{}
+	for _, c := range emu.Calls("conversations.open") {
+		opened[c.Param("users")]++
+	}
+	if len(opened) < 4 {
+		t.Errorf("DM channels opened for %v, want Alice, Dave, Erin and Bob", opened)
+	}
+	for u, n := range opened {
+		if n > 1 {
+			t.Errorf("conversations.open called %d times for %s, want once", n, u)
+		}
+	}
+
 	// Exactly once, counted at rest.
 	if n := count(emu.Messages(apptest.Escalations), mentionsCarol); n != 1 {
 		t.Errorf("%d messages moved %s to the manager, want 1", n, bigID)
