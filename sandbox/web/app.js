@@ -613,11 +613,21 @@ function renderHeader() {
   $("#composer-input").placeholder = `Message ${isApp ? "empowerbot" : "#" + (ch ? ch.name : "")} as ${who ? who.real_name : S.me}, or type /empower …`;
 }
 
+// fmtOffset writes a clock offset in seconds as "3d", "1d 4h", "2h 30m".
+function fmtOffset(sec) {
+  const d = Math.floor(sec / 86400), h = Math.floor(sec % 86400 / 3600), m = Math.floor(sec % 3600 / 60);
+  const parts = [];
+  if (d) parts.push(d + "d");
+  if (h) parts.push(h + "h");
+  if (m || !parts.length) parts.push(m + "m");
+  return parts.join(" ");
+}
+
 function renderClock(c) {
   const d = new Date(c.now);
   const el2 = $("#clock-now");
   el2.textContent = "Bot clock: " + d.toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: S.state.timezone }) +
-    (c.offset_seconds ? ` (+${c.offset})` : "");
+    (c.offset_seconds ? ` (+${fmtOffset(c.offset_seconds)})` : "");
   el2.classList.toggle("moved", !!c.offset_seconds);
 }
 
