@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -114,5 +113,34 @@ func TestSandboxBrowserHomeApprovals(t *testing.T) {
 	b.step("Dave is told by DM", beUser("U0DAVE"), openConv("app", "empowerbot"),
 		chromedp.Click(chromedp.CSS(`.tab[data-tab="messages"]`)),
 		waitText("#messages .msg", "@bob approved your discount"))
-	_ = time.Second
+}
+
+// TestSandboxBrowserAskAcceptWithDatePicker: Dave asks Bob for support by a date; Bob's Accept
+// opens a modal whose date picker starts at the asked date; Bob moves it and commits; the
+// commitment list shows the new date with a Done button that works in the private reply.
+func TestSandboxBrowserAskAcceptWithDatePicker(t *testing.T) {
+	b := newBrowser(t)
+	_, base := start(t, sandbox.Config{})
+	b.step("open the page as Dave", chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0DAVE"]`)), beUser("U0DAVE"))
+	b.step("Dave asks Bob", openConv("C0GENERAL", "general"),
+		command("/empower ask @bob a second monitor by 2027-01-15"), waitText("#messages .msg.ephemeral", "a second monitor"))
+	b.step("Bob's DM has Accept / Decline", beUser("U0BOB"), openConv("app", "empowerbot"),
+		chromedp.Click(chromedp.CSS(`.tab[data-tab="messages"]`)), waitText("#messages .msg", "a second monitor"),
+		chromedp.WaitVisible(chromedp.Search(`//*[@id="messages"]//button[normalize-space(.)="Decline"]`)))
+	b.step("Accept opens a modal with the asked date", clickButton("messages", "Accept"),
+		chromedp.WaitVisible(chromedp.CSS(`#modal input[type=date]`)),
+		evalTrue("the date picker starts at the asked date", `document.querySelector("#modal input[type=date]").value === "2027-01-15"`))
+	b.step("Bob commits to a later date", setValue(`#modal input[type=date]`, "2027-01-22"),
+		chromedp.Click(chromedp.ID("modal-submit")), chromedp.WaitNotVisible(chromedp.ID("modal-backdrop")),
+		waitText("#messages .msg", "Jan 22, 2027"))
+	b.step("the commitments list has Done", openConv("C0GENERAL", "general"), command("/empower commitments"),
+		waitText("#messages .msg.ephemeral", "a second monitor"),
+		chromedp.WaitVisible(chromedp.Search(`//*[@id="messages"]//button[normalize-space(.)="Done"]`)))
+	b.step("Done works in the private list", clickButton("messages", "Done"),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`(() => { const c = document.querySelector("#confirm-backdrop"); if (c && !c.hidden) document.querySelector("#confirm-ok").click(); return true; })()`)(ctx, tg)
+			return err
+		}),
+		poll(`![...document.querySelectorAll("#messages button")].some(b => b.innerText.trim() === "Done")`),
+		waitText("#messages .msg.ephemeral", "done"))
 }
