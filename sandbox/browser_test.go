@@ -241,6 +241,7 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 			slack.NewButtonBlockElement("no", "2", pt("Danger")).WithStyle(slack.StyleDanger).WithConfirm(confirm),
 		),
 		slack.NewImageBlock("https://example.com/big.png", "big picture", "img", pt("Image title")),
+		slack.NewSectionBlock(md("Quoted:\n>no space after the marker\n> one space"), nil, nil),
 	}
 	_, ts, err := api.PostMessage("C0GENERAL", slack.MsgOptionText("gallery", false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
@@ -264,6 +265,7 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 		"primary button":  msg + ` button.bk-button.primary`,
 		"danger button":   msg + ` button.bk-button.danger`,
 		"image block":     msg + ` .bk-image img[alt="big picture"]`,
+		"quote":           msg + ` blockquote`,
 	}
 	for what, sel := range checks {
 		b.step(what, evalTrue(what, fmt.Sprintf(`!!document.querySelector(%s)`, strconv.Quote(sel))))
@@ -274,6 +276,9 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 		waitText(msg, "<script>alert(1)</script>"),
 		waitText(msg, "@bob"),
 	)
+	b.step("> quotes with or without a space", waitText(msg+" blockquote", "no space after the marker"),
+		evalTrue("two quoted lines", fmt.Sprintf(`document.querySelectorAll(%s).length === 2`, strconv.Quote(msg+" blockquote"))),
+		evalTrue("no quote marker left", fmt.Sprintf(`[...document.querySelectorAll(%s)].every(q => !q.innerText.includes(">"))`, strconv.Quote(msg+" blockquote"))))
 	b.step("a confirm dialog guards the danger button", clickButton("messages", "Danger"),
 		waitText("#confirm", "Really?"), waitText("#confirm", "This cannot be undone."),
 		chromedp.Click(chromedp.ID("confirm-deny")), chromedp.WaitNotVisible(chromedp.ID("confirm-backdrop")))

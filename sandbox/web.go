@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -41,6 +43,7 @@ const actionTimeout = 15 * time.Second
 //	POST /api/home               {user}: open the App Home tab
 //	POST /api/jobs/run           {name}: run a scheduled job now
 //	POST /api/clock              {advance: "72h"} or {reset: true}
+//	GET  /api/files/{id}         the bytes of an uploaded file (a chart), for the page to show
 func (s *Sandbox) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(webFS, "web")
@@ -58,6 +61,7 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("POST /api/home", s.handleHome)
 	mux.HandleFunc("POST /api/jobs/run", s.handleRunJob)
 	mux.HandleFunc("POST /api/clock", s.handleClock)
+	mux.HandleFunc("GET /api/files/{id}", s.handleFile)
 	return loopbackHostOnly(mux)
 }
 
@@ -210,13 +214,66 @@ type MessageJSON struct {
 	EphemeralUser string          `json:"ephemeral_user,omitempty"`
 	Updated       int             `json:"updated,omitempty"`
 	Deleted       bool            `json:"deleted,omitempty"`
+	// Files are the files shared with the message (files.completeUploadExternal).
+	Files []FileJSON `json:"files,omitempty"`
+}
+
+// FileJSON is a file shared in a message; URL serves its bytes to the page.
+type FileJSON struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Title   string `json:"title"`
+	AltText string `json:"alt_text,omitempty"`
+	Size    int    `json:"size"`
+	// Mimetype is sniffed from the content; the page shows image/* inline.
+	Mimetype string `json:"mimetype"`
+	URL      string `json:"url"`
 }
 
 func messageJSON(m slackemu.Message) MessageJSON {
-	return MessageJSON{
+	out := MessageJSON{
 		Channel: m.Channel, TS: m.TS, ThreadTS: m.ThreadTS, User: m.User, Text: m.Text,
 		Blocks: m.Blocks, Ephemeral: m.Ephemeral, EphemeralUser: m.EphemeralUser, Updated: m.Updated,
 	}
+	for _, f := range m.Files {
+		out.Files = append(out.Files, FileJSON{
+			ID: f.ID, Name: f.Name, Title: f.Title, AltText: f.AltText, Size: len(f.Content),
+			Mimetype: fileType(f.Content), URL: "/api/files/" + url.PathEscape(f.ID),
+		})
+	}
+	return out
+}
+
+// fileType sniffs a file's content type; only the image types a browser
+// shows safely count as images, anything else is served as a download.
+func fileType(content []byte) string {
+	switch t := http.DetectContentType(content); t {
+	case "image/png", "image/jpeg", "image/gif", "image/webp":
+		return t
+	default:
+		return "application/octet-stream"
+	}
+}
+
+// handleFile serves the bytes of a completed upload: images inline, anything
+// else as an attachment, never sniffed into HTML by the browser.
+func (s *Sandbox) handleFile(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	for _, f := range s.Emu.Files() {
+		if f.ID != id || !f.Complete {
+			continue
+		}
+		ct := fileType(f.Content)
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "private, max-age=3600")
+		if !strings.HasPrefix(ct, "image/") {
+			w.Header().Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(path.Base(f.Name), `"`, "")+`"`)
+		}
+		_, _ = w.Write(f.Content)
+		return
+	}
+	fail(w, http.StatusNotFound, "no file %q", id)
 }
 
 // ViewJSON is a modal or the App Home as the page shows it.

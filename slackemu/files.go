@@ -28,7 +28,7 @@ func (s *Server) filesGetUploadURL(c *call) (map[string]any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := &File{ID: s.nextIDLocked("F"), Name: name, Title: name, Size: length}
+	f := &File{ID: s.nextIDLocked("F"), Name: name, Title: name, Size: length, AltText: c.p.str("alt_txt")}
 	s.files[f.ID] = f
 	s.fileOrder = append(s.fileOrder, f.ID)
 	return map[string]any{"upload_url": s.base + "upload/" + f.ID, "file_id": f.ID}, nil

@@ -59,10 +59,12 @@ func (m Message) AllText() string {
 
 // File is an uploaded file.
 type File struct {
-	ID       string
-	Name     string
-	Title    string
-	Size     int
+	ID    string
+	Name  string
+	Title string
+	Size  int
+	// AltText is the alt_txt given to files.getUploadURLExternal.
+	AltText  string
 	Content  []byte
 	Channels []string
 	Complete bool

@@ -62,6 +62,7 @@ const EMOJI = {
   thought_balloon: "💭", construction: "🚧", bust_in_silhouette: "👤", busts_in_silhouette: "👥",
   ballot_box_with_check: "☑️", red_circle: "🔴", large_green_circle: "🟢", large_yellow_circle: "🟡",
   hammer_and_wrench: "🛠️", gear: "⚙️", sunglasses: "😎", slightly_smiling_face: "🙂", smile: "😄",
+  compass: "🧭", incoming_envelope: "📨", large_blue_circle: "🔵", large_orange_circle: "🟠", large_purple_circle: "🟣", white_circle: "⚪",
   confused: "😕", man_shrugging: "🤷", crossed_fingers: "🤞", point_right: "👉", link: "🔗", lock_with_ink_pen: "🔏",
 };
 
@@ -123,7 +124,8 @@ function mrkdwn(src) {
   s = s.replace(/(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?!\w)/g, "$1<b>$2</b>");
   s = s.replace(/(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?!\w)/g, "$1<i>$2</i>");
   s = s.replace(/(^|[^\w~])~(?=\S)([^~\n]*?\S)~(?!\w)/g, "$1<s>$2</s>");
-  s = s.split("\n").map((line) => line.startsWith("&gt; ") ? "<blockquote>" + line.slice(5) + "</blockquote>" : line).join("\n");
+  // a quote is ">" at the start of a line, with or without a space after it
+  s = s.split("\n").map((line) => line.startsWith("&gt;") ? "<blockquote>" + line.slice(4).replace(/^ /, "") + "</blockquote>" : line).join("\n");
   s = s.replace(/\n/g, "<br>").replace(/<\/blockquote><br>/g, "</blockquote>");
   s = emojify(s);
   return s.replace(/\u0000(\d+)\u0000/g, (m, i) => slots[+i]);
@@ -498,9 +500,29 @@ function renderMessage(m) {
     fmtTime(m.ts), m.updated ? el("span", { class: "edited" }, " (edited)") : null));
   if (m.blocks && m.blocks.length) body.append(renderBlocks(m.blocks, { kind: "message", channel: m.channel, ts: m.ts }));
   else body.append(el("div", { class: "mrkdwn", html: mrkdwn(m.text) }));
+  for (const f of m.files || []) body.append(renderFile(f));
   if (m.ephemeral) body.append(el("div", { class: "only-you" }, "Only visible to you"));
   node.append(body);
   return node;
+}
+
+// keepAtBottom scrolls the conversation to its end once an image has loaded and grown it.
+function keepAtBottom() {
+  const box = $("#messages");
+  box.scrollTop = box.scrollHeight;
+}
+
+// renderFile shows a file shared with a message: an image inline (a chart), anything else as a link.
+function renderFile(f) {
+  const title = f.title || f.name || f.id;
+  const box = el("div", { class: "file", "data-file": f.id });
+  box.append(el("div", { class: "file-title" }, title));
+  if (/^image\//.test(f.mimetype || "")) {
+    box.append(el("a", { href: f.url, target: "_blank", rel: "noopener" }, el("img", { src: f.url, alt: f.alt_text || title, onload: keepAtBottom })));
+  } else {
+    box.append(el("a", { href: f.url, download: f.name || "" }, `${f.name || f.id} (${f.size} bytes)`));
+  }
+  return box;
 }
 
 function renderMessages() {
@@ -573,7 +595,7 @@ function renderSidebar() {
   };
   $("#channels").replaceChildren(...S.state.channels.map((c) => link(c.id, "# " + c.name)));
   $("#apps").replaceChildren(link("app", "● empowerbot"));
-  $("#jobs").replaceChildren(...S.state.jobs.map((j) => el("li", { title: j.spec }, j.name,
+  $("#jobs").replaceChildren(...S.state.jobs.map((j) => el("li", { title: j.spec }, el("span", { class: "job-name" }, j.name),
     el("button", { class: "small", "data-job": j.name, onclick: (ev) => runJob(j.name, ev.currentTarget) }, "Run now"))));
 }
 
@@ -591,11 +613,21 @@ function renderHeader() {
   $("#composer-input").placeholder = `Message ${isApp ? "empowerbot" : "#" + (ch ? ch.name : "")} as ${who ? who.real_name : S.me}, or type /empower …`;
 }
 
+// fmtOffset writes a clock offset in seconds as "3d", "1d 4h", "2h 30m".
+function fmtOffset(sec) {
+  const d = Math.floor(sec / 86400), h = Math.floor(sec % 86400 / 3600), m = Math.floor(sec % 3600 / 60);
+  const parts = [];
+  if (d) parts.push(d + "d");
+  if (h) parts.push(h + "h");
+  if (m || !parts.length) parts.push(m + "m");
+  return parts.join(" ");
+}
+
 function renderClock(c) {
   const d = new Date(c.now);
   const el2 = $("#clock-now");
   el2.textContent = "Bot clock: " + d.toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: S.state.timezone }) +
-    (c.offset_seconds ? ` (+${c.offset})` : "");
+    (c.offset_seconds ? ` (+${fmtOffset(c.offset_seconds)})` : "");
   el2.classList.toggle("moved", !!c.offset_seconds);
 }
 
