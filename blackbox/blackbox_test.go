@@ -446,9 +446,6 @@ func runScenario(t *testing.T, replicas int) {
 	for _, c := range emu.Calls("conversations.open") {
 		opened[c.Param("users")]++
 	}
-	if len(opened) < 4 {
-		t.Errorf("DM channels opened for %v, want Alice, Dave, Erin and Bob", opened)
-	}
 	for u, n := range opened {
 		if n > 1 {
 			t.Errorf("conversations.open called %d times for %s, want once", n, u)

@@ -63,3 +63,30 @@ func TestApproveWithAnUnknownApproverGroup(t *testing.T) {
 		t.Fatalf("the manager could not approve: %v\n%v", err, e.Emu.Ephemerals(apptest.Carol))
 	}
 }
+
+// A Slack that does not take a user ID as the channel of a DM
+// (channel_not_found): the fan-out opens the DM with conversations.open
+// and still reaches everyone once.
+func TestFeedbackDMWhenUserIDIsNotAChannel(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{})
+	e.Emu.InjectError("chat.postMessage", 1, "channel_not_found")
+	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), jobs.JobFeedback); err != nil {
+		t.Fatalf("feedback run: %v", err)
+	}
+	for _, u := range []string{apptest.Dave, apptest.Alice, apptest.Erin} {
+		n := 0
+		for _, m := range e.Emu.DMs(u) {
+			for _, b := range m.Buttons() {
+				if b.Text == "Answer" {
+					n++
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s got %d feedback DMs, want 1", u, n)
+		}
+	}
+	if n := e.Emu.CallCount("conversations.open"); n != 1 {
+		t.Errorf("conversations.open called %d times, want 1 (for the refused DM)", n)
+	}
+}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/slack-go/slack"
@@ -28,6 +29,15 @@ func DMSend(ctx context.Context, h *handlers.Handlers, team string, people []str
 			target = person
 		}
 		ch, ts, err := h.Slack.PostMessageContext(ctx, target, msg...)
+		var se slack.SlackErrorResponse
+		if cached == "" && errors.As(err, &se) && se.Err == "channel_not_found" {
+			// The user ID was not taken as a channel: open the DM the
+			// usual way (conversations.open, cached) and send again.
+			if target, err = h.DMChannel(ctx, team, person); err == nil {
+				cached = target
+				ch, ts, err = h.Slack.PostMessageContext(ctx, target, msg...)
+			}
+		}
 		if err != nil {
 			return "", "", fmt.Errorf("dm: %w", err)
 		}
