@@ -60,6 +60,7 @@ func TestSandboxBrowserOutcomeAndDigestChart(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#messages .msg .file img`)),
 		poll(`(() => { const i = document.querySelector("#messages .msg .file img"); return i.complete && i.naturalWidth > 100; })()`),
 		evalTrue("the chart has alt text", `document.querySelector("#messages .msg .file img").alt.includes("chart")`))
+	b.step("clear the toasts", evalTrue("toasts removed", `(() => { document.querySelectorAll(".toast").forEach(t => t.remove()); return true; })()`))
 	b.screenshot("sandbox-digest.png")
 
 	src, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#messages .msg .file img").src`))
