@@ -212,6 +212,17 @@ func TestStatsScriptedWeek(t *testing.T) {
 			t.Errorf("Bob's stats lack %q:\n%s", want, res.AllText())
 		}
 	}
+
+	// Erin answers after the reminder: the round's rate counts her too.
+	fe := &fbEnv{Env: e.Env, t: t, store: e.store}
+	fe.fbAnswer(apptest.Erin, "A second van on Fridays.", false)
+	late := e.figures("", start)
+	if rate, _ := late.FeedbackRate(); rate != 100 {
+		t.Errorf("feedback rate after a late answer = %d%%, want 100%%", rate)
+	}
+	if res := e.Command(apptest.Bob, "stats"); !strings.Contains(res.AllText(), "100% answered") {
+		t.Errorf("Bob's stats after a late answer lack \"100%% answered\":\n%s", res.AllText())
+	}
 	e.checkViews()
 }
 

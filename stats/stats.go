@@ -454,5 +454,24 @@ func Read(ctx context.Context, r AuditReader, team string, in Input) (Figures, e
 	if err != nil {
 		return Figures{}, fmt.Errorf("stats for %s: %w", team, err)
 	}
-	return Compute(evs, in), nil
+	f := Compute(evs, in)
+	if live, ok := r.(roundRater); ok {
+		// The audit stream records a round's rate when it opens and when it
+		// is reminded; answers given since then count too.
+		for i := range f.Rounds {
+			rate, err := live.FeedbackRoundRate(ctx, team, f.Rounds[i].ID)
+			if err != nil {
+				return Figures{}, fmt.Errorf("stats for %s: feedback round %s: %w", team, f.Rounds[i].ID, err)
+			}
+			if rate.Sent > 0 {
+				f.Rounds[i].Sent, f.Rounds[i].Answered, f.Rounds[i].RatePct = rate.Sent, rate.Answered, rate.Pct()
+			}
+		}
+	}
+	return f, nil
+}
+
+// roundRater gives a feedback round's response rate as it is now.
+type roundRater interface {
+	FeedbackRoundRate(ctx context.Context, team, round string) (store.FeedbackRate, error)
 }
