@@ -419,7 +419,8 @@ func TestHomePublishedAndRefreshedAfterApproval(t *testing.T) {
 	if _, err := e.Emu.OpenHome(e.Ctx(), apptest.Bob); err != nil {
 		t.Fatal(err)
 	}
-	bobHome := e.home(apptest.Bob, "no approvals and his commitment", homeHas("Waiting for your answer* (0)", "You promised <@U0DAVE>"))
+	bobHome := e.home(apptest.Bob, "no approvals and his commitment", homeHas("Waiting for your answer* (0)", "You promised <@U0DAVE>",
+		"Your people's box", "*discount*: theirs up to *$500*; you approve up to *$2,000*"))
 	var done bool
 	for _, b := range bobHome.Buttons() {
 		if b.ActionID == "commitment_done" && b.Value == "C-7" && b.Text == "Done" {

@@ -241,16 +241,46 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 
 	add(slack.NewHeaderBlock(plain("Your empowerbot")))
 
-	// The box.
+	levels, err := h.levelsOf(ctx, team, user)
+	if err != nil {
+		return nil, err
+	}
+	top := -1 // the highest level this person approves at
+	for _, l := range levels {
+		top = max(top, l)
+	}
+
+	// The box: the person's own, or for a leader their people's and what
+	// comes to them.
 	var b strings.Builder
-	b.WriteString("*Your box*: up to these amounts the call is yours to make, no one to ask.")
+	if top >= 0 {
+		b.WriteString("*Your people's box*: up to these amounts the call is theirs to make, no one to ask. Above it, it comes to you.")
+	} else {
+		b.WriteString("*Your box*: up to these amounts the call is yours to make, no one to ask.")
+	}
 	all := box.AllLimits(p)
 	for i, al := range all {
 		if i == homeActivities {
 			fmt.Fprintf(&b, "\n…and %d more activities: `/empower box` lists them all.", len(all)-i)
 			break
 		}
-		fmt.Fprintf(&b, "\n• *%s*: yours up to *%s*", slacktext.EscapeTruncate(al.Activity, 60), al.Frontline.Format(al.Currency))
+		who := "yours"
+		if top >= 0 {
+			who = "theirs"
+		}
+		fmt.Fprintf(&b, "\n• *%s*: %s up to *%s*", slacktext.EscapeTruncate(al.Activity, 60), who, al.Frontline.Format(al.Currency))
+		if top >= 0 {
+			for _, ll := range al.Levels {
+				if ll.Level != top {
+					continue
+				}
+				if ll.NoLimit {
+					b.WriteString("; you approve any amount that reaches you")
+				} else {
+					fmt.Fprintf(&b, "; you approve up to *%s*", ll.Limit.Format(al.Currency))
+				}
+			}
+		}
 	}
 	if tags := box.EscalationTags(p); len(tags) > 0 {
 		var parts []string
@@ -262,10 +292,6 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 	add(section(b.String()))
 
 	// Approvals waiting for this leader.
-	levels, err := h.levelsOf(ctx, team, user)
-	if err != nil {
-		return nil, err
-	}
 	if len(levels) > 0 {
 		ids, err := h.Store.PendingDecisions(ctx, team, homePendingScan)
 		if err != nil {
