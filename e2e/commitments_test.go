@@ -835,3 +835,17 @@ func TestCommitmentLongMarkupTextFitsBlockKit(t *testing.T) {
 	}
 	// checkBlockKit (cleanup) fails the test if Slack would have refused anything.
 }
+
+func TestCommitGoesAheadWhenSlackCannotLookUpThePerson(t *testing.T) {
+	e := startCommitments(t, apptest.Options{})
+	e.Emu.InjectError("users.info", 1, "fatal_error")
+	reply, id := e.commit(apptest.Bob, "commit "+cmDave+" order new gloves by friday")
+	if id == "" || !strings.Contains(reply, "Recorded") {
+		t.Fatalf("reply when users.info fails: %q; want the commitment recorded", reply)
+	}
+	e.waitDM(apptest.Dave, "order new gloves")
+	// A person Slack does not know is still refused.
+	if reply, id := e.commit(apptest.Bob, "commit <@U0NOBODY|nobody> order gloves by friday"); id != "" || !strings.Contains(reply, "can't find") {
+		t.Errorf("reply for an unknown person: %q (id %q); want a refusal", reply, id)
+	}
+}

@@ -122,8 +122,9 @@ func (h *Handlers) IsLeader(ctx context.Context, team, user string) (bool, error
 	return h.IsMember(ctx, team, user, h.leaderIDs())
 }
 
-// checkPerson refuses a mention of the bot, of a bot user or of a
-// deactivated account.
+// checkPerson refuses a mention of the bot, of a user Slack does not know,
+// of a bot user or of a deactivated account; when Slack cannot answer, the
+// commitment goes ahead.
 func (h *Handlers) checkPerson(ctx context.Context, user, usage string) error {
 	if user == h.BotUserID {
 		return Userf("That's me: name a person.\n" + usage)
@@ -134,7 +135,10 @@ func (h *Handlers) checkPerson(ctx context.Context, user, usage string) error {
 		if errors.As(err, &se) && se.Err == "user_not_found" {
 			return Userf(fmt.Sprintf("I can't find %s in this workspace.\n%s", slacktext.User(user), usage))
 		}
-		return fmt.Errorf("users.info %s: %w", user, err)
+		// Slack could not say (rate limit, outage): the mention came from
+		// Slack's own picker, so go ahead rather than refuse.
+		h.Log.Warn("could not look up the person of a commitment", "error", err.Error())
+		return nil
 	}
 	if u.IsBot || u.Deleted {
 		return Userf(fmt.Sprintf("%s is a bot or a deactivated account: name a person.\n%s", slacktext.User(user), usage))
