@@ -320,7 +320,18 @@ func TestFeedbackMissedTickIsCaughtUpOnce(t *testing.T) {
 	e := startFeedback(t, apptest.Options{
 		Policy: feedbackPolicy("@every 1h", yearlySpec, false), CatchUpGrace: 2 * time.Hour, NoBot: true,
 	})
-	// The bot was down at the tick: it starts half an hour later.
+	// The bot ran before the tick, then was down at the tick: it starts
+	// again half an hour later.
+	e.Clock.Set(time.Now().Truncate(time.Hour).Add(-10 * time.Minute))
+	before := e.StartBot()
+	// What the scheduler records at start (idempotent), so the stop below
+	// cannot come first.
+	if _, err := e.store.JobSince(e.Ctx(), apptest.Team, jobs.JobFeedback, e.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := before.Stop(); err != nil {
+		t.Fatal(err)
+	}
 	e.Clock.Set(time.Now().Truncate(time.Hour).Add(30 * time.Minute))
 	e.StartBot()
 	people := feedbackPeople()

@@ -289,6 +289,9 @@ func TestDigestTwoReplicasPostedOnceWithChart(t *testing.T) {
 	// Thursday before the tick: no digest tick within the grace.
 	e.Clock.Set(tick.Add(-25 * time.Hour))
 	one := e.StartBot()
+	if _, err := e.store.JobSince(e.Ctx(), apptest.Team, jobs.JobDigest, e.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
 	e.decide(apptest.Dave, "discount 250 for ACME")
 	e.decide(apptest.Alice, "discount 100")
 	_, above := e.decide(apptest.Dave, "discount 900")

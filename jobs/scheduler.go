@@ -55,7 +55,9 @@ type Config struct {
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	// Grace is how long after a missed tick it is still run once at
-	// start-up (CATCHUP_GRACE, default 24h). Zero disables catch-up.
+	// start-up (CATCHUP_GRACE, default 24h). Zero disables catch-up. A tick
+	// from before the job was first scheduled in this Redis is never caught
+	// up (when Claimer records that, as the store does).
 	Grace time.Duration
 	// Timeout bounds one run (default 10m).
 	Timeout time.Duration
@@ -207,24 +209,48 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			s.runTick(ctx, e, tick, "schedule")
 		}))
 	}
-	if s.cfg.Grace > 0 {
-		for _, e := range s.entries {
-			e := e
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				tick := e.prevTick(s.cfg.Now(), s.cfg.Grace)
-				if !tick.IsZero() && s.cfg.Now().Sub(tick) <= s.cfg.Grace {
-					s.runTick(ctx, e, tick, "catch_up")
-				}
-			}()
-		}
+	for _, e := range s.entries {
+		e := e
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.catchUp(ctx, e)
+		}()
 	}
 	c.Start()
 	<-ctx.Done()
 	<-c.Stop().Done()
 	s.wg.Wait()
 	return nil
+}
+
+// sinceRecorder remembers when each job was first scheduled (the store).
+type sinceRecorder interface {
+	JobSince(ctx context.Context, team, job string, now time.Time) (time.Time, error)
+}
+
+// catchUp runs e's last tick once when it was missed within the grace
+// window. Only ticks after the job was first scheduled in this Redis count
+// as missed: a new install does not run the week's feedback or digest the
+// moment it starts.
+func (s *Scheduler) catchUp(ctx context.Context, e *entry) {
+	now := s.cfg.Now()
+	since := time.Time{}
+	if r, ok := s.cfg.Claimer.(sinceRecorder); ok {
+		var err error
+		if since, err = r.JobSince(ctx, s.cfg.Team, e.job.Name, now); err != nil {
+			s.cfg.Log.Warn("no catch-up: could not read when the job was first scheduled", "job", e.job.Name, "error", err.Error())
+			return
+		}
+	}
+	if s.cfg.Grace <= 0 || e.sched == nil {
+		return
+	}
+	tick := e.prevTick(now, s.cfg.Grace)
+	if tick.IsZero() || now.Sub(tick) > s.cfg.Grace || tick.Before(since) {
+		return
+	}
+	s.runTick(ctx, e, tick, "catch_up")
 }
 
 // RunNow runs the named job at once, as the tick "now" (the sandbox's "run

@@ -103,6 +103,24 @@ func TestPanickingJobIsRecovered(t *testing.T) {
 	}
 }
 
+func TestCatchUpSkipsTicksBeforeTheFirstStart(t *testing.T) {
+	st := newTestStore(t)
+	var runs atomic.Int32
+	// A new install starts on Monday at 10:30: the 09:00 tick belongs to no
+	// run of this bot, so it is not caught up.
+	now := time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+	s := New(Config{Team: "T9", Claimer: st, Grace: 24 * time.Hour, Now: func() time.Time { return now }})
+	if err := s.Add(Job{Name: "feedback", Spec: "0 9 * * MON", Run: func(context.Context, time.Time) error { runs.Add(1); return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
+	_ = s.Run(ctx)
+	if got := runs.Load(); got != 0 {
+		t.Fatalf("runs on a first start after the tick = %d, want 0", got)
+	}
+}
+
 func TestCatchUpRunsAMissedTickOnce(t *testing.T) {
 	st := newTestStore(t)
 	var runs atomic.Int32
@@ -112,6 +130,20 @@ func TestCatchUpRunsAMissedTickOnce(t *testing.T) {
 		ticks.Store(tick.Unix(), true)
 		return nil
 	}}
+	start := func(now time.Time, grace time.Duration) {
+		s := New(Config{Team: "T1", Claimer: st, Grace: grace, Now: func() time.Time { return now }})
+		if err := s.Add(job); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() { time.Sleep(300 * time.Millisecond); cancel() }()
+		_ = s.Run(ctx)
+	}
+	// The bot ran on Monday at 08:00, then was down at 09:00.
+	start(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), 24*time.Hour)
+	if got := runs.Load(); got != 0 {
+		t.Fatalf("runs at 08:00 = %d, want 0 (no tick to catch up on a first start)", got)
+	}
 	// It is Monday 10:30: the 09:00 tick was missed while the bot was down.
 	now := time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
 	for i := 0; i < 2; i++ { // a start, then a restart: still once
@@ -131,7 +163,7 @@ func TestCatchUpRunsAMissedTickOnce(t *testing.T) {
 	}
 	// Outside the grace window nothing is caught up.
 	late := New(Config{Team: "T1", Claimer: st, Grace: time.Hour, Now: func() time.Time { return now.Add(48 * time.Hour) }})
-	_ = late.Add(Job{Name: "digest", Spec: "0 9 * * MON", Run: func(context.Context, time.Time) error { runs.Add(1); return nil }})
+	_ = late.Add(Job{Name: "feedback", Spec: "0 9 * * MON", Run: func(context.Context, time.Time) error { runs.Add(1); return nil }})
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
 	_ = late.Run(ctx)
