@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/slack-go/slack"
 )
@@ -23,14 +24,58 @@ func (h *Handlers) DM(ctx context.Context, team, user string, opts ...slack.MsgO
 	return channel, ts, nil
 }
 
+// dmOpenWait is how long a replica waits for another one that is opening
+// the same DM channel before it opens the channel itself.
+const dmOpenWait = 3 * time.Second
+
 // DMChannel returns the ID of the bot's DM channel with user, opening it
-// (conversations.open) only when it is not cached yet.
+// (conversations.open) only when it is not cached yet: once per person,
+// even when several DMs to a new person go out at once, here or on other
+// replicas.
 func (h *Handlers) DMChannel(ctx context.Context, team, user string) (string, error) {
 	if ch, err := h.Store.DMChannel(ctx, team, user); err == nil && ch != "" {
 		return ch, nil
 	} else if err != nil {
 		h.Log.Warn("dm channel cache unavailable", "team", team, "user", user, "error", err.Error())
+		return h.openDM(ctx, team, user)
 	}
+	ch, err, _ := h.dmOpens.Do(team+"/"+user, func() (any, error) {
+		return h.openDMOnce(ctx, team, user)
+	})
+	if err != nil {
+		return "", err
+	}
+	return ch.(string), nil
+}
+
+// openDMOnce opens the DM channel unless another replica is opening it, in
+// which case it waits for that one's result (and opens it itself when none
+// comes in time).
+func (h *Handlers) openDMOnce(ctx context.Context, team, user string) (string, error) {
+	won, err := h.Store.ClaimDMOpen(ctx, team, user, dmOpenWait)
+	if err != nil || won {
+		return h.openDM(ctx, team, user)
+	}
+	deadline := time.NewTimer(dmOpenWait)
+	defer deadline.Stop()
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("open dm with %s: %w", user, ctx.Err())
+		case <-deadline.C:
+			return h.openDM(ctx, team, user)
+		case <-poll.C:
+			if ch, err := h.Store.DMChannel(ctx, team, user); err == nil && ch != "" {
+				return ch, nil
+			}
+		}
+	}
+}
+
+// openDM calls conversations.open and caches the channel.
+func (h *Handlers) openDM(ctx context.Context, team, user string) (string, error) {
 	c, _, _, err := h.Slack.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
 	if err != nil {
 		return "", fmt.Errorf("open dm with %s: %w", user, err)

@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/slack-go/slack"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/config"
@@ -41,6 +42,9 @@ type Handlers struct {
 	// Home refreshes App Home tabs after changes (see Touched); nil until
 	// the App Home feature sets it.
 	Home HomeRefresher
+
+	// dmOpens makes concurrent DMs to one new person open the channel once.
+	dmOpens singleflight.Group
 }
 
 // Command is one slash command invocation.

@@ -15,6 +15,7 @@ import (
 // (usergroups.users.list, Tier 2) at most once per TTL:
 //
 //	<prefix>:{T}:dm:<U>        the DM channel ID with user U (no expiry)
+//	<prefix>:{T}:dm-opening:<U> a replica is opening that channel now (seconds)
 //	<prefix>:{T}:group:<S>     user group S's members, comma-separated (short TTL)
 
 // DMChannel returns the cached DM channel with user, or "" when none is cached.
@@ -35,6 +36,18 @@ func (s *Store) SetDMChannel(ctx context.Context, team, user, channel string) er
 		return fmt.Errorf("set dm channel: %w", err)
 	}
 	return nil
+}
+
+// ClaimDMOpen lets one caller at a time, across replicas, open the DM
+// channel with user: it returns true when the caller should open it, false
+// when another one is opening it now (then wait for DMChannel). The claim
+// ends by itself after ttl.
+func (s *Store) ClaimDMOpen(ctx context.Context, team, user string, ttl time.Duration) (bool, error) {
+	won, err := s.rdb.SetNX(ctx, s.keys.Team(team, "dm-opening", user), "1", ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("claim dm open: %w", err)
+	}
+	return won, nil
 }
 
 // GroupMembers returns the cached members of user group group and whether
