@@ -206,7 +206,7 @@ func TestStatsScriptedWeek(t *testing.T) {
 	}
 	for _, want := range []string{"Your team's outcomes, last 7 days", "*Decisions*: 6", "*3 inside the box*", "3 above it",
 		"discount: 2 inside ($350), 3 above ($3,200)", "team-lead 3", "manager 1", "1 timed out", "2 approved, 1 declined",
-		"1 worked", "1 didn't", "3 not answered yet", "*Praise*: 1 given", "1 wins", "66% answered",
+		"1 worked", "1 didn't", "3 not answered yet", "*Praise*: 1 given", "1 win", "66% answered",
 		"1 done on time", "1 late", "*1 overdue now*"} {
 		if !strings.Contains(res.AllText(), want) {
 			t.Errorf("Bob's stats lack %q:\n%s", want, res.AllText())
@@ -222,6 +222,9 @@ func TestStatsScriptedWeek(t *testing.T) {
 	}
 	if res := e.Command(apptest.Bob, "stats"); !strings.Contains(res.AllText(), "100% answered") {
 		t.Errorf("Bob's stats after a late answer lack \"100%% answered\":\n%s", res.AllText())
+	}
+	if strings.Contains(res.AllText(), "1 wins") || strings.Contains(res.AllText(), "1 decisions") {
+		t.Errorf("Bob's stats say \"1 wins\" or \"1 decisions\":\n%s", res.AllText())
 	}
 	e.checkViews()
 }

@@ -155,8 +155,8 @@ func DigestMessage(cur, prev *stats.Figures) (string, []slack.Block) {
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(slacktext.Truncate(b.String(), 3000)), nil, nil))
 	}
-	text := slacktext.Truncate(fmt.Sprintf("Weekly digest %s: %d decisions (%d inside the box, %d above), %d worked, %d didn't, %d praise, %d commitments overdue.",
-		period, cur.Decisions(), cur.Inside, cur.Above, cur.Worked, cur.Failed, cur.PraiseGiven, len(cur.Overdue)), 3000)
+	text := slacktext.Truncate(fmt.Sprintf("Weekly digest %s: %s (%d inside the box, %d above), %d worked, %d didn't, %d praise, %s overdue.",
+		period, countOf(cur.Decisions(), "decision"), cur.Inside, cur.Above, cur.Worked, cur.Failed, cur.PraiseGiven, countOf(len(cur.Overdue), "commitment")), 3000)
 	return text, blocks
 }
 

@@ -65,8 +65,16 @@ func (h *Handlers) Stats(ctx context.Context, c *Command) (*Reply, error) {
 
 // FiguresText is a plain summary of f for notifications and fallbacks.
 func FiguresText(f *stats.Figures, title string) string {
-	return slacktext.Truncate(fmt.Sprintf("%s: %d decisions (%d inside the box, %d above), %d approved, %d declined, %d worked, %d didn't.",
-		strings.Trim(title, ":*bar_chart "), f.Decisions(), f.Inside, f.Above, f.Approved, f.Declined, f.Worked, f.Failed), 3000)
+	return slacktext.Truncate(fmt.Sprintf("%s: %s (%d inside the box, %d above), %d approved, %d declined, %d worked, %d didn't.",
+		strings.Trim(title, ":*bar_chart "), countOf(f.Decisions(), "decision"), f.Inside, f.Above, f.Approved, f.Declined, f.Worked, f.Failed), 3000)
+}
+
+// countOf writes n and the noun, plural unless n is 1 ("1 decision", "3 decisions").
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // delta is " (+2 vs last week)" when prev is known.
@@ -161,9 +169,9 @@ func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
 	fmt.Fprintf(&b, "*Outcomes*: %d worked%s, %d didn't%s, %d not answered yet",
 		f.Worked, delta(f.Worked, p.Worked, has), f.Failed, delta(f.Failed, p.Failed, has), f.Unanswered)
 	if f.User != "" {
-		fmt.Fprintf(&b, "\n*Praise*: %d given, %d received · %d wins", f.PraiseGiven, f.PraiseReceived, f.WinsPosted)
+		fmt.Fprintf(&b, "\n*Praise*: %d given, %d received · %s", f.PraiseGiven, f.PraiseReceived, countOf(f.WinsPosted, "win"))
 	} else {
-		fmt.Fprintf(&b, "\n*Praise*: %d given%s · %d wins%s", f.PraiseGiven, delta(f.PraiseGiven, p.PraiseGiven, has), f.WinsPosted, delta(f.WinsPosted, p.WinsPosted, has))
+		fmt.Fprintf(&b, "\n*Praise*: %d given%s · %s%s", f.PraiseGiven, delta(f.PraiseGiven, p.PraiseGiven, has), countOf(f.WinsPosted, "win"), delta(f.WinsPosted, p.WinsPosted, has))
 	}
 	section(b.String())
 
