@@ -77,7 +77,7 @@ func ParseDecision(p *config.Policy, text string) (Request, error) {
 
 	// The amount: one word, "$ 250", and an optional currency word after it.
 	rest := toks[1:]
-	if len(rest) == 0 || isTag(rest[0].text) || strings.EqualFold(rest[0].text, "for") {
+	if len(rest) == 0 || IsTag(rest[0].text) || strings.EqualFold(rest[0].text, "for") {
 		return Request{}, inputErr(FieldAmount, "Add the amount after the activity, like `%s 250`.", act.Name)
 	}
 	amountText := rest[0].text
@@ -128,8 +128,8 @@ func ParseDecision(p *config.Policy, text string) (Request, error) {
 	var reason strings.Builder
 	prev := -1 // index in rest of the last reason word
 	for i, t := range rest {
-		if isTag(t.text) {
-			tags = append(tags, tagName(t.text))
+		if IsTag(t.text) {
+			tags = append(tags, TagName(t.text))
 			continue
 		}
 		switch {
@@ -288,13 +288,13 @@ func tokenize(s string, base int) []token {
 	return out
 }
 
-// isTag reports whether w is a #tag: "#", a letter, then letters, digits,
+// IsTag reports whether w is a #tag: "#", a letter, then letters, digits,
 // "-" or "_" (trailing punctuation such as "." or "," is allowed).
-func isTag(w string) bool {
+func IsTag(w string) bool {
 	if len(w) < 2 || w[0] != '#' {
 		return false
 	}
-	name := tagName(w)
+	name := TagName(w)
 	if name == "" {
 		return false
 	}
@@ -309,8 +309,8 @@ func isTag(w string) bool {
 	return true
 }
 
-// tagName is the lower-case name of a #tag word, without trailing punctuation.
-func tagName(w string) string {
+// TagName is the lower-case name of a #tag word, without trailing punctuation.
+func TagName(w string) string {
 	return strings.ToLower(strings.TrimRight(strings.TrimPrefix(w, "#"), ".,;:!?)"))
 }
 

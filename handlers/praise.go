@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -67,30 +67,6 @@ func notAPerson(tok string) string {
 	return fmt.Sprintf("`%s` is not a person.", EscapeCode(tok))
 }
 
-// isValueTag reports whether w is a #tag word ("#" then a letter).
-func isValueTag(w string) bool {
-	if len(w) < 2 || w[0] != '#' {
-		return false
-	}
-	name := valueName(w)
-	if name == "" {
-		return false
-	}
-	for i, r := range name {
-		switch {
-		case unicode.IsLetter(r):
-		case i > 0 && (unicode.IsDigit(r) || r == '-' || r == '_'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func valueName(w string) string {
-	return strings.ToLower(strings.TrimRight(strings.TrimPrefix(w, "#"), ".,;:!?)"))
-}
-
 // praiseInput is a parsed praise or win: its text (raw, tags taken out),
 // the people named and the values.
 type praiseInput struct {
@@ -109,8 +85,8 @@ func (h *Handlers) parsePraiseBody(s, usage string, trailingCredits bool) (prais
 	toks := ptokens(s)
 	keep := make([]bool, len(toks))
 	for i, t := range toks {
-		if isValueTag(t.text) {
-			v := valueName(t.text)
+		if box.IsTag(t.text) {
+			v := box.TagName(t.text)
 			if !slices.Contains(h.Policy.Values, v) {
 				if len(h.Policy.Values) == 0 {
 					return in, Userf(fmt.Sprintf("Unknown value `#%s`: the policy has no values to tag. Leave the tag out.\n%s", EscapeCode(v), usage))
