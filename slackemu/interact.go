@@ -216,33 +216,13 @@ func (s *Server) sendInteractive(ctx context.Context, payload map[string]any, ac
 // ClickInView clicks a button of a view (a modal or App Home) as userID, with a block_actions
 // payload whose container is the view, and waits for the ack.
 func (s *Server) ClickInView(ctx context.Context, userID, viewID, buttonText string) (Ack, error) {
-	s.mu.Lock()
-	r := s.views[viewID]
-	if r == nil || !r.open {
-		s.mu.Unlock()
-		return Ack{}, fmt.Errorf("slackemu: view %s is not open", viewID)
-	}
-	blocks, _ := json.Marshal(r.obj["blocks"])
-	b, ok := findButton(blocks, buttonText)
-	if !ok {
-		s.mu.Unlock()
-		return Ack{}, fmt.Errorf("slackemu: no button %q in view %s (buttons: %q)", buttonText, viewID, buttonTexts(blocks))
-	}
-	p := map[string]any{
-		"type":                  "block_actions",
-		"user":                  s.userRefLocked(userID),
-		"api_app_id":            s.opts.AppID,
-		"token":                 "emulator-verification-token",
-		"container":             map[string]any{"type": "view", "view_id": viewID},
-		"trigger_id":            s.issueTriggerLocked(userID),
-		"team":                  s.teamJSON(),
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-		"view":                  s.viewJSONLocked(r),
-		"actions":               []any{buttonAction(b)},
-	}
-	s.mu.Unlock()
-	return s.sendInteractive(ctx, p, false, nil)
+	return s.sendViewAction(ctx, userID, viewID, func(blocks json.RawMessage) (map[string]any, error) {
+		b, ok := findButton(blocks, buttonText)
+		if !ok {
+			return nil, fmt.Errorf("slackemu: no button %q in view %s (buttons: %q)", buttonText, viewID, buttonTexts(blocks))
+		}
+		return buttonAction(b), nil
+	})
 }
 
 // Values holds modal input for SubmitView: block_id -> action_id -> value.
