@@ -538,6 +538,34 @@ func (s *Sandbox) handleMessage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "ts": m.TS})
 }
 
+// messageOf finds the message an action names (channel and ts), as the
+// person sees it; the status is the HTTP one for the error.
+func (s *Sandbox) messageOf(a actionRequest) (slackemu.Message, int, error) {
+	ch, err := s.channelFor(a.User, a.Channel)
+	if err != nil {
+		return slackemu.Message{}, http.StatusBadRequest, err
+	}
+	msg, found := s.Emu.FindMessage(a.User, ch, a.TS)
+	if !found {
+		return slackemu.Message{}, http.StatusNotFound, fmt.Errorf("no message %s in %s", a.TS, ch)
+	}
+	return msg, http.StatusOK, nil
+}
+
+// stringList turns a JSON array ([]any) into the []string the emulator
+// wants for multi-value inputs; other values are returned as they are.
+func stringList(v any) any {
+	list, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	strs := make([]string, 0, len(list))
+	for _, x := range list {
+		strs = append(strs, fmt.Sprint(x))
+	}
+	return strs
+}
+
 func ackJSON(ack slackemu.Ack) map[string]any {
 	return map[string]any{"ok": true, "response_action": ack.ResponseAction, "errors": ack.Errors}
 }
@@ -554,14 +582,9 @@ func (s *Sandbox) handleClick(w http.ResponseWriter, r *http.Request) {
 	if a.ViewID != "" {
 		ack, err = s.Emu.ClickActionInView(ctx, a.User, a.ViewID, a.BlockID, a.ActionID)
 	} else {
-		ch, cerr := s.channelFor(a.User, a.Channel)
-		if cerr != nil {
-			fail(w, http.StatusBadRequest, "%v", cerr)
-			return
-		}
-		msg, found := s.Emu.FindMessage(a.User, ch, a.TS)
-		if !found {
-			fail(w, http.StatusNotFound, "no message %s in %s", a.TS, ch)
+		msg, status, ferr := s.messageOf(a)
+		if ferr != nil {
+			fail(w, status, "%v", ferr)
 			return
 		}
 		ack, err = s.Emu.ClickAction(ctx, a.User, msg, a.BlockID, a.ActionID)
@@ -578,13 +601,7 @@ func (s *Sandbox) handleChoose(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if list, isList := a.Value.([]any); isList {
-		strs := make([]string, 0, len(list))
-		for _, x := range list {
-			strs = append(strs, fmt.Sprint(x))
-		}
-		a.Value = strs
-	}
+	a.Value = stringList(a.Value)
 	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
 	defer cancel()
 	var ack slackemu.Ack
@@ -592,14 +609,9 @@ func (s *Sandbox) handleChoose(w http.ResponseWriter, r *http.Request) {
 	if a.ViewID != "" {
 		ack, err = s.Emu.ChooseActionInView(ctx, a.User, a.ViewID, a.BlockID, a.ActionID, a.Value)
 	} else {
-		ch, cerr := s.channelFor(a.User, a.Channel)
-		if cerr != nil {
-			fail(w, http.StatusBadRequest, "%v", cerr)
-			return
-		}
-		msg, found := s.Emu.FindMessage(a.User, ch, a.TS)
-		if !found {
-			fail(w, http.StatusNotFound, "no message %s in %s", a.TS, ch)
+		msg, status, ferr := s.messageOf(a)
+		if ferr != nil {
+			fail(w, status, "%v", ferr)
 			return
 		}
 		ack, err = s.Emu.ChooseAction(ctx, a.User, msg, a.BlockID, a.ActionID, a.Value)
@@ -621,15 +633,7 @@ func (s *Sandbox) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	values := slackemu.Values{}
 	for b, acts := range a.Values {
 		for act, v := range acts {
-			// JSON arrays arrive as []any; the emulator wants []string.
-			if list, isList := v.([]any); isList {
-				strs := make([]string, 0, len(list))
-				for _, x := range list {
-					strs = append(strs, fmt.Sprint(x))
-				}
-				v = strs
-			}
-			values.Set(b, act, v)
+			values.Set(b, act, stringList(v))
 		}
 	}
 	ack, err := s.Emu.SubmitView(ctx, a.User, a.ViewID, values)
