@@ -429,6 +429,13 @@ func TestFeedbackAnonymousAnswerNeverExposesThePerson(t *testing.T) {
 			}
 		}
 	}
+	// The envelope line is written after the ack; wait for it before reading
+	// the log, so the check below sees every line of the submission.
+	if err := apptest.WaitFor(5*time.Second, func() bool {
+		return strings.Contains(e.Logs.String()[fromLog:], `"route":"feedback"`)
+	}); err != nil {
+		t.Errorf("no envelope log line for the submission in:\n%s", e.Logs.String()[fromLog:])
+	}
 	logs := e.Logs.String()[fromLog:]
 	for _, line := range strings.Split(logs, "\n") {
 		for _, s := range secrets {
@@ -436,9 +443,6 @@ func TestFeedbackAnonymousAnswerNeverExposesThePerson(t *testing.T) {
 				t.Errorf("log line exposes %q: %s", s, line)
 			}
 		}
-	}
-	if !strings.Contains(logs, `"route":"feedback"`) {
-		t.Errorf("no envelope log line for the submission in:\n%s", logs)
 	}
 	// The answer is stored without the person; the audit event has no actor.
 	round, err := e.store.CurrentFeedbackRound(e.Ctx(), apptest.Team)
