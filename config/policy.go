@@ -17,6 +17,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/money"
 )
 
@@ -698,6 +699,9 @@ func (p *parser) activity(n *yaml.Node, i int, pol *Policy, seen map[string]*yam
 	a.Name, good = p.name(n, m, path, "activity", seen)
 	if a.Name != "" {
 		path = fmt.Sprintf("activities[%d] (%s)", i, a.Name)
+		if err := command.CheckActivityName(a.Name); err != nil {
+			p.addf(m["name"].val, "%v", err)
+		}
 	}
 	if sf, ok := m["summary"]; ok {
 		a.Summary, _ = p.str(sf, path+".summary")

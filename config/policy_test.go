@@ -435,6 +435,18 @@ func TestParsePolicyErrors(t *testing.T) {
 			wantMsg:  "currency: must be a single value, not a list or mapping",
 		},
 		{
+			name:     "activity named like a subcommand",
+			src:      []string{"name: travel-waiver", "name: stats"},
+			wantLine: 22,
+			wantMsg:  `activity "stats" is named like the subcommand /empower stats; choose another name`,
+		},
+		{
+			name:     "activity named like a subcommand's alias",
+			src:      []string{"name: discount", "name: log"},
+			wantLine: 17,
+			wantMsg:  `activity "log" is named like the subcommand /empower log; choose another name`,
+		},
+		{
 			name:     "invalid YAML",
 			src:      []string{"values: [customer-first, ownership, courage]", "values: [customer-first, ownership"},
 			wantLine: 7,
