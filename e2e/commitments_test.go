@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/slackemu"
@@ -61,7 +62,7 @@ func (e *cmEnv) commit(user, text string) (string, string) {
 	return res.AllText(), cmIDRe.FindString(res.AllText())
 }
 
-func (e *cmEnv) commitment(id string) *store.Commitment {
+func (e *cmEnv) commitment(id string) *store.CommitmentRecord {
 	e.t.Helper()
 	c, err := e.store.GetCommitment(context.Background(), apptest.Team, id)
 	if err != nil {
@@ -173,8 +174,8 @@ func TestCommitByLeader(t *testing.T) {
 		t.Fatalf("reply: %q", reply)
 	}
 	c := e.commitment(id)
-	if c.State != store.CommitmentOpen || c.Leader != apptest.Bob || c.Employee != apptest.Dave ||
-		c.Text != "get you on the safety course" || c.Due != "2026-11-20" || c.Source != store.SourceCommit {
+	if c.State != domain.CommitmentOpen || c.Leader != apptest.Bob || c.Employee != apptest.Dave ||
+		c.Text != "get you on the safety course" || c.Due != "2026-11-20" || c.Source != domain.SourceCommit {
 		t.Errorf("stored: %+v", c)
 	}
 	e.waitDM(apptest.Dave, "<@U0BOB> committed to you: *get you on the safety course*, by *Fri Nov 20*")
@@ -307,7 +308,7 @@ func TestAskAcceptWithChangedDate(t *testing.T) {
 	if id == "" || !strings.Contains(reply, "Asked <@U0BOB>") {
 		t.Fatalf("reply: %q", reply)
 	}
-	if c := e.commitment(id); c.State != store.CommitmentAsked || c.AskedDue != "2026-11-20" || c.Due != "" {
+	if c := e.commitment(id); c.State != domain.CommitmentAsked || c.AskedDue != "2026-11-20" || c.Due != "" {
 		t.Fatalf("stored ask: %+v", c)
 	}
 	dm := e.waitDM(apptest.Bob, "asks for your support")
@@ -337,7 +338,7 @@ func TestAskAcceptWithChangedDate(t *testing.T) {
 		t.Fatalf("errors: %v", ack.Errors)
 	}
 	c := e.commitment(id)
-	if c.State != store.CommitmentOpen || c.Due != "2026-11-27" || c.Source != store.SourceAsk {
+	if c.State != domain.CommitmentOpen || c.Due != "2026-11-27" || c.Source != domain.SourceAsk {
 		t.Errorf("after accept: %+v", c)
 	}
 	e.waitDM(apptest.Dave, "<@U0BOB> accepted your ask: *a second van for Tuesdays*, by *Fri Nov 27* (you asked for Fri Nov 20)")
@@ -387,7 +388,7 @@ func TestAskDeclineWithReason(t *testing.T) {
 	if len(ack.Errors) != 0 {
 		t.Fatalf("errors: %v", ack.Errors)
 	}
-	if c := e.commitment(id); c.State != store.CommitmentDeclined || c.DeclineReason == "" {
+	if c := e.commitment(id); c.State != domain.CommitmentDeclined || c.DeclineReason == "" {
 		t.Errorf("after decline: %+v", c)
 	}
 	m := e.waitDM(apptest.Dave, "can't take on your ask")
@@ -539,7 +540,7 @@ func TestReminderDoneAndNewDate(t *testing.T) {
 		t.Errorf("reminder DM not updated in place: %v", err)
 	}
 	c := e.commitment(id)
-	if c.State != store.CommitmentDone || !c.OnTime {
+	if c.State != domain.CommitmentDone || !c.OnTime {
 		t.Errorf("after done: %+v", c)
 	}
 	// Double click on the stale reminder: one transition, one thank-you.
@@ -571,7 +572,7 @@ func TestReminderDoneAndNewDate(t *testing.T) {
 	lr := e.waitDM(apptest.Bob, "is overdue")
 	e.click(apptest.Bob, lr, "Done")
 	e.waitDM(apptest.Dave, "did what they promised: *order gloves*")
-	if c := e.commitment(late); c.State != store.CommitmentDone || c.OnTime {
+	if c := e.commitment(late); c.State != domain.CommitmentDone || c.OnTime {
 		t.Errorf("late done: %+v", c)
 	}
 	before := len(e.Emu.DMs(apptest.Bob))

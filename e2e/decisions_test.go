@@ -18,6 +18,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/app"
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/slackemu"
@@ -61,7 +62,7 @@ func (e *decisionEnv) decide(user, text string) (slackemu.SlashResult, string) {
 	return res, decisionIDRe.FindString(res.AllText())
 }
 
-func (e *decisionEnv) decision(id string) *store.Decision {
+func (e *decisionEnv) decision(id string) *store.DecisionRecord {
 	e.t.Helper()
 	d, err := e.store.GetDecision(context.Background(), apptest.Team, id)
 	if err != nil {
@@ -167,7 +168,7 @@ func TestDecisionInsideTheBox(t *testing.T) {
 		}
 	}
 	d := e.decision(id)
-	if d.State != store.StateAutonomous || d.Amount != 25000 || d.Customer != "ACME" || !slices.Equal(d.Tags, []string{"customer-first"}) {
+	if d.State != domain.StateAutonomous || d.Amount != 25000 || d.Customer != "ACME" || !slices.Equal(d.Tags, []string{"customer-first"}) {
 		t.Errorf("stored decision: got %+v", d)
 	}
 	if got := e.auditTypes(id); !slices.Equal(got, []string{store.AuditDecisionCreated}) {
@@ -177,7 +178,7 @@ func TestDecisionInsideTheBox(t *testing.T) {
 		t.Errorf("inside the box posted to the escalations channel: %s", dump(ms))
 	}
 	// Exactly at the limit is inside too.
-	if _, id := e.decide(apptest.Dave, "discount 500"); e.decision(id).State != store.StateAutonomous {
+	if _, id := e.decide(apptest.Dave, "discount 500"); e.decision(id).State != domain.StateAutonomous {
 		t.Errorf("$500 (exactly the limit): got %s, want autonomous", e.decision(id).State)
 	}
 }
@@ -205,7 +206,7 @@ func TestDecisionAboveTheBox(t *testing.T) {
 		}
 	}
 	d := e.decision(id)
-	if d.State != store.StatePending || d.Level != 0 || len(d.Messages) != 1 {
+	if d.State != domain.StatePending || d.Level != 0 || len(d.Messages) != 1 {
 		t.Errorf("stored decision: state %s level %d messages %v", d.State, d.Level, d.Messages)
 	}
 	ids, _ := e.store.DueDecisions(context.Background(), apptest.Team, time.Now().Add(5*time.Hour), 10)
@@ -237,7 +238,7 @@ func TestDecisionRefusals(t *testing.T) {
 			e.click(tt.user, tt.msg, "Approve")
 			e.waitEphemeral(tt.user, tt.want)
 			after := e.decision(tt.id)
-			if after.State != store.StatePending || after.Version != before.Version {
+			if after.State != domain.StatePending || after.Version != before.Version {
 				t.Errorf("state changed: %s v%d -> %s v%d", before.State, before.Version, after.State, after.Version)
 			}
 		})
@@ -263,7 +264,7 @@ func TestDecisionApprove(t *testing.T) {
 		t.Errorf("approved message = text %q blocks %s", up.Text, up.Blocks)
 	}
 	e.waitDM(apptest.Dave, "approved your")
-	if d := e.decision(id); d.State != store.StateApproved || d.DecidedBy != apptest.Bob {
+	if d := e.decision(id); d.State != domain.StateApproved || d.DecidedBy != apptest.Bob {
 		t.Errorf("stored: %s by %s", d.State, d.DecidedBy)
 	}
 	if got := e.auditTypes(id); !slices.Equal(got, []string{store.AuditDecisionCreated, store.AuditDecisionApproved}) {
@@ -296,7 +297,7 @@ func TestDecisionEscalate(t *testing.T) {
 		t.Errorf("top-level buttons: got %q, want %q (no Escalate at the top)", got, want)
 	}
 	e.waitDM(apptest.Dave, "up to *manager*")
-	if d := e.decision(id); d.Level != 1 || d.State != store.StatePending {
+	if d := e.decision(id); d.Level != 1 || d.State != domain.StatePending {
 		t.Errorf("stored: level %d state %s", d.Level, d.State)
 	}
 	// Bob is below the decision's level now.
@@ -335,7 +336,7 @@ func TestDecisionDeclineWithReason(t *testing.T) {
 	if !strings.Contains(dm.AllText(), "Margin is too thin this quarter &lt;!channel&gt;") {
 		t.Errorf("DM lacks the escaped reason: %s", dm.AllText())
 	}
-	if d := e.decision(id); d.State != store.StateDeclined || d.DeclineReason != reason {
+	if d := e.decision(id); d.State != domain.StateDeclined || d.DeclineReason != reason {
 		t.Errorf("stored: %s reason %q", d.State, d.DeclineReason)
 	}
 }
@@ -467,7 +468,7 @@ func TestDecisionTimeoutWithTwoReplicas(t *testing.T) {
 	if reminders != 1 {
 		t.Errorf("reminders: got %d, want 1", reminders)
 	}
-	if d := e.decision(id); d.State != store.StatePending || d.Level != 1 || d.Reminders != 1 {
+	if d := e.decision(id); d.State != domain.StatePending || d.Level != 1 || d.Reminders != 1 {
 		t.Errorf("after the reminder: %s level %d reminders %d", d.State, d.Level, d.Reminders)
 	}
 }
@@ -484,7 +485,7 @@ func TestDecisionApprovedAfterRestart(t *testing.T) {
 	e.StartBot()
 	e.click(apptest.Bob, m, "Approve")
 	e.waitDM(apptest.Dave, "approved your")
-	if d := e.decision(id); d.State != store.StateApproved {
+	if d := e.decision(id); d.State != domain.StateApproved {
 		t.Errorf("after restart: %s", d.State)
 	}
 }
@@ -560,7 +561,7 @@ func TestDecisionModal(t *testing.T) {
 	}
 	m := e.escalation("", "$1,250.50 is above your $500 box")
 	id := decisionIDRe.FindString(m.AllText())
-	if d := e.decision(id); d.Amount != 125050 || d.Customer != "ACME" || d.State != store.StatePending {
+	if d := e.decision(id); d.Amount != 125050 || d.Customer != "ACME" || d.State != domain.StatePending {
 		t.Errorf("stored: %+v", d)
 	}
 }

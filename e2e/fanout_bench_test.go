@@ -18,6 +18,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/metrics"
@@ -55,7 +56,7 @@ type fanoutBench struct {
 	h      *handlers.Handlers
 	rtt    *rttHook
 	people []string
-	round  store.FeedbackRound
+	round  domain.FeedbackRound
 }
 
 func newFanoutBench(b *testing.B, n int) *fanoutBench {
@@ -96,7 +97,7 @@ func newFanoutBench(b *testing.B, n int) *fanoutBench {
 	}
 	q, i := handlers.QuestionOfWeek(pol, time.Now())
 	return &fanoutBench{emu: emu, h: h, rtt: rtt, people: aud.People,
-		round: store.FeedbackRound{ID: "bench", Question: q, Index: i}}
+		round: domain.FeedbackRound{ID: "bench", Question: q, Index: i}}
 }
 
 // run fans the feedback DM out once as run id, with the given DM rate.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/slackemu"
@@ -340,7 +341,7 @@ func TestFeedbackMissedTickIsCaughtUpOnce(t *testing.T) {
 	}
 	round := completeRounds(e.questionDMs(people), people)[0]
 	tick := e.Clock.Now().Truncate(time.Hour)
-	if want := store.RoundID(tick); round != want {
+	if want := domain.RoundID(tick); round != want {
 		t.Errorf("caught-up round = %s; want the missed tick %s (%v)", round, want, tick)
 	}
 	// A second replica, and a restart of the first, find the tick done.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/slackemu"
@@ -108,7 +109,7 @@ func TestOutcomeFollowUpOnceAcrossReplicasAndRestart(t *testing.T) {
 	_, d1 := e.decide(apptest.Dave, "discount $250 for ACME travel charge waived #customer-first")
 	_, d2 := e.decide(apptest.Alice, "discount 900 for Globex keep the renewal")
 	e.click(apptest.Bob, e.escalation(d2, "Globex"), "Approve")
-	if err := apptest.WaitFor(10*time.Second, func() bool { return e.decision(d2).State == store.StateApproved }); err != nil {
+	if err := apptest.WaitFor(10*time.Second, func() bool { return e.decision(d2).State == domain.StateApproved }); err != nil {
 		t.Fatalf("%s never approved: %v", d2, err)
 	}
 	_, pending := e.decide(apptest.Erin, "discount 5000 for Initech big one")
@@ -254,7 +255,7 @@ func TestOutcomeWorkedShowsAmountWhenPolicySaysSo(t *testing.T) {
 	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec, "show_amounts: false", "show_amounts: true")})
 	_, id := e.decide(apptest.Alice, "discount 900 for Globex keep the renewal #ownership")
 	e.click(apptest.Bob, e.escalation(id, "Globex"), "Approve")
-	if err := apptest.WaitFor(10*time.Second, func() bool { return e.decision(id).State == store.StateApproved }); err != nil {
+	if err := apptest.WaitFor(10*time.Second, func() bool { return e.decision(id).State == domain.StateApproved }); err != nil {
 		t.Fatal(err)
 	}
 	// Recorded by command before any follow-up: the follow-up is then never sent.
@@ -284,7 +285,7 @@ func TestOutcomeDidntStaysPrivate(t *testing.T) {
 	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec)})
 	_, id := e.decide(apptest.Alice, "discount 900 for Globex keep the renewal")
 	e.click(apptest.Bob, e.escalation(id, "Globex"), "Approve")
-	if err := apptest.WaitFor(10*time.Second, func() bool { return e.decision(id).State == store.StateApproved }); err != nil {
+	if err := apptest.WaitFor(10*time.Second, func() bool { return e.decision(id).State == domain.StateApproved }); err != nil {
 		t.Fatal(err)
 	}
 	e.Clock.Advance(73 * time.Hour)
@@ -351,7 +352,7 @@ func TestOutcomeCommandRefusals(t *testing.T) {
 	if _, err := e.Emu.SubmitView(e.Ctx(), apptest.Bob, v.ID, slackemu.Values{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := apptest.WaitFor(10*time.Second, func() bool { return e.decision(declined).State == store.StateDeclined }); err != nil {
+	if err := apptest.WaitFor(10*time.Second, func() bool { return e.decision(declined).State == domain.StateDeclined }); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ user, text, want string }{
@@ -464,14 +465,14 @@ func TestCommandWordsSplitOnAnyWhiteSpace(t *testing.T) {
 	if res := e.Command(apptest.Dave, "outcome\u00a0"+worked+"\tworked"); !strings.Contains(res.AllText(), "worked") || strings.Contains(res.AllText(), "Usage") {
 		t.Errorf("/empower outcome<NBSP>%s<TAB>worked = %q", worked, res.AllText())
 	}
-	if d := e.decision(worked); d.Outcome.Result != store.OutcomeWorked {
+	if d := e.decision(worked); d.Outcome.Result != domain.OutcomeWorked {
 		t.Errorf("outcome of %s = %+v; want worked", worked, d.Outcome)
 	}
 	_, failed := e.decide(apptest.Dave, "discount 100 for Globex")
 	if res := e.Command(apptest.Dave, "outcome "+failed+" didn't they left anyway"); strings.Contains(res.AllText(), "Usage") {
 		t.Errorf("/empower outcome %s didn't = %q", failed, res.AllText())
 	}
-	if d := e.decision(failed); d.Outcome.Result != store.OutcomeFailed || d.Outcome.Note != "they left anyway" {
+	if d := e.decision(failed); d.Outcome.Result != domain.OutcomeFailed || d.Outcome.Note != "they left anyway" {
 		t.Errorf("outcome of %s = %+v; want failed with the note", failed, d.Outcome)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
-	"github.com/empowerbot/empowerbot/store"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store/redistest"
 )
 
@@ -31,7 +31,7 @@ func TestRedisDownNothingRecordedThenRecovers(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("no decision recorded after Redis came back: %v", err)
 	}
-	if d := e.decision(id); d.State != store.StateAutonomous {
+	if d := e.decision(id); d.State != domain.StateAutonomous {
 		t.Errorf("decision after recovery = %s, want autonomous", d.State)
 	}
 }
@@ -51,12 +51,12 @@ func TestRedisRestartWithAOFKeepsPendingEscalation(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if d := e.decision(inside); d.State != store.StateAutonomous {
+	if d := e.decision(inside); d.State != domain.StateAutonomous {
 		t.Errorf("inside-the-box decision after the Redis crash = %s", d.State)
 	}
 	e.click(apptest.Bob, m, "Approve")
 	e.waitDM(apptest.Dave, "approved your")
-	if d := e.decision(pending); d.State != store.StateApproved {
+	if d := e.decision(pending); d.State != domain.StateApproved {
 		t.Errorf("pending decision approved after the Redis crash = %s, want approved", d.State)
 	}
 }

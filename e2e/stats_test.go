@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/stats"
@@ -465,7 +466,7 @@ func TestHomePublishedAndRefreshedAfterApproval(t *testing.T) {
 		return strings.Contains(v.AllText(), "Waiting for your answer* (0)") && !strings.Contains(v.AllText(), above)
 	})
 	e.home(apptest.Dave, "the approval", homeHas(above, "approved by <@U0BOB>"))
-	if d := e.decision(above); d.State != store.StateApproved || d.DecidedBy != apptest.Bob {
+	if d := e.decision(above); d.State != domain.StateApproved || d.DecidedBy != apptest.Bob {
 		t.Errorf("decision after the Home click: %s by %s", d.State, d.DecidedBy)
 	}
 	if got := e.auditTypes(above); strings.Count(strings.Join(got, ","), store.AuditDecisionApproved) != 1 {
@@ -569,7 +570,7 @@ func TestHomeCommitmentDoneFromHome(t *testing.T) {
 	e.home(apptest.Dave, "the commitment gone", func(v slackemu.View) bool {
 		return !strings.Contains(v.AllText(), "book the first-aid training")
 	})
-	if c, err := e.store.GetCommitment(context.Background(), apptest.Team, id); err != nil || c.State != store.CommitmentDone {
+	if c, err := e.store.GetCommitment(context.Background(), apptest.Team, id); err != nil || c.State != domain.CommitmentDone {
 		t.Errorf("commitment after Done from Home: %+v, %v", c, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/dates"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -190,10 +191,10 @@ func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
 		return nil, err
 	}
 	now := h.Clock.Now()
-	cm := &store.Commitment{
-		Team: c.TeamID, Leader: c.UserID, Employee: employee, Text: text, State: store.CommitmentOpen,
-		Source: store.SourceCommit, Due: due.String(), CreatedAt: now, MadeAt: now,
-	}
+	cm := &store.CommitmentRecord{Commitment: domain.Commitment{
+		Team: c.TeamID, Leader: c.UserID, Employee: employee, Text: text, State: domain.CommitmentOpen,
+		Source: domain.SourceCommit, Due: due.String(), CreatedAt: now, MadeAt: now,
+	}}
 	if err := h.createCommitment(ctx, cm, store.AuditCommitmentMade, c.UserID); err != nil {
 		return nil, err
 	}
@@ -250,10 +251,10 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 		return nil, err
 	}
 	now := h.Clock.Now()
-	cm := &store.Commitment{
-		Team: c.TeamID, Leader: leader, Employee: c.UserID, Text: text, State: store.CommitmentAsked,
-		Source: store.SourceAsk, CreatedAt: now,
-	}
+	cm := &store.CommitmentRecord{Commitment: domain.Commitment{
+		Team: c.TeamID, Leader: leader, Employee: c.UserID, Text: text, State: domain.CommitmentAsked,
+		Source: domain.SourceAsk, CreatedAt: now,
+	}}
 	if !due.IsZero() {
 		cm.AskedDue = due.String()
 	}
@@ -287,10 +288,10 @@ func dateError(err error, usage string) error {
 }
 
 // createCommitment stores cm under a fresh ID with its audit event.
-func (h *Handlers) createCommitment(ctx context.Context, cm *store.Commitment, typ, actor string) error {
+func (h *Handlers) createCommitment(ctx context.Context, cm *store.CommitmentRecord, typ, actor string) error {
 	var err error
 	for attempt := 0; ; attempt++ {
-		cm.ID = store.NewCommitmentID()
+		cm.ID = domain.NewCommitmentID()
 		err = h.Store.CreateCommitment(ctx, cm, commitmentAudit(cm, typ, actor, "", string(cm.State), cm.CreatedAt))
 		if errors.Is(err, store.ErrExists) && attempt < 5 {
 			continue
@@ -300,7 +301,7 @@ func (h *Handlers) createCommitment(ctx context.Context, cm *store.Commitment, t
 }
 
 // commitmentAudit builds the audit event of a change of cm (see store/audit.go).
-func commitmentAudit(cm *store.Commitment, typ, actor, from, to string, at time.Time) store.AuditEvent {
+func commitmentAudit(cm *store.CommitmentRecord, typ, actor, from, to string, at time.Time) store.AuditEvent {
 	ev := store.AuditEvent{Type: typ, Actor: actor, Subject: cm.ID, From: from, To: to, At: at,
 		Data: map[string]any{
 			"leader": cm.Leader, "employee": cm.Employee, "text": cm.Text, "due": cm.Due, "source": cm.Source,
@@ -312,7 +313,7 @@ func commitmentAudit(cm *store.Commitment, typ, actor, from, to string, at time.
 }
 
 // dmQuiet DMs text to user about cm; a failure is logged, the change is saved.
-func (h *Handlers) dmQuiet(ctx context.Context, cm *store.Commitment, user, text string) {
+func (h *Handlers) dmQuiet(ctx context.Context, cm *store.CommitmentRecord, user, text string) {
 	if _, _, err := h.DM(ctx, cm.Team, user, slack.MsgOptionText(slacktext.Truncate(text, 3000), false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(slacktext.Truncate(text, slacktext.SectionTextMax)), nil, nil))); err != nil {
 		h.Log.Warn("could not DM about a commitment", "team", cm.Team, "commitment", cm.ID, "user", user, "error", err.Error())

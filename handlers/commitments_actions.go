@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/dates"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -67,8 +68,8 @@ func parseWhere(s string) (where, bool) {
 }
 
 // ownCommitment loads commitment id for user, refusing anyone but its leader.
-func (h *Handlers) ownCommitment(ctx context.Context, team, id, user string) (*store.Commitment, error) {
-	if _, ok := store.NormalizeCommitmentID(id); !ok {
+func (h *Handlers) ownCommitment(ctx context.Context, team, id, user string) (*store.CommitmentRecord, error) {
+	if _, ok := domain.NormalizeCommitmentID(id); !ok {
 		return nil, Userf("That button is out of date; nothing changed.")
 	}
 	cm, err := h.Store.GetCommitment(ctx, team, id)
@@ -79,7 +80,7 @@ func (h *Handlers) ownCommitment(ctx context.Context, team, id, user string) (*s
 		return nil, err
 	}
 	if cm.Leader != user {
-		if cm.State == store.CommitmentAsked {
+		if cm.State == domain.CommitmentAsked {
 			return nil, Userf(fmt.Sprintf("Only %s, who was asked, can answer `%s`. Nothing changed.", slacktext.User(cm.Leader), cm.ID))
 		}
 		return nil, Userf(fmt.Sprintf("`%s` is %s's commitment: only they can mark it done or move its date. Nothing changed.", cm.ID, slacktext.User(cm.Leader)))
@@ -88,15 +89,15 @@ func (h *Handlers) ownCommitment(ctx context.Context, team, id, user string) (*s
 }
 
 // settledText says where cm stands now, for someone whose click came too late.
-func (h *Handlers) settledText(cm *store.Commitment) string {
+func (h *Handlers) settledText(cm *store.CommitmentRecord) string {
 	today := h.today()
 	switch cm.State {
-	case store.CommitmentDone:
+	case domain.CommitmentDone:
 		return fmt.Sprintf("`%s` is already done (%s). Nothing changed.", cm.ID, dates.Of(cm.ClosedAt.In(h.Policy.Location)).Human(today))
-	case store.CommitmentDeclined:
+	case domain.CommitmentDeclined:
 		return fmt.Sprintf("`%s` was declined already. Nothing changed.", cm.ID)
-	case store.CommitmentOpen:
-		if cm.Source == store.SourceAsk {
+	case domain.CommitmentOpen:
+		if cm.Source == domain.SourceAsk {
 			return fmt.Sprintf("`%s` was accepted already: it's a commitment due %s. Nothing changed.", cm.ID, dueText(cm, today))
 		}
 		return fmt.Sprintf("`%s` is open, due %s. Nothing changed.", cm.ID, dueText(cm, today))
@@ -156,7 +157,7 @@ func (h *Handlers) AskAccept(ctx context.Context, a *Action) error {
 	if err != nil {
 		return err
 	}
-	if cm.State != store.CommitmentAsked {
+	if cm.State != domain.CommitmentAsked {
 		return Userf(h.settledText(cm))
 	}
 	initial := cm.AskedDue
@@ -196,16 +197,16 @@ func (h *Handlers) AskAcceptSubmit(ctx context.Context, s *Submission) (*slack.V
 	if msg != "" {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockDue: msg}), nil
 	}
-	if cm.State != store.CommitmentAsked {
+	if cm.State != domain.CommitmentAsked {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockDue: h.settledText(cm)}), nil
 	}
 	now := h.Clock.Now()
-	cm.State, cm.Due, cm.MadeAt = store.CommitmentOpen, due.String(), now
-	ev := commitmentAudit(cm, store.AuditCommitmentMade, s.UserID, string(store.CommitmentAsked), string(store.CommitmentOpen), now)
+	cm.State, cm.Due, cm.MadeAt = domain.CommitmentOpen, due.String(), now
+	ev := commitmentAudit(cm, store.AuditCommitmentMade, s.UserID, string(domain.CommitmentAsked), string(domain.CommitmentOpen), now)
 	if cm.AskedDue != "" {
 		ev.Data["asked_due"] = cm.AskedDue
 	}
-	if err := h.Store.UpdateCommitment(ctx, cm, store.CommitmentAsked, &ev); err != nil {
+	if err := h.Store.UpdateCommitment(ctx, cm, domain.CommitmentAsked, &ev); err != nil {
 		return h.fieldError(err, blockDue)
 	}
 	today := h.today()
@@ -226,7 +227,7 @@ func (h *Handlers) AskDecline(ctx context.Context, a *Action) error {
 	if err != nil {
 		return err
 	}
-	if cm.State != store.CommitmentAsked {
+	if cm.State != domain.CommitmentAsked {
 		return Userf(h.settledText(cm))
 	}
 	v := slack.ModalViewRequest{
@@ -263,14 +264,14 @@ func (h *Handlers) AskDeclineSubmit(ctx context.Context, s *Submission) (*slack.
 			blockWhy: fmt.Sprintf("Please keep the reason to %d characters (it has %d).", maxWhyText, n),
 		}), nil
 	}
-	if cm.State != store.CommitmentAsked {
+	if cm.State != domain.CommitmentAsked {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockWhy: h.settledText(cm)}), nil
 	}
 	now := h.Clock.Now()
-	cm.State, cm.ClosedAt, cm.DeclineReason = store.CommitmentDeclined, now, reason
-	ev := commitmentAudit(cm, store.AuditCommitmentDeclined, s.UserID, string(store.CommitmentAsked), string(store.CommitmentDeclined), now)
+	cm.State, cm.ClosedAt, cm.DeclineReason = domain.CommitmentDeclined, now, reason
+	ev := commitmentAudit(cm, store.AuditCommitmentDeclined, s.UserID, string(domain.CommitmentAsked), string(domain.CommitmentDeclined), now)
 	ev.Data["reason"] = reason
-	if err := h.Store.UpdateCommitment(ctx, cm, store.CommitmentAsked, &ev); err != nil {
+	if err := h.Store.UpdateCommitment(ctx, cm, domain.CommitmentAsked, &ev); err != nil {
 		return h.fieldError(err, blockWhy)
 	}
 	h.updateAskDM(ctx, cm, w)
@@ -296,7 +297,7 @@ func (h *Handlers) fieldError(err error, block string) (*slack.ViewSubmissionRes
 }
 
 // updateAskDM shows the ask's DM to the leader as answered.
-func (h *Handlers) updateAskDM(ctx context.Context, cm *store.Commitment, w where) {
+func (h *Handlers) updateAskDM(ctx context.Context, cm *store.CommitmentRecord, w where) {
 	ch, ts := w.Channel, w.TS
 	if w.Container == "ephemeral" && w.ResponseURL != "" {
 		h.refreshList(ctx, cm, w)
@@ -319,17 +320,17 @@ func (h *Handlers) CommitmentDone(ctx context.Context, a *Action) error {
 	if err != nil {
 		return err
 	}
-	if cm.State != store.CommitmentOpen {
+	if cm.State != domain.CommitmentOpen {
 		return Userf(h.settledText(cm))
 	}
 	now := h.Clock.Now()
 	today := h.today()
 	due, derr := dates.ParseISO(cm.Due)
-	cm.State, cm.ClosedAt = store.CommitmentDone, now
+	cm.State, cm.ClosedAt = domain.CommitmentDone, now
 	cm.OnTime = derr == nil && !today.After(due)
-	ev := commitmentAudit(cm, store.AuditCommitmentDone, a.UserID, string(store.CommitmentOpen), string(store.CommitmentDone), now)
+	ev := commitmentAudit(cm, store.AuditCommitmentDone, a.UserID, string(domain.CommitmentOpen), string(domain.CommitmentDone), now)
 	ev.Data["on_time"] = cm.OnTime
-	if err := h.Store.UpdateCommitment(ctx, cm, store.CommitmentOpen, &ev); err != nil {
+	if err := h.Store.UpdateCommitment(ctx, cm, domain.CommitmentOpen, &ev); err != nil {
 		return h.raceLostCommitment(err)
 	}
 	h.showSettled(ctx, cm, whereOf(cm.ID, a))
@@ -344,7 +345,7 @@ func (h *Handlers) CommitmentNewDate(ctx context.Context, a *Action) error {
 	if err != nil {
 		return err
 	}
-	if cm.State != store.CommitmentOpen {
+	if cm.State != domain.CommitmentOpen {
 		return Userf(h.settledText(cm))
 	}
 	v := slack.ModalViewRequest{
@@ -381,7 +382,7 @@ func (h *Handlers) CommitmentNewDateSubmit(ctx context.Context, s *Submission) (
 	if msg == "" && due.String() == cm.Due {
 		msg = "That's the date it has already: pick another one."
 	}
-	if msg == "" && cm.State != store.CommitmentOpen {
+	if msg == "" && cm.State != domain.CommitmentOpen {
 		msg = h.settledText(cm)
 	}
 	if msg != "" {
@@ -392,7 +393,7 @@ func (h *Handlers) CommitmentNewDateSubmit(ctx context.Context, s *Submission) (
 	cm.Due = due.String()
 	cm.Redates++
 	ev := commitmentAudit(cm, store.AuditCommitmentRedated, s.UserID, old, cm.Due, now)
-	if err := h.Store.UpdateCommitment(ctx, cm, store.CommitmentOpen, &ev); err != nil {
+	if err := h.Store.UpdateCommitment(ctx, cm, domain.CommitmentOpen, &ev); err != nil {
 		return h.fieldError(err, blockDue)
 	}
 	today := h.today()
@@ -406,7 +407,7 @@ func (h *Handlers) CommitmentNewDateSubmit(ctx context.Context, s *Submission) (
 // showSettled shows the leader the change where they clicked: the reminder
 // DM is updated in place (no live buttons), the list is refreshed; the App
 // Home refreshes through Touched.
-func (h *Handlers) showSettled(ctx context.Context, cm *store.Commitment, w where) {
+func (h *Handlers) showSettled(ctx context.Context, cm *store.CommitmentRecord, w where) {
 	switch {
 	case w.Container == "ephemeral" && w.ResponseURL != "":
 		h.refreshList(ctx, cm, w)
@@ -419,7 +420,7 @@ func (h *Handlers) showSettled(ctx context.Context, cm *store.Commitment, w wher
 
 // refreshList replaces the leader's `/empower commitments` list, where they
 // clicked, with the current one.
-func (h *Handlers) refreshList(ctx context.Context, cm *store.Commitment, w where) {
+func (h *Handlers) refreshList(ctx context.Context, cm *store.CommitmentRecord, w where) {
 	r, err := h.commitmentsReply(ctx, cm.Team, cm.Leader)
 	if err != nil {
 		h.Log.Warn("could not refresh the commitments list", "team", cm.Team, "commitment", cm.ID, "error", err.Error())

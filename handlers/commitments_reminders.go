@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/empowerbot/empowerbot/dates"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -41,7 +42,7 @@ func (h *Handlers) CommitmentReminders(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return sent, ctx.Err()
 		}
-		if cm.State != store.CommitmentOpen {
+		if cm.State != domain.CommitmentOpen {
 			continue
 		}
 		due, err := dates.ParseISO(cm.Due)
@@ -53,7 +54,7 @@ func (h *Handlers) CommitmentReminders(ctx context.Context) (int, error) {
 		var overdue *store.AuditEvent
 		if due.Before(today) {
 			kind = store.ReminderOverdue
-			ev := commitmentAudit(cm, store.AuditCommitmentOverdue, "", string(store.CommitmentOpen), string(store.CommitmentOpen), now)
+			ev := commitmentAudit(cm, store.AuditCommitmentOverdue, "", string(domain.CommitmentOpen), string(domain.CommitmentOpen), now)
 			ev.Data["days_overdue"] = due.DaysUntil(today)
 			overdue = &ev
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/dates"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -27,7 +28,7 @@ const (
 const maxTextShown = 300
 
 // commitText is cm's text, escaped and cut for a message.
-func commitText(cm *store.Commitment) string {
+func commitText(cm *store.CommitmentRecord) string {
 	return slacktext.EscapeTruncate(cm.Text, maxCommitText+100)
 }
 
@@ -41,7 +42,7 @@ func humanDate(s string, today dates.Date) string {
 }
 
 // dueText is cm's due date for people, "" when it has none.
-func dueText(cm *store.Commitment, today dates.Date) string {
+func dueText(cm *store.CommitmentRecord, today dates.Date) string {
 	if cm.Due == "" {
 		return ""
 	}
@@ -51,13 +52,13 @@ func dueText(cm *store.Commitment, today dates.Date) string {
 // CommitmentStatus returns cm's status at now: open, due soon (its due date
 // starts within remindBefore, or is today), overdue (its due date has
 // passed), done, asked or declined.
-func CommitmentStatus(cm *store.Commitment, now time.Time, loc *time.Location, remindBefore time.Duration) string {
+func CommitmentStatus(cm *store.CommitmentRecord, now time.Time, loc *time.Location, remindBefore time.Duration) string {
 	switch cm.State {
-	case store.CommitmentDone:
+	case domain.CommitmentDone:
 		return StatusDone
-	case store.CommitmentDeclined:
+	case domain.CommitmentDeclined:
 		return StatusDeclined
-	case store.CommitmentAsked:
+	case domain.CommitmentAsked:
 		return StatusAsked
 	}
 	due, err := dates.ParseISO(cm.Due)
@@ -93,7 +94,7 @@ func statusBadge(status string) string {
 
 // dueLine says when cm is due, relative to today: "due Fri Nov 20
 // (tomorrow)", "was due Mon Nov 16 (2 days ago)".
-func dueLine(cm *store.Commitment, today dates.Date) string {
+func dueLine(cm *store.CommitmentRecord, today dates.Date) string {
 	if cm.Due == "" {
 		if cm.AskedDue != "" {
 			return "asked for " + humanDate(cm.AskedDue, today)
@@ -119,7 +120,7 @@ func dueLine(cm *store.Commitment, today dates.Date) string {
 }
 
 // askDM is the ask's DM to the leader, with Accept and Decline.
-func askDM(cm *store.Commitment, today dates.Date) []slack.MsgOption {
+func askDM(cm *store.CommitmentRecord, today dates.Date) []slack.MsgOption {
 	when := "No date given; you pick one when you accept."
 	if cm.AskedDue != "" {
 		when = "They'd like it by *" + humanDate(cm.AskedDue, today) + "*; you can change the date when you accept."
@@ -140,19 +141,19 @@ func askDM(cm *store.Commitment, today dates.Date) []slack.MsgOption {
 }
 
 // askAnsweredDM is the ask's DM to the leader once answered: no live buttons.
-func askAnsweredDM(cm *store.Commitment, today dates.Date) []slack.MsgOption {
+func askAnsweredDM(cm *store.CommitmentRecord, today dates.Date) []slack.MsgOption {
 	var outcome string
 	switch cm.State {
-	case store.CommitmentDeclined:
+	case domain.CommitmentDeclined:
 		outcome = ":no_entry_sign: You declined it."
 		if cm.DeclineReason != "" {
 			outcome += " Your reason: " + slacktext.EscapeTruncate(cm.DeclineReason, maxWhyText+50)
 		}
-	case store.CommitmentAsked:
+	case domain.CommitmentAsked:
 		return askDM(cm, today)
 	default:
 		outcome = fmt.Sprintf(":handshake: You accepted it: a commitment due *%s*.", dueText(cm, today))
-		if cm.State == store.CommitmentDone {
+		if cm.State == domain.CommitmentDone {
 			outcome += " Done :white_check_mark:"
 		}
 	}
@@ -164,7 +165,7 @@ func askAnsweredDM(cm *store.Commitment, today dates.Date) []slack.MsgOption {
 }
 
 // reminderButtons are Done and New date for cm.
-func reminderButtons(cm *store.Commitment) *slack.ActionBlock {
+func reminderButtons(cm *store.CommitmentRecord) *slack.ActionBlock {
 	done := slack.NewButtonBlockElement(ActionCommitmentDone, cm.ID, plain("Done"))
 	done.Style = slack.StylePrimary
 	newDate := slack.NewButtonBlockElement(ActionCommitmentNewDate, cm.ID, plain("New date"))
@@ -172,7 +173,7 @@ func reminderButtons(cm *store.Commitment) *slack.ActionBlock {
 }
 
 // ReminderDM is the commitment_reminders DM to the leader of cm.
-func ReminderDM(cm *store.Commitment, kind string, today dates.Date) []slack.MsgOption {
+func ReminderDM(cm *store.CommitmentRecord, kind string, today dates.Date) []slack.MsgOption {
 	head := ":alarm_clock: *A commitment is coming due*"
 	if kind == store.ReminderOverdue {
 		head = ":warning: *A commitment is overdue*"
@@ -190,20 +191,20 @@ func ReminderDM(cm *store.Commitment, kind string, today dates.Date) []slack.Msg
 }
 
 // settledLine is one line saying what changed about cm.
-func settledLine(cm *store.Commitment, today dates.Date) string {
+func settledLine(cm *store.CommitmentRecord, today dates.Date) string {
 	switch cm.State {
-	case store.CommitmentDone:
+	case domain.CommitmentDone:
 		return fmt.Sprintf(":white_check_mark: `%s` is done; I told %s.", cm.ID, slacktext.User(cm.Employee))
-	case store.CommitmentDeclined:
+	case domain.CommitmentDeclined:
 		return fmt.Sprintf(":no_entry_sign: You declined `%s`; I told %s.", cm.ID, slacktext.User(cm.Employee))
 	}
 	return fmt.Sprintf(":calendar: `%s` is now due *%s*; I told %s.", cm.ID, dueText(cm, today), slacktext.User(cm.Employee))
 }
 
 // settledDM replaces a reminder DM once the leader acted: no live buttons.
-func settledDM(cm *store.Commitment, today dates.Date) []slack.MsgOption {
+func settledDM(cm *store.CommitmentRecord, today dates.Date) []slack.MsgOption {
 	var outcome string
-	if cm.State == store.CommitmentDone {
+	if cm.State == domain.CommitmentDone {
 		outcome = ":white_check_mark: Done. I told them; thank you for keeping your word."
 	} else {
 		outcome = fmt.Sprintf(":calendar: New date: *%s*. I told them, and I'll remind you before then.", dueText(cm, today))
@@ -224,23 +225,23 @@ const (
 
 // commitmentList renders `/empower commitments` for user: open ones first by
 // due date, then the few closed most recently.
-func commitmentList(user string, byMe, toMe []*store.Commitment, now time.Time, loc *time.Location, remindBefore time.Duration) *Reply {
+func commitmentList(user string, byMe, toMe []*store.CommitmentRecord, now time.Time, loc *time.Location, remindBefore time.Duration) *Reply {
 	today := dates.Of(now.In(loc))
-	var open, closed []*store.Commitment
+	var open, closed []*store.CommitmentRecord
 	seen := map[string]bool{}
-	for _, cm := range append(append([]*store.Commitment{}, byMe...), toMe...) {
+	for _, cm := range append(append([]*store.CommitmentRecord{}, byMe...), toMe...) {
 		if seen[cm.ID] {
 			continue
 		}
 		seen[cm.ID] = true
 		switch cm.State {
-		case store.CommitmentOpen, store.CommitmentAsked:
+		case domain.CommitmentOpen, domain.CommitmentAsked:
 			open = append(open, cm)
 		default:
 			closed = append(closed, cm)
 		}
 	}
-	dueKey := func(cm *store.Commitment) string {
+	dueKey := func(cm *store.CommitmentRecord) string {
 		switch {
 		case cm.Due != "":
 			return cm.Due
@@ -264,7 +265,7 @@ func commitmentList(user string, byMe, toMe []*store.Commitment, now time.Time, 
 	head := fmt.Sprintf("*Your commitments* · %d open", len(open))
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head), nil, nil)}
 	var lines []string
-	item := func(cm *store.Commitment) {
+	item := func(cm *store.CommitmentRecord) {
 		status := CommitmentStatus(cm, now, loc, remindBefore)
 		var who string
 		if cm.Leader == user {
@@ -274,18 +275,18 @@ func commitmentList(user string, byMe, toMe []*store.Commitment, now time.Time, 
 		}
 		text := fmt.Sprintf("%s · %s · `%s`\n%s · %s", statusBadge(status), who, cm.ID,
 			slacktext.EscapeTruncate(cm.Text, maxTextShown), dueLine(cm, today))
-		if cm.State == store.CommitmentDone && !cm.ClosedAt.IsZero() {
+		if cm.State == domain.CommitmentDone && !cm.ClosedAt.IsZero() {
 			text += " · done " + dates.Of(cm.ClosedAt.In(loc)).Human(today)
 		}
 		lines = append(lines, fmt.Sprintf("%s %s: %s", status, cm.ID, slacktext.EscapeTruncate(cm.Text, 100)))
 		var acc *slack.Accessory
-		if cm.Leader == user && cm.State == store.CommitmentOpen {
+		if cm.Leader == user && cm.State == domain.CommitmentOpen {
 			b := slack.NewButtonBlockElement(ActionCommitmentDone, cm.ID, plain("Done"))
 			b.Style = slack.StylePrimary
 			acc = slack.NewAccessory(b)
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, acc))
-		if cm.Leader == user && cm.State == store.CommitmentAsked {
+		if cm.Leader == user && cm.State == domain.CommitmentAsked {
 			accept := slack.NewButtonBlockElement(ActionAskAccept, cm.ID, plain("Accept"))
 			accept.Style = slack.StylePrimary
 			decline := slack.NewButtonBlockElement(ActionAskDecline, cm.ID, plain("Decline"))

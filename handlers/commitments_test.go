@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -34,24 +35,24 @@ func TestCommitmentStatus(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 18, 10, 0, 0, 0, loc) // Wednesday
 	tests := []struct {
-		state store.CommitmentState
+		state domain.CommitmentState
 		due   string
 		rb    time.Duration
 		want  string
 	}{
-		{store.CommitmentOpen, "2026-11-17", 24 * time.Hour, StatusOverdue},
-		{store.CommitmentOpen, "2026-11-18", 24 * time.Hour, StatusDueSoon},
-		{store.CommitmentOpen, "2026-11-18", 0, StatusDueSoon},
-		{store.CommitmentOpen, "2026-11-19", 24 * time.Hour, StatusDueSoon},
-		{store.CommitmentOpen, "2026-11-19", 0, StatusOpen},
-		{store.CommitmentOpen, "2026-11-20", 24 * time.Hour, StatusOpen},
-		{store.CommitmentOpen, "2026-11-20", 72 * time.Hour, StatusDueSoon},
-		{store.CommitmentDone, "2026-11-01", 24 * time.Hour, StatusDone},
-		{store.CommitmentAsked, "", 24 * time.Hour, StatusAsked},
-		{store.CommitmentDeclined, "", 24 * time.Hour, StatusDeclined},
+		{domain.CommitmentOpen, "2026-11-17", 24 * time.Hour, StatusOverdue},
+		{domain.CommitmentOpen, "2026-11-18", 24 * time.Hour, StatusDueSoon},
+		{domain.CommitmentOpen, "2026-11-18", 0, StatusDueSoon},
+		{domain.CommitmentOpen, "2026-11-19", 24 * time.Hour, StatusDueSoon},
+		{domain.CommitmentOpen, "2026-11-19", 0, StatusOpen},
+		{domain.CommitmentOpen, "2026-11-20", 24 * time.Hour, StatusOpen},
+		{domain.CommitmentOpen, "2026-11-20", 72 * time.Hour, StatusDueSoon},
+		{domain.CommitmentDone, "2026-11-01", 24 * time.Hour, StatusDone},
+		{domain.CommitmentAsked, "", 24 * time.Hour, StatusAsked},
+		{domain.CommitmentDeclined, "", 24 * time.Hour, StatusDeclined},
 	}
 	for _, tt := range tests {
-		cm := &store.Commitment{State: tt.state, Due: tt.due}
+		cm := &store.CommitmentRecord{Commitment: domain.Commitment{State: tt.state, Due: tt.due}}
 		if got := CommitmentStatus(cm, now, loc, tt.rb); got != tt.want {
 			t.Errorf("%s due %s remind_before %s: %q, want %q", tt.state, tt.due, tt.rb, got, tt.want)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -100,7 +101,7 @@ func editDistance(a, b string) int {
 // logDecision applies the rules of the box to req, stores the decision with
 // its audit event in one atomic step and, above the box, posts the
 // escalation message to the level it goes to.
-func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.Request) (*store.Decision, error) {
+func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.Request) (*store.DecisionRecord, error) {
 	route, err := box.Decide(h.Policy, req.Activity, req.Amount, req.Tags)
 	if err != nil {
 		var ie *box.InputError
@@ -114,24 +115,24 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 	if a, ok := h.Policy.Activity(req.Activity); ok && a.Unit != "" {
 		currency = a.Unit
 	}
-	d := &store.Decision{
+	d := &store.DecisionRecord{Decision: domain.Decision{
 		Team: team, Requester: user, Activity: req.Activity, Amount: req.Amount, Currency: currency,
 		Customer: req.Customer, Reason: req.Reason, Tags: req.Tags, CreatedAt: now, Level: -1,
-	}
+	}}
 	if route.Autonomous {
-		d.State = store.StateAutonomous
+		d.State = domain.StateAutonomous
 		d.OutcomeDue = h.outcomeDue(now)
 	} else {
-		d.State = store.StatePending
+		d.State = domain.StatePending
 		d.Level = route.Level
 		d.LevelName = levelName(h.Policy, route.Level)
 		d.Why = strings.Join(route.Reasons, "; ")
 		d.ExceedsAll = route.ExceedsAll
 		d.Deadline = deadline(now, respondWithin(h.Policy, route.Level))
-		d.History = []store.HistoryEntry{{Action: "created", Actor: user, To: d.LevelName, At: now}}
+		d.History = []domain.HistoryEntry{{Action: "created", Actor: user, To: d.LevelName, At: now}}
 	}
 	for attempt := 0; ; attempt++ {
-		d.ID = store.NewDecisionID()
+		d.ID = domain.NewDecisionID()
 		ev := h.decisionAudit(d, store.AuditDecisionCreated, user, "", string(d.State), now)
 		err = h.Store.CreateDecision(ctx, d, ev)
 		if errors.Is(err, store.ErrExists) && attempt < 5 {
@@ -142,7 +143,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 	if err != nil {
 		return nil, err
 	}
-	if d.State == store.StatePending {
+	if d.State == domain.StatePending {
 		h.postLevelMessage(ctx, d)
 	}
 	h.touchDecision(ctx, d)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -28,11 +29,11 @@ func (h *Handlers) Approve(ctx context.Context, a *Action) error {
 	}
 	now := h.Clock.Now()
 	from := d.State
-	d.State, d.DecidedBy, d.DecidedAt, d.Deadline = store.StateApproved, a.UserID, now, time.Time{}
+	d.State, d.DecidedBy, d.DecidedAt, d.Deadline = domain.StateApproved, a.UserID, now, time.Time{}
 	d.OutcomeDue = h.outcomeDue(now)
-	e := store.HistoryEntry{Action: "approved", Actor: a.UserID, From: string(from), To: string(store.StateApproved), At: now}
+	e := domain.HistoryEntry{Action: "approved", Actor: a.UserID, From: string(from), To: string(domain.StateApproved), At: now}
 	d.History = append(d.History, e)
-	ev := h.decisionAudit(d, store.AuditDecisionApproved, a.UserID, string(from), string(store.StateApproved), now)
+	ev := h.decisionAudit(d, store.AuditDecisionApproved, a.UserID, string(from), string(domain.StateApproved), now)
 	if err := h.Store.UpdateDecision(ctx, d, from, &ev); err != nil {
 		return h.raceLost(err)
 	}
@@ -59,7 +60,7 @@ func (h *Handlers) Escalate(ctx context.Context, a *Action) error {
 	now := h.Clock.Now()
 	e := h.moveUp(d, "escalated", a.UserID, now)
 	ev := h.decisionAudit(d, store.AuditDecisionEscalated, a.UserID, e.From, e.To, now)
-	if err := h.Store.UpdateDecision(ctx, d, store.StatePending, &ev); err != nil {
+	if err := h.Store.UpdateDecision(ctx, d, domain.StatePending, &ev); err != nil {
 		return h.raceLost(err)
 	}
 	h.afterChange(ctx, d, e)
@@ -68,12 +69,12 @@ func (h *Handlers) Escalate(ctx context.Context, a *Action) error {
 
 // moveUp moves a pending d to the next level with a fresh deadline and
 // returns the history entry it added.
-func (h *Handlers) moveUp(d *store.Decision, action, actor string, now time.Time) store.HistoryEntry {
+func (h *Handlers) moveUp(d *store.DecisionRecord, action, actor string, now time.Time) domain.HistoryEntry {
 	from := d.LevelName
 	d.Level++
 	d.LevelName = levelName(h.Policy, d.Level)
 	d.Deadline = deadline(now, respondWithin(h.Policy, d.Level))
-	e := store.HistoryEntry{Action: action, Actor: actor, From: from, To: d.LevelName, At: now}
+	e := domain.HistoryEntry{Action: action, Actor: actor, From: from, To: d.LevelName, At: now}
 	d.History = append(d.History, e)
 	return e
 }
@@ -146,10 +147,10 @@ func (h *Handlers) DeclineSubmit(ctx context.Context, s *Submission) (*slack.Vie
 	}
 	now := h.Clock.Now()
 	from := d.State
-	d.State, d.DecidedBy, d.DecidedAt, d.Deadline, d.DeclineReason = store.StateDeclined, s.UserID, now, time.Time{}, reason
-	e := store.HistoryEntry{Action: "declined", Actor: s.UserID, From: string(from), To: string(store.StateDeclined), At: now}
+	d.State, d.DecidedBy, d.DecidedAt, d.Deadline, d.DeclineReason = domain.StateDeclined, s.UserID, now, time.Time{}, reason
+	e := domain.HistoryEntry{Action: "declined", Actor: s.UserID, From: string(from), To: string(domain.StateDeclined), At: now}
 	d.History = append(d.History, e)
-	ev := h.decisionAudit(d, store.AuditDecisionDeclined, s.UserID, string(from), string(store.StateDeclined), now)
+	ev := h.decisionAudit(d, store.AuditDecisionDeclined, s.UserID, string(from), string(domain.StateDeclined), now)
 	if reason != "" {
 		ev.Data["reason"] = reason
 	}
@@ -166,7 +167,7 @@ func (h *Handlers) DeclineSubmit(ctx context.Context, s *Submission) (*slack.Vie
 }
 
 // clicked loads the decision a button belongs to.
-func (h *Handlers) clicked(ctx context.Context, a *Action) (*store.Decision, int, error) {
+func (h *Handlers) clicked(ctx context.Context, a *Action) (*store.DecisionRecord, int, error) {
 	id, level, ok := parseButtonValue(a.Value)
 	if !ok {
 		return nil, 0, Userf("That button is out of date; nothing changed.")
@@ -194,13 +195,13 @@ func (h *Handlers) raceLost(err error) error {
 }
 
 // decisionAudit builds the audit event of a change of d.
-func (h *Handlers) decisionAudit(d *store.Decision, typ, actor, from, to string, now time.Time) store.AuditEvent {
+func (h *Handlers) decisionAudit(d *store.DecisionRecord, typ, actor, from, to string, now time.Time) store.AuditEvent {
 	data := map[string]any{
 		"activity":   d.Activity,
 		"amount":     int64(d.Amount),
 		"currency":   d.Currency,
 		"requester":  d.Requester,
-		"autonomous": d.State == store.StateAutonomous,
+		"autonomous": d.State == domain.StateAutonomous,
 		"created_at": d.CreatedAt.UnixMilli(),
 	}
 	if d.Level >= 0 {
@@ -218,9 +219,9 @@ func (h *Handlers) decisionAudit(d *store.Decision, typ, actor, from, to string,
 // afterChange brings Slack in line with a change of d: every escalation
 // message is updated, a new level gets its own message, and the requester
 // is told by DM. Failures are logged: the change itself is already saved.
-func (h *Handlers) afterChange(ctx context.Context, d *store.Decision, e store.HistoryEntry) {
+func (h *Handlers) afterChange(ctx context.Context, d *store.DecisionRecord, e domain.HistoryEntry) {
 	h.syncMessages(ctx, d)
-	if d.State == store.StatePending {
+	if d.State == domain.StatePending {
 		if _, ok := d.MessageFor(d.Level); !ok {
 			h.postLevelMessage(ctx, d)
 		}
@@ -235,7 +236,7 @@ func (h *Handlers) afterChange(ctx context.Context, d *store.Decision, e store.H
 }
 
 // syncMessages updates every escalation message of d to its current state.
-func (h *Handlers) syncMessages(ctx context.Context, d *store.Decision) {
+func (h *Handlers) syncMessages(ctx context.Context, d *store.DecisionRecord) {
 	now := h.Clock.Now()
 	for _, m := range d.Messages {
 		text, blocks := escalationMessage(h.Policy, d, m.Level, now)
@@ -248,7 +249,7 @@ func (h *Handlers) syncMessages(ctx context.Context, d *store.Decision) {
 
 // postLevelMessage posts the escalation message for d's current level and
 // records it; when d changed meanwhile, every message is brought up to date.
-func (h *Handlers) postLevelMessage(ctx context.Context, d *store.Decision) {
+func (h *Handlers) postLevelMessage(ctx context.Context, d *store.DecisionRecord) {
 	level := d.Level
 	text, blocks := escalationMessage(h.Policy, d, level, h.Clock.Now())
 	ch, ts, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Escalations,
@@ -285,9 +286,9 @@ func (h *Handlers) postLevelMessage(ctx context.Context, d *store.Decision) {
 }
 
 // checkMayAct refuses, with a reason, anyone who may not answer d now.
-func (h *Handlers) checkMayAct(ctx context.Context, d *store.Decision, user string) error {
+func (h *Handlers) checkMayAct(ctx context.Context, d *store.DecisionRecord, user string) error {
 	now := h.Clock.Now()
-	if d.State != store.StatePending {
+	if d.State != domain.StatePending {
 		return Userf(alreadyText(d, now, h.Policy.Location))
 	}
 	if user == d.Requester {

@@ -85,7 +85,7 @@ func (h *Handlers) levelsOf(ctx context.Context, team, user string) ([]int, erro
 
 // mayApprove reports whether user approves at a level that may answer d now
 // (box.MayAct decides on levels; this resolves who is at which level).
-func (h *Handlers) mayApprove(ctx context.Context, d *store.Decision, user string) (bool, error) {
+func (h *Handlers) mayApprove(ctx context.Context, d *store.DecisionRecord, user string) (bool, error) {
 	levels, err := h.levelsOf(ctx, d.Team, user)
 	if err != nil {
 		return false, err
@@ -99,7 +99,7 @@ func (h *Handlers) mayApprove(ctx context.Context, d *store.Decision, user strin
 }
 
 // notApproverText tells someone who may not answer d why, and who may.
-func (h *Handlers) notApproverText(ctx context.Context, d *store.Decision, user string) string {
+func (h *Handlers) notApproverText(ctx context.Context, d *store.DecisionRecord, user string) string {
 	var who []string
 	for _, l := range box.ActingLevels(h.Policy, d.Activity, d.Amount, d.Level) {
 		who = append(who, fmt.Sprintf("*%s* (%s)", slacktext.Escape(levelName(h.Policy, l)), mentionIDs(levelApprovers(h.Policy, l))))

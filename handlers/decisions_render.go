@@ -8,6 +8,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -57,10 +58,10 @@ func mentionIDs(ids []string) string {
 }
 
 // amountText is the amount with its currency, "$900".
-func amountText(d *store.Decision) string { return d.Amount.Format(d.Currency) }
+func amountText(d *store.DecisionRecord) string { return d.Amount.Format(d.Currency) }
 
 // customerText is the escaped customer, or "" when none was given.
-func customerText(d *store.Decision) string {
+func customerText(d *store.DecisionRecord) string {
 	if d.Customer == "" {
 		return ""
 	}
@@ -77,7 +78,7 @@ func tagsText(tags []string) string {
 }
 
 // summary is "*discount* of *$900* for *ACME*", escaped.
-func summary(d *store.Decision) string {
+func summary(d *store.DecisionRecord) string {
 	s := fmt.Sprintf("*%s* of *%s*", slacktext.Escape(d.Activity), amountText(d))
 	if c := customerText(d); c != "" {
 		s += " for *" + c + "*"
@@ -125,7 +126,7 @@ func levelApprovers(p *config.Policy, i int) []string {
 }
 
 // historyLine renders one history entry: "Escalated by @bob to manager · 10:42".
-func historyLine(e store.HistoryEntry, now time.Time, loc *time.Location) string {
+func historyLine(e domain.HistoryEntry, now time.Time, loc *time.Location) string {
 	at := clockText(e.At, now, loc)
 	by := ""
 	if e.Actor != "" {
@@ -167,7 +168,7 @@ func parseButtonValue(v string) (id string, level int, ok bool) {
 // escalationMessage renders the escalation message of d posted for level:
 // the decision, the level and its approvers, why it left the box, the
 // history, and the buttons while that level may still act on it.
-func escalationMessage(p *config.Policy, d *store.Decision, level int, now time.Time) (string, []slack.Block) {
+func escalationMessage(p *config.Policy, d *store.DecisionRecord, level int, now time.Time) (string, []slack.Block) {
 	loc := p.Location
 	lname := levelName(p, level)
 	text := fmt.Sprintf("Decision %s: %s asks for a %s %s above the box; %s to answer.",
@@ -214,11 +215,11 @@ func escalationMessage(p *config.Policy, d *store.Decision, level int, now time.
 	}
 
 	switch {
-	case d.State == store.StateApproved:
+	case d.State == domain.StateApproved:
 		approved := fmt.Sprintf("Approved by %s at %s", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
 		text = fmt.Sprintf("Decision %s: %s.", d.ID, approved)
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":white_check_mark: *"+approved+"*"), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
-	case d.State == store.StateDeclined:
+	case d.State == domain.StateDeclined:
 		declined := fmt.Sprintf("Declined by %s at %s", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
 		text = fmt.Sprintf("Decision %s: %s.", d.ID, declined)
 		msg := ":no_entry: *" + declined + "*"
@@ -226,11 +227,11 @@ func escalationMessage(p *config.Policy, d *store.Decision, level int, now time.
 			msg += "\n" + slacktext.EscapeTruncate(d.DeclineReason, maxReasonShown)
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(msg), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
-	case d.State == store.StatePending && d.Level != level:
+	case d.State == domain.StatePending && d.Level != level:
 		text = fmt.Sprintf("Decision %s: moved up to %s.", d.ID, slacktext.Escape(levelName(p, d.Level)))
 		blocks = append(blocks, slack.NewContextBlock("moved", mrkdwn(fmt.Sprintf(
 			":arrow_right: Moved up to *%s*: the buttons are on the new message.", slacktext.Escape(levelName(p, d.Level))))))
-	case d.State == store.StatePending:
+	case d.State == domain.StatePending:
 		if !d.Deadline.IsZero() {
 			note := fmt.Sprintf(":hourglass_flowing_sand: Please answer by %s", clockText(d.Deadline, now, loc))
 			if level < len(p.Levels)-1 {
@@ -246,7 +247,7 @@ func escalationMessage(p *config.Policy, d *store.Decision, level int, now time.
 }
 
 // decisionButtons are Approve, Escalate (below the top level) and Decline.
-func decisionButtons(p *config.Policy, d *store.Decision, level int) *slack.ActionBlock {
+func decisionButtons(p *config.Policy, d *store.DecisionRecord, level int) *slack.ActionBlock {
 	v := buttonValue(d.ID, level)
 	approve := slack.NewButtonBlockElement(ActionApprove, v, plain("Approve")).WithStyle(slack.StylePrimary)
 	decline := slack.NewButtonBlockElement(ActionDecline, v, plain("Decline")).WithStyle(slack.StyleDanger)
@@ -265,10 +266,10 @@ func decisionButtons(p *config.Policy, d *store.Decision, level int) *slack.Acti
 }
 
 // logReply is the private answer to the person who logged d.
-func logReply(p *config.Policy, d *store.Decision) *Reply {
+func logReply(p *config.Policy, d *store.DecisionRecord) *Reply {
 	var text string
 	switch d.State {
-	case store.StateAutonomous:
+	case domain.StateAutonomous:
 		text = fmt.Sprintf(":white_check_mark: Logged `%s`: %s. This one was yours to make, and you made it: it's inside your box, so no one needs to sign off. Thanks for taking care of the customer.",
 			d.ID, summary(d))
 	default:
@@ -295,7 +296,7 @@ func respondWithin(p *config.Policy, level int) time.Duration {
 }
 
 // outcomeDM is the DM telling the requester what happened to d.
-func outcomeDM(p *config.Policy, d *store.Decision, e store.HistoryEntry) string {
+func outcomeDM(p *config.Policy, d *store.DecisionRecord, e domain.HistoryEntry) string {
 	switch e.Action {
 	case "approved":
 		return fmt.Sprintf(":white_check_mark: %s approved your %s (`%s`). Go ahead: it's yours to carry out.",
@@ -321,13 +322,13 @@ func outcomeDM(p *config.Policy, d *store.Decision, e store.HistoryEntry) string
 }
 
 // alreadyText tells someone who clicked too late what happened to d first.
-func alreadyText(d *store.Decision, now time.Time, loc *time.Location) string {
+func alreadyText(d *store.DecisionRecord, now time.Time, loc *time.Location) string {
 	switch d.State {
-	case store.StateApproved:
+	case domain.StateApproved:
 		return fmt.Sprintf("%s already approved `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, clockText(d.DecidedAt, now, loc))
-	case store.StateDeclined:
+	case domain.StateDeclined:
 		return fmt.Sprintf("%s already declined `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, clockText(d.DecidedAt, now, loc))
-	case store.StateAutonomous:
+	case domain.StateAutonomous:
 		return fmt.Sprintf("`%s` was inside the box: there is nothing to approve.", d.ID)
 	}
 	if n := len(d.History); n > 0 {

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -43,23 +44,23 @@ func blocksJSON(t *testing.T, blocks []slack.Block) string {
 func TestEscalationMessage(t *testing.T) {
 	p := testPolicy(t)
 	now := time.Date(2026, 3, 2, 16, 42, 0, 0, time.UTC)
-	base := store.Decision{
+	base := store.DecisionRecord{Decision: domain.Decision{
 		ID: "D-7K2QF9", Requester: "U0DAVE", Activity: "discount", Amount: money.FromMajor(900), Currency: "USD",
 		Customer: "ACME <!channel> @here", Reason: "<!everyone> <!subteam^S1> & <@U0MALLORY>", Tags: []string{"customer-first"},
-		State: store.StatePending, Level: 0, LevelName: "team-lead", Why: "$900 is above your $500 box",
+		State: domain.StatePending, Level: 0, LevelName: "team-lead", Why: "$900 is above your $500 box",
 		CreatedAt: now, Deadline: now.Add(4 * time.Hour),
-		History: []store.HistoryEntry{{Action: "created", Actor: "U0DAVE", To: "team-lead", At: now}},
-	}
+		History: []domain.HistoryEntry{{Action: "created", Actor: "U0DAVE", To: "team-lead", At: now}},
+	}}
 	approved := base
-	approved.State, approved.DecidedBy, approved.DecidedAt = store.StateApproved, "U0CAROL", now
-	approved.History = append(append([]store.HistoryEntry{}, base.History...), store.HistoryEntry{Action: "approved", Actor: "U0CAROL", At: now})
+	approved.State, approved.DecidedBy, approved.DecidedAt = domain.StateApproved, "U0CAROL", now
+	approved.History = append(append([]domain.HistoryEntry{}, base.History...), domain.HistoryEntry{Action: "approved", Actor: "U0CAROL", At: now})
 	escalated := base
 	escalated.Level, escalated.LevelName = 1, "manager"
-	escalated.History = append(append([]store.HistoryEntry{}, base.History...), store.HistoryEntry{Action: "escalated", Actor: "U0BOB", From: "team-lead", To: "manager", At: now})
+	escalated.History = append(append([]domain.HistoryEntry{}, base.History...), domain.HistoryEntry{Action: "escalated", Actor: "U0BOB", From: "team-lead", To: "manager", At: now})
 
 	tests := []struct {
 		name        string
-		d           store.Decision
+		d           store.DecisionRecord
 		level       int
 		wantButtons []string
 		wantText    []string

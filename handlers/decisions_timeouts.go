@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -54,16 +55,16 @@ func (h *Handlers) timeoutOne(ctx context.Context, team, id string) error {
 		return err
 	}
 	now := h.Clock.Now()
-	if d.State != store.StatePending || d.Deadline.IsZero() || d.Deadline.After(now) {
+	if d.State != domain.StatePending || d.Deadline.IsZero() || d.Deadline.After(now) {
 		return nil
 	}
 	top := d.Level >= len(h.Policy.Levels)-1
-	var e store.HistoryEntry
+	var e domain.HistoryEntry
 	var ev store.AuditEvent
 	if top {
 		d.Reminders++
 		d.Deadline = deadline(now, respondWithin(h.Policy, d.Level))
-		e = store.HistoryEntry{Action: "reminded", To: d.LevelName, At: now}
+		e = domain.HistoryEntry{Action: "reminded", To: d.LevelName, At: now}
 		d.History = append(d.History, e)
 		ev = h.decisionAudit(d, store.AuditDecisionReminded, "", d.LevelName, d.LevelName, now)
 		ev.Data["reminders"] = d.Reminders
@@ -71,7 +72,7 @@ func (h *Handlers) timeoutOne(ctx context.Context, team, id string) error {
 		e = h.moveUp(d, "timeout", "", now)
 		ev = h.decisionAudit(d, store.AuditDecisionTimeout, "", e.From, e.To, now)
 	}
-	err = h.Store.UpdateDecision(ctx, d, store.StatePending, &ev)
+	err = h.Store.UpdateDecision(ctx, d, domain.StatePending, &ev)
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
 		return nil // someone answered or another run moved it first
@@ -90,7 +91,7 @@ func (h *Handlers) timeoutOne(ctx context.Context, team, id string) error {
 
 // remind posts a reminder to the top level's approvers in the thread of its
 // escalation message.
-func (h *Handlers) remind(ctx context.Context, d *store.Decision) {
+func (h *Handlers) remind(ctx context.Context, d *store.DecisionRecord) {
 	m, ok := d.MessageFor(d.Level)
 	text := fmt.Sprintf(":bell: %s, %s's %s (`%s`) is still waiting for your answer.",
 		mentionIDs(levelApprovers(h.Policy, d.Level)), slacktext.User(d.Requester), summary(d), d.ID)
@@ -119,7 +120,7 @@ func (h *Handlers) repairMessages(ctx context.Context, team string) error {
 	}
 	now := h.Clock.Now()
 	for _, d := range ds {
-		if d.State != store.StatePending {
+		if d.State != domain.StatePending {
 			continue
 		}
 		if _, ok := d.MessageFor(d.Level); ok {

@@ -11,8 +11,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Feedback (autonomy support): the weekly question DM, its Answer button and
@@ -87,7 +87,7 @@ func answerButton(round string) slack.Block {
 }
 
 // FeedbackDM is the weekly question DM of round r.
-func FeedbackDM(r store.FeedbackRound, anonymousAllowed bool) []slack.MsgOption {
+func FeedbackDM(r domain.FeedbackRound, anonymousAllowed bool) []slack.MsgOption {
 	q := slacktext.EscapeTruncate(r.Question, slacktext.SectionTextMax-100)
 	note := whyLine
 	if anonymousAllowed {
@@ -104,7 +104,7 @@ func FeedbackDM(r store.FeedbackRound, anonymousAllowed bool) []slack.MsgOption 
 }
 
 // FeedbackReminderDM nudges a person who has not answered round r yet.
-func FeedbackReminderDM(r store.FeedbackRound) []slack.MsgOption {
+func FeedbackReminderDM(r domain.FeedbackRound) []slack.MsgOption {
 	q := slacktext.EscapeTruncate(r.Question, slacktext.SectionTextMax-100)
 	return []slack.MsgOption{
 		slack.MsgOptionText("A reminder: your leader would still like to hear from you. "+q, false),
@@ -117,7 +117,7 @@ func FeedbackReminderDM(r store.FeedbackRound) []slack.MsgOption {
 }
 
 // feedbackModal is the answer form for round r.
-func feedbackModal(r store.FeedbackRound, anonymousAllowed bool) slack.ModalViewRequest {
+func feedbackModal(r domain.FeedbackRound, anonymousAllowed bool) slack.ModalViewRequest {
 	input := slack.NewPlainTextInputBlockElement(fbPlain("What would help you most?"), feedbackTextAction).
 		WithMultiline(true).WithMaxLength(FeedbackMaxRunes)
 	blocks := []slack.Block{
@@ -146,11 +146,11 @@ func feedbackModal(r store.FeedbackRound, anonymousAllowed bool) slack.ModalView
 
 // feedbackRound returns round id, or for an unknown round ("" or expired)
 // the current round, or failing that this week's question outside any round.
-func (h *Handlers) feedbackRound(ctx context.Context, team, id string) (store.FeedbackRound, error) {
-	if id != "" && id != store.NoRound {
+func (h *Handlers) feedbackRound(ctx context.Context, team, id string) (domain.FeedbackRound, error) {
+	if id != "" && id != domain.NoRound {
 		r, err := h.Store.FeedbackRound(ctx, team, id)
 		if err != nil {
-			return store.FeedbackRound{}, err
+			return domain.FeedbackRound{}, err
 		}
 		if r != nil {
 			return *r, nil
@@ -159,14 +159,14 @@ func (h *Handlers) feedbackRound(ctx context.Context, team, id string) (store.Fe
 	if id == "" {
 		r, err := h.Store.CurrentFeedbackRound(ctx, team)
 		if err != nil {
-			return store.FeedbackRound{}, err
+			return domain.FeedbackRound{}, err
 		}
 		if r != nil {
 			return *r, nil
 		}
 	}
 	q, i := QuestionOfWeek(h.Policy, h.Clock.Now())
-	return store.FeedbackRound{ID: store.NoRound, Question: q, Index: i}, nil
+	return domain.FeedbackRound{ID: domain.NoRound, Question: q, Index: i}, nil
 }
 
 func (h *Handlers) openFeedbackModal(ctx context.Context, team, triggerID, round string) error {
@@ -194,7 +194,7 @@ func (h *Handlers) FeedbackCommand(ctx context.Context, c *Command) (*Reply, err
 func (h *Handlers) FeedbackAnswer(ctx context.Context, a *Action) error {
 	round := a.Value
 	if round == "" {
-		round = store.NoRound
+		round = domain.NoRound
 	}
 	return h.openFeedbackModal(ctx, a.TeamID, a.TriggerID, round)
 }
@@ -220,7 +220,7 @@ func (h *Handlers) FeedbackSubmit(ctx context.Context, s *Submission) (*slack.Vi
 		return nil, err
 	}
 	now := h.Clock.Now()
-	ans := store.FeedbackAnswer{Round: round.ID, Question: round.Question, Text: text, Anonymous: anonymous, At: now}
+	ans := domain.FeedbackAnswer{Round: round.ID, Question: round.Question, Text: text, Anonymous: anonymous, At: now}
 	if err := h.Store.SaveFeedbackAnswer(ctx, s.TeamID, s.UserID, ans); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/config"
-	"github.com/empowerbot/empowerbot/store"
+	"github.com/empowerbot/empowerbot/domain"
 )
 
 func TestQuestionOfWeek(t *testing.T) {
@@ -85,7 +85,7 @@ func TestFeedbackPost(t *testing.T) {
 }
 
 func TestFeedbackModalAnonymityOption(t *testing.T) {
-	r := store.FeedbackRound{ID: "1", Question: "Q?"}
+	r := domain.FeedbackRound{ID: "1", Question: "Q?"}
 	for _, allowed := range []bool{true, false} {
 		v := feedbackModal(r, allowed)
 		b, err := json.Marshal(v)

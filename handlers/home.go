@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
 	"github.com/empowerbot/empowerbot/store"
@@ -184,7 +185,7 @@ func (a *AppHome) schedule(ctx context.Context, team, user string) {
 
 // decisionPeople are the people whose Home shows d: its requester and every
 // approver of the policy (an escalation moves it between their lists).
-func (h *Handlers) decisionPeople(ctx context.Context, d *store.Decision) []string {
+func (h *Handlers) decisionPeople(ctx context.Context, d *store.DecisionRecord) []string {
 	out := []string{d.Requester}
 	for _, l := range h.Policy.Levels {
 		for _, id := range l.Approvers {
@@ -204,11 +205,11 @@ func (h *Handlers) decisionPeople(ctx context.Context, d *store.Decision) []stri
 }
 
 // touchDecision refreshes the Home of everyone d concerns.
-func (h *Handlers) touchDecision(ctx context.Context, d *store.Decision) {
+func (h *Handlers) touchDecision(ctx context.Context, d *store.DecisionRecord) {
 	if h.Home == nil {
 		return
 	}
-	if d.State == store.StateAutonomous {
+	if d.State == domain.StateAutonomous {
 		h.Touched(ctx, d.Team, d.Requester) // no leader's list changes
 		return
 	}
@@ -301,16 +302,16 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 		if err != nil {
 			return nil, err
 		}
-		var mine []*store.Decision
+		var mine []*store.DecisionRecord
 		for _, d := range ds {
-			if d.State != store.StatePending || d.Requester == user {
+			if d.State != domain.StatePending || d.Requester == user {
 				continue
 			}
 			if ok, err := h.mayApprove(ctx, d, user); err == nil && ok {
 				mine = append(mine, d)
 			}
 		}
-		slices.SortFunc(mine, func(a, b *store.Decision) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		slices.SortFunc(mine, func(a, b *store.DecisionRecord) int { return a.CreatedAt.Compare(b.CreatedAt) })
 		add(slack.NewDividerBlock(), section(fmt.Sprintf(":raised_hand: *Waiting for your answer* (%d)", len(mine))))
 		if len(mine) == 0 {
 			add(slack.NewContextBlock("", mrkdwn("Nothing waits for you. Your people are deciding on their own.")))
@@ -419,15 +420,15 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 
 // decisionStateText is a decision's state for the Home: "inside your box",
 // "approved by @bob", "waiting for team-lead".
-func decisionStateText(d *store.Decision, now time.Time, loc *time.Location) string {
+func decisionStateText(d *store.DecisionRecord, now time.Time, loc *time.Location) string {
 	switch d.State {
-	case store.StateAutonomous:
+	case domain.StateAutonomous:
 		return ":white_check_mark: inside your box · " + clockText(d.CreatedAt, now, loc)
-	case store.StateApproved:
+	case domain.StateApproved:
 		return ":white_check_mark: approved by " + slacktext.User(d.DecidedBy) + " · " + clockText(d.DecidedAt, now, loc)
-	case store.StateDeclined:
+	case domain.StateDeclined:
 		return ":no_entry: declined by " + slacktext.User(d.DecidedBy) + " · " + clockText(d.DecidedAt, now, loc)
-	case store.StatePending:
+	case domain.StatePending:
 		return ":hourglass_flowing_sand: waiting for *" + slacktext.Escape(d.LevelName) + "*"
 	}
 	return string(d.State)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -56,7 +57,7 @@ func (h *Handlers) outcomeDue(now time.Time) time.Time {
 
 // decisionPhrase is "the $250 discount for ACME" (escaped); the amount is
 // left out unless withAmount.
-func decisionPhrase(d *store.Decision, withAmount bool) string {
+func decisionPhrase(d *store.DecisionRecord, withAmount bool) string {
 	s := "the "
 	if withAmount {
 		s += amountText(d) + " "
@@ -69,7 +70,7 @@ func decisionPhrase(d *store.Decision, withAmount bool) string {
 }
 
 // FollowUpMessage is the follow-up DM asking the requester how d turned out.
-func FollowUpMessage(d *store.Decision, now time.Time, loc *time.Location) (string, []slack.Block) {
+func FollowUpMessage(d *store.DecisionRecord, now time.Time, loc *time.Location) (string, []slack.Block) {
 	q := "How did " + decisionPhrase(d, true) + " turn out?"
 	when := clockText(d.CreatedAt, now, loc)
 	body := fmt.Sprintf(":seedling: *%s*\nYou made this call on %s (`%s`). Whatever happened, thank you for taking the risk. Tell me how it went:",
@@ -86,9 +87,9 @@ func FollowUpMessage(d *store.Decision, now time.Time, loc *time.Location) (stri
 
 // recordedMessage is the follow-up DM once the outcome is recorded: no live
 // outcome buttons, what was recorded, and Add a note while there is none.
-func (h *Handlers) recordedMessage(d *store.Decision) (string, []slack.Block) {
+func (h *Handlers) recordedMessage(d *store.DecisionRecord) (string, []slack.Block) {
 	var text, body string
-	if d.Outcome.Result == store.OutcomeWorked {
+	if d.Outcome.Result == domain.OutcomeWorked {
 		text = fmt.Sprintf("Recorded: %s worked.", decisionPhrase(d, true))
 		body = fmt.Sprintf(":tada: *Recorded: %s worked.* (`%s`)\nThank you for taking the risk. I've praised you in %s and told your leader.",
 			decisionPhrase(d, true), d.ID, channelMention(h.Policy.Channels.Praise))
@@ -102,7 +103,7 @@ func (h *Handlers) recordedMessage(d *store.Decision) (string, []slack.Block) {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Your note*\n"+quote(slacktext.EscapeTruncate(d.Outcome.Note, slacktext.SectionTextMax-100))), nil, nil))
 	} else {
 		hint := "Want to add what came of it? A line or two goes on the praise post."
-		if d.Outcome.Result == store.OutcomeFailed {
+		if d.Outcome.Result == domain.OutcomeFailed {
 			hint = "Want to tell your leader what happened? A line or two helps them take it from here."
 		}
 		blocks = append(blocks,
@@ -116,7 +117,7 @@ func (h *Handlers) recordedMessage(d *store.Decision) (string, []slack.Block) {
 func quote(s string) string { return ">" + strings.ReplaceAll(s, "\n", "\n>") }
 
 // decisionValues are the tags of d that are policy values.
-func (h *Handlers) decisionValues(d *store.Decision) []string {
+func (h *Handlers) decisionValues(d *store.DecisionRecord) []string {
 	var out []string
 	for _, t := range d.Tags {
 		if slices.Contains(h.Policy.Values, t) {
@@ -127,11 +128,11 @@ func (h *Handlers) decisionValues(d *store.Decision) []string {
 }
 
 // OutcomePraise is the public praise post for d, which worked.
-func (h *Handlers) OutcomePraise(d *store.Decision) (string, []slack.Block) {
+func (h *Handlers) OutcomePraise(d *store.DecisionRecord) (string, []slack.Block) {
 	who := slacktext.User(d.Requester)
 	what := decisionPhrase(d, h.Policy.Praise.ShowAmounts)
 	how := "on their own authority, inside their box"
-	if d.State == store.StateApproved && d.DecidedBy != "" {
+	if d.State == domain.StateApproved && d.DecidedBy != "" {
 		how = "with " + slacktext.User(d.DecidedBy) + " backing them"
 	}
 	text := fmt.Sprintf("%s took a risk on %s, and it worked.", who, what)
@@ -158,7 +159,7 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 	if strings.TrimSpace(rawID) == "" {
 		return nil, Userf("Tell me which decision and how it turned out.\n" + OutcomeUsage)
 	}
-	id, ok := store.NormalizeDecisionID(rawID)
+	id, ok := domain.NormalizeDecisionID(rawID)
 	if !ok {
 		return nil, Userf(fmt.Sprintf("`%s` isn't a decision ID: they look like `D-7K2QF9` (your confirmation and the follow-up DM show it).\n%s",
 			EscapeCode(rawID), OutcomeUsage))
@@ -170,9 +171,9 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 	var result string
 	switch strings.ToLower(verb) {
 	case "worked":
-		result = store.OutcomeWorked
+		result = domain.OutcomeWorked
 	case "failed", "didn't", "didnt", "didn’t": // "It didn't" is the button's word
-		result = store.OutcomeFailed
+		result = domain.OutcomeFailed
 	case "":
 		return nil, Userf(fmt.Sprintf("How did `%s` turn out? Say `worked` or `failed`.\n%s", id, OutcomeUsage))
 	default:
@@ -186,7 +187,7 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 	if err != nil {
 		return nil, err
 	}
-	if result == store.OutcomeWorked {
+	if result == domain.OutcomeWorked {
 		return Text(fmt.Sprintf(":tada: Recorded: `%s` worked. Thank you for taking the risk: I've praised you in %s and told your leader.",
 			d.ID, channelMention(h.Policy.Channels.Praise))), nil
 	}
@@ -195,16 +196,16 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 
 // OutcomeWorked handles the follow-up DM's It worked button.
 func (h *Handlers) OutcomeWorked(ctx context.Context, a *Action) error {
-	return h.outcomeClick(ctx, a, store.OutcomeWorked)
+	return h.outcomeClick(ctx, a, domain.OutcomeWorked)
 }
 
 // OutcomeFailed handles the follow-up DM's It didn't button.
 func (h *Handlers) OutcomeFailed(ctx context.Context, a *Action) error {
-	return h.outcomeClick(ctx, a, store.OutcomeFailed)
+	return h.outcomeClick(ctx, a, domain.OutcomeFailed)
 }
 
 func (h *Handlers) outcomeClick(ctx context.Context, a *Action, result string) error {
-	id, ok := store.NormalizeDecisionID(a.Value)
+	id, ok := domain.NormalizeDecisionID(a.Value)
 	if !ok {
 		return Userf("That button is out of date; nothing changed.")
 	}
@@ -214,7 +215,7 @@ func (h *Handlers) outcomeClick(ctx context.Context, a *Action, result string) e
 
 // recordOutcome records how decision id turned out, as told by user, and
 // then praises it (worked) or tells the requester and the leader (failed).
-func (h *Handlers) recordOutcome(ctx context.Context, team, user, id, result, note string) (*store.Decision, error) {
+func (h *Handlers) recordOutcome(ctx context.Context, team, user, id, result, note string) (*store.DecisionRecord, error) {
 	d, err := h.Store.GetDecision(ctx, team, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, Userf(fmt.Sprintf("I can't find decision `%s`. Check the ID in your confirmation or the follow-up DM. Nothing was recorded.\n%s", id, OutcomeUsage))
@@ -224,7 +225,7 @@ func (h *Handlers) recordOutcome(ctx context.Context, team, user, id, result, no
 	}
 	now := h.Clock.Now()
 	typ := store.AuditOutcomeWorked
-	if result == store.OutcomeFailed {
+	if result == domain.OutcomeFailed {
 		typ = store.AuditOutcomeFailed
 	}
 	data := map[string]any{"activity": d.Activity, "amount": int64(d.Amount), "currency": d.Currency, "note": note}
@@ -257,7 +258,7 @@ func (h *Handlers) outcomeRefusalText(ref *store.OutcomeRefusal, user string) st
 	case store.RefusedNotRequester:
 		return fmt.Sprintf("Only %s can say how `%s` turned out: it was their call. Nothing changed.", slacktext.User(d.Requester), d.ID)
 	case store.RefusedState:
-		if d.State == store.StateDeclined {
+		if d.State == domain.StateDeclined {
 			return fmt.Sprintf("`%s` was declined, so it never happened and has no outcome to record. Nothing changed.", d.ID)
 		}
 		return fmt.Sprintf("`%s` is still waiting for a leader's answer, so there's no outcome to record yet. Nothing changed.", d.ID)
@@ -265,7 +266,7 @@ func (h *Handlers) outcomeRefusalText(ref *store.OutcomeRefusal, user string) st
 		return fmt.Sprintf("Tell me how `%s` turned out first; then you can add a note. Nothing changed.", d.ID)
 	case store.RefusedAlready:
 		how := "worked"
-		if d.Outcome.Result == store.OutcomeFailed {
+		if d.Outcome.Result == domain.OutcomeFailed {
 			how = "didn't work out"
 		}
 		if user != d.Requester {
@@ -278,10 +279,10 @@ func (h *Handlers) outcomeRefusalText(ref *store.OutcomeRefusal, user string) st
 
 // afterOutcome brings Slack in line with a recorded outcome. Failures are
 // logged: the outcome itself is saved.
-func (h *Handlers) afterOutcome(ctx context.Context, d *store.Decision) {
-	h.updateFollowUp(ctx, d, d.Outcome.FollowUp)
+func (h *Handlers) afterOutcome(ctx context.Context, d *store.DecisionRecord) {
+	h.updateFollowUp(ctx, d, d.FollowUpDM)
 	leaders := h.leadersOf(ctx, d)
-	if d.Outcome.Result == store.OutcomeWorked {
+	if d.Outcome.Result == domain.OutcomeWorked {
 		text, blocks := h.OutcomePraise(d)
 		ch, ts, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		if err != nil {
@@ -303,9 +304,9 @@ func (h *Handlers) afterOutcome(ctx context.Context, d *store.Decision) {
 }
 
 // failedLeaderText tells the leader about a decision that didn't work out.
-func (h *Handlers) failedLeaderText(d *store.Decision) string {
+func (h *Handlers) failedLeaderText(d *store.DecisionRecord) string {
 	how := "on their own authority, inside their box"
-	if d.State == store.StateApproved && d.DecidedBy != "" {
+	if d.State == domain.StateApproved && d.DecidedBy != "" {
 		how = "with " + slacktext.User(d.DecidedBy) + "'s approval"
 	}
 	s := fmt.Sprintf(":compass: %s's %s (`%s`, decided %s) didn't work out. This stays private; no one else is told. You own the fallout: check in with %s, thank them for taking the risk, and help put it right.",
@@ -317,7 +318,7 @@ func (h *Handlers) failedLeaderText(d *store.Decision) string {
 }
 
 // noteBlocks is text as a section, with d's note when there is one.
-func (h *Handlers) noteBlocks(d *store.Decision, text string) []slack.Block {
+func (h *Handlers) noteBlocks(d *store.DecisionRecord, text string) []slack.Block {
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(slacktext.Truncate(text, slacktext.SectionTextMax)), nil, nil)}
 	if d.Outcome.Note != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Their note*\n"+quote(slacktext.EscapeTruncate(d.Outcome.Note, slacktext.SectionTextMax-100))), nil, nil))
@@ -326,7 +327,7 @@ func (h *Handlers) noteBlocks(d *store.Decision, text string) []slack.Block {
 }
 
 // dmAll DMs text and blocks to each of users, logging failures.
-func (h *Handlers) dmAll(ctx context.Context, d *store.Decision, users []string, text string, blocks []slack.Block) {
+func (h *Handlers) dmAll(ctx context.Context, d *store.DecisionRecord, users []string, text string, blocks []slack.Block) {
 	for _, u := range users {
 		if _, _, err := h.DM(ctx, d.Team, u, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			h.Log.Warn("could not DM about an outcome", "team", d.Team, "decision", d.ID, "error", err.Error())
@@ -337,9 +338,9 @@ func (h *Handlers) dmAll(ctx context.Context, d *store.Decision, users []string,
 // leadersOf returns the leaders of d's requester for this decision: the
 // approver who approved it, or, for an autonomous decision, the first
 // level's approvers (user groups resolved); never the requester.
-func (h *Handlers) leadersOf(ctx context.Context, d *store.Decision) []string {
+func (h *Handlers) leadersOf(ctx context.Context, d *store.DecisionRecord) []string {
 	var ids []string
-	if d.State == store.StateApproved && d.DecidedBy != "" {
+	if d.State == domain.StateApproved && d.DecidedBy != "" {
 		ids = []string{d.DecidedBy}
 	} else {
 		for _, id := range levelApprovers(h.Policy, 0) {
@@ -365,7 +366,7 @@ func (h *Handlers) leadersOf(ctx context.Context, d *store.Decision) []string {
 }
 
 // updateFollowUp shows d's recorded outcome in its follow-up DM at m.
-func (h *Handlers) updateFollowUp(ctx context.Context, d *store.Decision, m store.DecisionMessage) {
+func (h *Handlers) updateFollowUp(ctx context.Context, d *store.DecisionRecord, m store.DecisionMessage) {
 	if m.Channel == "" || m.TS == "" {
 		return
 	}
@@ -377,7 +378,7 @@ func (h *Handlers) updateFollowUp(ctx context.Context, d *store.Decision, m stor
 
 // OutcomeNoteClick handles Add a note: it opens the note modal.
 func (h *Handlers) OutcomeNoteClick(ctx context.Context, a *Action) error {
-	id, ok := store.NormalizeDecisionID(a.Value)
+	id, ok := domain.NormalizeDecisionID(a.Value)
 	if !ok {
 		return Userf("That button is out of date; nothing changed.")
 	}
@@ -404,7 +405,7 @@ func (h *Handlers) OutcomeNoteClick(ctx context.Context, a *Action) error {
 	in.MaxLength = MaxOutcomeNote
 	label := "What came of it"
 	intro := "A line or two on what came of " + decisionPhrase(d, true) + ". It goes on the praise post."
-	if d.Outcome.Result == store.OutcomeFailed {
+	if d.Outcome.Result == domain.OutcomeFailed {
 		label = "What happened"
 		intro = "A line or two on what happened with " + decisionPhrase(d, true) + ". Only your leader sees it."
 	}
@@ -430,7 +431,7 @@ func (h *Handlers) OutcomeNoteClick(ctx context.Context, a *Action) error {
 // to the leader (failed), and the follow-up DM shows it.
 func (h *Handlers) OutcomeNoteSubmit(ctx context.Context, s *Submission) (*slack.ViewSubmissionResponse, error) {
 	parts := strings.SplitN(s.PrivateMetadata, "|", 3)
-	id, ok := store.NormalizeDecisionID(parts[0])
+	id, ok := domain.NormalizeDecisionID(parts[0])
 	if !ok {
 		return nil, Userf("That form is out of date; nothing changed.")
 	}
@@ -457,13 +458,13 @@ func (h *Handlers) OutcomeNoteSubmit(ctx context.Context, s *Submission) (*slack
 	if err != nil {
 		return nil, err
 	}
-	m := d.Outcome.FollowUp
+	m := d.FollowUpDM
 	if len(parts) == 3 && parts[1] != "" && parts[2] != "" {
 		m = store.DecisionMessage{Channel: parts[1], TS: parts[2]}
 	}
 	h.updateFollowUp(ctx, d, m)
-	if d.Outcome.Result == store.OutcomeWorked {
-		if p := d.Outcome.Praise; p.Channel != "" {
+	if d.Outcome.Result == domain.OutcomeWorked {
+		if p := d.PraisePost; p.Channel != "" {
 			text, blocks := h.OutcomePraise(d)
 			if _, _, _, err := h.Slack.UpdateMessageContext(ctx, p.Channel, p.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 				h.Log.Warn("could not add the note to the praise post", "team", d.Team, "decision", d.ID, "error", err.Error())

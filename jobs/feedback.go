@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Job names of feedback (the policy's schedules keys).
@@ -53,7 +53,7 @@ func (f *Feedback) Jobs() []Job {
 func (f *Feedback) RunRound(ctx context.Context, tick time.Time) error {
 	h, team := f.H, f.H.TeamID
 	q, i := handlers.QuestionOfWeek(h.Policy, tick)
-	round := store.FeedbackRound{ID: store.RoundID(tick), Question: q, Index: i, Tick: tick}
+	round := domain.FeedbackRound{ID: domain.RoundID(tick), Question: q, Index: i, Tick: tick}
 	prev, err := h.Store.OpenFeedbackRound(ctx, team, round)
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (f *Feedback) RunRound(ctx context.Context, tick time.Time) error {
 }
 
 // fanRound DMs round's question to everyone of aud who has not got it.
-func (f *Feedback) fanRound(ctx context.Context, round store.FeedbackRound, aud Audience) error {
+func (f *Feedback) fanRound(ctx context.Context, round domain.FeedbackRound, aud Audience) error {
 	h, team := f.H, f.H.TeamID
 	msg := handlers.FeedbackDM(round, h.Policy.Feedback.AnonymousAllowed)
 	_, err := f.Fanout.Run(ctx, FanoutRun{

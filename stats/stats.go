@@ -13,6 +13,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -205,7 +206,7 @@ func Compute(events []store.AuditEvent, in Input) Figures {
 				acts[a.Name] = a
 			}
 			day := dayOf(ev.At)
-			if ev.To == string(store.StatePending) {
+			if ev.To == string(domain.StatePending) {
 				f.Above++
 				a.Above++
 				a.AboveAmount += ev.Int("amount")
@@ -473,5 +474,5 @@ func Read(ctx context.Context, r AuditReader, team string, in Input) (Figures, e
 
 // roundRater gives a feedback round's response rate as it is now.
 type roundRater interface {
-	FeedbackRoundRate(ctx context.Context, team, round string) (store.FeedbackRate, error)
+	FeedbackRoundRate(ctx context.Context, team, round string) (domain.FeedbackRate, error)
 }

@@ -163,8 +163,7 @@ func (e AuditEvent) args() ([]any, error) {
 //	… the script's own writes …
 //	audit_add(KEYS[3], aid, ARGV, 8)            -- field/value pairs from ARGV[8]
 //
-// AuditEvent's fields, in order, are what Store.AppendAudit passes; scripts
-// get them from AuditArgs.
+// The store's own methods pass an event's fields, in order, after its at.
 const AuditLua = `
 local function audit_id(key, at)
   local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
@@ -185,10 +184,6 @@ var auditScript = redis.NewScript("#!lua\n" + AuditLua + `
 local aid = audit_id(KEYS[1], ARGV[1])
 return audit_add(KEYS[1], aid, ARGV, 2)
 `)
-
-// AuditArgs returns ev as script arguments: its at in Unix ms, then its
-// field/value pairs (see AuditLua).
-func AuditArgs(ev AuditEvent) ([]any, error) { return ev.args() }
 
 // AuditKey is the key of team's audit stream.
 func (s *Store) AuditKey(team string) string { return s.keys.Team(team, "audit") }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/domain"
 )
 
 // Commitments.
@@ -28,52 +29,10 @@ import (
 // writes the record, moves the open index and appends the audit event.
 // Reminders are claimed per (commitment, day) with ClaimCommitmentReminder.
 
-// CommitmentState is where a commitment stands.
-type CommitmentState string
-
-// The states of a commitment.
-const (
-	// CommitmentAsked: an employee's ask, waiting for the leader.
-	CommitmentAsked CommitmentState = "asked"
-	// CommitmentOpen: made, not done yet.
-	CommitmentOpen CommitmentState = "open"
-	// CommitmentDone: the leader did it.
-	CommitmentDone CommitmentState = "done"
-	// CommitmentDeclined: the leader declined the ask.
-	CommitmentDeclined CommitmentState = "declined"
-)
-
-// Sources of a commitment (the audit events' source).
-const (
-	SourceCommit = "commit"
-	SourceAsk    = "ask"
-)
-
-// Commitment is a leader's promise to one of their people, or an ask that
-// may become one.
-type Commitment struct {
-	ID       string          `json:"id"`
-	Team     string          `json:"team"`
-	Leader   string          `json:"leader"`
-	Employee string          `json:"employee"`
-	Text     string          `json:"text"`
-	State    CommitmentState `json:"state"`
-	// Source is SourceCommit or SourceAsk.
-	Source string `json:"source"`
-	// Due is the due date, "2006-01-02" in the policy's timezone; an ask
-	// may have none.
-	Due string `json:"due,omitempty"`
-	// AskedDue is the date the employee asked for (asks only).
-	AskedDue  string    `json:"asked_due,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	MadeAt    time.Time `json:"made_at,omitzero"`
-	// ClosedAt is when it was done or declined.
-	ClosedAt      time.Time `json:"closed_at,omitzero"`
-	DeclineReason string    `json:"decline_reason,omitempty"`
-	// OnTime is set when it was done on or before its due date.
-	OnTime bool `json:"on_time,omitempty"`
-	// Redates counts the new dates the leader set.
-	Redates int `json:"redates,omitempty"`
+// CommitmentRecord is a commitment as stored: the domain noun, plus its
+// version and the ask's DM to the leader.
+type CommitmentRecord struct {
+	domain.Commitment
 	// AskDM is the ask's DM to the leader ("<channel>|<ts>"), stored beside
 	// the record (AttachCommitmentDM).
 	AskDM string `json:"-"`
@@ -90,38 +49,10 @@ var (
 // CommitmentConflictError is returned by UpdateCommitment when the
 // commitment changed since it was read. Current is how it is now.
 type CommitmentConflictError struct {
-	Current *Commitment
+	Current *CommitmentRecord
 }
 
 func (e *CommitmentConflictError) Error() string { return "commitment changed meanwhile" }
-
-// NewCommitmentID returns a fresh ID such as "C-7K2QF9" (Crockford base32,
-// as decision IDs).
-func NewCommitmentID() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	out := []byte("C-")
-	for _, c := range b {
-		out = append(out, decisionIDAlphabet[int(c)%len(decisionIDAlphabet)])
-	}
-	return string(out)
-}
-
-// NormalizeCommitmentID turns what a person typed into the ID's canonical
-// form, and reports whether it looks like one.
-func NormalizeCommitmentID(s string) (string, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	s = strings.TrimPrefix(s, "C-")
-	if len(s) != 6 {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if !strings.ContainsRune(decisionIDAlphabet, rune(s[i])) {
-			return "", false
-		}
-	}
-	return "C-" + s, true
-}
 
 func (s *Store) commitmentKey(team, id string) string { return s.keys.Team(team, "commitment", id) }
 func (s *Store) openCommitmentsKey(team string) string {
@@ -136,8 +67,8 @@ func (s *Store) employeeCommitmentsKey(team, user string) string {
 
 // openScore is c's score in the open index (its due date as YYYYMMDD), or
 // "" when it is not open.
-func openScore(c *Commitment) string {
-	if c.State != CommitmentOpen {
+func openScore(c *CommitmentRecord) string {
+	if c.State != domain.CommitmentOpen {
 		return ""
 	}
 	if c.Due == "" {
@@ -186,8 +117,8 @@ return {'ok', ver}
 // CreateCommitment stores c (with Team and ID set) and appends ev to the
 // audit stream, in one atomic step. It returns ErrExists when the ID is
 // taken. On success c.Version is 1.
-func (s *Store) CreateCommitment(ctx context.Context, c *Commitment, ev AuditEvent) error {
-	data, err := json.Marshal(c)
+func (s *Store) CreateCommitment(ctx context.Context, c *CommitmentRecord, ev AuditEvent) error {
+	data, err := json.Marshal(&c.Commitment)
 	if err != nil {
 		return fmt.Errorf("encode commitment: %w", err)
 	}
@@ -216,8 +147,8 @@ func (s *Store) CreateCommitment(ctx context.Context, c *Commitment, ev AuditEve
 // when not nil, in one atomic step. On success c.Version grows by one. When
 // someone changed it first it returns a *CommitmentConflictError holding the
 // current commitment, and nothing is written.
-func (s *Store) UpdateCommitment(ctx context.Context, c *Commitment, from CommitmentState, ev *AuditEvent) error {
-	data, err := json.Marshal(c)
+func (s *Store) UpdateCommitment(ctx context.Context, c *CommitmentRecord, from domain.CommitmentState, ev *AuditEvent) error {
+	data, err := json.Marshal(&c.Commitment)
 	if err != nil {
 		return fmt.Errorf("encode commitment: %w", err)
 	}
@@ -257,7 +188,7 @@ func (s *Store) UpdateCommitment(ctx context.Context, c *Commitment, from Commit
 }
 
 // GetCommitment returns the commitment id of team, or ErrCommitmentNotFound.
-func (s *Store) GetCommitment(ctx context.Context, team, id string) (*Commitment, error) {
+func (s *Store) GetCommitment(ctx context.Context, team, id string) (*CommitmentRecord, error) {
 	m, err := s.rdb.HGetAll(ctx, s.commitmentKey(team, id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("get commitment: %w", err)
@@ -265,14 +196,14 @@ func (s *Store) GetCommitment(ctx context.Context, team, id string) (*Commitment
 	return decodeCommitment(m)
 }
 
-func decodeCommitment(m map[string]string) (*Commitment, error) {
+func decodeCommitment(m map[string]string) (*CommitmentRecord, error) {
 	vs, ok1 := m["ver"]
 	ds, ok2 := m["data"]
 	if !ok1 || !ok2 {
 		return nil, ErrCommitmentNotFound
 	}
-	var c Commitment
-	if err := json.Unmarshal([]byte(ds), &c); err != nil {
+	var c CommitmentRecord
+	if err := json.Unmarshal([]byte(ds), &c.Commitment); err != nil {
 		return nil, fmt.Errorf("decode commitment: %w", err)
 	}
 	v, err := strconv.ParseInt(vs, 10, 64)
@@ -295,7 +226,7 @@ func (s *Store) AttachCommitmentDM(ctx context.Context, team, id, channel, ts st
 
 // GetCommitments returns the commitments with these IDs in one round trip,
 // in that order, skipping any that do not exist.
-func (s *Store) GetCommitments(ctx context.Context, team string, ids []string) ([]*Commitment, error) {
+func (s *Store) GetCommitments(ctx context.Context, team string, ids []string) ([]*CommitmentRecord, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -309,7 +240,7 @@ func (s *Store) GetCommitments(ctx context.Context, team string, ids []string) (
 	if err != nil {
 		return nil, fmt.Errorf("get commitments: %w", err)
 	}
-	out := make([]*Commitment, 0, len(ids))
+	out := make([]*CommitmentRecord, 0, len(ids))
 	for _, c := range cmds {
 		cm, err := decodeCommitment(c.Val())
 		if errors.Is(err, ErrCommitmentNotFound) {
@@ -325,7 +256,7 @@ func (s *Store) GetCommitments(ctx context.Context, team string, ids []string) (
 
 // CommitmentsOf returns the commitments user made (as leader) and those made
 // to them (as employee), newest first, at most limit of each.
-func (s *Store) CommitmentsOf(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []*Commitment, err error) {
+func (s *Store) CommitmentsOf(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []*CommitmentRecord, err error) {
 	var lc, ec *redis.StringSliceCmd
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		lc = p.ZRevRange(ctx, s.leaderCommitmentsKey(team, user), 0, int64(limit)-1)
@@ -389,7 +320,7 @@ return 1
 // day), whatever the replicas, and a due-soon reminder is won once per due
 // date. The first overdue claim of a due date appends overdue (when not nil)
 // to the audit stream in the same step.
-func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *Commitment, kind, day string, overdue *AuditEvent) (bool, error) {
+func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day string, overdue *AuditEvent) (bool, error) {
 	keys := []string{
 		s.commitmentKey(c.Team, c.ID),
 		s.keys.Team(c.Team, "commitment-remind", c.ID, day),
@@ -413,7 +344,7 @@ func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *Commitment, kind
 
 // ReleaseCommitmentReminder gives back the day's claim (and a due-soon
 // marker) after the reminder could not be sent, so a later run retries.
-func (s *Store) ReleaseCommitmentReminder(ctx context.Context, c *Commitment, kind, day string) error {
+func (s *Store) ReleaseCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day string) error {
 	keys := []string{s.keys.Team(c.Team, "commitment-remind", c.ID, day)}
 	if kind == ReminderDueSoon {
 		keys = append(keys, s.keys.Team(c.Team, "commitment-remind", c.ID, kind, c.Due))

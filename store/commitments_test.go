@@ -7,15 +7,16 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store"
 )
 
-func openCommitment(id, due string) *store.Commitment {
-	return &store.Commitment{ID: id, Team: team, Leader: "UL", Employee: "UE", Text: "a van", State: store.CommitmentOpen,
-		Source: store.SourceCommit, Due: due, CreatedAt: t0, MadeAt: t0}
+func openCommitment(id, due string) *store.CommitmentRecord {
+	return &store.CommitmentRecord{Commitment: domain.Commitment{ID: id, Team: team, Leader: "UL", Employee: "UE", Text: "a van", State: domain.CommitmentOpen,
+		Source: domain.SourceCommit, Due: due, CreatedAt: t0, MadeAt: t0}}
 }
 
-func madeEvent(c *store.Commitment) store.AuditEvent {
+func madeEvent(c *store.CommitmentRecord) store.AuditEvent {
 	return store.AuditEvent{Type: store.AuditCommitmentMade, Actor: c.Leader, Subject: c.ID, To: "open", At: t0,
 		Data: map[string]any{"leader": c.Leader, "employee": c.Employee, "due": c.Due}}
 }
@@ -41,13 +42,13 @@ func TestCommitmentLifecycle(t *testing.T) {
 	// Two writers from the same version: one wins, the other sees the winner.
 	a, _ := s.GetCommitment(ctx, team, c.ID)
 	b, _ := s.GetCommitment(ctx, team, c.ID)
-	a.State = store.CommitmentDone
-	if err := s.UpdateCommitment(ctx, a, store.CommitmentOpen, nil); err != nil {
+	a.State = domain.CommitmentDone
+	if err := s.UpdateCommitment(ctx, a, domain.CommitmentOpen, nil); err != nil {
 		t.Fatal(err)
 	}
 	b.Due = "2026-03-09"
 	var ce *store.CommitmentConflictError
-	if err := s.UpdateCommitment(ctx, b, store.CommitmentOpen, nil); !errors.As(err, &ce) || ce.Current.State != store.CommitmentDone {
+	if err := s.UpdateCommitment(ctx, b, domain.CommitmentOpen, nil); !errors.As(err, &ce) || ce.Current.State != domain.CommitmentDone {
 		t.Fatalf("lost race: %v", err)
 	}
 	if ids, _ := s.OpenCommitmentsDueBy(ctx, team, "2026-12-31", 100); len(ids) != 1 || ids[0] != later.ID {
@@ -116,8 +117,8 @@ func TestClaimCommitmentReminderOncePerDay(t *testing.T) {
 		t.Errorf("after release: %d winners", n)
 	}
 	cur, _ := s.GetCommitment(ctx, team, c.ID)
-	cur.State = store.CommitmentDone
-	if err := s.UpdateCommitment(ctx, cur, store.CommitmentOpen, nil); err != nil {
+	cur.State = domain.CommitmentDone
+	if err := s.UpdateCommitment(ctx, cur, domain.CommitmentOpen, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := claim(store.ReminderOverdue, "2026-03-08"); n != 0 {

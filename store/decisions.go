@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/empowerbot/empowerbot/money"
+	"github.com/empowerbot/empowerbot/domain"
 )
 
 // Decisions.
@@ -32,64 +31,21 @@ import (
 // writes the record, updates the indexes and appends the audit event: it all
 // happens or none of it does.
 
-// DecisionState is where a decision stands.
-type DecisionState string
-
-// The states of a decision.
-const (
-	// StateAutonomous: inside the box, the requester's own call.
-	StateAutonomous DecisionState = "autonomous"
-	// StatePending: above the box, waiting for a level's answer.
-	StatePending DecisionState = "pending"
-	// StateApproved: a leader approved it.
-	StateApproved DecisionState = "approved"
-	// StateDeclined: a leader declined it.
-	StateDeclined DecisionState = "declined"
-)
-
-// Decision is one logged decision with its whole history.
-type Decision struct {
-	ID        string        `json:"id"`
-	Team      string        `json:"team"`
-	Requester string        `json:"requester"`
-	Activity  string        `json:"activity"`
-	Amount    money.Amount  `json:"amount"` // minor units
-	Currency  string        `json:"currency"`
-	Customer  string        `json:"customer,omitempty"`
-	Reason    string        `json:"reason,omitempty"`
-	Tags      []string      `json:"tags,omitempty"`
-	State     DecisionState `json:"state"`
-	// Level is the index in the policy's chain of the level that must answer
-	// (pending) or answered; -1 for autonomous decisions.
-	Level int `json:"level"`
-	// LevelName is the name of Level when it was set.
-	LevelName string `json:"level_name,omitempty"`
-	// Why says why it left the box, for people ("$900 is above your $500 box").
-	Why string `json:"why,omitempty"`
-	// ExceedsAll is set when the amount is above every level's limit.
-	ExceedsAll bool      `json:"exceeds_all,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	// Deadline is when the current level's respond_within runs out.
-	Deadline time.Time `json:"deadline,omitzero"`
+// DecisionRecord is a decision as stored: the domain noun, plus what only
+// the store and the Slack adapter need (its version and the messages posted
+// about it).
+type DecisionRecord struct {
+	domain.Decision
+	// Version is the record's version in Redis; it guards every change.
+	Version int64 `json:"-"`
 	// Messages are the escalation messages, one per level it was posted to,
 	// lowest level first. They are stored beside the record (AttachMessage),
 	// not in its JSON, so that recording one never races a person's action.
 	Messages []DecisionMessage `json:"-"`
-	History  []HistoryEntry    `json:"history,omitempty"`
-	// DecidedBy and DecidedAt are set once approved or declined.
-	DecidedBy     string    `json:"decided_by,omitempty"`
-	DecidedAt     time.Time `json:"decided_at,omitzero"`
-	DeclineReason string    `json:"decline_reason,omitempty"`
-	// Reminders counts the reminders sent to the top level.
-	Reminders int `json:"reminders,omitempty"`
-	// Version is the record's version in Redis; it guards every change.
-	Version int64 `json:"-"`
-	// OutcomeDue is when to ask the requester how it turned out. Set it on
-	// the change that makes the decision autonomous or approved: that same
-	// atomic step adds it to the outcomes:due index (see outcomes.go).
-	OutcomeDue time.Time `json:"outcome_due,omitzero"`
-	// The outcome, stored beside the record (RecordOutcome) like Messages.
-	Outcome OutcomeRecord `json:"-"`
+	// FollowUpDM is the outcome follow-up DM (zero when none was sent).
+	FollowUpDM DecisionMessage `json:"-"`
+	// PraisePost is the praise post of a decision that worked.
+	PraisePost DecisionMessage `json:"-"`
 }
 
 // DecisionMessage is an escalation message posted for one level.
@@ -99,19 +55,8 @@ type DecisionMessage struct {
 	TS      string `json:"ts"`
 }
 
-// HistoryEntry is one step in a decision's life.
-type HistoryEntry struct {
-	// Action is "created", "escalated", "timeout", "reminded", "approved" or "declined".
-	Action string    `json:"action"`
-	Actor  string    `json:"actor,omitempty"` // "" for the bot
-	From   string    `json:"from,omitempty"`
-	To     string    `json:"to,omitempty"`
-	At     time.Time `json:"at"`
-	Note   string    `json:"note,omitempty"`
-}
-
 // MessageFor returns the escalation message posted for level, if any.
-func (d *Decision) MessageFor(level int) (DecisionMessage, bool) {
+func (d *DecisionRecord) MessageFor(level int) (DecisionMessage, bool) {
 	for _, m := range d.Messages {
 		if m.Level == level {
 			return m, true
@@ -119,9 +64,6 @@ func (d *Decision) MessageFor(level int) (DecisionMessage, bool) {
 	}
 	return DecisionMessage{}, false
 }
-
-// Decided reports whether the decision reached a final answer from a leader.
-func (d *Decision) Decided() bool { return d.State == StateApproved || d.State == StateDeclined }
 
 // Errors of the decision store.
 var (
@@ -134,42 +76,10 @@ var (
 // ConflictError is returned by UpdateDecision when the decision changed since
 // it was read: someone else acted first. Current is the decision as it is now.
 type ConflictError struct {
-	Current *Decision
+	Current *DecisionRecord
 }
 
 func (e *ConflictError) Error() string { return "decision changed meanwhile" }
-
-// decisionIDAlphabet is Crockford's base32: no I, L, O or U, so an ID read
-// aloud or typed is hard to get wrong.
-const decisionIDAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// NewDecisionID returns a fresh ID such as "D-7K2QF9": 6 random base32
-// characters (about a billion values), short enough to type.
-func NewDecisionID() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	out := []byte("D-")
-	for _, c := range b {
-		out = append(out, decisionIDAlphabet[int(c)%len(decisionIDAlphabet)])
-	}
-	return string(out)
-}
-
-// NormalizeDecisionID turns what a person typed ("d-7k2qf9", "7K2QF9") into
-// the ID's canonical form, and reports whether it looks like one.
-func NormalizeDecisionID(s string) (string, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	s = strings.TrimPrefix(s, "D-")
-	if len(s) != 6 {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if !strings.ContainsRune(decisionIDAlphabet, rune(s[i])) {
-			return "", false
-		}
-	}
-	return "D-" + s, true
-}
 
 func (s *Store) decisionKey(team, id string) string { return s.keys.Team(team, "decision", id) }
 func (s *Store) pendingKey(team string) string      { return s.keys.Team(team, "decisions", "pending") }
@@ -226,8 +136,8 @@ return {'ok', ver}
 
 // pendingScore is d's score in the pending index: its deadline in Unix ms,
 // "+inf" for a pending decision without one, "" when it is not pending.
-func pendingScore(d *Decision) string {
-	if d.State != StatePending {
+func pendingScore(d *DecisionRecord) string {
+	if d.State != domain.StatePending {
 		return ""
 	}
 	if d.Deadline.IsZero() {
@@ -239,8 +149,8 @@ func pendingScore(d *Decision) string {
 // CreateDecision stores d (with d.Team and d.ID set) and appends ev to the
 // audit stream, in one atomic step. It returns ErrExists when the ID is
 // taken. On success d.Version is 1.
-func (s *Store) CreateDecision(ctx context.Context, d *Decision, ev AuditEvent) error {
-	data, err := json.Marshal(d)
+func (s *Store) CreateDecision(ctx context.Context, d *DecisionRecord, ev AuditEvent) error {
+	data, err := json.Marshal(&d.Decision)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
@@ -266,7 +176,7 @@ func (s *Store) CreateDecision(ctx context.Context, d *Decision, ev AuditEvent) 
 }
 
 // GetDecision returns the decision id of team, or ErrNotFound.
-func (s *Store) GetDecision(ctx context.Context, team, id string) (*Decision, error) {
+func (s *Store) GetDecision(ctx context.Context, team, id string) (*DecisionRecord, error) {
 	m, err := s.rdb.HGetAll(ctx, s.decisionKey(team, id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("get decision: %w", err)
@@ -275,14 +185,14 @@ func (s *Store) GetDecision(ctx context.Context, team, id string) (*Decision, er
 }
 
 // decodeDecision builds a Decision from its hash.
-func decodeDecision(m map[string]string) (*Decision, error) {
+func decodeDecision(m map[string]string) (*DecisionRecord, error) {
 	vs, ok1 := m["ver"]
 	ds, ok2 := m["data"]
 	if !ok1 || !ok2 {
 		return nil, ErrNotFound
 	}
-	var d Decision
-	if err := json.Unmarshal([]byte(ds), &d); err != nil {
+	var d DecisionRecord
+	if err := json.Unmarshal([]byte(ds), &d.Decision); err != nil {
 		return nil, fmt.Errorf("decode decision: %w", err)
 	}
 	v, err := strconv.ParseInt(vs, 10, 64)
@@ -303,7 +213,7 @@ func decodeDecision(m map[string]string) (*Decision, error) {
 		d.Messages = append(d.Messages, DecisionMessage{Level: level, Channel: ch, TS: ts})
 	}
 	sort.Slice(d.Messages, func(i, j int) bool { return d.Messages[i].Level < d.Messages[j].Level })
-	d.Outcome = decodeOutcome(m)
+	decodeOutcome(&d, m)
 	return &d, nil
 }
 
@@ -358,8 +268,8 @@ func (s *Store) AttachMessage(ctx context.Context, team, id string, m DecisionMe
 // one atomic step. On success d.Version grows by one. When someone changed
 // the decision first it returns a *ConflictError holding the current
 // decision, and nothing is written.
-func (s *Store) UpdateDecision(ctx context.Context, d *Decision, from DecisionState, ev *AuditEvent) error {
-	data, err := json.Marshal(d)
+func (s *Store) UpdateDecision(ctx context.Context, d *DecisionRecord, from domain.DecisionState, ev *AuditEvent) error {
+	data, err := json.Marshal(&d.Decision)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
@@ -398,31 +308,6 @@ func (s *Store) UpdateDecision(ctx context.Context, d *Decision, from DecisionSt
 	return fmt.Errorf("update decision: unexpected reply %v", res)
 }
 
-// ModifyDecision reads the decision, applies change and writes it back,
-// retrying when another writer got there first. change returns the audit
-// event to append (nil for none) or an error to stop without writing. Use it
-// for bookkeeping that may not lose a race (recording a posted message);
-// for a person's action, where the first one wins, use UpdateDecision.
-func (s *Store) ModifyDecision(ctx context.Context, team, id string, change func(d *Decision) (*AuditEvent, error)) (*Decision, error) {
-	for attempt := 0; ; attempt++ {
-		d, err := s.GetDecision(ctx, team, id)
-		if err != nil {
-			return nil, err
-		}
-		from := d.State
-		ev, err := change(d)
-		if err != nil {
-			return d, err
-		}
-		err = s.UpdateDecision(ctx, d, from, ev)
-		var ce *ConflictError
-		if errors.As(err, &ce) && attempt < 10 {
-			continue
-		}
-		return d, err
-	}
-}
-
 // DueDecisions returns the IDs of pending decisions whose deadline is at or
 // before now, earliest first, at most limit.
 func (s *Store) DueDecisions(ctx context.Context, team string, now time.Time, limit int) ([]string, error) {
@@ -447,7 +332,7 @@ func (s *Store) PendingDecisions(ctx context.Context, team string, limit int) ([
 }
 
 // DecisionsByRequester returns user's decisions, newest first, at most limit.
-func (s *Store) DecisionsByRequester(ctx context.Context, team, user string, limit int) ([]*Decision, error) {
+func (s *Store) DecisionsByRequester(ctx context.Context, team, user string, limit int) ([]*DecisionRecord, error) {
 	ids, err := s.rdb.ZRevRange(ctx, s.requesterKey(team, user), 0, int64(limit)-1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("decisions by requester: %w", err)
@@ -470,7 +355,7 @@ func (s *Store) DecisionsBetween(ctx context.Context, team string, from, to time
 
 // GetDecisions returns the decisions with these IDs in one round trip,
 // skipping any that do not exist.
-func (s *Store) GetDecisions(ctx context.Context, team string, ids []string) ([]*Decision, error) {
+func (s *Store) GetDecisions(ctx context.Context, team string, ids []string) ([]*DecisionRecord, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -484,7 +369,7 @@ func (s *Store) GetDecisions(ctx context.Context, team string, ids []string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("get decisions: %w", err)
 	}
-	out := make([]*Decision, 0, len(ids))
+	out := make([]*DecisionRecord, 0, len(ids))
 	for _, c := range cmds {
 		d, err := decodeDecision(c.Val())
 		if errors.Is(err, ErrNotFound) {

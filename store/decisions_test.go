@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/store"
 	"github.com/empowerbot/empowerbot/store/redistest"
@@ -27,17 +28,17 @@ func setupDecisions(t *testing.T) (*store.Store, *redis.Client, string) {
 
 var t0 = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 
-func pendingDecision(id string) *store.Decision {
-	return &store.Decision{
+func pendingDecision(id string) *store.DecisionRecord {
+	return &store.DecisionRecord{Decision: domain.Decision{
 		ID: id, Team: team, Requester: "U0DAVE", Activity: "discount", Amount: money.FromMajor(900),
 		Currency: "USD", Customer: "ACME <!channel>", Reason: "travel charge", Tags: []string{"customer-first"},
-		State: store.StatePending, Level: 0, LevelName: "team-lead", Why: "$900 is above your $500 box",
+		State: domain.StatePending, Level: 0, LevelName: "team-lead", Why: "$900 is above your $500 box",
 		CreatedAt: t0, Deadline: t0.Add(4 * time.Hour),
-		History: []store.HistoryEntry{{Action: "created", Actor: "U0DAVE", To: "team-lead", At: t0}},
-	}
+		History: []domain.HistoryEntry{{Action: "created", Actor: "U0DAVE", To: "team-lead", At: t0}},
+	}}
 }
 
-func createdEvent(d *store.Decision) store.AuditEvent {
+func createdEvent(d *store.DecisionRecord) store.AuditEvent {
 	return store.AuditEvent{Type: store.AuditDecisionCreated, Actor: d.Requester, Subject: d.ID,
 		To: string(d.State), At: d.CreatedAt, Data: map[string]any{"amount": int64(d.Amount), "activity": d.Activity}}
 }
@@ -94,7 +95,7 @@ func TestAutonomousDecisionIsNotPending(t *testing.T) {
 	s, _, _ := setupDecisions(t)
 	ctx := t.Context()
 	d := pendingDecision("D-BBBBBB")
-	d.State, d.Level, d.LevelName, d.Deadline = store.StateAutonomous, -1, "", time.Time{}
+	d.State, d.Level, d.LevelName, d.Deadline = domain.StateAutonomous, -1, "", time.Time{}
 	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestUpdateDecisionTransitions(t *testing.T) {
 	// Escalate: still pending, new deadline.
 	d.Level, d.LevelName, d.Deadline = 1, "manager", t0.Add(28*time.Hour)
 	ev := store.AuditEvent{Type: store.AuditDecisionEscalated, Actor: "U0BOB", Subject: d.ID, From: "team-lead", To: "manager", At: t0.Add(time.Hour)}
-	if err := s.UpdateDecision(ctx, d, store.StatePending, &ev); err != nil {
+	if err := s.UpdateDecision(ctx, d, domain.StatePending, &ev); err != nil {
 		t.Fatalf("escalate: %v", err)
 	}
 	if d.Version != 2 {
@@ -128,8 +129,8 @@ func TestUpdateDecisionTransitions(t *testing.T) {
 	}
 
 	// A writer holding the old version loses and sees the current decision.
-	stale.State = store.StateApproved
-	err := s.UpdateDecision(ctx, &stale, store.StatePending, &store.AuditEvent{Type: store.AuditDecisionApproved, Subject: d.ID, At: t0})
+	stale.State = domain.StateApproved
+	err := s.UpdateDecision(ctx, &stale, domain.StatePending, &store.AuditEvent{Type: store.AuditDecisionApproved, Subject: d.ID, At: t0})
 	var ce *store.ConflictError
 	if !errors.As(err, &ce) {
 		t.Fatalf("stale update: got %v, want *ConflictError", err)
@@ -139,16 +140,16 @@ func TestUpdateDecisionTransitions(t *testing.T) {
 	}
 
 	// Approve: leaves the pending index.
-	d.State, d.DecidedBy, d.DecidedAt, d.Deadline = store.StateApproved, "U0CAROL", t0.Add(2*time.Hour), time.Time{}
+	d.State, d.DecidedBy, d.DecidedAt, d.Deadline = domain.StateApproved, "U0CAROL", t0.Add(2*time.Hour), time.Time{}
 	ev = store.AuditEvent{Type: store.AuditDecisionApproved, Actor: "U0CAROL", Subject: d.ID, From: "pending", To: "approved", At: t0.Add(2 * time.Hour)}
-	if err := s.UpdateDecision(ctx, d, store.StatePending, &ev); err != nil {
+	if err := s.UpdateDecision(ctx, d, domain.StatePending, &ev); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
 	if ids, _ := s.PendingDecisions(ctx, team, 10); len(ids) != 0 {
 		t.Errorf("pending after approval: got %v, want none", ids)
 	}
 	got, _ := s.GetDecision(ctx, team, d.ID)
-	if got.State != store.StateApproved || got.DecidedBy != "U0CAROL" {
+	if got.State != domain.StateApproved || got.DecidedBy != "U0CAROL" {
 		t.Errorf("stored decision: got %s by %s", got.State, got.DecidedBy)
 	}
 
@@ -180,8 +181,8 @@ func TestConcurrentUpdatesExactlyOneWins(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			c := *d
-			c.State, c.DecidedBy = store.StateApproved, []string{"U0BOB", "U0CAROL"}[i%2]
-			err := s.UpdateDecision(ctx, &c, store.StatePending, &store.AuditEvent{Type: store.AuditDecisionApproved, Subject: c.ID, At: t0})
+			c.State, c.DecidedBy = domain.StateApproved, []string{"U0BOB", "U0CAROL"}[i%2]
+			err := s.UpdateDecision(ctx, &c, domain.StatePending, &store.AuditEvent{Type: store.AuditDecisionApproved, Subject: c.ID, At: t0})
 			var ce *store.ConflictError
 			mu.Lock()
 			defer mu.Unlock()
@@ -205,32 +206,6 @@ func TestConcurrentUpdatesExactlyOneWins(t *testing.T) {
 	}
 }
 
-func TestModifyDecisionRetriesConflicts(t *testing.T) {
-	s, _, _ := setupDecisions(t)
-	ctx := t.Context()
-	d := pendingDecision("D-EEEEEE")
-	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	for i := range 10 {
-		wg.Go(func() {
-			_, err := s.ModifyDecision(ctx, team, d.ID, func(cur *store.Decision) (*store.AuditEvent, error) {
-				cur.History = append(cur.History, store.HistoryEntry{Action: "note", Note: string(rune('a' + i)), At: t0})
-				return nil, nil
-			})
-			if err != nil {
-				t.Errorf("ModifyDecision: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	got, _ := s.GetDecision(ctx, team, d.ID)
-	if len(got.History) != 11 {
-		t.Errorf("history entries: got %d, want 11 (no lost update)", len(got.History))
-	}
-}
-
 func TestAttachMessage(t *testing.T) {
 	s, _, _ := setupDecisions(t)
 	ctx := t.Context()
@@ -250,8 +225,8 @@ func TestAttachMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A change of state keeps the messages.
-	d.State = store.StateApproved
-	if err := s.UpdateDecision(ctx, d, store.StatePending, nil); err != nil {
+	d.State = domain.StateApproved
+	if err := s.UpdateDecision(ctx, d, domain.StatePending, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetDecision(ctx, team, d.ID)
@@ -278,8 +253,8 @@ func TestUpdateWhenRedisIsDownWritesNothing(t *testing.T) {
 	}
 	srv.Stop()
 	c := *d
-	c.State = store.StateApproved
-	if err := s.UpdateDecision(ctx, &c, store.StatePending, &store.AuditEvent{Type: store.AuditDecisionApproved, Subject: d.ID, At: t0}); err == nil {
+	c.State = domain.StateApproved
+	if err := s.UpdateDecision(ctx, &c, domain.StatePending, &store.AuditEvent{Type: store.AuditDecisionApproved, Subject: d.ID, At: t0}); err == nil {
 		t.Fatal("update with Redis down: got nil error")
 	}
 	srv.Restart()
@@ -287,31 +262,7 @@ func TestUpdateWhenRedisIsDownWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.State != store.StatePending || got.Version != 1 {
+	if got.State != domain.StatePending || got.Version != 1 {
 		t.Errorf("after a failed update: got %s v%d, want pending v1", got.State, got.Version)
-	}
-}
-
-func TestNormalizeDecisionID(t *testing.T) {
-	id := store.NewDecisionID()
-	tests := []struct {
-		in   string
-		want string
-		ok   bool
-	}{
-		{id, id, true},
-		{"d-7k2qf9", "D-7K2QF9", true},
-		{"7K2QF9", "D-7K2QF9", true},
-		{"D-7K2QF", "", false},
-		{"D-7K2QFU", "", false}, // U is not in the alphabet
-		{"", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := store.NormalizeDecisionID(tt.in)
-			if got != tt.want || ok != tt.ok {
-				t.Errorf("NormalizeDecisionID(%q): got %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
-			}
-		})
 	}
 }

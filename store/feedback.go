@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/domain"
 )
 
 // Feedback rounds and answers.
@@ -42,34 +44,8 @@ const (
 	AuditFeedbackAnswered = "feedback.answered"
 )
 
-// NoRound is the round of answers given when no round has started yet.
-const NoRound = "-"
-
 // FeedbackTTL is how long a round's data is kept.
 const FeedbackTTL = 90 * 24 * time.Hour
-
-// FeedbackRound is one weekly round of the feedback DM.
-type FeedbackRound struct {
-	ID       string
-	Question string
-	// Index is the question's position in the policy's list.
-	Index int
-	Tick  time.Time
-}
-
-// RoundID names the round of a feedback tick.
-func RoundID(tick time.Time) string { return strconv.FormatInt(tick.UnixMilli(), 10) }
-
-// FeedbackAnswer is one stored answer.
-type FeedbackAnswer struct {
-	Round    string `json:"round"`
-	Question string `json:"question"`
-	Text     string `json:"text"`
-	// User is the person's ID; empty for an anonymous answer.
-	User      string    `json:"user,omitempty"`
-	Anonymous bool      `json:"anonymous,omitempty"`
-	At        time.Time `json:"at"`
-}
 
 func (s *Store) feedbackKey(team string, parts ...string) string {
 	return s.keys.Team(team, append([]string{"feedback"}, parts...)...)
@@ -92,7 +68,7 @@ return prev
 // OpenFeedbackRound records r and makes it the current round unless a newer
 // one already is. It returns the round that was current before ("" for
 // none, r.ID when r was already current).
-func (s *Store) OpenFeedbackRound(ctx context.Context, team string, r FeedbackRound) (string, error) {
+func (s *Store) OpenFeedbackRound(ctx context.Context, team string, r domain.FeedbackRound) (string, error) {
 	prev, err := openRoundScript.Run(ctx, s.rdb,
 		[]string{s.feedbackKey(team, "current"), s.feedbackKey(team, "round", r.ID)},
 		r.ID, r.Question, strconv.Itoa(r.Index), strconv.FormatInt(FeedbackTTL.Milliseconds(), 10)).Text()
@@ -103,7 +79,7 @@ func (s *Store) OpenFeedbackRound(ctx context.Context, team string, r FeedbackRo
 }
 
 // CurrentFeedbackRound returns the newest round, or nil when none started.
-func (s *Store) CurrentFeedbackRound(ctx context.Context, team string) (*FeedbackRound, error) {
+func (s *Store) CurrentFeedbackRound(ctx context.Context, team string) (*domain.FeedbackRound, error) {
 	id, err := s.rdb.Get(ctx, s.feedbackKey(team, "current")).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -115,7 +91,7 @@ func (s *Store) CurrentFeedbackRound(ctx context.Context, team string) (*Feedbac
 }
 
 // FeedbackRound returns round id, or nil when it is unknown (or expired).
-func (s *Store) FeedbackRound(ctx context.Context, team, id string) (*FeedbackRound, error) {
+func (s *Store) FeedbackRound(ctx context.Context, team, id string) (*domain.FeedbackRound, error) {
 	v, err := s.rdb.HGetAll(ctx, s.feedbackKey(team, "round", id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("feedback round %s: %w", id, err)
@@ -125,16 +101,16 @@ func (s *Store) FeedbackRound(ctx context.Context, team, id string) (*FeedbackRo
 	}
 	idx, _ := strconv.Atoi(v["index"])
 	ms, _ := strconv.ParseInt(v["tick"], 10, 64)
-	return &FeedbackRound{ID: id, Question: v["question"], Index: idx, Tick: time.UnixMilli(ms)}, nil
+	return &domain.FeedbackRound{ID: id, Question: v["question"], Index: idx, Tick: time.UnixMilli(ms)}, nil
 }
 
 // SaveFeedbackAnswer stores a, marks user as having answered a.Round and
 // appends the feedback.answered audit event, in one transaction. user is
 // needed for the reminder even when the answer is anonymous; it is kept
 // out of the answer and the audit event then.
-func (s *Store) SaveFeedbackAnswer(ctx context.Context, team, user string, a FeedbackAnswer) error {
+func (s *Store) SaveFeedbackAnswer(ctx context.Context, team, user string, a domain.FeedbackAnswer) error {
 	if a.Round == "" {
-		a.Round = NoRound
+		a.Round = domain.NoRound
 	}
 	actor := user
 	if a.Anonymous {
@@ -166,14 +142,14 @@ func (s *Store) SaveFeedbackAnswer(ctx context.Context, team, user string, a Fee
 }
 
 // FeedbackAnswers returns the answers to round, oldest first.
-func (s *Store) FeedbackAnswers(ctx context.Context, team, round string) ([]FeedbackAnswer, error) {
+func (s *Store) FeedbackAnswers(ctx context.Context, team, round string) ([]domain.FeedbackAnswer, error) {
 	raw, err := s.rdb.LRange(ctx, s.feedbackKey(team, "answers", round), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("feedback answers: %w", err)
 	}
-	out := make([]FeedbackAnswer, 0, len(raw))
+	out := make([]domain.FeedbackAnswer, 0, len(raw))
 	for _, r := range raw {
-		var a FeedbackAnswer
+		var a domain.FeedbackAnswer
 		if err := json.Unmarshal([]byte(r), &a); err != nil {
 			return nil, fmt.Errorf("decode answer: %w", err)
 		}
@@ -195,31 +171,18 @@ func (s *Store) FeedbackAnswered(ctx context.Context, team, round string) (map[s
 	return out, nil
 }
 
-// FeedbackRate is a round's response rate.
-type FeedbackRate struct {
-	Sent, Answered int
-}
-
-// Pct is the rate in whole percent (0 when nobody was asked).
-func (r FeedbackRate) Pct() int {
-	if r.Sent == 0 {
-		return 0
-	}
-	return r.Answered * 100 / r.Sent
-}
-
 // FeedbackRoundRate counts the DMs sent in round and the people among them
 // who answered.
-func (s *Store) FeedbackRoundRate(ctx context.Context, team, round string) (FeedbackRate, error) {
+func (s *Store) FeedbackRoundRate(ctx context.Context, team, round string) (domain.FeedbackRate, error) {
 	ledger, err := s.FanoutLedger(ctx, team, "feedback", round)
 	if err != nil {
-		return FeedbackRate{}, err
+		return domain.FeedbackRate{}, err
 	}
 	answered, err := s.FeedbackAnswered(ctx, team, round)
 	if err != nil {
-		return FeedbackRate{}, err
+		return domain.FeedbackRate{}, err
 	}
-	var r FeedbackRate
+	var r domain.FeedbackRate
 	for person, st := range ledger {
 		if st.Sent() {
 			r.Sent++
@@ -233,7 +196,7 @@ func (s *Store) FeedbackRoundRate(ctx context.Context, team, round string) (Feed
 
 // AuditFeedbackRate appends round's response rate to the audit stream;
 // stage is "open", "reminded" or "closed".
-func (s *Store) AuditFeedbackRate(ctx context.Context, team string, r FeedbackRound, stage string, at time.Time) (FeedbackRate, error) {
+func (s *Store) AuditFeedbackRate(ctx context.Context, team string, r domain.FeedbackRound, stage string, at time.Time) (domain.FeedbackRate, error) {
 	rate, err := s.FeedbackRoundRate(ctx, team, r.ID)
 	if err != nil {
 		return rate, err

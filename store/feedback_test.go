@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -96,14 +97,14 @@ func TestFeedbackRounds(t *testing.T) {
 	s, rdb, _ := newStore(t)
 	ctx := t.Context()
 	const team = "T1"
-	r1 := store.FeedbackRound{ID: store.RoundID(time.UnixMilli(1000)), Question: "Q1?", Index: 0, Tick: time.UnixMilli(1000)}
-	r2 := store.FeedbackRound{ID: store.RoundID(time.UnixMilli(2000)), Question: "Q2?", Index: 1, Tick: time.UnixMilli(2000)}
+	r1 := domain.FeedbackRound{ID: domain.RoundID(time.UnixMilli(1000)), Question: "Q1?", Index: 0, Tick: time.UnixMilli(1000)}
+	r2 := domain.FeedbackRound{ID: domain.RoundID(time.UnixMilli(2000)), Question: "Q2?", Index: 1, Tick: time.UnixMilli(2000)}
 
 	if cur, err := s.CurrentFeedbackRound(ctx, team); err != nil || cur != nil {
 		t.Fatalf("CurrentFeedbackRound before any = %v, %v; want nil, nil", cur, err)
 	}
 	tests := []struct {
-		open     store.FeedbackRound
+		open     domain.FeedbackRound
 		wantPrev string
 		wantCur  string
 	}{
@@ -140,13 +141,13 @@ func TestFeedbackRounds(t *testing.T) {
 		}
 	}
 	at := time.UnixMilli(5000)
-	if err := s.SaveFeedbackAnswer(ctx, team, "U1", store.FeedbackAnswer{Round: r2.ID, Question: "Q2?", Text: "more training", At: at}); err != nil {
+	if err := s.SaveFeedbackAnswer(ctx, team, "U1", domain.FeedbackAnswer{Round: r2.ID, Question: "Q2?", Text: "more training", At: at}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveFeedbackAnswer(ctx, team, "USECRET", store.FeedbackAnswer{Round: r2.ID, Question: "Q2?", Text: "clearer goals", Anonymous: true, At: at}); err != nil {
+	if err := s.SaveFeedbackAnswer(ctx, team, "USECRET", domain.FeedbackAnswer{Round: r2.ID, Question: "Q2?", Text: "clearer goals", Anonymous: true, At: at}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveFeedbackAnswer(ctx, team, "U2", store.FeedbackAnswer{Round: r2.ID, Question: "Q2?", Text: "x", At: at}); err != nil {
+	if err := s.SaveFeedbackAnswer(ctx, team, "U2", domain.FeedbackAnswer{Round: r2.ID, Question: "Q2?", Text: "x", At: at}); err != nil {
 		t.Fatal(err)
 	}
 	answers, err := s.FeedbackAnswers(ctx, team, r2.ID)
@@ -168,7 +169,7 @@ func TestFeedbackRounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (store.FeedbackRate{Sent: 3, Answered: 2}); rate != want || rate.Pct() != 66 {
+	if want := (domain.FeedbackRate{Sent: 3, Answered: 2}); rate != want || rate.Pct() != 66 {
 		t.Errorf("rate = %+v (%d%%); want %+v (66%%)", rate, rate.Pct(), want)
 	}
 	evs, err := s.ReadAudit(ctx, team, time.UnixMilli(0), time.UnixMilli(10_000))

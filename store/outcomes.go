@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/domain"
 )
 
 // Outcomes.
@@ -32,32 +34,14 @@ import (
 //	              Slack refused it for good)
 //	praise_msg    the praise post of a decision that worked, "<channel>|<ts>"
 
-// Outcomes of a decision.
-const (
-	OutcomeWorked = "worked"
-	OutcomeFailed = "failed"
-)
-
-// OutcomeRecord is how a decision turned out, and the messages about it.
-type OutcomeRecord struct {
-	// Result is OutcomeWorked, OutcomeFailed or "" (not recorded yet).
-	Result string
-	At     time.Time
-	Note   string
-	// FollowUp is the follow-up DM (zero when none was sent).
-	FollowUp DecisionMessage
-	// Praise is the praise post of a decision that worked.
-	Praise DecisionMessage
-}
-
-func decodeOutcome(m map[string]string) OutcomeRecord {
-	o := OutcomeRecord{Result: m["outcome"], Note: m["outcome_note"]}
+// decodeOutcome reads the outcome fields of a decision's hash into d.
+func decodeOutcome(d *DecisionRecord, m map[string]string) {
+	d.Outcome = domain.Outcome{Result: m["outcome"], Note: m["outcome_note"]}
 	if ms, err := strconv.ParseInt(m["outcome_at"], 10, 64); err == nil {
-		o.At = time.UnixMilli(ms)
+		d.Outcome.At = time.UnixMilli(ms)
 	}
-	o.FollowUp = parseMsgRef(m["ask"])
-	o.Praise = parseMsgRef(m["praise_msg"])
-	return o
+	d.FollowUpDM = parseMsgRef(m["ask"])
+	d.PraisePost = parseMsgRef(m["praise_msg"])
 }
 
 func parseMsgRef(v string) DecisionMessage {
@@ -71,11 +55,11 @@ func parseMsgRef(v string) DecisionMessage {
 // outcomeScore is d's score in the outcomes:due index when the change from
 // state from makes it autonomous or approved with OutcomeDue set, "" for no
 // change of the index (later changes never ask twice).
-func outcomeScore(d *Decision, from DecisionState) string {
+func outcomeScore(d *DecisionRecord, from domain.DecisionState) string {
 	if d.OutcomeDue.IsZero() || d.State == from {
 		return ""
 	}
-	if d.State != StateAutonomous && d.State != StateApproved {
+	if d.State != domain.StateAutonomous && d.State != domain.StateApproved {
 		return ""
 	}
 	return strconv.FormatInt(d.OutcomeDue.UnixMilli(), 10)
@@ -209,7 +193,7 @@ type OutcomeRefusal struct {
 	// Reason is RefusedNotRequester, RefusedState, RefusedAlready or
 	// RefusedNoOutcome.
 	Reason  string
-	Current *Decision
+	Current *DecisionRecord
 }
 
 // Reasons of an OutcomeRefusal.
@@ -243,7 +227,7 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 // returns the decision as recorded, ErrNotFound, or an *OutcomeRefusal when
 // user is not the requester, the decision is pending or declined, or its
 // outcome is known already.
-func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note string, ev AuditEvent) (*Decision, error) {
+func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note string, ev AuditEvent) (*DecisionRecord, error) {
 	audit, err := ev.args()
 	if err != nil {
 		return nil, err
@@ -274,7 +258,7 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 // AddOutcomeNote adds user's note to the recorded outcome of decision id,
 // once, appending ev (outcome.noted) in the same step. Refusals are
 // *OutcomeRefusal: not the requester, no outcome yet, a note already.
-func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string, ev AuditEvent) (*Decision, error) {
+func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string, ev AuditEvent) (*DecisionRecord, error) {
 	audit, err := ev.args()
 	if err != nil {
 		return nil, err
@@ -287,7 +271,7 @@ func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string,
 	return outcomeReply(res)
 }
 
-func outcomeReply(res any) (*Decision, error) {
+func outcomeReply(res any) (*DecisionRecord, error) {
 	arr, ok := res.([]any)
 	if !ok || len(arr) == 0 {
 		return nil, fmt.Errorf("outcome: unexpected reply %v", res)

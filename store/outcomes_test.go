@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -21,8 +22,8 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 	if _, due, _ := s.FollowUpDue(ctx, team, d.ID); due {
 		t.Fatal("pending decision is due for a follow-up")
 	}
-	d.State, d.DecidedBy, d.OutcomeDue = store.StateApproved, "U0BOB", t0.Add(80*time.Hour)
-	if err := s.UpdateDecision(ctx, d, store.StatePending, nil); err != nil {
+	d.State, d.DecidedBy, d.OutcomeDue = domain.StateApproved, "U0BOB", t0.Add(80*time.Hour)
+	if err := s.UpdateDecision(ctx, d, domain.StatePending, nil); err != nil {
 		t.Fatal(err)
 	}
 	at, due, err := s.FollowUpDue(ctx, team, d.ID)
@@ -45,15 +46,19 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 	if err := s.FollowUpSent(ctx, team, d.ID, "a", "DU0DAVE", "1.1", ev); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ModifyDecision(ctx, team, d.ID, func(d *store.Decision) (*store.AuditEvent, error) { return nil, nil }); err != nil {
+	cur, err := s.GetDecision(ctx, team, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateDecision(ctx, cur, cur.State, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, due, _ := s.FollowUpDue(ctx, team, d.ID); due {
 		t.Fatal("due again after a later update")
 	}
 	got, _ := s.GetDecision(ctx, team, d.ID)
-	if got.Outcome.FollowUp.Channel != "DU0DAVE" || got.Outcome.FollowUp.TS != "1.1" {
-		t.Errorf("follow-up DM = %+v", got.Outcome.FollowUp)
+	if got.FollowUpDM.Channel != "DU0DAVE" || got.FollowUpDM.TS != "1.1" {
+		t.Errorf("follow-up DM = %+v", got.FollowUpDM)
 	}
 }
 
@@ -61,7 +66,7 @@ func TestFollowUpClaimedOnceByConcurrentOwners(t *testing.T) {
 	s, _, _ := setupDecisions(t)
 	ctx := context.Background()
 	d := pendingDecision("D-AAAAA2")
-	d.State, d.Level, d.Deadline, d.OutcomeDue = store.StateAutonomous, -1, time.Time{}, t0
+	d.State, d.Level, d.Deadline, d.OutcomeDue = domain.StateAutonomous, -1, time.Time{}, t0
 	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +96,7 @@ func TestFollowUpClaimedOnceByConcurrentOwners(t *testing.T) {
 		t.Fatalf("after release: %v; want won", r)
 	}
 	ev := store.AuditEvent{Type: store.AuditOutcomeWorked, Actor: "U0DAVE", Subject: d.ID, At: t0}
-	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0DAVE", store.OutcomeWorked, "", ev); err != nil {
+	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0DAVE", domain.OutcomeWorked, "", ev); err != nil {
 		t.Fatal(err)
 	}
 	_ = s.ReleaseFollowUp(ctx, team, d.ID, "z")
@@ -104,13 +109,13 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	s, _, _ := setupDecisions(t)
 	ctx := context.Background()
 	d := pendingDecision("D-AAAAA3")
-	d.State, d.Level, d.Deadline = store.StateAutonomous, -1, time.Time{}
+	d.State, d.Level, d.Deadline = domain.StateAutonomous, -1, time.Time{}
 	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
 		t.Fatal(err)
 	}
 	ev := store.AuditEvent{Type: store.AuditOutcomeWorked, Actor: "U0DAVE", Subject: d.ID, At: t0}
 	var ref *store.OutcomeRefusal
-	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0ERIN", store.OutcomeWorked, "", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedNotRequester {
+	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0ERIN", domain.OutcomeWorked, "", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedNotRequester {
 		t.Fatalf("someone else: %v; want not_requester", err)
 	}
 	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "x", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedNoOutcome {
@@ -119,7 +124,7 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	oks := 0
-	for _, r := range []string{store.OutcomeWorked, store.OutcomeFailed, store.OutcomeWorked, store.OutcomeFailed} {
+	for _, r := range []string{domain.OutcomeWorked, domain.OutcomeFailed, domain.OutcomeWorked, domain.OutcomeFailed} {
 		wg.Go(func() {
 			_, err := s.RecordOutcome(ctx, team, d.ID, "U0DAVE", r, "", ev)
 			if err == nil {
@@ -142,7 +147,7 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "again", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedAlready {
 		t.Fatalf("second note: %v; want already", err)
 	}
-	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", store.OutcomeWorked, "", ev); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", domain.OutcomeWorked, "", ev); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown: %v; want ErrNotFound", err)
 	}
 }

@@ -1,0 +1,61 @@
+package domain
+
+import "time"
+
+// CommitmentState is where a commitment stands.
+type CommitmentState string
+
+// The states of a commitment.
+const (
+	// CommitmentAsked: an employee's ask, waiting for the leader.
+	CommitmentAsked CommitmentState = "asked"
+	// CommitmentOpen: made, not done yet.
+	CommitmentOpen CommitmentState = "open"
+	// CommitmentDone: the leader did it.
+	CommitmentDone CommitmentState = "done"
+	// CommitmentDeclined: the leader declined the ask.
+	CommitmentDeclined CommitmentState = "declined"
+)
+
+// Sources of a commitment: made by `/empower commit`, or from an
+// employee's ask.
+const (
+	SourceCommit = "commit"
+	SourceAsk    = "ask"
+)
+
+// Commitment is a leader's promise to one of their people, or an ask that
+// may become one. Its JSON is the stored record: the field names are part
+// of the wire format.
+type Commitment struct {
+	ID       string          `json:"id"`
+	Team     string          `json:"team"`
+	Leader   string          `json:"leader"`
+	Employee string          `json:"employee"`
+	Text     string          `json:"text"`
+	State    CommitmentState `json:"state"`
+	// Source is SourceCommit or SourceAsk.
+	Source string `json:"source"`
+	// Due is the due date, "2006-01-02" in the policy's timezone; an ask
+	// may have none.
+	Due string `json:"due,omitempty"`
+	// AskedDue is the date the employee asked for (asks only).
+	AskedDue  string    `json:"asked_due,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	MadeAt    time.Time `json:"made_at,omitzero"`
+	// ClosedAt is when it was done or declined.
+	ClosedAt      time.Time `json:"closed_at,omitzero"`
+	DeclineReason string    `json:"decline_reason,omitempty"`
+	// OnTime is set when it was done on or before its due date.
+	OnTime bool `json:"on_time,omitempty"`
+	// Redates counts the new dates the leader set.
+	Redates int `json:"redates,omitempty"`
+}
+
+// NewCommitmentID returns a fresh ID such as "C-7K2QF9" (Crockford base32,
+// as decision IDs).
+func NewCommitmentID() string { return newID("C-") }
+
+// NormalizeCommitmentID turns what a person typed into the ID's canonical
+// form, and reports whether it looks like one.
+func NormalizeCommitmentID(s string) (string, bool) { return normalizeID("C-", s) }

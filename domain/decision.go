@@ -1,0 +1,118 @@
+package domain
+
+import (
+	"crypto/rand"
+	"strings"
+	"time"
+
+	"github.com/empowerbot/empowerbot/money"
+)
+
+// DecisionState is where a decision stands.
+type DecisionState string
+
+// The states of a decision.
+const (
+	// StateAutonomous: inside the box, the requester's own call.
+	StateAutonomous DecisionState = "autonomous"
+	// StatePending: above the box, waiting for a level's answer.
+	StatePending DecisionState = "pending"
+	// StateApproved: a leader approved it.
+	StateApproved DecisionState = "approved"
+	// StateDeclined: a leader declined it.
+	StateDeclined DecisionState = "declined"
+)
+
+// Decision is one logged decision with its whole history. Its JSON is the
+// stored record: the field names are part of the wire format.
+type Decision struct {
+	ID        string        `json:"id"`
+	Team      string        `json:"team"`
+	Requester string        `json:"requester"`
+	Activity  string        `json:"activity"`
+	Amount    money.Amount  `json:"amount"` // minor units
+	Currency  string        `json:"currency"`
+	Customer  string        `json:"customer,omitempty"`
+	Reason    string        `json:"reason,omitempty"`
+	Tags      []string      `json:"tags,omitempty"`
+	State     DecisionState `json:"state"`
+	// Level is the index in the policy's chain of the level that must answer
+	// (pending) or answered; -1 for autonomous decisions.
+	Level int `json:"level"`
+	// LevelName is the name of Level when it was set.
+	LevelName string `json:"level_name,omitempty"`
+	// Why says why it left the box, for people ("$900 is above your $500 box").
+	Why string `json:"why,omitempty"`
+	// ExceedsAll is set when the amount is above every level's limit.
+	ExceedsAll bool      `json:"exceeds_all,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	// Deadline is when the current level's respond_within runs out.
+	Deadline time.Time      `json:"deadline,omitzero"`
+	History  []HistoryEntry `json:"history,omitempty"`
+	// DecidedBy and DecidedAt are set once approved or declined.
+	DecidedBy     string    `json:"decided_by,omitempty"`
+	DecidedAt     time.Time `json:"decided_at,omitzero"`
+	DeclineReason string    `json:"decline_reason,omitempty"`
+	// Reminders counts the reminders sent to the top level.
+	Reminders int `json:"reminders,omitempty"`
+	// OutcomeDue is when to ask the requester how it turned out. It is set
+	// on the change that makes the decision autonomous or approved.
+	OutcomeDue time.Time `json:"outcome_due,omitzero"`
+	// Outcome is how it turned out. It is kept beside the record, not in
+	// its JSON, so that recording it never races a change of the record.
+	Outcome Outcome `json:"-"`
+}
+
+// HistoryEntry is one step in a decision's life.
+type HistoryEntry struct {
+	// Action is "created", "escalated", "timeout", "reminded", "approved" or "declined".
+	Action string    `json:"action"`
+	Actor  string    `json:"actor,omitempty"` // "" for the bot
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to,omitempty"`
+	At     time.Time `json:"at"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// Decided reports whether the decision reached a final answer from a leader.
+func (d *Decision) Decided() bool { return d.State == StateApproved || d.State == StateDeclined }
+
+// idAlphabet is Crockford's base32: no I, L, O or U, so an ID read aloud or
+// typed is hard to get wrong.
+const idAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// newID returns prefix followed by 6 random base32 characters (about a
+// billion values), short enough to type.
+func newID(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	out := []byte(prefix)
+	for _, c := range b {
+		out = append(out, idAlphabet[int(c)%len(idAlphabet)])
+	}
+	return string(out)
+}
+
+// normalizeID turns what a person typed (with or without prefix, any case)
+// into the canonical "<prefix><6 characters>", and reports whether it looks
+// like one.
+func normalizeID(prefix, s string) (string, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, prefix)
+	if len(s) != 6 {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune(idAlphabet, rune(s[i])) {
+			return "", false
+		}
+	}
+	return prefix + s, true
+}
+
+// NewDecisionID returns a fresh ID such as "D-7K2QF9".
+func NewDecisionID() string { return newID("D-") }
+
+// NormalizeDecisionID turns what a person typed ("d-7k2qf9", "7K2QF9") into
+// the ID's canonical form, and reports whether it looks like one.
+func NormalizeDecisionID(s string) (string, bool) { return normalizeID("D-", s) }
