@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/levenshtein"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
@@ -366,7 +367,7 @@ func closest(word string, candidates []string) string {
 	}
 	best, bestD := "", -1
 	for _, c := range candidates {
-		d := editDistance(word, strings.ToLower(c))
+		d := levenshtein.Distance(word, strings.ToLower(c))
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
@@ -385,28 +386,6 @@ func closest(word string, candidates []string) string {
 		return prefixed[0]
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // thousands prints n with "," separators.
