@@ -136,7 +136,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		CommandName: "/empower",
 	}
 	a.Handlers.Home = handlers.NewAppHome(a.Handlers)
-	router := bot.Routes(a.Handlers)
+	router, err := bot.Routes(a.Handlers)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	if o.ExtraRoutes != nil {
 		o.ExtraRoutes(router, a.Handlers)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/metrics"
 )
@@ -305,7 +306,7 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 				return nil
 			}
 			if h == nil {
-				return handlers.Userf(handlers.Usage)
+				return handlers.Userf(command.Usage())
 			}
 			r, err := h(hctx, c)
 			res.reply = r

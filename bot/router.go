@@ -1,6 +1,11 @@
 package bot
 
 import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/handlers"
 )
 
@@ -59,35 +64,30 @@ func (r *Router) command(c *handlers.Command) (handlers.CommandFunc, string) {
 	return r.fallback, "fallback"
 }
 
-// Routes lists every route of the product. Each feature adds its lines here.
-func Routes(h *handlers.Handlers) *Router {
+// Routes lists every route of the product. The slash routes come from the
+// subcommand table (package command), each bound to the handler that
+// h.Subcommands gives for its name; it fails when the two do not match. Each
+// feature adds its actions, views and events here.
+func Routes(h *handlers.Handlers) (*Router, error) {
 	r := NewRouter()
-	r.Slash("help", h.Help)
-	r.Slash("feedback", h.FeedbackCommand)
+	if err := r.subcommands(command.All(), h.Subcommands()); err != nil {
+		return nil, err
+	}
+	r.Fallback(h.Decide) // `/empower <activity> <amount> …`; unknown words get "did you mean"
 	r.Action(handlers.ActionFeedbackAnswer, h.FeedbackAnswer)
 	r.View(handlers.ViewFeedback, h.FeedbackSubmit)
 	r.Anonymous(handlers.ActionFeedbackAnswer)
 	r.Anonymous(handlers.ViewFeedback)
-	r.Slash("", h.LogModal)
-	r.Slash("log", h.LogModal)
-	r.Slash("box", h.Box)
 	r.View(handlers.ViewLogDecision, h.LogSubmit)
 	r.Action(handlers.ActionApprove, h.Approve)
 	r.Action(handlers.ActionEscalate, h.Escalate)
 	r.Action(handlers.ActionDecline, h.DeclineClick)
 	r.View(handlers.ViewDecline, h.DeclineSubmit)
-	r.Slash("stats", h.Stats)
 	r.Event("app_home_opened", h.HomeOpened)
-	r.Slash("outcome", h.OutcomeCommand)
-	r.Slash("praise", h.PraiseCommand)
-	r.Slash("win", h.WinCommand)
 	r.Action(handlers.ActionOutcomeWorked, h.OutcomeWorked)
 	r.Action(handlers.ActionOutcomeFailed, h.OutcomeFailed)
 	r.Action(handlers.ActionOutcomeNote, h.OutcomeNoteClick)
 	r.View(handlers.ViewOutcomeNote, h.OutcomeNoteSubmit)
-	r.Slash("commit", h.Commit)
-	r.Slash("ask", h.Ask)
-	r.Slash("commitments", h.CommitmentsList)
 	r.Action(handlers.ActionAskAccept, h.AskAccept)
 	r.Action(handlers.ActionAskDecline, h.AskDecline)
 	r.View(handlers.ViewAskAccept, h.AskAcceptSubmit)
@@ -95,6 +95,35 @@ func Routes(h *handlers.Handlers) *Router {
 	r.Action(handlers.ActionCommitmentDone, h.CommitmentDone)
 	r.Action(handlers.ActionCommitmentNewDate, h.CommitmentNewDate)
 	r.View(handlers.ViewCommitmentNewDate, h.CommitmentNewDateSubmit)
-	r.Fallback(h.Decide) // `/empower <activity> <amount> …`; unknown words get "did you mean"
-	return r
+	return r, nil
+}
+
+// subcommands routes the name and aliases of every table entry to the
+// handler bound to its name. It fails, naming them all, when an entry has no
+// handler or a handler has no entry.
+func (r *Router) subcommands(table []command.Sub, bound map[string]handlers.CommandFunc) error {
+	var problems []string
+	inTable := make(map[string]bool, len(table))
+	for _, s := range table {
+		inTable[s.Name] = true
+		h, ok := bound[s.Name]
+		if !ok || h == nil {
+			problems = append(problems, fmt.Sprintf("subcommand %q has no handler", s.Name))
+			continue
+		}
+		r.Slash(s.Name, h)
+		for _, a := range s.Aliases {
+			r.Slash(a, h)
+		}
+	}
+	for name := range bound {
+		if !inTable[name] {
+			problems = append(problems, fmt.Sprintf("handler for %q has no entry in the subcommand table", name))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return fmt.Errorf("slash routes: %s", strings.Join(problems, "; "))
+	}
+	return nil
 }

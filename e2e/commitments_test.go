@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
@@ -253,7 +254,7 @@ func TestCommitInputErrors(t *testing.T) {
 			if !strings.Contains(reply, tt.want) {
 				t.Errorf("reply %q; want it to contain %q", reply, tt.want)
 			}
-			if !strings.Contains(reply, handlers.CommitUsage) {
+			if !strings.Contains(reply, command.MustLookup("commit").Usage()) {
 				t.Errorf("reply %q lacks the usage line", reply)
 			}
 			if id != "" {
@@ -369,7 +370,7 @@ func TestAskDeclineWithReason(t *testing.T) {
 	// Only leaders can be asked; the error names them.
 	reply, _ := e.commit(apptest.Dave, "ask "+cmErin+" cover my shift")
 	if !strings.Contains(reply, "<@U0ERIN> isn't one of the leaders") || !strings.Contains(reply, "<@U0BOB> <@U0CAROL>") ||
-		!strings.Contains(reply, handlers.AskUsage) {
+		!strings.Contains(reply, command.MustLookup("ask").Usage()) {
 		t.Errorf("non-leader ask: %q", reply)
 	}
 	reply, _ = e.commit(apptest.Dave, "ask "+cmBob+" a van by 2026-01-01")

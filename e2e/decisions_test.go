@@ -508,6 +508,7 @@ func TestDecisionBadInput(t *testing.T) {
 		{"discount", "Add the amount"},
 		{"discont 250", "did you mean discount"},
 		{"hepl", "did you mean `help`"},
+		{"prase great save", "did you mean `praise`"},
 		{"discount 250 #nope", "#customer-first"},
 		{"discount 250 for ACME " + long, "too long"},
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
@@ -49,10 +50,10 @@ const (
 	maxWhyText    = 500
 )
 
-// Usage lines of the commitment commands.
-const (
-	CommitUsage = "Usage: `/empower commit @person <what you will do> by <date>`, e.g. `/empower commit @dave get you on the safety course by friday`"
-	AskUsage    = "Usage: `/empower ask @leader <what would help you> [by <date>]`, e.g. `/empower ask @bob a second van for Tuesdays by end of month`"
+// Usage lines of the commitment commands, from the subcommand table.
+var (
+	commitUsage = command.MustLookup("commit").Usage()
+	askUsage    = command.MustLookup("ask").Usage()
 )
 
 // mentionRe matches a user mention as Slack escapes it: <@U123|name>.
@@ -166,28 +167,28 @@ func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
 		return nil, Userf("Only leaders named in the policy can make commitments; to ask a leader for support use `/empower ask @leader …`")
 	}
 	if strings.TrimSpace(c.Args) == "" {
-		return nil, Userf("Say who you commit to, what you will do and by when.\n" + CommitUsage)
+		return nil, Userf("Say who you commit to, what you will do and by when.\n" + commitUsage)
 	}
-	employee, rest, err := splitMention(c.Args, "the person you commit to", CommitUsage)
+	employee, rest, err := splitMention(c.Args, "the person you commit to", commitUsage)
 	if err != nil {
 		return nil, err
 	}
 	if employee == c.UserID {
-		return nil, Userf("A commitment is a promise to one of your people, not to yourself: name who it's for.\n" + CommitUsage)
+		return nil, Userf("A commitment is a promise to one of your people, not to yourself: name who it's for.\n" + commitUsage)
 	}
 	text, when, found := cutLastBy(rest)
 	text = collapseGaps(text) // "fix   the van" reads "fix the van"
-	if err := checkCommitText(text, CommitUsage, "Say what you will do for them, before `by <date>`."); err != nil {
+	if err := checkCommitText(text, commitUsage, "Say what you will do for them, before `by <date>`."); err != nil {
 		return nil, err
 	}
 	if !found || when == "" {
-		return nil, Userf("Add when it will be done: end with `by <date>`, e.g. `by friday`, `by 12/15` or `by in 2 weeks`.\n" + CommitUsage)
+		return nil, Userf("Add when it will be done: end with `by <date>`, e.g. `by friday`, `by 12/15` or `by in 2 weeks`.\n" + commitUsage)
 	}
 	due, err := h.parseDue(when)
 	if err != nil {
-		return nil, dateError(err, CommitUsage)
+		return nil, dateError(err, commitUsage)
 	}
-	if err := h.checkPerson(ctx, employee, CommitUsage); err != nil {
+	if err := h.checkPerson(ctx, employee, commitUsage); err != nil {
 		return nil, err
 	}
 	now := h.Clock.Now()
@@ -212,14 +213,14 @@ func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
 // DM with Accept and Decline.
 func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 	if strings.TrimSpace(c.Args) == "" {
-		return nil, Userf("Say which leader you ask and what would help you.\n" + AskUsage)
+		return nil, Userf("Say which leader you ask and what would help you.\n" + askUsage)
 	}
-	leader, rest, err := splitMention(c.Args, "the leader you ask", AskUsage)
+	leader, rest, err := splitMention(c.Args, "the leader you ask", askUsage)
 	if err != nil {
 		return nil, err
 	}
 	if leader == c.UserID {
-		return nil, Userf("You can't ask yourself: name one of the leaders, " + mentionIDs(h.leaderIDs()) + ".\n" + AskUsage)
+		return nil, Userf("You can't ask yourself: name one of the leaders, " + mentionIDs(h.leaderIDs()) + ".\n" + askUsage)
 	}
 	ok, err := h.IsLeader(ctx, c.TeamID, leader)
 	if err != nil {
@@ -227,7 +228,7 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 	}
 	if !ok {
 		return nil, Userf(fmt.Sprintf("%s isn't one of the leaders in the policy; you can ask %s.\n%s",
-			slacktext.User(leader), mentionIDs(h.leaderIDs()), AskUsage))
+			slacktext.User(leader), mentionIDs(h.leaderIDs()), askUsage))
 	}
 	text, when, found := cutLastBy(rest)
 	text = collapseGaps(text) // "fix   the van" reads "fix the van"
@@ -242,12 +243,12 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 			// "help me by covering Tuesdays": no date, the "by" is part of the text.
 			text = rest
 		default:
-			return nil, dateError(err, AskUsage)
+			return nil, dateError(err, askUsage)
 		}
 	} else if found {
 		text = rest
 	}
-	if err := checkCommitText(text, AskUsage, "Say what would help you."); err != nil {
+	if err := checkCommitText(text, askUsage, "Say what would help you."); err != nil {
 		return nil, err
 	}
 	now := h.Clock.Now()

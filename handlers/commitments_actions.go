@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
@@ -24,7 +25,8 @@ const listLimit = 200
 // and to the person, with their status and a Done button on their own.
 func (h *Handlers) CommitmentsList(ctx context.Context, c *Command) (*Reply, error) {
 	if strings.TrimSpace(c.Args) != "" {
-		return nil, Userf(fmt.Sprintf("`/empower commitments` takes nothing after it (got `%s`).\nUsage: `/empower commitments`", EscapeCode(c.Args)))
+		sub := command.MustLookup("commitments")
+		return nil, Userf(fmt.Sprintf("`%s` takes nothing after it (got `%s`).\n%s", sub.Invocation(), EscapeCode(c.Args), sub.Usage()))
 	}
 	return h.commitmentsReply(ctx, c.TeamID, c.UserID)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
@@ -48,7 +49,7 @@ func (h *Handlers) parseError(c *Command, err error) error {
 			hint = after
 		}
 		msg = fmt.Sprintf("I don't know `%s`: it's neither a subcommand nor an activity", EscapeCode(first))
-		switch sub := suggestSubcommand(first); {
+		switch sub := command.Suggest(first); {
 		case strings.HasPrefix(hint, "did you mean"):
 			msg += "; " + slacktext.Escape(hint)
 		case sub != "":
@@ -59,43 +60,7 @@ func (h *Handlers) parseError(c *Command, err error) error {
 	} else {
 		msg = ":warning: " + slacktext.Escape(msg)
 	}
-	return Userf(msg + "\n" + Usage)
-}
-
-// subcommands are the words suggested for a mistyped subcommand.
-var subcommands = []string{"log", "praise", "win", "commit", "ask", "commitments", "outcome", "feedback", "box", "stats", "help"}
-
-// suggestSubcommand returns the subcommand within two edits of word, if any.
-func suggestSubcommand(word string) string {
-	word = strings.ToLower(word)
-	best, bestD := "", 3
-	for _, s := range subcommands {
-		if d := editDistance(word, s); d < bestD {
-			best, bestD = s, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return Userf(msg + "\n" + usage)
 }
 
 // logDecision applies the rules of the box to req, stores the decision with
@@ -106,7 +71,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 	if err != nil {
 		var ie *box.InputError
 		if errors.As(err, &ie) {
-			return nil, Userf(":warning: " + slacktext.Escape(ie.Message) + "\n" + Usage)
+			return nil, Userf(":warning: " + slacktext.Escape(ie.Message) + "\n" + usage)
 		}
 		return nil, err
 	}
@@ -154,7 +119,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 // a decision.
 func (h *Handlers) LogModal(ctx context.Context, c *Command) (*Reply, error) {
 	if c.TriggerID == "" {
-		return nil, Userf("I can't open the form from here; type `/empower <activity> <amount>` instead.\n" + Usage)
+		return nil, Userf("I can't open the form from here; type `/empower <activity> <amount>` instead.\n" + usage)
 	}
 	if _, err := h.Slack.OpenViewContext(ctx, c.TriggerID, logDecisionView(h, c.ChannelID)); err != nil {
 		return nil, fmt.Errorf("open log modal: %w", err)

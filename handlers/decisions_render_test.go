@@ -121,12 +121,3 @@ func TestButtonValueRoundTrip(t *testing.T) {
 		}
 	}
 }
-
-func TestSuggestSubcommand(t *testing.T) {
-	tests := []struct{ in, want string }{{"hepl", "help"}, {"bx", "box"}, {"zzzzzz", ""}, {"comitments", "commitments"}}
-	for _, tt := range tests {
-		if got := suggestSubcommand(tt.in); got != tt.want {
-			t.Errorf("suggestSubcommand(%q): got %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

@@ -5,7 +5,8 @@
 //
 // The bot runtime (package bot) owns the socket, acknowledgements, dedupe,
 // panics and logging; a handler only does its own work and returns. Every
-// route is listed in bot/router.go.
+// route is listed in bot/router.go; the slash subcommands are the table of
+// package command, each bound to its handler in Subcommands (help.go).
 package handlers
 
 import (

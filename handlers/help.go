@@ -2,57 +2,47 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
 
-// Usage is the one-line summary shown with every input error.
-const Usage = "Usage: `/empower <activity> <amount> [for <customer>] [reason…] [#tag…]` · `/empower help` for everything else"
+// usage is the general usage line shown with every input error that is not
+// one subcommand's (see command.Usage).
+var usage = command.Usage()
 
-// helpLines lists every subcommand of PRODUCT.md, one line each.
-var helpLines = [][2]string{
-	{"/empower", "open a form to log a decision (also `/empower log`)"},
-	{"/empower <activity> <amount> [for <customer>] [reason…] [#tag…]", "log a decision you made, e.g. `/empower discount $250 for ACME travel charge waived #customer-first`"},
-	{"/empower praise <@user> <text> [#value]", "praise someone in public, in the praise channel"},
-	{"/empower win <text> [<@user>…] [#value]", "share a team win in the praise channel"},
-	{"/empower commit <@user> <text> by <date>", "leaders: commit to an action for one of your people, with a date"},
-	{"/empower ask <@leader> <text> [by <date>]", "ask a leader for support; they can accept or decline"},
-	{"/empower commitments", "the commitments made by you and to you, with their status"},
-	{"/empower outcome <decision-id> worked|failed [note]", "record how a decision turned out"},
-	{"/empower feedback", "tell your leader how they can help you, any time"},
-	{"/empower box", "your limits for each activity, and who approves above them"},
-	{"/empower stats [7d|30d]", "measurable outcomes: your team's if you lead one, your own otherwise"},
-	{"/empower help", "this list"},
-}
-
-// HelpText returns the help as mrkdwn, one line per subcommand.
-func HelpText() string {
-	var b strings.Builder
-	b.WriteString("*empowerbot*: you decide inside your box; above it, a leader answers fast.\n")
-	for _, l := range helpLines {
-		fmt.Fprintf(&b, "• `%s`: %s\n", l[0], l[1])
+// Subcommands binds each subcommand of the table in package command to its
+// handler, by name ("" is `/empower` alone); aliases run their entry's
+// handler. bot.Routes refuses to start when a table entry has no handler
+// here or a name here has no table entry.
+func (h *Handlers) Subcommands() map[string]CommandFunc {
+	return map[string]CommandFunc{
+		"":            h.LogModal,
+		"praise":      h.PraiseCommand,
+		"win":         h.WinCommand,
+		"commit":      h.Commit,
+		"ask":         h.Ask,
+		"commitments": h.CommitmentsList,
+		"outcome":     h.OutcomeCommand,
+		"feedback":    h.FeedbackCommand,
+		"box":         h.Box,
+		"stats":       h.Stats,
+		"help":        h.Help,
 	}
-	return strings.TrimRight(b.String(), "\n")
 }
 
-// Help answers `/empower help`.
+// Help answers `/empower help` with the help of the subcommand table.
 func (h *Handlers) Help(_ context.Context, _ *Command) (*Reply, error) {
-	text := HelpText()
+	text := command.Help()
 	return &Reply{
 		Text: text,
 		Blocks: []slack.Block{
 			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
 		},
 	}, nil
-}
-
-// Unknown answers a subcommand that does not exist.
-func (h *Handlers) Unknown(_ context.Context, c *Command) (*Reply, error) {
-	return nil, Userf(fmt.Sprintf("I don't know `%s`. %s", EscapeCode(c.Sub), Usage))
 }
 
 // EscapeCode makes user text safe inside a `code` span: Slack control

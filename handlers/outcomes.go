@@ -14,6 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
@@ -39,8 +40,9 @@ const (
 	MaxOutcomeNote = 2000
 )
 
-// OutcomeUsage is the usage line of `/empower outcome`.
-const OutcomeUsage = "Usage: `/empower outcome <decision-id> worked|failed [note]`, e.g. `/empower outcome D-7K2QF9 worked the customer renewed`"
+// outcomeUsage is the usage line of `/empower outcome`, from the subcommand
+// table.
+var outcomeUsage = command.MustLookup("outcome").Usage()
 
 // followUpBatch bounds the follow-ups one run sends; the rest wait for the
 // next tick.
@@ -157,12 +159,12 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 		rawID, rest = c.Args[:i], c.Args[i:]
 	}
 	if strings.TrimSpace(rawID) == "" {
-		return nil, Userf("Tell me which decision and how it turned out.\n" + OutcomeUsage)
+		return nil, Userf("Tell me which decision and how it turned out.\n" + outcomeUsage)
 	}
 	id, ok := domain.NormalizeDecisionID(rawID)
 	if !ok {
 		return nil, Userf(fmt.Sprintf("`%s` isn't a decision ID: they look like `D-7K2QF9` (your confirmation and the follow-up DM show it).\n%s",
-			EscapeCode(rawID), OutcomeUsage))
+			EscapeCode(rawID), outcomeUsage))
 	}
 	verb, note := strings.TrimSpace(rest), ""
 	if i := strings.IndexFunc(verb, unicode.IsSpace); i >= 0 {
@@ -175,13 +177,13 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 	case "failed", "didn't", "didnt", "didn’t": // "It didn't" is the button's word
 		result = domain.OutcomeFailed
 	case "":
-		return nil, Userf(fmt.Sprintf("How did `%s` turn out? Say `worked` or `failed`.\n%s", id, OutcomeUsage))
+		return nil, Userf(fmt.Sprintf("How did `%s` turn out? Say `worked` or `failed`.\n%s", id, outcomeUsage))
 	default:
-		return nil, Userf(fmt.Sprintf("`%s` isn't an outcome: say `worked` or `failed`.\n%s", EscapeCode(verb), OutcomeUsage))
+		return nil, Userf(fmt.Sprintf("`%s` isn't an outcome: say `worked` or `failed`.\n%s", EscapeCode(verb), outcomeUsage))
 	}
 	note = strings.TrimSpace(note)
 	if n := utf8.RuneCountInString(note); n > MaxOutcomeNote {
-		return nil, Userf(fmt.Sprintf("Your note is %d characters; keep it to %d. Nothing was recorded.\n%s", n, MaxOutcomeNote, OutcomeUsage))
+		return nil, Userf(fmt.Sprintf("Your note is %d characters; keep it to %d. Nothing was recorded.\n%s", n, MaxOutcomeNote, outcomeUsage))
 	}
 	d, err := h.recordOutcome(ctx, c.TeamID, c.UserID, id, result, note)
 	if err != nil {
@@ -218,7 +220,7 @@ func (h *Handlers) outcomeClick(ctx context.Context, a *Action, result string) e
 func (h *Handlers) recordOutcome(ctx context.Context, team, user, id, result, note string) (*store.DecisionRecord, error) {
 	d, err := h.Store.GetDecision(ctx, team, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, Userf(fmt.Sprintf("I can't find decision `%s`. Check the ID in your confirmation or the follow-up DM. Nothing was recorded.\n%s", id, OutcomeUsage))
+		return nil, Userf(fmt.Sprintf("I can't find decision `%s`. Check the ID in your confirmation or the follow-up DM. Nothing was recorded.\n%s", id, outcomeUsage))
 	}
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -21,10 +22,10 @@ import (
 // praise.daily_limit, and so are their wins, counted apart; the count and
 // the audit event are one atomic step, taken back when the post fails.
 
-// Usage lines of praise and win.
-const (
-	PraiseUsage = "Usage: `/empower praise <@user> <text> [#value]`, e.g. `/empower praise @dave saved the ACME renewal #customer-first`"
-	WinUsage    = "Usage: `/empower win <text> [<@user>…] [#value]`, e.g. `/empower win ACME renewed for 3 years @dave @erin #ownership`"
+// Usage lines of praise and win, from the subcommand table.
+var (
+	praiseUsage = command.MustLookup("praise").Usage()
+	winUsage    = command.MustLookup("win").Usage()
 )
 
 // praiseTextMax bounds the praise text shown in a post (runes, escaped).
@@ -164,29 +165,29 @@ func mentionName(id, name string) string {
 func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error) {
 	toks := ptokens(c.Args)
 	if len(toks) == 0 {
-		return nil, Userf("Who are you praising, and for what?\n" + PraiseUsage)
+		return nil, Userf("Who are you praising, and for what?\n" + praiseUsage)
 	}
 	first := toks[0].text
 	m := userMentionRe.FindStringSubmatch(first)
 	if m == nil {
 		if isMarkup(first) {
-			return nil, Userf(notAPerson(first) + " Praise goes to one person, mentioned as @name.\n" + PraiseUsage)
+			return nil, Userf(notAPerson(first) + " Praise goes to one person, mentioned as @name.\n" + praiseUsage)
 		}
-		return nil, Userf(fmt.Sprintf("Start with the person you're praising, mentioned as @name (`%s` isn't a mention).\n%s", EscapeCode(first), PraiseUsage))
+		return nil, Userf(fmt.Sprintf("Start with the person you're praising, mentioned as @name (`%s` isn't a mention).\n%s", EscapeCode(first), praiseUsage))
 	}
 	to := m[1]
 	if to == c.UserID {
-		return nil, Userf("Praising yourself doesn't count, however well deserved :slightly_smiling_face: Praise someone who helped you, or share it as a team win with `/empower win`.\n" + PraiseUsage)
+		return nil, Userf("Praising yourself doesn't count, however well deserved :slightly_smiling_face: Praise someone who helped you, or share it as a team win with `/empower win`.\n" + praiseUsage)
 	}
 	if to == h.BotUserID {
-		return nil, Userf("Thank you, but I'm a bot: praise a person who made a difference.\n" + PraiseUsage)
+		return nil, Userf("Thank you, but I'm a bot: praise a person who made a difference.\n" + praiseUsage)
 	}
-	in, err := h.parsePraiseBody(c.Args[toks[0].end:], PraiseUsage, false)
+	in, err := h.parsePraiseBody(c.Args[toks[0].end:], praiseUsage, false)
 	if err != nil {
 		return nil, err
 	}
 	if in.Text == "" {
-		return nil, Userf(fmt.Sprintf("Say what %s did: praise is about the risk they took or the difference they made.\n%s", slacktext.User(to), PraiseUsage))
+		return nil, Userf(fmt.Sprintf("Say what %s did: praise is about the risk they took or the difference they made.\n%s", slacktext.User(to), praiseUsage))
 	}
 	if err := h.checkPraised(ctx, to); err != nil {
 		return nil, err
@@ -210,18 +211,18 @@ func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error
 // WinCommand answers `/empower win <text> [<@user>…] [#value]`.
 func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 	if strings.TrimSpace(c.Args) == "" {
-		return nil, Userf("What did the team win?\n" + WinUsage)
+		return nil, Userf("What did the team win?\n" + winUsage)
 	}
-	in, err := h.parsePraiseBody(c.Args, WinUsage, true)
+	in, err := h.parsePraiseBody(c.Args, winUsage, true)
 	if err != nil {
 		return nil, err
 	}
 	if in.Text == "" {
-		return nil, Userf("Say what the team won, not just who.\n" + WinUsage)
+		return nil, Userf("Say what the team won, not just who.\n" + winUsage)
 	}
 	for _, u := range in.Users {
 		if u == h.BotUserID {
-			return nil, Userf("Thank you, but I'm a bot: credit the people who made it happen.\n" + WinUsage)
+			return nil, Userf("Thank you, but I'm a bot: credit the people who made it happen.\n" + winUsage)
 		}
 	}
 	data := map[string]any{"text": in.Text, "users": nonNil(in.Users), "values": nonNil(in.Values)}
@@ -251,13 +252,13 @@ func (h *Handlers) checkPraised(ctx context.Context, user string) error {
 	u, err := h.Slack.GetUserInfoContext(ctx, user)
 	if err != nil {
 		if code := slackErrCode(err); code == "user_not_found" || code == "users_not_found" {
-			return Userf(fmt.Sprintf("I can't find %s in this workspace; nothing was posted.\n%s", slacktext.User(user), PraiseUsage))
+			return Userf(fmt.Sprintf("I can't find %s in this workspace; nothing was posted.\n%s", slacktext.User(user), praiseUsage))
 		}
 		h.Log.Warn("could not look up the praised person", "error", err.Error())
 		return nil
 	}
 	if u.IsBot || u.Deleted {
-		return Userf(fmt.Sprintf("%s isn't someone I can praise (a bot or a deactivated account); nothing was posted.\n%s", slacktext.User(user), PraiseUsage))
+		return Userf(fmt.Sprintf("%s isn't someone I can praise (a bot or a deactivated account); nothing was posted.\n%s", slacktext.User(user), praiseUsage))
 	}
 	return nil
 }

@@ -9,13 +9,15 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
 )
 
-// StatsUsage is the usage line of `/empower stats`.
-const StatsUsage = "Usage: `/empower stats [7d|30d]` (the default is 7d)"
+// statsUsage is the usage line of `/empower stats`, from the subcommand
+// table.
+var statsUsage = command.MustLookup("stats").Usage()
 
 // maxStatsActivities bounds the activities listed in one figures section.
 const maxStatsActivities = 15
@@ -36,7 +38,7 @@ func parseStatsWindow(args string) (int, bool) {
 func (h *Handlers) Stats(ctx context.Context, c *Command) (*Reply, error) {
 	days, ok := parseStatsWindow(c.Args)
 	if !ok {
-		return nil, Userf(fmt.Sprintf(":warning: I can show stats for the last `7d` or `30d`, not `%s`.\n%s", EscapeCode(c.Args), StatsUsage))
+		return nil, Userf(fmt.Sprintf(":warning: I can show stats for the last `7d` or `30d`, not `%s`.\n%s", EscapeCode(c.Args), statsUsage))
 	}
 	leader, err := h.IsLeader(ctx, c.TeamID, c.UserID)
 	if err != nil {
