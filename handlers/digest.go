@@ -13,6 +13,7 @@ import (
 	"github.com/empowerbot/empowerbot/chart"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
+	"github.com/empowerbot/empowerbot/store"
 )
 
 // Limits of the digest message.
@@ -23,7 +24,13 @@ const (
 	// digestPostTimeout bounds the post of a claimed digest, which goes on
 	// through a shutdown.
 	digestPostTimeout = time.Minute
-	// JobDigestPost names the claim that posts a tick's digest once.
+	// digestPostLease is how long the post's lease lives: longer than the
+	// chart and the post take, so it is never refreshed; a replica that
+	// died while posting is taken over once it expires.
+	digestPostLease = 5 * time.Minute
+	// digestPostPoll is how often a run waits on another one's post.
+	digestPostPoll = 5 * time.Second
+	// JobDigestPost names the lease that posts a tick's digest once.
 	jobDigestPost = "digest_post"
 )
 
@@ -32,8 +39,10 @@ const (
 // praise highlights, the overdue commitments named by leader, and the chart
 // of decisions and outcomes per day, in one message (the chart is uploaded
 // with files.getUploadURLExternal + files.completeUploadExternal, carrying
-// the blocks). A tick's digest is posted at most once, whatever replicas or
-// reruns: the post is claimed in Redis first.
+// the blocks). A tick's digest is posted once, whatever replicas or reruns:
+// the post holds a lease in Redis, a run that finds it held waits for it,
+// and the lease is marked done once the post was tried (a failed post is
+// not tried again).
 func (h *Handlers) Digest(ctx context.Context, tick time.Time) error {
 	team, loc := h.TeamID, h.Policy.Location
 	if h.Policy.Channels.Leaders == "" {
@@ -49,18 +58,27 @@ func (h *Handlers) Digest(ctx context.Context, tick time.Time) error {
 	prev := stats.Compute(evs, stats.Input{From: prevFrom, To: from, Now: from, Loc: loc})
 	text, blocks := DigestMessage(&cur, &prev)
 
-	won, err := h.Store.ClaimTick(ctx, team, jobDigestPost, tick, digestPostedKeep)
+	lease, owner := h.Store.TickStepLease(team, jobDigestPost, tick), store.NewOwner()
+	st, err := h.Store.AwaitLease(ctx, lease, owner, digestPostLease, digestPostPoll)
 	if err != nil {
-		return err
+		return fmt.Errorf("digest: %w", err)
 	}
-	if !won {
+	if st == store.LeaseDone {
 		h.Log.Info("digest already posted for this tick", "tick", tick.UTC().Format(time.RFC3339))
 		return nil
 	}
-	// The tick is claimed: a shutdown must not cut the post short, or no
-	// one would post this tick's digest.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), digestPostTimeout)
+	// The post is claimed: a shutdown must not cut it short, or this tick's
+	// digest would wait for the lease to expire.
+	bg := context.WithoutCancel(ctx)
+	ctx, cancel := context.WithTimeout(bg, digestPostTimeout)
 	defer cancel()
+	defer func() {
+		fctx, fcancel := context.WithTimeout(bg, 5*time.Second)
+		defer fcancel()
+		if _, err := h.Store.FinishLease(fctx, lease, owner, digestPostedKeep); err != nil {
+			h.Log.Warn("could not mark the digest posted", "tick", tick.UTC().Format(time.RFC3339), "error", err.Error())
+		}
+	}()
 	title := fmt.Sprintf("Decisions and outcomes per day, %s – %s", from.In(loc).Format("Jan 2"), tick.Add(-time.Millisecond).In(loc).Format("Jan 2"))
 	png, err := chart.PNG(title, cur.Days)
 	if err == nil {

@@ -7,8 +7,6 @@ package jobs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,12 +36,15 @@ type Job struct {
 	Timeout time.Duration
 }
 
-// Claimer holds the leases of (job, tick) pairs in Redis, so that each tick
-// runs once across replicas and a tick whose replica died is taken over.
+// Claimer holds the leases of (job, tick) pairs in Redis (store.Store), so
+// that each tick runs once across replicas and a tick whose replica died is
+// taken over.
 type Claimer interface {
-	ClaimTickLease(ctx context.Context, team, job string, tick time.Time, owner string, lease time.Duration) (store.TickState, error)
-	RefreshTickLease(ctx context.Context, team, job string, tick time.Time, owner string, lease time.Duration) (bool, error)
-	EndTick(ctx context.Context, team, job string, tick time.Time, owner string, done bool, keep time.Duration) error
+	TickLease(team, job string, tick time.Time) store.Lease
+	AwaitLease(ctx context.Context, l store.Lease, owner string, ttl, poll time.Duration) (store.LeaseState, error)
+	RefreshLease(ctx context.Context, l store.Lease, owner string, ttl time.Duration) (bool, error)
+	FinishLease(ctx context.Context, l store.Lease, owner string, keep time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, l store.Lease, owner string) (bool, error)
 }
 
 // Config configures a Scheduler.
@@ -99,7 +100,7 @@ func New(cfg Config) *Scheduler {
 	if cfg.Lease == 0 {
 		cfg.Lease = 15 * time.Second
 	}
-	return &Scheduler{cfg: cfg, owner: newOwnerID(), entries: make(map[string]*entry)}
+	return &Scheduler{cfg: cfg, owner: store.NewOwner(), entries: make(map[string]*entry)}
 }
 
 // Add registers j. An empty spec leaves the job unscheduled (it can still be
@@ -292,7 +293,10 @@ func (s *Scheduler) runTick(ctx context.Context, e *entry, tick time.Time, why s
 	// Redis calls about the lease must outlive ctx so the lease is given back.
 	bg := context.WithoutCancel(ctx)
 	if s.cfg.Claimer != nil {
-		won, cerr := s.waitForLease(rctx, e, tick)
+		lease := s.cfg.Claimer.TickLease(s.cfg.Team, name, tick)
+		// While another live replica holds the tick, wait: it finishes the
+		// tick, or dies and this replica takes the tick over.
+		st, cerr := s.cfg.Claimer.AwaitLease(rctx, lease, s.owner, s.cfg.Lease, s.cfg.Lease/3)
 		if cerr != nil {
 			if rctx.Err() != nil {
 				outcome = "skipped"
@@ -302,19 +306,24 @@ func (s *Scheduler) runTick(ctx context.Context, e *entry, tick time.Time, why s
 			log.Error("job claim failed", "error", cerr.Error())
 			return fmt.Errorf("claim %s: %w", name, cerr)
 		}
-		if !won {
+		if st != store.LeaseClaimed {
 			outcome = "skipped"
 			return ErrNotClaimed
 		}
-		stopRefresh := s.keepLease(rctx, e, tick, log)
+		stopRefresh := s.keepLease(rctx, lease, log)
 		defer func() {
 			stopRefresh()
-			done := rctx.Err() == nil || err == nil
 			ectx, ecancel := context.WithTimeout(bg, 2*time.Second)
-			if eerr := s.cfg.Claimer.EndTick(ectx, s.cfg.Team, name, tick, s.owner, done, s.claimTTL(e)); eerr != nil {
+			defer ecancel()
+			var eerr error
+			if rctx.Err() == nil || err == nil {
+				_, eerr = s.cfg.Claimer.FinishLease(ectx, lease, s.owner, s.claimTTL(e))
+			} else {
+				_, eerr = s.cfg.Claimer.ReleaseLease(ectx, lease, s.owner)
+			}
+			if eerr != nil {
 				log.Warn("job lease end failed", "error", eerr.Error())
 			}
-			ecancel()
 		}()
 	}
 	e.mu.Lock()
@@ -338,30 +347,8 @@ func (s *Scheduler) runTick(ctx context.Context, e *entry, tick time.Time, why s
 	return nil
 }
 
-// waitForLease returns true when this replica holds the tick's lease, false
-// when the tick is done; while another replica holds a live lease it polls.
-func (s *Scheduler) waitForLease(ctx context.Context, e *entry, tick time.Time) (bool, error) {
-	for {
-		st, err := s.cfg.Claimer.ClaimTickLease(ctx, s.cfg.Team, e.job.Name, tick, s.owner, s.cfg.Lease)
-		if err != nil {
-			return false, err
-		}
-		switch st {
-		case store.TickWon:
-			return true, nil
-		case store.TickDone:
-			return false, nil
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-time.After(s.cfg.Lease / 3):
-		}
-	}
-}
-
 // keepLease refreshes the lease until the returned stop is called.
-func (s *Scheduler) keepLease(ctx context.Context, e *entry, tick time.Time, log *slog.Logger) (stop func()) {
+func (s *Scheduler) keepLease(ctx context.Context, lease store.Lease, log *slog.Logger) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -376,17 +363,11 @@ func (s *Scheduler) keepLease(ctx context.Context, e *entry, tick time.Time, log
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if ok, err := s.cfg.Claimer.RefreshTickLease(ctx, s.cfg.Team, e.job.Name, tick, s.owner, s.cfg.Lease); err != nil || !ok {
+				if ok, err := s.cfg.Claimer.RefreshLease(ctx, lease, s.owner, s.cfg.Lease); err != nil || !ok {
 					log.Warn("job lease not refreshed", "held", ok, "error", fmt.Sprint(err))
 				}
 			}
 		}
 	}()
 	return func() { close(done); wg.Wait() }
-}
-
-func newOwnerID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -6,8 +6,8 @@
 // stay valid on Redis Cluster. Keys builds them.
 //
 // This file holds the foundation: the client (NewClient), the key builder
-// (Keys), the Store type and its generic atomic helpers (Dedupe, ClaimTick,
-// Ping). The records of each feature (decisions, the audit stream, feedback…)
+// (Keys), the Store type and its generic atomic helpers (Dedupe, Ping);
+// lease.go holds the lease that every exactly-once job uses. The records of each feature (decisions, the audit stream, feedback…)
 // sit in files of their own beside it.
 package store
 
@@ -16,7 +16,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -210,25 +209,6 @@ func (s *Store) Dedupe(ctx context.Context, team, kind, id string, ttl time.Dura
 		return false, fmt.Errorf("dedupe %s %s: %w", kind, id, err)
 	}
 	return first, nil
-}
-
-// ClaimTick claims the run of job at the schedule tick for this replica:
-// won is true for exactly one caller per (team, job, tick), whatever
-// replicas, restarts or catch-up runs. The claim is never released (a job
-// that fails is not run again for the same tick); it expires after ttl so
-// old ticks do not pile up, or never when ttl is 0. Ticks are compared at
-// millisecond precision. (ClaimTickLease is the variant with a lease that
-// a dead replica's successor can take over; it uses other keys.)
-func (s *Store) ClaimTick(ctx context.Context, team, job string, tick time.Time, ttl time.Duration) (won bool, err error) {
-	if ttl < 0 {
-		return false, fmt.Errorf("claim %s tick %s: negative ttl %s", job, tick.UTC().Format(time.RFC3339), ttl)
-	}
-	key := s.keys.Team(team, "claim", job, strconv.FormatInt(tick.UnixMilli(), 10))
-	won, err = s.setNX(ctx, key, ttl)
-	if err != nil {
-		return false, fmt.Errorf("claim %s tick %s: %w", job, tick.UTC().Format(time.RFC3339), err)
-	}
-	return won, nil
 }
 
 // setNX sets key to "1" unless it exists, expiring after ttl (0: never),

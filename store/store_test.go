@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -238,76 +236,6 @@ func TestDedupeExpires(t *testing.T) {
 	}
 }
 
-func TestClaimTickOnceAcrossReplicas(t *testing.T) {
-	ctx := context.Background()
-	s, rdb, srv := newStore(t)
-	tick := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-
-	// Ten replicas, each with its own client, race for the same tick.
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range 10 {
-		c, err := store.NewClient(store.ClientOptions{URL: srv.URL()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		r := store.New(c, s.Keys())
-		wg.Go(func() {
-			won, err := r.ClaimTick(ctx, "T1", "feedback", tick, 0)
-			if err != nil {
-				t.Errorf("ClaimTick: %v", err)
-			}
-			if won {
-				wins.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if got := wins.Load(); got != 1 {
-		t.Fatalf("winners of one tick = %d; want 1", got)
-	}
-
-	tests := []struct {
-		name string
-		team string
-		job  string
-		tick time.Time
-		want bool
-	}{
-		{"same tick in another zone", "T1", "feedback", tick.In(time.FixedZone("CST", -6*3600)), false},
-		{"next tick", "T1", "feedback", tick.Add(time.Minute), true},
-		{"other job", "T1", "digest", tick, true},
-		{"other team", "T2", "feedback", tick, true},
-	}
-	for _, tt := range tests {
-		got, err := s.ClaimTick(ctx, tt.team, tt.job, tt.tick, 0)
-		if err != nil || got != tt.want {
-			t.Errorf("%s: ClaimTick = %v, %v; want %v, nil", tt.name, got, err, tt.want)
-		}
-	}
-	key := s.Keys().Team("T1", "claim", "feedback", "1772442000000")
-	if ttl, err := rdb.TTL(ctx, key).Result(); err != nil || ttl != -1 {
-		t.Errorf("TTL(%s) = %v, %v; want -1 (no expiry) for ttl 0", key, ttl, err)
-	}
-	if _, err := s.ClaimTick(ctx, "T1", "x", tick, -time.Second); err == nil {
-		t.Error("ClaimTick with a negative ttl = nil error; want an error")
-	}
-}
-
-func TestClaimTickWithTTL(t *testing.T) {
-	ctx := context.Background()
-	s, rdb, _ := newStore(t)
-	tick := time.UnixMilli(1_772_442_000_000)
-	if won, err := s.ClaimTick(ctx, "T1", "digest", tick, 48*time.Hour); err != nil || !won {
-		t.Fatalf("ClaimTick = %v, %v; want true, nil", won, err)
-	}
-	key := s.Keys().Team("T1", "claim", "digest", "1772442000000")
-	if ttl, err := rdb.TTL(ctx, key).Result(); err != nil || ttl <= 47*time.Hour {
-		t.Errorf("TTL(%s) = %v, %v; want about 48h", key, ttl, err)
-	}
-}
-
 func TestErrorsAreWrapped(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.StartOwn(t, redistest.Options{})
@@ -321,7 +249,7 @@ func TestErrorsAreWrapped(t *testing.T) {
 	if _, err := s.Dedupe(ctx, "T1", "envelope", "e1", time.Minute); err == nil || !strings.HasPrefix(err.Error(), "dedupe envelope e1: ") {
 		t.Errorf("Dedupe with Redis down = %v; want an error starting %q", err, "dedupe envelope e1: ")
 	}
-	if _, err := s.ClaimTick(ctx, "T1", "digest", time.UnixMilli(0), 0); err == nil || !strings.HasPrefix(err.Error(), "claim digest tick ") {
-		t.Errorf("ClaimTick with Redis down = %v; want an error starting %q", err, "claim digest tick ")
+	if _, err := s.ClaimLease(ctx, s.TickLease("T1", "digest", time.UnixMilli(0)), "o", time.Minute); err == nil || !strings.HasPrefix(err.Error(), "claim lease tick:digest:0: ") {
+		t.Errorf("ClaimLease with Redis down = %v; want an error starting %q", err, "claim lease tick:digest:0: ")
 	}
 }
