@@ -98,19 +98,6 @@ func clockText(t, now time.Time, loc *time.Location) string {
 	return t.Format("Mon Jan 2 15:04")
 }
 
-// durationText prints a policy duration the way it is written: "4h", "30m", "1h30m".
-func durationText(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	if s == "" {
-		return "0s"
-	}
-	return s
-}
-
 func levelName(p *config.Policy, i int) string {
 	if i >= 0 && i < len(p.Levels) {
 		return p.Levels[i].Name
@@ -276,7 +263,7 @@ func logReply(p *config.Policy, d *store.DecisionRecord) *Reply {
 		l := d.Level
 		text = fmt.Sprintf(":arrow_up: Logged `%s`: %s. It's above your box (%s), so I've asked *%s* (%s) in %s. They have %s to answer; I'll DM you as soon as they do.",
 			d.ID, summary(d), slacktext.Escape(d.Why), slacktext.Escape(levelName(p, l)), mentionIDs(levelApprovers(p, l)),
-			channelMention(p.Channels.Escalations), durationText(respondWithin(p, l)))
+			channelMention(p.Channels.Escalations), policyDurationText(respondWithin(p, l)))
 	}
 	return &Reply{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}}
 }
@@ -312,11 +299,11 @@ func outcomeDM(p *config.Policy, d *store.DecisionRecord, e domain.HistoryEntry)
 	case "escalated":
 		return fmt.Sprintf(":arrow_up: %s passed your %s (`%s`) up to *%s* (%s). They have %s to answer; I'll DM you when they do.",
 			slacktext.User(e.Actor), summary(d), d.ID, slacktext.Escape(e.To), mentionIDs(levelApprovers(p, d.Level)),
-			durationText(respondWithin(p, d.Level)))
+			policyDurationText(respondWithin(p, d.Level)))
 	case "timeout":
 		return fmt.Sprintf(":hourglass: *%s* didn't answer your %s (`%s`) in time, so I moved it up to *%s* (%s). They have %s to answer.",
 			slacktext.Escape(e.From), summary(d), d.ID, slacktext.Escape(e.To), mentionIDs(levelApprovers(p, d.Level)),
-			durationText(respondWithin(p, d.Level)))
+			policyDurationText(respondWithin(p, d.Level)))
 	}
 	return ""
 }

@@ -93,27 +93,6 @@ func delta(cur, prev int, prevOK bool) string {
 	return " _(same as last week)_"
 }
 
-// DurationText is a duration for people: "45m", "3h 5m", "2d 4h", "<1m".
-func DurationText(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "<1m"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh %dm", h, m)
-	}
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return fmt.Sprintf("%dd", days)
-	}
-	return fmt.Sprintf("%dd %dh", days, h)
-}
-
 // FigureBlocks renders f as sections, one per topic; with prev (the window
 // before) each count shows its change.
 func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
@@ -159,9 +138,9 @@ func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
 	fmt.Fprintf(&b, " · %d timed out%s", f.Timeouts, delta(f.Timeouts, p.Timeouts, has))
 	fmt.Fprintf(&b, "\n*Leaders' answers*: %d approved, %d declined", f.Approved, f.Declined)
 	if f.Answered > 0 {
-		fmt.Fprintf(&b, " · time to answer: median *%s*, p90 %s", DurationText(f.MedianAnswer), DurationText(f.P90Answer))
+		fmt.Fprintf(&b, " · time to answer: median *%s*, p90 %s", elapsedText(f.MedianAnswer), elapsedText(f.P90Answer))
 		if has && p.Answered > 0 {
-			fmt.Fprintf(&b, " _(median last week %s)_", DurationText(p.MedianAnswer))
+			fmt.Fprintf(&b, " _(median last week %s)_", elapsedText(p.MedianAnswer))
 		}
 	}
 	section(b.String())
