@@ -5,22 +5,40 @@ import (
 	"testing"
 )
 
+// TestHelp pins the help lines of the subcommands built so far (the help
+// people knew before the table); a new entry adds its own line, which
+// TestHelpListsEveryEntry checks.
 func TestHelp(t *testing.T) {
-	want := "*empowerbot*: you decide inside your box; above it, a leader answers fast.\n" +
-		"• `/empower`: open a form to log a decision (also `/empower log`)\n" +
-		"• `/empower <activity> <amount> [for <customer>] [reason…] [#tag…]`: log a decision you made, e.g. `/empower discount $250 for ACME travel charge waived #customer-first`\n" +
-		"• `/empower praise <@user> <text> [#value]`: praise someone in public, in the praise channel\n" +
-		"• `/empower win <text> [<@user>…] [#value]`: share a team win in the praise channel\n" +
-		"• `/empower commit <@user> <text> by <date>`: leaders: commit to an action for one of your people, with a date\n" +
-		"• `/empower ask <@leader> <text> [by <date>]`: ask a leader for support; they can accept or decline\n" +
-		"• `/empower commitments`: the commitments made by you and to you, with their status\n" +
-		"• `/empower outcome <decision-id> worked|failed [note]`: record how a decision turned out\n" +
-		"• `/empower feedback`: tell your leader how they can help you, any time\n" +
-		"• `/empower box`: your limits for each activity, and who approves above them\n" +
-		"• `/empower stats [7d|30d]`: measurable outcomes: your team's if you lead one, your own otherwise\n" +
-		"• `/empower help`: this list"
-	if got := Help(); got != want {
-		t.Errorf("Help() =\n%s\nwant\n%s", got, want)
+	want := []string{
+		"*empowerbot*: you decide inside your box; above it, a leader answers fast.",
+		"• `/empower`: open a form to log a decision (also `/empower log`)",
+		"• `/empower <activity> <amount> [for <customer>] [reason…] [#tag…]`: log a decision you made, e.g. `/empower discount $250 for ACME travel charge waived #customer-first`",
+		"• `/empower praise <@user> <text> [#value]`: praise someone in public, in the praise channel",
+		"• `/empower win <text> [<@user>…] [#value]`: share a team win in the praise channel",
+		"• `/empower commit <@user> <text> by <date>`: leaders: commit to an action for one of your people, with a date",
+		"• `/empower ask <@leader> <text> [by <date>]`: ask a leader for support; they can accept or decline",
+		"• `/empower commitments`: the commitments made by you and to you, with their status",
+		"• `/empower outcome <decision-id> worked|failed [note]`: record how a decision turned out",
+		"• `/empower feedback`: tell your leader how they can help you, any time",
+		"• `/empower box`: your limits for each activity, and who approves above them",
+		"• `/empower stats [7d|30d]`: measurable outcomes: your team's if you lead one, your own otherwise",
+		"• `/empower help`: this list",
+	}
+	got := strings.Split(Help(), "\n")
+	if got[0] != want[0] {
+		t.Errorf("help starts with %q, want %q", got[0], want[0])
+	}
+	i := 0
+	for _, line := range got {
+		if i < len(want) && line == want[i] {
+			i++
+		}
+	}
+	if i < len(want) {
+		t.Errorf("help lacks %q (or has it out of order):\n%s", want[i], Help())
+	}
+	if len(got) != len(table)+1 {
+		t.Errorf("help has %d lines, want the title and one per table entry (%d)", len(got), len(table))
 	}
 }
 
