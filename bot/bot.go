@@ -20,6 +20,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/empowerbot/empowerbot/command"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/metrics"
 )
@@ -224,13 +225,12 @@ func (p *panicError) Error() string { return fmt.Sprintf("handler panic: %v", p.
 // outcome classifies a handler error for logs and metrics.
 func outcome(err error) string {
 	var pe *panicError
-	var ue *handlers.UserError
 	switch {
 	case err == nil:
 		return "ok"
 	case errors.As(err, &pe):
 		return "panic"
-	case errors.As(err, &ue):
+	case domain.IsRefusal(err):
 		return "refused"
 	default:
 		return "error"
@@ -255,6 +255,9 @@ func (b *Bot) logEnvelope(kind string, req *socketmode.Request, team, user, rout
 	}
 	if req != nil {
 		attrs = append(attrs, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
+	}
+	if err != nil {
+		attrs = append(attrs, "code", string(domain.ErrorCode(err)))
 	}
 	var pe *panicError
 	switch {
@@ -306,7 +309,7 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 				return nil
 			}
 			if h == nil {
-				return handlers.Userf(command.Usage())
+				return domain.Invalidf("%s", command.Usage())
 			}
 			r, err := h(hctx, c)
 			res.reply = r

@@ -68,17 +68,17 @@ func splitMention(args, what, usage string) (string, string, error) {
 		first, rest = first[:i], first[i:]
 	}
 	if first == "" {
-		return "", "", Userf(fmt.Sprintf("Say who %s is, as a mention.\n%s", what, usage))
+		return "", "", domain.Invalidf("Say who %s is, as a mention.\n%s", what, usage)
 	}
 	m := mentionRe.FindStringSubmatch(strings.TrimRight(first, ",:;"))
 	if m == nil {
 		switch {
 		case strings.HasPrefix(first, "<!subteam^"), strings.HasPrefix(first, "<!"):
-			return "", "", Userf(fmt.Sprintf("Name one person as %s, not a group: pick them from the @ list.\n%s", what, usage))
+			return "", "", domain.Invalidf("Name one person as %s, not a group: pick them from the @ list.\n%s", what, usage)
 		case strings.HasPrefix(first, "<#"):
-			return "", "", Userf(fmt.Sprintf("That's a channel; name %s as a person: pick them from the @ list.\n%s", what, usage))
+			return "", "", domain.Invalidf("That's a channel; name %s as a person: pick them from the @ list.\n%s", what, usage)
 		}
-		return "", "", Userf(fmt.Sprintf("`%s` isn't a person I know: start with %s as a mention, picked from the @ list.\n%s", EscapeCode(first), what, usage))
+		return "", "", domain.Invalidf("`%s` isn't a person I know: start with %s as a mention, picked from the @ list.\n%s", EscapeCode(first), what, usage)
 	}
 	return m[1], strings.TrimSpace(rest), nil
 }
@@ -98,10 +98,10 @@ func cutLastBy(s string) (text, date string, ok bool) {
 // checkCommitText refuses an empty or too long text.
 func checkCommitText(text, usage, empty string) error {
 	if strings.TrimSpace(text) == "" {
-		return Userf(empty + "\n" + usage)
+		return domain.Invalidf("%s\n%s", empty, usage)
 	}
 	if n := utf8.RuneCountInString(text); n > maxCommitText {
-		return Userf(fmt.Sprintf("Please keep it to %d characters (it has %d).\n%s", maxCommitText, n, usage))
+		return domain.Invalidf("Please keep it to %d characters (it has %d).\n%s", maxCommitText, n, usage)
 	}
 	return nil
 }
@@ -129,13 +129,13 @@ func (h *Handlers) IsLeader(ctx context.Context, team, user string) (bool, error
 // commitment goes ahead.
 func (h *Handlers) checkPerson(ctx context.Context, user, usage string) error {
 	if user == h.BotUserID {
-		return Userf("That's me: name a person.\n" + usage)
+		return domain.Invalidf("That's me: name a person.\n%s", usage)
 	}
 	u, err := h.Slack.GetUserInfoContext(ctx, user)
 	if err != nil {
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) && se.Err == "user_not_found" {
-			return Userf(fmt.Sprintf("I can't find %s in this workspace.\n%s", slacktext.User(user), usage))
+			return domain.NotFoundf("I can't find %s in this workspace.\n%s", slacktext.User(user), usage)
 		}
 		// Slack could not say (rate limit, outage): the mention came from
 		// Slack's own picker, so go ahead rather than refuse.
@@ -143,7 +143,7 @@ func (h *Handlers) checkPerson(ctx context.Context, user, usage string) error {
 		return nil
 	}
 	if u.IsBot || u.Deleted {
-		return Userf(fmt.Sprintf("%s is a bot or a deactivated account: name a person.\n%s", slacktext.User(user), usage))
+		return domain.Invalidf("%s is a bot or a deactivated account: name a person.\n%s", slacktext.User(user), usage)
 	}
 	return nil
 }
@@ -164,17 +164,17 @@ func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, Userf("Only leaders named in the policy can make commitments; to ask a leader for support use `/empower ask @leader …`")
+		return nil, domain.Forbiddenf("Only leaders named in the policy can make commitments; to ask a leader for support use `/empower ask @leader …`")
 	}
 	if strings.TrimSpace(c.Args) == "" {
-		return nil, Userf("Say who you commit to, what you will do and by when.\n" + commitUsage)
+		return nil, domain.Invalidf("Say who you commit to, what you will do and by when.\n%s", commitUsage)
 	}
 	employee, rest, err := splitMention(c.Args, "the person you commit to", commitUsage)
 	if err != nil {
 		return nil, err
 	}
 	if employee == c.UserID {
-		return nil, Userf("A commitment is a promise to one of your people, not to yourself: name who it's for.\n" + commitUsage)
+		return nil, domain.Invalidf("A commitment is a promise to one of your people, not to yourself: name who it's for.\n%s", commitUsage)
 	}
 	text, when, found := cutLastBy(rest)
 	text = collapseGaps(text) // "fix   the van" reads "fix the van"
@@ -182,7 +182,7 @@ func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
 		return nil, err
 	}
 	if !found || when == "" {
-		return nil, Userf("Add when it will be done: end with `by <date>`, e.g. `by friday`, `by 12/15` or `by in 2 weeks`.\n" + commitUsage)
+		return nil, domain.Invalidf("Add when it will be done: end with `by <date>`, e.g. `by friday`, `by 12/15` or `by in 2 weeks`.\n%s", commitUsage)
 	}
 	due, err := h.parseDue(when)
 	if err != nil {
@@ -213,22 +213,22 @@ func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
 // DM with Accept and Decline.
 func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 	if strings.TrimSpace(c.Args) == "" {
-		return nil, Userf("Say which leader you ask and what would help you.\n" + askUsage)
+		return nil, domain.Invalidf("Say which leader you ask and what would help you.\n%s", askUsage)
 	}
 	leader, rest, err := splitMention(c.Args, "the leader you ask", askUsage)
 	if err != nil {
 		return nil, err
 	}
 	if leader == c.UserID {
-		return nil, Userf("You can't ask yourself: name one of the leaders, " + mentionIDs(h.leaderIDs()) + ".\n" + askUsage)
+		return nil, domain.Invalidf("You can't ask yourself: name one of the leaders, %s.\n%s", mentionIDs(h.leaderIDs()), askUsage)
 	}
 	ok, err := h.IsLeader(ctx, c.TeamID, leader)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, Userf(fmt.Sprintf("%s isn't one of the leaders in the policy; you can ask %s.\n%s",
-			slacktext.User(leader), mentionIDs(h.leaderIDs()), askUsage))
+		return nil, domain.Invalidf("%s isn't one of the leaders in the policy; you can ask %s.\n%s",
+			slacktext.User(leader), mentionIDs(h.leaderIDs()), askUsage)
 	}
 	text, when, found := cutLastBy(rest)
 	text = collapseGaps(text) // "fix   the van" reads "fix the van"
@@ -283,7 +283,7 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 func dateError(err error, usage string) error {
 	var de *dates.Error
 	if errors.As(err, &de) {
-		return Userf(":calendar: " + slacktext.Escape(de.Message) + "\n" + usage)
+		return domain.Invalidf(":calendar: %s\n%s", slacktext.Escape(de.Message), usage)
 	}
 	return err
 }

@@ -26,7 +26,7 @@ const listLimit = 200
 func (h *Handlers) CommitmentsList(ctx context.Context, c *Command) (*Reply, error) {
 	if strings.TrimSpace(c.Args) != "" {
 		sub := command.MustLookup("commitments")
-		return nil, Userf(fmt.Sprintf("`%s` takes nothing after it (got `%s`).\n%s", sub.Invocation(), EscapeCode(c.Args), sub.Usage()))
+		return nil, domain.Invalidf("`%s` takes nothing after it (got `%s`).\n%s", sub.Invocation(), EscapeCode(c.Args), sub.Usage())
 	}
 	return h.commitmentsReply(ctx, c.TeamID, c.UserID)
 }
@@ -72,20 +72,20 @@ func parseWhere(s string) (where, bool) {
 // ownCommitment loads commitment id for user, refusing anyone but its leader.
 func (h *Handlers) ownCommitment(ctx context.Context, team, id, user string) (*store.CommitmentRecord, error) {
 	if _, ok := domain.NormalizeCommitmentID(id); !ok {
-		return nil, Userf("That button is out of date; nothing changed.")
+		return nil, domain.Invalidf("That button is out of date; nothing changed.")
 	}
 	cm, err := h.Store.GetCommitment(ctx, team, id)
 	if errors.Is(err, store.ErrCommitmentNotFound) {
-		return nil, Userf(fmt.Sprintf("I can't find commitment `%s`; nothing changed.", EscapeCode(id)))
+		return nil, domain.NotFoundf("I can't find commitment `%s`; nothing changed.", EscapeCode(id))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if cm.Leader != user {
 		if cm.State == domain.CommitmentAsked {
-			return nil, Userf(fmt.Sprintf("Only %s, who was asked, can answer `%s`. Nothing changed.", slacktext.User(cm.Leader), cm.ID))
+			return nil, domain.Forbiddenf("Only %s, who was asked, can answer `%s`. Nothing changed.", slacktext.User(cm.Leader), cm.ID)
 		}
-		return nil, Userf(fmt.Sprintf("`%s` is %s's commitment: only they can mark it done or move its date. Nothing changed.", cm.ID, slacktext.User(cm.Leader)))
+		return nil, domain.Forbiddenf("`%s` is %s's commitment: only they can mark it done or move its date. Nothing changed.", cm.ID, slacktext.User(cm.Leader))
 	}
 	return cm, nil
 }
@@ -111,10 +111,10 @@ func (h *Handlers) settledText(cm *store.CommitmentRecord) string {
 func (h *Handlers) raceLostCommitment(err error) error {
 	var ce *store.CommitmentConflictError
 	if errors.As(err, &ce) {
-		return Userf(h.settledText(ce.Current))
+		return domain.Conflictf("%s", h.settledText(ce.Current))
 	}
 	if errors.Is(err, store.ErrCommitmentNotFound) {
-		return Userf("I can't find that commitment any more; nothing changed.")
+		return domain.NotFoundf("I can't find that commitment any more; nothing changed.")
 	}
 	return err
 }
@@ -160,7 +160,7 @@ func (h *Handlers) AskAccept(ctx context.Context, a *Action) error {
 		return err
 	}
 	if cm.State != domain.CommitmentAsked {
-		return Userf(h.settledText(cm))
+		return domain.Conflictf("%s", h.settledText(cm))
 	}
 	initial := cm.AskedDue
 	if d, err := dates.ParseISO(initial); err != nil || d.Before(h.today()) {
@@ -189,7 +189,7 @@ func (h *Handlers) AskAccept(ctx context.Context, a *Action) error {
 func (h *Handlers) AskAcceptSubmit(ctx context.Context, s *Submission) (*slack.ViewSubmissionResponse, error) {
 	w, ok := parseWhere(s.PrivateMetadata)
 	if !ok {
-		return nil, Userf("This form is out of date; please click Accept again.")
+		return nil, domain.Invalidf("This form is out of date; please click Accept again.")
 	}
 	cm, err := h.ownCommitment(ctx, s.TeamID, w.ID, s.UserID)
 	if err != nil {
@@ -230,7 +230,7 @@ func (h *Handlers) AskDecline(ctx context.Context, a *Action) error {
 		return err
 	}
 	if cm.State != domain.CommitmentAsked {
-		return Userf(h.settledText(cm))
+		return domain.Conflictf("%s", h.settledText(cm))
 	}
 	v := slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -254,7 +254,7 @@ func (h *Handlers) AskDecline(ctx context.Context, a *Action) error {
 func (h *Handlers) AskDeclineSubmit(ctx context.Context, s *Submission) (*slack.ViewSubmissionResponse, error) {
 	w, ok := parseWhere(s.PrivateMetadata)
 	if !ok {
-		return nil, Userf("This form is out of date; please click Decline again.")
+		return nil, domain.Invalidf("This form is out of date; please click Decline again.")
 	}
 	cm, err := h.ownCommitment(ctx, s.TeamID, w.ID, s.UserID)
 	if err != nil {
@@ -291,9 +291,8 @@ func (h *Handlers) AskDeclineSubmit(ctx context.Context, s *Submission) (*slack.
 // fieldError shows a lost race (or a user error) on a modal's field.
 func (h *Handlers) fieldError(err error, block string) (*slack.ViewSubmissionResponse, error) {
 	err = h.raceLostCommitment(err)
-	var ue *UserError
-	if errors.As(err, &ue) {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{block: slacktext.Truncate(ue.Message, 1900)}), nil
+	if text, refusal := UserMessage(err); refusal {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{block: slacktext.Truncate(text, 1900)}), nil
 	}
 	return nil, err
 }
@@ -323,7 +322,7 @@ func (h *Handlers) CommitmentDone(ctx context.Context, a *Action) error {
 		return err
 	}
 	if cm.State != domain.CommitmentOpen {
-		return Userf(h.settledText(cm))
+		return domain.Conflictf("%s", h.settledText(cm))
 	}
 	now := h.Clock.Now()
 	today := h.today()
@@ -348,7 +347,7 @@ func (h *Handlers) CommitmentNewDate(ctx context.Context, a *Action) error {
 		return err
 	}
 	if cm.State != domain.CommitmentOpen {
-		return Userf(h.settledText(cm))
+		return domain.Conflictf("%s", h.settledText(cm))
 	}
 	v := slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -374,7 +373,7 @@ func (h *Handlers) CommitmentNewDate(ctx context.Context, a *Action) error {
 func (h *Handlers) CommitmentNewDateSubmit(ctx context.Context, s *Submission) (*slack.ViewSubmissionResponse, error) {
 	w, ok := parseWhere(s.PrivateMetadata)
 	if !ok {
-		return nil, Userf("This form is out of date; please click New date again.")
+		return nil, domain.Invalidf("This form is out of date; please click New date again.")
 	}
 	cm, err := h.ownCommitment(ctx, s.TeamID, w.ID, s.UserID)
 	if err != nil {

@@ -60,7 +60,7 @@ func (h *Handlers) parseError(c *Command, err error) error {
 	} else {
 		msg = ":warning: " + slacktext.Escape(msg)
 	}
-	return Userf(msg + "\n" + usage)
+	return domain.Invalidf("%s\n%s", msg, usage)
 }
 
 // logDecision applies the rules of the box to req, stores the decision with
@@ -71,7 +71,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 	if err != nil {
 		var ie *box.InputError
 		if errors.As(err, &ie) {
-			return nil, Userf(":warning: " + slacktext.Escape(ie.Message) + "\n" + usage)
+			return nil, domain.Invalidf(":warning: %s\n%s", slacktext.Escape(ie.Message), usage)
 		}
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 // a decision.
 func (h *Handlers) LogModal(ctx context.Context, c *Command) (*Reply, error) {
 	if c.TriggerID == "" {
-		return nil, Userf("I can't open the form from here; type `/empower <activity> <amount>` instead.\n" + usage)
+		return nil, domain.Invalidf("I can't open the form from here; type `/empower <activity> <amount>` instead.\n%s", usage)
 	}
 	if _, err := h.Slack.OpenViewContext(ctx, c.TriggerID, logDecisionView(h, c.ChannelID)); err != nil {
 		return nil, fmt.Errorf("open log modal: %w", err)

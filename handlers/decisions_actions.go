@@ -52,10 +52,10 @@ func (h *Handlers) Escalate(ctx context.Context, a *Action) error {
 		return err
 	}
 	if d.Level != level {
-		return Userf(alreadyText(d, h.Clock.Now(), h.Policy.Location))
+		return domain.Conflictf("%s", alreadyText(d, h.Clock.Now(), h.Policy.Location))
 	}
 	if d.Level >= len(h.Policy.Levels)-1 {
-		return Userf(fmt.Sprintf("`%s` is already with the top level, *%s*: approve or decline it.", d.ID, slacktext.Escape(d.LevelName)))
+		return domain.Conflictf("`%s` is already with the top level, *%s*: approve or decline it.", d.ID, slacktext.Escape(d.LevelName))
 	}
 	now := h.Clock.Now()
 	e := h.moveUp(d, "escalated", a.UserID, now)
@@ -127,11 +127,11 @@ func (h *Handlers) DeclineClick(ctx context.Context, a *Action) error {
 func (h *Handlers) DeclineSubmit(ctx context.Context, s *Submission) (*slack.ViewSubmissionResponse, error) {
 	parts := strings.Split(s.PrivateMetadata, "|")
 	if len(parts) < 2 {
-		return nil, Userf("This form is out of date; please click Decline again.")
+		return nil, domain.Invalidf("This form is out of date; please click Decline again.")
 	}
 	d, err := h.Store.GetDecision(ctx, s.TeamID, parts[0])
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, Userf("I can't find that decision any more.")
+		return nil, domain.NotFoundf("I can't find that decision any more.")
 	}
 	if err != nil {
 		return nil, err
@@ -156,9 +156,8 @@ func (h *Handlers) DeclineSubmit(ctx context.Context, s *Submission) (*slack.Vie
 	}
 	if err := h.Store.UpdateDecision(ctx, d, from, &ev); err != nil {
 		err = h.raceLost(err)
-		var ue *UserError
-		if errors.As(err, &ue) {
-			return slack.NewErrorsViewSubmissionResponse(map[string]string{"reason": slacktext.Truncate(ue.Message, 1900)}), nil
+		if text, refusal := UserMessage(err); refusal {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{"reason": slacktext.Truncate(text, 1900)}), nil
 		}
 		return nil, err
 	}
@@ -170,11 +169,11 @@ func (h *Handlers) DeclineSubmit(ctx context.Context, s *Submission) (*slack.Vie
 func (h *Handlers) clicked(ctx context.Context, a *Action) (*store.DecisionRecord, int, error) {
 	id, level, ok := parseButtonValue(a.Value)
 	if !ok {
-		return nil, 0, Userf("That button is out of date; nothing changed.")
+		return nil, 0, domain.Invalidf("That button is out of date; nothing changed.")
 	}
 	d, err := h.Store.GetDecision(ctx, a.TeamID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, Userf(fmt.Sprintf("I can't find decision `%s`; nothing changed.", EscapeCode(id)))
+		return nil, 0, domain.NotFoundf("I can't find decision `%s`; nothing changed.", EscapeCode(id))
 	}
 	if err != nil {
 		return nil, 0, err
@@ -186,10 +185,10 @@ func (h *Handlers) clicked(ctx context.Context, a *Action) (*store.DecisionRecor
 func (h *Handlers) raceLost(err error) error {
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		return Userf(alreadyText(ce.Current, h.Clock.Now(), h.Policy.Location))
+		return domain.Conflictf("%s", alreadyText(ce.Current, h.Clock.Now(), h.Policy.Location))
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return Userf("I can't find that decision any more; nothing changed.")
+		return domain.NotFoundf("I can't find that decision any more; nothing changed.")
 	}
 	return err
 }
@@ -289,18 +288,18 @@ func (h *Handlers) postLevelMessage(ctx context.Context, d *store.DecisionRecord
 func (h *Handlers) checkMayAct(ctx context.Context, d *store.DecisionRecord, user string) error {
 	now := h.Clock.Now()
 	if d.State != domain.StatePending {
-		return Userf(alreadyText(d, now, h.Policy.Location))
+		return domain.Conflictf("%s", alreadyText(d, now, h.Policy.Location))
 	}
 	if user == d.Requester {
-		return Userf(fmt.Sprintf("`%s` is your own decision, so someone else has to answer it: %s. Nothing changed.",
-			d.ID, mentionIDs(levelApprovers(h.Policy, d.Level))))
+		return domain.Forbiddenf("`%s` is your own decision, so someone else has to answer it: %s. Nothing changed.",
+			d.ID, mentionIDs(levelApprovers(h.Policy, d.Level)))
 	}
 	ok, err := h.mayApprove(ctx, d, user)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return Userf(h.notApproverText(ctx, d, user))
+		return domain.Forbiddenf("%s", h.notApproverText(ctx, d, user))
 	}
 	return nil
 }

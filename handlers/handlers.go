@@ -11,7 +11,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"unicode"
@@ -202,27 +201,3 @@ type SubmissionFunc func(ctx context.Context, s *Submission) (*slack.ViewSubmiss
 
 // EventFunc handles an Events API event after it was acknowledged.
 type EventFunc func(ctx context.Context, e *Event) error
-
-// UserError is a refusal or bad input, meant for the person: its Message is
-// shown to them as is and it is not logged as a failure.
-type UserError struct {
-	Message string
-}
-
-func (e *UserError) Error() string { return e.Message }
-
-// Userf returns a *UserError with the given message.
-func Userf(msg string) error { return &UserError{Message: msg} }
-
-// SorryText is what a person sees when something failed on our side.
-const SorryText = ":warning: Sorry, something went wrong on our side and nothing was recorded. Please try again in a moment."
-
-// ErrorReply turns a handler error into what the person sees: the message of
-// a *UserError, or a generic apology for anything else.
-func ErrorReply(err error) *Reply {
-	var ue *UserError
-	if errors.As(err, &ue) {
-		return Text(ue.Message)
-	}
-	return Text(SorryText)
-}

@@ -159,12 +159,12 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 		rawID, rest = c.Args[:i], c.Args[i:]
 	}
 	if strings.TrimSpace(rawID) == "" {
-		return nil, Userf("Tell me which decision and how it turned out.\n" + outcomeUsage)
+		return nil, domain.Invalidf("Tell me which decision and how it turned out.\n%s", outcomeUsage)
 	}
 	id, ok := domain.NormalizeDecisionID(rawID)
 	if !ok {
-		return nil, Userf(fmt.Sprintf("`%s` isn't a decision ID: they look like `D-7K2QF9` (your confirmation and the follow-up DM show it).\n%s",
-			EscapeCode(rawID), outcomeUsage))
+		return nil, domain.Invalidf("`%s` isn't a decision ID: they look like `D-7K2QF9` (your confirmation and the follow-up DM show it).\n%s",
+			EscapeCode(rawID), outcomeUsage)
 	}
 	verb, note := strings.TrimSpace(rest), ""
 	if i := strings.IndexFunc(verb, unicode.IsSpace); i >= 0 {
@@ -177,13 +177,13 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 	case "failed", "didn't", "didnt", "didn’t": // "It didn't" is the button's word
 		result = domain.OutcomeFailed
 	case "":
-		return nil, Userf(fmt.Sprintf("How did `%s` turn out? Say `worked` or `failed`.\n%s", id, outcomeUsage))
+		return nil, domain.Invalidf("How did `%s` turn out? Say `worked` or `failed`.\n%s", id, outcomeUsage)
 	default:
-		return nil, Userf(fmt.Sprintf("`%s` isn't an outcome: say `worked` or `failed`.\n%s", EscapeCode(verb), outcomeUsage))
+		return nil, domain.Invalidf("`%s` isn't an outcome: say `worked` or `failed`.\n%s", EscapeCode(verb), outcomeUsage)
 	}
 	note = strings.TrimSpace(note)
 	if n := utf8.RuneCountInString(note); n > MaxOutcomeNote {
-		return nil, Userf(fmt.Sprintf("Your note is %d characters; keep it to %d. Nothing was recorded.\n%s", n, MaxOutcomeNote, outcomeUsage))
+		return nil, domain.Invalidf("Your note is %d characters; keep it to %d. Nothing was recorded.\n%s", n, MaxOutcomeNote, outcomeUsage)
 	}
 	d, err := h.recordOutcome(ctx, c.TeamID, c.UserID, id, result, note)
 	if err != nil {
@@ -209,7 +209,7 @@ func (h *Handlers) OutcomeFailed(ctx context.Context, a *Action) error {
 func (h *Handlers) outcomeClick(ctx context.Context, a *Action, result string) error {
 	id, ok := domain.NormalizeDecisionID(a.Value)
 	if !ok {
-		return Userf("That button is out of date; nothing changed.")
+		return domain.Invalidf("That button is out of date; nothing changed.")
 	}
 	_, err := h.recordOutcome(ctx, a.TeamID, a.UserID, id, result, "")
 	return err
@@ -220,7 +220,7 @@ func (h *Handlers) outcomeClick(ctx context.Context, a *Action, result string) e
 func (h *Handlers) recordOutcome(ctx context.Context, team, user, id, result, note string) (*store.DecisionRecord, error) {
 	d, err := h.Store.GetDecision(ctx, team, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, Userf(fmt.Sprintf("I can't find decision `%s`. Check the ID in your confirmation or the follow-up DM. Nothing was recorded.\n%s", id, outcomeUsage))
+		return nil, domain.NotFoundf("I can't find decision `%s`. Check the ID in your confirmation or the follow-up DM. Nothing was recorded.\n%s", id, outcomeUsage)
 	}
 	if err != nil {
 		return nil, err
@@ -241,16 +241,27 @@ func (h *Handlers) recordOutcome(ctx context.Context, team, user, id, result, no
 	rec, err := h.Store.RecordOutcome(ctx, team, d.ID, user, result, note, ev)
 	var ref *store.OutcomeRefusal
 	if errors.As(err, &ref) {
-		return nil, Userf(h.outcomeRefusalText(ref, user))
+		return nil, h.outcomeRefusal(ref, user)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, Userf(fmt.Sprintf("I can't find decision `%s`. Nothing was recorded.", id))
+		return nil, domain.NotFoundf("I can't find decision `%s`. Nothing was recorded.", id)
 	}
 	if err != nil {
 		return nil, err
 	}
 	h.afterOutcome(ctx, rec)
 	return rec, nil
+}
+
+// outcomeRefusal is the refusal of an outcome or note, with its words
+// (outcomeRefusalText): Forbidden for someone who is not the requester,
+// Conflict when the decision's state does not allow it.
+func (h *Handlers) outcomeRefusal(ref *store.OutcomeRefusal, user string) error {
+	code := domain.Conflict
+	if ref.Reason == store.RefusedNotRequester {
+		code = domain.Forbidden
+	}
+	return domain.Errorf(code, "%s", h.outcomeRefusalText(ref, user))
 }
 
 // outcomeRefusalText says kindly why an outcome or note was not recorded.
@@ -382,25 +393,25 @@ func (h *Handlers) updateFollowUp(ctx context.Context, d *store.DecisionRecord, 
 func (h *Handlers) OutcomeNoteClick(ctx context.Context, a *Action) error {
 	id, ok := domain.NormalizeDecisionID(a.Value)
 	if !ok {
-		return Userf("That button is out of date; nothing changed.")
+		return domain.Invalidf("That button is out of date; nothing changed.")
 	}
 	d, err := h.Store.GetDecision(ctx, a.TeamID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return Userf(fmt.Sprintf("I can't find decision `%s` any more; nothing changed.", id))
+		return domain.NotFoundf("I can't find decision `%s` any more; nothing changed.", id)
 	}
 	if err != nil {
 		return err
 	}
 	switch {
 	case d.Requester != a.UserID:
-		return Userf(h.outcomeRefusalText(&store.OutcomeRefusal{Reason: store.RefusedNotRequester, Current: d}, a.UserID))
+		return h.outcomeRefusal(&store.OutcomeRefusal{Reason: store.RefusedNotRequester, Current: d}, a.UserID)
 	case d.Outcome.Result == "":
-		return Userf(h.outcomeRefusalText(&store.OutcomeRefusal{Reason: store.RefusedNoOutcome, Current: d}, a.UserID))
+		return h.outcomeRefusal(&store.OutcomeRefusal{Reason: store.RefusedNoOutcome, Current: d}, a.UserID)
 	case d.Outcome.Note != "":
-		return Userf(fmt.Sprintf("You already added a note to `%s`; nothing changed.", d.ID))
+		return domain.Conflictf("You already added a note to `%s`; nothing changed.", d.ID)
 	}
 	if a.TriggerID == "" {
-		return Userf(fmt.Sprintf("I can't open the form from here; use `/empower outcome %s %s <note>` instead.", d.ID, d.Outcome.Result))
+		return domain.Invalidf("I can't open the form from here; use `/empower outcome %s %s <note>` instead.", d.ID, d.Outcome.Result)
 	}
 	in := slack.NewPlainTextInputBlockElement(plain("What came of it?"), outcomeNoteAction)
 	in.Multiline = true
@@ -435,7 +446,7 @@ func (h *Handlers) OutcomeNoteSubmit(ctx context.Context, s *Submission) (*slack
 	parts := strings.SplitN(s.PrivateMetadata, "|", 3)
 	id, ok := domain.NormalizeDecisionID(parts[0])
 	if !ok {
-		return nil, Userf("That form is out of date; nothing changed.")
+		return nil, domain.Invalidf("That form is out of date; nothing changed.")
 	}
 	note := strings.TrimSpace(s.Input(outcomeNoteBlock, outcomeNoteAction))
 	if note == "" {
@@ -455,7 +466,7 @@ func (h *Handlers) OutcomeNoteSubmit(ctx context.Context, s *Submission) (*slack
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{outcomeNoteBlock: msg}), nil
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, Userf(fmt.Sprintf("I can't find decision `%s` any more; nothing changed.", id))
+		return nil, domain.NotFoundf("I can't find decision `%s` any more; nothing changed.", id)
 	}
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/command"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -90,9 +91,9 @@ func (h *Handlers) parsePraiseBody(s, usage string, trailingCredits bool) (prais
 			v := box.TagName(t.text)
 			if !slices.Contains(h.Policy.Values, v) {
 				if len(h.Policy.Values) == 0 {
-					return in, Userf(fmt.Sprintf("Unknown value `#%s`: the policy has no values to tag. Leave the tag out.\n%s", EscapeCode(v), usage))
+					return in, domain.Invalidf("Unknown value `#%s`: the policy has no values to tag. Leave the tag out.\n%s", EscapeCode(v), usage)
 				}
-				return in, Userf(fmt.Sprintf("Unknown value `#%s`: the values are %s.\n%s", EscapeCode(v), tagsText(h.Policy.Values), usage))
+				return in, domain.Invalidf("Unknown value `#%s`: the values are %s.\n%s", EscapeCode(v), tagsText(h.Policy.Values), usage)
 			}
 			if !slices.Contains(in.Values, v) {
 				in.Values = append(in.Values, v)
@@ -165,29 +166,29 @@ func mentionName(id, name string) string {
 func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error) {
 	toks := ptokens(c.Args)
 	if len(toks) == 0 {
-		return nil, Userf("Who are you praising, and for what?\n" + praiseUsage)
+		return nil, domain.Invalidf("Who are you praising, and for what?\n%s", praiseUsage)
 	}
 	first := toks[0].text
 	m := userMentionRe.FindStringSubmatch(first)
 	if m == nil {
 		if isMarkup(first) {
-			return nil, Userf(notAPerson(first) + " Praise goes to one person, mentioned as @name.\n" + praiseUsage)
+			return nil, domain.Invalidf("%s Praise goes to one person, mentioned as @name.\n%s", notAPerson(first), praiseUsage)
 		}
-		return nil, Userf(fmt.Sprintf("Start with the person you're praising, mentioned as @name (`%s` isn't a mention).\n%s", EscapeCode(first), praiseUsage))
+		return nil, domain.Invalidf("Start with the person you're praising, mentioned as @name (`%s` isn't a mention).\n%s", EscapeCode(first), praiseUsage)
 	}
 	to := m[1]
 	if to == c.UserID {
-		return nil, Userf("Praising yourself doesn't count, however well deserved :slightly_smiling_face: Praise someone who helped you, or share it as a team win with `/empower win`.\n" + praiseUsage)
+		return nil, domain.Invalidf("Praising yourself doesn't count, however well deserved :slightly_smiling_face: Praise someone who helped you, or share it as a team win with `/empower win`.\n%s", praiseUsage)
 	}
 	if to == h.BotUserID {
-		return nil, Userf("Thank you, but I'm a bot: praise a person who made a difference.\n" + praiseUsage)
+		return nil, domain.Invalidf("Thank you, but I'm a bot: praise a person who made a difference.\n%s", praiseUsage)
 	}
 	in, err := h.parsePraiseBody(c.Args[toks[0].end:], praiseUsage, false)
 	if err != nil {
 		return nil, err
 	}
 	if in.Text == "" {
-		return nil, Userf(fmt.Sprintf("Say what %s did: praise is about the risk they took or the difference they made.\n%s", slacktext.User(to), praiseUsage))
+		return nil, domain.Invalidf("Say what %s did: praise is about the risk they took or the difference they made.\n%s", slacktext.User(to), praiseUsage)
 	}
 	if err := h.checkPraised(ctx, to); err != nil {
 		return nil, err
@@ -211,18 +212,18 @@ func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error
 // WinCommand answers `/empower win <text> [<@user>…] [#value]`.
 func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 	if strings.TrimSpace(c.Args) == "" {
-		return nil, Userf("What did the team win?\n" + winUsage)
+		return nil, domain.Invalidf("What did the team win?\n%s", winUsage)
 	}
 	in, err := h.parsePraiseBody(c.Args, winUsage, true)
 	if err != nil {
 		return nil, err
 	}
 	if in.Text == "" {
-		return nil, Userf("Say what the team won, not just who.\n" + winUsage)
+		return nil, domain.Invalidf("Say what the team won, not just who.\n%s", winUsage)
 	}
 	for _, u := range in.Users {
 		if u == h.BotUserID {
-			return nil, Userf("Thank you, but I'm a bot: credit the people who made it happen.\n" + winUsage)
+			return nil, domain.Invalidf("Thank you, but I'm a bot: credit the people who made it happen.\n%s", winUsage)
 		}
 	}
 	data := map[string]any{"text": in.Text, "users": nonNil(in.Users), "values": nonNil(in.Values)}
@@ -252,13 +253,13 @@ func (h *Handlers) checkPraised(ctx context.Context, user string) error {
 	u, err := h.Slack.GetUserInfoContext(ctx, user)
 	if err != nil {
 		if code := slackErrCode(err); code == "user_not_found" || code == "users_not_found" {
-			return Userf(fmt.Sprintf("I can't find %s in this workspace; nothing was posted.\n%s", slacktext.User(user), praiseUsage))
+			return domain.NotFoundf("I can't find %s in this workspace; nothing was posted.\n%s", slacktext.User(user), praiseUsage)
 		}
 		h.Log.Warn("could not look up the praised person", "error", err.Error())
 		return nil
 	}
 	if u.IsBot || u.Deleted {
-		return Userf(fmt.Sprintf("%s isn't someone I can praise (a bot or a deactivated account); nothing was posted.\n%s", slacktext.User(user), praiseUsage))
+		return domain.Invalidf("%s isn't someone I can praise (a bot or a deactivated account); nothing was posted.\n%s", slacktext.User(user), praiseUsage)
 	}
 	return nil
 }
@@ -277,7 +278,7 @@ func (h *Handlers) postToFeed(ctx context.Context, team, giver string, ev store.
 		if ev.Type == store.AuditWinPosted {
 			what = "wins"
 		}
-		return t, Userf(fmt.Sprintf("You've posted %d %s today, the most the policy allows in a day. Nothing was posted: save this one for tomorrow!", limit, what))
+		return t, domain.Forbiddenf("You've posted %d %s today, the most the policy allows in a day. Nothing was posted: save this one for tomorrow!", limit, what)
 	}
 	if _, _, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		if uerr := h.Store.UndoPraise(context.WithoutCancel(ctx), t); uerr != nil {

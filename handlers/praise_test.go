@@ -1,12 +1,12 @@
 package handlers
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 )
 
 func TestParsePraiseBody(t *testing.T) {
@@ -32,10 +32,9 @@ func TestParsePraiseBody(t *testing.T) {
 		{in: "<@U0DAVE|dave>", credits: true, text: "", users: []string{"U0DAVE"}},
 	} {
 		got, err := h.parsePraiseBody(c.in, "usage", c.credits)
-		var ue *UserError
 		switch {
 		case c.err != "":
-			if !errors.As(err, &ue) || !strings.Contains(ue.Message, c.err) {
+			if domain.ErrorCode(err) != domain.Invalid || !strings.Contains(domain.ErrorMessage(err), c.err) {
 				t.Errorf("parse(%q) err = %v; want %q", c.in, err, c.err)
 			}
 			continue
