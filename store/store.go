@@ -177,8 +177,11 @@ type Store struct {
 	keys Keys
 }
 
-// New returns a Store using rdb with keys.
+// New returns a Store using rdb with keys. It adds a hook to rdb that turns
+// "Redis cannot answer" into a domain.Unavailable error (unavailableHook),
+// for every user of rdb.
 func New(rdb redis.UniversalClient, keys Keys) *Store {
+	rdb.AddHook(unavailableHook{})
 	return &Store{rdb: rdb, keys: keys}
 }
 
