@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/apptest"
@@ -73,13 +74,13 @@ func (e *cmEnv) commitment(id string) *store.CommitmentRecord {
 }
 
 // audits returns the audit events of subject id.
-func (e *cmEnv) audits(id string) []store.AuditEvent {
+func (e *cmEnv) audits(id string) []domain.Event {
 	e.t.Helper()
 	evs, err := e.store.ReadAudit(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(10000*time.Hour))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var out []store.AuditEvent
+	var out []domain.Event
 	for _, ev := range evs {
 		if ev.Subject == id {
 			out = append(out, ev)
@@ -88,10 +89,10 @@ func (e *cmEnv) audits(id string) []store.AuditEvent {
 	return out
 }
 
-func cmAuditTypes(evs []store.AuditEvent) []string {
-	out := make([]string, 0, len(evs))
+func cmAuditTypes(evs []domain.Event) []domain.EventType {
+	out := make([]domain.EventType, 0, len(evs))
 	for _, ev := range evs {
-		out = append(out, ev.Type)
+		out = append(out, ev.Type())
 	}
 	return out
 }
@@ -182,9 +183,10 @@ func TestCommitByLeader(t *testing.T) {
 	e.waitDM(apptest.Dave, "<@U0BOB> committed to you: *get you on the safety course*, by *Fri Nov 20*")
 	e.waitDM(apptest.Bob, "You committed to <@U0DAVE>")
 	evs := e.audits(id)
-	if len(evs) != 1 || evs[0].Type != store.AuditCommitmentMade || evs[0].Actor != apptest.Bob ||
-		evs[0].Text("leader") != apptest.Bob || evs[0].Text("employee") != apptest.Dave ||
-		evs[0].Text("due") != "2026-11-20" || evs[0].Text("source") != "commit" || evs[0].Text("text") != "get you on the safety course" {
+	want := domain.CommitmentMadeData{CommitmentFacts: domain.CommitmentFacts{
+		Leader: apptest.Bob, Employee: apptest.Dave, Due: "2026-11-20", Source: "commit", Text: "get you on the safety course",
+	}}
+	if len(evs) != 1 || evs[0].Actor != apptest.Bob || !cmp.Equal(evs[0].Payload, domain.Payload(want)) {
 		t.Errorf("audit: %+v", evs)
 	}
 	// The reply is private; nothing was posted in a channel.
@@ -353,14 +355,14 @@ func TestAskAcceptWithChangedDate(t *testing.T) {
 	e.waitTold(apptest.Bob, "was accepted already", 1)
 	e.click(apptest.Bob, dm, "Decline")
 	e.waitTold(apptest.Bob, "was accepted already", 2)
-	if types := cmAuditTypes(e.audits(id)); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentMade}) {
+	if types := cmAuditTypes(e.audits(id)); !slices.Equal(types, []domain.EventType{domain.EventCommitmentAsked, domain.EventCommitmentMade}) {
 		t.Errorf("audit: %v", types)
 	}
 	if n := len(e.Emu.DMs(apptest.Dave)); n != 1 {
 		t.Errorf("Dave got %d DMs; want 1", n)
 	}
 	made := e.audits(id)[1]
-	if made.Actor != apptest.Bob || made.Text("due") != "2026-11-27" || made.Text("source") != "ask" || made.Text("asked_due") != "2026-11-20" {
+	if p, _ := made.Payload.(domain.CommitmentMadeData); made.Actor != apptest.Bob || p.Due != "2026-11-27" || p.Source != "ask" || p.AskedDue != "2026-11-20" {
 		t.Errorf("made event: %+v", made)
 	}
 }
@@ -404,10 +406,10 @@ func TestAskDeclineWithReason(t *testing.T) {
 	e.click(apptest.Bob, dm, "Accept")
 	e.waitTold1(apptest.Bob, "was declined already")
 	evs := e.audits(id)
-	if types := cmAuditTypes(evs); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentDeclined}) {
+	if types := cmAuditTypes(evs); !slices.Equal(types, []domain.EventType{domain.EventCommitmentAsked, domain.EventCommitmentDeclined}) {
 		t.Fatalf("audit: %v", types)
 	}
-	if evs[1].Actor != apptest.Bob || !strings.Contains(evs[1].Text("reason"), "covered by Erin") {
+	if p, _ := evs[1].Payload.(domain.CommitmentDeclinedData); evs[1].Actor != apptest.Bob || !strings.Contains(p.Reason, "covered by Erin") {
 		t.Errorf("declined event: %+v", evs[1])
 	}
 }
@@ -472,10 +474,10 @@ func TestCommitmentRemindersTwoReplicas(t *testing.T) {
 	if n := len(e.reminders(apptest.Bob, later)); n != 1 {
 		t.Errorf("reminders of %s: %d; want 1", later, n)
 	}
-	if n := strings.Count(strings.Join(cmAuditTypes(e.audits(soon)), ","), store.AuditCommitmentOverdue); n != 1 {
+	if n := countOf(cmAuditTypes(e.audits(soon)), domain.EventCommitmentOverdue); n != 1 {
 		t.Errorf("overdue events of %s: %d; want 1", soon, n)
 	}
-	if evs := e.audits(soon); len(evs) != 2 || evs[1].Actor != "" || evs[1].Text("leader") != apptest.Bob {
+	if evs := e.audits(soon); len(evs) != 2 || evs[1].Actor != "" || evs[1].Payload.(interface{ Commitment() domain.CommitmentFacts }).Commitment().Leader != apptest.Bob {
 		t.Errorf("audit of %s: %+v", soon, evs)
 	}
 	// The employee is never reminded.
@@ -560,11 +562,12 @@ func TestReminderDoneAndNewDate(t *testing.T) {
 		t.Errorf("thank-you DMs: %d; want 1", thanks)
 	}
 	evs := e.audits(id)
-	if types := cmAuditTypes(evs); !slices.Equal(types, []string{store.AuditCommitmentMade, store.AuditCommitmentRedated, store.AuditCommitmentDone}) {
+	if types := cmAuditTypes(evs); !slices.Equal(types, []domain.EventType{domain.EventCommitmentMade, domain.EventCommitmentRedated, domain.EventCommitmentDone}) {
 		t.Fatalf("audit: %v", types)
 	}
-	if evs[1].From != "2026-11-19" || evs[1].To != "2026-11-24" || evs[2].Data["on_time"] != true {
-		t.Errorf("redated %s→%s, done on_time %v", evs[1].From, evs[1].To, evs[2].Data["on_time"])
+	done, _ := evs[2].Payload.(domain.CommitmentDoneData)
+	if evs[1].From != "2026-11-19" || evs[1].To != "2026-11-24" || done.OnTime == nil || !*done.OnTime {
+		t.Errorf("redated %s→%s, done %+v", evs[1].From, evs[1].To, done)
 	}
 	// Done after its date: not on time. No more reminders once done.
 	_, late := e.commit(apptest.Bob, "commit "+cmDave+" order gloves by today")
@@ -797,7 +800,7 @@ func TestCommitmentRedeliveryAndDoubleClicks(t *testing.T) {
 	if thanks != 1 {
 		t.Errorf("thank-you DMs: %d; want 1", thanks)
 	}
-	if types := cmAuditTypes(e.audits(askID)); !slices.Equal(types, []string{store.AuditCommitmentAsked, store.AuditCommitmentMade}) {
+	if types := cmAuditTypes(e.audits(askID)); !slices.Equal(types, []domain.EventType{domain.EventCommitmentAsked, domain.EventCommitmentMade}) {
 		t.Errorf("ask audit: %v", types)
 	}
 }

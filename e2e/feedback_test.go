@@ -459,7 +459,7 @@ func TestFeedbackAnonymousAnswerNeverExposesThePerson(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ev := range evs {
-		if ev.Type == store.AuditFeedbackAnswered && ev.Actor != "" {
+		if ev.Type() == domain.EventFeedbackAnswered && ev.Actor != "" {
 			t.Errorf("feedback.answered audit actor = %q; want none for an anonymous answer", ev.Actor)
 		}
 	}
@@ -516,8 +516,8 @@ func TestFeedbackReminderReachesOnlyNonResponders(t *testing.T) {
 	}
 	var got []string
 	for _, ev := range evs {
-		if ev.Type == store.AuditFeedbackRound {
-			got = append(got, fmt.Sprintf("%s %d/%d %d%%", ev.To, ev.Int("answered"), ev.Int("sent"), ev.Int("rate_pct")))
+		if p, ok := ev.Payload.(domain.FeedbackRoundData); ok {
+			got = append(got, fmt.Sprintf("%s %d/%d %d%%", ev.To, p.Answered, p.Sent, p.RatePct))
 		}
 	}
 	want := "open 0/3 0% reminded 2/3 66% reminded 2/3 66%"

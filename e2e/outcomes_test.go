@@ -12,7 +12,6 @@ import (
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/slackemu"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // outcomePolicy is apptest's policy with the outcome_followups schedule
@@ -69,14 +68,8 @@ func (e *decisionEnv) runFollowUps(bots ...*apptest.Bot) {
 	}
 }
 
-func (e *decisionEnv) countAudit(id, typ string) int {
-	n := 0
-	for _, tp := range e.auditTypes(id) {
-		if tp == typ {
-			n++
-		}
-	}
-	return n
+func (e *decisionEnv) countAudit(id string, typ domain.EventType) int {
+	return countOf(e.auditTypes(id), typ)
 }
 
 // publicMessages counts the messages in every public channel.
@@ -162,7 +155,7 @@ func TestOutcomeFollowUpOnceAcrossReplicasAndRestart(t *testing.T) {
 		if n := len(e.followUps(c.user, c.id)); n != 1 {
 			t.Errorf("%s got %d follow-ups for %s; want exactly 1", c.user, n, c.id)
 		}
-		if n := e.countAudit(c.id, store.AuditOutcomeAsked); n != 1 {
+		if n := e.countAudit(c.id, domain.EventOutcomeAsked); n != 1 {
 			t.Errorf("%s has %d outcome.asked audit events; want 1", c.id, n)
 		}
 	}
@@ -243,10 +236,10 @@ func TestOutcomeWorkedPraisesInPublic(t *testing.T) {
 	if after[apptest.Praise] != before[apptest.Praise]+1 {
 		t.Errorf("%d praise posts; want exactly 1", after[apptest.Praise]-before[apptest.Praise])
 	}
-	if n := e.countAudit(id, store.AuditOutcomeWorked); n != 1 {
+	if n := e.countAudit(id, domain.EventOutcomeWorked); n != 1 {
 		t.Errorf("%d outcome.worked events; want 1", n)
 	}
-	if n := e.countAudit(id, store.AuditOutcomeFailed); n != 0 {
+	if n := e.countAudit(id, domain.EventOutcomeFailed); n != 0 {
 		t.Errorf("%d outcome.failed events; want 0", n)
 	}
 }
@@ -334,7 +327,7 @@ func TestOutcomeDidntStaysPrivate(t *testing.T) {
 	if n := len(e.Emu.DMs(apptest.Carol)) - carolBefore; n != 0 {
 		t.Errorf("Carol (not the approver) got %d DMs", n)
 	}
-	if n := e.countAudit(id, store.AuditOutcomeFailed); n != 1 {
+	if n := e.countAudit(id, domain.EventOutcomeFailed); n != 1 {
 		t.Errorf("%d outcome.failed events; want 1", n)
 	}
 }
@@ -375,7 +368,7 @@ func TestOutcomeCommandRefusals(t *testing.T) {
 		}
 	}
 	for _, id := range []string{auto, pending, declined} {
-		if n := e.countAudit(id, store.AuditOutcomeWorked) + e.countAudit(id, store.AuditOutcomeFailed); n != 0 {
+		if n := e.countAudit(id, domain.EventOutcomeWorked) + e.countAudit(id, domain.EventOutcomeFailed); n != 0 {
 			t.Errorf("%s has %d outcome events after refusals; want none", id, n)
 		}
 	}
@@ -391,7 +384,7 @@ func TestOutcomeCommandRefusals(t *testing.T) {
 	if !strings.Contains(res.AllText(), "already told me") {
 		t.Errorf("second outcome = %q; want a kind refusal", res.AllText())
 	}
-	if n := e.countAudit(auto, store.AuditOutcomeWorked); n != 1 {
+	if n := e.countAudit(auto, domain.EventOutcomeWorked); n != 1 {
 		t.Errorf("%d outcome.worked events; want 1", n)
 	}
 }
@@ -442,7 +435,7 @@ func TestOutcomeFollowUpRetriedAfterSlackError(t *testing.T) {
 		t.Errorf("%s refused for good: %d follow-ups, due %v; want none, not due", d3, n, due(d3))
 	}
 	for id, want := range map[string]int{d1: 1, d2: 1, d3: 0} {
-		if n := e.countAudit(id, store.AuditOutcomeAsked); n != want {
+		if n := e.countAudit(id, domain.EventOutcomeAsked); n != want {
 			t.Errorf("%s: %d outcome.asked events; want %d", id, n, want)
 		}
 	}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slackemu"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 const (
@@ -16,25 +16,19 @@ const (
 	mAlice = "<@U0ALICE|alice>"
 )
 
-func (e *decisionEnv) praiseCount(typ string) int {
-	n := 0
-	for _, t := range e.auditTypesAll() {
-		if t == typ {
-			n++
-		}
-	}
-	return n
+func (e *decisionEnv) praiseCount(typ domain.EventType) int {
+	return countOf(e.auditTypesAll(), typ)
 }
 
-func (e *decisionEnv) auditTypesAll() []string {
+func (e *decisionEnv) auditTypesAll() []domain.EventType {
 	e.t.Helper()
 	evs, err := e.store.ReadAudit(e.Ctx(), apptest.Team, e.Clock.Now().AddDate(-1, 0, 0), e.Clock.Now().AddDate(1, 0, 0))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var out []string
+	var out []domain.EventType
 	for _, ev := range evs {
-		out = append(out, ev.Type)
+		out = append(out, ev.Type())
 	}
 	return out
 }
@@ -66,7 +60,7 @@ func TestPraisePostsAndTellsThePerson(t *testing.T) {
 	}
 	t.Logf("praise post as posted:\ntext: %s\nblocks: %s", post.Text, blocksJSON(t, post))
 	e.waitDM(apptest.Dave, "<@U0ALICE> praised you")
-	if n := e.praiseCount(store.AuditPraiseGiven); n != 1 {
+	if n := e.praiseCount(domain.EventPraiseGiven); n != 1 {
 		t.Errorf("%d praise.given events; want 1", n)
 	}
 }
@@ -96,7 +90,7 @@ func TestPraiseRefusals(t *testing.T) {
 	if n := len(e.Emu.Messages(apptest.Praise)); n != 0 {
 		t.Errorf("%d praise posts after refusals; want none", n)
 	}
-	if n := e.praiseCount(store.AuditPraiseGiven); n != 0 {
+	if n := e.praiseCount(domain.EventPraiseGiven); n != 0 {
 		t.Errorf("%d praise.given events after refusals; want none", n)
 	}
 }
@@ -199,7 +193,7 @@ func TestWinPostsAndCreditsEveryone(t *testing.T) {
 	t.Logf("win post as posted:\ntext: %s\nblocks: %s", post.Text, blocksJSON(t, post))
 	e.waitDM(apptest.Dave, "credited you in a team win")
 	e.waitDM(apptest.Erin, "credited you in a team win")
-	if n := e.praiseCount(store.AuditWinPosted); n != 1 {
+	if n := e.praiseCount(domain.EventWinPosted); n != 1 {
 		t.Errorf("%d win.posted events; want 1", n)
 	}
 	// A win with nobody named credits the team.
@@ -228,7 +222,7 @@ func TestWinRefusals(t *testing.T) {
 	if n := len(e.Emu.Messages(apptest.Praise)); n != 0 {
 		t.Errorf("%d posts after refusals; want none", n)
 	}
-	if n := e.praiseCount(store.AuditWinPosted); n != 0 {
+	if n := e.praiseCount(domain.EventWinPosted); n != 0 {
 		t.Errorf("%d win.posted events after refusals; want none", n)
 	}
 }

@@ -16,20 +16,26 @@ import (
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/stats"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // The figures test runs the real flows; the digest and App Home tests also
 // append some events with the store's audit append and the fields
-// store/audit.go documents, to set up a week quickly.
-func (e *decisionEnv) audit(ev store.AuditEvent) {
+// domain/audit.go documents, to set up a week quickly.
+func (e *decisionEnv) audit(ev domain.Event) {
 	e.t.Helper()
 	if ev.At.IsZero() {
 		ev.At = e.Clock.Now()
 	}
 	if _, err := e.store.Audit(context.Background(), apptest.Team, ev); err != nil {
-		e.t.Fatalf("append %s: %v", ev.Type, err)
+		e.t.Fatalf("append %s: %v", ev.Type(), err)
 	}
+}
+
+// made is the payload of a commitment made by commit.
+func made(leader, employee, text, due string) domain.CommitmentMadeData {
+	return domain.CommitmentMadeData{CommitmentFacts: domain.CommitmentFacts{
+		Leader: leader, Employee: employee, Text: text, Due: due, Source: domain.SourceCommit,
+	}}
 }
 
 // dueDate is today plus days, as commitments write due dates.
@@ -300,10 +306,9 @@ func TestDigestTwoReplicasPostedOnceWithChart(t *testing.T) {
 	e.decide(apptest.Alice, "discount 100")
 	_, above := e.decide(apptest.Dave, "discount 900")
 	e.click(apptest.Bob, e.escalation(above, "team-lead"), "Approve")
-	e.audit(store.AuditEvent{Type: store.AuditPraiseGiven, Actor: apptest.Bob, Subject: apptest.Dave,
-		Data: map[string]any{"text": "Kept ACME <!channel> *happy*", "values": []string{"courage"}}})
-	e.audit(store.AuditEvent{Type: store.AuditCommitmentMade, Actor: apptest.Carol, Subject: "C-1", Data: map[string]any{
-		"leader": apptest.Carol, "employee": apptest.Erin, "text": "fix the roster", "due": e.dueDate(-2), "source": "commit"}})
+	e.audit(domain.Event{Actor: apptest.Bob, Subject: apptest.Dave,
+		Payload: domain.PraiseGivenData{Text: "Kept ACME <!channel> *happy*", Values: []string{"courage"}}})
+	e.audit(domain.Event{Actor: apptest.Carol, Subject: "C-1", Payload: made(apptest.Carol, apptest.Erin, "fix the roster", e.dueDate(-2))})
 	if err := one.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -409,10 +414,9 @@ func homeHas(want ...string) func(slackemu.View) bool {
 func TestHomePublishedAndRefreshedAfterApproval(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	t.Cleanup(e.checkViews)
-	e.audit(store.AuditEvent{Type: store.AuditCommitmentMade, Actor: apptest.Bob, Subject: "C-7", Data: map[string]any{
-		"leader": apptest.Bob, "employee": apptest.Dave, "text": "book <!here> training", "due": e.dueDate(3), "source": "commit"}})
-	e.audit(store.AuditEvent{Type: store.AuditPraiseGiven, Actor: apptest.Carol, Subject: apptest.Dave,
-		Data: map[string]any{"text": "Calm under pressure", "values": []string{"courage"}}})
+	e.audit(domain.Event{Actor: apptest.Bob, Subject: "C-7", Payload: made(apptest.Bob, apptest.Dave, "book <!here> training", e.dueDate(3))})
+	e.audit(domain.Event{Actor: apptest.Carol, Subject: apptest.Dave,
+		Payload: domain.PraiseGivenData{Text: "Calm under pressure", Values: []string{"courage"}}})
 	_, in := e.decide(apptest.Dave, "discount 250 for ACME")
 
 	if _, err := e.Emu.OpenHome(e.Ctx(), apptest.Dave); err != nil {
@@ -469,7 +473,7 @@ func TestHomePublishedAndRefreshedAfterApproval(t *testing.T) {
 	if d := e.decision(above); d.State != domain.StateApproved || d.DecidedBy != apptest.Bob {
 		t.Errorf("decision after the Home click: %s by %s", d.State, d.DecidedBy)
 	}
-	if got := e.auditTypes(above); strings.Count(strings.Join(got, ","), store.AuditDecisionApproved) != 1 {
+	if got := e.auditTypes(above); countOf(got, domain.EventDecisionApproved) != 1 {
 		t.Errorf("audit after the click: %v; want one approval", got)
 	}
 
@@ -490,8 +494,7 @@ func TestHomeStaysWithinBlockLimit(t *testing.T) {
 	}
 	for i := range 20 {
 		id := "C-" + string(rune('A'+i))
-		e.audit(store.AuditEvent{Type: store.AuditCommitmentMade, Actor: apptest.Bob, Subject: id, Data: map[string]any{
-			"leader": apptest.Bob, "employee": apptest.Dave, "text": "promise " + id, "due": e.dueDate(i - 5), "source": "commit"}})
+		e.audit(domain.Event{Actor: apptest.Bob, Subject: id, Payload: made(apptest.Bob, apptest.Dave, "promise "+id, e.dueDate(i-5))})
 	}
 	if _, err := e.Emu.OpenHome(e.Ctx(), apptest.Bob); err != nil {
 		t.Fatal(err)

@@ -196,7 +196,7 @@ func (h *Handlers) Commit(ctx context.Context, c *Command) (*Reply, error) {
 		Team: c.TeamID, Leader: c.UserID, Employee: employee, Text: text, State: domain.CommitmentOpen,
 		Source: domain.SourceCommit, Due: due.String(), CreatedAt: now, MadeAt: now,
 	}}
-	if err := h.createCommitment(ctx, cm, store.AuditCommitmentMade, c.UserID); err != nil {
+	if err := h.createCommitment(ctx, cm, domain.CommitmentMadeData{CommitmentFacts: cm.Facts()}, c.UserID); err != nil {
 		return nil, err
 	}
 	today := h.today()
@@ -259,7 +259,7 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 	if !due.IsZero() {
 		cm.AskedDue = due.String()
 	}
-	if err := h.createCommitment(ctx, cm, store.AuditCommitmentAsked, c.UserID); err != nil {
+	if err := h.createCommitment(ctx, cm, domain.CommitmentAskedData{CommitmentFacts: cm.Facts()}, c.UserID); err != nil {
 		return nil, err
 	}
 	ch, ts, err := h.DM(ctx, cm.Team, cm.Leader, askDM(cm, h.today())...)
@@ -288,12 +288,13 @@ func dateError(err error, usage string) error {
 	return err
 }
 
-// createCommitment stores cm under a fresh ID with its audit event.
-func (h *Handlers) createCommitment(ctx context.Context, cm *store.CommitmentRecord, typ, actor string) error {
+// createCommitment stores cm under a fresh ID with its audit event, of
+// payload p.
+func (h *Handlers) createCommitment(ctx context.Context, cm *store.CommitmentRecord, p domain.Payload, actor string) error {
 	var err error
 	for attempt := 0; ; attempt++ {
 		cm.ID = domain.NewCommitmentID()
-		err = h.Store.CreateCommitment(ctx, cm, commitmentAudit(cm, typ, actor, "", string(cm.State), cm.CreatedAt))
+		err = h.Store.CreateCommitment(ctx, cm, commitmentEvent(cm, p, actor, "", string(cm.State), cm.CreatedAt))
 		if errors.Is(err, store.ErrExists) && attempt < 5 {
 			continue
 		}
@@ -301,16 +302,10 @@ func (h *Handlers) createCommitment(ctx context.Context, cm *store.CommitmentRec
 	}
 }
 
-// commitmentAudit builds the audit event of a change of cm (see store/audit.go).
-func commitmentAudit(cm *store.CommitmentRecord, typ, actor, from, to string, at time.Time) store.AuditEvent {
-	ev := store.AuditEvent{Type: typ, Actor: actor, Subject: cm.ID, From: from, To: to, At: at,
-		Data: map[string]any{
-			"leader": cm.Leader, "employee": cm.Employee, "text": cm.Text, "due": cm.Due, "source": cm.Source,
-		}}
-	if cm.Due == "" && cm.AskedDue != "" {
-		ev.Data["due"] = cm.AskedDue
-	}
-	return ev
+// commitmentEvent builds the audit event of a change of cm, with payload p
+// (see domain/audit.go).
+func commitmentEvent(cm *store.CommitmentRecord, p domain.Payload, actor, from, to string, at time.Time) domain.Event {
+	return domain.Event{Actor: actor, Subject: cm.ID, From: from, To: to, At: at, Payload: p}
 }
 
 // dmQuiet DMs text to user about cm; a failure is logged, the change is saved.

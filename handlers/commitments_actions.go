@@ -204,10 +204,8 @@ func (h *Handlers) AskAcceptSubmit(ctx context.Context, s *Submission) (*slack.V
 	}
 	now := h.Clock.Now()
 	cm.State, cm.Due, cm.MadeAt = domain.CommitmentOpen, due.String(), now
-	ev := commitmentAudit(cm, store.AuditCommitmentMade, s.UserID, string(domain.CommitmentAsked), string(domain.CommitmentOpen), now)
-	if cm.AskedDue != "" {
-		ev.Data["asked_due"] = cm.AskedDue
-	}
+	ev := commitmentEvent(cm, domain.CommitmentMadeData{CommitmentFacts: cm.Facts(), AskedDue: cm.AskedDue},
+		s.UserID, string(domain.CommitmentAsked), string(domain.CommitmentOpen), now)
 	if err := h.Store.UpdateCommitment(ctx, cm, domain.CommitmentAsked, &ev); err != nil {
 		return h.fieldError(err, blockDue)
 	}
@@ -271,8 +269,8 @@ func (h *Handlers) AskDeclineSubmit(ctx context.Context, s *Submission) (*slack.
 	}
 	now := h.Clock.Now()
 	cm.State, cm.ClosedAt, cm.DeclineReason = domain.CommitmentDeclined, now, reason
-	ev := commitmentAudit(cm, store.AuditCommitmentDeclined, s.UserID, string(domain.CommitmentAsked), string(domain.CommitmentDeclined), now)
-	ev.Data["reason"] = reason
+	ev := commitmentEvent(cm, domain.CommitmentDeclinedData{CommitmentFacts: cm.Facts(), Reason: reason},
+		s.UserID, string(domain.CommitmentAsked), string(domain.CommitmentDeclined), now)
 	if err := h.Store.UpdateCommitment(ctx, cm, domain.CommitmentAsked, &ev); err != nil {
 		return h.fieldError(err, blockWhy)
 	}
@@ -329,8 +327,9 @@ func (h *Handlers) CommitmentDone(ctx context.Context, a *Action) error {
 	due, derr := dates.ParseISO(cm.Due)
 	cm.State, cm.ClosedAt = domain.CommitmentDone, now
 	cm.OnTime = derr == nil && !today.After(due)
-	ev := commitmentAudit(cm, store.AuditCommitmentDone, a.UserID, string(domain.CommitmentOpen), string(domain.CommitmentDone), now)
-	ev.Data["on_time"] = cm.OnTime
+	onTime := cm.OnTime
+	ev := commitmentEvent(cm, domain.CommitmentDoneData{CommitmentFacts: cm.Facts(), OnTime: &onTime},
+		a.UserID, string(domain.CommitmentOpen), string(domain.CommitmentDone), now)
 	if err := h.Store.UpdateCommitment(ctx, cm, domain.CommitmentOpen, &ev); err != nil {
 		return h.raceLostCommitment(err)
 	}
@@ -393,7 +392,7 @@ func (h *Handlers) CommitmentNewDateSubmit(ctx context.Context, s *Submission) (
 	old := cm.Due
 	cm.Due = due.String()
 	cm.Redates++
-	ev := commitmentAudit(cm, store.AuditCommitmentRedated, s.UserID, old, cm.Due, now)
+	ev := commitmentEvent(cm, domain.CommitmentRedatedData{CommitmentFacts: cm.Facts()}, s.UserID, old, cm.Due, now)
 	if err := h.Store.UpdateCommitment(ctx, cm, domain.CommitmentOpen, &ev); err != nil {
 		return h.fieldError(err, blockDue)
 	}

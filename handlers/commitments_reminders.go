@@ -51,11 +51,11 @@ func (h *Handlers) CommitmentReminders(ctx context.Context) (int, error) {
 			continue
 		}
 		kind := store.ReminderDueSoon
-		var overdue *store.AuditEvent
+		var overdue *domain.Event
 		if due.Before(today) {
 			kind = store.ReminderOverdue
-			ev := commitmentAudit(cm, store.AuditCommitmentOverdue, "", string(domain.CommitmentOpen), string(domain.CommitmentOpen), now)
-			ev.Data["days_overdue"] = due.DaysUntil(today)
+			ev := commitmentEvent(cm, domain.CommitmentOverdueData{CommitmentFacts: cm.Facts(), DaysOverdue: due.DaysUntil(today)},
+				"", string(domain.CommitmentOpen), string(domain.CommitmentOpen), now)
 			overdue = &ev
 		}
 		won, err := h.Store.ClaimCommitmentReminder(ctx, cm, kind, today.String(), overdue)

@@ -98,7 +98,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 	}
 	for attempt := 0; ; attempt++ {
 		d.ID = domain.NewDecisionID()
-		ev := h.decisionAudit(d, store.AuditDecisionCreated, user, "", string(d.State), now)
+		ev := decisionEvent(d, domain.DecisionCreatedData{DecisionFacts: d.Facts()}, user, "", string(d.State), now)
 		err = h.Store.CreateDecision(ctx, d, ev)
 		if errors.Is(err, store.ErrExists) && attempt < 5 {
 			continue

@@ -33,7 +33,7 @@ func (h *Handlers) Approve(ctx context.Context, a *Action) error {
 	d.OutcomeDue = h.outcomeDue(now)
 	e := domain.HistoryEntry{Action: "approved", Actor: a.UserID, From: string(from), To: string(domain.StateApproved), At: now}
 	d.History = append(d.History, e)
-	ev := h.decisionAudit(d, store.AuditDecisionApproved, a.UserID, string(from), string(domain.StateApproved), now)
+	ev := decisionEvent(d, domain.DecisionApprovedData{DecisionFacts: d.Facts()}, a.UserID, string(from), string(domain.StateApproved), now)
 	if err := h.Store.UpdateDecision(ctx, d, from, &ev); err != nil {
 		return h.raceLost(err)
 	}
@@ -59,7 +59,7 @@ func (h *Handlers) Escalate(ctx context.Context, a *Action) error {
 	}
 	now := h.Clock.Now()
 	e := h.moveUp(d, "escalated", a.UserID, now)
-	ev := h.decisionAudit(d, store.AuditDecisionEscalated, a.UserID, e.From, e.To, now)
+	ev := decisionEvent(d, domain.DecisionEscalatedData{DecisionFacts: d.Facts()}, a.UserID, e.From, e.To, now)
 	if err := h.Store.UpdateDecision(ctx, d, domain.StatePending, &ev); err != nil {
 		return h.raceLost(err)
 	}
@@ -150,10 +150,8 @@ func (h *Handlers) DeclineSubmit(ctx context.Context, s *Submission) (*slack.Vie
 	d.State, d.DecidedBy, d.DecidedAt, d.Deadline, d.DeclineReason = domain.StateDeclined, s.UserID, now, time.Time{}, reason
 	e := domain.HistoryEntry{Action: "declined", Actor: s.UserID, From: string(from), To: string(domain.StateDeclined), At: now}
 	d.History = append(d.History, e)
-	ev := h.decisionAudit(d, store.AuditDecisionDeclined, s.UserID, string(from), string(domain.StateDeclined), now)
-	if reason != "" {
-		ev.Data["reason"] = reason
-	}
+	ev := decisionEvent(d, domain.DecisionDeclinedData{DecisionFacts: d.Facts(), Reason: reason},
+		s.UserID, string(from), string(domain.StateDeclined), now)
 	if err := h.Store.UpdateDecision(ctx, d, from, &ev); err != nil {
 		err = h.raceLost(err)
 		if text, refusal := UserMessage(err); refusal {
@@ -193,26 +191,10 @@ func (h *Handlers) raceLost(err error) error {
 	return err
 }
 
-// decisionAudit builds the audit event of a change of d.
-func (h *Handlers) decisionAudit(d *store.DecisionRecord, typ, actor, from, to string, now time.Time) store.AuditEvent {
-	data := map[string]any{
-		"activity":   d.Activity,
-		"amount":     int64(d.Amount),
-		"currency":   d.Currency,
-		"requester":  d.Requester,
-		"autonomous": d.State == domain.StateAutonomous,
-		"created_at": d.CreatedAt.UnixMilli(),
-	}
-	if d.Level >= 0 {
-		data["level"] = d.LevelName
-	}
-	if d.Customer != "" {
-		data["customer"] = d.Customer
-	}
-	if len(d.Tags) > 0 {
-		data["tags"] = d.Tags
-	}
-	return store.AuditEvent{Type: typ, Actor: actor, Subject: d.ID, From: from, To: to, At: now, Data: data}
+// decisionEvent builds the audit event of a change of d, with payload p
+// (see domain/audit.go).
+func decisionEvent(d *store.DecisionRecord, p domain.Payload, actor, from, to string, now time.Time) domain.Event {
+	return domain.Event{Actor: actor, Subject: d.ID, From: from, To: to, At: now, Payload: p}
 }
 
 // afterChange brings Slack in line with a change of d: every escalation

@@ -60,17 +60,16 @@ func (h *Handlers) timeoutOne(ctx context.Context, team, id string) error {
 	}
 	top := d.Level >= len(h.Policy.Levels)-1
 	var e domain.HistoryEntry
-	var ev store.AuditEvent
+	var ev domain.Event
 	if top {
 		d.Reminders++
 		d.Deadline = deadline(now, respondWithin(h.Policy, d.Level))
 		e = domain.HistoryEntry{Action: "reminded", To: d.LevelName, At: now}
 		d.History = append(d.History, e)
-		ev = h.decisionAudit(d, store.AuditDecisionReminded, "", d.LevelName, d.LevelName, now)
-		ev.Data["reminders"] = d.Reminders
+		ev = decisionEvent(d, domain.DecisionRemindedData{DecisionFacts: d.Facts(), Reminders: d.Reminders}, "", d.LevelName, d.LevelName, now)
 	} else {
 		e = h.moveUp(d, "timeout", "", now)
-		ev = h.decisionAudit(d, store.AuditDecisionTimeout, "", e.From, e.To, now)
+		ev = decisionEvent(d, domain.DecisionTimeoutData{DecisionFacts: d.Facts()}, "", e.From, e.To, now)
 	}
 	err = h.Store.UpdateDecision(ctx, d, domain.StatePending, &ev)
 	var ce *store.ConflictError

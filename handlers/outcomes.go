@@ -226,18 +226,11 @@ func (h *Handlers) recordOutcome(ctx context.Context, team, user, id, result, no
 		return nil, err
 	}
 	now := h.Clock.Now()
-	typ := store.AuditOutcomeWorked
+	var p domain.Payload = domain.OutcomeWorkedData{OutcomeFacts: d.OutcomeFacts(note)}
 	if result == domain.OutcomeFailed {
-		typ = store.AuditOutcomeFailed
+		p = domain.OutcomeFailedData{OutcomeFacts: d.OutcomeFacts(note)}
 	}
-	data := map[string]any{"activity": d.Activity, "amount": int64(d.Amount), "currency": d.Currency, "note": note}
-	if len(d.Tags) > 0 {
-		data["tags"] = d.Tags
-	}
-	if d.LevelName != "" {
-		data["level"] = d.LevelName
-	}
-	ev := store.AuditEvent{Type: typ, Actor: user, Subject: d.ID, From: string(d.State), To: result, At: now, Data: data}
+	ev := domain.Event{Actor: user, Subject: d.ID, From: string(d.State), To: result, At: now, Payload: p}
 	rec, err := h.Store.RecordOutcome(ctx, team, d.ID, user, result, note, ev)
 	var ref *store.OutcomeRefusal
 	if errors.As(err, &ref) {
@@ -455,7 +448,7 @@ func (h *Handlers) OutcomeNoteSubmit(ctx context.Context, s *Submission) (*slack
 	if n := utf8.RuneCountInString(note); n > MaxOutcomeNote {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{outcomeNoteBlock: fmt.Sprintf("Keep it to %d characters (this is %d).", MaxOutcomeNote, n)}), nil
 	}
-	ev := store.AuditEvent{Type: store.AuditOutcomeNoted, Actor: s.UserID, Subject: id, At: h.Clock.Now(), Data: map[string]any{"note": note}}
+	ev := domain.Event{Actor: s.UserID, Subject: id, At: h.Clock.Now(), Payload: domain.OutcomeNotedData{Note: note}}
 	d, err := h.Store.AddOutcomeNote(ctx, s.TeamID, id, s.UserID, note, ev)
 	var ref *store.OutcomeRefusal
 	if errors.As(err, &ref) {
@@ -561,7 +554,7 @@ func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent b
 		_ = h.Store.ReleaseFollowUp(bg, team, id, owner)
 		return false, err
 	}
-	ev := store.AuditEvent{Type: store.AuditOutcomeAsked, Subject: id, At: h.Clock.Now(), Data: map[string]any{"requester": d.Requester}}
+	ev := domain.Event{Subject: id, At: h.Clock.Now(), Payload: domain.OutcomeAskedData{Requester: d.Requester}}
 	for i := range 4 {
 		if err = h.Store.FollowUpSent(sctx, team, id, owner, ch, ts, ev); err == nil {
 			break

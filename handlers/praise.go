@@ -193,8 +193,7 @@ func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error
 	if err := h.checkPraised(ctx, to); err != nil {
 		return nil, err
 	}
-	data := map[string]any{"text": in.Text, "values": nonNil(in.Values)}
-	ev := store.AuditEvent{Type: store.AuditPraiseGiven, Actor: c.UserID, Subject: to, At: h.Clock.Now(), Data: data}
+	ev := domain.Event{Actor: c.UserID, Subject: to, At: h.Clock.Now(), Payload: domain.PraiseGivenData{Text: in.Text, Values: in.Values}}
 	text, blocks := h.praisePost(c.UserID, to, in)
 	if _, err := h.postToFeed(ctx, c.TeamID, c.UserID, ev, text, blocks); err != nil {
 		return nil, err
@@ -226,8 +225,7 @@ func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 			return nil, domain.Invalidf("Thank you, but I'm a bot: credit the people who made it happen.\n%s", winUsage)
 		}
 	}
-	data := map[string]any{"text": in.Text, "users": nonNil(in.Users), "values": nonNil(in.Values)}
-	ev := store.AuditEvent{Type: store.AuditWinPosted, Actor: c.UserID, At: h.Clock.Now(), Data: data}
+	ev := domain.Event{Actor: c.UserID, At: h.Clock.Now(), Payload: domain.WinPostedData{Text: in.Text, Users: in.Users, Values: in.Values}}
 	text, blocks := h.winPost(c.UserID, in)
 	if _, err := h.postToFeed(ctx, c.TeamID, c.UserID, ev, text, blocks); err != nil {
 		return nil, err
@@ -266,7 +264,7 @@ func (h *Handlers) checkPraised(ctx context.Context, user string) error {
 
 // postToFeed counts the post against giver's daily limit and audits it,
 // then posts it to the praise channel; a failed post is taken back.
-func (h *Handlers) postToFeed(ctx context.Context, team, giver string, ev store.AuditEvent, text string, blocks []slack.Block) (store.PraiseTicket, error) {
+func (h *Handlers) postToFeed(ctx context.Context, team, giver string, ev domain.Event, text string, blocks []slack.Block) (store.PraiseTicket, error) {
 	limit := h.Policy.Praise.DailyLimit
 	day := h.Clock.Now().In(h.location()).Format("2006-01-02")
 	t, ok, err := h.Store.GivePraise(ctx, team, giver, day, limit, ev)
@@ -275,7 +273,7 @@ func (h *Handlers) postToFeed(ctx context.Context, team, giver string, ev store.
 	}
 	if !ok {
 		what := "praise"
-		if ev.Type == store.AuditWinPosted {
+		if ev.Type() == domain.EventWinPosted {
 			what = "wins"
 		}
 		return t, domain.Forbiddenf("You've posted %d %s today, the most the policy allows in a day. Nothing was posted: save this one for tomorrow!", limit, what)
@@ -333,11 +331,4 @@ func (h *Handlers) winPost(giver string, in praiseInput) (string, []slack.Block)
 		blocks = append(blocks, slack.NewContextBlock("praise_values", mrkdwn(":sparkles: Living our values: "+tagsText(in.Values))))
 	}
 	return text, blocks
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

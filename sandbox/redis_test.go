@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -34,7 +35,7 @@ func TestMemRedisRunsTheStoresScripts(t *testing.T) {
 	ctx := context.Background()
 	at := time.Now()
 	for i := range 3 {
-		if _, err := st.Audit(ctx, "T1", store.AuditEvent{Type: "test.event", Actor: "U1", At: at.Add(time.Duration(i) * time.Millisecond)}); err != nil {
+		if _, err := st.Audit(ctx, "T1", domain.Event{Payload: domain.UnknownData{Type: "test.event"}, Actor: "U1", At: at.Add(time.Duration(i) * time.Millisecond)}); err != nil {
 			t.Fatalf("append %d: %v", i, err)
 		}
 	}
@@ -42,7 +43,7 @@ func TestMemRedisRunsTheStoresScripts(t *testing.T) {
 	if err != nil || len(evs) != 3 {
 		t.Fatalf("read audit = %d events, %v; want 3", len(evs), err)
 	}
-	if _, err := st.AppendAudit(ctx, st.Client(), "T1", store.AuditEvent{Type: "test.event", At: at}); err != nil {
+	if _, err := st.AppendAudit(ctx, st.Client(), "T1", domain.Event{Payload: domain.UnknownData{Type: "test.event"}, At: at}); err != nil {
 		t.Fatal(err)
 	}
 }

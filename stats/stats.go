@@ -7,14 +7,12 @@ package stats
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
 	"time"
 
 	"github.com/empowerbot/empowerbot/domain"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Lookback is how far before a window's start the events for Compute should
@@ -78,7 +76,7 @@ type Commitment struct {
 
 // Highlight is one praise or win given in the window.
 type Highlight struct {
-	// Kind is store.AuditPraiseGiven or store.AuditWinPosted.
+	// Kind is domain.EventPraiseGiven or domain.EventWinPosted.
 	Kind string
 	From string
 	// To lists the people praised (one for praise, any for a win).
@@ -159,7 +157,7 @@ func (f *Figures) FeedbackRate() (int, bool) {
 
 // Compute reduces events (oldest first; they may start before in.From, see
 // Lookback, and should end at in.Now) to the figures of in.
-func Compute(events []store.AuditEvent, in Input) Figures {
+func Compute(events []domain.Event, in Input) Figures {
 	if in.Loc == nil {
 		in.Loc = time.UTC
 	}
@@ -187,75 +185,84 @@ func Compute(events []store.AuditEvent, in Input) Figures {
 	var roundOrder []string
 	var answers []time.Duration
 
-	mine := func(ev store.AuditEvent) bool {
-		return in.User == "" || ev.Text("requester") == in.User || requester[ev.Subject] == in.User
-	}
 	for _, ev := range events {
-		if r := ev.Text("requester"); r != "" && ev.Subject != "" {
-			requester[ev.Subject] = r
+		// The facts of a decision event, and the requester of the event's
+		// decision when the event carries it.
+		var dec domain.DecisionFacts
+		req := ""
+		switch p := ev.Payload.(type) {
+		case interface{ Decision() domain.DecisionFacts }:
+			dec = p.Decision()
+			req = dec.Requester
+		case domain.OutcomeAskedData:
+			req = p.Requester
 		}
+		if req != "" && ev.Subject != "" {
+			requester[ev.Subject] = req
+		}
+		mine := in.User == "" || req == in.User || requester[ev.Subject] == in.User
 		win := inWindow(ev.At)
-		switch ev.Type {
-		case store.AuditDecisionCreated:
-			if !win || !mine(ev) {
+		switch p := ev.Payload.(type) {
+		case domain.DecisionCreatedData:
+			if !win || !mine {
 				continue
 			}
-			a := acts[ev.Text("activity")]
+			a := acts[p.Activity]
 			if a == nil {
-				a = &Activity{Name: ev.Text("activity"), Currency: ev.Text("currency")}
+				a = &Activity{Name: p.Activity, Currency: p.Currency}
 				acts[a.Name] = a
 			}
 			day := dayOf(ev.At)
 			if ev.To == string(domain.StatePending) {
 				f.Above++
 				a.Above++
-				a.AboveAmount += ev.Int("amount")
-				f.EscalationsByLevel[ev.Text("level")]++
+				a.AboveAmount += int64(p.Amount)
+				f.EscalationsByLevel[p.Level]++
 				if day != nil {
 					day.Above++
 				}
 			} else {
 				f.Inside++
 				a.Inside++
-				a.InsideAmount += ev.Int("amount")
+				a.InsideAmount += int64(p.Amount)
 				if day != nil {
 					day.Inside++
 				}
 			}
-		case store.AuditDecisionEscalated, store.AuditDecisionTimeout:
-			if !win || !mine(ev) {
+		case domain.DecisionEscalatedData, domain.DecisionTimeoutData:
+			if !win || !mine {
 				continue
 			}
 			f.EscalationsByLevel[ev.To]++
-			if ev.Type == store.AuditDecisionTimeout {
+			if ev.Type() == domain.EventDecisionTimeout {
 				f.Timeouts++
 			}
-		case store.AuditDecisionApproved, store.AuditDecisionDeclined:
-			if !win || !mine(ev) {
+		case domain.DecisionApprovedData, domain.DecisionDeclinedData:
+			if !win || !mine {
 				continue
 			}
 			f.Answered++
-			if ev.Type == store.AuditDecisionApproved {
+			if ev.Type() == domain.EventDecisionApproved {
 				f.Approved++
 			} else {
 				f.Declined++
 			}
-			if ms := ev.Int("created_at"); ms > 0 {
-				if d := ev.At.Sub(time.UnixMilli(ms)); d >= 0 {
+			if dec.CreatedAt > 0 {
+				if d := ev.At.Sub(dec.CreatedAt.Time()); d >= 0 {
 					answers = append(answers, d)
 				}
 			}
-		case store.AuditOutcomeAsked:
-			if win && mine(ev) {
+		case domain.OutcomeAskedData:
+			if win && mine {
 				asked[ev.Subject] = true
 			}
-		case store.AuditOutcomeWorked, store.AuditOutcomeFailed:
+		case domain.OutcomeWorkedData, domain.OutcomeFailedData:
 			answered[ev.Subject] = true
 			if !win || !(in.User == "" || ev.Actor == in.User || requester[ev.Subject] == in.User) {
 				continue
 			}
 			day := dayOf(ev.At)
-			if ev.Type == store.AuditOutcomeWorked {
+			if ev.Type() == domain.EventOutcomeWorked {
 				f.Worked++
 				if day != nil {
 					day.Worked++
@@ -266,7 +273,7 @@ func Compute(events []store.AuditEvent, in Input) Figures {
 					day.Failed++
 				}
 			}
-		case store.AuditPraiseGiven:
+		case domain.PraiseGivenData:
 			if !win {
 				continue
 			}
@@ -279,18 +286,18 @@ func Compute(events []store.AuditEvent, in Input) Figures {
 			if in.User != "" && ev.Subject == in.User {
 				f.PraiseReceived++
 			}
-			f.Highlights = append(f.Highlights, Highlight{Kind: ev.Type, From: ev.Actor, To: []string{ev.Subject}, Text: ev.Text("text"), At: ev.At})
-		case store.AuditWinPosted:
+			f.Highlights = append(f.Highlights, Highlight{Kind: string(ev.Type()), From: ev.Actor, To: []string{ev.Subject}, Text: p.Text, At: ev.At})
+		case domain.WinPostedData:
 			if !win {
 				continue
 			}
-			users := stringList(ev.Data["users"])
+			users := p.Users
 			if in.User != "" && ev.Actor != in.User && !contains(users, in.User) {
 				continue
 			}
 			f.WinsPosted++
-			f.Highlights = append(f.Highlights, Highlight{Kind: ev.Type, From: ev.Actor, To: users, Text: ev.Text("text"), At: ev.At})
-		case store.AuditFeedbackRound:
+			f.Highlights = append(f.Highlights, Highlight{Kind: string(ev.Type()), From: ev.Actor, To: users, Text: p.Text, At: ev.At})
+		case domain.FeedbackRoundData:
 			if !win || in.User != "" {
 				continue
 			}
@@ -301,25 +308,25 @@ func Compute(events []store.AuditEvent, in Input) Figures {
 				roundOrder = append(roundOrder, ev.Subject)
 			}
 			// The latest record of a round is its rate so far.
-			r.Question = ev.Text("question")
-			r.Sent, r.Answered, r.RatePct = int(ev.Int("sent")), int(ev.Int("answered")), int(ev.Int("rate_pct"))
-		case store.AuditCommitmentMade:
+			r.Question = p.Question
+			r.Sent, r.Answered, r.RatePct = p.Sent, p.Answered, p.RatePct
+		case domain.CommitmentMadeData:
 			c := commits[ev.Subject]
 			if c == nil {
 				c = &Commitment{ID: ev.Subject}
 				commits[ev.Subject] = c
 				commitOrder = append(commitOrder, ev.Subject)
 			}
-			c.Leader, c.Employee, c.Text, c.Due = ev.Text("leader"), ev.Text("employee"), ev.Text("text"), ev.Text("due")
-		case store.AuditCommitmentRedated:
+			c.Leader, c.Employee, c.Text, c.Due = p.Leader, p.Employee, p.Text, p.Due
+		case domain.CommitmentRedatedData:
 			if c := commits[ev.Subject]; c != nil {
-				c.Due = firstNonEmpty(ev.To, ev.Text("due"), c.Due)
+				c.Due = firstNonEmpty(ev.To, p.Due, c.Due)
 			}
-		case store.AuditCommitmentDone:
+		case domain.CommitmentDoneData:
 			c := commits[ev.Subject]
 			if c == nil {
 				// Made before the events read: take what the done event carries.
-				c = &Commitment{ID: ev.Subject, Leader: ev.Text("leader"), Employee: ev.Text("employee"), Text: ev.Text("text"), Due: ev.Text("due")}
+				c = &Commitment{ID: ev.Subject, Leader: p.Leader, Employee: p.Employee, Text: p.Text, Due: p.Due}
 				commits[ev.Subject] = c
 				commitOrder = append(commitOrder, ev.Subject)
 			}
@@ -327,8 +334,10 @@ func Compute(events []store.AuditEvent, in Input) Figures {
 			if !win || (in.User != "" && c.Leader != in.User && c.Employee != in.User) {
 				continue
 			}
-			onTime, ok := ev.Data["on_time"].(bool)
-			if !ok {
+			var onTime bool
+			if p.OnTime != nil {
+				onTime = *p.OnTime
+			} else {
 				onTime = c.Due == "" || ev.At.In(in.Loc).Format(time.DateOnly) <= c.Due
 			}
 			if onTime {
@@ -397,27 +406,6 @@ func nextDay(d time.Time, loc *time.Location) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
 }
 
-// stringList reads a JSON array of strings from an audit extra.
-func stringList(v any) []string {
-	switch x := v.(type) {
-	case []string:
-		return x
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	case json.RawMessage:
-		var out []string
-		_ = json.Unmarshal(x, &out)
-		return out
-	}
-	return nil
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -436,9 +424,10 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// AuditReader reads a team's audit stream by time (store.Store does).
+// AuditReader reads a team's audit stream by time (store.Store does). An
+// event that does not decode is an error.
 type AuditReader interface {
-	ReadAudit(ctx context.Context, team string, from, to time.Time) ([]store.AuditEvent, error)
+	ReadAudit(ctx context.Context, team string, from, to time.Time) ([]domain.Event, error)
 }
 
 // Read reads team's audit events from Lookback before in.From up to in.Now

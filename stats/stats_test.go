@@ -4,7 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/empowerbot/empowerbot/store"
+	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/money"
 )
 
 var chicago, _ = time.LoadLocation("America/Chicago")
@@ -19,48 +20,66 @@ func at(day int, hour int) time.Time {
 	return weekFrom.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour)
 }
 
-func dec(typ, id, requester, from, to string, when time.Time, created time.Time, amount int64, level string) store.AuditEvent {
-	data := map[string]any{"activity": "discount", "amount": amount, "currency": "USD", "requester": requester,
-		"created_at": created.UnixMilli(), "autonomous": to == "autonomous"}
-	if level != "" {
-		data["level"] = level
-	}
-	return store.AuditEvent{Type: typ, Actor: requester, Subject: id, From: from, To: to, At: when, Data: data}
+func dec(mk func(domain.DecisionFacts) domain.Payload, id, requester, from, to string, when time.Time, created time.Time, amount int64, level string) domain.Event {
+	f := domain.DecisionFacts{Activity: "discount", Amount: money.Amount(amount), Currency: "USD", Requester: requester,
+		CreatedAt: domain.UnixMilliOf(created), Autonomous: to == "autonomous", Level: level}
+	return domain.Event{Actor: requester, Subject: id, From: from, To: to, At: when, Payload: mk(f)}
 }
 
-func sampleEvents() []store.AuditEvent {
+func created(f domain.DecisionFacts) domain.Payload {
+	return domain.DecisionCreatedData{DecisionFacts: f}
+}
+func approved(f domain.DecisionFacts) domain.Payload {
+	return domain.DecisionApprovedData{DecisionFacts: f}
+}
+func declined(f domain.DecisionFacts) domain.Payload {
+	return domain.DecisionDeclinedData{DecisionFacts: f}
+}
+func timedOut(f domain.DecisionFacts) domain.Payload {
+	return domain.DecisionTimeoutData{DecisionFacts: f}
+}
+func escalated(f domain.DecisionFacts) domain.Payload {
+	return domain.DecisionEscalatedData{DecisionFacts: f}
+}
+
+func made(leader, employee, text, due string) domain.CommitmentMadeData {
+	return domain.CommitmentMadeData{CommitmentFacts: domain.CommitmentFacts{Leader: leader, Employee: employee, Text: text, Due: due}}
+}
+
+func sampleEvents() []domain.Event {
 	c1, c2, c3, c4, old := at(0, 9), at(1, 9), at(2, 9), at(3, 9), at(-3, 9)
-	return []store.AuditEvent{
+	yes, no := true, false
+	return []domain.Event{
 		// Escalated before the window, answered inside it.
-		dec(store.AuditDecisionCreated, "D-OLD", "U0DAVE", "", "pending", old, old, 90000, "team-lead"),
-		{Type: store.AuditCommitmentMade, Actor: "U0BOB", Subject: "C-1", At: old, Data: map[string]any{"leader": "U0BOB", "employee": "U0DAVE", "text": "book training", "due": "2026-11-18"}},
-		{Type: store.AuditCommitmentMade, Actor: "U0BOB", Subject: "C-2", At: old, Data: map[string]any{"leader": "U0BOB", "employee": "U0ALICE", "text": "new laptop", "due": "2026-11-17"}},
-		{Type: store.AuditCommitmentMade, Actor: "U0CAROL", Subject: "C-3", At: old, Data: map[string]any{"leader": "U0CAROL", "employee": "U0DAVE", "text": "roster", "due": "2026-11-30"}},
-		{Type: store.AuditCommitmentMade, Actor: "U0CAROL", Subject: "C-4", At: old, Data: map[string]any{"leader": "U0CAROL", "employee": "U0ERIN", "text": "tools", "due": "2026-11-17"}},
-		dec(store.AuditDecisionCreated, "D-1", "U0DAVE", "", "autonomous", c1, c1, 25000, ""),
-		dec(store.AuditDecisionCreated, "D-2", "U0ALICE", "", "autonomous", c1, c1, 10000, ""),
-		dec(store.AuditDecisionCreated, "D-3", "U0DAVE", "", "pending", c2, c2, 90000, "team-lead"),
-		dec(store.AuditDecisionApproved, "D-3", "U0DAVE", "pending", "approved", c2.Add(time.Hour), c2, 90000, "team-lead"),
-		dec(store.AuditDecisionApproved, "D-OLD", "U0DAVE", "pending", "approved", at(0, 12), old, 90000, "team-lead"),
-		dec(store.AuditDecisionCreated, "D-4", "U0ALICE", "", "pending", c3, c3, 150000, "team-lead"),
-		dec(store.AuditDecisionTimeout, "D-4", "", "team-lead", "manager", c3.Add(4*time.Hour), c3, 150000, "manager"),
-		dec(store.AuditDecisionDeclined, "D-4", "U0ALICE", "pending", "declined", c3.Add(6*time.Hour), c3, 150000, "manager"),
-		dec(store.AuditDecisionCreated, "D-5", "U0DAVE", "", "pending", c4, c4, 80000, "team-lead"),
-		dec(store.AuditDecisionEscalated, "D-5", "U0BOB", "team-lead", "manager", c4.Add(time.Hour), c4, 80000, "manager"),
-		{Type: store.AuditOutcomeAsked, Subject: "D-1", At: at(3, 10)},
-		{Type: store.AuditOutcomeAsked, Subject: "D-2", At: at(3, 10)},
-		{Type: store.AuditOutcomeAsked, Subject: "D-3", At: at(4, 10)},
-		{Type: store.AuditOutcomeWorked, Actor: "U0DAVE", Subject: "D-1", At: at(3, 11)},
-		{Type: store.AuditOutcomeFailed, Actor: "U0ALICE", Subject: "D-2", At: at(4, 11)},
-		{Type: store.AuditPraiseGiven, Actor: "U0BOB", Subject: "U0DAVE", At: at(3, 11), Data: map[string]any{"text": "great save", "values": []any{"courage"}}},
-		{Type: store.AuditWinPosted, Actor: "U0ALICE", At: at(4, 12), Data: map[string]any{"text": "ACME renewed", "users": []any{"U0ERIN"}}},
-		{Type: store.AuditFeedbackRound, Subject: "R1", To: "open", At: at(0, 9), Data: map[string]any{"question": "Q?", "sent": int64(3), "answered": int64(0), "rate_pct": int64(0)}},
-		{Type: store.AuditFeedbackRound, Subject: "R1", To: "reminded", At: at(2, 9), Data: map[string]any{"question": "Q?", "sent": int64(3), "answered": int64(2), "rate_pct": int64(66)}},
-		{Type: store.AuditCommitmentDone, Actor: "U0BOB", Subject: "C-1", At: at(1, 9), Data: map[string]any{"on_time": true}},
-		{Type: store.AuditCommitmentRedated, Actor: "U0BOB", Subject: "C-2", From: "2026-11-17", To: "2026-11-19", At: at(1, 9)},
-		{Type: store.AuditCommitmentDone, Actor: "U0BOB", Subject: "C-2", At: at(4, 9), Data: map[string]any{"on_time": false}},
+		dec(created, "D-OLD", "U0DAVE", "", "pending", old, old, 90000, "team-lead"),
+		{Actor: "U0BOB", Subject: "C-1", At: old, Payload: made("U0BOB", "U0DAVE", "book training", "2026-11-18")},
+		{Actor: "U0BOB", Subject: "C-2", At: old, Payload: made("U0BOB", "U0ALICE", "new laptop", "2026-11-17")},
+		{Actor: "U0CAROL", Subject: "C-3", At: old, Payload: made("U0CAROL", "U0DAVE", "roster", "2026-11-30")},
+		{Actor: "U0CAROL", Subject: "C-4", At: old, Payload: made("U0CAROL", "U0ERIN", "tools", "2026-11-17")},
+		dec(created, "D-1", "U0DAVE", "", "autonomous", c1, c1, 25000, ""),
+		dec(created, "D-2", "U0ALICE", "", "autonomous", c1, c1, 10000, ""),
+		dec(created, "D-3", "U0DAVE", "", "pending", c2, c2, 90000, "team-lead"),
+		dec(approved, "D-3", "U0DAVE", "pending", "approved", c2.Add(time.Hour), c2, 90000, "team-lead"),
+		dec(approved, "D-OLD", "U0DAVE", "pending", "approved", at(0, 12), old, 90000, "team-lead"),
+		dec(created, "D-4", "U0ALICE", "", "pending", c3, c3, 150000, "team-lead"),
+		dec(timedOut, "D-4", "", "team-lead", "manager", c3.Add(4*time.Hour), c3, 150000, "manager"),
+		dec(declined, "D-4", "U0ALICE", "pending", "declined", c3.Add(6*time.Hour), c3, 150000, "manager"),
+		dec(created, "D-5", "U0DAVE", "", "pending", c4, c4, 80000, "team-lead"),
+		dec(escalated, "D-5", "U0BOB", "team-lead", "manager", c4.Add(time.Hour), c4, 80000, "manager"),
+		{Subject: "D-1", At: at(3, 10), Payload: domain.OutcomeAskedData{}},
+		{Subject: "D-2", At: at(3, 10), Payload: domain.OutcomeAskedData{}},
+		{Subject: "D-3", At: at(4, 10), Payload: domain.OutcomeAskedData{}},
+		{Actor: "U0DAVE", Subject: "D-1", At: at(3, 11), Payload: domain.OutcomeWorkedData{}},
+		{Actor: "U0ALICE", Subject: "D-2", At: at(4, 11), Payload: domain.OutcomeFailedData{}},
+		{Actor: "U0BOB", Subject: "U0DAVE", At: at(3, 11), Payload: domain.PraiseGivenData{Text: "great save", Values: []string{"courage"}}},
+		{Actor: "U0ALICE", At: at(4, 12), Payload: domain.WinPostedData{Text: "ACME renewed", Users: []string{"U0ERIN"}}},
+		{Subject: "R1", To: "open", At: at(0, 9), Payload: domain.FeedbackRoundData{Question: "Q?", Sent: 3}},
+		{Subject: "R1", To: "reminded", At: at(2, 9), Payload: domain.FeedbackRoundData{Question: "Q?", Sent: 3, Answered: 2, RatePct: 66}},
+		{Actor: "U0BOB", Subject: "C-1", At: at(1, 9), Payload: domain.CommitmentDoneData{OnTime: &yes}},
+		{Actor: "U0BOB", Subject: "C-2", From: "2026-11-17", To: "2026-11-19", At: at(1, 9), Payload: domain.CommitmentRedatedData{}},
+		{Actor: "U0BOB", Subject: "C-2", At: at(4, 9), Payload: domain.CommitmentDoneData{OnTime: &no}},
 		// After the window: ignored.
-		dec(store.AuditDecisionCreated, "D-LATE", "U0DAVE", "", "autonomous", at(8, 9), at(8, 9), 100, ""),
+		dec(created, "D-LATE", "U0DAVE", "", "autonomous", at(8, 9), at(8, 9), 100, ""),
 	}
 }
 

@@ -117,12 +117,12 @@ return {'ok', ver}
 // CreateCommitment stores c (with Team and ID set) and appends ev to the
 // audit stream, in one atomic step. It returns ErrExists when the ID is
 // taken. On success c.Version is 1.
-func (s *Store) CreateCommitment(ctx context.Context, c *CommitmentRecord, ev AuditEvent) error {
+func (s *Store) CreateCommitment(ctx context.Context, c *CommitmentRecord, ev domain.Event) error {
 	data, err := json.Marshal(&c.Commitment)
 	if err != nil {
 		return fmt.Errorf("encode commitment: %w", err)
 	}
-	audit, err := ev.args()
+	audit, err := auditArgs(ev)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *Store) CreateCommitment(ctx context.Context, c *CommitmentRecord, ev Au
 // when not nil, in one atomic step. On success c.Version grows by one. When
 // someone changed it first it returns a *CommitmentConflictError holding the
 // current commitment, and nothing is written.
-func (s *Store) UpdateCommitment(ctx context.Context, c *CommitmentRecord, from domain.CommitmentState, ev *AuditEvent) error {
+func (s *Store) UpdateCommitment(ctx context.Context, c *CommitmentRecord, from domain.CommitmentState, ev *domain.Event) error {
 	data, err := json.Marshal(&c.Commitment)
 	if err != nil {
 		return fmt.Errorf("encode commitment: %w", err)
@@ -155,7 +155,7 @@ func (s *Store) UpdateCommitment(ctx context.Context, c *CommitmentRecord, from 
 	keys := []string{s.commitmentKey(c.Team, c.ID), s.openCommitmentsKey(c.Team), s.AuditKey(c.Team)}
 	args := []any{c.ID, c.Version, string(from), string(c.State), c.Due, string(data), openScore(c)}
 	if ev != nil {
-		audit, err := ev.args()
+		audit, err := auditArgs(*ev)
 		if err != nil {
 			return err
 		}
@@ -320,7 +320,7 @@ return 1
 // day), whatever the replicas, and a due-soon reminder is won once per due
 // date. The first overdue claim of a due date appends overdue (when not nil)
 // to the audit stream in the same step.
-func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day string, overdue *AuditEvent) (bool, error) {
+func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day string, overdue *domain.Event) (bool, error) {
 	keys := []string{
 		s.commitmentKey(c.Team, c.ID),
 		s.keys.Team(c.Team, "commitment-remind", c.ID, day),
@@ -329,7 +329,7 @@ func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *CommitmentRecord
 	}
 	args := []any{c.Due, kind, (3 * 24 * time.Hour).Milliseconds(), (400 * 24 * time.Hour).Milliseconds()}
 	if overdue != nil && kind == ReminderOverdue {
-		audit, err := overdue.args()
+		audit, err := auditArgs(*overdue)
 		if err != nil {
 			return false, err
 		}

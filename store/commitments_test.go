@@ -16,9 +16,9 @@ func openCommitment(id, due string) *store.CommitmentRecord {
 		Source: domain.SourceCommit, Due: due, CreatedAt: t0, MadeAt: t0}}
 }
 
-func madeEvent(c *store.CommitmentRecord) store.AuditEvent {
-	return store.AuditEvent{Type: store.AuditCommitmentMade, Actor: c.Leader, Subject: c.ID, To: "open", At: t0,
-		Data: map[string]any{"leader": c.Leader, "employee": c.Employee, "due": c.Due}}
+func madeEvent(c *store.CommitmentRecord) domain.Event {
+	return domain.Event{Actor: c.Leader, Subject: c.ID, To: "open", At: t0,
+		Payload: domain.CommitmentMadeData{CommitmentFacts: domain.CommitmentFacts{Leader: c.Leader, Employee: c.Employee, Due: c.Due}}}
 }
 
 func TestCommitmentLifecycle(t *testing.T) {
@@ -72,7 +72,7 @@ func TestClaimCommitmentReminderOncePerDay(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				ev := store.AuditEvent{Type: store.AuditCommitmentOverdue, Subject: c.ID, At: t0}
+				ev := domain.Event{Payload: domain.CommitmentOverdueData{}, Subject: c.ID, At: t0}
 				ok, err := s.ClaimCommitmentReminder(ctx, c, kind, day, &ev)
 				if err != nil {
 					t.Error(err)
@@ -102,7 +102,7 @@ func TestClaimCommitmentReminderOncePerDay(t *testing.T) {
 	}
 	overdue := 0
 	for _, ev := range evs {
-		if ev.Type == store.AuditCommitmentOverdue {
+		if ev.Type() == domain.EventCommitmentOverdue {
 			overdue++
 		}
 	}

@@ -149,12 +149,12 @@ func pendingScore(d *DecisionRecord) string {
 // CreateDecision stores d (with d.Team and d.ID set) and appends ev to the
 // audit stream, in one atomic step. It returns ErrExists when the ID is
 // taken. On success d.Version is 1.
-func (s *Store) CreateDecision(ctx context.Context, d *DecisionRecord, ev AuditEvent) error {
+func (s *Store) CreateDecision(ctx context.Context, d *DecisionRecord, ev domain.Event) error {
 	data, err := json.Marshal(&d.Decision)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
-	audit, err := ev.args()
+	audit, err := auditArgs(ev)
 	if err != nil {
 		return err
 	}
@@ -268,7 +268,7 @@ func (s *Store) AttachMessage(ctx context.Context, team, id string, m DecisionMe
 // one atomic step. On success d.Version grows by one. When someone changed
 // the decision first it returns a *ConflictError holding the current
 // decision, and nothing is written.
-func (s *Store) UpdateDecision(ctx context.Context, d *DecisionRecord, from domain.DecisionState, ev *AuditEvent) error {
+func (s *Store) UpdateDecision(ctx context.Context, d *DecisionRecord, from domain.DecisionState, ev *domain.Event) error {
 	data, err := json.Marshal(&d.Decision)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
@@ -276,7 +276,7 @@ func (s *Store) UpdateDecision(ctx context.Context, d *DecisionRecord, from doma
 	keys := []string{s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team)}
 	args := []any{d.ID, d.Version, string(from), string(d.State), d.Level, string(data), pendingScore(d), outcomeScore(d, from)}
 	if ev != nil {
-		audit, err := ev.args()
+		audit, err := auditArgs(*ev)
 		if err != nil {
 			return err
 		}

@@ -38,9 +38,9 @@ func pendingDecision(id string) *store.DecisionRecord {
 	}}
 }
 
-func createdEvent(d *store.DecisionRecord) store.AuditEvent {
-	return store.AuditEvent{Type: store.AuditDecisionCreated, Actor: d.Requester, Subject: d.ID,
-		To: string(d.State), At: d.CreatedAt, Data: map[string]any{"amount": int64(d.Amount), "activity": d.Activity}}
+func createdEvent(d *store.DecisionRecord) domain.Event {
+	return domain.Event{Actor: d.Requester, Subject: d.ID, To: string(d.State), At: d.CreatedAt,
+		Payload: domain.DecisionCreatedData{DecisionFacts: domain.DecisionFacts{Amount: d.Amount, Activity: d.Activity}}}
 }
 
 func TestCreateAndGetDecision(t *testing.T) {
@@ -86,7 +86,7 @@ func TestCreateAndGetDecision(t *testing.T) {
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("ReadAudit: got %v, %v; want 1 event", evs, err)
 	}
-	if evs[0].Type != store.AuditDecisionCreated || evs[0].Subject != d.ID || evs[0].Int("amount") != 90000 {
+	if p, ok := evs[0].Payload.(domain.DecisionCreatedData); !ok || evs[0].Subject != d.ID || p.Amount != 90000 {
 		t.Errorf("audit event: got %+v", evs[0])
 	}
 }
@@ -116,7 +116,7 @@ func TestUpdateDecisionTransitions(t *testing.T) {
 	stale := *d
 	// Escalate: still pending, new deadline.
 	d.Level, d.LevelName, d.Deadline = 1, "manager", t0.Add(28*time.Hour)
-	ev := store.AuditEvent{Type: store.AuditDecisionEscalated, Actor: "U0BOB", Subject: d.ID, From: "team-lead", To: "manager", At: t0.Add(time.Hour)}
+	ev := domain.Event{Payload: domain.DecisionEscalatedData{}, Actor: "U0BOB", Subject: d.ID, From: "team-lead", To: "manager", At: t0.Add(time.Hour)}
 	if err := s.UpdateDecision(ctx, d, domain.StatePending, &ev); err != nil {
 		t.Fatalf("escalate: %v", err)
 	}
@@ -130,7 +130,7 @@ func TestUpdateDecisionTransitions(t *testing.T) {
 
 	// A writer holding the old version loses and sees the current decision.
 	stale.State = domain.StateApproved
-	err := s.UpdateDecision(ctx, &stale, domain.StatePending, &store.AuditEvent{Type: store.AuditDecisionApproved, Subject: d.ID, At: t0})
+	err := s.UpdateDecision(ctx, &stale, domain.StatePending, &domain.Event{Payload: domain.DecisionApprovedData{}, Subject: d.ID, At: t0})
 	var ce *store.ConflictError
 	if !errors.As(err, &ce) {
 		t.Fatalf("stale update: got %v, want *ConflictError", err)
@@ -141,7 +141,7 @@ func TestUpdateDecisionTransitions(t *testing.T) {
 
 	// Approve: leaves the pending index.
 	d.State, d.DecidedBy, d.DecidedAt, d.Deadline = domain.StateApproved, "U0CAROL", t0.Add(2*time.Hour), time.Time{}
-	ev = store.AuditEvent{Type: store.AuditDecisionApproved, Actor: "U0CAROL", Subject: d.ID, From: "pending", To: "approved", At: t0.Add(2 * time.Hour)}
+	ev = domain.Event{Payload: domain.DecisionApprovedData{}, Actor: "U0CAROL", Subject: d.ID, From: "pending", To: "approved", At: t0.Add(2 * time.Hour)}
 	if err := s.UpdateDecision(ctx, d, domain.StatePending, &ev); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
@@ -157,11 +157,11 @@ func TestUpdateDecisionTransitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var types []string
+	var types []domain.EventType
 	for _, e := range evs {
-		types = append(types, e.Type)
+		types = append(types, e.Type())
 	}
-	want := []string{store.AuditDecisionCreated, store.AuditDecisionEscalated, store.AuditDecisionApproved}
+	want := []domain.EventType{domain.EventDecisionCreated, domain.EventDecisionEscalated, domain.EventDecisionApproved}
 	if !cmp.Equal(types, want) {
 		t.Errorf("audit types: got %v, want %v (the lost update must not be audited)", types, want)
 	}
@@ -182,7 +182,7 @@ func TestConcurrentUpdatesExactlyOneWins(t *testing.T) {
 		wg.Go(func() {
 			c := *d
 			c.State, c.DecidedBy = domain.StateApproved, []string{"U0BOB", "U0CAROL"}[i%2]
-			err := s.UpdateDecision(ctx, &c, domain.StatePending, &store.AuditEvent{Type: store.AuditDecisionApproved, Subject: c.ID, At: t0})
+			err := s.UpdateDecision(ctx, &c, domain.StatePending, &domain.Event{Payload: domain.DecisionApprovedData{}, Subject: c.ID, At: t0})
 			var ce *store.ConflictError
 			mu.Lock()
 			defer mu.Unlock()
@@ -254,7 +254,7 @@ func TestUpdateWhenRedisIsDownWritesNothing(t *testing.T) {
 	srv.Stop()
 	c := *d
 	c.State = domain.StateApproved
-	if err := s.UpdateDecision(ctx, &c, domain.StatePending, &store.AuditEvent{Type: store.AuditDecisionApproved, Subject: d.ID, At: t0}); err == nil {
+	if err := s.UpdateDecision(ctx, &c, domain.StatePending, &domain.Event{Payload: domain.DecisionApprovedData{}, Subject: d.ID, At: t0}); err == nil {
 		t.Fatal("update with Redis down: got nil error")
 	}
 	srv.Restart()

@@ -38,12 +38,6 @@ import (
 //	feedback.answered  one answer; actor = the person, "" when anonymous;
 //	                   data: anonymous (bool)
 
-// Audit event types of feedback.
-const (
-	AuditFeedbackRound    = "feedback.round"
-	AuditFeedbackAnswered = "feedback.answered"
-)
-
 // FeedbackTTL is how long a round's data is kept.
 const FeedbackTTL = 90 * 24 * time.Hour
 
@@ -129,9 +123,9 @@ func (s *Store) SaveFeedbackAnswer(ctx context.Context, team, user string, a dom
 		p.Expire(ctx, answered, FeedbackTTL)
 		p.RPush(ctx, answers, body)
 		p.Expire(ctx, answers, FeedbackTTL)
-		_, err := s.AppendAudit(ctx, p, team, AuditEvent{
-			Type: AuditFeedbackAnswered, Actor: actor, Subject: a.Round, At: a.At,
-			Data: map[string]any{"anonymous": a.Anonymous},
+		_, err := s.AppendAudit(ctx, p, team, domain.Event{
+			Actor: actor, Subject: a.Round, At: a.At,
+			Payload: domain.FeedbackAnsweredData{Anonymous: a.Anonymous},
 		})
 		return err
 	})
@@ -201,11 +195,9 @@ func (s *Store) AuditFeedbackRate(ctx context.Context, team string, r domain.Fee
 	if err != nil {
 		return rate, err
 	}
-	_, err = s.Audit(ctx, team, AuditEvent{
-		Type: AuditFeedbackRound, Subject: r.ID, To: stage, At: at,
-		Data: map[string]any{
-			"question": r.Question, "sent": rate.Sent, "answered": rate.Answered, "rate_pct": rate.Pct(),
-		},
+	_, err = s.Audit(ctx, team, domain.Event{
+		Subject: r.ID, To: stage, At: at,
+		Payload: domain.FeedbackRoundData{Question: r.Question, Sent: rate.Sent, Answered: rate.Answered, RatePct: rate.Pct()},
 	})
 	return rate, err
 }

@@ -178,8 +178,8 @@ func TestFeedbackRounds(t *testing.T) {
 	}
 	var types []string
 	for _, ev := range evs {
-		types = append(types, ev.Type+"/"+ev.Actor)
-		if ev.Actor == "USECRET" || strings.Contains(ev.Text("question"), "USECRET") {
+		types = append(types, string(ev.Type())+"/"+ev.Actor)
+		if p, ok := ev.Payload.(domain.FeedbackRoundData); ev.Actor == "USECRET" || ok && strings.Contains(p.Question, "USECRET") {
 			t.Errorf("audit event %+v names the anonymous person", ev)
 		}
 	}
@@ -188,7 +188,7 @@ func TestFeedbackRounds(t *testing.T) {
 		t.Errorf("audit = %q; want %q", got, wantTypes)
 	}
 	last := evs[len(evs)-1]
-	if last.Int("sent") != 3 || last.Int("answered") != 2 || last.Int("rate_pct") != 66 || last.To != "reminded" || last.Subject != r2.ID {
+	if p, _ := last.Payload.(domain.FeedbackRoundData); p.Sent != 3 || p.Answered != 2 || p.RatePct != 66 || last.To != "reminded" || last.Subject != r2.ID {
 		t.Errorf("feedback.round event = %+v; want sent 3, answered 2, rate 66, to reminded, subject %s", last, r2.ID)
 	}
 }

@@ -148,8 +148,8 @@ return n
 // FollowUpSent records that owner's follow-up DM of decision id went out
 // in channel at ts: the decision leaves the due set and ev (outcome.asked)
 // is appended, in one step.
-func (s *Store) FollowUpSent(ctx context.Context, team, id, owner, channel, ts string, ev AuditEvent) error {
-	audit, err := ev.args()
+func (s *Store) FollowUpSent(ctx context.Context, team, id, owner, channel, ts string, ev domain.Event) error {
+	audit, err := auditArgs(ev)
 	if err != nil {
 		return err
 	}
@@ -227,8 +227,8 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 // returns the decision as recorded, ErrNotFound, or an *OutcomeRefusal when
 // user is not the requester, the decision is pending or declined, or its
 // outcome is known already.
-func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note string, ev AuditEvent) (*DecisionRecord, error) {
-	audit, err := ev.args()
+func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note string, ev domain.Event) (*DecisionRecord, error) {
+	audit, err := auditArgs(ev)
 	if err != nil {
 		return nil, err
 	}
@@ -258,8 +258,8 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 // AddOutcomeNote adds user's note to the recorded outcome of decision id,
 // once, appending ev (outcome.noted) in the same step. Refusals are
 // *OutcomeRefusal: not the requester, no outcome yet, a note already.
-func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string, ev AuditEvent) (*DecisionRecord, error) {
-	audit, err := ev.args()
+func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string, ev domain.Event) (*DecisionRecord, error) {
+	audit, err := auditArgs(ev)
 	if err != nil {
 		return nil, err
 	}

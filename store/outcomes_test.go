@@ -42,7 +42,7 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "a", time.Minute); r != store.ClaimWon {
 		t.Fatalf("claim = %v; want won", r)
 	}
-	ev := store.AuditEvent{Type: store.AuditOutcomeAsked, Subject: d.ID, At: t0.Add(81 * time.Hour)}
+	ev := domain.Event{Payload: domain.OutcomeAskedData{}, Subject: d.ID, At: t0.Add(81 * time.Hour)}
 	if err := s.FollowUpSent(ctx, team, d.ID, "a", "DU0DAVE", "1.1", ev); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestFollowUpClaimedOnceByConcurrentOwners(t *testing.T) {
 	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "z", time.Minute); r != store.ClaimWon {
 		t.Fatalf("after release: %v; want won", r)
 	}
-	ev := store.AuditEvent{Type: store.AuditOutcomeWorked, Actor: "U0DAVE", Subject: d.ID, At: t0}
+	ev := domain.Event{Payload: domain.OutcomeWorkedData{}, Actor: "U0DAVE", Subject: d.ID, At: t0}
 	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0DAVE", domain.OutcomeWorked, "", ev); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
 		t.Fatal(err)
 	}
-	ev := store.AuditEvent{Type: store.AuditOutcomeWorked, Actor: "U0DAVE", Subject: d.ID, At: t0}
+	ev := domain.Event{Payload: domain.OutcomeWorkedData{}, Actor: "U0DAVE", Subject: d.ID, At: t0}
 	var ref *store.OutcomeRefusal
 	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0ERIN", domain.OutcomeWorked, "", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedNotRequester {
 		t.Fatalf("someone else: %v; want not_requester", err)
@@ -155,7 +155,7 @@ func TestRecordOutcomeOnce(t *testing.T) {
 func TestGivePraiseDailyLimitAndUndo(t *testing.T) {
 	s, _, _ := setupDecisions(t)
 	ctx := context.Background()
-	ev := store.AuditEvent{Type: store.AuditPraiseGiven, Actor: "U0DAVE", Subject: "U0ERIN", At: t0}
+	ev := domain.Event{Payload: domain.PraiseGivenData{}, Actor: "U0DAVE", Subject: "U0ERIN", At: t0}
 	var tickets []store.PraiseTicket
 	for i := range 3 {
 		tk, ok, err := s.GivePraise(ctx, team, "U0DAVE", "2026-03-02", 3, ev)
@@ -183,7 +183,7 @@ func TestGivePraiseDailyLimitAndUndo(t *testing.T) {
 	evs, _ := s.ReadAudit(ctx, team, t0.Add(-time.Hour), t0.Add(time.Hour))
 	n := 0
 	for _, e := range evs {
-		if e.Type == store.AuditPraiseGiven {
+		if e.Type() == domain.EventPraiseGiven {
 			n++
 		}
 	}

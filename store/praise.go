@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/domain"
 )
 
 // Praise and wins.
@@ -26,8 +28,8 @@ func (s *Store) praiseCountKey(team, kind, giver, day string) string {
 }
 
 // praiseKind is the counter an event counts in: "win" or "praise".
-func praiseKind(ev AuditEvent) string {
-	if ev.Type == AuditWinPosted {
+func praiseKind(ev domain.Event) string {
+	if ev.Type() == domain.EventWinPosted {
 		return "win"
 	}
 	return "praise"
@@ -60,8 +62,8 @@ type PraiseTicket struct {
 // in the policy's timezone) and appends ev, in one step, unless giver
 // already posted limit times that day: then ok is false, nothing is written
 // and count is the day's count.
-func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit int, ev AuditEvent) (t PraiseTicket, ok bool, err error) {
-	audit, err := ev.args()
+func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit int, ev domain.Event) (t PraiseTicket, ok bool, err error) {
+	audit, err := auditArgs(ev)
 	if err != nil {
 		return PraiseTicket{}, false, err
 	}

@@ -64,7 +64,7 @@ func TestCommitmentWireFormat(t *testing.T) {
 		ID: "C-AAAAAA", Team: team, Leader: "UL", Employee: "UE", Text: "a van", State: domain.CommitmentOpen,
 		Source: domain.SourceCommit, Due: "2026-03-09", CreatedAt: t0,
 	}}
-	ev := store.AuditEvent{Type: store.AuditCommitmentMade, Actor: "UL", Subject: c.ID, To: "open", At: t0}
+	ev := domain.Event{Payload: domain.CommitmentMadeData{}, Actor: "UL", Subject: c.ID, To: "open", At: t0}
 	if err := s.CreateCommitment(ctx, c, ev); err != nil {
 		t.Fatal(err)
 	}
