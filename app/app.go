@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -55,6 +56,9 @@ type Options struct {
 	PingInterval time.Duration
 	// AckBudget overrides the bot's ack budget (tests).
 	AckBudget time.Duration
+	// ShutdownGrace is how long a stop waits for running handlers, and then
+	// for running App Home refreshes, before cancelling them (default 10s).
+	ShutdownGrace time.Duration
 	// ExtraRoutes, when set, may add routes after the product's own (tests
 	// add a handler that panics, for example).
 	ExtraRoutes func(r *bot.Router, h *handlers.Handlers)
@@ -71,8 +75,11 @@ type App struct {
 	Handlers *handlers.Handlers
 	Bot      *bot.Bot
 	Jobs     *jobs.Scheduler
+	home     *handlers.AppHome
 	http     *ops.Server
+	slackTr  *slackapi.Transport
 	ownRedis bool
+	ran      bool // Run was called: it owns the HTTP listener
 }
 
 // New builds every part and checks the bot token with auth.test; it returns
@@ -90,6 +97,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.KeyPrefix == "" {
 		o.KeyPrefix = "empower"
 	}
+	if o.ShutdownGrace == 0 {
+		o.ShutdownGrace = 10 * time.Second
+	}
 	a := &App{opts: o, log: o.Log, Metrics: metrics.New()}
 
 	a.Redis = o.Redis
@@ -103,7 +113,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.Redis.AddHook(metrics.RedisHook{M: a.Metrics})
 	a.Store = store.New(a.Redis, store.NewKeys(o.KeyPrefix))
 
-	a.Slack, _ = slackapi.New(slackapi.Config{
+	a.Slack, a.slackTr = slackapi.New(slackapi.Config{
 		BotToken: o.BotToken,
 		AppToken: o.AppToken,
 		APIURL:   o.APIURL,
@@ -135,7 +145,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BotUserID:   auth.UserID,
 		CommandName: "/empower",
 	}
-	a.Handlers.Home = handlers.NewAppHome(a.Handlers)
+	a.home = handlers.NewAppHome(a.Handlers)
+	a.Handlers.Home = a.home
 	router, err := bot.Routes(a.Handlers)
 	if err != nil {
 		a.Close()
@@ -145,13 +156,14 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.ExtraRoutes(router, a.Handlers)
 	}
 	a.Bot = bot.New(bot.Config{
-		Client:       a.Slack,
-		Router:       router,
-		Dedupe:       a.Store,
-		Metrics:      a.Metrics,
-		Log:          o.Log,
-		PingInterval: o.PingInterval,
-		AckBudget:    o.AckBudget,
+		Client:        a.Slack,
+		Router:        router,
+		Dedupe:        a.Store,
+		Metrics:       a.Metrics,
+		Log:           o.Log,
+		PingInterval:  o.PingInterval,
+		AckBudget:     o.AckBudget,
+		ShutdownGrace: o.ShutdownGrace,
 	})
 	a.Jobs = jobs.New(jobs.Config{
 		Location: o.Policy.Location,
@@ -193,26 +205,76 @@ func (a *App) HTTPAddr() string {
 }
 
 // Run runs the bot, the jobs and the HTTP endpoints until ctx ends or one of
-// them fails, then shuts everything down: the socket stops taking envelopes,
-// in-flight handlers get up to 10s, running jobs finish, Redis is closed.
+// them fails, then shuts everything down in order:
+//
+//  1. the socket stops taking envelopes and the HTTP endpoints stop;
+//     handlers in flight get ShutdownGrace, then are cancelled;
+//  2. App Home refreshes the handlers started get ShutdownGrace to finish;
+//  3. the scheduler stops and its running jobs finish (they are told to
+//     stop, and give their leases back);
+//  4. no more App Home refreshes start; the running ones (started by jobs)
+//     get ShutdownGrace, then are cancelled;
+//  5. Redis is closed, and the idle connections to Slack.
+//
+// Every goroutine the app starts is awaited: when Run returns, nothing it
+// started is still running. Run must be called at most once.
 func (a *App) Run(ctx context.Context) error {
+	a.ran = true
 	defer a.Close()
-	g, gctx := errgroup.WithContext(ctx)
+	// The bot and the HTTP endpoints stop when ctx ends or one of them (or
+	// the scheduler) fails; the scheduler has its own context, ended in
+	// step 3 only.
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	var jobsErr error
+	var jobsWG sync.WaitGroup
+	jobsWG.Go(func() {
+		jobsErr = a.Jobs.Run(jobsCtx)
+		stopServing()
+	})
+
+	g, gctx := errgroup.WithContext(serveCtx)
 	g.Go(func() error { return a.Bot.Run(gctx) })
-	g.Go(func() error { return a.Jobs.Run(gctx) })
 	if a.http != nil {
 		g.Go(func() error { return a.http.Serve(gctx) })
 	}
 	a.log.Info("empowerbot running", "team", a.Handlers.TeamID, "http", a.HTTPAddr())
-	err := g.Wait()
+	err := g.Wait() // 1
+	a.log.Info("empowerbot stopping")
+
+	wctx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownGrace)
+	if werr := a.home.Wait(wctx); werr != nil { // 2
+		a.log.Warn("shutdown grace over with App Home refreshes still running", "grace", a.opts.ShutdownGrace)
+	}
+	cancel()
+
+	stopJobs() // 3
+	jobsWG.Wait()
+
+	cctx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownGrace)
+	a.home.Close(cctx) // 4
+	cancel()
 	a.log.Info("empowerbot stopped")
+	if jobsErr != nil {
+		err = errors.Join(err, fmt.Errorf("scheduler: %w", jobsErr))
+	}
 	return err
 }
 
-// Close releases what New opened (the Redis client when New made it).
+// Close releases what New opened: the Redis client when New made it, the
+// HTTP listener when Run was not called, and the idle connections to Slack.
+// Run calls it when it returns.
 func (a *App) Close() {
+	if a.http != nil && !a.ran {
+		_ = a.http.Close()
+	}
 	if a.ownRedis && a.Redis != nil {
 		_ = a.Redis.Close()
 		a.ownRedis = false
+	}
+	if a.slackTr != nil {
+		a.slackTr.CloseIdleConnections()
 	}
 }

@@ -106,22 +106,30 @@ func (b *Bot) Connected() bool { return b.connected.Load() }
 var ErrInvalidAuth = errors.New("slack refused the app-level token (invalid_auth): check SLACK_APP_TOKEN")
 
 // Run connects and handles envelopes until ctx ends, then stops taking
-// envelopes and waits up to ShutdownGrace for handlers in flight. It returns
-// nil after a clean shutdown, or the error that made the connection
+// envelopes and waits up to ShutdownGrace for handlers in flight; handlers
+// still running then are cancelled, and Run returns once they and the
+// Socket Mode client have stopped, so nothing Run started outlives it. It
+// returns nil after a clean shutdown, or the error that made the connection
 // impossible (for example invalid_auth).
 func (b *Bot) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Handlers outlive the shutdown signal (work in flight finishes) but not
+	// the grace: work is the parent of every handler's context.
+	work, kill := context.WithCancel(context.WithoutCancel(ctx))
+	defer kill()
 	runErr := make(chan error, 1)
 	go func() { runErr <- b.sm.RunContext(runCtx) }()
 
 	var err error
+	smDone := false
 loop:
 	for {
 		select {
 		case <-ctx.Done():
 			break loop
 		case e := <-runErr:
+			smDone = true
 			if ctx.Err() == nil {
 				err = fmt.Errorf("socket mode: %w", e)
 				var se slack.SlackErrorResponse
@@ -131,17 +139,22 @@ loop:
 			}
 			break loop
 		case evt := <-b.sm.Events:
-			b.onEvent(runCtx, evt)
+			b.onEvent(work, evt)
 		}
 	}
 	b.connected.Store(false)
 	cancel()
+	if !smDone {
+		<-runErr
+	}
 	done := make(chan struct{})
 	go func() { b.inflight.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(b.cfg.ShutdownGrace):
-		b.cfg.Log.Warn("shutdown grace over with handlers still running", "grace", b.cfg.ShutdownGrace)
+		b.cfg.Log.Warn("shutdown grace over with handlers still running: cancelling them", "grace", b.cfg.ShutdownGrace)
+		kill()
+		<-done
 	}
 	return err
 }
@@ -197,10 +210,11 @@ func (b *Bot) ack(req *socketmode.Request, payload any, kind string, recv time.T
 	b.cfg.Metrics.AckLatency.WithLabelValues(kind).Observe(time.Since(recv).Seconds())
 }
 
-// handlerCtx returns the context one handler runs in: it outlives the ack
-// and the shutdown signal (in-flight work finishes) but is bounded.
-func (b *Bot) handlerCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
+// handlerCtx returns the context one handler runs in, under work (Run's
+// context for handlers, which outlives the shutdown signal until the grace
+// is over); it is bounded by HandlerTimeout.
+func (b *Bot) handlerCtx(work context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(work, b.cfg.HandlerTimeout)
 }
 
 // guarded runs f with a pool slot, turning a panic into an error.
@@ -330,7 +344,7 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 		b.ack(evt.Request, nil, kind, recv)
 		res := <-done
 		if msg := b.slashPayload(res); msg != nil && c.ResponseURL != "" {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := postResponse(rctx, c.ResponseURL, msg)
 			cancel()
 			if err != nil {

@@ -68,20 +68,27 @@ const homeRefreshTimeout = 30 * time.Second
 // Who opened the Home is read from Redis at most every few seconds per
 // replica (the set only grows); a person who opens the Home on another
 // replica is picked up at the next read, their Home being fresh meanwhile.
+//
+// The refresh goroutines are owned by the AppHome: each lives until its
+// person's Home is published (or homeRefreshTimeout passes), Wait waits
+// for them and Close stops new ones and ends the running ones, so the
+// process awaits them before it closes Redis.
 type AppHome struct {
 	H *Handlers
 
 	mu      sync.Mutex
-	opened  map[string]map[string]bool // team -> people who opened the Home
-	loaded  map[string]time.Time       // team -> when opened was read
-	running map[string]bool            // team|user -> a refresh runs
-	dirty   map[string]bool            // team|user -> changed during the refresh
+	opened  map[string]map[string]bool    // team -> people who opened the Home
+	loaded  map[string]time.Time          // team -> when opened was read
+	running map[string]context.CancelFunc // team|user -> cancels the refresh that runs
+	dirty   map[string]bool               // team|user -> changed during the refresh
+	idle    chan struct{}                 // closed when the last running refresh ends
+	closed  bool                          // Close was called: no refresh starts
 }
 
 // NewAppHome returns the App Home refresher of h.
 func NewAppHome(h *Handlers) *AppHome {
 	return &AppHome{H: h, opened: map[string]map[string]bool{}, loaded: map[string]time.Time{},
-		running: map[string]bool{}, dirty: map[string]bool{}}
+		running: map[string]context.CancelFunc{}, dirty: map[string]bool{}}
 }
 
 // noteOpened records locally that user opened the Home.
@@ -156,31 +163,95 @@ func (a *AppHome) Refresh(ctx context.Context, teamID string, userIDs ...string)
 func (a *AppHome) schedule(ctx context.Context, team, user string) {
 	key := team + "|" + user
 	a.mu.Lock()
-	if a.running[key] {
-		a.dirty[key] = true
-		a.mu.Unlock()
+	defer a.mu.Unlock()
+	if a.closed {
+		a.H.Log.Debug("App Home not refreshed: shutting down", "team", team, "user", user)
 		return
 	}
-	a.running[key] = true
-	a.mu.Unlock()
+	if a.running[key] != nil {
+		a.dirty[key] = true
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	if len(a.running) == 0 {
+		a.idle = make(chan struct{})
+	}
+	a.running[key] = cancel
 	go func() {
+		defer a.finished(key)
 		for {
-			rctx, cancel := context.WithTimeout(ctx, homeRefreshTimeout)
+			rctx, rcancel := context.WithTimeout(ctx, homeRefreshTimeout)
 			if err := a.H.PublishHome(rctx, team, user); err != nil {
 				a.H.Log.Warn("could not refresh an App Home", "team", team, "user", user, "error", err.Error())
 			}
-			cancel()
-			a.mu.Lock()
-			if a.dirty[key] {
-				delete(a.dirty, key)
-				a.mu.Unlock()
-				continue
+			rcancel()
+			if !a.again(key) {
+				return
 			}
-			delete(a.running, key)
-			a.mu.Unlock()
-			return
 		}
 	}()
+}
+
+// again reports whether key's Home changed during its refresh, and must be
+// rendered once more.
+func (a *AppHome) again(key string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.dirty[key] || a.closed {
+		return false
+	}
+	delete(a.dirty, key)
+	return true
+}
+
+// finished records that key's refresh goroutine ended.
+func (a *AppHome) finished(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.running[key]()
+	delete(a.running, key)
+	delete(a.dirty, key)
+	if len(a.running) == 0 {
+		close(a.idle)
+	}
+}
+
+// Wait waits until no refresh runs, or ctx ends (its error is returned).
+// Refreshes may start again afterwards; Close stops them for good.
+func (a *AppHome) Wait(ctx context.Context) error {
+	a.mu.Lock()
+	if len(a.running) == 0 {
+		a.mu.Unlock()
+		return nil
+	}
+	idle := a.idle
+	a.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops refreshes from starting and waits for the running ones until
+// ctx ends; those still running then are cancelled, and Close returns once
+// they have ended.
+func (a *AppHome) Close(ctx context.Context) {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	if a.Wait(ctx) == nil {
+		return
+	}
+	a.mu.Lock()
+	n := len(a.running)
+	for _, cancel := range a.running {
+		cancel()
+	}
+	a.mu.Unlock()
+	a.H.Log.Warn("shutdown grace over with App Home refreshes still running: cancelling them", "refreshes", n)
+	_ = a.Wait(context.Background())
 }
 
 // decisionPeople are the people whose Home shows d: its requester and every

@@ -64,6 +64,10 @@ func New(addr string, reg *prometheus.Registry, checks map[string]Check) (*Serve
 // Addr is the address actually listened on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
+// Close closes the listener of a server that is not served (Serve closes
+// it itself when it returns).
+func (s *Server) Close() error { return s.ln.Close() }
+
 // Serve serves until ctx ends, then shuts down within 5s.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)

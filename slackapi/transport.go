@@ -119,6 +119,14 @@ func NewTransport(o Options) *Transport {
 	}
 }
 
+// CloseIdleConnections closes the kept-alive connections of the base
+// transport, and so their goroutines (the process calls it on shutdown).
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // MethodOf names the Web API method of a request URL: the last path element
 // ("chat.postMessage"); URLs that are not API methods (file uploads,
 // response_url) get a stable pseudo name.
