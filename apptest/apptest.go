@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
 
 	"github.com/empowerbot/empowerbot/app"
@@ -116,6 +117,8 @@ type Options struct {
 	AckBudget time.Duration
 	// ExtraRoutes adds test-only routes to every replica.
 	ExtraRoutes func(r *bot.Router, h *handlers.Handlers)
+	// ShutdownGrace overrides the replicas' shutdown grace (default 10s).
+	ShutdownGrace time.Duration
 }
 
 // Env is a running product for one test.
@@ -145,9 +148,20 @@ type Bot struct {
 }
 
 // Start starts Redis (unless given), the emulator and the replicas, and
-// waits until every replica is connected.
+// waits until every replica is connected. When the test ends, after every
+// replica, the emulator and Redis are stopped, it fails if a goroutine
+// started during the test is still running (see CheckLeaks).
 func Start(t testing.TB, o Options) *Env {
 	t.Helper()
+	leakOpts := []goleak.Option{goleak.IgnoreCurrent()}
+	if o.Redis != nil {
+		// A Redis the test owns is stopped after this env's cleanups, and
+		// the test may restart it meanwhile: its process's goroutines are
+		// the test's, not the app's (the app starts no process).
+		leakOpts = append(leakOpts, goleak.IgnoreAnyFunction("github.com/empowerbot/empowerbot/store/redistest.(*Server).start.func1"),
+			goleak.IgnoreAnyFunction("os/exec.(*Cmd).writerDescriptor.func1"))
+	}
+	t.Cleanup(func() { CheckLeaks(t, leakOpts...) }) // first registered: runs last
 	if o.Policy == "" {
 		o.Policy = DefaultPolicy
 	}
@@ -203,18 +217,19 @@ func (e *Env) StartBot() *Bot {
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	o := app.Options{
-		AppToken:     e.Emu.AppToken(),
-		BotToken:     e.Emu.BotToken(),
-		APIURL:       e.Emu.URL(),
-		RedisOptions: store.ClientOptions{URL: e.Redis.URL()},
-		KeyPrefix:    e.Prefix,
-		Policy:       e.Policy,
-		Log:          log,
-		Clock:        e.Clock,
-		CatchUpGrace: e.opts.CatchUpGrace,
-		PingInterval: 10 * time.Second,
-		AckBudget:    e.opts.AckBudget,
-		ExtraRoutes:  e.opts.ExtraRoutes,
+		AppToken:      e.Emu.AppToken(),
+		BotToken:      e.Emu.BotToken(),
+		APIURL:        e.Emu.URL(),
+		RedisOptions:  store.ClientOptions{URL: e.Redis.URL()},
+		KeyPrefix:     e.Prefix,
+		Policy:        e.Policy,
+		Log:           log,
+		Clock:         e.Clock,
+		CatchUpGrace:  e.opts.CatchUpGrace,
+		PingInterval:  10 * time.Second,
+		AckBudget:     e.opts.AckBudget,
+		ExtraRoutes:   e.opts.ExtraRoutes,
+		ShutdownGrace: e.opts.ShutdownGrace,
 	}
 	if e.opts.HTTP {
 		o.HTTPAddr = "127.0.0.1:0"
@@ -327,4 +342,35 @@ func (b *Buffer) Lines(substr string) []string {
 		}
 	}
 	return out
+}
+
+// LeakOptions are the goroutines a leak check never counts. goleak itself
+// ignores the Go runtime's and the testing package's own goroutines (and
+// os/signal's watcher); the app uses no library that keeps a goroutine for
+// the whole process, so nothing else is ignored: a Redis client, an HTTP
+// connection or a goroutine of the app left behind is a leak.
+func LeakOptions() []goleak.Option { return nil }
+
+// leakDeadline is how long CheckLeaks waits for goroutines that are on
+// their way out (a connection the other side just closed) before it
+// reports them.
+const leakDeadline = 5 * time.Second
+
+// CheckLeaks fails t when a goroutine is running other than LeakOptions'
+// and those opts ignore (typically goleak.IgnoreCurrent() taken when the
+// test began). It polls until leakDeadline before reporting.
+func CheckLeaks(t testing.TB, opts ...goleak.Option) {
+	t.Helper()
+	opts = append(LeakOptions(), opts...)
+	deadline := time.Now().Add(leakDeadline)
+	for {
+		err := goleak.Find(opts...) // retries for up to about 2s itself
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("goroutines left running after the test:\n%v", err)
+			return
+		}
+	}
 }
