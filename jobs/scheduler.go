@@ -81,6 +81,9 @@ type Scheduler struct {
 	owner   string // this replica's lease owner ID
 	entries map[string]*entry
 	wg      sync.WaitGroup
+	// caughtUp, when set (tests), is called once the start-up catch-up of
+	// a job is over, whether or not it ran a tick.
+	caughtUp func(job string)
 }
 
 // New returns a Scheduler.
@@ -216,6 +219,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		go func() {
 			defer s.wg.Done()
 			s.catchUp(ctx, e)
+			if s.caughtUp != nil {
+				s.caughtUp(e.job.Name)
+			}
 		}()
 	}
 	c.Start()

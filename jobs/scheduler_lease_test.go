@@ -19,18 +19,63 @@ func newTestStore(t *testing.T) *store.Store {
 	return store.New(rs.Client(t), store.NewKeys(rs.Prefix(t)))
 }
 
+// awaitSignal is a Claimer that tells, on awaiting, that a replica has come
+// to the tick's lease.
+type awaitSignal struct {
+	Claimer
+	awaiting chan<- struct{}
+}
+
+func (a awaitSignal) AwaitLease(ctx context.Context, l store.Lease, owner string, ttl, poll time.Duration) (store.LeaseState, error) {
+	a.awaiting <- struct{}{}
+	return a.Claimer.AwaitLease(ctx, l, owner, ttl, poll)
+}
+
+// runUntilCaughtUp runs s until the start-up catch-up of every job is over,
+// then stops it and waits until Run has returned.
+func runUntilCaughtUp(t *testing.T, s *Scheduler) {
+	t.Helper()
+	caught := make(chan string, len(s.entries))
+	s.caughtUp = func(job string) { caught <- job }
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	for range s.entries {
+		select {
+		case <-caught:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the start-up catch-up did not end")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+}
+
 func TestTickRunsOnceAcrossReplicas(t *testing.T) {
 	st := newTestStore(t)
+	const replicas = 5
+	// The first replica to win runs while every other one waits for the
+	// lease: the job ends only once all of them have come to it.
+	awaiting := make(chan struct{}, replicas)
 	var runs atomic.Int32
-	job := Job{Name: "feedback", Run: func(context.Context, time.Time) error {
+	job := Job{Name: "feedback", Run: func(ctx context.Context, _ time.Time) error {
 		runs.Add(1)
-		time.Sleep(50 * time.Millisecond)
+		for range replicas {
+			select {
+			case <-awaiting:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		return nil
 	}}
 	tick := time.Unix(1_800_000_000, 0)
 	var wg sync.WaitGroup
-	for i := 0; i < 5; i++ {
-		s := New(Config{Team: "T1", Claimer: st, Lease: 300 * time.Millisecond})
+	for i := 0; i < replicas; i++ {
+		s := New(Config{Team: "T1", Claimer: awaitSignal{st, awaiting}, Lease: 300 * time.Millisecond})
 		if err := s.Add(job); err != nil {
 			t.Fatal(err)
 		}
@@ -65,10 +110,12 @@ func TestInterruptedTickIsTakenOver(t *testing.T) {
 	go func() { errc <- a.runTick(ctx, a.entries["feedback"], tick, "test") }()
 	<-started
 	// Replica B waits while A holds the lease...
-	b := New(Config{Team: "T1", Claimer: st, Lease: 300 * time.Millisecond})
+	awaiting := make(chan struct{}, 1)
+	b := New(Config{Team: "T1", Claimer: awaitSignal{st, awaiting}, Lease: 300 * time.Millisecond})
 	_ = b.Add(Job{Name: "feedback", Run: func(context.Context, time.Time) error { mark("b"); return nil }})
 	bErr := make(chan error, 1)
 	go func() { bErr <- b.runTick(t.Context(), b.entries["feedback"], tick, "test") }()
+	<-awaiting
 	// ...and takes the tick over once A stops.
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
@@ -113,9 +160,7 @@ func TestCatchUpSkipsTicksBeforeTheFirstStart(t *testing.T) {
 	if err := s.Add(Job{Name: "feedback", Spec: "0 9 * * MON", Run: func(context.Context, time.Time) error { runs.Add(1); return nil }}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
-	_ = s.Run(ctx)
+	runUntilCaughtUp(t, s)
 	if got := runs.Load(); got != 0 {
 		t.Fatalf("runs on a first start after the tick = %d, want 0", got)
 	}
@@ -135,9 +180,7 @@ func TestCatchUpRunsAMissedTickOnce(t *testing.T) {
 		if err := s.Add(job); err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		go func() { time.Sleep(300 * time.Millisecond); cancel() }()
-		_ = s.Run(ctx)
+		runUntilCaughtUp(t, s)
 	}
 	// The bot ran on Monday at 08:00, then was down at 09:00.
 	start(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), 24*time.Hour)
@@ -151,9 +194,7 @@ func TestCatchUpRunsAMissedTickOnce(t *testing.T) {
 		if err := s.Add(job); err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		go func() { time.Sleep(300 * time.Millisecond); cancel() }()
-		_ = s.Run(ctx)
+		runUntilCaughtUp(t, s)
 	}
 	if got := runs.Load(); got != 1 {
 		t.Fatalf("catch-up runs = %d, want 1", got)
@@ -164,9 +205,7 @@ func TestCatchUpRunsAMissedTickOnce(t *testing.T) {
 	// Outside the grace window nothing is caught up.
 	late := New(Config{Team: "T1", Claimer: st, Grace: time.Hour, Now: func() time.Time { return now.Add(48 * time.Hour) }})
 	_ = late.Add(Job{Name: "feedback", Spec: "0 9 * * MON", Run: func(context.Context, time.Time) error { runs.Add(1); return nil }})
-	ctx, cancel := context.WithCancel(t.Context())
-	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
-	_ = late.Run(ctx)
+	runUntilCaughtUp(t, late)
 	if got := runs.Load(); got != 1 {
 		t.Fatalf("runs after a start outside the grace window = %d, want still 1", got)
 	}
