@@ -20,7 +20,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/bot"
 	"github.com/empowerbot/empowerbot/clock"
-	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/metrics"
@@ -48,7 +48,7 @@ type Options struct {
 	SlackLimits map[string]rate.Limit
 	// CatchUpGrace is CATCHUP_GRACE.
 	CatchUpGrace time.Duration
-	Policy       *config.Policy
+	Policy       *domain.Policy
 	Log          *slog.Logger
 	// Clock defaults to the system clock.
 	Clock clock.Clock

@@ -24,6 +24,7 @@ import (
 	"github.com/empowerbot/empowerbot/bot"
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/store"
@@ -127,7 +128,7 @@ type Env struct {
 	Emu    *slackemu.Server
 	Redis  *redistest.Server
 	Prefix string
-	Policy *config.Policy
+	Policy *domain.Policy
 	// Clock is shared by every replica; tests move it.
 	Clock *clock.Offset
 	// Logs collects every replica's log lines (JSON).

@@ -3,14 +3,14 @@
 // which level (Decide); who may answer it (MayAct); what a person typed
 // (ParseDecision); and the limits a person sees with `/empower box` (Limits).
 //
-// Levels are indexes into config.Policy.Levels, lowest first.
+// Levels are indexes into domain.Policy.Levels, lowest first.
 package box
 
 import (
 	"errors"
 	"fmt"
 
-	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 )
 
@@ -42,7 +42,7 @@ type Route struct {
 //
 // An unknown activity is an *InputError; a non-positive amount or a policy
 // without levels, when one is needed, is an error.
-func Decide(p *config.Policy, activity string, amount money.Amount, tags []string) (Route, error) {
+func Decide(p *domain.Policy, activity string, amount money.Amount, tags []string) (Route, error) {
 	act, ok := p.Activity(activity)
 	if !ok {
 		return Route{}, unknownActivity(p, activity)
@@ -50,7 +50,7 @@ func Decide(p *config.Policy, activity string, amount money.Amount, tags []strin
 	if amount <= 0 {
 		return Route{}, fmt.Errorf("decide %s: amount %d is not positive", activity, amount)
 	}
-	cur := currencyOf(p, act)
+	cur := p.CurrencyOf(act)
 	r := Route{Level: -1}
 
 	if amount > act.FrontlineLimit {
@@ -87,7 +87,7 @@ func Decide(p *config.Policy, activity string, amount money.Amount, tags []strin
 
 // amountLevel returns the lowest level whose limit for act covers amount,
 // or -1 when none does.
-func amountLevel(p *config.Policy, act config.Activity, amount money.Amount) int {
+func amountLevel(p *domain.Policy, act domain.Activity, amount money.Amount) int {
 	for i, l := range p.Levels {
 		if covers(act, l.Name, amount) {
 			return i
@@ -98,7 +98,7 @@ func amountLevel(p *config.Policy, act config.Activity, amount money.Amount) int
 
 // covers reports whether the level called level may approve amount of act:
 // its limit is at least amount, or it has no limit for act.
-func covers(act config.Activity, level string, amount money.Amount) bool {
+func covers(act domain.Activity, level string, amount money.Amount) bool {
 	limit, ok := act.LevelLimits[level]
 	return !ok || amount <= limit
 }
@@ -110,7 +110,7 @@ func covers(act config.Activity, level string, amount money.Amount) bool {
 // approvers of a higher level may when their level's limit covers the
 // amount (a level with no limit for the activity covers any amount). Lower
 // levels never may. Group membership is resolved by the caller.
-func MayAct(p *config.Policy, activity string, amount money.Amount, currentLevel, actorLevel int) bool {
+func MayAct(p *domain.Policy, activity string, amount money.Amount, currentLevel, actorLevel int) bool {
 	n := len(p.Levels)
 	if currentLevel < 0 || currentLevel >= n || actorLevel < 0 || actorLevel >= n {
 		return false
@@ -127,7 +127,7 @@ func MayAct(p *config.Policy, activity string, amount money.Amount, currentLevel
 
 // ActingLevels returns, lowest first, the levels whose approvers may answer
 // a decision about activity for amount waiting at currentLevel (see MayAct).
-func ActingLevels(p *config.Policy, activity string, amount money.Amount, currentLevel int) []int {
+func ActingLevels(p *domain.Policy, activity string, amount money.Amount, currentLevel int) []int {
 	var out []int
 	for l := range p.Levels {
 		if MayAct(p, activity, amount, currentLevel, l) {
@@ -135,24 +135,6 @@ func ActingLevels(p *config.Policy, activity string, amount money.Amount, curren
 		}
 	}
 	return out
-}
-
-// NextLevel returns the level above level and true, or false at the top
-// (where Escalate is not offered).
-func NextLevel(p *config.Policy, level int) (int, bool) {
-	if level < 0 || level+1 >= len(p.Levels) {
-		return 0, false
-	}
-	return level + 1, true
-}
-
-// currencyOf is the code amounts of act are written in: its unit, or the
-// policy's currency.
-func currencyOf(p *config.Policy, act config.Activity) string {
-	if act.Unit != "" {
-		return act.Unit
-	}
-	return p.Currency
 }
 
 // dedupe returns tags without repeats, in their first order.

@@ -8,20 +8,20 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/empowerbot/empowerbot/box"
-	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 )
 
 // productPolicy is the example policy of PRODUCT.md.
-func productPolicy() *config.Policy {
-	return &config.Policy{
+func productPolicy() *domain.Policy {
+	return &domain.Policy{
 		Currency: "USD",
 		Values:   []string{"customer-first", "ownership", "courage"},
-		Levels: []config.Level{
+		Levels: []domain.Level{
 			{Name: "team-lead", Approvers: []string{"U0BOB"}},
 			{Name: "manager", Approvers: []string{"U0CAROL"}},
 		},
-		Activities: []config.Activity{
+		Activities: []domain.Activity{
 			{Name: "discount", Summary: "Invoice discount to keep a customer relationship", Unit: "USD", FrontlineLimit: usd(500),
 				LevelLimits: map[string]money.Amount{"team-lead": usd(2000), "manager": usd(10000)}},
 			{Name: "travel-waiver", Unit: "USD", FrontlineLimit: usd(250)},
@@ -32,16 +32,16 @@ func productPolicy() *config.Policy {
 
 // chainPolicy has three levels, a level without a limit of its own and an
 // always_escalate tag at every level.
-func chainPolicy() *config.Policy {
-	return &config.Policy{
+func chainPolicy() *domain.Policy {
+	return &domain.Policy{
 		Currency: "USD",
 		Values:   []string{"customer-first", "ownership", "courage"},
-		Levels: []config.Level{
+		Levels: []domain.Level{
 			{Name: "team-lead", Approvers: []string{"U0BOB"}},
 			{Name: "manager", Approvers: []string{"U0CAROL", "S0MANAGERS"}},
 			{Name: "director", Approvers: []string{"U0DIANA"}},
 		},
-		Activities: []config.Activity{
+		Activities: []domain.Activity{
 			{Name: "discount", FrontlineLimit: usd(500),
 				LevelLimits: map[string]money.Amount{"team-lead": usd(2000), "manager": usd(10000), "director": usd(50000)}},
 			{Name: "travel-waiver", FrontlineLimit: usd(250)},
@@ -57,7 +57,7 @@ func usd(n int64) money.Amount { return money.FromMajor(n) }
 func TestDecide(t *testing.T) {
 	tests := []struct {
 		name     string
-		policy   *config.Policy
+		policy   *domain.Policy
 		activity string
 		amount   money.Amount
 		tags     []string
@@ -141,7 +141,7 @@ func TestDecideErrors(t *testing.T) {
 	noLevels.Levels = nil
 	tests := []struct {
 		name      string
-		policy    *config.Policy
+		policy    *domain.Policy
 		activity  string
 		amount    money.Amount
 		wantInput string // the InputError's message, "" for another error
@@ -229,23 +229,6 @@ func TestActingLevels(t *testing.T) {
 	for _, tt := range tests {
 		if got := box.ActingLevels(p, tt.activity, tt.amount, tt.current); !slices.Equal(got, tt.want) {
 			t.Errorf("ActingLevels(%s, %s, %d) = %v; want %v", tt.activity, tt.amount, tt.current, got, tt.want)
-		}
-	}
-}
-
-func TestNextLevel(t *testing.T) {
-	p := chainPolicy()
-	tests := []struct {
-		level  int
-		want   int
-		wantOK bool
-	}{
-		{0, 1, true}, {1, 2, true}, {2, 0, false}, {-1, 0, false}, {5, 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := box.NextLevel(p, tt.level)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("NextLevel(%d) = %d, %v; want %d, %v", tt.level, got, ok, tt.want, tt.wantOK)
 		}
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 )
 
@@ -42,7 +42,7 @@ type TagRule struct {
 }
 
 // Limits returns the box of activity and whether the activity exists.
-func Limits(p *config.Policy, activity string) (ActivityLimits, bool) {
+func Limits(p *domain.Policy, activity string) (ActivityLimits, bool) {
 	act, ok := p.Activity(activity)
 	if !ok {
 		return ActivityLimits{}, false
@@ -50,7 +50,7 @@ func Limits(p *config.Policy, activity string) (ActivityLimits, bool) {
 	al := ActivityLimits{
 		Activity:  act.Name,
 		Summary:   act.Summary,
-		Currency:  currencyOf(p, act),
+		Currency:  p.CurrencyOf(act),
 		Frontline: act.FrontlineLimit,
 		Levels:    make([]LevelLimit, 0, len(p.Levels)),
 	}
@@ -68,7 +68,7 @@ func Limits(p *config.Policy, activity string) (ActivityLimits, bool) {
 }
 
 // AllLimits returns the box of every activity, in the policy's order.
-func AllLimits(p *config.Policy) []ActivityLimits {
+func AllLimits(p *domain.Policy) []ActivityLimits {
 	out := make([]ActivityLimits, 0, len(p.Activities))
 	for _, a := range p.Activities {
 		al, _ := Limits(p, a.Name)
@@ -78,7 +78,7 @@ func AllLimits(p *config.Policy) []ActivityLimits {
 }
 
 // EscalationTags returns the always_escalate tags, sorted by tag.
-func EscalationTags(p *config.Policy) []TagRule {
+func EscalationTags(p *domain.Policy) []TagRule {
 	out := make([]TagRule, 0, len(p.AlwaysEscalate))
 	for tag, name := range p.AlwaysEscalate {
 		out = append(out, TagRule{Tag: tag, Level: p.LevelIndex(name), LevelName: name})
@@ -89,7 +89,7 @@ func EscalationTags(p *config.Policy) []TagRule {
 
 // AllowedTags returns the tags a decision may carry: the policy's values,
 // then the always_escalate tags (sorted), lower-case and without repeats.
-func AllowedTags(p *config.Policy) []string {
+func AllowedTags(p *domain.Policy) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(t string) {

@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/levenshtein"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/slacktext"
@@ -64,7 +64,7 @@ type Request struct {
 // text (<!channel>, <@U…>) is kept as typed: it is escaped when rendered.
 //
 // Every problem is an *InputError with a message for the person.
-func ParseDecision(p *config.Policy, text string) (Request, error) {
+func ParseDecision(p *domain.Policy, text string) (Request, error) {
 	toks := tokenize(text, 0)
 	if len(toks) == 0 {
 		return Request{}, inputErr(FieldActivity, "Tell me what you decided: the activity and the amount, like `discount 250 for ACME`.")
@@ -74,7 +74,7 @@ func ParseDecision(p *config.Policy, text string) (Request, error) {
 		return Request{}, err
 	}
 	req := Request{Activity: act.Name}
-	cur := currencyOf(p, act)
+	cur := p.CurrencyOf(act)
 
 	// The amount: one word, "$ 250", and an optional currency word after it.
 	rest := toks[1:]
@@ -191,17 +191,17 @@ func ParseAmount(s, currency string) (money.Amount, error) {
 
 // CheckActivity returns the activity called name (any case). An unknown
 // name is an *InputError that suggests the closest activity, or lists them.
-func CheckActivity(p *config.Policy, name string) (config.Activity, error) {
+func CheckActivity(p *domain.Policy, name string) (domain.Activity, error) {
 	if a, ok := p.Activity(name); ok {
 		return a, nil
 	}
 	if a, ok := p.Activity(strings.ToLower(name)); ok {
 		return a, nil
 	}
-	return config.Activity{}, unknownActivity(p, name)
+	return domain.Activity{}, unknownActivity(p, name)
 }
 
-func unknownActivity(p *config.Policy, name string) *InputError {
+func unknownActivity(p *domain.Policy, name string) *InputError {
 	names := make([]string, len(p.Activities))
 	for i, a := range p.Activities {
 		names[i] = a.Name
@@ -218,7 +218,7 @@ func unknownActivity(p *config.Policy, name string) *InputError {
 // CheckTags lower-cases tags (a leading "#" is dropped), removes repeats and
 // checks each against the policy's values and always_escalate tags; an
 // unknown tag is an *InputError that lists the allowed ones.
-func CheckTags(p *config.Policy, tags []string) ([]string, error) {
+func CheckTags(p *domain.Policy, tags []string) ([]string, error) {
 	if len(tags) == 0 {
 		return nil, nil
 	}

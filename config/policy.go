@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/empowerbot/empowerbot/command"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 )
 
@@ -36,8 +37,8 @@ func DefaultQuestions() []string {
 
 // DefaultSchedules returns the job schedules used where the policy names
 // none (those of PRODUCT.md's example).
-func DefaultSchedules() Schedules {
-	return Schedules{
+func DefaultSchedules() domain.Schedules {
+	return domain.Schedules{
 		Feedback:            "0 9 * * MON",
 		FeedbackReminder:    "0 9 * * WED",
 		CommitmentReminders: "0 8 * * *",
@@ -87,7 +88,7 @@ func (e *PolicyError) Error() string {
 
 // LoadPolicy reads and validates the policy file at path. A file that is
 // read but invalid gives a *PolicyError.
-func LoadPolicy(path string) (*Policy, error) {
+func LoadPolicy(path string) (*domain.Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
@@ -109,7 +110,7 @@ func CheckPolicy(path string, w io.Writer) error {
 // ParsePolicy decodes and validates a policy file's content; filename is
 // used in the messages. Every problem is collected and returned at once in
 // a *PolicyError.
-func ParsePolicy(data []byte, filename string) (*Policy, error) {
+func ParsePolicy(data []byte, filename string) (*domain.Policy, error) {
 	p := &parser{}
 	pol := p.parse(data)
 	if len(p.problems) > 0 {
@@ -117,47 +118,6 @@ func ParsePolicy(data []byte, filename string) (*Policy, error) {
 		return nil, &PolicyError{Filename: filename, Problems: p.problems}
 	}
 	return pol, nil
-}
-
-// Tags returns every tag a decision may carry: the values and the
-// always-escalate tags, sorted, without duplicates.
-func (p *Policy) Tags() []string {
-	tags := slices.Clone(p.Values)
-	for t := range p.AlwaysEscalate {
-		tags = append(tags, t)
-	}
-	slices.Sort(tags)
-	return slices.Compact(tags)
-}
-
-// ActivityNames returns the activities' names in policy order.
-func (p *Policy) ActivityNames() []string {
-	names := make([]string, len(p.Activities))
-	for i, a := range p.Activities {
-		names[i] = a.Name
-	}
-	return names
-}
-
-// TopLevel returns the last level of the escalation chain.
-func (p *Policy) TopLevel() Level { return p.Levels[len(p.Levels)-1] }
-
-// NextLevel returns the level above the one called name; false when name
-// is the top level or unknown.
-func (p *Policy) NextLevel(name string) (Level, bool) {
-	i := p.LevelIndex(name)
-	if i < 0 || i+1 >= len(p.Levels) {
-		return Level{}, false
-	}
-	return p.Levels[i+1], true
-}
-
-// Level returns the level called name and whether it exists.
-func (p *Policy) Level(name string) (Level, bool) {
-	if i := p.LevelIndex(name); i >= 0 {
-		return p.Levels[i], true
-	}
-	return Level{}, false
 }
 
 // ParseDuration reads a Go duration ("4h", "30m", "1h30m") or a number of
@@ -391,7 +351,7 @@ func (p *parser) principals(f field, path, empty string) []string {
 	return out
 }
 
-func (p *parser) parse(data []byte) *Policy {
+func (p *parser) parse(data []byte) *domain.Policy {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := err.Error()
@@ -430,15 +390,15 @@ func (p *parser) parse(data []byte) *Policy {
 		return f, true
 	}
 
-	pol := &Policy{
+	pol := &domain.Policy{
 		Timezone:       DefaultTimezone,
 		Currency:       DefaultCurrency,
 		AlwaysEscalate: map[string]string{},
 		Schedules:      DefaultSchedules(),
-		Outcomes:       Outcomes{AskAfter: DefaultAskAfter},
-		Praise:         Praise{DailyLimit: DefaultPraiseDailyLimit},
-		Commitments:    Commitments{RemindBefore: DefaultRemindBefore},
-		Feedback:       Feedback{AnonymousAllowed: true, Questions: DefaultQuestions()},
+		Outcomes:       domain.Outcomes{AskAfter: DefaultAskAfter},
+		Praise:         domain.Praise{DailyLimit: DefaultPraiseDailyLimit},
+		Commitments:    domain.Commitments{RemindBefore: DefaultRemindBefore},
+		Feedback:       domain.Feedback{AnonymousAllowed: true, Questions: DefaultQuestions()},
 	}
 
 	// timezone
@@ -658,13 +618,13 @@ func (p *parser) parse(data []byte) *Policy {
 	return pol
 }
 
-func (p *parser) level(n *yaml.Node, i int, seen map[string]*yaml.Node) (Level, bool) {
+func (p *parser) level(n *yaml.Node, i int, seen map[string]*yaml.Node) (domain.Level, bool) {
 	path := fmt.Sprintf("levels[%d]", i)
 	m, ok := p.mapping(n, path, "name", "approvers", "respond_within")
 	if !ok {
-		return Level{}, false
+		return domain.Level{}, false
 	}
-	var l Level
+	var l domain.Level
 	var good bool
 	l.Name, good = p.name(n, m, path, "level", seen)
 	if af, ok := m["approvers"]; ok && !isNull(af.val) {
@@ -688,13 +648,13 @@ func (p *parser) level(n *yaml.Node, i int, seen map[string]*yaml.Node) (Level, 
 	return l, good
 }
 
-func (p *parser) activity(n *yaml.Node, i int, pol *Policy, seen map[string]*yaml.Node) (Activity, bool) {
+func (p *parser) activity(n *yaml.Node, i int, pol *domain.Policy, seen map[string]*yaml.Node) (domain.Activity, bool) {
 	path := fmt.Sprintf("activities[%d]", i)
 	m, ok := p.mapping(n, path, "name", "summary", "unit", "frontline_limit", "level_limits")
 	if !ok {
-		return Activity{}, false
+		return domain.Activity{}, false
 	}
-	var a Activity
+	var a domain.Activity
 	var good bool
 	a.Name, good = p.name(n, m, path, "activity", seen)
 	if a.Name != "" {
@@ -818,7 +778,7 @@ func orderedFields(m map[string]field) []field {
 	return out
 }
 
-func levelNames(p *Policy) []string {
+func levelNames(p *domain.Policy) []string {
 	names := make([]string, len(p.Levels))
 	for i, l := range p.Levels {
 		names[i] = l.Name

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 )
 
@@ -86,17 +87,17 @@ func TestParsePolicyValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParsePolicy: %v", err)
 	}
-	want := &Policy{
+	want := &domain.Policy{
 		Timezone:  "America/Chicago",
 		Currency:  "USD",
-		Channels:  Channels{Praise: "C0PRAISE", Escalations: "C0ESCALATE", Leaders: "C0LEADERS"},
+		Channels:  domain.Channels{Praise: "C0PRAISE", Escalations: "C0ESCALATE", Leaders: "C0LEADERS"},
 		Values:    []string{"customer-first", "ownership", "courage"},
 		Frontline: []string{"S0FRONTLINE", "U0DAVE"},
-		Levels: []Level{
+		Levels: []domain.Level{
 			{Name: "team-lead", Approvers: []string{"U0BOB"}, RespondWithin: 4 * time.Hour},
 			{Name: "manager", Approvers: []string{"U0CAROL", "S0MANAGERS", "W0ERIN"}, RespondWithin: 24 * time.Hour},
 		},
-		Activities: []Activity{
+		Activities: []domain.Activity{
 			{
 				Name: "discount", Summary: "Invoice discount", Unit: "USD", FrontlineLimit: money.FromMajor(500),
 				LevelLimits: map[string]money.Amount{"team-lead": money.FromMajor(2000), "manager": 1_000_050},
@@ -104,7 +105,7 @@ func TestParsePolicyValid(t *testing.T) {
 			{Name: "travel-waiver", Unit: "USD", FrontlineLimit: 25075, LevelLimits: map[string]money.Amount{}},
 		},
 		AlwaysEscalate: map[string]string{"safety": "manager"},
-		Schedules: Schedules{
+		Schedules: domain.Schedules{
 			Feedback:            "0 9 * * MON",
 			FeedbackReminder:    "0 9 * * WED",
 			CommitmentReminders: "0 8 * * *",
@@ -112,12 +113,12 @@ func TestParsePolicyValid(t *testing.T) {
 			OutcomeFollowups:    "0 10 * * *",
 			Digest:              "@every 2s",
 		},
-		Outcomes:    Outcomes{AskAfter: 72 * time.Hour},
-		Praise:      Praise{ShowAmounts: false, DailyLimit: 5},
-		Commitments: Commitments{RemindBefore: 24 * time.Hour},
-		Feedback:    Feedback{AnonymousAllowed: true, Questions: DefaultQuestions()},
+		Outcomes:    domain.Outcomes{AskAfter: 72 * time.Hour},
+		Praise:      domain.Praise{ShowAmounts: false, DailyLimit: 5},
+		Commitments: domain.Commitments{RemindBefore: 24 * time.Hour},
+		Feedback:    domain.Feedback{AnonymousAllowed: true, Questions: DefaultQuestions()},
 	}
-	if diff := cmp.Diff(want, pol, cmpopts.IgnoreFields(Policy{}, "Location")); diff != "" {
+	if diff := cmp.Diff(want, pol, cmpopts.IgnoreFields(domain.Policy{}, "Location")); diff != "" {
 		t.Errorf("ParsePolicy (-want +got):\n%s", diff)
 	}
 	if pol.Location == nil || pol.Location.String() != "America/Chicago" {
@@ -149,7 +150,7 @@ activities:
 	if pol.Outcomes.AskAfter != 72*time.Hour {
 		t.Errorf("outcomes.ask_after = %v, want 72h", pol.Outcomes.AskAfter)
 	}
-	if pol.Praise != (Praise{ShowAmounts: false, DailyLimit: 10}) {
+	if pol.Praise != (domain.Praise{ShowAmounts: false, DailyLimit: 10}) {
 		t.Errorf("praise = %+v, want show_amounts false, daily_limit 10", pol.Praise)
 	}
 	if pol.Commitments.RemindBefore != 24*time.Hour {
@@ -163,14 +164,14 @@ activities:
 		"How can I help smooth your path toward mastery of certain skills?",
 		"What does success look like for you, and how can I help you succeed?",
 	}
-	if diff := cmp.Diff(Feedback{AnonymousAllowed: true, Questions: wantQ}, pol.Feedback); diff != "" {
+	if diff := cmp.Diff(domain.Feedback{AnonymousAllowed: true, Questions: wantQ}, pol.Feedback); diff != "" {
 		t.Errorf("feedback (-want +got):\n%s", diff)
 	}
 	if pol.Activities[0].Unit != "USD" {
 		t.Errorf("activity unit = %q, want the currency USD", pol.Activities[0].Unit)
 	}
-	if len(pol.AlwaysEscalate) != 0 || len(pol.Tags()) != 0 {
-		t.Errorf("tags = %v, always_escalate = %v; want none", pol.Tags(), pol.AlwaysEscalate)
+	if len(pol.AlwaysEscalate) != 0 || len(pol.Values) != 0 {
+		t.Errorf("values = %v, always_escalate = %v; want none", pol.Values, pol.AlwaysEscalate)
 	}
 }
 
@@ -516,7 +517,11 @@ func TestExamplePolicyIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadPolicy(example): %v", err)
 	}
-	if got, want := pol.ActivityNames(), []string{"discount", "travel-waiver"}; !cmp.Equal(got, want) {
+	var names []string
+	for _, a := range pol.Activities {
+		names = append(names, a.Name)
+	}
+	if got, want := names, []string{"discount", "travel-waiver"}; !cmp.Equal(got, want) {
 		t.Errorf("activities = %v, want %v", got, want)
 	}
 	if diff := cmp.Diff(DefaultQuestions(), pol.Feedback.Questions); diff != "" {
@@ -556,39 +561,5 @@ func TestCheckPolicy(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "missing.yaml") {
 		t.Errorf("CheckPolicy(missing) printed %q, want the file named", out.String())
-	}
-}
-
-func TestPolicyHelpers(t *testing.T) {
-	pol, err := ParsePolicy([]byte(edit(t, "safety: manager", "safety: manager\n  legal: team-lead")), "p.yaml")
-	if err != nil {
-		t.Fatalf("ParsePolicy: %v", err)
-	}
-	if got, want := pol.Tags(), []string{"courage", "customer-first", "legal", "ownership", "safety"}; !cmp.Equal(got, want) {
-		t.Errorf("Tags() = %v, want %v", got, want)
-	}
-	if got := pol.TopLevel().Name; got != "manager" {
-		t.Errorf("TopLevel() = %q, want manager", got)
-	}
-	tests := []struct {
-		name   string
-		want   string
-		wantOK bool
-	}{
-		{"team-lead", "manager", true},
-		{"manager", "", false},
-		{"nobody", "", false},
-	}
-	for _, tt := range tests {
-		got, ok := pol.NextLevel(tt.name)
-		if got.Name != tt.want || ok != tt.wantOK {
-			t.Errorf("NextLevel(%q) = %q, %v; want %q, %v", tt.name, got.Name, ok, tt.want, tt.wantOK)
-		}
-	}
-	if l, ok := pol.Level("manager"); !ok || l.RespondWithin != 24*time.Hour {
-		t.Errorf("Level(manager) = %+v, %v", l, ok)
-	}
-	if _, ok := pol.Level("ceo"); ok {
-		t.Errorf("Level(ceo) found, want not found")
 	}
 }

@@ -81,7 +81,7 @@ func newFanoutBench(b *testing.B, n int) *fanoutBench {
 	rdb.AddHook(rtt)
 	m := metrics.New()
 	api, _ := slackapi.New(slackapi.Config{BotToken: emu.BotToken(), APIURL: emu.URL(), Metrics: m})
-	pol := &config.Policy{Location: time.UTC, Frontline: []string{"S0FRONTLINE"}}
+	pol := &domain.Policy{Location: time.UTC, Frontline: []string{"S0FRONTLINE"}}
 	pol.Feedback.Questions = config.DefaultQuestions()
 	pol.Feedback.AnonymousAllowed = true
 	h := &handlers.Handlers{

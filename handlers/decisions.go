@@ -76,10 +76,8 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 		return nil, err
 	}
 	now := h.Clock.Now()
-	currency := h.Policy.Currency
-	if a, ok := h.Policy.Activity(req.Activity); ok && a.Unit != "" {
-		currency = a.Unit
-	}
+	act, _ := h.Policy.Activity(req.Activity)
+	currency := h.Policy.CurrencyOf(act)
 	d := &store.DecisionRecord{Decision: domain.Decision{
 		Team: team, Requester: user, Activity: req.Activity, Amount: req.Amount, Currency: currency,
 		Customer: req.Customer, Reason: req.Reason, Tags: req.Tags, CreatedAt: now, Level: -1,
@@ -236,11 +234,7 @@ func (h *Handlers) readLogForm(s *Submission) (box.Request, map[string]string) {
 	act, err := box.CheckActivity(h.Policy, s.Input(blockActivity, "activity"))
 	put(blockActivity, err)
 	req.Activity = act.Name
-	currency := h.Policy.Currency
-	if act.Unit != "" {
-		currency = act.Unit
-	}
-	req.Amount, err = box.ParseAmount(s.Input(blockAmount, "amount"), currency)
+	req.Amount, err = box.ParseAmount(s.Input(blockAmount, "amount"), h.Policy.CurrencyOf(act))
 	put(blockAmount, err)
 	req.Customer = strings.TrimSpace(s.Input(blockCustomer, "customer"))
 	put(blockCustomer, box.CheckCustomer(req.Customer))

@@ -7,7 +7,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
@@ -98,14 +97,14 @@ func clockText(t, now time.Time, loc *time.Location) string {
 	return t.Format("Mon Jan 2 15:04")
 }
 
-func levelName(p *config.Policy, i int) string {
+func levelName(p *domain.Policy, i int) string {
 	if i >= 0 && i < len(p.Levels) {
 		return p.Levels[i].Name
 	}
 	return fmt.Sprintf("level %d", i+1)
 }
 
-func levelApprovers(p *config.Policy, i int) []string {
+func levelApprovers(p *domain.Policy, i int) []string {
 	if i >= 0 && i < len(p.Levels) {
 		return p.Levels[i].Approvers
 	}
@@ -155,7 +154,7 @@ func parseButtonValue(v string) (id string, level int, ok bool) {
 // escalationMessage renders the escalation message of d posted for level:
 // the decision, the level and its approvers, why it left the box, the
 // history, and the buttons while that level may still act on it.
-func escalationMessage(p *config.Policy, d *store.DecisionRecord, level int, now time.Time) (string, []slack.Block) {
+func escalationMessage(p *domain.Policy, d *store.DecisionRecord, level int, now time.Time) (string, []slack.Block) {
 	loc := p.Location
 	lname := levelName(p, level)
 	text := fmt.Sprintf("Decision %s: %s asks for a %s %s above the box; %s to answer.",
@@ -234,7 +233,7 @@ func escalationMessage(p *config.Policy, d *store.DecisionRecord, level int, now
 }
 
 // decisionButtons are Approve, Escalate (below the top level) and Decline.
-func decisionButtons(p *config.Policy, d *store.DecisionRecord, level int) *slack.ActionBlock {
+func decisionButtons(p *domain.Policy, d *store.DecisionRecord, level int) *slack.ActionBlock {
 	v := buttonValue(d.ID, level)
 	approve := slack.NewButtonBlockElement(ActionApprove, v, plain("Approve")).WithStyle(slack.StylePrimary)
 	decline := slack.NewButtonBlockElement(ActionDecline, v, plain("Decline")).WithStyle(slack.StyleDanger)
@@ -253,7 +252,7 @@ func decisionButtons(p *config.Policy, d *store.DecisionRecord, level int) *slac
 }
 
 // logReply is the private answer to the person who logged d.
-func logReply(p *config.Policy, d *store.DecisionRecord) *Reply {
+func logReply(p *domain.Policy, d *store.DecisionRecord) *Reply {
 	var text string
 	switch d.State {
 	case domain.StateAutonomous:
@@ -275,7 +274,7 @@ func channelMention(id string) string {
 	return "<#" + id + ">"
 }
 
-func respondWithin(p *config.Policy, level int) time.Duration {
+func respondWithin(p *domain.Policy, level int) time.Duration {
 	if level >= 0 && level < len(p.Levels) {
 		return p.Levels[level].RespondWithin
 	}
@@ -283,7 +282,7 @@ func respondWithin(p *config.Policy, level int) time.Duration {
 }
 
 // outcomeDM is the DM telling the requester what happened to d.
-func outcomeDM(p *config.Policy, d *store.DecisionRecord, e domain.HistoryEntry) string {
+func outcomeDM(p *domain.Policy, d *store.DecisionRecord, e domain.HistoryEntry) string {
 	switch e.Action {
 	case "approved":
 		return fmt.Sprintf(":white_check_mark: %s approved your %s (`%s`). Go ahead: it's yours to carry out.",

@@ -8,26 +8,25 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/store"
 )
 
-func testPolicy(t *testing.T) *config.Policy {
+func testPolicy(t *testing.T) *domain.Policy {
 	t.Helper()
 	loc, err := time.LoadLocation("America/Chicago")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &config.Policy{
+	return &domain.Policy{
 		Timezone: "America/Chicago", Location: loc, Currency: "USD",
-		Channels: config.Channels{Escalations: "C0ESCALATE"},
-		Levels: []config.Level{
+		Channels: domain.Channels{Escalations: "C0ESCALATE"},
+		Levels: []domain.Level{
 			{Name: "team-lead", Approvers: []string{"U0BOB"}, RespondWithin: 4 * time.Hour},
 			{Name: "manager", Approvers: []string{"U0CAROL", "S0MANAGERS"}, RespondWithin: 24 * time.Hour},
 		},
-		Activities: []config.Activity{{Name: "discount", Unit: "USD", FrontlineLimit: money.FromMajor(500),
+		Activities: []domain.Activity{{Name: "discount", Unit: "USD", FrontlineLimit: money.FromMajor(500),
 			LevelLimits: map[string]money.Amount{"team-lead": money.FromMajor(2000), "manager": money.FromMajor(10000)}}},
 	}
 }

@@ -49,7 +49,7 @@ var feedbackEpoch = time.Date(1970, 1, 5, 0, 0, 0, 0, time.UTC)
 // QuestionOfWeek returns the question of the week holding t (in the policy's
 // timezone) and its index: the questions rotate one a week, in order, the
 // same on every replica.
-func QuestionOfWeek(p *config.Policy, t time.Time) (string, int) {
+func QuestionOfWeek(p *domain.Policy, t time.Time) (string, int) {
 	qs := p.Feedback.Questions
 	if len(qs) == 0 {
 		qs = config.DefaultQuestions()

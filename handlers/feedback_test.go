@@ -15,7 +15,7 @@ func TestQuestionOfWeek(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &config.Policy{Location: chicago, Feedback: config.Feedback{Questions: []string{"A?", "B?", "C?"}}}
+	p := &domain.Policy{Location: chicago, Feedback: domain.Feedback{Questions: []string{"A?", "B?", "C?"}}}
 	mon := time.Date(2026, 3, 2, 9, 0, 0, 0, chicago) // a Monday
 	_, base := QuestionOfWeek(p, mon)
 	tests := []struct {
@@ -41,7 +41,7 @@ func TestQuestionOfWeek(t *testing.T) {
 		})
 	}
 	// No questions in the policy: the six defaults.
-	q, _ := QuestionOfWeek(&config.Policy{}, mon)
+	q, _ := QuestionOfWeek(&domain.Policy{}, mon)
 	found := false
 	for _, d := range config.DefaultQuestions() {
 		found = found || d == q

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/empowerbot/empowerbot/clock"
-	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -28,7 +28,7 @@ import (
 type Handlers struct {
 	Slack   *slack.Client
 	Store   *store.Store
-	Policy  *config.Policy
+	Policy  *domain.Policy
 	Clock   clock.Clock
 	Log     *slog.Logger
 	Metrics *metrics.Metrics

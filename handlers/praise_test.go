@@ -5,12 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
 )
 
 func TestParsePraiseBody(t *testing.T) {
-	h := &Handlers{Policy: &config.Policy{Values: []string{"customer-first", "courage"}}}
+	h := &Handlers{Policy: &domain.Policy{Values: []string{"customer-first", "courage"}}}
 	for _, c := range []struct {
 		in      string
 		credits bool

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slackemu"
 )
 
@@ -69,7 +69,7 @@ func nameFromID(id string) string {
 
 // buildDirectory derives people, groups and channels from the policy: every
 // user and group it names, its three channels and #general.
-func buildDirectory(p *config.Policy, tz string) directory {
+func buildDirectory(p *domain.Policy, tz string) directory {
 	var d directory
 	roles := map[string][]string{}
 	var order []string

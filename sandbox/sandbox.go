@@ -25,6 +25,7 @@ import (
 	"github.com/empowerbot/empowerbot/app"
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -42,7 +43,7 @@ type Config struct {
 	// KeyPrefix is REDIS_KEY_PREFIX (default "empower").
 	KeyPrefix string
 	// Policy is the policy; nil means the built-in sample.
-	Policy *config.Policy
+	Policy *domain.Policy
 	// PolicySource names where the policy came from (shown on the page).
 	PolicySource string
 	// HTTPAddr is the bot's operator endpoint address ("" disables it).

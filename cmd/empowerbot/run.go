@@ -11,6 +11,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/app"
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -83,7 +84,7 @@ func runBot(ctx context.Context, stderr io.Writer) int {
 }
 
 // optionsFromEnv maps the environment onto the app's options.
-func optionsFromEnv(env config.Env, policy *config.Policy, log *slog.Logger) app.Options {
+func optionsFromEnv(env config.Env, policy *domain.Policy, log *slog.Logger) app.Options {
 	return app.Options{
 		AppToken: env.AppToken.Reveal(),
 		BotToken: env.BotToken.Reveal(),

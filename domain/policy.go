@@ -1,4 +1,4 @@
-package config
+package domain
 
 import (
 	"time"
@@ -7,8 +7,8 @@ import (
 )
 
 // Policy is the organisation's box: who may decide what alone, who approves
-// above it, where the bot posts and when its jobs run. It is loaded from the
-// policy file by LoadPolicy/ParsePolicy and is valid once returned.
+// above it, where the bot posts and when its jobs run. Package policy parses
+// and validates it from the policy file; a Policy it returns is valid.
 type Policy struct {
 	// Timezone is the IANA zone name; Location is it, loaded.
 	Timezone string
@@ -44,8 +44,10 @@ type Level struct {
 
 // Activity is one empowerable activity and its limits.
 type Activity struct {
-	Name           string
-	Summary        string
+	Name    string
+	Summary string
+	// Unit is the currency code the activity's amounts are written in; empty
+	// means the policy's Currency (see Policy.CurrencyOf).
 	Unit           string
 	FrontlineLimit money.Amount
 	// LevelLimits maps a level name to the highest amount that level may
@@ -53,7 +55,8 @@ type Activity struct {
 	LevelLimits map[string]money.Amount
 }
 
-// Schedules holds the robfig/cron spec of each job, in Policy.Location.
+// Schedules holds the schedule spec of each job: a five-field cron spec or
+// "@every D", in Policy.Location.
 type Schedules struct {
 	Feedback            string
 	FeedbackReminder    string
@@ -103,4 +106,13 @@ func (p *Policy) LevelIndex(name string) int {
 		}
 	}
 	return -1
+}
+
+// CurrencyOf is the currency code amounts of act are written in: its own
+// unit, or else the policy's currency.
+func (p *Policy) CurrencyOf(act Activity) string {
+	if act.Unit != "" {
+		return act.Unit
+	}
+	return p.Currency
 }
