@@ -23,9 +23,9 @@ import (
 	"github.com/empowerbot/empowerbot/app"
 	"github.com/empowerbot/empowerbot/bot"
 	"github.com/empowerbot/empowerbot/clock"
-	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
+	"github.com/empowerbot/empowerbot/policy"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/store"
 	"github.com/empowerbot/empowerbot/store/redistest"
@@ -166,7 +166,7 @@ func Start(t testing.TB, o Options) *Env {
 	if o.Policy == "" {
 		o.Policy = DefaultPolicy
 	}
-	pol, err := config.ParsePolicy([]byte(o.Policy), "test-policy.yaml")
+	pol, err := policy.Parse([]byte(o.Policy), "test-policy.yaml")
 	if err != nil {
 		t.Fatalf("test policy: %v", err)
 	}

@@ -1,7 +1,8 @@
-// Package config loads empowerbot's two kinds of configuration: deployment
-// settings from the environment (LoadEnv, through envconfig) and the
-// organisation's rules from the policy file (LoadPolicy, ParsePolicy). Both
-// report every problem at once, and neither ever prints a secret.
+// Package config loads empowerbot's deployment settings from the environment
+// (LoadEnv, through envconfig): Slack tokens, Redis, addresses, logging. It
+// reports every bad variable at once and never prints a secret (Secret).
+//
+// The organisation's rules, the policy file, are package policy's.
 package config
 
 import (
@@ -15,6 +16,8 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/dates"
 )
 
 // Mode says what the environment is loaded for.
@@ -233,7 +236,7 @@ func (raw rawEnv) validate(mode Mode) (Env, error) {
 	default:
 		bad("SLACK_PACING", "%q must be tiers or off", env.SlackPacing)
 	}
-	d, err := ParseDuration(strings.TrimSpace(raw.CatchUpGrace))
+	d, err := dates.ParseDuration(strings.TrimSpace(raw.CatchUpGrace))
 	switch {
 	case err != nil:
 		bad("CATCHUP_GRACE", "%q is not a duration like 24h, 30m or 2d", raw.CatchUpGrace)

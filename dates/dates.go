@@ -17,6 +17,9 @@
 //
 // Dates before today, "in 0 days", and dates more than MaxYears years away
 // are refused with an *Error that says what is wrong.
+//
+// ParseDuration reads the lengths of time the policy file and the
+// environment write ("72h", "3d", "1d12h").
 package dates
 
 import (

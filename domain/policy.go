@@ -88,6 +88,19 @@ type Feedback struct {
 	Questions        []string
 }
 
+// DefaultQuestions returns the six autonomy-support questions asked when
+// the policy names none.
+func DefaultQuestions() []string {
+	return []string{
+		"How can I help you realize your goals in the next year?",
+		"By when would you like me to achieve these things for you?",
+		"In what areas have I failed to help you in the past, and how can I improve?",
+		"What kind of things would help you feel more engaged?",
+		"How can I help smooth your path toward mastery of certain skills?",
+		"What does success look like for you, and how can I help you succeed?",
+	}
+}
+
 // Activity returns the activity called name and whether it exists.
 func (p *Policy) Activity(name string) (Activity, bool) {
 	for _, a := range p.Activities {

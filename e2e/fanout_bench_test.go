@@ -17,7 +17,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/empowerbot/empowerbot/clock"
-	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
@@ -82,7 +81,7 @@ func newFanoutBench(b *testing.B, n int) *fanoutBench {
 	m := metrics.New()
 	api, _ := slackapi.New(slackapi.Config{BotToken: emu.BotToken(), APIURL: emu.URL(), Metrics: m})
 	pol := &domain.Policy{Location: time.UTC, Frontline: []string{"S0FRONTLINE"}}
-	pol.Feedback.Questions = config.DefaultQuestions()
+	pol.Feedback.Questions = domain.DefaultQuestions()
 	pol.Feedback.AnonymousAllowed = true
 	h := &handlers.Handlers{
 		Slack: api, Store: store.New(rdb, store.NewKeys(srv.Prefix(b))), Policy: pol,

@@ -10,7 +10,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
@@ -52,7 +51,7 @@ var feedbackEpoch = time.Date(1970, 1, 5, 0, 0, 0, 0, time.UTC)
 func QuestionOfWeek(p *domain.Policy, t time.Time) (string, int) {
 	qs := p.Feedback.Questions
 	if len(qs) == 0 {
-		qs = config.DefaultQuestions()
+		qs = domain.DefaultQuestions()
 	}
 	loc := p.Location
 	if loc == nil {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
 )
 
@@ -43,7 +42,7 @@ func TestQuestionOfWeek(t *testing.T) {
 	// No questions in the policy: the six defaults.
 	q, _ := QuestionOfWeek(&domain.Policy{}, mon)
 	found := false
-	for _, d := range config.DefaultQuestions() {
+	for _, d := range domain.DefaultQuestions() {
 		found = found || d == q
 	}
 	if !found {

@@ -26,6 +26,7 @@ import (
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/policy"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -81,7 +82,7 @@ func New(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 		cfg.Addr = config.DefaultSandboxAddr
 	}
 	if cfg.Policy == nil {
-		p, perr := config.ParsePolicy(SamplePolicy, "sample-policy.yaml")
+		p, perr := policy.Parse(SamplePolicy, "sample-policy.yaml")
 		if perr != nil {
 			return nil, fmt.Errorf("built-in sample policy: %w", perr)
 		}

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/slackemu"
 )
 
@@ -717,7 +717,7 @@ func (s *Sandbox) handleClock(w http.ResponseWriter, r *http.Request) {
 	case a.Reset:
 		s.Clock.Advance(-s.Clock.Offset())
 	case a.Advance != "":
-		d, err := config.ParseDuration(a.Advance)
+		d, err := dates.ParseDuration(a.Advance)
 		if err != nil || d <= 0 {
 			fail(w, http.StatusBadRequest, "advance %q: want a positive duration like 4h, 72h or 7d", a.Advance)
 			return

@@ -12,6 +12,7 @@ import (
 	"github.com/empowerbot/empowerbot/app"
 	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/policy"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -40,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "usage: empowerbot check-policy FILE")
 			return 2
 		}
-		if err := config.CheckPolicy(args[1], stdout); err != nil {
+		if err := policy.Check(args[1], stdout); err != nil {
 			return 1
 		}
 		return 0
@@ -66,12 +67,12 @@ func runBot(ctx context.Context, stderr io.Writer) int {
 		return 1
 	}
 	log := env.Logger(stderr)
-	policy, err := config.LoadPolicy(env.PolicyFile)
+	pol, err := policy.Load(env.PolicyFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "empowerbot:", err)
 		return 1
 	}
-	a, err := app.New(ctx, optionsFromEnv(env, policy, log))
+	a, err := app.New(ctx, optionsFromEnv(env, pol, log))
 	if err != nil {
 		fmt.Fprintln(stderr, "empowerbot:", err)
 		return 1
@@ -84,7 +85,7 @@ func runBot(ctx context.Context, stderr io.Writer) int {
 }
 
 // optionsFromEnv maps the environment onto the app's options.
-func optionsFromEnv(env config.Env, policy *domain.Policy, log *slog.Logger) app.Options {
+func optionsFromEnv(env config.Env, pol *domain.Policy, log *slog.Logger) app.Options {
 	return app.Options{
 		AppToken: env.AppToken.Reveal(),
 		BotToken: env.BotToken.Reveal(),
@@ -98,7 +99,7 @@ func optionsFromEnv(env config.Env, policy *domain.Policy, log *slog.Logger) app
 		HTTPAddr:     env.HTTPAddr,
 		Pacing:       env.Pacing(),
 		CatchUpGrace: env.CatchUpGrace,
-		Policy:       policy,
+		Policy:       pol,
 		Log:          log,
 	}
 }

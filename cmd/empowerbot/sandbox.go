@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/policy"
 	"github.com/empowerbot/empowerbot/sandbox"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -32,7 +33,7 @@ func runSandbox(ctx context.Context, stdout, stderr io.Writer) int {
 		cfg.Redis = store.ClientOptions{URL: env.RedisURL.Reveal(), Addrs: env.RedisAddrs, MasterName: env.RedisMasterName}
 	}
 	if os.Getenv("POLICY_FILE") != "" {
-		if cfg.Policy, err = config.LoadPolicy(env.PolicyFile); err != nil {
+		if cfg.Policy, err = policy.Load(env.PolicyFile); err != nil {
 			fmt.Fprintln(stderr, "empowerbot:", err)
 			return 1
 		}

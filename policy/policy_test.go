@@ -1,4 +1,4 @@
-package config
+package policy
 
 import (
 	"bytes"
@@ -68,24 +68,24 @@ func edit(t *testing.T, pairs ...string) string {
 
 func parseProblems(t *testing.T, src string) []Problem {
 	t.Helper()
-	pol, err := ParsePolicy([]byte(src), "policy.yaml")
+	pol, err := Parse([]byte(src), "policy.yaml")
 	if err == nil {
-		t.Fatalf("ParsePolicy = %+v, nil; want an error", pol)
+		t.Fatalf("Parse = %+v, nil; want an error", pol)
 	}
-	var pe *PolicyError
+	var pe *Error
 	if !errors.As(err, &pe) {
-		t.Fatalf("error %v (%T) is not a *PolicyError", err, err)
+		t.Fatalf("error %v (%T) is not a *Error", err, err)
 	}
 	if pol != nil {
-		t.Errorf("ParsePolicy returned a policy with an error")
+		t.Errorf("Parse returned a policy with an error")
 	}
 	return pe.Problems
 }
 
 func TestParsePolicyValid(t *testing.T) {
-	pol, err := ParsePolicy([]byte(basePolicy), "policy.yaml")
+	pol, err := Parse([]byte(basePolicy), "policy.yaml")
 	if err != nil {
-		t.Fatalf("ParsePolicy: %v", err)
+		t.Fatalf("Parse: %v", err)
 	}
 	want := &domain.Policy{
 		Timezone:  "America/Chicago",
@@ -116,10 +116,10 @@ func TestParsePolicyValid(t *testing.T) {
 		Outcomes:    domain.Outcomes{AskAfter: 72 * time.Hour},
 		Praise:      domain.Praise{ShowAmounts: false, DailyLimit: 5},
 		Commitments: domain.Commitments{RemindBefore: 24 * time.Hour},
-		Feedback:    domain.Feedback{AnonymousAllowed: true, Questions: DefaultQuestions()},
+		Feedback:    domain.Feedback{AnonymousAllowed: true, Questions: domain.DefaultQuestions()},
 	}
 	if diff := cmp.Diff(want, pol, cmpopts.IgnoreFields(domain.Policy{}, "Location")); diff != "" {
-		t.Errorf("ParsePolicy (-want +got):\n%s", diff)
+		t.Errorf("Parse (-want +got):\n%s", diff)
 	}
 	if pol.Location == nil || pol.Location.String() != "America/Chicago" {
 		t.Errorf("Location = %v, want America/Chicago", pol.Location)
@@ -134,9 +134,9 @@ levels:
 activities:
   - {name: refund, frontline_limit: 100}
 `
-	pol, err := ParsePolicy([]byte(minimal), "min.yaml")
+	pol, err := Parse([]byte(minimal), "min.yaml")
 	if err != nil {
-		t.Fatalf("ParsePolicy: %v", err)
+		t.Fatalf("Parse: %v", err)
 	}
 	if pol.Timezone != "UTC" || pol.Location != time.UTC {
 		t.Errorf("timezone = %q (%v), want UTC", pol.Timezone, pol.Location)
@@ -482,7 +482,7 @@ func TestParsePolicyReportsEveryProblem(t *testing.T) {
 	if want := []int{1, 11, 15, 22, 25, 27}; !cmp.Equal(lines, want) {
 		t.Errorf("problem lines = %v, want %v (problems %+v)", lines, want, got)
 	}
-	err := &PolicyError{Filename: "p.yaml", Problems: got}
+	err := &Error{Filename: "p.yaml", Problems: got}
 	msg := err.Error()
 	if n := strings.Count(msg, "\n") + 1; n != 6 {
 		t.Errorf("Error() has %d lines, want 6:\n%s", n, msg)
@@ -513,9 +513,9 @@ func TestParsePolicyMissingSections(t *testing.T) {
 }
 
 func TestExamplePolicyIsValid(t *testing.T) {
-	pol, err := LoadPolicy("../deploy/policy.example.yaml")
+	pol, err := Load("../deploy/policy.example.yaml")
 	if err != nil {
-		t.Fatalf("LoadPolicy(example): %v", err)
+		t.Fatalf("Load(example): %v", err)
 	}
 	var names []string
 	for _, a := range pol.Activities {
@@ -524,15 +524,15 @@ func TestExamplePolicyIsValid(t *testing.T) {
 	if got, want := names, []string{"discount", "travel-waiver"}; !cmp.Equal(got, want) {
 		t.Errorf("activities = %v, want %v", got, want)
 	}
-	if diff := cmp.Diff(DefaultQuestions(), pol.Feedback.Questions); diff != "" {
+	if diff := cmp.Diff(domain.DefaultQuestions(), pol.Feedback.Questions); diff != "" {
 		t.Errorf("example questions differ from the defaults (-want +got):\n%s", diff)
 	}
 	if pol.Timezone != "America/Chicago" || pol.Location.String() != "America/Chicago" {
 		t.Errorf("timezone = %q, want America/Chicago", pol.Timezone)
 	}
 	var out bytes.Buffer
-	if err := CheckPolicy("../deploy/policy.example.yaml", &out); err != nil || out.String() != "ok\n" {
-		t.Errorf("CheckPolicy(example) = %v, printed %q; want nil, \"ok\\n\"", err, out.String())
+	if err := Check("../deploy/policy.example.yaml", &out); err != nil || out.String() != "ok\n" {
+		t.Errorf("Check(example) = %v, printed %q; want nil, \"ok\\n\"", err, out.String())
 	}
 }
 
@@ -544,22 +544,22 @@ func TestCheckPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	err := CheckPolicy(bad, &out)
+	err := Check(bad, &out)
 	if err == nil {
-		t.Fatalf("CheckPolicy(bad) = nil, want an error")
+		t.Fatalf("Check(bad) = nil, want an error")
 	}
 	want := bad + `:1: timezone: "Mars/Olympus" is not a known time zone (use an IANA name like America/Chicago)` + "\n" +
 		bad + `:11: levels[0].approvers[0]: "bob" is not a Slack user (U…/W…) or user group (S…) ID` + "\n"
 	if got := out.String(); got != want {
-		t.Errorf("CheckPolicy printed:\n%s\nwant:\n%s", got, want)
+		t.Errorf("Check printed:\n%s\nwant:\n%s", got, want)
 	}
 
 	out.Reset()
 	missing := filepath.Join(dir, "missing.yaml")
-	if err := CheckPolicy(missing, &out); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("CheckPolicy(missing) = %v, want os.ErrNotExist", err)
+	if err := Check(missing, &out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Check(missing) = %v, want os.ErrNotExist", err)
 	}
 	if !strings.Contains(out.String(), "missing.yaml") {
-		t.Errorf("CheckPolicy(missing) printed %q, want the file named", out.String())
+		t.Errorf("Check(missing) printed %q, want the file named", out.String())
 	}
 }
