@@ -18,6 +18,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/empowerbot/empowerbot/cronspec"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -26,7 +27,8 @@ import (
 type Job struct {
 	// Name is the policy's schedules key ("escalation_timeouts").
 	Name string
-	// Spec is the robfig/cron spec ("0 9 * * MON", "@every 2s").
+	// Spec is the schedule ("0 9 * * MON", "@every 2s"), as cronspec.Parse
+	// reads it; the policy check accepts the same specs.
 	Spec string
 	// Run does the work of one tick. tick is the scheduled time the run
 	// belongs to; every replica computes the same tick.
@@ -111,7 +113,7 @@ func New(cfg Config) *Scheduler {
 func (s *Scheduler) Add(j Job) error {
 	e := &entry{job: j}
 	if strings.TrimSpace(j.Spec) != "" {
-		sched, every, err := ParseSpec(j.Spec, s.cfg.Location)
+		sched, every, err := cronspec.Parse(j.Spec, s.cfg.Location)
 		if err != nil {
 			return fmt.Errorf("schedule %s: %w", j.Name, err)
 		}
@@ -132,35 +134,6 @@ func (s *Scheduler) Names() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// ParseSpec parses a cron spec in loc. "@every D" becomes a schedule aligned
-// on multiples of D since the Unix epoch, so replicas agree on its ticks.
-func ParseSpec(spec string, loc *time.Location) (cron.Schedule, time.Duration, error) {
-	spec = strings.TrimSpace(spec)
-	if rest, ok := strings.CutPrefix(spec, "@every "); ok {
-		d, err := time.ParseDuration(strings.TrimSpace(rest))
-		if err != nil || d < time.Second {
-			return nil, 0, fmt.Errorf("bad @every duration %q", rest)
-		}
-		d = d.Truncate(time.Second)
-		return alignedEvery{d}, d, nil
-	}
-	if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
-		spec = "CRON_TZ=" + loc.String() + " " + spec
-	}
-	sched, err := cron.ParseStandard(spec)
-	if err != nil {
-		return nil, 0, err
-	}
-	return sched, 0, nil
-}
-
-// alignedEvery fires at every multiple of d since the Unix epoch.
-type alignedEvery struct{ d time.Duration }
-
-func (a alignedEvery) Next(t time.Time) time.Time {
-	return time.Unix(0, 0).Add(t.Sub(time.Unix(0, 0)).Truncate(a.d) + a.d).In(t.Location())
 }
 
 // PrevTick returns the latest tick of e at or before t, or the zero time when

@@ -1,8 +1,13 @@
 package jobs
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/empowerbot/empowerbot/cronspec"
+	"github.com/empowerbot/empowerbot/policy"
 )
 
 func mustLoc(t *testing.T, name string) *time.Location {
@@ -15,7 +20,7 @@ func mustLoc(t *testing.T, name string) *time.Location {
 }
 
 func TestEveryTicksAreAlignedOnTheEpoch(t *testing.T) {
-	sched, every, err := ParseSpec("@every 2s", time.UTC)
+	sched, every, err := cronspec.Parse("@every 2s", time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +41,7 @@ func TestEveryTicksAreAlignedOnTheEpoch(t *testing.T) {
 
 func TestCronTicksInThePolicyTimezone(t *testing.T) {
 	chicago := mustLoc(t, "America/Chicago")
-	sched, _, err := ParseSpec("0 9 * * MON", chicago)
+	sched, _, err := cronspec.Parse("0 9 * * MON", chicago)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +63,46 @@ func TestCronTicksInThePolicyTimezone(t *testing.T) {
 	}
 }
 
-func TestParseSpecRejectsNonsense(t *testing.T) {
-	for _, spec := range []string{"every monday", "@every 0s", "@every x", "61 * * * *"} {
-		if _, _, err := ParseSpec(spec, time.UTC); err == nil {
-			t.Errorf("ParseSpec(%q) = nil error, want an error", spec)
+// schedulePolicy is a valid policy whose digest schedule is %s.
+const schedulePolicy = `timezone: America/Chicago
+channels: {praise: C1, escalations: C2, leaders: C3}
+frontline: [U1]
+levels:
+  - {name: lead, approvers: [U2], respond_within: 1h}
+activities:
+  - {name: refund, frontline_limit: 100}
+schedules:
+  digest: %q
+`
+
+// The policy check and the scheduler read a spec with the same function
+// (cronspec.Parse): a spec passes the check exactly when the scheduler can
+// run it, and a spec the check refuses is refused by the scheduler too.
+func TestSchedulerRunsExactlyWhatThePolicyAccepts(t *testing.T) {
+	specs := []string{
+		"0 9 * * MON", "*/5 * * * *", "@daily", "@hourly", "@every 2s", "@every 1h", " @every 2s ",
+		"CRON_TZ=Asia/Tokyo 0 9 * * *", "TZ=UTC 0 9 * * *", "CRON_TZ=UTC @every 2s",
+		"every monday", "61 * * * *", "0 0 16 * * FRI", "@every", "@every x", "@every  2s",
+		"@every 0s", "@every -2s", "@every 500ms", "@every 1500ms", "CRON_TZ=UTC @every 1500ms",
+		"TZ=UTC", "CRON_TZ=Mars/Olympus 0 9 * * *",
+	}
+	for _, spec := range specs {
+		pol, perr := policy.Parse([]byte(fmt.Sprintf(schedulePolicy, spec)), "p.yaml")
+		s := New(Config{Location: mustLoc(t, "America/Chicago")})
+		serr := s.Add(Job{Name: "digest", Spec: spec})
+		if (perr == nil) != (serr == nil) {
+			t.Errorf("spec %q: policy check error %v, scheduler error %v; want both nil or both errors", spec, perr, serr)
+			continue
+		}
+		if perr != nil {
+			continue
+		}
+		// What the policy keeps is what the scheduler is given.
+		if err := New(Config{Location: pol.Location}).Add(Job{Name: "digest", Spec: pol.Schedules.Digest}); err != nil {
+			t.Errorf("spec %q: the policy's %q does not schedule: %v", spec, pol.Schedules.Digest, err)
+		}
+		if e := s.entries["digest"]; strings.Contains(spec, "@every") && e.every == 0 {
+			t.Errorf("spec %q: scheduled without epoch-aligned ticks", spec)
 		}
 	}
 }

@@ -6,10 +6,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/empowerbot/empowerbot/command"
+	"github.com/empowerbot/empowerbot/cronspec"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 )
@@ -309,11 +309,13 @@ func (p *parser) schedules(f field, pol *domain.Policy) {
 		{"commitment_reminders", &s.CommitmentReminders}, {"escalation_timeouts", &s.EscalationTimeouts},
 		{"outcome_followups", &s.OutcomeFollowups}, {"digest", &s.Digest},
 	} {
-		*j.dst = p.cronSpec(m[j.key], "schedules."+j.key, *j.dst)
+		*j.dst = p.cronSpec(m[j.key], "schedules."+j.key, *j.dst, pol.Location)
 	}
 }
 
-func (p *parser) cronSpec(f field, path, def string) string {
+// cronSpec reads a job's schedule: whatever cronspec.Parse accepts in the
+// policy's timezone, which is exactly what the scheduler runs.
+func (p *parser) cronSpec(f field, path, def string, loc *time.Location) string {
 	if !f.set() {
 		return def
 	}
@@ -322,17 +324,9 @@ func (p *parser) cronSpec(f field, path, def string) string {
 		return def
 	}
 	s = strings.TrimSpace(s)
-	if _, err := cron.ParseStandard(s); err != nil {
+	if _, _, err := cronspec.Parse(s, loc); err != nil {
 		p.addf(f.val, "%s: bad cron spec %q: %v", path, s, err)
 		return def
-	}
-	// The scheduler names "@every D" ticks in whole seconds since the epoch:
-	// shorter or fractional intervals would not run as written.
-	if rest, ok := strings.CutPrefix(s, "@every "); ok {
-		if d, err := time.ParseDuration(rest); err == nil && (d < time.Second || d%time.Second != 0) {
-			p.addf(f.val, "%s: bad cron spec %q: the interval must be a whole number of seconds, at least 1s", path, s)
-			return def
-		}
 	}
 	return s
 }
