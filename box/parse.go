@@ -86,7 +86,7 @@ func ParseDecision(p *domain.Policy, text string) (Request, error) {
 	if amountText == "$" && len(rest) > 0 {
 		amountText, rest = "$"+rest[0].text, rest[1:]
 	}
-	if len(rest) > 0 && isCurrencyWord(rest[0].text, p.Currency, cur) {
+	if len(rest) > 0 && strings.EqualFold(rest[0].text, cur) {
 		amountText += " " + strings.ToUpper(rest[0].text)
 		rest = rest[1:]
 	}
@@ -313,17 +313,6 @@ func IsTag(w string) bool {
 // TagName is the lower-case name of a #tag word, without trailing punctuation.
 func TagName(w string) string {
 	return strings.ToLower(strings.TrimRight(strings.TrimPrefix(w, "#"), ".,;:!?)"))
-}
-
-// isCurrencyWord reports whether w is the currency code of the policy or
-// of the activity.
-func isCurrencyWord(w string, codes ...string) bool {
-	for _, c := range codes {
-		if c != "" && strings.EqualFold(w, c) {
-			return true
-		}
-	}
-	return false
 }
 
 // foreignCurrencies are the ISO codes of the most traded currencies: one

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/money"
 )
@@ -164,6 +165,26 @@ func TestParseDecisionOtherCurrency(t *testing.T) {
 	want := box.Request{Activity: "discount", Amount: usd(250), Customer: "ACME", Reason: "paid in EUR"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestParseDecisionActivityCurrency: an activity's amounts are in its own
+// unit (Policy.CurrencyOf); the policy's currency after the amount is then a
+// currency other than the activity's.
+func TestParseDecisionActivityCurrency(t *testing.T) {
+	p := productPolicy()
+	p.Activities = append(p.Activities, domain.Activity{Name: "refund", Unit: "EUR", FrontlineLimit: usd(100)})
+	got, err := box.ParseDecision(p, "refund 50 eur")
+	if err != nil {
+		t.Fatalf("ParseDecision error = %v", err)
+	}
+	if want := (box.Request{Activity: "refund", Amount: usd(50)}); !cmp.Equal(want, got) {
+		t.Errorf("ParseDecision = %+v, want %+v", got, want)
+	}
+	_, err = box.ParseDecision(p, "refund 50 USD")
+	var ie *box.InputError
+	if !errors.As(err, &ie) || ie.Field != box.FieldAmount || !strings.Contains(ie.Message, "are in EUR, not USD") {
+		t.Fatalf("ParseDecision error = %v; want the amounts-are-in-EUR error", err)
 	}
 }
 
