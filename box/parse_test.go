@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 )
 

@@ -12,48 +12,6 @@ import (
 	"github.com/empowerbot/empowerbot/money"
 )
 
-// productPolicy is the example policy of PRODUCT.md.
-func productPolicy() *domain.Policy {
-	return &domain.Policy{
-		Currency: "USD",
-		Values:   []string{"customer-first", "ownership", "courage"},
-		Levels: []domain.Level{
-			{Name: "team-lead", Approvers: []string{"U0BOB"}},
-			{Name: "manager", Approvers: []string{"U0CAROL"}},
-		},
-		Activities: []domain.Activity{
-			{Name: "discount", Summary: "Invoice discount to keep a customer relationship", Unit: "USD", FrontlineLimit: usd(500),
-				LevelLimits: map[string]money.Amount{"team-lead": usd(2000), "manager": usd(10000)}},
-			{Name: "travel-waiver", Unit: "USD", FrontlineLimit: usd(250)},
-		},
-		AlwaysEscalate: map[string]string{"safety": "manager", "legal": "manager"},
-	}
-}
-
-// chainPolicy has three levels, a level without a limit of its own and an
-// always_escalate tag at every level.
-func chainPolicy() *domain.Policy {
-	return &domain.Policy{
-		Currency: "USD",
-		Values:   []string{"customer-first", "ownership", "courage"},
-		Levels: []domain.Level{
-			{Name: "team-lead", Approvers: []string{"U0BOB"}},
-			{Name: "manager", Approvers: []string{"U0CAROL", "S0MANAGERS"}},
-			{Name: "director", Approvers: []string{"U0DIANA"}},
-		},
-		Activities: []domain.Activity{
-			{Name: "discount", FrontlineLimit: usd(500),
-				LevelLimits: map[string]money.Amount{"team-lead": usd(2000), "manager": usd(10000), "director": usd(50000)}},
-			{Name: "travel-waiver", FrontlineLimit: usd(250)},
-			// team-lead has no limit of its own for refunds; the manager's is 1,000.
-			{Name: "refund", FrontlineLimit: usd(100), LevelLimits: map[string]money.Amount{"manager": usd(1000)}},
-		},
-		AlwaysEscalate: map[string]string{"minor": "team-lead", "safety": "manager", "legal": "director"},
-	}
-}
-
-func usd(n int64) money.Amount { return money.FromMajor(n) }
-
 func TestDecide(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -230,57 +188,5 @@ func TestActingLevels(t *testing.T) {
 		if got := box.ActingLevels(p, tt.activity, tt.amount, tt.current); !slices.Equal(got, tt.want) {
 			t.Errorf("ActingLevels(%s, %s, %d) = %v; want %v", tt.activity, tt.amount, tt.current, got, tt.want)
 		}
-	}
-}
-
-func TestLimits(t *testing.T) {
-	p := chainPolicy()
-	got, ok := box.Limits(p, "refund")
-	if !ok {
-		t.Fatal("Limits(refund) not found")
-	}
-	want := box.ActivityLimits{
-		Activity: "refund", Currency: "USD", Frontline: usd(100),
-		Levels: []box.LevelLimit{
-			{Level: 0, Name: "team-lead", Approvers: []string{"U0BOB"}, NoLimit: true},
-			{Level: 1, Name: "manager", Approvers: []string{"U0CAROL", "S0MANAGERS"}, Limit: usd(1000)},
-			{Level: 2, Name: "director", Approvers: []string{"U0DIANA"}, NoLimit: true},
-		},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Limits(refund) mismatch (-want +got):\n%s", diff)
-	}
-	if _, ok := box.Limits(p, "nope"); ok {
-		t.Error("Limits(nope) found; want not found")
-	}
-	all := box.AllLimits(p)
-	var names []string
-	for _, a := range all {
-		names = append(names, a.Activity)
-	}
-	if want := []string{"discount", "travel-waiver", "refund"}; !slices.Equal(names, want) {
-		t.Errorf("AllLimits activities = %v; want %v", names, want)
-	}
-	// The result is a copy: changing it leaves the policy alone.
-	got.Levels[1].Approvers[0] = "UCHANGED"
-	if p.Levels[1].Approvers[0] != "U0CAROL" {
-		t.Error("changing Limits' approvers changed the policy")
-	}
-}
-
-func TestEscalationTagsAndAllowedTags(t *testing.T) {
-	p := chainPolicy()
-	wantRules := []box.TagRule{
-		{Tag: "legal", Level: 2, LevelName: "director"},
-		{Tag: "minor", Level: 0, LevelName: "team-lead"},
-		{Tag: "safety", Level: 1, LevelName: "manager"},
-	}
-	if diff := cmp.Diff(wantRules, box.EscalationTags(p)); diff != "" {
-		t.Errorf("EscalationTags mismatch (-want +got):\n%s", diff)
-	}
-	p.Values = append(p.Values, "Safety") // a value that is also an escalation tag
-	want := []string{"customer-first", "ownership", "courage", "safety", "legal", "minor"}
-	if got := box.AllowedTags(p); !slices.Equal(got, want) {
-		t.Errorf("AllowedTags = %v; want %v", got, want)
 	}
 }
