@@ -292,6 +292,18 @@ func TestParsePolicyErrors(t *testing.T) {
 			wantMsg:  `schedules.digest: bad cron spec "@every 1500ms": the interval must be a whole number of seconds, at least 1s`,
 		},
 		{
+			name:     "time zone prefix without a schedule",
+			src:      []string{`digest: "@every 2s"`, `digest: "CRON_TZ=Asia/Tokyo"`},
+			wantLine: 28,
+			wantMsg:  `schedules.digest: bad cron spec "CRON_TZ=Asia/Tokyo": CRON_TZ=Asia/Tokyo names a time zone but no schedule`,
+		},
+		{
+			name:     "cron spec in another time zone",
+			src:      []string{`digest: "@every 2s"`, `digest: "CRON_TZ=Mars/Olympus 0 16 * * FRI"`},
+			wantLine: 28,
+			wantMsg:  `schedules.digest: bad cron spec "CRON_TZ=Mars/Olympus 0 16 * * FRI": provided bad location Mars/Olympus: unknown time zone Mars/Olympus`,
+		},
+		{
 			name:     "malformed approver ID",
 			src:      []string{"approvers: [U0BOB]", "approvers: [bob]"},
 			wantLine: 11,
