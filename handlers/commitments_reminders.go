@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
@@ -12,6 +13,11 @@ import (
 // reminderBatch bounds how many open commitments one run of the reminder job
 // reads.
 const reminderBatch = 10_000
+
+// reminderLease is how long a claimed reminder is reserved for its sender,
+// which has half of it to send the DM; a sender that died is taken over
+// once it expires.
+const reminderLease = 10 * time.Minute
 
 // CommitmentReminders is the work of the commitment_reminders job: each open
 // commitment whose due date starts within commitments.remind_before gets one
@@ -36,6 +42,7 @@ func (h *Handlers) CommitmentReminders(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	owner := store.NewOwner()
 	sent := 0
 	var firstErr error
 	for _, cm := range list {
@@ -58,27 +65,45 @@ func (h *Handlers) CommitmentReminders(ctx context.Context) (int, error) {
 				"", string(domain.CommitmentOpen), string(domain.CommitmentOpen), now)
 			overdue = &ev
 		}
-		won, err := h.Store.ClaimCommitmentReminder(ctx, cm, kind, today.String(), overdue)
+		st, err := h.Store.ClaimCommitmentReminder(ctx, cm, kind, today.String(), owner, reminderLease, overdue)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
 			continue
 		}
-		if !won {
+		if st != store.LeaseClaimed {
 			continue
 		}
-		if _, _, err := h.DM(ctx, cm.Team, cm.Leader, ReminderDM(cm, kind, today)...); err != nil {
-			h.Log.Warn("could not send a commitment reminder", "commitment", cm.ID, "error", err.Error())
-			if rerr := h.Store.ReleaseCommitmentReminder(context.WithoutCancel(ctx), cm, kind, today.String()); rerr != nil {
-				h.Log.Warn("could not release a commitment reminder", "commitment", cm.ID, "error", rerr.Error())
-			}
+		if err := h.sendReminder(ctx, cm, kind, today, owner); err != nil {
 			if firstErr == nil {
-				firstErr = fmt.Errorf("remind %s: %w", cm.ID, err)
+				firstErr = err
 			}
 			continue
 		}
 		sent++
 	}
 	return sent, firstErr
+}
+
+// sendReminder sends owner's claimed reminder of cm and records it, or
+// gives the claim back when the DM could not be sent.
+func (h *Handlers) sendReminder(ctx context.Context, cm *store.CommitmentRecord, kind string, today dates.Date, owner string) error {
+	bg := context.WithoutCancel(ctx)
+	dctx, cancel := context.WithTimeout(ctx, reminderLease/2)
+	_, _, err := h.DM(dctx, cm.Team, cm.Leader, ReminderDM(cm, kind, today)...)
+	cancel()
+	if err != nil {
+		h.Log.Warn("could not send a commitment reminder", "commitment", cm.ID, "error", err.Error())
+		if rerr := h.Store.ReleaseCommitmentReminder(bg, cm, kind, today.String(), owner); rerr != nil {
+			h.Log.Warn("could not release a commitment reminder", "commitment", cm.ID, "error", rerr.Error())
+		}
+		return fmt.Errorf("remind %s: %w", cm.ID, err)
+	}
+	if err := h.Store.CommitmentReminderSent(bg, cm, today.String(), owner); err != nil {
+		// The DM is out; the claim expires and a later run of the same day
+		// may send it again.
+		h.Log.Warn("could not record a sent commitment reminder", "commitment", cm.ID, "error", err.Error())
+	}
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/store"
 )
 
 // DM sends a direct message from the bot to user and returns its channel and
@@ -52,9 +54,15 @@ func (h *Handlers) DMChannel(ctx context.Context, team, user string) (string, er
 // which case it waits for that one's result (and opens it itself when none
 // comes in time).
 func (h *Handlers) openDMOnce(ctx context.Context, team, user string) (string, error) {
-	won, err := h.Store.ClaimDMOpen(ctx, team, user, dmOpenWait)
-	if err != nil || won {
+	owner := store.NewOwner()
+	st, ch, err := h.Store.ClaimDMOpen(ctx, team, user, owner, dmOpenWait)
+	switch {
+	case err != nil:
 		return h.openDM(ctx, team, user)
+	case st == store.LeaseClaimed:
+		return h.openClaimedDM(ctx, team, user, owner)
+	case st == store.LeaseDone && ch != "":
+		return ch, nil
 	}
 	deadline := time.NewTimer(dmOpenWait)
 	defer deadline.Stop()
@@ -72,6 +80,22 @@ func (h *Handlers) openDMOnce(ctx context.Context, team, user string) (string, e
 			}
 		}
 	}
+}
+
+// openClaimedDM calls conversations.open under owner's claim, then caches
+// the channel and ends the claim in one step.
+func (h *Handlers) openClaimedDM(ctx context.Context, team, user, owner string) (string, error) {
+	c, _, _, err := h.Slack.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
+	if err != nil {
+		if rerr := h.Store.ReleaseDMOpen(context.WithoutCancel(ctx), team, user, owner); rerr != nil {
+			h.Log.Warn("could not release the dm open claim", "team", team, "user", user, "error", rerr.Error())
+		}
+		return "", fmt.Errorf("open dm with %s: %w", user, err)
+	}
+	if err := h.Store.DMOpened(ctx, team, user, owner, c.ID); err != nil {
+		h.Log.Warn("could not cache dm channel", "team", team, "user", user, "error", err.Error())
+	}
+	return c.ID, nil
 }
 
 // openDM calls conversations.open and caches the channel.

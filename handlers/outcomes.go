@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -494,7 +492,7 @@ func (h *Handlers) OutcomeFollowups(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	owner := newFollowUpOwner()
+	owner := store.NewOwner()
 	var firstErr error
 	sent := 0
 	for _, id := range ids {
@@ -516,12 +514,6 @@ func (h *Handlers) OutcomeFollowups(ctx context.Context) error {
 	return firstErr
 }
 
-func newFollowUpOwner() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // followUpRefusals are Slack errors a retry will not fix.
 var followUpRefusals = map[string]bool{
 	"user_not_found": true, "users_not_found": true, "user_disabled": true, "account_inactive": true,
@@ -532,7 +524,7 @@ var followUpRefusals = map[string]bool{
 // call sent it.
 func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent bool, err error) {
 	res, err := h.Store.ClaimFollowUp(ctx, team, id, owner, followUpLease)
-	if err != nil || res != store.ClaimWon {
+	if err != nil || res != store.LeaseClaimed {
 		return false, err
 	}
 	// From here on, record what happened even when ctx ends.
@@ -556,13 +548,14 @@ func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent b
 	}
 	ev := domain.Event{Subject: id, At: h.Clock.Now(), Payload: domain.OutcomeAskedData{Requester: d.Requester}}
 	for i := range 4 {
-		if err = h.Store.FollowUpSent(sctx, team, id, owner, ch, ts, ev); err == nil {
+		if err = h.Store.FollowUpSent(sctx, team, id, owner, ch, ts, ev); err == nil || errors.Is(err, store.ErrLeaseHeld) {
 			break
 		}
 		time.Sleep(time.Duration(50<<i) * time.Millisecond)
 	}
 	if err != nil {
-		// The DM is out; the claim expires and a later run may ask again.
+		// The DM is out; the claim expires (or was taken over) and a later
+		// run may ask again.
 		return true, fmt.Errorf("record follow-up: %w", err)
 	}
 	h.Touched(ctx, team, d.Requester)

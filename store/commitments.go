@@ -27,7 +27,8 @@ import (
 //
 // Every change is one Lua script that checks the expected version and state,
 // writes the record, moves the open index and appends the audit event.
-// Reminders are claimed per (commitment, day) with ClaimCommitmentReminder.
+// Reminders are leased per (commitment, day) with ClaimCommitmentReminder
+// (see lease.go).
 
 // CommitmentRecord is a commitment as stored: the domain noun, plus its
 // version and the ask's DM to the leader.
@@ -294,62 +295,94 @@ const (
 	ReminderOverdue = "overdue"
 )
 
-// claimReminderScript claims the reminder of one commitment for one day.
-// KEYS: commitment, day claim, marker (per kind and due date), audit.
-// ARGV: due, kind, day ttl ms, marker ttl ms, then the overdue audit event
-// (at, fields…). The commitment must be open with that due date; a due-soon
-// reminder needs its marker unset (once per due date); the first overdue
-// reminder of a due date appends the audit event. Returns 1 when claimed.
-var claimReminderScript = redis.NewScript("#!lua\n" + AuditLua + `
-local cur = redis.call('HMGET', KEYS[1], 'state', 'due')
-if cur[1] ~= 'open' or cur[2] ~= ARGV[1] then return 0 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+// reminderKind is the lease of one commitment's reminder on one day
+// ("<prefix>:{T}:commitment-remind:<ID>:<day>", "1" in older versions,
+// which counts as done). A marker per kind and due date
+// ("…:commitment-remind:<ID>:<kind>:<due>") makes a due-soon reminder go out
+// once per due date and the overdue event be appended once.
+//
+// claim: KEYS[2] commitment, KEYS[3] marker, KEYS[4] audit; ARGV[4] due,
+// ARGV[5] kind, ARGV[6] marker ttl ms, then the overdue audit event (at,
+// fields…) or nothing. The commitment must be open with that due date, and
+// a due-soon reminder needs its marker unset; the first claim of a due date
+// sets the marker, and an overdue one appends the event.
+//
+// release: KEYS[2] marker; ARGV[4] kind. A due-soon reminder's marker goes
+// with the lease, so that a later run sends it.
+var reminderKind = newLeaseKind(leaseHooks{
+	prelude: AuditLua,
+	claim: `
+local cur = redis.call('HMGET', KEYS[2], 'state', 'due')
+if cur[1] ~= 'open' or cur[2] ~= ARGV[4] then return lease_done('') end
 local first = redis.call('EXISTS', KEYS[3]) == 0
-if ARGV[2] == 'soon' and not first then return 0 end
+if ARGV[5] == 'soon' and not first then return lease_done('') end
 local aid = nil
-if ARGV[2] == 'overdue' and first and #ARGV >= 5 then aid = audit_id(KEYS[4], ARGV[5]) end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
-if first then redis.call('SET', KEYS[3], '1', 'PX', ARGV[4]) end
-if aid then audit_add(KEYS[4], aid, ARGV, 6) end
-return 1
-`)
+if ARGV[5] == 'overdue' and first and #ARGV >= 7 then aid = audit_id(KEYS[4], ARGV[7]) end
+if first then redis.call('SET', KEYS[3], '1', 'PX', ARGV[6]) end
+if aid then audit_add(KEYS[4], aid, ARGV, 8) end`,
+	release: `
+if ARGV[4] == 'soon' then redis.call('DEL', KEYS[2]) end`,
+})
+
+// Retention of reminder leases and markers.
+const (
+	reminderDayKeep    = 3 * 24 * time.Hour
+	reminderMarkerKeep = 400 * 24 * time.Hour
+)
+
+func (s *Store) reminderKey(c *CommitmentRecord, day string) string {
+	return s.keys.Team(c.Team, "commitment-remind", c.ID, day)
+}
+
+func (s *Store) reminderMarkerKey(c *CommitmentRecord, kind string) string {
+	return s.keys.Team(c.Team, "commitment-remind", c.ID, kind, c.Due)
+}
 
 // ClaimCommitmentReminder claims the reminder of kind (ReminderDueSoon or
 // ReminderOverdue) of open commitment c for day ("2006-01-02" in the
-// policy's timezone): won is true for exactly one caller per (commitment,
-// day), whatever the replicas, and a due-soon reminder is won once per due
-// date. The first overdue claim of a due date appends overdue (when not nil)
-// to the audit stream in the same step.
-func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day string, overdue *domain.Event) (bool, error) {
-	keys := []string{
-		s.commitmentKey(c.Team, c.ID),
-		s.keys.Team(c.Team, "commitment-remind", c.ID, day),
-		s.keys.Team(c.Team, "commitment-remind", c.ID, kind, c.Due),
-		s.AuditKey(c.Team),
-	}
-	args := []any{c.Due, kind, (3 * 24 * time.Hour).Milliseconds(), (400 * 24 * time.Hour).Milliseconds()}
+// policy's timezone) for owner for lease: LeaseClaimed for exactly one
+// caller per (commitment, day), whatever the replicas, and for a due-soon
+// reminder once per due date; LeaseDone when it went out already or needs
+// sending no more. The first overdue claim of a due date appends overdue
+// (when not nil) to the audit stream in the same step. The caller sends
+// the reminder, then calls CommitmentReminderSent, or
+// ReleaseCommitmentReminder when it could not.
+func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day, owner string, lease time.Duration, overdue *domain.Event) (LeaseState, error) {
+	keys := []string{s.reminderKey(c, day), s.commitmentKey(c.Team, c.ID), s.reminderMarkerKey(c, kind), s.AuditKey(c.Team)}
+	args := []any{c.Due, kind, reminderMarkerKeep.Milliseconds()}
 	if overdue != nil && kind == ReminderOverdue {
 		audit, err := auditArgs(*overdue)
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		args = append(args, audit...)
 	}
-	n, err := claimReminderScript.Run(ctx, s.rdb, keys, args...).Int()
+	st, _, err := s.claimLease(ctx, reminderKind, keys, owner, lease, args...)
 	if err != nil {
-		return false, fmt.Errorf("claim commitment reminder %s %s: %w", c.ID, day, err)
+		return 0, fmt.Errorf("claim commitment reminder %s %s: %w", c.ID, day, err)
 	}
-	return n == 1, nil
+	return st, nil
 }
 
-// ReleaseCommitmentReminder gives back the day's claim (and a due-soon
-// marker) after the reminder could not be sent, so a later run retries.
-func (s *Store) ReleaseCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day string) error {
-	keys := []string{s.keys.Team(c.Team, "commitment-remind", c.ID, day)}
-	if kind == ReminderDueSoon {
-		keys = append(keys, s.keys.Team(c.Team, "commitment-remind", c.ID, kind, c.Due))
+// CommitmentReminderSent records that owner sent c's reminder of day: no
+// one sends it again that day.
+func (s *Store) CommitmentReminderSent(ctx context.Context, c *CommitmentRecord, day, owner string) error {
+	ok, err := s.finishLease(ctx, reminderKind, []string{s.reminderKey(c, day)}, owner, reminderDayKeep, "")
+	if err != nil {
+		return fmt.Errorf("record commitment reminder %s %s: %w", c.ID, day, err)
 	}
-	if err := s.rdb.Del(ctx, keys...).Err(); err != nil {
+	if !ok {
+		return fmt.Errorf("record commitment reminder %s %s: %w", c.ID, day, ErrLeaseHeld)
+	}
+	return nil
+}
+
+// ReleaseCommitmentReminder gives back owner's claim of the day's reminder
+// (and a due-soon marker) after the reminder could not be sent, so a later
+// run retries.
+func (s *Store) ReleaseCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day, owner string) error {
+	keys := []string{s.reminderKey(c, day), s.reminderMarkerKey(c, kind)}
+	if _, err := s.releaseLease(ctx, reminderKind, keys, owner, kind); err != nil {
 		return fmt.Errorf("release commitment reminder %s: %w", c.ID, err)
 	}
 	return nil

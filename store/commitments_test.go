@@ -3,9 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/store"
@@ -60,40 +59,48 @@ func TestCommitmentLifecycle(t *testing.T) {
 	}
 }
 
-func TestClaimCommitmentReminderOncePerDay(t *testing.T) {
+func TestCommitmentReminderOncePerDayAndDueDate(t *testing.T) {
 	s, _, _ := setupDecisions(t)
 	ctx := context.Background()
 	c := openCommitment("C-CCCCCC", "2026-03-05")
 	if err := s.CreateCommitment(ctx, c, madeEvent(c)); err != nil {
 		t.Fatal(err)
 	}
-	claim := func(kind, day string) int64 {
-		var won atomic.Int64
-		var wg sync.WaitGroup
-		for range 8 {
-			wg.Go(func() {
-				ev := domain.Event{Payload: domain.CommitmentOverdueData{}, Subject: c.ID, At: t0}
-				ok, err := s.ClaimCommitmentReminder(ctx, c, kind, day, &ev)
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					won.Add(1)
-				}
-			})
+	claim := func(c *store.CommitmentRecord, kind, day, owner string) store.LeaseState {
+		t.Helper()
+		ev := domain.Event{Payload: domain.CommitmentOverdueData{}, Subject: c.ID, At: t0}
+		st, err := s.ClaimCommitmentReminder(ctx, c, kind, day, owner, time.Minute, &ev)
+		if err != nil {
+			t.Fatal(err)
 		}
-		wg.Wait()
-		return won.Load()
+		return st
 	}
-	if n := claim(store.ReminderDueSoon, "2026-03-04"); n != 1 {
-		t.Errorf("due soon day 1: %d winners", n)
+	remind := func(kind, day, owner string) store.LeaseState {
+		t.Helper()
+		st := claim(c, kind, day, owner)
+		if st == store.LeaseClaimed {
+			if err := s.CommitmentReminderSent(ctx, c, day, owner); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return st
 	}
-	if n := claim(store.ReminderDueSoon, "2026-03-05"); n != 0 {
-		t.Errorf("due soon again on day 2: %d winners", n)
+	// Due soon: once per due date, whatever the day.
+	for _, tt := range []struct {
+		day, owner string
+		want       store.LeaseState
+	}{{"2026-03-04", "a", store.LeaseClaimed}, {"2026-03-04", "b", store.LeaseDone}, {"2026-03-05", "b", store.LeaseDone}} {
+		if got := remind(store.ReminderDueSoon, tt.day, tt.owner); got != tt.want {
+			t.Errorf("due soon on %s by %s = %v; want %v", tt.day, tt.owner, got, tt.want)
+		}
 	}
+	// Overdue: once a day, and the overdue event once per due date.
 	for _, day := range []string{"2026-03-06", "2026-03-07"} {
-		if n := claim(store.ReminderOverdue, day); n != 1 {
-			t.Errorf("overdue %s: %d winners", day, n)
+		if got := remind(store.ReminderOverdue, day, "a"); got != store.LeaseClaimed {
+			t.Errorf("overdue on %s = %v; want claimed", day, got)
+		}
+		if got := remind(store.ReminderOverdue, day, "b"); got != store.LeaseDone {
+			t.Errorf("overdue again on %s = %v; want done", day, got)
 		}
 	}
 	evs, err := s.ReadAudit(ctx, team, t0.AddDate(0, 0, -1), t0.AddDate(0, 0, 1))
@@ -109,19 +116,29 @@ func TestClaimCommitmentReminderOncePerDay(t *testing.T) {
 	if overdue != 1 {
 		t.Errorf("overdue events: %d, want 1", overdue)
 	}
-	// A released claim is claimable again; a done commitment never.
-	if err := s.ReleaseCommitmentReminder(ctx, c, store.ReminderOverdue, "2026-03-07"); err != nil {
+
+	// A due-soon reminder that could not be sent goes out on a later run.
+	c2 := openCommitment("C-DDDDDD", "2026-03-10")
+	if err := s.CreateCommitment(ctx, c2, madeEvent(c2)); err != nil {
 		t.Fatal(err)
 	}
-	if n := claim(store.ReminderOverdue, "2026-03-07"); n != 1 {
-		t.Errorf("after release: %d winners", n)
+	if got := claim(c2, store.ReminderDueSoon, "2026-03-08", "a"); got != store.LeaseClaimed {
+		t.Fatalf("due soon = %v; want claimed", got)
 	}
+	if err := s.ReleaseCommitmentReminder(ctx, c2, store.ReminderDueSoon, "2026-03-08", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim(c2, store.ReminderDueSoon, "2026-03-09", "b"); got != store.LeaseClaimed {
+		t.Errorf("due soon after a release = %v; want claimed", got)
+	}
+
+	// A done commitment gets none.
 	cur, _ := s.GetCommitment(ctx, team, c.ID)
 	cur.State = domain.CommitmentDone
 	if err := s.UpdateCommitment(ctx, cur, domain.CommitmentOpen, nil); err != nil {
 		t.Fatal(err)
 	}
-	if n := claim(store.ReminderOverdue, "2026-03-08"); n != 0 {
-		t.Errorf("done commitment claimed: %d", n)
+	if got := remind(store.ReminderOverdue, "2026-03-08", "c"); got != store.LeaseDone {
+		t.Errorf("done commitment's reminder = %v; want done", got)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // (usergroups.users.list, Tier 2) at most once per TTL:
 //
 //	<prefix>:{T}:dm:<U>        the DM channel ID with user U (no expiry)
-//	<prefix>:{T}:dm-opening:<U> a replica is opening that channel now (seconds)
+//	<prefix>:{T}:dm-opening:<U> a replica is opening that channel now (a lease)
 //	<prefix>:{T}:group:<S>     user group S's members, comma-separated (short TTL)
 
 // DMChannel returns the cached DM channel with user, or "" when none is cached.
@@ -38,16 +38,60 @@ func (s *Store) SetDMChannel(ctx context.Context, team, user, channel string) er
 	return nil
 }
 
+// dmOpenKind is the lease of opening the DM channel with one person
+// ("<prefix>:{T}:dm-opening:<U>").
+//
+// claim: KEYS[2] the cached channel. A channel cached already is done, with
+// the channel as the result.
+//
+// done: KEYS[2] the cached channel; ARGV[4] the channel, which is cached.
+var dmOpenKind = newLeaseKind(leaseHooks{
+	claim: `
+local ch = redis.call('GET', KEYS[2])
+if ch then return lease_done(ch) end`,
+	done: `
+redis.call('SET', KEYS[2], ARGV[4])`,
+})
+
+func (s *Store) dmOpenKeys(team, user string) []string {
+	return []string{s.keys.Team(team, "dm-opening", user), s.keys.Team(team, "dm", user)}
+}
+
 // ClaimDMOpen lets one caller at a time, across replicas, open the DM
-// channel with user: it returns true when the caller should open it, false
-// when another one is opening it now (then wait for DMChannel). The claim
-// ends by itself after ttl.
-func (s *Store) ClaimDMOpen(ctx context.Context, team, user string, ttl time.Duration) (bool, error) {
-	won, err := s.rdb.SetNX(ctx, s.keys.Team(team, "dm-opening", user), "1", ttl).Result()
+// channel with user, for owner for ttl: LeaseClaimed means the caller opens
+// it and then calls DMOpened (or ReleaseDMOpen when it could not);
+// LeaseHeld that another caller is opening it now (wait for DMChannel);
+// LeaseDone that it is open, and channel is the cached channel (it may be
+// "" after an older version's claim: wait for DMChannel then).
+func (s *Store) ClaimDMOpen(ctx context.Context, team, user, owner string, ttl time.Duration) (st LeaseState, channel string, err error) {
+	st, channel, err = s.claimLease(ctx, dmOpenKind, s.dmOpenKeys(team, user), owner, ttl)
 	if err != nil {
-		return false, fmt.Errorf("claim dm open: %w", err)
+		return 0, "", fmt.Errorf("claim dm open: %w", err)
 	}
-	return won, nil
+	return st, channel, nil
+}
+
+// DMOpened caches channel as the DM channel with user and ends owner's
+// claim, in one step. When another caller holds the claim now, the channel
+// is cached all the same (it is the same channel).
+func (s *Store) DMOpened(ctx context.Context, team, user, owner, channel string) error {
+	ok, err := s.finishLease(ctx, dmOpenKind, s.dmOpenKeys(team, user), owner, 0, "", channel)
+	if err != nil {
+		return fmt.Errorf("record dm open: %w", err)
+	}
+	if !ok {
+		return s.SetDMChannel(ctx, team, user, channel)
+	}
+	return nil
+}
+
+// ReleaseDMOpen gives back owner's claim after the channel could not be
+// opened, so that the next caller opens it at once.
+func (s *Store) ReleaseDMOpen(ctx context.Context, team, user, owner string) error {
+	if _, err := s.releaseLease(ctx, dmOpenKind, s.dmOpenKeys(team, user)[:1], owner); err != nil {
+		return fmt.Errorf("release dm open: %w", err)
+	}
+	return nil
 }
 
 // GroupMembers returns the cached members of user group group and whether

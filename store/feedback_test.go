@@ -251,3 +251,50 @@ func TestDMChannels(t *testing.T) {
 		}
 	}
 }
+
+func TestDMOpenClaim(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := t.Context()
+	claim := func(owner string) (store.LeaseState, string) {
+		t.Helper()
+		st, ch, err := s.ClaimDMOpen(ctx, "T1", "U1", owner, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, ch
+	}
+	if st, _ := claim("a"); st != store.LeaseClaimed {
+		t.Fatalf("first claim = %v; want claimed", st)
+	}
+	if st, _ := claim("b"); st != store.LeaseHeld {
+		t.Errorf("claim while a opens it = %v; want held", st)
+	}
+	// Opened: the channel is cached and the claim ends in one step; every
+	// later claim finds the channel.
+	if err := s.DMOpened(ctx, "T1", "U1", "a", "D1"); err != nil {
+		t.Fatal(err)
+	}
+	if ch, err := s.DMChannel(ctx, "T1", "U1"); err != nil || ch != "D1" {
+		t.Errorf("cached channel = %q, %v; want D1", ch, err)
+	}
+	if st, ch := claim("b"); st != store.LeaseDone || ch != "D1" {
+		t.Errorf("claim after the open = %v, %q; want done, D1", st, ch)
+	}
+	// A channel cached another way (a fan-out's send) is done too.
+	if err := s.SetDMChannel(ctx, "T1", "U2", "D2"); err != nil {
+		t.Fatal(err)
+	}
+	if st, ch, err := s.ClaimDMOpen(ctx, "T1", "U2", "a", time.Minute); err != nil || st != store.LeaseDone || ch != "D2" {
+		t.Errorf("claim of a cached channel = %v, %q, %v; want done, D2", st, ch, err)
+	}
+	// A failed open gives the claim back at once.
+	if st, _, _ := s.ClaimDMOpen(ctx, "T1", "U3", "a", time.Minute); st != store.LeaseClaimed {
+		t.Fatalf("claim = %v; want claimed", st)
+	}
+	if err := s.ReleaseDMOpen(ctx, "T1", "U3", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := s.ClaimDMOpen(ctx, "T1", "U3", "b", time.Minute); st != store.LeaseClaimed {
+		t.Errorf("claim after a release = %v; want claimed", st)
+	}
+}

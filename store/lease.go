@@ -165,6 +165,11 @@ func (s *Store) ReleaseLease(ctx context.Context, l Lease, owner string) (bool, 
 	return ok, nil
 }
 
+// ErrLeaseHeld is returned (wrapped) when an owner records the end of work
+// whose lease another owner holds now (it expired and was taken over):
+// nothing was recorded.
+var ErrLeaseHeld = errors.New("lease held by another owner")
+
 // leaseHooks are the Lua fragments a protocol adds to the lease scripts. A
 // fragment reads its keys from KEYS[2…] and its arguments from ARGV[4…]; it
 // may return only from inside a block (if … then return … end).

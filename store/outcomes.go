@@ -19,10 +19,10 @@ import (
 // "<prefix>:{T}:outcomes:due" (score: when to ask, Unix ms) by the very
 // script that makes it so (CreateDecision, UpdateDecision with OutcomeDue
 // set). The outcome_followups job claims each due decision
-// (ClaimFollowUp: a short lease in "<prefix>:{T}:outcome-claim:<ID>"),
+// (ClaimFollowUp: a lease, see lease.go, in "<prefix>:{T}:outcome-claim:<ID>"),
 // DMs the requester and records the DM (FollowUpSent), which takes it off
-// the due set and appends outcome.asked in one step: a decision is asked
-// about once, whatever replicas, restarts or catch-up runs.
+// the due set, appends outcome.asked and ends the lease in one step: a
+// decision is asked about once, whatever replicas, restarts or catch-up runs.
 //
 // The outcome lives in the decision's hash beside its record, so that it
 // never races a change of the record itself:
@@ -96,65 +96,57 @@ func (s *Store) FollowUpDue(ctx context.Context, team, id string) (time.Time, bo
 	return time.UnixMilli(int64(score)), true, nil
 }
 
-// claimFollowUpScript. KEYS: due, claim, decision. ARGV: id, owner, lease ms.
-// Returns 0 done (not due any more, or answered already), 1 busy (another
-// live run holds it), 2 won.
-var claimFollowUpScript = redis.NewScript(`#!lua
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+// followUpKind is the follow-up's lease (in followUpClaimKey).
+//
+// claim: KEYS[2] due, KEYS[3] decision; ARGV[4] id. A decision that is due
+// no more is done; one that is gone or whose outcome is known is done and
+// leaves the due set.
+//
+// done: KEYS[2] due, KEYS[3] decision, KEYS[4] audit; ARGV[4] id, ARGV[5]
+// the ask field's value, then the audit event (at, fields…) or nothing.
+// The decision leaves the due set and records the DM; the event is appended
+// only when it left the set now, so a second run appends nothing.
+var followUpKind = newLeaseKind(leaseHooks{
+	prelude: AuditLua,
+	claim: `
+if not redis.call('ZSCORE', KEYS[2], ARGV[4]) then return lease_done('') end
 if redis.call('HEXISTS', KEYS[3], 'outcome') == 1 or redis.call('EXISTS', KEYS[3]) == 0 then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  return 0
-end
-local cur = redis.call('GET', KEYS[2])
-if cur and cur ~= ARGV[2] then return 1 end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-return 2
-`)
+  redis.call('ZREM', KEYS[2], ARGV[4])
+  return lease_done('')
+end`,
+	done: `
+local aid = nil
+if #ARGV >= 6 then aid = audit_id(KEYS[4], ARGV[6]) end
+local n = redis.call('ZREM', KEYS[2], ARGV[4])
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 'ask', ARGV[5]) end
+if n == 1 and aid then audit_add(KEYS[4], aid, ARGV, 7) end`,
+})
 
 // ClaimFollowUp claims the follow-up of decision id for owner for lease:
-// ClaimWon means the caller sends it now; ClaimDone that it needs nothing
-// (sent already, or the outcome is known); ClaimBusy that another run is
-// sending it. A claim whose owner died expires after lease and is won by
-// the next run.
-func (s *Store) ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (ClaimResult, error) {
-	n, err := claimFollowUpScript.Run(ctx, s.rdb,
-		[]string{s.outcomesDueKey(team), s.followUpClaimKey(team, id), s.decisionKey(team, id)},
-		id, owner, lease.Milliseconds()).Int()
+// LeaseClaimed means the caller sends it now; LeaseDone that it needs
+// nothing (sent already, or the outcome is known); LeaseHeld that another
+// run is sending it. A claim whose owner died expires after lease and is
+// won by the next run.
+func (s *Store) ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (LeaseState, error) {
+	st, _, err := s.claimLease(ctx, followUpKind,
+		[]string{s.followUpClaimKey(team, id), s.outcomesDueKey(team), s.decisionKey(team, id)},
+		owner, lease, id)
 	if err != nil {
-		return ClaimDone, fmt.Errorf("claim follow-up %s: %w", id, err)
+		return 0, fmt.Errorf("claim follow-up %s: %w", id, err)
 	}
-	switch n {
-	case 1:
-		return ClaimBusy, nil
-	case 2:
-		return ClaimWon, nil
-	}
-	return ClaimDone, nil
+	return st, nil
 }
 
-// followUpDoneScript. KEYS: due, claim, decision, audit. ARGV: id, owner,
-// ask value, then the audit event (at, fields…) or nothing.
-// Returns 1 when it took the decision off the due set, 0 otherwise.
-var followUpDoneScript = redis.NewScript("#!lua\n" + AuditLua + `
-local aid = nil
-if #ARGV >= 4 then aid = audit_id(KEYS[4], ARGV[4]) end
-local n = redis.call('ZREM', KEYS[1], ARGV[1])
-if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 'ask', ARGV[3]) end
-if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
-if n == 1 and aid then audit_add(KEYS[4], aid, ARGV, 5) end
-return n
-`)
-
 // FollowUpSent records that owner's follow-up DM of decision id went out
-// in channel at ts: the decision leaves the due set and ev (outcome.asked)
-// is appended, in one step.
+// in channel at ts: the decision leaves the due set, ev (outcome.asked) is
+// appended and the claim ends, in one step. It fails with ErrLeaseHeld when
+// another run holds the claim now.
 func (s *Store) FollowUpSent(ctx context.Context, team, id, owner, channel, ts string, ev domain.Event) error {
 	audit, err := auditArgs(ev)
 	if err != nil {
 		return err
 	}
-	args := append([]any{id, owner, channel + "|" + ts}, audit...)
-	if err := followUpDoneScript.Run(ctx, s.rdb, s.followUpKeys(team, id), args...).Err(); err != nil {
+	if err := s.followUpDone(ctx, team, id, owner, channel+"|"+ts, audit); err != nil {
 		return fmt.Errorf("record follow-up %s: %w", id, err)
 	}
 	return nil
@@ -163,28 +155,30 @@ func (s *Store) FollowUpSent(ctx context.Context, team, id, owner, channel, ts s
 // FollowUpRefused takes decision id off the due set without a DM: Slack
 // refused it for good (code, e.g. user_not_found).
 func (s *Store) FollowUpRefused(ctx context.Context, team, id, owner, code string) error {
-	if err := followUpDoneScript.Run(ctx, s.rdb, s.followUpKeys(team, id), id, owner, "f:"+code).Err(); err != nil {
+	if err := s.followUpDone(ctx, team, id, owner, "f:"+code, nil); err != nil {
 		return fmt.Errorf("record refused follow-up %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) followUpDone(ctx context.Context, team, id, owner, ask string, audit []any) error {
+	keys := []string{s.followUpClaimKey(team, id), s.outcomesDueKey(team), s.decisionKey(team, id), s.AuditKey(team)}
+	ok, err := s.finishLease(ctx, followUpKind, keys, owner, 0, "", append([]any{id, ask}, audit...)...)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrLeaseHeld
 	}
 	return nil
 }
 
 // ReleaseFollowUp gives up owner's claim, so that a later run sends it.
 func (s *Store) ReleaseFollowUp(ctx context.Context, team, id, owner string) error {
-	err := releaseClaimScript.Run(ctx, s.rdb, []string{s.followUpClaimKey(team, id)}, owner).Err()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if _, err := s.releaseLease(ctx, followUpKind, []string{s.followUpClaimKey(team, id)}, owner); err != nil {
 		return fmt.Errorf("release follow-up %s: %w", id, err)
 	}
 	return nil
-}
-
-var releaseClaimScript = redis.NewScript(`#!lua
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`)
-
-func (s *Store) followUpKeys(team, id string) []string {
-	return []string{s.outcomesDueKey(team), s.followUpClaimKey(team, id), s.decisionKey(team, id), s.AuditKey(team)}
 }
 
 // OutcomeRefusal says why an outcome (or its note) was not recorded.

@@ -39,8 +39,8 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 		t.Fatalf("due = %v; want [%s]", ids, d.ID)
 	}
 	// Sent: off the due set, and a later bookkeeping update never re-adds it.
-	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "a", time.Minute); r != store.ClaimWon {
-		t.Fatalf("claim = %v; want won", r)
+	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "a", time.Minute); r != store.LeaseClaimed {
+		t.Fatalf("claim = %v; want claimed", r)
 	}
 	ev := domain.Event{Payload: domain.OutcomeAskedData{}, Subject: d.ID, At: t0.Add(81 * time.Hour)}
 	if err := s.FollowUpSent(ctx, team, d.ID, "a", "DU0DAVE", "1.1", ev); err != nil {
@@ -62,46 +62,88 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 	}
 }
 
-func TestFollowUpClaimedOnceByConcurrentOwners(t *testing.T) {
+func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 	s, _, _ := setupDecisions(t)
 	ctx := context.Background()
-	d := pendingDecision("D-AAAAA2")
-	d.State, d.Level, d.Deadline, d.OutcomeDue = domain.StateAutonomous, -1, time.Time{}, t0
-	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
+	due := func(id string) *store.DecisionRecord {
+		t.Helper()
+		d := pendingDecision(id)
+		d.State, d.Level, d.Deadline, d.OutcomeDue = domain.StateAutonomous, -1, time.Time{}, t0
+		if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	claim := func(id, owner string) store.LeaseState {
+		t.Helper()
+		r, err := s.ClaimFollowUp(ctx, team, id, owner, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// Sent: recorded once, even when the record is sent twice.
+	a := due("D-AAAAA2")
+	if r := claim(a.ID, "a"); r != store.LeaseClaimed {
+		t.Fatalf("claim = %v; want claimed", r)
+	}
+	ev := domain.Event{Payload: domain.OutcomeAskedData{}, Subject: a.ID, At: t0}
+	for range 2 {
+		if err := s.FollowUpSent(ctx, team, a.ID, "a", "DU0DAVE", "1.1", ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := claim(a.ID, "b"); r != store.LeaseDone {
+		t.Errorf("claim after the DM = %v; want done", r)
+	}
+	evs, _ := s.ReadAudit(ctx, team, t0.Add(-time.Hour), t0.Add(time.Hour))
+	asked := 0
+	for _, e := range evs {
+		if e.Type() == domain.EventOutcomeAsked {
+			asked++
+		}
+	}
+	if asked != 1 {
+		t.Errorf("%d outcome.asked events; want 1", asked)
+	}
+
+	// Answered before the DM: done, and off the due set.
+	b := due("D-AAAAA4")
+	ans := domain.Event{Payload: domain.OutcomeWorkedData{}, Actor: "U0DAVE", Subject: b.ID, At: t0}
+	if _, err := s.RecordOutcome(ctx, team, b.ID, "U0DAVE", domain.OutcomeWorked, "", ans); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	won := map[store.ClaimResult]int{}
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Go(func() {
-			r, err := s.ClaimFollowUp(ctx, team, d.ID, string(rune('a'+i)), time.Minute)
-			if err != nil {
-				t.Error(err)
-			}
-			mu.Lock()
-			won[r]++
-			mu.Unlock()
-		})
+	if r := claim(b.ID, "a"); r != store.LeaseDone {
+		t.Errorf("claim after the outcome = %v; want done", r)
 	}
-	wg.Wait()
-	if won[store.ClaimWon] != 1 || won[store.ClaimBusy] != 7 {
-		t.Fatalf("claims = %v; want 1 won, 7 busy", won)
+	if _, due, _ := s.FollowUpDue(ctx, team, b.ID); due {
+		t.Error("answered decision still due")
 	}
-	// A released claim is won again; a recorded outcome ends it.
-	for i := range 8 {
-		_ = s.ReleaseFollowUp(ctx, team, d.ID, string(rune('a'+i)))
+
+	// Refused by Slack for good: done, nothing asked.
+	c := due("D-AAAAA5")
+	if r := claim(c.ID, "a"); r != store.LeaseClaimed {
+		t.Fatalf("claim = %v; want claimed", r)
 	}
-	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "z", time.Minute); r != store.ClaimWon {
-		t.Fatalf("after release: %v; want won", r)
-	}
-	ev := domain.Event{Payload: domain.OutcomeWorkedData{}, Actor: "U0DAVE", Subject: d.ID, At: t0}
-	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0DAVE", domain.OutcomeWorked, "", ev); err != nil {
+	if err := s.FollowUpRefused(ctx, team, c.ID, "a", "user_not_found"); err != nil {
 		t.Fatal(err)
 	}
-	_ = s.ReleaseFollowUp(ctx, team, d.ID, "z")
-	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "y", time.Minute); r != store.ClaimDone {
-		t.Fatalf("after the outcome: %v; want done", r)
+	if r := claim(c.ID, "b"); r != store.LeaseDone {
+		t.Errorf("claim after a refusal = %v; want done", r)
+	}
+
+	// A run whose claim was taken over records nothing.
+	d := due("D-AAAAA6")
+	claim(d.ID, "a")
+	if err := s.ReleaseFollowUp(ctx, team, d.ID, "a"); err != nil {
+		t.Fatal(err)
+	}
+	claim(d.ID, "b")
+	if err := s.FollowUpSent(ctx, team, d.ID, "a", "DU0DAVE", "1.2", ev); !errors.Is(err, store.ErrLeaseHeld) {
+		t.Errorf("record by a run that lost the claim = %v; want ErrLeaseHeld", err)
+	}
+	if _, due, _ := s.FollowUpDue(ctx, team, d.ID); !due {
+		t.Error("follow-up recorded by a run that lost its claim")
 	}
 }
 
