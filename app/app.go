@@ -127,9 +127,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	cancel()
 	if err != nil {
 		a.Close()
-		var se slack.SlackErrorResponse
-		if errors.As(err, &se) && (se.Err == "invalid_auth" || se.Err == "not_authed" || se.Err == "token_revoked" || se.Err == "account_inactive") {
-			return nil, fmt.Errorf("slack refused SLACK_BOT_TOKEN (%s): check the bot token of the installed app", se.Err)
+		if slackapi.Classify(err) == slackapi.Auth {
+			return nil, fmt.Errorf("slack refused SLACK_BOT_TOKEN (%s): check the bot token of the installed app", slackapi.Code(err))
 		}
 		return nil, fmt.Errorf("slack auth.test: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/slackapi"
 )
 
 // Deduper remembers envelopes already handled. Dedupe reports whether id of
@@ -132,8 +133,7 @@ loop:
 			smDone = true
 			if ctx.Err() == nil {
 				err = fmt.Errorf("socket mode: %w", e)
-				var se slack.SlackErrorResponse
-				if errors.As(e, &se) && (se.Err == "invalid_auth" || se.Err == "not_authed" || se.Err == "token_revoked" || se.Err == "account_inactive") {
+				if slackapi.Classify(e) == slackapi.Auth {
 					err = ErrInvalidAuth
 				}
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -133,8 +134,7 @@ func (h *Handlers) checkPerson(ctx context.Context, user, usage string) error {
 	}
 	u, err := h.Slack.GetUserInfoContext(ctx, user)
 	if err != nil {
-		var se slack.SlackErrorResponse
-		if errors.As(err, &se) && se.Err == "user_not_found" {
+		if slackapi.UserNotFound(err) {
 			return domain.NotFoundf("I can't find %s in this workspace.\n%s", slacktext.User(user), usage)
 		}
 		// Slack could not say (rate limit, outage): the mention came from

@@ -2,13 +2,11 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/slack-go/slack"
-
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -51,12 +49,11 @@ func (h *Handlers) GroupMembers(ctx context.Context, team, group string) ([]stri
 		h.Log.Warn("group cache unavailable", "team", team, "group", group, "error", err.Error())
 	}
 	members, err = h.Slack.GetUserGroupMembersContext(ctx, group)
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
+	if slackapi.Classify(err) == slackapi.Permanent {
 		// Slack's answer (an unknown or disabled group), not a passing
 		// failure: the group has no one, and the policy's other people
 		// still count.
-		h.Log.Warn("Slack does not list this user group's members; check the policy", "team", team, "group", group, "error", se.Err)
+		h.Log.Warn("Slack does not list this user group's members; check the policy", "team", team, "group", group, "error", slackapi.Code(err))
 		members, err = []string{}, nil
 	}
 	if err != nil {

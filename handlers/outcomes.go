@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -514,12 +516,6 @@ func (h *Handlers) OutcomeFollowups(ctx context.Context) error {
 	return firstErr
 }
 
-// followUpRefusals are Slack errors a retry will not fix.
-var followUpRefusals = map[string]bool{
-	"user_not_found": true, "users_not_found": true, "user_disabled": true, "account_inactive": true,
-	"cannot_dm_bot": true, "user_is_bot": true, "messages_tab_disabled": true, "cannot_dm_user": true,
-}
-
 // followUp claims, sends and records one follow-up; sent is true when this
 // call sent it.
 func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent bool, err error) {
@@ -539,7 +535,8 @@ func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent b
 	text, blocks := FollowUpMessage(d, h.Clock.Now(), h.Policy.Location)
 	ch, ts, err := h.DM(sctx, team, d.Requester, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
-		if code := slackErrCode(err); followUpRefusals[code] {
+		if slackapi.Classify(err) == slackapi.Permanent {
+			code := cmp.Or(slackapi.Code(err), "permanent")
 			h.Log.Warn("follow-up refused by slack", "team", team, "decision", id, "code", code)
 			return false, h.Store.FollowUpRefused(sctx, team, id, owner, code)
 		}
@@ -560,17 +557,4 @@ func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent b
 	}
 	h.Touched(ctx, team, d.Requester)
 	return true, nil
-}
-
-// slackErrCode returns the error code of a Slack Web API refusal, or "".
-func slackErrCode(err error) string {
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		return se.Err
-	}
-	var pse *slack.SlackErrorResponse
-	if errors.As(err, &pse) && pse != nil {
-		return pse.Err
-	}
-	return ""
 }

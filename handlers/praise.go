@@ -13,6 +13,7 @@ import (
 	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -250,7 +251,7 @@ func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 func (h *Handlers) checkPraised(ctx context.Context, user string) error {
 	u, err := h.Slack.GetUserInfoContext(ctx, user)
 	if err != nil {
-		if code := slackErrCode(err); code == "user_not_found" || code == "users_not_found" {
+		if slackapi.UserNotFound(err) {
 			return domain.NotFoundf("I can't find %s in this workspace; nothing was posted.\n%s", slacktext.User(user), praiseUsage)
 		}
 		h.Log.Warn("could not look up the praised person", "error", err.Error())

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,10 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/slack-go/slack"
 	"golang.org/x/time/rate"
 
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -119,16 +120,6 @@ type Totals struct {
 // was handled; the next run of the same (job, run) finishes the work.
 var ErrStopped = errors.New("fan-out stopped before the end")
 
-// permanentCodes are Slack errors a retry will not fix: the person is
-// recorded as failed and never tried again in this run's ledger.
-var permanentCodes = map[string]bool{
-	"user_not_found": true, "users_not_found": true, "user_disabled": true, "account_inactive": true,
-	"cannot_dm_bot": true, "channel_not_found": true, "is_archived": true, "not_in_channel": true,
-	"user_is_bot": true, "messages_tab_disabled": true, "restricted_action": true, "invalid_blocks": true,
-	"msg_too_long": true, "no_text": true, "invalid_arguments": true, "missing_scope": true,
-	"not_allowed_token_type": true, "cannot_dm_user": true,
-}
-
 func (f *Fanout) defaults() Fanout {
 	c := *f
 	if c.Log == nil {
@@ -179,6 +170,8 @@ type counter struct {
 // It returns an error wrapping ErrStopped when ctx ended first, and an error
 // when some people could not be reached for now (they are left for the next
 // run); people Slack refuses for good are counted as failed, not an error.
+// When Slack refuses the bot's token (slackapi.Auth) Run stops at once: no
+// one else is tried and no one is recorded as failed.
 func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 	c := f.defaults()
 	start := time.Now()
@@ -218,11 +211,17 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 		todo = append(todo, p)
 	}
 
+	// launch ends with ctx, or as soon as Slack refuses the bot's token:
+	// then no one else is tried, and everyone not reached is left for the
+	// next run.
+	launch, stopLaunch := context.WithCancel(ctx)
+	defer stopLaunch()
 	lim := rate.NewLimiter(c.Rate, 1)
 	var (
 		mu      sync.Mutex
 		busy    []string // people another live run is sending to
 		lastErr error
+		authErr error // Slack refused the token
 	)
 	deliver := func(p string) {
 		res, err := c.deliver(ctx, bg, r, owner, p, &n)
@@ -233,17 +232,21 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 			busy = append(busy, p)
 		case err != nil:
 			lastErr = err
+			if slackapi.Classify(err) == slackapi.Auth && authErr == nil {
+				authErr = err
+				stopLaunch()
+			}
 		}
 	}
 
-	c.pass(ctx, lim, todo, deliver, &n)
+	c.pass(launch, lim, todo, deliver, &n)
 
 	// People another replica was sending to: wait until each is recorded,
 	// or its sender died (then take it over).
-	for len(busy) > 0 && ctx.Err() == nil {
+	for len(busy) > 0 && launch.Err() == nil {
 		t := time.NewTimer(c.Poll)
 		select {
-		case <-ctx.Done():
+		case <-launch.Done():
 		case <-t.C:
 		}
 		t.Stop()
@@ -251,7 +254,7 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 		again := busy
 		busy = nil
 		mu.Unlock()
-		c.pass(ctx, lim, again, deliver, &n)
+		c.pass(launch, lim, again, deliver, &n)
 	}
 	mu.Lock()
 	n.left.Add(int64(len(busy)))
@@ -278,6 +281,8 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 		}
 	}
 	switch {
+	case authErr != nil:
+		return tot, fmt.Errorf("%s %s: slack refused the bot token, %d of %d left for the next run: %w", r.Job, r.Run, tot.Left+tot.Failed, tot.Audience, authErr)
 	case tot.Left > 0:
 		return tot, fmt.Errorf("%s %s: %d of %d left: %w", r.Job, r.Run, tot.Left, tot.Audience, ErrStopped)
 	case lastErr != nil:
@@ -367,7 +372,9 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 			n.left.Add(1)
 			return res, nil
 		}
-		if code, ok := permanent(err); ok {
+		switch slackapi.Classify(err) {
+		case slackapi.Permanent:
+			code := cmp.Or(slackapi.Code(err), "permanent")
 			if err := c.Store.FanoutFailed(sctx, r.Team, r.Job, r.Run, person, code); err != nil {
 				c.Log.Warn("could not record a failed DM", "job", r.Job, "run", r.Run, "error", err.Error())
 			}
@@ -375,11 +382,19 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 			c.count(r.Job, "failed", 1)
 			c.Log.Warn("fanout delivery refused by slack", "job", r.Job, "run", r.Run, "code", code)
 			return res, nil
+		case slackapi.Auth:
+			// The token no longer works: no retry will help and the person
+			// is not at fault; leave them to the next run, say so loudly,
+			// and (Run) stop trying anyone else.
+			c.release(bg, r, owner, person)
+			n.failed.Add(1)
+			c.count(r.Job, "failed", 1)
+			c.Log.Error("slack refused the bot token during a fan-out: check the installation", "job", r.Job, "run", r.Run, "code", slackapi.Code(err))
+			return res, fmt.Errorf("send: %w", err)
 		}
 		wait := backoff
-		var rl *slack.RateLimitedError
-		if errors.As(err, &rl) {
-			wait = max(rl.RetryAfter, 100*time.Millisecond)
+		if ra, ok := slackapi.RetryAfter(err); ok {
+			wait = max(ra, 100*time.Millisecond)
 		} else {
 			backoff *= 2
 		}
@@ -431,20 +446,6 @@ func (c *Fanout) recordSent(ctx context.Context, r FanoutRun, person, ch, ts str
 		}
 	}
 	return err
-}
-
-// permanent reports whether err is a Slack refusal a retry will not fix,
-// with its code.
-func permanent(err error) (string, bool) {
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) && permanentCodes[se.Err] {
-		return se.Err, true
-	}
-	var pse *slack.SlackErrorResponse
-	if errors.As(err, &pse) && permanentCodes[pse.Err] {
-		return pse.Err, true
-	}
-	return "", false
 }
 
 func (c *Fanout) heartbeat(ctx context.Context, team, owner string, log *slog.Logger) {

@@ -2,11 +2,12 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/slackapi"
 )
 
 // Directory is the part of the Slack Web API the fan-out needs to find
@@ -43,8 +44,7 @@ func ResolveAudience(ctx context.Context, dir Directory, ids []string) (Audience
 	for _, id := range ids {
 		if strings.HasPrefix(id, "S") {
 			members, err := dir.GetUserGroupMembersContext(ctx, id)
-			var se slack.SlackErrorResponse
-			if errors.As(err, &se) {
+			if slackapi.Classify(err) == slackapi.Permanent {
 				// Slack's answer, not a passing failure: one bad group
 				// must not keep everyone else from their DM.
 				unresolved = append(unresolved, id)
@@ -81,9 +81,8 @@ func ResolveAudience(ctx context.Context, dir Directory, ids []string) (Audience
 		u, ok := byID[id]
 		if !ok {
 			u, err = dir.GetUserInfoContext(ctx, id)
-			var se slack.SlackErrorResponse
 			switch {
-			case errors.As(err, &se) && (se.Err == "user_not_found" || se.Err == "users_not_found"):
+			case slackapi.UserNotFound(err):
 				a.Excluded++
 				continue
 			case err != nil:

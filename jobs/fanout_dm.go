@@ -2,12 +2,12 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/handlers"
+	"github.com/empowerbot/empowerbot/slackapi"
 )
 
 // DMSend returns a SendFunc that DMs msg to a person. The DM channels of
@@ -29,8 +29,7 @@ func DMSend(ctx context.Context, h *handlers.Handlers, team string, people []str
 			target = person
 		}
 		ch, ts, err := h.Slack.PostMessageContext(ctx, target, msg...)
-		var se slack.SlackErrorResponse
-		if cached == "" && errors.As(err, &se) && se.Err == "channel_not_found" {
+		if cached == "" && slackapi.Code(err) == "channel_not_found" {
 			// The user ID was not taken as a channel: open the DM the
 			// usual way (conversations.open, cached) and send again.
 			if target, err = h.DMChannel(ctx, team, person); err == nil {

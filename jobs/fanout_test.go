@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/store"
 	"github.com/empowerbot/empowerbot/store/redistest"
 )
@@ -289,6 +290,41 @@ func TestFanoutFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestFanoutStopsWhenSlackRefusesTheToken(t *testing.T) {
+	st := newFanoutStore(t)
+	rec := newRecorder()
+	var revoked atomic.Bool
+	revoked.Store(true)
+	rec.fail = func(string, int) error {
+		if revoked.Load() {
+			return fmt.Errorf("dm: %w", slack.SlackErrorResponse{Err: "token_revoked"})
+		}
+		return nil
+	}
+	f := &Fanout{Store: st, Backoff: time.Millisecond, Retries: 3, Workers: 1}
+	all := people(20)
+	run := FanoutRun{Team: "T1", Job: "feedback", Run: "r1", People: all, Send: rec.send}
+	tot, err := f.Run(t.Context(), run)
+	if slackapi.Classify(err) != slackapi.Auth {
+		t.Fatalf("Run error = %v; want one Slack classifies as auth", err)
+	}
+	if tot.Sent != 0 || tot.Retried != 0 || tot.Failed+tot.Left != len(all) {
+		t.Errorf("totals = %+v; want nothing sent or retried, everyone failed or left", tot)
+	}
+	rec.mu.Lock()
+	tried := len(rec.tries)
+	rec.mu.Unlock()
+	if tried > 2 {
+		t.Errorf("%d people tried after the token was refused; want the run to stop (at most 2 tried)", tried)
+	}
+	// The token is fixed: the next run reaches everyone, once.
+	revoked.Store(false)
+	if tot, err := f.Run(t.Context(), run); err != nil || tot.Sent != len(all) {
+		t.Fatalf("rerun = %+v, %v; want all %d sent", tot, err, len(all))
+	}
+	rec.checkOnce(t, all)
 }
 
 // directory is a hand-written Directory for ResolveAudience.

@@ -2,6 +2,11 @@
 // HTTP transport that paces calls to Slack's rate-limit tiers, honours 429 +
 // Retry-After for every method (pausing all calls to that method and retrying
 // the call rather than dropping it) and counts every call in the metrics.
+//
+// It is also the one place that reads Slack's errors: Classify says whether
+// a failed call is Retryable, Permanent for its target or an Auth failure of
+// the bot's token (errors.go). It may import slack-go; the domain and the
+// services must not import it.
 package slackapi
 
 import (
