@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -85,7 +86,8 @@ func (s *Store) AuditKey(team string) string { return s.keys.Team(team, "audit")
 
 // AppendAudit appends ev to team's audit stream through c, which may be the
 // client, a pipeline or a MULTI transaction (TxPipelined): in a transaction
-// the append is part of the same atomic step. It returns the command, whose
+// the append is part of the same atomic step. It appends ev as it is: it is
+// for events the read model does not keep (see Audit). It returns the command, whose
 // result (the entry ID) is known once the pipeline ran.
 func (s *Store) AppendAudit(ctx context.Context, c redis.Cmdable, team string, ev domain.Event) (*redis.Cmd, error) {
 	args, err := auditArgs(ev)
@@ -99,17 +101,58 @@ return audit_add(KEYS[1], aid, ARGV, 2)
 `, []string{s.AuditKey(team)}, args...), nil
 }
 
-// Audit appends ev to team's audit stream on its own and returns its ID.
+// auditPraiseScript appends a praise or win event and adds it to the praise
+// index of the people it credits. KEYS: audit, then those indexes. ARGV:
+// the audit event (at, fields…).
+var auditPraiseScript = redis.NewScript("#!lua\n" + AuditLua + praiseIndexLua + `
+local aid = audit_id(KEYS[1], ARGV[1])
+local id = audit_add(KEYS[1], aid, ARGV, 2)
+praise_index(2, id, ARGV[1])
+return id
+`)
+
+// Audit appends ev, an event that no feature script writes, to team's audit
+// stream and returns its ID.
+//
+// What the read model keeps of ev is kept in the same step, as the feature
+// scripts keep it for theirs, so that what is appended here (an import, the
+// end-to-end tests' set-ups) shows where the App Home reads it: praise and
+// wins go into the praise index of the people they credit, and a
+// commitment.made whose commitment has no record creates the record with its
+// indexes (CreateCommitment). Other events are appended as they are.
 func (s *Store) Audit(ctx context.Context, team string, ev domain.Event) (string, error) {
+	if c, ok := madeCommitment(team, ev); ok {
+		id, err := s.createCommitment(ctx, c, ev)
+		if !errors.Is(err, ErrExists) {
+			return id, err
+		}
+	}
 	args, err := auditArgs(ev)
 	if err != nil {
 		return "", err
 	}
-	id, err := auditScript.Run(ctx, s.rdb, []string{s.AuditKey(team)}, args...).Text()
+	script, keys := auditScript, []string{s.AuditKey(team)}
+	if credited := praiseRecipients(ev); len(credited) > 0 {
+		script, keys = auditPraiseScript, append(keys, s.praiseKeys(team, credited)...)
+	}
+	id, err := script.Run(ctx, s.rdb, keys, args...).Text()
 	if err != nil {
 		return "", fmt.Errorf("append audit %s: %w", ev.Type(), err)
 	}
 	return id, nil
+}
+
+// madeCommitment is the record of the commitment a commitment.made event
+// made, for Audit.
+func madeCommitment(team string, ev domain.Event) (*CommitmentRecord, bool) {
+	p, ok := ev.Payload.(domain.CommitmentMadeData)
+	if !ok || ev.Subject == "" {
+		return nil, false
+	}
+	return &CommitmentRecord{Commitment: domain.Commitment{
+		ID: ev.Subject, Team: team, Leader: p.Leader, Employee: p.Employee, Text: p.Text,
+		State: domain.CommitmentOpen, Source: p.Source, Due: p.Due, CreatedAt: ev.At, MadeAt: ev.At,
+	}}, true
 }
 
 // ReadAudit returns team's audit events with at in [from, to), oldest first.

@@ -81,7 +81,8 @@ func openScore(c *CommitmentRecord) string {
 // createCommitmentScript stores a new commitment with its indexes and audit
 // event. KEYS: commitment, open, by-leader, by-employee, audit. ARGV: id,
 // state, due, data, created ms, open score ("" when not open), then the
-// audit event (at, fields…).
+// audit event (at, fields…). Returns the audit entry's ID, or 0 when the
+// commitment exists (nothing is written).
 var createCommitmentScript = redis.NewScript("#!lua\n" + AuditLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local aid = audit_id(KEYS[5], ARGV[7])
@@ -89,8 +90,7 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'due', ARGV[3], 've
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
 if ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1]) end
-audit_add(KEYS[5], aid, ARGV, 8)
-return 1
+return audit_add(KEYS[5], aid, ARGV, 8)
 `)
 
 // updateCommitmentScript applies one change when the commitment is still at
@@ -119,28 +119,35 @@ return {'ok', ver}
 // audit stream, in one atomic step. It returns ErrExists when the ID is
 // taken. On success c.Version is 1.
 func (s *Store) CreateCommitment(ctx context.Context, c *CommitmentRecord, ev domain.Event) error {
+	_, err := s.createCommitment(ctx, c, ev)
+	return err
+}
+
+// createCommitment is CreateCommitment, returning the audit entry's ID.
+func (s *Store) createCommitment(ctx context.Context, c *CommitmentRecord, ev domain.Event) (string, error) {
 	data, err := json.Marshal(&c.Commitment)
 	if err != nil {
-		return fmt.Errorf("encode commitment: %w", err)
+		return "", fmt.Errorf("encode commitment: %w", err)
 	}
 	audit, err := auditArgs(ev)
 	if err != nil {
-		return err
+		return "", err
 	}
 	keys := []string{
 		s.commitmentKey(c.Team, c.ID), s.openCommitmentsKey(c.Team),
 		s.leaderCommitmentsKey(c.Team, c.Leader), s.employeeCommitmentsKey(c.Team, c.Employee), s.AuditKey(c.Team),
 	}
 	args := append([]any{c.ID, string(c.State), c.Due, string(data), c.CreatedAt.UnixMilli(), openScore(c)}, audit...)
-	n, err := createCommitmentScript.Run(ctx, s.rdb, keys, args...).Int()
+	res, err := createCommitmentScript.Run(ctx, s.rdb, keys, args...).Result()
 	if err != nil {
-		return fmt.Errorf("create commitment: %w", err)
+		return "", fmt.Errorf("create commitment: %w", err)
 	}
-	if n == 0 {
-		return ErrExists
+	id, ok := res.(string)
+	if !ok {
+		return "", ErrExists
 	}
 	c.Version = 1
-	return nil
+	return id, nil
 }
 
 // UpdateCommitment writes c when the stored commitment is still at

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,6 +21,12 @@ import (
 // win.posted) are written by one script, which refuses past the daily
 // limit. Praise and wins have a limit each, so a day's praise never blocks
 // sharing a team win. When the post itself then fails, UndoPraise takes both back.
+//
+// The same scripts keep the praise each person received, for their App Home:
+//
+//	<prefix>:{T}:praise:to:<U>   the audit entry IDs of the praise and wins that
+//	                             credit U, score = at (Unix ms), the newest
+//	                             PraiseIndexKeep kept
 
 // PraiseCountTTL is how long a day's count is kept.
 const PraiseCountTTL = 48 * time.Hour
@@ -35,15 +43,67 @@ func praiseKind(ev domain.Event) string {
 	return "praise"
 }
 
-// givePraiseScript. KEYS: count, audit. ARGV: limit, ttl ms, then the audit
-// event (at, fields…). Returns {0, count} over the limit, {1, count, entry ID}.
-var givePraiseScript = redis.NewScript("#!lua\n" + AuditLua + `
+// PraiseIndexKeep is how many of the latest praise and wins crediting one
+// person their index keeps.
+const PraiseIndexKeep = 20
+
+func (s *Store) praiseToKey(team, user string) string { return s.keys.Team(team, "praise", "to", user) }
+
+// praiseIndexLua defines praise_index, which adds an audit entry to the
+// indexes of the people it credits (KEYS[first…]), keeping the newest
+// PraiseIndexKeep of each, and praise_unindex, which takes it out again.
+var praiseIndexLua = `
+local function praise_index(first, id, at)
+  for i = first, #KEYS do
+    redis.call('ZADD', KEYS[i], at, id)
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -` + strconv.Itoa(PraiseIndexKeep+1) + `)
+  end
+end
+local function praise_unindex(first, id)
+  for i = first, #KEYS do redis.call('ZREM', KEYS[i], id) end
+end
+`
+
+// praiseRecipients are the people ev credits: the person praised, or the
+// people a win names (the read model's recipients, as stats reads them).
+func praiseRecipients(ev domain.Event) []string {
+	switch p := ev.Payload.(type) {
+	case domain.PraiseGivenData:
+		if ev.Subject != "" {
+			return []string{ev.Subject}
+		}
+	case domain.WinPostedData:
+		var out []string
+		for _, u := range p.Users {
+			if u != "" && !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// praiseKeys are the index keys of the people ev credits.
+func (s *Store) praiseKeys(team string, users []string) []string {
+	out := make([]string, len(users))
+	for i, u := range users {
+		out[i] = s.praiseToKey(team, u)
+	}
+	return out
+}
+
+// givePraiseScript. KEYS: count, audit, then the indexes of the people
+// credited. ARGV: limit, ttl ms, then the audit event (at, fields…).
+// Returns {0, count} over the limit, {1, count, entry ID}.
+var givePraiseScript = redis.NewScript("#!lua\n" + AuditLua + praiseIndexLua + `
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n >= tonumber(ARGV[1]) then return {0, n} end
 local aid = audit_id(KEYS[2], ARGV[3])
 n = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local id = audit_add(KEYS[2], aid, ARGV, 4)
+praise_index(3, id, ARGV[3])
 return {1, n, id}
 `)
 
@@ -56,12 +116,15 @@ type PraiseTicket struct {
 	Count int
 	// AuditID is the audit entry (for UndoPraise).
 	AuditID string
+	// Credited are the people whose praise index holds it (for UndoPraise).
+	Credited []string
 }
 
 // GivePraise counts one post to the praise feed by giver on day (the date
 // in the policy's timezone) and appends ev, in one step, unless giver
 // already posted limit times that day: then ok is false, nothing is written
-// and count is the day's count.
+// and count is the day's count. The same step adds ev to the praise index
+// of each person it credits (LatestPraiseFor reads it).
 func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit int, ev domain.Event) (t PraiseTicket, ok bool, err error) {
 	audit, err := auditArgs(ev)
 	if err != nil {
@@ -69,7 +132,9 @@ func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit i
 	}
 	args := append([]any{limit, PraiseCountTTL.Milliseconds()}, audit...)
 	kind := praiseKind(ev)
-	res, err := givePraiseScript.Run(ctx, s.rdb, []string{s.praiseCountKey(team, kind, giver, day), s.AuditKey(team)}, args...).Slice()
+	credited := praiseRecipients(ev)
+	keys := append([]string{s.praiseCountKey(team, kind, giver, day), s.AuditKey(team)}, s.praiseKeys(team, credited)...)
+	res, err := givePraiseScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return PraiseTicket{}, false, fmt.Errorf("give praise: %w", err)
 	}
@@ -78,7 +143,7 @@ func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit i
 	}
 	won, _ := res[0].(int64)
 	n, _ := res[1].(int64)
-	t = PraiseTicket{Team: team, Giver: giver, Day: day, Kind: kind, Count: int(n)}
+	t = PraiseTicket{Team: team, Giver: giver, Day: day, Kind: kind, Count: int(n), Credited: credited}
 	if won != 1 {
 		return t, false, nil
 	}
@@ -88,18 +153,22 @@ func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit i
 	return t, true, nil
 }
 
-// undoPraiseScript. KEYS: count, audit. ARGV: audit entry ID.
-var undoPraiseScript = redis.NewScript(`#!lua
+// undoPraiseScript. KEYS: count, audit, then the indexes of the people
+// credited. ARGV: audit entry ID.
+var undoPraiseScript = redis.NewScript("#!lua\n" + praiseIndexLua + `
 if redis.call('XDEL', KEYS[2], ARGV[1]) == 1 then
   if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
 end
+praise_unindex(3, ARGV[1])
 return 1
 `)
 
-// UndoPraise takes back a ticket whose post failed: the count and the audit
-// entry, in one step (once, however often it is called).
+// UndoPraise takes back a ticket whose post failed: the count, the audit
+// entry and its place in the praise indexes, in one step (once, however
+// often it is called).
 func (s *Store) UndoPraise(ctx context.Context, t PraiseTicket) error {
-	err := undoPraiseScript.Run(ctx, s.rdb, []string{s.praiseCountKey(t.Team, t.Kind, t.Giver, t.Day), s.AuditKey(t.Team)}, t.AuditID).Err()
+	keys := append([]string{s.praiseCountKey(t.Team, t.Kind, t.Giver, t.Day), s.AuditKey(t.Team)}, s.praiseKeys(t.Team, t.Credited)...)
+	err := undoPraiseScript.Run(ctx, s.rdb, keys, t.AuditID).Err()
 	if err != nil {
 		return fmt.Errorf("undo praise: %w", err)
 	}

@@ -35,3 +35,25 @@ func (s *Store) JobSince(ctx context.Context, team, job string, now time.Time) (
 	}
 	return time.UnixMilli(ms), nil
 }
+
+// AwaitTickStep claims, with a fresh owner, the lease of step at tick
+// (TickStepLease) for ttl, waiting while another owner holds it
+// (AwaitLease). It returns the owner when the caller is to do the step, and
+// "" when the step is done already.
+func (s *Store) AwaitTickStep(ctx context.Context, team, step string, tick time.Time, ttl, poll time.Duration) (string, error) {
+	owner := NewOwner()
+	st, err := s.AwaitLease(ctx, s.TickStepLease(team, step, tick), owner, ttl, poll)
+	if err != nil {
+		return "", err
+	}
+	if st == LeaseDone {
+		return "", nil
+	}
+	return owner, nil
+}
+
+// FinishTickStep marks owner's step at tick done and remembers that for
+// keep (FinishLease); false means another owner holds the step now.
+func (s *Store) FinishTickStep(ctx context.Context, team, step string, tick time.Time, owner string, keep time.Duration) (bool, error) {
+	return s.FinishLease(ctx, s.TickStepLease(team, step, tick), owner, keep)
+}
