@@ -158,7 +158,6 @@ type Server struct {
 	sentAt     map[string]time.Time // attempt envelope ID -> time written
 	queue      []*delivery          // waiting for a connection
 	latencies  []time.Duration
-	frames     []Frame // frames received that were not acks
 
 	// interactions
 	triggers  map[string]*trigger

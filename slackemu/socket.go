@@ -38,12 +38,6 @@ type Ack struct {
 	Errors         map[string]string
 }
 
-// Frame is a frame the bot sent that was not an ack of a known envelope.
-type Frame struct {
-	Data []byte
-	Time time.Time
-}
-
 // delivery is one envelope and its delivery attempts (each with its own envelope ID).
 type delivery struct {
 	typ             string
@@ -241,10 +235,8 @@ func (s *Server) reader(c *wsConn) {
 			EnvelopeID string          `json:"envelope_id"`
 			Payload    json.RawMessage `json:"payload"`
 		}
-		if json.Unmarshal(data, &a) != nil || a.EnvelopeID == "" || !s.handleAck(a.EnvelopeID, a.Payload) {
-			s.mu.Lock()
-			s.frames = append(s.frames, Frame{Data: data, Time: time.Now()})
-			s.mu.Unlock()
+		if json.Unmarshal(data, &a) == nil && a.EnvelopeID != "" {
+			s.handleAck(a.EnvelopeID, a.Payload)
 		}
 	}
 }
@@ -340,17 +332,17 @@ func (s *Server) ackTimeout(d *delivery, id string) {
 	s.dispatch(d)
 }
 
-// handleAck matches an ack to its delivery; it reports false for an unknown envelope ID.
-func (s *Server) handleAck(id string, payload json.RawMessage) bool {
+// handleAck matches an ack to its delivery; an ack of an unknown envelope ID is ignored.
+func (s *Server) handleAck(id string, payload json.RawMessage) {
 	s.mu.Lock()
 	d, ok := s.deliveries[id]
 	if !ok {
 		s.mu.Unlock()
-		return false
+		return
 	}
 	if d.acked || (d.err != nil && d.err != ErrNotAcked) {
 		s.mu.Unlock()
-		return true // a second ack of the same envelope (e.g. after redelivery): ignored
+		return // a second ack of the same envelope (e.g. after redelivery): ignored
 	}
 	if string(payload) == "null" {
 		payload = nil
@@ -385,7 +377,6 @@ func (s *Server) handleAck(id string, payload json.RawMessage) bool {
 		close(d.done)
 	}
 	s.mu.Unlock()
-	return true
 }
 
 // WaitAck waits for the ack of an envelope sent earlier (any of its delivery attempts counts).
@@ -460,16 +451,6 @@ func (s *Server) Disconnect(reason string) {
 	}
 }
 
-// DropConnections closes every connection abruptly, without a disconnect message.
-func (s *Server) DropConnections() {
-	s.mu.Lock()
-	conns := slices.Clone(s.conns)
-	s.mu.Unlock()
-	for _, c := range conns {
-		s.dropConn(c)
-	}
-}
-
 // Connections returns the number of open Socket Mode connections that take envelopes.
 func (s *Server) Connections() int {
 	s.mu.Lock()
@@ -498,11 +479,4 @@ func (s *Server) AckLatencies() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.latencies)
-}
-
-// Frames returns the frames the bot sent that were not acks of a known envelope.
-func (s *Server) Frames() []Frame {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.frames)
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/slack-go/slack"
 )
 
 // maxViewStack is how many modals may be stacked (root + 2 pushes).
@@ -47,13 +45,6 @@ func (v View) AllText() string {
 	b.WriteString(v.Title)
 	collectText(&b, decodeAny(v.Blocks))
 	return b.String()
-}
-
-// SlackView decodes the view with slack-go.
-func (v View) SlackView() (slack.View, error) {
-	var sv slack.View
-	err := json.Unmarshal(v.JSON, &sv)
-	return sv, err
 }
 
 type viewRec struct {
