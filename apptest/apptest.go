@@ -283,9 +283,15 @@ func (e *Env) StopAll() {
 	}
 }
 
-// Ctx returns a context for one step of a test, cancelled after 15s.
+// stepTimeout bounds one step of a test. It is generous because waits end
+// as soon as their condition holds: on a loaded machine under the race
+// detector one step (a digest drawing its chart, say) can take many times
+// longer than on an idle one, and a step that never ends still fails.
+const stepTimeout = 60 * time.Second
+
+// Ctx returns a context for one step of a test, cancelled after stepTimeout.
 func (e *Env) Ctx() context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	e.T.Cleanup(cancel)
 	return ctx
 }
