@@ -25,6 +25,7 @@ import (
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/ops"
+	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -144,6 +145,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BotUserID:   auth.UserID,
 		CommandName: "/empower",
 	}
+	a.Handlers.Recognition = recognition.New(a.Store,
+		handlers.RecognitionNotifier{H: a.Handlers}, handlers.RecognitionDirectory{H: a.Handlers}, o.Clock, o.Log,
+		recognition.Config{BotUserID: auth.UserID, DailyLimit: o.Policy.Praise.DailyLimit, Location: o.Policy.Location})
 	a.home = handlers.NewAppHome(a.Handlers)
 	a.Handlers.Home = a.home
 	router, err := bot.Routes(a.Handlers)

@@ -21,6 +21,7 @@ import (
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -42,6 +43,8 @@ type Handlers struct {
 	// Home refreshes App Home tabs after changes (see Touched); nil until
 	// the App Home feature sets it.
 	Home HomeRefresher
+	// Recognition is the service of praise, wins and outcomes.
+	Recognition *recognition.Service
 
 	// dmOpens makes concurrent DMs to one new person open the channel once.
 	dmOpens singleflight.Group

@@ -15,6 +15,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
@@ -59,20 +60,22 @@ func (h *Handlers) outcomeDue(now time.Time) time.Time {
 
 // decisionPhrase is "the $250 discount for ACME" (escaped); the amount is
 // left out unless withAmount.
-func decisionPhrase(d *store.DecisionRecord, withAmount bool) string {
+func decisionPhrase(d *domain.Decision, withAmount bool) string {
+	// The decisions' renderers still take the store's record.
+	rec := &store.DecisionRecord{Decision: *d}
 	s := "the "
 	if withAmount {
-		s += amountText(d) + " "
+		s += amountText(rec) + " "
 	}
 	s += slacktext.Escape(d.Activity)
-	if c := customerText(d); c != "" {
+	if c := customerText(rec); c != "" {
 		s += " for " + c
 	}
 	return s
 }
 
 // FollowUpMessage is the follow-up DM asking the requester how d turned out.
-func FollowUpMessage(d *store.DecisionRecord, now time.Time, loc *time.Location) (string, []slack.Block) {
+func FollowUpMessage(d *domain.Decision, now time.Time, loc *time.Location) (string, []slack.Block) {
 	q := "How did " + decisionPhrase(d, true) + " turn out?"
 	when := clockText(d.CreatedAt, now, loc)
 	body := fmt.Sprintf(":seedling: *%s*\nYou made this call on %s (`%s`). Whatever happened, thank you for taking the risk. Tell me how it went:",
@@ -89,7 +92,7 @@ func FollowUpMessage(d *store.DecisionRecord, now time.Time, loc *time.Location)
 
 // recordedMessage is the follow-up DM once the outcome is recorded: no live
 // outcome buttons, what was recorded, and Add a note while there is none.
-func (h *Handlers) recordedMessage(d *store.DecisionRecord) (string, []slack.Block) {
+func (h *Handlers) recordedMessage(d *domain.Decision) (string, []slack.Block) {
 	var text, body string
 	if d.Outcome.Result == domain.OutcomeWorked {
 		text = fmt.Sprintf("Recorded: %s worked.", decisionPhrase(d, true))
@@ -119,7 +122,7 @@ func (h *Handlers) recordedMessage(d *store.DecisionRecord) (string, []slack.Blo
 func quote(s string) string { return ">" + strings.ReplaceAll(s, "\n", "\n>") }
 
 // decisionValues are the tags of d that are policy values.
-func (h *Handlers) decisionValues(d *store.DecisionRecord) []string {
+func (h *Handlers) decisionValues(d *domain.Decision) []string {
 	var out []string
 	for _, t := range d.Tags {
 		if slices.Contains(h.Policy.Values, t) {
@@ -130,7 +133,7 @@ func (h *Handlers) decisionValues(d *store.DecisionRecord) []string {
 }
 
 // OutcomePraise is the public praise post for d, which worked.
-func (h *Handlers) OutcomePraise(d *store.DecisionRecord) (string, []slack.Block) {
+func (h *Handlers) OutcomePraise(d *domain.Decision) (string, []slack.Block) {
 	who := slacktext.User(d.Requester)
 	what := decisionPhrase(d, h.Policy.Praise.ShowAmounts)
 	how := "on their own authority, inside their box"
@@ -185,7 +188,7 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 	if n := utf8.RuneCountInString(note); n > MaxOutcomeNote {
 		return nil, domain.Invalidf("Your note is %d characters; keep it to %d. Nothing was recorded.\n%s", n, MaxOutcomeNote, outcomeUsage)
 	}
-	d, err := h.recordOutcome(ctx, c.TeamID, c.UserID, id, result, note)
+	d, err := h.Recognition.RecordOutcome(ctx, c.TeamID, c.UserID, id, result, note)
 	if err != nil {
 		return nil, err
 	}
@@ -211,106 +214,12 @@ func (h *Handlers) outcomeClick(ctx context.Context, a *Action, result string) e
 	if !ok {
 		return domain.Invalidf("That button is out of date; nothing changed.")
 	}
-	_, err := h.recordOutcome(ctx, a.TeamID, a.UserID, id, result, "")
+	_, err := h.Recognition.RecordOutcome(ctx, a.TeamID, a.UserID, id, result, "")
 	return err
 }
 
-// recordOutcome records how decision id turned out, as told by user, and
-// then praises it (worked) or tells the requester and the leader (failed).
-func (h *Handlers) recordOutcome(ctx context.Context, team, user, id, result, note string) (*store.DecisionRecord, error) {
-	d, err := h.Store.GetDecision(ctx, team, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, domain.NotFoundf("I can't find decision `%s`. Check the ID in your confirmation or the follow-up DM. Nothing was recorded.\n%s", id, outcomeUsage)
-	}
-	if err != nil {
-		return nil, err
-	}
-	now := h.Clock.Now()
-	var p domain.Payload = domain.OutcomeWorkedData{OutcomeFacts: d.OutcomeFacts(note)}
-	if result == domain.OutcomeFailed {
-		p = domain.OutcomeFailedData{OutcomeFacts: d.OutcomeFacts(note)}
-	}
-	ev := domain.Event{Actor: user, Subject: d.ID, From: string(d.State), To: result, At: now, Payload: p}
-	rec, err := h.Store.RecordOutcome(ctx, team, d.ID, user, result, note, ev)
-	var ref *store.OutcomeRefusal
-	if errors.As(err, &ref) {
-		return nil, h.outcomeRefusal(ref, user)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, domain.NotFoundf("I can't find decision `%s`. Nothing was recorded.", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	h.afterOutcome(ctx, rec)
-	return rec, nil
-}
-
-// outcomeRefusal is the refusal of an outcome or note, with its words
-// (outcomeRefusalText): Forbidden for someone who is not the requester,
-// Conflict when the decision's state does not allow it.
-func (h *Handlers) outcomeRefusal(ref *store.OutcomeRefusal, user string) error {
-	code := domain.Conflict
-	if ref.Reason == store.RefusedNotRequester {
-		code = domain.Forbidden
-	}
-	return domain.Errorf(code, "%s", h.outcomeRefusalText(ref, user))
-}
-
-// outcomeRefusalText says kindly why an outcome or note was not recorded.
-func (h *Handlers) outcomeRefusalText(ref *store.OutcomeRefusal, user string) string {
-	d := ref.Current
-	switch ref.Reason {
-	case store.RefusedNotRequester:
-		return fmt.Sprintf("Only %s can say how `%s` turned out: it was their call. Nothing changed.", slacktext.User(d.Requester), d.ID)
-	case store.RefusedState:
-		if d.State == domain.StateDeclined {
-			return fmt.Sprintf("`%s` was declined, so it never happened and has no outcome to record. Nothing changed.", d.ID)
-		}
-		return fmt.Sprintf("`%s` is still waiting for a leader's answer, so there's no outcome to record yet. Nothing changed.", d.ID)
-	case store.RefusedNoOutcome:
-		return fmt.Sprintf("Tell me how `%s` turned out first; then you can add a note. Nothing changed.", d.ID)
-	case store.RefusedAlready:
-		how := "worked"
-		if d.Outcome.Result == domain.OutcomeFailed {
-			how = "didn't work out"
-		}
-		if user != d.Requester {
-			return fmt.Sprintf("%s already told me `%s` %s; nothing changed.", slacktext.User(d.Requester), d.ID, how)
-		}
-		return fmt.Sprintf("You already told me `%s` %s. It's recorded once, so nothing changed. Thanks for closing the loop!", d.ID, how)
-	}
-	return "Nothing changed."
-}
-
-// afterOutcome brings Slack in line with a recorded outcome. Failures are
-// logged: the outcome itself is saved.
-func (h *Handlers) afterOutcome(ctx context.Context, d *store.DecisionRecord) {
-	h.updateFollowUp(ctx, d, d.FollowUpDM)
-	leaders := h.leadersOf(ctx, d)
-	if d.Outcome.Result == domain.OutcomeWorked {
-		text, blocks := h.OutcomePraise(d)
-		ch, ts, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-		if err != nil {
-			h.Log.Error("could not post praise for an outcome", "team", d.Team, "decision", d.ID, "error", err.Error())
-		} else if err := h.Store.SetPraiseMessage(ctx, d.Team, d.ID, ch, ts); err != nil {
-			h.Log.Warn("could not record the praise post", "team", d.Team, "decision", d.ID, "error", err.Error())
-		}
-		lt := fmt.Sprintf(":tada: Good news: %s's %s worked (`%s`). I've praised the risk they took in %s; a word from you would mean a lot too.",
-			slacktext.User(d.Requester), strings.TrimPrefix(decisionPhrase(d, true), "the "), d.ID, channelMention(h.Policy.Channels.Praise))
-		h.dmAll(ctx, d, leaders, lt, h.noteBlocks(d, lt))
-	} else {
-		thanks := fmt.Sprintf(":pray: Thank you for taking the risk on %s (`%s`). It didn't work out this time, and that's fine: failure is how we learn. This stays between you and your leader, who owns the fallout.",
-			decisionPhrase(d, true), d.ID)
-		h.dmAll(ctx, d, []string{d.Requester}, thanks, []slack.Block{slack.NewSectionBlock(mrkdwn(thanks), nil, nil)})
-		lt := h.failedLeaderText(d)
-		h.dmAll(ctx, d, leaders, lt, h.noteBlocks(d, lt))
-	}
-	h.Touched(ctx, d.Team, append([]string{d.Requester}, leaders...)...)
-}
-
 // failedLeaderText tells the leader about a decision that didn't work out.
-func (h *Handlers) failedLeaderText(d *store.DecisionRecord) string {
+func (h *Handlers) failedLeaderText(d *domain.Decision) string {
 	how := "on their own authority, inside their box"
 	if d.State == domain.StateApproved && d.DecidedBy != "" {
 		how = "with " + slacktext.User(d.DecidedBy) + "'s approval"
@@ -324,62 +233,12 @@ func (h *Handlers) failedLeaderText(d *store.DecisionRecord) string {
 }
 
 // noteBlocks is text as a section, with d's note when there is one.
-func (h *Handlers) noteBlocks(d *store.DecisionRecord, text string) []slack.Block {
+func (h *Handlers) noteBlocks(d *domain.Decision, text string) []slack.Block {
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(slacktext.Truncate(text, slacktext.SectionTextMax)), nil, nil)}
 	if d.Outcome.Note != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Their note*\n"+quote(slacktext.EscapeTruncate(d.Outcome.Note, slacktext.SectionTextMax-100))), nil, nil))
 	}
 	return blocks
-}
-
-// dmAll DMs text and blocks to each of users, logging failures.
-func (h *Handlers) dmAll(ctx context.Context, d *store.DecisionRecord, users []string, text string, blocks []slack.Block) {
-	for _, u := range users {
-		if _, _, err := h.DM(ctx, d.Team, u, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
-			h.Log.Warn("could not DM about an outcome", "team", d.Team, "decision", d.ID, "error", err.Error())
-		}
-	}
-}
-
-// leadersOf returns the leaders of d's requester for this decision: the
-// approver who approved it, or, for an autonomous decision, the first
-// level's approvers (user groups resolved); never the requester.
-func (h *Handlers) leadersOf(ctx context.Context, d *store.DecisionRecord) []string {
-	var ids []string
-	if d.State == domain.StateApproved && d.DecidedBy != "" {
-		ids = []string{d.DecidedBy}
-	} else {
-		for _, id := range levelApprovers(h.Policy, 0) {
-			if !strings.HasPrefix(id, "S") {
-				ids = append(ids, id)
-				continue
-			}
-			members, err := h.GroupMembers(ctx, d.Team, id)
-			if err != nil {
-				h.Log.Warn("could not resolve the leaders' group", "team", d.Team, "group", id, "error", err.Error())
-				continue
-			}
-			ids = append(ids, members...)
-		}
-	}
-	var out []string
-	for _, id := range ids {
-		if id != "" && id != d.Requester && !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// updateFollowUp shows d's recorded outcome in its follow-up DM at m.
-func (h *Handlers) updateFollowUp(ctx context.Context, d *store.DecisionRecord, m store.DecisionMessage) {
-	if m.Channel == "" || m.TS == "" {
-		return
-	}
-	text, blocks := h.recordedMessage(d)
-	if _, _, _, err := h.Slack.UpdateMessageContext(ctx, m.Channel, m.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
-		h.Log.Warn("could not update the follow-up DM", "team", d.Team, "decision", d.ID, "error", err.Error())
-	}
 }
 
 // OutcomeNoteClick handles Add a note: it opens the note modal.
@@ -388,20 +247,9 @@ func (h *Handlers) OutcomeNoteClick(ctx context.Context, a *Action) error {
 	if !ok {
 		return domain.Invalidf("That button is out of date; nothing changed.")
 	}
-	d, err := h.Store.GetDecision(ctx, a.TeamID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return domain.NotFoundf("I can't find decision `%s` any more; nothing changed.", id)
-	}
+	d, err := h.Recognition.CanAddNote(ctx, a.TeamID, a.UserID, id)
 	if err != nil {
 		return err
-	}
-	switch {
-	case d.Requester != a.UserID:
-		return h.outcomeRefusal(&store.OutcomeRefusal{Reason: store.RefusedNotRequester, Current: d}, a.UserID)
-	case d.Outcome.Result == "":
-		return h.outcomeRefusal(&store.OutcomeRefusal{Reason: store.RefusedNoOutcome, Current: d}, a.UserID)
-	case d.Outcome.Note != "":
-		return domain.Conflictf("You already added a note to `%s`; nothing changed.", d.ID)
 	}
 	if a.TriggerID == "" {
 		return domain.Invalidf("I can't open the form from here; use `/empower outcome %s %s <note>` instead.", d.ID, d.Outcome.Result)
@@ -448,40 +296,67 @@ func (h *Handlers) OutcomeNoteSubmit(ctx context.Context, s *Submission) (*slack
 	if n := utf8.RuneCountInString(note); n > MaxOutcomeNote {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{outcomeNoteBlock: fmt.Sprintf("Keep it to %d characters (this is %d).", MaxOutcomeNote, n)}), nil
 	}
-	ev := domain.Event{Actor: s.UserID, Subject: id, At: h.Clock.Now(), Payload: domain.OutcomeNotedData{Note: note}}
-	d, err := h.Store.AddOutcomeNote(ctx, s.TeamID, id, s.UserID, note, ev)
-	var ref *store.OutcomeRefusal
-	if errors.As(err, &ref) {
-		msg := h.outcomeRefusalText(ref, s.UserID)
-		if ref.Reason == store.RefusedAlready {
-			msg = "You already added a note to `" + id + "`; nothing changed."
-		}
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{outcomeNoteBlock: msg}), nil
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, domain.NotFoundf("I can't find decision `%s` any more; nothing changed.", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	m := d.FollowUpDM
+	var at domain.MessageRef
 	if len(parts) == 3 && parts[1] != "" && parts[2] != "" {
-		m = store.DecisionMessage{Channel: parts[1], TS: parts[2]}
+		at = domain.MessageRef{Channel: parts[1], TS: parts[2]}
 	}
-	h.updateFollowUp(ctx, d, m)
-	if d.Outcome.Result == domain.OutcomeWorked {
-		if p := d.PraisePost; p.Channel != "" {
-			text, blocks := h.OutcomePraise(d)
-			if _, _, _, err := h.Slack.UpdateMessageContext(ctx, p.Channel, p.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
-				h.Log.Warn("could not add the note to the praise post", "team", d.Team, "decision", d.ID, "error", err.Error())
-			}
-		}
-	} else {
-		lt := fmt.Sprintf(":memo: %s added a note about %s (`%s`), which didn't work out:", slacktext.User(d.Requester), decisionPhrase(d, true), d.ID)
-		h.dmAll(ctx, d, h.leadersOf(ctx, d), lt, h.noteBlocks(d, lt))
+	_, err := h.Recognition.AddNote(ctx, s.TeamID, s.UserID, id, note, at)
+	if c := domain.ErrorCode(err); c == domain.Forbidden || c == domain.Conflict {
+		// Refused: said in the form, which stays open.
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{outcomeNoteBlock: domain.ErrorMessage(err)}), nil
 	}
-	h.Touched(ctx, d.Team, d.Requester)
-	return nil, nil
+	return nil, err
+}
+
+// PraiseOutcome posts the public praise of d, which worked
+// (recognition.Notifier).
+func (n RecognitionNotifier) PraiseOutcome(ctx context.Context, d *domain.Decision) (domain.MessageRef, error) {
+	text, blocks := n.H.OutcomePraise(d)
+	return n.postToPraise(ctx, text, blocks)
+}
+
+// UpdatePraise shows d's note on its praise post at (recognition.Notifier).
+func (n RecognitionNotifier) UpdatePraise(ctx context.Context, d *domain.Decision, at domain.MessageRef) error {
+	text, blocks := n.H.OutcomePraise(d)
+	_, _, _, err := n.H.Slack.UpdateMessageContext(ctx, at.Channel, at.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	return err
+}
+
+// ThankRequester DMs d's requester a thank-you for a risk that didn't work
+// out (recognition.Notifier).
+func (n RecognitionNotifier) ThankRequester(ctx context.Context, d *domain.Decision) error {
+	thanks := fmt.Sprintf(":pray: Thank you for taking the risk on %s (`%s`). It didn't work out this time, and that's fine: failure is how we learn. This stays between you and your leader, who owns the fallout.",
+		decisionPhrase(d, true), d.ID)
+	_, _, err := n.H.DM(ctx, d.Team, d.Requester, slack.MsgOptionText(thanks, false), slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(thanks), nil, nil)))
+	return err
+}
+
+// TellLeader DMs leader the news about d's outcome, with the requester's
+// note (recognition.Notifier).
+func (n RecognitionNotifier) TellLeader(ctx context.Context, d *domain.Decision, leader string, news recognition.News) error {
+	h := n.H
+	var text string
+	switch news {
+	case recognition.NewsWorked:
+		text = fmt.Sprintf(":tada: Good news: %s's %s worked (`%s`). I've praised the risk they took in %s; a word from you would mean a lot too.",
+			slacktext.User(d.Requester), strings.TrimPrefix(decisionPhrase(d, true), "the "), d.ID, channelMention(h.Policy.Channels.Praise))
+	case recognition.NewsFailed:
+		text = h.failedLeaderText(d)
+	case recognition.NewsNoted:
+		text = fmt.Sprintf(":memo: %s added a note about %s (`%s`), which didn't work out:", slacktext.User(d.Requester), decisionPhrase(d, true), d.ID)
+	default:
+		return fmt.Errorf("tell leader about %s: unknown news %d", d.ID, news)
+	}
+	_, _, err := h.DM(ctx, d.Team, leader, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(h.noteBlocks(d, text)...))
+	return err
+}
+
+// ShowRecorded shows d's recorded outcome in its follow-up DM at
+// (recognition.Notifier).
+func (n RecognitionNotifier) ShowRecorded(ctx context.Context, d *domain.Decision, at domain.MessageRef) error {
+	text, blocks := n.H.recordedMessage(d)
+	_, _, _, err := n.H.Slack.UpdateMessageContext(ctx, at.Channel, at.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	return err
 }
 
 // OutcomeFollowups DMs the requester of every decision whose follow-up is
@@ -532,7 +407,7 @@ func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent b
 	}
 	sctx, cancel := context.WithTimeout(bg, followUpLease/2)
 	defer cancel()
-	text, blocks := FollowUpMessage(d, h.Clock.Now(), h.Policy.Location)
+	text, blocks := FollowUpMessage(&d.Decision, h.Clock.Now(), h.Policy.Location)
 	ch, ts, err := h.DM(sctx, team, d.Requester, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		if slackapi.Classify(err) == slackapi.Permanent {

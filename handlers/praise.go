@@ -6,23 +6,21 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
-	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Praise and wins: `/empower praise <@user> <text> [#value]` and
 // `/empower win <text> [<@user>…] [#value]` post to the praise channel.
-// The giver's praise of the day (in the policy's timezone) is limited by
-// praise.daily_limit, and so are their wins, counted apart; the count and
-// the audit event are one atomic step, taken back when the post fails.
+// Here the command is read (the person, the text, the #values, the people
+// credited) and the posts and DMs are rendered; the rules (no self-praise,
+// no bots, the daily limit, one post counted and audited once) are
+// recognition.Service's.
 
 // Usage lines of praise and win, from the subcommand table.
 var (
@@ -178,34 +176,17 @@ func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error
 		return nil, domain.Invalidf("Start with the person you're praising, mentioned as @name (`%s` isn't a mention).\n%s", EscapeCode(first), praiseUsage)
 	}
 	to := m[1]
-	if to == c.UserID {
-		return nil, domain.Invalidf("Praising yourself doesn't count, however well deserved :slightly_smiling_face: Praise someone who helped you, or share it as a team win with `/empower win`.\n%s", praiseUsage)
-	}
-	if to == h.BotUserID {
-		return nil, domain.Invalidf("Thank you, but I'm a bot: praise a person who made a difference.\n%s", praiseUsage)
+	if err := h.Recognition.CheckRecipient(c.UserID, to); err != nil {
+		return nil, err
 	}
 	in, err := h.parsePraiseBody(c.Args[toks[0].end:], praiseUsage, false)
 	if err != nil {
 		return nil, err
 	}
-	if in.Text == "" {
-		return nil, domain.Invalidf("Say what %s did: praise is about the risk they took or the difference they made.\n%s", slacktext.User(to), praiseUsage)
-	}
-	if err := h.checkPraised(ctx, to); err != nil {
+	p := domain.PraiseGiven{Team: c.TeamID, Giver: c.UserID, To: to, Text: in.Text, Values: in.Values}
+	if err := h.Recognition.Praise(ctx, p); err != nil {
 		return nil, err
 	}
-	ev := domain.Event{Actor: c.UserID, Subject: to, At: h.Clock.Now(), Payload: domain.PraiseGivenData{Text: in.Text, Values: in.Values}}
-	text, blocks := h.praisePost(c.UserID, to, in)
-	if _, err := h.postToFeed(ctx, c.TeamID, c.UserID, ev, text, blocks); err != nil {
-		return nil, err
-	}
-	dm := fmt.Sprintf(":clap: %s praised you in %s:\n%s", slacktext.User(c.UserID), channelMention(h.Policy.Channels.Praise),
-		quote(slacktext.EscapeTruncate(in.Text, praiseTextMax)))
-	if _, _, err := h.DM(ctx, c.TeamID, to, slack.MsgOptionText(slacktext.User(c.UserID)+" praised you in "+channelMention(h.Policy.Channels.Praise), false),
-		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(dm), nil, nil))); err != nil {
-		h.Log.Warn("could not DM the praised person", "team", c.TeamID, "error", err.Error())
-	}
-	h.Touched(ctx, c.TeamID, c.UserID, to)
 	return Text(fmt.Sprintf(":clap: Your praise for %s is up in %s, and I've let them know.", slacktext.User(to), channelMention(h.Policy.Channels.Praise))), nil
 }
 
@@ -218,109 +199,75 @@ func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.Text == "" {
-		return nil, domain.Invalidf("Say what the team won, not just who.\n%s", winUsage)
-	}
-	for _, u := range in.Users {
-		if u == h.BotUserID {
-			return nil, domain.Invalidf("Thank you, but I'm a bot: credit the people who made it happen.\n%s", winUsage)
-		}
-	}
-	ev := domain.Event{Actor: c.UserID, At: h.Clock.Now(), Payload: domain.WinPostedData{Text: in.Text, Users: in.Users, Values: in.Values}}
-	text, blocks := h.winPost(c.UserID, in)
-	if _, err := h.postToFeed(ctx, c.TeamID, c.UserID, ev, text, blocks); err != nil {
+	w := domain.Win{Team: c.TeamID, Giver: c.UserID, Text: in.Text, Users: in.Users, Values: in.Values}
+	if err := h.Recognition.Win(ctx, w); err != nil {
 		return nil, err
 	}
-	dm := fmt.Sprintf(":trophy: %s credited you in a team win in %s:\n%s", slacktext.User(c.UserID), channelMention(h.Policy.Channels.Praise),
-		quote(slacktext.EscapeTruncate(in.Text, praiseTextMax)))
-	for _, u := range in.Users {
-		if u == c.UserID {
-			continue
-		}
-		if _, _, err := h.DM(ctx, c.TeamID, u, slack.MsgOptionText(slacktext.User(c.UserID)+" credited you in a team win in "+channelMention(h.Policy.Channels.Praise), false),
-			slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(dm), nil, nil))); err != nil {
-			h.Log.Warn("could not DM a person credited in a win", "team", c.TeamID, "error", err.Error())
-		}
-	}
-	h.Touched(ctx, c.TeamID, append([]string{c.UserID}, in.Users...)...)
 	return Text(fmt.Sprintf(":trophy: Your team win is up in %s.", channelMention(h.Policy.Channels.Praise))), nil
 }
 
-// checkPraised refuses a user Slack does not know, a bot or a deactivated
-// account; when Slack cannot answer, the praise goes ahead.
-func (h *Handlers) checkPraised(ctx context.Context, user string) error {
-	u, err := h.Slack.GetUserInfoContext(ctx, user)
-	if err != nil {
-		if slackapi.UserNotFound(err) {
-			return domain.NotFoundf("I can't find %s in this workspace; nothing was posted.\n%s", slacktext.User(user), praiseUsage)
-		}
-		h.Log.Warn("could not look up the praised person", "error", err.Error())
-		return nil
-	}
-	if u.IsBot || u.Deleted {
-		return domain.Invalidf("%s isn't someone I can praise (a bot or a deactivated account); nothing was posted.\n%s", slacktext.User(user), praiseUsage)
-	}
-	return nil
+// PostPraise posts p to the praise channel (recognition.Notifier).
+func (n RecognitionNotifier) PostPraise(ctx context.Context, p domain.PraiseGiven) error {
+	text, blocks := praisePost(p)
+	_, err := n.postToPraise(ctx, text, blocks)
+	return err
 }
 
-// postToFeed counts the post against giver's daily limit and audits it,
-// then posts it to the praise channel; a failed post is taken back.
-func (h *Handlers) postToFeed(ctx context.Context, team, giver string, ev domain.Event, text string, blocks []slack.Block) (store.PraiseTicket, error) {
-	limit := h.Policy.Praise.DailyLimit
-	day := h.Clock.Now().In(h.location()).Format("2006-01-02")
-	t, ok, err := h.Store.GivePraise(ctx, team, giver, day, limit, ev)
-	if err != nil {
-		return t, err
-	}
-	if !ok {
-		what := "praise"
-		if ev.Type() == domain.EventWinPosted {
-			what = "wins"
-		}
-		return t, domain.Forbiddenf("You've posted %d %s today, the most the policy allows in a day. Nothing was posted: save this one for tomorrow!", limit, what)
-	}
-	if _, _, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
-		if uerr := h.Store.UndoPraise(context.WithoutCancel(ctx), t); uerr != nil {
-			h.Log.Error("could not take back praise whose post failed", "team", team, "error", uerr.Error())
-		}
-		return t, fmt.Errorf("post to the praise channel: %w", err)
-	}
-	return t, nil
+// TellPraised DMs p's person that they were praised (recognition.Notifier).
+func (n RecognitionNotifier) TellPraised(ctx context.Context, p domain.PraiseGiven) error {
+	h := n.H
+	dm := fmt.Sprintf(":clap: %s praised you in %s:\n%s", slacktext.User(p.Giver), channelMention(h.Policy.Channels.Praise),
+		quote(slacktext.EscapeTruncate(p.Text, praiseTextMax)))
+	_, _, err := h.DM(ctx, p.Team, p.To, slack.MsgOptionText(slacktext.User(p.Giver)+" praised you in "+channelMention(h.Policy.Channels.Praise), false),
+		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(dm), nil, nil)))
+	return err
 }
 
-func (h *Handlers) location() *time.Location {
-	if h.Policy.Location != nil {
-		return h.Policy.Location
-	}
-	return time.UTC
+// PostWin posts w to the praise channel (recognition.Notifier).
+func (n RecognitionNotifier) PostWin(ctx context.Context, w domain.Win) error {
+	text, blocks := winPost(w)
+	_, err := n.postToPraise(ctx, text, blocks)
+	return err
 }
 
-// praisePost is the public post of praise from giver to to.
-func (h *Handlers) praisePost(giver, to string, in praiseInput) (string, []slack.Block) {
-	body := slacktext.EscapeTruncate(in.Text, praiseTextMax)
-	text := fmt.Sprintf("%s praised %s: %s", slacktext.User(giver), slacktext.User(to), slacktext.EscapeTruncate(in.Text, 200))
+// TellCredited DMs user that w credits them (recognition.Notifier).
+func (n RecognitionNotifier) TellCredited(ctx context.Context, w domain.Win, user string) error {
+	h := n.H
+	dm := fmt.Sprintf(":trophy: %s credited you in a team win in %s:\n%s", slacktext.User(w.Giver), channelMention(h.Policy.Channels.Praise),
+		quote(slacktext.EscapeTruncate(w.Text, praiseTextMax)))
+	_, _, err := h.DM(ctx, w.Team, user, slack.MsgOptionText(slacktext.User(w.Giver)+" credited you in a team win in "+channelMention(h.Policy.Channels.Praise), false),
+		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(dm), nil, nil)))
+	return err
+}
+
+// praisePost is the public post of p.
+func praisePost(p domain.PraiseGiven) (string, []slack.Block) {
+	giver, to := p.Giver, p.To
+	body := slacktext.EscapeTruncate(p.Text, praiseTextMax)
+	text := fmt.Sprintf("%s praised %s: %s", slacktext.User(giver), slacktext.User(to), slacktext.EscapeTruncate(p.Text, 200))
 	blocks := []slack.Block{
 		slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":clap: *%s praises %s*\n%s", slacktext.User(giver), slacktext.User(to), quote(body))), nil, nil),
 	}
-	if len(in.Values) > 0 {
-		blocks = append(blocks, slack.NewContextBlock("praise_values", mrkdwn(":sparkles: Living our values: "+tagsText(in.Values))))
+	if len(p.Values) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("praise_values", mrkdwn(":sparkles: Living our values: "+tagsText(p.Values))))
 	}
 	return text, blocks
 }
 
-// winPost is the public post of a team win shared by giver.
-func (h *Handlers) winPost(giver string, in praiseInput) (string, []slack.Block) {
-	body := slacktext.EscapeTruncate(in.Text, praiseTextMax)
-	text := fmt.Sprintf("Team win, shared by %s: %s", slacktext.User(giver), slacktext.EscapeTruncate(in.Text, 200))
+// winPost is the public post of w.
+func winPost(w domain.Win) (string, []slack.Block) {
+	giver := w.Giver
+	body := slacktext.EscapeTruncate(w.Text, praiseTextMax)
+	text := fmt.Sprintf("Team win, shared by %s: %s", slacktext.User(giver), slacktext.EscapeTruncate(w.Text, 200))
 	blocks := []slack.Block{
 		slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":trophy: *Team win!* Shared by %s\n%s", slacktext.User(giver), quote(body))), nil, nil),
 	}
 	credit := "Credit to the whole team"
-	if len(in.Users) > 0 {
-		names := make([]string, 0, len(in.Users))
-		for i, u := range in.Users {
+	if len(w.Users) > 0 {
+		names := make([]string, 0, len(w.Users))
+		for i, u := range w.Users {
 			if i == 50 {
-				names = append(names, fmt.Sprintf("and %d more", len(in.Users)-i))
+				names = append(names, fmt.Sprintf("and %d more", len(w.Users)-i))
 				break
 			}
 			names = append(names, slacktext.User(u))
@@ -328,8 +275,8 @@ func (h *Handlers) winPost(giver string, in praiseInput) (string, []slack.Block)
 		credit += " and " + strings.Join(names, ", ")
 	}
 	blocks = append(blocks, slack.NewContextBlock("win_credit", mrkdwn(":raised_hands: "+credit+".")))
-	if len(in.Values) > 0 {
-		blocks = append(blocks, slack.NewContextBlock("praise_values", mrkdwn(":sparkles: Living our values: "+tagsText(in.Values))))
+	if len(w.Values) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("praise_values", mrkdwn(":sparkles: Living our values: "+tagsText(w.Values))))
 	}
 	return text, blocks
 }

@@ -42,10 +42,6 @@ type DecisionRecord struct {
 	// lowest level first. They are stored beside the record (AttachMessage),
 	// not in its JSON, so that recording one never races a person's action.
 	Messages []DecisionMessage `json:"-"`
-	// FollowUpDM is the outcome follow-up DM (zero when none was sent).
-	FollowUpDM DecisionMessage `json:"-"`
-	// PraisePost is the praise post of a decision that worked.
-	PraisePost DecisionMessage `json:"-"`
 }
 
 // DecisionMessage is an escalation message posted for one level.
@@ -182,6 +178,21 @@ func (s *Store) GetDecision(ctx context.Context, team, id string) (*DecisionReco
 		return nil, fmt.Errorf("get decision: %w", err)
 	}
 	return decodeDecision(m)
+}
+
+// Decision returns the decision id of team without the store's bookkeeping
+// (its version, its escalation messages), for the services that neither
+// change its record nor its cards; an error that is ErrNotFound with
+// domain.NotFound when there is none.
+func (s *Store) Decision(ctx context.Context, team, id string) (*domain.Decision, error) {
+	d, err := s.GetDecision(ctx, team, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, domain.Wrap(domain.NotFound, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &d.Decision, nil
 }
 
 // decodeDecision builds a Decision from its hash.

@@ -36,20 +36,23 @@ import (
 
 // decodeOutcome reads the outcome fields of a decision's hash into d.
 func decodeOutcome(d *DecisionRecord, m map[string]string) {
-	d.Outcome = domain.Outcome{Result: m["outcome"], Note: m["outcome_note"]}
+	d.Outcome = domain.Outcome{
+		Result:     m["outcome"],
+		Note:       m["outcome_note"],
+		FollowUp:   parseMsgRef(m["ask"]),
+		PraisePost: parseMsgRef(m["praise_msg"]),
+	}
 	if ms, err := strconv.ParseInt(m["outcome_at"], 10, 64); err == nil {
 		d.Outcome.At = time.UnixMilli(ms)
 	}
-	d.FollowUpDM = parseMsgRef(m["ask"])
-	d.PraisePost = parseMsgRef(m["praise_msg"])
 }
 
-func parseMsgRef(v string) DecisionMessage {
+func parseMsgRef(v string) domain.MessageRef {
 	ch, ts, ok := strings.Cut(v, "|")
 	if !ok {
-		return DecisionMessage{}
+		return domain.MessageRef{}
 	}
-	return DecisionMessage{Channel: ch, TS: ts}
+	return domain.MessageRef{Channel: ch, TS: ts}
 }
 
 // outcomeScore is d's score in the outcomes:due index when the change from
@@ -181,25 +184,6 @@ func (s *Store) ReleaseFollowUp(ctx context.Context, team, id, owner string) err
 	return nil
 }
 
-// OutcomeRefusal says why an outcome (or its note) was not recorded.
-// Current is the decision as it is now.
-type OutcomeRefusal struct {
-	// Reason is RefusedNotRequester, RefusedState, RefusedAlready or
-	// RefusedNoOutcome.
-	Reason  string
-	Current *DecisionRecord
-}
-
-// Reasons of an OutcomeRefusal.
-const (
-	RefusedNotRequester = "not_requester" // only the requester records it
-	RefusedState        = "state"         // pending or declined: nothing to record
-	RefusedAlready      = "already"       // recorded before (or the note was given)
-	RefusedNoOutcome    = "no_outcome"    // a note before any outcome
-)
-
-func (e *OutcomeRefusal) Error() string { return "outcome refused: " + e.Reason }
-
 // recordOutcomeScript. KEYS: decision, due, audit. ARGV: id, user, result,
 // note, at ms, then the audit event (at, fields…).
 var recordOutcomeScript = redis.NewScript("#!lua\n" + AuditLua + `
@@ -218,10 +202,10 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 // RecordOutcome records, once, that decision id of team turned out as
 // result (OutcomeWorked or OutcomeFailed) with an optional note, as told by
 // user, and appends ev, in one step; the follow-up is no longer due. It
-// returns the decision as recorded, ErrNotFound, or an *OutcomeRefusal when
-// user is not the requester, the decision is pending or declined, or its
-// outcome is known already.
-func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note string, ev domain.Event) (*DecisionRecord, error) {
+// returns the decision as recorded, ErrNotFound (with domain.NotFound), or
+// a *domain.OutcomeRefusal when user is not the requester, the decision is
+// pending or declined, or its outcome is known already.
+func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note string, ev domain.Event) (*domain.Decision, error) {
 	audit, err := auditArgs(ev)
 	if err != nil {
 		return nil, err
@@ -251,8 +235,9 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 
 // AddOutcomeNote adds user's note to the recorded outcome of decision id,
 // once, appending ev (outcome.noted) in the same step. Refusals are
-// *OutcomeRefusal: not the requester, no outcome yet, a note already.
-func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string, ev domain.Event) (*DecisionRecord, error) {
+// *domain.OutcomeRefusal: not the requester, no outcome yet, a note
+// already; a missing decision is ErrNotFound (with domain.NotFound).
+func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string, ev domain.Event) (*domain.Decision, error) {
 	audit, err := auditArgs(ev)
 	if err != nil {
 		return nil, err
@@ -265,14 +250,14 @@ func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string,
 	return outcomeReply(res)
 }
 
-func outcomeReply(res any) (*DecisionRecord, error) {
+func outcomeReply(res any) (*domain.Decision, error) {
 	arr, ok := res.([]any)
 	if !ok || len(arr) == 0 {
 		return nil, fmt.Errorf("outcome: unexpected reply %v", res)
 	}
 	status, _ := arr[0].(string)
 	if status == "missing" {
-		return nil, ErrNotFound
+		return nil, domain.Wrap(domain.NotFound, ErrNotFound)
 	}
 	if len(arr) < 2 {
 		return nil, fmt.Errorf("outcome: unexpected reply %v", res)
@@ -282,15 +267,15 @@ func outcomeReply(res any) (*DecisionRecord, error) {
 		return nil, fmt.Errorf("outcome: %w", err)
 	}
 	if status == "ok" {
-		return d, nil
+		return &d.Decision, nil
 	}
-	return d, &OutcomeRefusal{Reason: status, Current: d}
+	return &d.Decision, &domain.OutcomeRefusal{Reason: domain.OutcomeRefusalReason(status), Current: &d.Decision}
 }
 
-// SetPraiseMessage records the praise post of decision id (for adding a
-// note to it later).
-func (s *Store) SetPraiseMessage(ctx context.Context, team, id, channel, ts string) error {
-	if err := s.rdb.HSet(ctx, s.decisionKey(team, id), "praise_msg", channel+"|"+ts).Err(); err != nil {
+// SetPraiseMessage records the praise post of decision id at (for adding
+// a note to it later).
+func (s *Store) SetPraiseMessage(ctx context.Context, team, id string, at domain.MessageRef) error {
+	if err := s.rdb.HSet(ctx, s.decisionKey(team, id), "praise_msg", at.Channel+"|"+at.TS).Err(); err != nil {
 		return fmt.Errorf("record praise post %s: %w", id, err)
 	}
 	return nil

@@ -57,8 +57,8 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 		t.Fatal("due again after a later update")
 	}
 	got, _ := s.GetDecision(ctx, team, d.ID)
-	if got.FollowUpDM.Channel != "DU0DAVE" || got.FollowUpDM.TS != "1.1" {
-		t.Errorf("follow-up DM = %+v", got.FollowUpDM)
+	if got.Outcome.FollowUp != (domain.MessageRef{Channel: "DU0DAVE", TS: "1.1"}) {
+		t.Errorf("follow-up DM = %+v", got.Outcome.FollowUp)
 	}
 }
 
@@ -156,11 +156,11 @@ func TestRecordOutcomeOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := domain.Event{Payload: domain.OutcomeWorkedData{}, Actor: "U0DAVE", Subject: d.ID, At: t0}
-	var ref *store.OutcomeRefusal
-	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0ERIN", domain.OutcomeWorked, "", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedNotRequester {
+	var ref *domain.OutcomeRefusal
+	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0ERIN", domain.OutcomeWorked, "", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedNotRequester {
 		t.Fatalf("someone else: %v; want not_requester", err)
 	}
-	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "x", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedNoOutcome {
+	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "x", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedNoOutcome {
 		t.Fatalf("note first: %v; want no_outcome", err)
 	}
 	var wg sync.WaitGroup
@@ -173,7 +173,7 @@ func TestRecordOutcomeOnce(t *testing.T) {
 				mu.Lock()
 				oks++
 				mu.Unlock()
-			} else if !errors.As(err, new(*store.OutcomeRefusal)) {
+			} else if !errors.As(err, new(*domain.OutcomeRefusal)) {
 				t.Error(err)
 			}
 		})
@@ -186,11 +186,30 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	if err != nil || got.Outcome.Note != "renewed" {
 		t.Fatalf("note: %v %+v", err, got)
 	}
-	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "again", ev); !errors.As(err, &ref) || ref.Reason != store.RefusedAlready {
+	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "again", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedAlready {
 		t.Fatalf("second note: %v; want already", err)
 	}
-	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", domain.OutcomeWorked, "", ev); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("unknown: %v; want ErrNotFound", err)
+	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", domain.OutcomeWorked, "", ev); !errors.Is(err, store.ErrNotFound) || domain.ErrorCode(err) != domain.NotFound {
+		t.Fatalf("unknown: %v; want ErrNotFound, not_found", err)
+	}
+	if _, err := s.AddOutcomeNote(ctx, team, "D-NOPE00", "U0DAVE", "x", ev); !errors.Is(err, store.ErrNotFound) || domain.ErrorCode(err) != domain.NotFound {
+		t.Fatalf("note of unknown: %v; want ErrNotFound, not_found", err)
+	}
+}
+
+func TestDecisionWithoutBookkeeping(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := context.Background()
+	d := pendingDecision("D-AAAAA4")
+	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Decision(ctx, team, d.ID)
+	if err != nil || got.ID != d.ID || got.State != domain.StatePending || got.Requester != d.Requester {
+		t.Fatalf("Decision = %+v, %v; want %s pending", got, err, d.ID)
+	}
+	if _, err := s.Decision(ctx, team, "D-NOPE00"); !errors.Is(err, store.ErrNotFound) || domain.ErrorCode(err) != domain.NotFound {
+		t.Fatalf("unknown: %v; want ErrNotFound, not_found", err)
 	}
 }
 
@@ -198,7 +217,7 @@ func TestGivePraiseDailyLimitAndUndo(t *testing.T) {
 	s, _, _ := setupDecisions(t)
 	ctx := context.Background()
 	ev := domain.Event{Payload: domain.PraiseGivenData{}, Actor: "U0DAVE", Subject: "U0ERIN", At: t0}
-	var tickets []store.PraiseTicket
+	var tickets []domain.PraiseTicket
 	for i := range 3 {
 		tk, ok, err := s.GivePraise(ctx, team, "U0DAVE", "2026-03-02", 3, ev)
 		if err != nil || !ok || tk.Count != i+1 {

@@ -107,28 +107,15 @@ praise_index(3, id, ARGV[3])
 return {1, n, id}
 `)
 
-// PraiseTicket is a praise or win counted and audited, before its post.
-type PraiseTicket struct {
-	Team, Giver, Day string
-	// Kind is the counter: "praise" or "win".
-	Kind string
-	// Count is the giver's posts of the day, this one included.
-	Count int
-	// AuditID is the audit entry (for UndoPraise).
-	AuditID string
-	// Credited are the people whose praise index holds it (for UndoPraise).
-	Credited []string
-}
-
 // GivePraise counts one post to the praise feed by giver on day (the date
 // in the policy's timezone) and appends ev, in one step, unless giver
 // already posted limit times that day: then ok is false, nothing is written
 // and count is the day's count. The same step adds ev to the praise index
 // of each person it credits (LatestPraiseFor reads it).
-func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit int, ev domain.Event) (t PraiseTicket, ok bool, err error) {
+func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit int, ev domain.Event) (t domain.PraiseTicket, ok bool, err error) {
 	audit, err := auditArgs(ev)
 	if err != nil {
-		return PraiseTicket{}, false, err
+		return domain.PraiseTicket{}, false, err
 	}
 	args := append([]any{limit, PraiseCountTTL.Milliseconds()}, audit...)
 	kind := praiseKind(ev)
@@ -136,14 +123,14 @@ func (s *Store) GivePraise(ctx context.Context, team, giver, day string, limit i
 	keys := append([]string{s.praiseCountKey(team, kind, giver, day), s.AuditKey(team)}, s.praiseKeys(team, credited)...)
 	res, err := givePraiseScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
-		return PraiseTicket{}, false, fmt.Errorf("give praise: %w", err)
+		return domain.PraiseTicket{}, false, fmt.Errorf("give praise: %w", err)
 	}
 	if len(res) < 2 {
-		return PraiseTicket{}, false, fmt.Errorf("give praise: unexpected reply %v", res)
+		return domain.PraiseTicket{}, false, fmt.Errorf("give praise: unexpected reply %v", res)
 	}
 	won, _ := res[0].(int64)
 	n, _ := res[1].(int64)
-	t = PraiseTicket{Team: team, Giver: giver, Day: day, Kind: kind, Count: int(n), Credited: credited}
+	t = domain.PraiseTicket{Team: team, Giver: giver, Day: day, Kind: kind, Count: int(n), Credited: credited}
 	if won != 1 {
 		return t, false, nil
 	}
@@ -166,7 +153,7 @@ return 1
 // UndoPraise takes back a ticket whose post failed: the count, the audit
 // entry and its place in the praise indexes, in one step (once, however
 // often it is called).
-func (s *Store) UndoPraise(ctx context.Context, t PraiseTicket) error {
+func (s *Store) UndoPraise(ctx context.Context, t domain.PraiseTicket) error {
 	keys := append([]string{s.praiseCountKey(t.Team, t.Kind, t.Giver, t.Day), s.AuditKey(t.Team)}, s.praiseKeys(t.Team, t.Credited)...)
 	err := undoPraiseScript.Run(ctx, s.rdb, keys, t.AuditID).Err()
 	if err != nil {

@@ -49,8 +49,8 @@ func TestDecisionWireFormat(t *testing.T) {
 	if o := got.Outcome; o.Result != domain.OutcomeWorked || o.Note != "kept them" || !o.At.Equal(time.UnixMilli(1772470800000)) {
 		t.Errorf("outcome: %+v", o)
 	}
-	if got.FollowUpDM.Channel != "DU0DAVE" || got.FollowUpDM.TS != "3.3" || got.PraisePost.Channel != "C0PRAISE" || got.PraisePost.TS != "4.4" {
-		t.Errorf("follow-up %+v, praise %+v", got.FollowUpDM, got.PraisePost)
+	if o := got.Outcome; o.FollowUp != (domain.MessageRef{Channel: "DU0DAVE", TS: "3.3"}) || o.PraisePost != (domain.MessageRef{Channel: "C0PRAISE", TS: "4.4"}) {
+		t.Errorf("follow-up %+v, praise %+v", o.FollowUp, o.PraisePost)
 	}
 }
 

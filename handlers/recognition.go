@@ -1,0 +1,75 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/recognition"
+	"github.com/empowerbot/empowerbot/slackapi"
+)
+
+// RecognitionNotifier is recognition.Notifier in Slack: the praise feed's
+// posts, the DMs about praise, wins and outcomes, and the follow-up DM,
+// rendered here (praise.go, outcomes.go).
+type RecognitionNotifier struct{ H *Handlers }
+
+// RecognitionDirectory is recognition.Directory over Slack and the policy.
+type RecognitionDirectory struct{ H *Handlers }
+
+var (
+	_ recognition.Notifier  = RecognitionNotifier{}
+	_ recognition.Directory = RecognitionDirectory{}
+)
+
+// postToPraise posts text and blocks to the praise channel and returns
+// where.
+func (n RecognitionNotifier) postToPraise(ctx context.Context, text string, blocks []slack.Block) (domain.MessageRef, error) {
+	ch, ts, err := n.H.Slack.PostMessageContext(ctx, n.H.Policy.Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	if err != nil {
+		return domain.MessageRef{}, err
+	}
+	return domain.MessageRef{Channel: ch, TS: ts}, nil
+}
+
+// Touched refreshes users' App Home (recognition.Notifier).
+func (n RecognitionNotifier) Touched(ctx context.Context, team string, users ...string) {
+	n.H.Touched(ctx, team, users...)
+}
+
+// Approvers returns the approvers of level, user groups resolved to their
+// members; a group Slack cannot resolve now is logged and left out
+// (recognition.Directory).
+func (d RecognitionDirectory) Approvers(ctx context.Context, team string, level int) []string {
+	h := d.H
+	var ids []string
+	for _, id := range levelApprovers(h.Policy, level) {
+		if !strings.HasPrefix(id, "S") {
+			ids = append(ids, id)
+			continue
+		}
+		members, err := h.GroupMembers(ctx, team, id)
+		if err != nil {
+			h.Log.Warn("could not resolve the leaders' group", "team", team, "group", id, "error", err.Error())
+			continue
+		}
+		ids = append(ids, members...)
+	}
+	return ids
+}
+
+// Person looks user up in Slack (recognition.Directory): a user Slack does
+// not know is recognition.ErrNoSuchPerson.
+func (d RecognitionDirectory) Person(ctx context.Context, user string) (recognition.Person, error) {
+	u, err := d.H.Slack.GetUserInfoContext(ctx, user)
+	if err != nil {
+		if slackapi.UserNotFound(err) {
+			return recognition.Person{}, fmt.Errorf("%w: %w", recognition.ErrNoSuchPerson, err)
+		}
+		return recognition.Person{}, err
+	}
+	return recognition.Person{Bot: u.IsBot, Deactivated: u.Deleted}, nil
+}

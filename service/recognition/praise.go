@@ -1,0 +1,145 @@
+package recognition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/empowerbot/empowerbot/command"
+	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/slacktext"
+)
+
+// Praise and wins go to the praise feed. The giver's praise of the day (in
+// the policy's time zone) is limited by Config.DailyLimit, and so are their
+// wins, counted apart; the count and the audit event are one atomic step,
+// taken back when the post fails, so a post is counted and audited exactly
+// once.
+
+// Usage lines of praise and win, from the subcommand table: refusals of
+// what was typed end with them.
+var (
+	praiseUsage = command.MustLookup("praise").Usage()
+	winUsage    = command.MustLookup("win").Usage()
+)
+
+// CheckRecipient refuses praise from giver to to that can never be given:
+// to oneself, or to the bot. Praise applies it first; a handler may call it
+// before it reads the rest of the command, so that this refusal comes
+// before any other.
+func (s *Service) CheckRecipient(giver, to string) error {
+	if to == giver {
+		return domain.Invalidf("Praising yourself doesn't count, however well deserved :slightly_smiling_face: Praise someone who helped you, or share it as a team win with `/empower win`.\n%s", praiseUsage)
+	}
+	if to == s.cfg.BotUserID {
+		return domain.Invalidf("Thank you, but I'm a bot: praise a person who made a difference.\n%s", praiseUsage)
+	}
+	return nil
+}
+
+// Praise posts p to the praise feed, from its giver, and tells the person
+// praised. It refuses (domain.Invalid) praise of oneself, of the bot, of a
+// bot or a deactivated account, and praise that does not say what they
+// did; a person the workspace does not know is domain.NotFound (when the
+// directory cannot answer, the praise goes ahead); past the daily limit it
+// is domain.Forbidden. Nothing is counted or audited unless the post went
+// out.
+func (s *Service) Praise(ctx context.Context, p domain.PraiseGiven) error {
+	if err := s.CheckRecipient(p.Giver, p.To); err != nil {
+		return err
+	}
+	if strings.TrimSpace(p.Text) == "" {
+		return domain.Invalidf("Say what %s did: praise is about the risk they took or the difference they made.\n%s", slacktext.User(p.To), praiseUsage)
+	}
+	if err := s.checkPraised(ctx, p.To); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	ev := domain.Event{Actor: p.Giver, Subject: p.To, At: now, Payload: domain.PraiseGivenData{Text: p.Text, Values: p.Values}}
+	err := s.postToFeed(ctx, p.Team, p.Giver, now, ev, func(ctx context.Context) error { return s.notify.PostPraise(ctx, p) })
+	if err != nil {
+		return err
+	}
+	if err := s.notify.TellPraised(ctx, p); err != nil {
+		s.log.Warn("could not DM the praised person", "team", p.Team, "error", err.Error())
+	}
+	s.notify.Touched(ctx, p.Team, p.Giver, p.To)
+	return nil
+}
+
+// Win posts w to the praise feed and tells each person it credits (the
+// giver aside). It refuses (domain.Invalid) a win that does not say what
+// was won and one that credits the bot; past the daily limit of wins it is
+// domain.Forbidden.
+func (s *Service) Win(ctx context.Context, w domain.Win) error {
+	if strings.TrimSpace(w.Text) == "" {
+		return domain.Invalidf("Say what the team won, not just who.\n%s", winUsage)
+	}
+	for _, u := range w.Users {
+		if u == s.cfg.BotUserID {
+			return domain.Invalidf("Thank you, but I'm a bot: credit the people who made it happen.\n%s", winUsage)
+		}
+	}
+	now := s.clock.Now()
+	ev := domain.Event{Actor: w.Giver, At: now, Payload: domain.WinPostedData{Text: w.Text, Users: w.Users, Values: w.Values}}
+	err := s.postToFeed(ctx, w.Team, w.Giver, now, ev, func(ctx context.Context) error { return s.notify.PostWin(ctx, w) })
+	if err != nil {
+		return err
+	}
+	for _, u := range w.Users {
+		if u == w.Giver {
+			continue
+		}
+		if err := s.notify.TellCredited(ctx, w, u); err != nil {
+			s.log.Warn("could not DM a person credited in a win", "team", w.Team, "error", err.Error())
+		}
+	}
+	s.notify.Touched(ctx, w.Team, append([]string{w.Giver}, w.Users...)...)
+	return nil
+}
+
+// checkPraised refuses a person the workspace does not know, a bot or a
+// deactivated account; when the directory cannot answer, the praise goes
+// ahead.
+func (s *Service) checkPraised(ctx context.Context, user string) error {
+	p, err := s.dir.Person(ctx, user)
+	if errors.Is(err, ErrNoSuchPerson) {
+		return domain.NotFoundf("I can't find %s in this workspace; nothing was posted.\n%s", slacktext.User(user), praiseUsage)
+	}
+	if err != nil {
+		s.log.Warn("could not look up the praised person", "error", err.Error())
+		return nil
+	}
+	if p.Bot || p.Deactivated {
+		return domain.Invalidf("%s isn't someone I can praise (a bot or a deactivated account); nothing was posted.\n%s", slacktext.User(user), praiseUsage)
+	}
+	return nil
+}
+
+// postToFeed counts ev (praise.given or win.posted) against giver's daily
+// limit and audits it, then posts it with post; a failed post is taken
+// back.
+func (s *Service) postToFeed(ctx context.Context, team, giver string, now time.Time, ev domain.Event, post func(context.Context) error) error {
+	limit := s.cfg.DailyLimit
+	day := now.In(s.location()).Format("2006-01-02")
+	t, ok, err := s.store.GivePraise(ctx, team, giver, day, limit, ev)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		what := "praise"
+		if ev.Type() == domain.EventWinPosted {
+			what = "wins"
+		}
+		return domain.Forbiddenf("You've posted %d %s today, the most the policy allows in a day. Nothing was posted: save this one for tomorrow!", limit, what)
+	}
+	if err := post(ctx); err != nil {
+		if uerr := s.store.UndoPraise(context.WithoutCancel(ctx), t); uerr != nil {
+			s.log.Error("could not take back praise whose post failed", "team", team, "error", uerr.Error())
+		}
+		return fmt.Errorf("post to the praise channel: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+// Package recognition owns praise, team wins and the outcomes of
+// decisions: the daily limit on praise, no self-praise and no bots, posting
+// to the praise feed exactly once with its audit event, recording how a
+// decision turned out (once, by its requester), public praise for what
+// worked and a private thank-you and a word to the leaders for what did
+// not, notes on outcomes, and the outcome follow-up DMs of the
+// outcome_followups job.
+//
+// It talks to storage through Store, to Slack through Notifier (what to
+// tell whom, never how it looks) and Directory (who a person is, who leads
+// them), interfaces it defines and package handlers and *store.Store
+// implement. It imports only domain, the project's pure packages (command,
+// slacktext) and the standard library; never slack-go, go-redis, cron or
+// gonum, nor handlers, store, jobs or bot.
+package recognition
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/empowerbot/empowerbot/domain"
+)
+
+// Store is the storage the service needs; *store.Store implements it.
+// Missing decisions are errors whose domain.ErrorCode is domain.NotFound.
+type Store interface {
+	// GivePraise counts one post to the praise feed by giver on day and
+	// appends ev, in one step, unless giver already posted limit times that
+	// day (ok is false, nothing written).
+	GivePraise(ctx context.Context, team, giver, day string, limit int, ev domain.Event) (t domain.PraiseTicket, ok bool, err error)
+	// UndoPraise takes back a ticket whose post failed.
+	UndoPraise(ctx context.Context, t domain.PraiseTicket) error
+	// Decision returns decision id of team.
+	Decision(ctx context.Context, team, id string) (*domain.Decision, error)
+	// RecordOutcome records, once, how decision id turned out, as told by
+	// user, and appends ev in the same step; refusals are
+	// *domain.OutcomeRefusal.
+	RecordOutcome(ctx context.Context, team, id, user, result, note string, ev domain.Event) (*domain.Decision, error)
+	// AddOutcomeNote adds user's note to the recorded outcome of decision
+	// id, once, appending ev; refusals are *domain.OutcomeRefusal.
+	AddOutcomeNote(ctx context.Context, team, id, user, note string, ev domain.Event) (*domain.Decision, error)
+	// SetPraiseMessage records where the praise post of decision id is.
+	SetPraiseMessage(ctx context.Context, team, id string, at domain.MessageRef) error
+}
+
+// News is what a leader is told about an outcome.
+type News int
+
+// The news a leader is told.
+const (
+	// NewsWorked: the decision worked, and was praised in public.
+	NewsWorked News = iota + 1
+	// NewsFailed: the decision did not work out; the leader owns the
+	// fallout. It stays private.
+	NewsFailed
+	// NewsNoted: the requester added a note to a decision that did not
+	// work out.
+	NewsNoted
+)
+
+// Notifier tells people, in Slack, what the service did; package handlers
+// implements it and owns the words and the Block Kit. Its errors are
+// logged by the service: what was recorded stays recorded.
+type Notifier interface {
+	// PostPraise posts p to the praise feed.
+	PostPraise(ctx context.Context, p domain.PraiseGiven) error
+	// TellPraised tells p's person that they were praised.
+	TellPraised(ctx context.Context, p domain.PraiseGiven) error
+	// PostWin posts w to the praise feed.
+	PostWin(ctx context.Context, w domain.Win) error
+	// TellCredited tells user that w credits them.
+	TellCredited(ctx context.Context, w domain.Win, user string) error
+
+	// PraiseOutcome posts public praise of d, which worked, to the praise
+	// feed and returns where it is.
+	PraiseOutcome(ctx context.Context, d *domain.Decision) (domain.MessageRef, error)
+	// UpdatePraise shows d's outcome, its note included, on its praise
+	// post at.
+	UpdatePraise(ctx context.Context, d *domain.Decision, at domain.MessageRef) error
+	// ThankRequester privately thanks d's requester for a risk that did
+	// not work out.
+	ThankRequester(ctx context.Context, d *domain.Decision) error
+	// TellLeader tells leader the news about d's outcome, privately.
+	TellLeader(ctx context.Context, d *domain.Decision, leader string, news News) error
+	// ShowRecorded shows d's recorded outcome in its follow-up DM at.
+	ShowRecorded(ctx context.Context, d *domain.Decision, at domain.MessageRef) error
+
+	// Touched says that what users see of the product (their App Home)
+	// changed in team.
+	Touched(ctx context.Context, team string, users ...string)
+}
+
+// Person is what the directory knows of someone in the workspace.
+type Person struct {
+	// Bot is set for a bot user; Deactivated for an account that was
+	// deactivated.
+	Bot, Deactivated bool
+}
+
+// ErrNoSuchPerson is the error (in the chain) of Directory.Person for a
+// user the workspace does not know.
+var ErrNoSuchPerson = errors.New("no such person in the workspace")
+
+// Directory says who people are; package handlers implements it over
+// Slack and the policy.
+type Directory interface {
+	// Person looks user up: ErrNoSuchPerson when the workspace has no such
+	// user; any other error means the directory could not answer.
+	Person(ctx context.Context, user string) (Person, error)
+	// Approvers returns the people who approve at level of team's chain
+	// (0 is the first level), user groups resolved to their members; a
+	// group that cannot be resolved now is left out.
+	Approvers(ctx context.Context, team string, level int) []string
+}
+
+// Clock tells the time.
+type Clock interface {
+	Now() time.Time
+}
+
+// Config holds the rules of the policy the service applies.
+type Config struct {
+	// BotUserID is the bot's own user ID: it is never praised nor credited.
+	BotUserID string
+	// DailyLimit is praise.daily_limit: the praise (and, apart, the wins)
+	// one person may post in a day.
+	DailyLimit int
+	// Location is the policy's time zone: a day of praise is a day there
+	// (UTC when nil).
+	Location *time.Location
+}
+
+// Service applies the rules of praise, wins and outcomes. Build it with
+// New; it is safe for concurrent use.
+type Service struct {
+	store  Store
+	notify Notifier
+	dir    Directory
+	clock  Clock
+	log    *slog.Logger
+	cfg    Config
+}
+
+// New returns a Service over its dependencies.
+func New(st Store, n Notifier, dir Directory, clock Clock, log *slog.Logger, cfg Config) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: st, notify: n, dir: dir, clock: clock, log: log, cfg: cfg}
+}
+
+func (s *Service) location() *time.Location {
+	if s.cfg.Location != nil {
+		return s.cfg.Location
+	}
+	return time.UTC
+}
