@@ -3,8 +3,6 @@ package jobs
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,13 +35,12 @@ import (
 
 // FanoutStore is the ledger the engine keeps in Redis (store.Store).
 type FanoutStore interface {
-	FanoutBegin(ctx context.Context, team, job, run, owner string, ttl time.Duration, now time.Time) (map[string]store.FanoutState, error)
+	FanoutBegin(ctx context.Context, team, job, run string, now time.Time) (map[string]store.FanoutState, error)
 	FanoutComplete(ctx context.Context, team, job, run string) error
-	FanoutHeartbeat(ctx context.Context, team, owner string, ttl time.Duration) error
-	FanoutEnd(ctx context.Context, team, owner string) error
-	FanoutClaim(ctx context.Context, team, job, run, person, owner string) (store.ClaimResult, error)
-	FanoutSent(ctx context.Context, team, job, run, person, channel, ts string) error
-	FanoutFailed(ctx context.Context, team, job, run, person, code string) error
+	FanoutClaim(ctx context.Context, team, job, run, person, owner string, ttl time.Duration) (store.LeaseState, bool, error)
+	FanoutRefresh(ctx context.Context, team, job, run, person, owner string, ttl time.Duration) (bool, error)
+	FanoutSent(ctx context.Context, team, job, run, person, owner, channel, ts string) error
+	FanoutFailed(ctx context.Context, team, job, run, person, owner, code string) error
 	FanoutRelease(ctx context.Context, team, job, run, person, owner string) error
 }
 
@@ -71,8 +68,9 @@ type Fanout struct {
 	Retries int
 	// Backoff is the first wait before such a retry; it doubles (default 1s).
 	Backoff time.Duration
-	// Heartbeat is the TTL of the run's liveness key; it is refreshed every
-	// third of it (default 15s). A claim outlives its run by at most this.
+	// Heartbeat is the TTL of each person's claim (a lease); the run
+	// refreshes the claims of its sends in flight every third of it
+	// (default 15s). A claim outlives a run that died by at most this.
 	Heartbeat time.Duration
 	// Poll is how often the run checks people another live run is sending
 	// to (default 250ms).
@@ -155,12 +153,6 @@ func (f *Fanout) defaults() Fanout {
 	return c
 }
 
-func newOwner() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // counter holds a run's live totals.
 type counter struct {
 	sent, skipped, failed, retried, takenOver, left atomic.Int64
@@ -175,7 +167,7 @@ type counter struct {
 func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 	c := f.defaults()
 	start := time.Now()
-	owner := newOwner()
+	owner := store.NewOwner()
 	log := c.Log.With("job", r.Job, "run", r.Run)
 	people := dedupe(r.People)
 	tot := Totals{Audience: len(people), Excluded: r.Excluded}
@@ -186,19 +178,17 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 	// by the send timeout, so a stop never leaves a send unrecorded.
 	bg := context.WithoutCancel(ctx)
 
-	ledger, err := c.Store.FanoutBegin(ctx, r.Team, r.Job, r.Run, owner, c.Heartbeat, c.Now())
+	ledger, err := c.Store.FanoutBegin(ctx, r.Team, r.Job, r.Run, c.Now())
 	if err != nil {
 		return tot, err
 	}
+	held := &claims{people: make(map[string]bool)}
 	hbCtx, stopHB := context.WithCancel(bg)
 	var hbWG sync.WaitGroup
-	hbWG.Go(func() { c.heartbeat(hbCtx, r.Team, owner, log) })
+	hbWG.Go(func() { c.heartbeat(hbCtx, r, owner, held, log) })
 	defer func() {
 		stopHB()
 		hbWG.Wait()
-		ectx, cancel := context.WithTimeout(bg, 5*time.Second)
-		_ = c.Store.FanoutEnd(ectx, r.Team, owner)
-		cancel()
 	}()
 
 	todo := make([]string, 0, len(people))
@@ -224,11 +214,11 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 		authErr error // Slack refused the token
 	)
 	deliver := func(p string) {
-		res, err := c.deliver(ctx, bg, r, owner, p, &n)
+		res, err := c.deliver(ctx, bg, r, owner, p, held, &n)
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
-		case res == store.ClaimBusy:
+		case res == store.LeaseHeld:
 			busy = append(busy, p)
 		case err != nil:
 			lastErr = err
@@ -329,37 +319,44 @@ func (c *Fanout) pass(ctx context.Context, lim *rate.Limiter, people []string, d
 	n.left.Add(int64(len(people) - launched))
 }
 
-// deliver claims, sends and records one person. It returns the claim result
-// and an error for a failure that may pass (the claim is released).
-func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person string, n *counter) (store.ClaimResult, error) {
+// deliver claims, sends and records one person, keeping the claim in held
+// while it sends. It returns the claim's state and an error for a failure
+// that may pass (the claim is released).
+func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person string, held *claims, n *counter) (store.LeaseState, error) {
 	sctx, cancel := context.WithTimeout(bg, c.SendTimeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(c.StopGrace, cancel) })
 	defer stop()
-	res, err := c.Store.FanoutClaim(sctx, r.Team, r.Job, r.Run, person, owner)
+	res, takenOver, err := c.Store.FanoutClaim(sctx, r.Team, r.Job, r.Run, person, owner, c.Heartbeat)
 	if err != nil {
 		n.failed.Add(1)
 		c.count(r.Job, "failed", 1)
 		return res, err
 	}
 	switch res {
-	case store.ClaimDone:
+	case store.LeaseDone:
 		n.skipped.Add(1)
 		c.count(r.Job, "skipped", 1)
 		return res, nil
-	case store.ClaimBusy:
+	case store.LeaseHeld:
 		return res, nil
-	case store.ClaimTakenOver:
+	}
+	if takenOver {
 		n.takenOver.Add(1)
 	}
+	// The claim is refreshed while the DM is being sent, and no longer
+	// once it is being recorded or given back.
+	held.add(person)
+	defer held.remove(person)
 
 	backoff := c.Backoff
 	for attempt := 0; ; attempt++ {
 		ch, ts, err := r.Send(sctx, person)
 		if err == nil {
-			if err := c.recordSent(sctx, r, person, ch, ts); err != nil {
-				// The DM is out; the claim stays (it is ours) and the
-				// heartbeat expiring makes a later run take it over.
+			held.remove(person)
+			if err := c.recordSent(sctx, r, owner, person, ch, ts); err != nil {
+				// The DM is out; the claim stays (it is ours, or was taken
+				// over) and expires, and a later run takes it over.
 				c.Log.Warn("could not record a sent DM", "job", r.Job, "run", r.Run, "error", err.Error())
 			}
 			n.sent.Add(1)
@@ -368,6 +365,7 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 		}
 		if sctx.Err() != nil && ctx.Err() != nil {
 			// Cut short by a stop: the next run sends it.
+			held.remove(person)
 			c.release(bg, r, owner, person)
 			n.left.Add(1)
 			return res, nil
@@ -375,7 +373,8 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 		switch slackapi.Classify(err) {
 		case slackapi.Permanent:
 			code := cmp.Or(slackapi.Code(err), "permanent")
-			if err := c.Store.FanoutFailed(sctx, r.Team, r.Job, r.Run, person, code); err != nil {
+			held.remove(person)
+			if err := c.Store.FanoutFailed(sctx, r.Team, r.Job, r.Run, person, owner, code); err != nil {
 				c.Log.Warn("could not record a failed DM", "job", r.Job, "run", r.Run, "error", err.Error())
 			}
 			n.failed.Add(1)
@@ -386,6 +385,7 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 			// The token no longer works: no retry will help and the person
 			// is not at fault; leave them to the next run, say so loudly,
 			// and (Run) stop trying anyone else.
+			held.remove(person)
 			c.release(bg, r, owner, person)
 			n.failed.Add(1)
 			c.count(r.Job, "failed", 1)
@@ -399,6 +399,7 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 			backoff *= 2
 		}
 		if attempt >= c.Retries || sctx.Err() != nil {
+			held.remove(person)
 			c.release(bg, r, owner, person)
 			n.failed.Add(1)
 			c.count(r.Job, "failed", 1)
@@ -412,6 +413,7 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 		}
 		if ctx.Err() != nil {
 			// Stopped while waiting to retry: leave the person to the next run.
+			held.remove(person)
 			c.release(bg, r, owner, person)
 			n.left.Add(1)
 			return res, nil
@@ -431,11 +433,12 @@ func (c *Fanout) release(bg context.Context, r FanoutRun, owner, person string) 
 
 // recordSent records a sent DM, retrying briefly: an unrecorded DM would be
 // sent again by a run that takes the claim over.
-func (c *Fanout) recordSent(ctx context.Context, r FanoutRun, person, ch, ts string) error {
+func (c *Fanout) recordSent(ctx context.Context, r FanoutRun, owner, person, ch, ts string) error {
 	var err error
 	for i := range 4 {
-		if err = c.Store.FanoutSent(ctx, r.Team, r.Job, r.Run, person, ch, ts); err == nil {
-			return nil
+		err = c.Store.FanoutSent(ctx, r.Team, r.Job, r.Run, person, owner, ch, ts)
+		if err == nil || errors.Is(err, store.ErrLeaseHeld) {
+			return err
 		}
 		t := time.NewTimer(time.Duration(50<<i) * time.Millisecond)
 		select {
@@ -448,7 +451,44 @@ func (c *Fanout) recordSent(ctx context.Context, r FanoutRun, person, ch, ts str
 	return err
 }
 
-func (c *Fanout) heartbeat(ctx context.Context, team, owner string, log *slog.Logger) {
+// claims are the people whose DM a run is sending now: their claims are
+// refreshed until the DM is recorded.
+type claims struct {
+	mu     sync.Mutex
+	people map[string]bool // guarded by mu
+}
+
+func (h *claims) add(p string) {
+	h.mu.Lock()
+	h.people[p] = true
+	h.mu.Unlock()
+}
+
+func (h *claims) remove(p string) {
+	h.mu.Lock()
+	delete(h.people, p)
+	h.mu.Unlock()
+}
+
+func (h *claims) has(p string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.people[p]
+}
+
+func (h *claims) list() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, 0, len(h.people))
+	for p := range h.people {
+		out = append(out, p)
+	}
+	return out
+}
+
+// heartbeat refreshes owner's claims in held every third of c.Heartbeat
+// until ctx ends.
+func (c *Fanout) heartbeat(ctx context.Context, r FanoutRun, owner string, held *claims, log *slog.Logger) {
 	t := time.NewTicker(c.Heartbeat / 3)
 	defer t.Stop()
 	for {
@@ -456,11 +496,17 @@ func (c *Fanout) heartbeat(ctx context.Context, team, owner string, log *slog.Lo
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			hctx, cancel := context.WithTimeout(ctx, c.Heartbeat/3)
-			if err := c.Store.FanoutHeartbeat(hctx, team, owner, c.Heartbeat); err != nil {
-				log.Warn("fanout heartbeat failed", "error", err.Error())
+			for _, p := range held.list() {
+				hctx, cancel := context.WithTimeout(ctx, c.Heartbeat/3)
+				ok, err := c.Store.FanoutRefresh(hctx, r.Team, r.Job, r.Run, p, owner, c.Heartbeat)
+				cancel()
+				switch {
+				case err != nil:
+					log.Warn("fanout heartbeat failed", "error", err.Error())
+				case !ok && held.has(p):
+					log.Warn("fanout claim lost while sending: another run may send the same DM")
+				}
 			}
-			cancel()
 		}
 	}
 }

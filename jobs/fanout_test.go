@@ -197,8 +197,8 @@ func TestFanoutTwoReplicas(t *testing.T) {
 func TestFanoutTakesOverDeadRun(t *testing.T) {
 	st := newFanoutStore(t)
 	ctx := t.Context()
-	// A run that died mid-send left a claim, with no heartbeat.
-	if _, err := st.FanoutClaim(ctx, "T1", "feedback", "r1", "U0002", "dead"); err != nil {
+	// A run that died mid-send left a claim, whose lease is expiring.
+	if _, _, err := st.FanoutClaim(ctx, "T1", "feedback", "r1", "U0002", "dead", time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	rec := newRecorder()

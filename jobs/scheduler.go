@@ -1,8 +1,8 @@
 // Package jobs runs the bot's scheduled work (escalation timeouts, outcome
 // follow-ups, feedback DMs, commitment reminders, the digest) on robfig/cron
 // in the policy's timezone. Each run is named by its schedule tick, and a
-// Redis claim per (job, tick) makes it run once per tick whatever the number
-// of replicas, restarts or catch-up runs.
+// Redis lease per (job, tick) (store.TickLease) makes it run once per tick
+// whatever the number of replicas, restarts or catch-up runs.
 package jobs
 
 import (

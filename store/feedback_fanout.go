@@ -17,40 +17,25 @@ import (
 // hash, so that a rerun after a crash, a catch-up run or a second replica
 // never DMs anyone twice and never skips anyone:
 //
-//	<prefix>:{T}:fanout:<job>:<run>     person -> state
-//	<prefix>:{T}:fanout-owner:<owner>   a running run's heartbeat (short TTL)
-//	<prefix>:{T}:fanout-pending:<job>   runs begun and not finished: run -> begin time (Unix ms)
+//	<prefix>:{T}:fanout:<job>:<run>                 person -> state
+//	<prefix>:{T}:fanout-claim:<job>:<run>:<person>  the lease of one person's DM (see lease.go)
+//	<prefix>:{T}:fanout-pending:<job>               runs begun and not finished: run -> begin time (Unix ms)
 //
 // A person's state is one of
 //
-//	c:<owner>                  claimed: <owner> is sending the DM right now
+//	c:<owner>                  claimed: <owner> is sending the DM, or was when it died
 //	s:<channel>:<ts>           sent (the DM's channel and timestamp)
 //	f:<code>                   failed for good (a Slack error such as user_not_found)
 //
-// A claim is taken atomically just before the send and turned into s: or f:
-// right after it. A claim whose owner's heartbeat has expired belongs to a
-// run that died mid-send: the next run takes it over. The ledger expires
-// FanoutTTL after its creation.
+// A person's lease is claimed atomically just before the send, and ended
+// right after it by the script that records s: or f:. A lease whose owner
+// died expires (its run refreshes the leases of the sends in flight): the
+// next run takes it over, and the c: entry left behind tells it so. The
+// ledger expires FanoutTTL after its creation.
 
 // FanoutTTL is how long a run's ledger is kept (the reminder of a weekly
 // round reads the round's ledger days later).
 const FanoutTTL = 45 * 24 * time.Hour
-
-// ClaimResult says what FanoutClaim found.
-type ClaimResult int
-
-// The results of FanoutClaim.
-const (
-	// ClaimDone: the person was already handled (sent or failed for good).
-	ClaimDone ClaimResult = iota
-	// ClaimBusy: another live run is sending to the person right now.
-	ClaimBusy
-	// ClaimWon: the caller now owns the person's delivery.
-	ClaimWon
-	// ClaimTakenOver: the caller took over the claim of a run that died
-	// while sending; the DM may or may not have gone out.
-	ClaimTakenOver
-)
 
 // FanoutState is a person's entry in a run's ledger.
 type FanoutState struct {
@@ -89,21 +74,48 @@ func (s *Store) fanoutKey(team, job, run string) string {
 	return s.keys.Team(team, "fanout", job, run)
 }
 
-func (s *Store) fanoutOwnerKey(team, owner string) string {
-	return s.keys.Team(team, "fanout-owner", owner)
-}
-
 func (s *Store) fanoutPendingKey(team, job string) string {
 	return s.keys.Team(team, "fanout-pending", job)
 }
 
-// FanoutBegin starts (or resumes) a run at now: it sets owner's heartbeat
-// for ttl, lists the run as pending until FanoutComplete, and returns the
-// run's ledger as it is, in one round trip.
-func (s *Store) FanoutBegin(ctx context.Context, team, job, run, owner string, ttl time.Duration, now time.Time) (map[string]FanoutState, error) {
+// fanoutKeys are a person's lease and the run's ledger.
+func (s *Store) fanoutKeys(team, job, run, person string) []string {
+	return []string{s.keys.Team(team, "fanout-claim", job, run, person), s.fanoutKey(team, job, run)}
+}
+
+// fanoutKind is the lease of one person's DM in a run.
+//
+// claim: KEYS[2] ledger; ARGV[4] person, ARGV[5] ledger ttl ms. A person
+// sent or failed for good is done (the ledger's state is the result).
+// Otherwise the ledger says c:<owner>, and the claim notes "taken-over" when
+// it held another owner's claim (that run died mid-send).
+//
+// done: KEYS[2] ledger; ARGV[4] person, ARGV[5] the state (s:… or f:…),
+// ARGV[6] ledger ttl ms. Idempotent (the lease is deleted: the ledger keeps
+// the result).
+//
+// release: KEYS[2] ledger; ARGV[4] person. The c: entry goes with the
+// lease.
+var fanoutKind = newLeaseKind(leaseHooks{
+	claim: `
+local cur = redis.call('HGET', KEYS[2], ARGV[4])
+if cur and string.sub(cur, 1, 2) ~= 'c:' then return lease_done(cur) end
+if cur and cur ~= 'c:' .. ARGV[1] then note = 'taken-over' end
+redis.call('HSET', KEYS[2], ARGV[4], 'c:' .. ARGV[1])
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end`,
+	done: `
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end`,
+	release: `
+if redis.call('HGET', KEYS[2], ARGV[4]) == 'c:' .. ARGV[1] then redis.call('HDEL', KEYS[2], ARGV[4]) end`,
+})
+
+// FanoutBegin starts (or resumes) a run at now: it lists the run as pending
+// until FanoutComplete and returns the run's ledger as it is, in one round
+// trip.
+func (s *Store) FanoutBegin(ctx context.Context, team, job, run string, now time.Time) (map[string]FanoutState, error) {
 	var all *redis.MapStringStringCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.fanoutOwnerKey(team, owner), "1", ttl)
 		p.ZAddNX(ctx, s.fanoutPendingKey(team, job), redis.Z{Score: float64(now.UnixMilli()), Member: run})
 		all = p.HGetAll(ctx, s.fanoutKey(team, job, run))
 		return nil
@@ -131,77 +143,65 @@ func (s *Store) FanoutLedger(ctx context.Context, team, job, run string) (map[st
 	return out, nil
 }
 
-// FanoutHeartbeat keeps owner's claims alive for another ttl.
-func (s *Store) FanoutHeartbeat(ctx context.Context, team, owner string, ttl time.Duration) error {
-	if err := s.rdb.Set(ctx, s.fanoutOwnerKey(team, owner), "1", ttl).Err(); err != nil {
-		return fmt.Errorf("fanout heartbeat: %w", err)
-	}
-	return nil
-}
-
-// FanoutEnd drops owner's heartbeat at the end of a run.
-func (s *Store) FanoutEnd(ctx context.Context, team, owner string) error {
-	if err := s.rdb.Del(ctx, s.fanoutOwnerKey(team, owner)).Err(); err != nil {
-		return fmt.Errorf("end fanout: %w", err)
-	}
-	return nil
-}
-
-// claimScript claims KEYS[1][ARGV[1]] for owner ARGV[2]; ARGV[3] is the
-// owner-key prefix, ARGV[4] the ledger's TTL in ms.
-// Returns 0 done, 1 busy, 2 won, 3 taken over.
-var claimScript = redis.NewScript(`
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-local function take()
-  redis.call('HSET', KEYS[1], ARGV[1], 'c:' .. ARGV[2])
-  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
-end
-if not v then take() return 2 end
-if string.sub(v, 1, 2) ~= 'c:' then return 0 end
-local other = string.sub(v, 3)
-if other == ARGV[2] then return 2 end
-if redis.call('EXISTS', ARGV[3] .. other) == 1 then return 1 end
-take()
-return 3
-`)
-
-// FanoutClaim claims person's delivery in a run for owner (see ClaimResult).
-func (s *Store) FanoutClaim(ctx context.Context, team, job, run, person, owner string) (ClaimResult, error) {
-	n, err := claimScript.Run(ctx, s.rdb, []string{s.fanoutKey(team, job, run)},
-		person, owner, s.fanoutOwnerKey(team, ""), strconv.FormatInt(FanoutTTL.Milliseconds(), 10)).Int()
+// FanoutClaim claims person's DM in a run for owner, for ttl (refresh it
+// with FanoutRefresh while the send takes longer): LeaseClaimed means the
+// caller sends it, and takenOver that it took over the claim of a run that
+// died while sending (the DM may or may not have gone out); LeaseHeld that
+// another live run is sending it; LeaseDone that the person was handled
+// (sent, or failed for good).
+func (s *Store) FanoutClaim(ctx context.Context, team, job, run, person, owner string, ttl time.Duration) (st LeaseState, takenOver bool, err error) {
+	st, note, err := s.claimLease(ctx, fanoutKind, s.fanoutKeys(team, job, run, person), owner, ttl, person, FanoutTTL.Milliseconds())
 	if err != nil {
-		return ClaimDone, fmt.Errorf("claim fanout %s: %w", job, err)
+		return 0, false, fmt.Errorf("claim fanout %s: %w", job, err)
 	}
-	return ClaimResult(n), nil
+	return st, st == LeaseClaimed && note == "taken-over", nil
 }
 
-// FanoutSent records that person's DM went out in channel at ts.
-func (s *Store) FanoutSent(ctx context.Context, team, job, run, person, channel, ts string) error {
-	if err := s.rdb.HSet(ctx, s.fanoutKey(team, job, run), person, "s:"+channel+":"+ts).Err(); err != nil {
+// FanoutRefresh extends owner's claim of person to ttl; false means it was
+// lost (it expired, maybe taken over).
+func (s *Store) FanoutRefresh(ctx context.Context, team, job, run, person, owner string, ttl time.Duration) (bool, error) {
+	ok, err := s.refreshLease(ctx, s.fanoutKeys(team, job, run, person)[0], owner, ttl)
+	if err != nil {
+		return false, fmt.Errorf("refresh fanout claim %s: %w", job, err)
+	}
+	return ok, nil
+}
+
+// FanoutSent records that owner's DM to person went out in channel at ts,
+// and ends the claim. It fails with ErrLeaseHeld when another run holds the
+// claim now.
+func (s *Store) FanoutSent(ctx context.Context, team, job, run, person, owner, channel, ts string) error {
+	if err := s.fanoutDone(ctx, team, job, run, person, owner, "s:"+channel+":"+ts); err != nil {
 		return fmt.Errorf("record fanout sent: %w", err)
 	}
 	return nil
 }
 
-// FanoutFailed records that person cannot be reached (code is Slack's error).
-func (s *Store) FanoutFailed(ctx context.Context, team, job, run, person, code string) error {
-	if err := s.rdb.HSet(ctx, s.fanoutKey(team, job, run), person, "f:"+code).Err(); err != nil {
+// FanoutFailed records that person cannot be reached (code is Slack's
+// error), and ends owner's claim.
+func (s *Store) FanoutFailed(ctx context.Context, team, job, run, person, owner, code string) error {
+	if err := s.fanoutDone(ctx, team, job, run, person, owner, "f:"+code); err != nil {
 		return fmt.Errorf("record fanout failure: %w", err)
 	}
 	return nil
 }
 
-var releaseScript = redis.NewScript(`
-if redis.call('HGET', KEYS[1], ARGV[1]) == 'c:' .. ARGV[2] then
-  return redis.call('HDEL', KEYS[1], ARGV[1])
-end
-return 0
-`)
+func (s *Store) fanoutDone(ctx context.Context, team, job, run, person, owner, state string) error {
+	ok, err := s.finishLease(ctx, fanoutKind, s.fanoutKeys(team, job, run, person), owner, 0, "",
+		person, state, FanoutTTL.Milliseconds())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrLeaseHeld
+	}
+	return nil
+}
 
 // FanoutRelease gives up owner's claim on person, so that a later run sends
 // the DM (used when the send failed for a reason that may pass).
 func (s *Store) FanoutRelease(ctx context.Context, team, job, run, person, owner string) error {
-	if err := releaseScript.Run(ctx, s.rdb, []string{s.fanoutKey(team, job, run)}, person, owner).Err(); err != nil {
+	if _, err := s.releaseLease(ctx, fanoutKind, s.fanoutKeys(team, job, run, person), owner, person); err != nil {
 		return fmt.Errorf("release fanout claim: %w", err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,63 +12,67 @@ import (
 )
 
 func TestFanoutClaim(t *testing.T) {
-	s, _, _ := newStore(t)
+	s, rdb, _ := newStore(t)
 	ctx := t.Context()
 	const team, job, run = "T1", "feedback", "1000"
-	if _, err := s.FanoutBegin(ctx, team, job, run, "alive", time.Minute, time.UnixMilli(1000)); err != nil {
+	if _, err := s.FanoutBegin(ctx, team, job, run, time.UnixMilli(1000)); err != nil {
 		t.Fatal(err)
 	}
-
-	claim := func(person, owner string) store.ClaimResult {
+	claim := func(person, owner string, ttl time.Duration) (store.LeaseState, bool) {
 		t.Helper()
-		got, err := s.FanoutClaim(ctx, team, job, run, person, owner)
+		st, takenOver, err := s.FanoutClaim(ctx, team, job, run, person, owner, ttl)
 		if err != nil {
 			t.Fatalf("FanoutClaim(%s, %s): %v", person, owner, err)
 		}
-		return got
+		return st, takenOver
 	}
-	if got := claim("U1", "alive"); got != store.ClaimWon {
-		t.Errorf("first claim = %v; want ClaimWon", got)
+	if st, over := claim("U1", "alive", time.Minute); st != store.LeaseClaimed || over {
+		t.Errorf("first claim = %v, taken over %v; want claimed", st, over)
 	}
-	if got := claim("U1", "alive"); got != store.ClaimWon {
-		t.Errorf("claim by the same owner = %v; want ClaimWon", got)
-	}
-	if got := claim("U1", "other"); got != store.ClaimBusy {
-		t.Errorf("claim of a live owner's person = %v; want ClaimBusy", got)
-	}
-	if err := s.FanoutSent(ctx, team, job, run, "U1", "D1", "1.2"); err != nil {
+	if err := s.FanoutSent(ctx, team, job, run, "U1", "alive", "D1", "1.2"); err != nil {
 		t.Fatal(err)
 	}
-	if got := claim("U1", "other"); got != store.ClaimDone {
-		t.Errorf("claim of a sent person = %v; want ClaimDone", got)
+	if st, _ := claim("U1", "other", time.Minute); st != store.LeaseDone {
+		t.Errorf("claim of a sent person = %v; want done", st)
 	}
 
-	// A claim of an owner without heartbeat (a run that died) is taken over.
-	if got := claim("U2", "dead"); got != store.ClaimWon {
-		t.Fatalf("claim = %v; want ClaimWon", got)
+	// The claim of a run that died mid-send is taken over once it expires,
+	// and the claimer is told so.
+	claim("U2", "dead", time.Millisecond)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, over := claim("U2", "alive", time.Minute)
+		if st == store.LeaseClaimed {
+			if !over {
+				t.Error("claim of a dead run's person: not reported as taken over")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dead run's claim never expired (claim = %v)", st)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	if got := claim("U2", "alive"); got != store.ClaimTakenOver {
-		t.Errorf("claim of a dead owner's person = %v; want ClaimTakenOver", got)
+	// The dead run, back, records nothing.
+	if err := s.FanoutSent(ctx, team, job, run, "U2", "dead", "D2", "9.9"); !errors.Is(err, store.ErrLeaseHeld) {
+		t.Errorf("FanoutSent by the run that lost the claim = %v; want ErrLeaseHeld", err)
 	}
-
-	// Release gives the person back, only for its owner.
+	// A release gives the person back, with its ledger entry, only for its
+	// owner.
 	if err := s.FanoutRelease(ctx, team, job, run, "U2", "someone-else"); err != nil {
 		t.Fatal(err)
 	}
-	if got := claim("U2", "third"); got != store.ClaimBusy {
-		t.Errorf("claim after a foreign release = %v; want ClaimBusy", got)
+	if st, _ := claim("U2", "third", time.Minute); st != store.LeaseHeld {
+		t.Errorf("claim after a foreign release = %v; want held", st)
 	}
 	if err := s.FanoutRelease(ctx, team, job, run, "U2", "alive"); err != nil {
 		t.Fatal(err)
 	}
-	if got := claim("U2", "third"); got != store.ClaimWon {
-		t.Errorf("claim after release = %v; want ClaimWon", got)
+	if st, over := claim("U2", "third", time.Minute); st != store.LeaseClaimed || over {
+		t.Errorf("claim after release = %v, taken over %v; want claimed, not taken over", st, over)
 	}
 
-	if err := s.FanoutFailed(ctx, team, job, run, "U3", "user_not_found"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.FanoutEnd(ctx, team, "alive"); err != nil {
+	if err := s.FanoutFailed(ctx, team, job, run, "U3", "alive", "user_not_found"); err != nil {
 		t.Fatal(err)
 	}
 	ledger, err := s.FanoutLedger(ctx, team, job, run)
@@ -87,9 +92,8 @@ func TestFanoutClaim(t *testing.T) {
 	if len(ledger) != len(want) {
 		t.Errorf("ledger has %d entries; want %d", len(ledger), len(want))
 	}
-	// The heartbeat is gone: the third owner's claim can be taken over.
-	if got := claim("U2", "fourth"); got != store.ClaimTakenOver {
-		t.Errorf("claim after FanoutEnd = %v; want ClaimTakenOver", got)
+	if ttl, err := rdb.PTTL(ctx, s.Keys().Team(team, "fanout", job, run)).Result(); err != nil || ttl <= 0 || ttl > store.FanoutTTL {
+		t.Errorf("ledger PTTL = %v, %v; want in (0, FanoutTTL]", ttl, err)
 	}
 }
 
@@ -136,7 +140,7 @@ func TestFeedbackRounds(t *testing.T) {
 
 	// Three people were sent the question, two answered (one anonymously).
 	for _, u := range []string{"U1", "U2", "U3"} {
-		if err := s.FanoutSent(ctx, team, "feedback", r2.ID, u, "D"+u, "1.1"); err != nil {
+		if err := s.FanoutSent(ctx, team, "feedback", r2.ID, u, "o", "D"+u, "1.1"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -198,12 +202,12 @@ func TestFanoutPending(t *testing.T) {
 	ctx := t.Context()
 	const team, job = "T1", "feedback"
 	for i, run := range []string{"r1", "r2", "r3"} {
-		if _, err := s.FanoutBegin(ctx, team, job, run, "o", time.Minute, time.UnixMilli(int64(1000*(i+1)))); err != nil {
+		if _, err := s.FanoutBegin(ctx, team, job, run, time.UnixMilli(int64(1000*(i+1)))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Beginning again (a resumed run) keeps the first begin time.
-	if _, err := s.FanoutBegin(ctx, team, job, "r1", "o2", time.Minute, time.UnixMilli(9000)); err != nil {
+	if _, err := s.FanoutBegin(ctx, team, job, "r1", time.UnixMilli(9000)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.FanoutComplete(ctx, team, job, "r3"); err != nil {
