@@ -1,6 +1,7 @@
 // Package dates reads the due date of a commitment as people type it
 // ("friday", "in 2 weeks", "12/15", "2026-12-15") into a calendar date,
-// relative to a "now" in the policy's timezone.
+// relative to a "now" in the policy's timezone, and shows dates and moments
+// back to people (Date.Human, ClockText).
 //
 // Forms (case-insensitive, extra spaces ignored):
 //

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/empowerbot/empowerbot/money"
@@ -119,6 +120,33 @@ func (p *Policy) LevelIndex(name string) int {
 		}
 	}
 	return -1
+}
+
+// LevelName returns the name of level i of the chain, or "level N" (N = i+1)
+// for an index outside it.
+func (p *Policy) LevelName(i int) string {
+	if i >= 0 && i < len(p.Levels) {
+		return p.Levels[i].Name
+	}
+	return "level " + strconv.Itoa(i+1)
+}
+
+// LevelApprovers returns the approvers of level i of the chain; none for an
+// index outside it.
+func (p *Policy) LevelApprovers(i int) []string {
+	if i >= 0 && i < len(p.Levels) {
+		return p.Levels[i].Approvers
+	}
+	return nil
+}
+
+// RespondWithin returns how long level i of the chain has to answer; zero
+// (no limit) for an index outside it.
+func (p *Policy) RespondWithin(i int) time.Duration {
+	if i >= 0 && i < len(p.Levels) {
+		return p.Levels[i].RespondWithin
+	}
+	return 0
 }
 
 // CurrencyOf is the currency code amounts of act are written in: its own

@@ -79,7 +79,7 @@ func splitMention(args, what, usage string) (string, string, error) {
 		case strings.HasPrefix(first, "<#"):
 			return "", "", domain.Invalidf("That's a channel; name %s as a person: pick them from the @ list.\n%s", what, usage)
 		}
-		return "", "", domain.Invalidf("`%s` isn't a person I know: start with %s as a mention, picked from the @ list.\n%s", EscapeCode(first), what, usage)
+		return "", "", domain.Invalidf("`%s` isn't a person I know: start with %s as a mention, picked from the @ list.\n%s", slacktext.Code(first), what, usage)
 	}
 	return m[1], strings.TrimSpace(rest), nil
 }
@@ -220,7 +220,7 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 		return nil, err
 	}
 	if leader == c.UserID {
-		return nil, domain.Invalidf("You can't ask yourself: name one of the leaders, %s.\n%s", mentionIDs(h.leaderIDs()), askUsage)
+		return nil, domain.Invalidf("You can't ask yourself: name one of the leaders, %s.\n%s", slacktext.Mentions(h.leaderIDs()), askUsage)
 	}
 	ok, err := h.IsLeader(ctx, c.TeamID, leader)
 	if err != nil {
@@ -228,7 +228,7 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 	}
 	if !ok {
 		return nil, domain.Invalidf("%s isn't one of the leaders in the policy; you can ask %s.\n%s",
-			slacktext.User(leader), mentionIDs(h.leaderIDs()), askUsage)
+			slacktext.User(leader), slacktext.Mentions(h.leaderIDs()), askUsage)
 	}
 	text, when, found := cutLastBy(rest)
 	text = collapseGaps(text) // "fix   the van" reads "fix the van"

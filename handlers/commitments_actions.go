@@ -26,7 +26,7 @@ const listLimit = 200
 func (h *Handlers) CommitmentsList(ctx context.Context, c *Command) (*Reply, error) {
 	if strings.TrimSpace(c.Args) != "" {
 		sub := command.MustLookup("commitments")
-		return nil, domain.Invalidf("`%s` takes nothing after it (got `%s`).\n%s", sub.Invocation(), EscapeCode(c.Args), sub.Usage())
+		return nil, domain.Invalidf("`%s` takes nothing after it (got `%s`).\n%s", sub.Invocation(), slacktext.Code(c.Args), sub.Usage())
 	}
 	return h.commitmentsReply(ctx, c.TeamID, c.UserID)
 }
@@ -76,7 +76,7 @@ func (h *Handlers) ownCommitment(ctx context.Context, team, id, user string) (*s
 	}
 	cm, err := h.Store.GetCommitment(ctx, team, id)
 	if errors.Is(err, store.ErrCommitmentNotFound) {
-		return nil, domain.NotFoundf("I can't find commitment `%s`; nothing changed.", EscapeCode(id))
+		return nil, domain.NotFoundf("I can't find commitment `%s`; nothing changed.", slacktext.Code(id))
 	}
 	if err != nil {
 		return nil, err

@@ -48,7 +48,7 @@ func (h *Handlers) parseError(c *Command, err error) error {
 		if _, after, ok := strings.Cut(hint, ": "); ok {
 			hint = after
 		}
-		msg = fmt.Sprintf("I don't know `%s`: it's neither a subcommand nor an activity", EscapeCode(first))
+		msg = fmt.Sprintf("I don't know `%s`: it's neither a subcommand nor an activity", slacktext.Code(first))
 		switch sub := command.Suggest(first); {
 		case strings.HasPrefix(hint, "did you mean"):
 			msg += "; " + slacktext.Escape(hint)
@@ -88,10 +88,10 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 	} else {
 		d.State = domain.StatePending
 		d.Level = route.Level
-		d.LevelName = levelName(h.Policy, route.Level)
+		d.LevelName = h.Policy.LevelName(route.Level)
 		d.Why = strings.Join(route.Reasons, "; ")
 		d.ExceedsAll = route.ExceedsAll
-		d.Deadline = deadline(now, respondWithin(h.Policy, route.Level))
+		d.Deadline = deadline(now, h.Policy.RespondWithin(route.Level))
 		d.History = []domain.HistoryEntry{{Action: "created", Actor: user, To: d.LevelName, At: now}}
 	}
 	for attempt := 0; ; attempt++ {

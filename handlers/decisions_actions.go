@@ -72,8 +72,8 @@ func (h *Handlers) Escalate(ctx context.Context, a *Action) error {
 func (h *Handlers) moveUp(d *store.DecisionRecord, action, actor string, now time.Time) domain.HistoryEntry {
 	from := d.LevelName
 	d.Level++
-	d.LevelName = levelName(h.Policy, d.Level)
-	d.Deadline = deadline(now, respondWithin(h.Policy, d.Level))
+	d.LevelName = h.Policy.LevelName(d.Level)
+	d.Deadline = deadline(now, h.Policy.RespondWithin(d.Level))
 	e := domain.HistoryEntry{Action: action, Actor: actor, From: from, To: d.LevelName, At: now}
 	d.History = append(d.History, e)
 	return e
@@ -171,7 +171,7 @@ func (h *Handlers) clicked(ctx context.Context, a *Action) (*store.DecisionRecor
 	}
 	d, err := h.Store.GetDecision(ctx, a.TeamID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, domain.NotFoundf("I can't find decision `%s`; nothing changed.", EscapeCode(id))
+		return nil, 0, domain.NotFoundf("I can't find decision `%s`; nothing changed.", slacktext.Code(id))
 	}
 	if err != nil {
 		return nil, 0, err
@@ -274,7 +274,7 @@ func (h *Handlers) checkMayAct(ctx context.Context, d *store.DecisionRecord, use
 	}
 	if user == d.Requester {
 		return domain.Forbiddenf("`%s` is your own decision, so someone else has to answer it: %s. Nothing changed.",
-			d.ID, mentionIDs(levelApprovers(h.Policy, d.Level)))
+			d.ID, slacktext.Mentions(h.Policy.LevelApprovers(d.Level)))
 	}
 	ok, err := h.mayApprove(ctx, d, user)
 	if err != nil {

@@ -99,13 +99,13 @@ func (h *Handlers) mayApprove(ctx context.Context, d *store.DecisionRecord, user
 func (h *Handlers) notApproverText(ctx context.Context, d *store.DecisionRecord, user string) string {
 	var who []string
 	for _, l := range box.ActingLevels(h.Policy, d.Activity, d.Amount, d.Level) {
-		who = append(who, fmt.Sprintf("*%s* (%s)", slacktext.Escape(levelName(h.Policy, l)), mentionIDs(levelApprovers(h.Policy, l))))
+		who = append(who, fmt.Sprintf("*%s* (%s)", slacktext.Escape(h.Policy.LevelName(l)), slacktext.Mentions(h.Policy.LevelApprovers(l))))
 	}
 	answer := strings.Join(who, " or ")
 	levels, _ := h.levelsOf(ctx, d.Team, user)
 	if len(levels) > 0 {
 		l := levels[len(levels)-1]
-		name := levelName(h.Policy, l)
+		name := h.Policy.LevelName(l)
 		if lim, ok := box.Limits(h.Policy, d.Activity); ok && l < len(lim.Levels) && !lim.Levels[l].NoLimit && lim.Levels[l].Limit < d.Amount {
 			return fmt.Sprintf("As *%s* you can approve %s up to %s; `%s` is %s, so it's for %s. Nothing changed.",
 				slacktext.Escape(name), slacktext.Escape(d.Activity), lim.Levels[l].Limit.Format(lim.Currency), d.ID, amountText(d), answer)

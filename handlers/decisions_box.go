@@ -41,7 +41,7 @@ func (h *Handlers) Box(ctx context.Context, c *Command) (*Reply, error) {
 			if !l.NoLimit {
 				limit = "up to " + l.Limit.Format(al.Currency)
 			}
-			fmt.Fprintf(&b, "\n• above that, *%s* approves %s (%s)", slacktext.Escape(l.Name), limit, mentionIDs(l.Approvers))
+			fmt.Fprintf(&b, "\n• above that, *%s* approves %s (%s)", slacktext.Escape(l.Name), limit, slacktext.Mentions(l.Approvers))
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil))
 		plainText = append(plainText, b.String())
@@ -64,7 +64,7 @@ func (h *Handlers) Box(ctx context.Context, c *Command) (*Reply, error) {
 	if len(levels) > 0 {
 		var names []string
 		for _, l := range levels {
-			names = append(names, "*"+slacktext.Escape(levelName(p, l))+"*")
+			names = append(names, "*"+slacktext.Escape(p.LevelName(l))+"*")
 		}
 		line := ":raised_hand: You answer escalations as " + strings.Join(names, " and ") +
 			" in " + channelMention(p.Channels.Escalations) + ". Say yes quickly when you can: trust is the default."

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
@@ -39,23 +40,6 @@ func plain(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 }
 
-// mentionIDs mentions policy IDs: users as <@U…>, user groups as
-// <!subteam^S…>. Only IDs from the policy may be passed here.
-func mentionIDs(ids []string) string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if strings.HasPrefix(id, "S") {
-			out = append(out, "<!subteam^"+id+">")
-		} else {
-			out = append(out, slacktext.User(id))
-		}
-	}
-	if len(out) == 0 {
-		return "no approvers configured"
-	}
-	return strings.Join(out, " ")
-}
-
 // amountText is the amount with its currency, "$900".
 func amountText(d *store.DecisionRecord) string { return d.Amount.Format(d.Currency) }
 
@@ -85,35 +69,9 @@ func summary(d *store.DecisionRecord) string {
 	return s
 }
 
-// clockText formats t for people: "10:42" today, "Mon Jan 2 10:42" otherwise.
-func clockText(t, now time.Time, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	t, now = t.In(loc), now.In(loc)
-	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
-		return t.Format("15:04")
-	}
-	return t.Format("Mon Jan 2 15:04")
-}
-
-func levelName(p *domain.Policy, i int) string {
-	if i >= 0 && i < len(p.Levels) {
-		return p.Levels[i].Name
-	}
-	return fmt.Sprintf("level %d", i+1)
-}
-
-func levelApprovers(p *domain.Policy, i int) []string {
-	if i >= 0 && i < len(p.Levels) {
-		return p.Levels[i].Approvers
-	}
-	return nil
-}
-
 // historyLine renders one history entry: "Escalated by @bob to manager · 10:42".
 func historyLine(e domain.HistoryEntry, now time.Time, loc *time.Location) string {
-	at := clockText(e.At, now, loc)
+	at := dates.ClockText(e.At, now, loc)
 	by := ""
 	if e.Actor != "" {
 		by = " by " + slacktext.User(e.Actor)
@@ -156,12 +114,12 @@ func parseButtonValue(v string) (id string, level int, ok bool) {
 // history, and the buttons while that level may still act on it.
 func escalationMessage(p *domain.Policy, d *store.DecisionRecord, level int, now time.Time) (string, []slack.Block) {
 	loc := p.Location
-	lname := levelName(p, level)
+	lname := p.LevelName(level)
 	text := fmt.Sprintf("Decision %s: %s asks for a %s %s above the box; %s to answer.",
 		d.ID, slacktext.User(d.Requester), amountText(d), slacktext.Escape(d.Activity), lname)
 
 	head := fmt.Sprintf(":raised_hand: %s made a call that's above the box and needs *%s* (%s): %s",
-		slacktext.User(d.Requester), slacktext.Escape(lname), mentionIDs(levelApprovers(p, level)), summary(d))
+		slacktext.User(d.Requester), slacktext.Escape(lname), slacktext.Mentions(p.LevelApprovers(level)), summary(d))
 	fields := []*slack.TextBlockObject{
 		mrkdwn("*Requester*\n" + slacktext.User(d.Requester)),
 		mrkdwn("*Activity*\n" + slacktext.EscapeTruncate(d.Activity, 100)),
@@ -202,11 +160,11 @@ func escalationMessage(p *domain.Policy, d *store.DecisionRecord, level int, now
 
 	switch {
 	case d.State == domain.StateApproved:
-		approved := fmt.Sprintf("Approved by %s at %s", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
+		approved := fmt.Sprintf("Approved by %s at %s", slacktext.User(d.DecidedBy), dates.ClockText(d.DecidedAt, now, loc))
 		text = fmt.Sprintf("Decision %s: %s.", d.ID, approved)
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":white_check_mark: *"+approved+"*"), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == domain.StateDeclined:
-		declined := fmt.Sprintf("Declined by %s at %s", slacktext.User(d.DecidedBy), clockText(d.DecidedAt, now, loc))
+		declined := fmt.Sprintf("Declined by %s at %s", slacktext.User(d.DecidedBy), dates.ClockText(d.DecidedAt, now, loc))
 		text = fmt.Sprintf("Decision %s: %s.", d.ID, declined)
 		msg := ":no_entry: *" + declined + "*"
 		if d.DeclineReason != "" {
@@ -214,14 +172,14 @@ func escalationMessage(p *domain.Policy, d *store.DecisionRecord, level int, now
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(msg), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == domain.StatePending && d.Level != level:
-		text = fmt.Sprintf("Decision %s: moved up to %s.", d.ID, slacktext.Escape(levelName(p, d.Level)))
+		text = fmt.Sprintf("Decision %s: moved up to %s.", d.ID, slacktext.Escape(p.LevelName(d.Level)))
 		blocks = append(blocks, slack.NewContextBlock("moved", mrkdwn(fmt.Sprintf(
-			":arrow_right: Moved up to *%s*: the buttons are on the new message.", slacktext.Escape(levelName(p, d.Level))))))
+			":arrow_right: Moved up to *%s*: the buttons are on the new message.", slacktext.Escape(p.LevelName(d.Level))))))
 	case d.State == domain.StatePending:
 		if !d.Deadline.IsZero() {
-			note := fmt.Sprintf(":hourglass_flowing_sand: Please answer by %s", clockText(d.Deadline, now, loc))
+			note := fmt.Sprintf(":hourglass_flowing_sand: Please answer by %s", dates.ClockText(d.Deadline, now, loc))
 			if level < len(p.Levels)-1 {
-				note += fmt.Sprintf("; after that it moves up to *%s* on its own.", slacktext.Escape(levelName(p, level+1)))
+				note += fmt.Sprintf("; after that it moves up to *%s* on its own.", slacktext.Escape(p.LevelName(level+1)))
 			} else {
 				note += "."
 			}
@@ -261,8 +219,8 @@ func logReply(p *domain.Policy, d *store.DecisionRecord) *Reply {
 	default:
 		l := d.Level
 		text = fmt.Sprintf(":arrow_up: Logged `%s`: %s. It's above your box (%s), so I've asked *%s* (%s) in %s. They have %s to answer; I'll DM you as soon as they do.",
-			d.ID, summary(d), slacktext.Escape(d.Why), slacktext.Escape(levelName(p, l)), mentionIDs(levelApprovers(p, l)),
-			channelMention(p.Channels.Escalations), policyDurationText(respondWithin(p, l)))
+			d.ID, summary(d), slacktext.Escape(d.Why), slacktext.Escape(p.LevelName(l)), slacktext.Mentions(p.LevelApprovers(l)),
+			channelMention(p.Channels.Escalations), policyDurationText(p.RespondWithin(l)))
 	}
 	return &Reply{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}}
 }
@@ -272,13 +230,6 @@ func channelMention(id string) string {
 		return "the escalations channel"
 	}
 	return "<#" + id + ">"
-}
-
-func respondWithin(p *domain.Policy, level int) time.Duration {
-	if level >= 0 && level < len(p.Levels) {
-		return p.Levels[level].RespondWithin
-	}
-	return 0
 }
 
 // outcomeDM is the DM telling the requester what happened to d.
@@ -297,12 +248,12 @@ func outcomeDM(p *domain.Policy, d *store.DecisionRecord, e domain.HistoryEntry)
 		return msg + "\nThanks for asking: bringing a leader in when it's above the box is exactly right."
 	case "escalated":
 		return fmt.Sprintf(":arrow_up: %s passed your %s (`%s`) up to *%s* (%s). They have %s to answer; I'll DM you when they do.",
-			slacktext.User(e.Actor), summary(d), d.ID, slacktext.Escape(e.To), mentionIDs(levelApprovers(p, d.Level)),
-			policyDurationText(respondWithin(p, d.Level)))
+			slacktext.User(e.Actor), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(p.LevelApprovers(d.Level)),
+			policyDurationText(p.RespondWithin(d.Level)))
 	case "timeout":
 		return fmt.Sprintf(":hourglass: *%s* didn't answer your %s (`%s`) in time, so I moved it up to *%s* (%s). They have %s to answer.",
-			slacktext.Escape(e.From), summary(d), d.ID, slacktext.Escape(e.To), mentionIDs(levelApprovers(p, d.Level)),
-			policyDurationText(respondWithin(p, d.Level)))
+			slacktext.Escape(e.From), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(p.LevelApprovers(d.Level)),
+			policyDurationText(p.RespondWithin(d.Level)))
 	}
 	return ""
 }
@@ -311,9 +262,9 @@ func outcomeDM(p *domain.Policy, d *store.DecisionRecord, e domain.HistoryEntry)
 func alreadyText(d *store.DecisionRecord, now time.Time, loc *time.Location) string {
 	switch d.State {
 	case domain.StateApproved:
-		return fmt.Sprintf("%s already approved `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, clockText(d.DecidedAt, now, loc))
+		return fmt.Sprintf("%s already approved `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, dates.ClockText(d.DecidedAt, now, loc))
 	case domain.StateDeclined:
-		return fmt.Sprintf("%s already declined `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, clockText(d.DecidedAt, now, loc))
+		return fmt.Sprintf("%s already declined `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, dates.ClockText(d.DecidedAt, now, loc))
 	case domain.StateAutonomous:
 		return fmt.Sprintf("`%s` was inside the box: there is nothing to approve.", d.ID)
 	}
@@ -324,7 +275,7 @@ func alreadyText(d *store.DecisionRecord, now time.Time, loc *time.Location) str
 			who = slacktext.User(last.Actor)
 		}
 		return fmt.Sprintf("%s got there first (%s at %s): `%s` is now with *%s*, so nothing changed.",
-			who, last.Action, clockText(last.At, now, loc), d.ID, slacktext.Escape(d.LevelName))
+			who, last.Action, dates.ClockText(last.At, now, loc), d.ID, slacktext.Escape(d.LevelName))
 	}
 	return fmt.Sprintf("`%s` changed meanwhile, so nothing changed.", d.ID)
 }

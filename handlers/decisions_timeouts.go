@@ -63,7 +63,7 @@ func (h *Handlers) timeoutOne(ctx context.Context, team, id string) error {
 	var ev domain.Event
 	if top {
 		d.Reminders++
-		d.Deadline = deadline(now, respondWithin(h.Policy, d.Level))
+		d.Deadline = deadline(now, h.Policy.RespondWithin(d.Level))
 		e = domain.HistoryEntry{Action: "reminded", To: d.LevelName, At: now}
 		d.History = append(d.History, e)
 		ev = decisionEvent(d, domain.DecisionRemindedData{DecisionFacts: d.Facts(), Reminders: d.Reminders}, "", d.LevelName, d.LevelName, now)
@@ -93,7 +93,7 @@ func (h *Handlers) timeoutOne(ctx context.Context, team, id string) error {
 func (h *Handlers) remind(ctx context.Context, d *store.DecisionRecord) {
 	m, ok := d.MessageFor(d.Level)
 	text := fmt.Sprintf(":bell: %s, %s's %s (`%s`) is still waiting for your answer.",
-		mentionIDs(levelApprovers(h.Policy, d.Level)), slacktext.User(d.Requester), summary(d), d.ID)
+		slacktext.Mentions(h.Policy.LevelApprovers(d.Level)), slacktext.User(d.Requester), summary(d), d.ID)
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(text), nil, nil))}
 	channel := h.Policy.Channels.Escalations

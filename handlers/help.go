@@ -2,12 +2,10 @@ package handlers
 
 import (
 	"context"
-	"strings"
 
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/command"
-	"github.com/empowerbot/empowerbot/slacktext"
 )
 
 // usage is the general usage line shown with every input error that is not
@@ -43,11 +41,4 @@ func (h *Handlers) Help(_ context.Context, _ *Command) (*Reply, error) {
 			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
 		},
 	}, nil
-}
-
-// EscapeCode makes user text safe inside a `code` span: Slack control
-// characters are escaped and backticks dropped, and it is cut to 60 runes.
-func EscapeCode(s string) string {
-	s = strings.ReplaceAll(s, "`", "'")
-	return slacktext.Escape(slacktext.Truncate(s, 60))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
@@ -393,7 +394,7 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 				break
 			}
 			line := fmt.Sprintf("`%s` %s asks: %s · with *%s* · asked %s", d.ID, slacktext.User(d.Requester), summary(d),
-				slacktext.Escape(d.LevelName), clockText(d.CreatedAt, now, p.Location))
+				slacktext.Escape(d.LevelName), dates.ClockText(d.CreatedAt, now, p.Location))
 			if d.Reason != "" {
 				line += "\n_" + slacktext.EscapeTruncate(d.Reason, 300) + "_"
 			}
@@ -480,7 +481,7 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 	}
 	if latest != nil {
 		add(slack.NewDividerBlock(), section(fmt.Sprintf(":tada: *Latest praise for you*, from %s · %s\n“%s”",
-			userOrBot(latest.From), clockText(latest.At, now, p.Location), slacktext.EscapeTruncate(latest.Text, 1000))))
+			userOrBot(latest.From), dates.ClockText(latest.At, now, p.Location), slacktext.EscapeTruncate(latest.Text, 1000))))
 	}
 
 	if len(blocks) > homeMaxBlocks {
@@ -494,11 +495,11 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 func decisionStateText(d *store.DecisionRecord, now time.Time, loc *time.Location) string {
 	switch d.State {
 	case domain.StateAutonomous:
-		return ":white_check_mark: inside your box · " + clockText(d.CreatedAt, now, loc)
+		return ":white_check_mark: inside your box · " + dates.ClockText(d.CreatedAt, now, loc)
 	case domain.StateApproved:
-		return ":white_check_mark: approved by " + slacktext.User(d.DecidedBy) + " · " + clockText(d.DecidedAt, now, loc)
+		return ":white_check_mark: approved by " + slacktext.User(d.DecidedBy) + " · " + dates.ClockText(d.DecidedAt, now, loc)
 	case domain.StateDeclined:
-		return ":no_entry: declined by " + slacktext.User(d.DecidedBy) + " · " + clockText(d.DecidedAt, now, loc)
+		return ":no_entry: declined by " + slacktext.User(d.DecidedBy) + " · " + dates.ClockText(d.DecidedAt, now, loc)
 	case domain.StatePending:
 		return ":hourglass_flowing_sand: waiting for *" + slacktext.Escape(d.LevelName) + "*"
 	}

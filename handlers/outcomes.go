@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/command"
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
@@ -77,7 +78,7 @@ func decisionPhrase(d *domain.Decision, withAmount bool) string {
 // FollowUpMessage is the follow-up DM asking the requester how d turned out.
 func FollowUpMessage(d *domain.Decision, now time.Time, loc *time.Location) (string, []slack.Block) {
 	q := "How did " + decisionPhrase(d, true) + " turn out?"
-	when := clockText(d.CreatedAt, now, loc)
+	when := dates.ClockText(d.CreatedAt, now, loc)
 	body := fmt.Sprintf(":seedling: *%s*\nYou made this call on %s (`%s`). Whatever happened, thank you for taking the risk. Tell me how it went:",
 		q, when, d.ID)
 	worked := slack.NewButtonBlockElement(ActionOutcomeWorked, d.ID, plain("It worked"))
@@ -167,7 +168,7 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 	id, ok := domain.NormalizeDecisionID(rawID)
 	if !ok {
 		return nil, domain.Invalidf("`%s` isn't a decision ID: they look like `D-7K2QF9` (your confirmation and the follow-up DM show it).\n%s",
-			EscapeCode(rawID), outcomeUsage)
+			slacktext.Code(rawID), outcomeUsage)
 	}
 	verb, note := strings.TrimSpace(rest), ""
 	if i := strings.IndexFunc(verb, unicode.IsSpace); i >= 0 {
@@ -182,7 +183,7 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 	case "":
 		return nil, domain.Invalidf("How did `%s` turn out? Say `worked` or `failed`.\n%s", id, outcomeUsage)
 	default:
-		return nil, domain.Invalidf("`%s` isn't an outcome: say `worked` or `failed`.\n%s", EscapeCode(verb), outcomeUsage)
+		return nil, domain.Invalidf("`%s` isn't an outcome: say `worked` or `failed`.\n%s", slacktext.Code(verb), outcomeUsage)
 	}
 	note = strings.TrimSpace(note)
 	if n := utf8.RuneCountInString(note); n > MaxOutcomeNote {

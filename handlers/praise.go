@@ -59,13 +59,13 @@ func isMarkup(tok string) bool {
 func notAPerson(tok string) string {
 	switch {
 	case strings.HasPrefix(tok, "<#"):
-		return fmt.Sprintf("`%s` is a channel, not a person.", EscapeCode(tok))
+		return fmt.Sprintf("`%s` is a channel, not a person.", slacktext.Code(tok))
 	case strings.HasPrefix(tok, "<!subteam^"):
-		return fmt.Sprintf("`%s` is a user group, not a person: praise one person at a time, or share a team win with `/empower win`.", EscapeCode(tok))
+		return fmt.Sprintf("`%s` is a user group, not a person: praise one person at a time, or share a team win with `/empower win`.", slacktext.Code(tok))
 	case strings.HasPrefix(tok, "<!"):
-		return fmt.Sprintf("`%s` is a broadcast, not a person.", EscapeCode(tok))
+		return fmt.Sprintf("`%s` is a broadcast, not a person.", slacktext.Code(tok))
 	}
-	return fmt.Sprintf("`%s` is not a person.", EscapeCode(tok))
+	return fmt.Sprintf("`%s` is not a person.", slacktext.Code(tok))
 }
 
 // praiseInput is a parsed praise or win: its text (raw, tags taken out),
@@ -90,9 +90,9 @@ func (h *Handlers) parsePraiseBody(s, usage string, trailingCredits bool) (prais
 			v := box.TagName(t.text)
 			if !slices.Contains(h.Policy.Values, v) {
 				if len(h.Policy.Values) == 0 {
-					return in, domain.Invalidf("Unknown value `#%s`: the policy has no values to tag. Leave the tag out.\n%s", EscapeCode(v), usage)
+					return in, domain.Invalidf("Unknown value `#%s`: the policy has no values to tag. Leave the tag out.\n%s", slacktext.Code(v), usage)
 				}
-				return in, domain.Invalidf("Unknown value `#%s`: the values are %s.\n%s", EscapeCode(v), tagsText(h.Policy.Values), usage)
+				return in, domain.Invalidf("Unknown value `#%s`: the values are %s.\n%s", slacktext.Code(v), tagsText(h.Policy.Values), usage)
 			}
 			if !slices.Contains(in.Values, v) {
 				in.Values = append(in.Values, v)
@@ -173,7 +173,7 @@ func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error
 		if isMarkup(first) {
 			return nil, domain.Invalidf("%s Praise goes to one person, mentioned as @name.\n%s", notAPerson(first), praiseUsage)
 		}
-		return nil, domain.Invalidf("Start with the person you're praising, mentioned as @name (`%s` isn't a mention).\n%s", EscapeCode(first), praiseUsage)
+		return nil, domain.Invalidf("Start with the person you're praising, mentioned as @name (`%s` isn't a mention).\n%s", slacktext.Code(first), praiseUsage)
 	}
 	to := m[1]
 	if err := h.Recognition.CheckRecipient(c.UserID, to); err != nil {

@@ -46,7 +46,7 @@ func (n RecognitionNotifier) Touched(ctx context.Context, team string, users ...
 func (d RecognitionDirectory) Approvers(ctx context.Context, team string, level int) []string {
 	h := d.H
 	var ids []string
-	for _, id := range levelApprovers(h.Policy, level) {
+	for _, id := range h.Policy.LevelApprovers(level) {
 		if !strings.HasPrefix(id, "S") {
 			ids = append(ids, id)
 			continue

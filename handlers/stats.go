@@ -39,7 +39,7 @@ func parseStatsWindow(args string) (int, bool) {
 func (h *Handlers) Stats(ctx context.Context, c *Command) (*Reply, error) {
 	days, ok := parseStatsWindow(c.Args)
 	if !ok {
-		return nil, domain.Invalidf(":warning: I can show stats for the last `7d` or `30d`, not `%s`.\n%s", EscapeCode(c.Args), statsUsage)
+		return nil, domain.Invalidf(":warning: I can show stats for the last `7d` or `30d`, not `%s`.\n%s", slacktext.Code(c.Args), statsUsage)
 	}
 	leader, err := h.IsLeader(ctx, c.TeamID, c.UserID)
 	if err != nil {

@@ -1,7 +1,8 @@
 // Package slacktext makes user text safe to show in Slack: it escapes Slack's
 // control characters so that typed markup (<!channel>, <@U…>, <!subteam^S…>)
 // is shown, never live, breaks the plain words @channel/@here/@everyone, and
-// cuts text to Block Kit's limits with an ellipsis.
+// cuts text to Block Kit's limits with an ellipsis. It also writes the few
+// live references the bot itself makes (mentions of policy IDs).
 package slacktext
 
 import (
@@ -69,3 +70,29 @@ func EscapeTruncate(s string, max int) string {
 // User returns a live mention of a Slack user ID. Only IDs the bot itself
 // checked may be passed here, never raw user text.
 func User(id string) string { return "<@" + id + ">" }
+
+// Mentions mentions the user (U…, W…) and user group (S…) IDs of the
+// policy, separated by spaces: users as <@U…>, user groups as
+// <!subteam^S…>; "no approvers configured" when there are none. Only IDs
+// from the policy may be passed here.
+func Mentions(ids []string) string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if strings.HasPrefix(id, "S") {
+			out = append(out, "<!subteam^"+id+">")
+		} else {
+			out = append(out, User(id))
+		}
+	}
+	if len(out) == 0 {
+		return "no approvers configured"
+	}
+	return strings.Join(out, " ")
+}
+
+// Code makes user text safe inside a `code` span: Slack control characters
+// are escaped and backticks dropped, and it is cut to 60 runes.
+func Code(s string) string {
+	s = strings.ReplaceAll(s, "`", "'")
+	return Escape(Truncate(s, 60))
+}

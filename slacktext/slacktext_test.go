@@ -43,3 +43,29 @@ func TestEscapeTruncateFitsAfterEscaping(t *testing.T) {
 		t.Errorf("escaping broken at the cut: %q", got[len(got)-20:])
 	}
 }
+
+func TestMentions(t *testing.T) {
+	for _, tt := range []struct {
+		ids  []string
+		want string
+	}{
+		{[]string{"U0BOB", "W0ERIN", "S0LEADS"}, "<@U0BOB> <@W0ERIN> <!subteam^S0LEADS>"},
+		{nil, "no approvers configured"},
+	} {
+		if got := Mentions(tt.ids); got != tt.want {
+			t.Errorf("Mentions(%q) = %q, want %q", tt.ids, got, tt.want)
+		}
+	}
+}
+
+func TestCode(t *testing.T) {
+	for in, want := range map[string]string{
+		"D-7K2QF9":              "D-7K2QF9",
+		"`x` <!here>":           "'x' &lt;!here&gt;",
+		strings.Repeat("a", 70): strings.Repeat("a", 59) + "…",
+	} {
+		if got := Code(in); got != want {
+			t.Errorf("Code(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
