@@ -2,6 +2,7 @@ package domain
 
 import (
 	"crypto/rand"
+	"errors"
 	"strings"
 	"time"
 
@@ -62,6 +63,50 @@ type Decision struct {
 	// its JSON, so that recording it never races a change of the record.
 	Outcome Outcome `json:"-"`
 }
+
+// DecisionRecord is a decision as it was read from storage to be changed:
+// the noun, the version that guards its next change, and its escalation
+// cards. The version and the cards are kept beside the noun's JSON, so that
+// recording a card never races a person's action; only the store gives the
+// version a meaning, only the notifier the cards' references.
+type DecisionRecord struct {
+	Decision
+	// Version counts the record's changes. A change names the version it
+	// read and is refused (DecisionConflictError) when another came first.
+	Version int64 `json:"-"`
+	// Messages are the escalation cards, one per level it was posted to,
+	// lowest level first.
+	Messages []DecisionMessage `json:"-"`
+}
+
+// DecisionMessage is an escalation card: the message that asks Level to
+// answer, as the notifier that posted it names it.
+type DecisionMessage struct {
+	Level int
+	MessageRef
+}
+
+// MessageFor returns the escalation card posted for level, if any.
+func (d *DecisionRecord) MessageFor(level int) (DecisionMessage, bool) {
+	for _, m := range d.Messages {
+		if m.Level == level {
+			return m, true
+		}
+	}
+	return DecisionMessage{}, false
+}
+
+// ErrDecisionNotFound is the store's answer for a decision ID it does not hold.
+var ErrDecisionNotFound = errors.New("decision not found")
+
+// DecisionConflictError refuses a change of a decision that changed since
+// it was read: someone else acted first. Current is the decision as it is
+// now.
+type DecisionConflictError struct {
+	Current *DecisionRecord
+}
+
+func (e *DecisionConflictError) Error() string { return "decision changed meanwhile" }
 
 // HistoryEntry is one step in a decision's life.
 type HistoryEntry struct {

@@ -29,6 +29,10 @@ const (
 	Unavailable Code = "unavailable"
 )
 
+// ErrExists is a store's answer when a new record's ID is taken already
+// (the caller draws another ID).
+var ErrExists = errors.New("record already exists")
+
 // Error is an error with a Code and a Message meant for the person. Message
 // is a human sentence (capitalised, punctuated), shown as is; Err is an
 // optional cause, kept for errors.Is/As and the logs, never shown.

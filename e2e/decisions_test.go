@@ -62,7 +62,7 @@ func (e *decisionEnv) decide(user, text string) (slackemu.SlashResult, string) {
 	return res, decisionIDRe.FindString(res.AllText())
 }
 
-func (e *decisionEnv) decision(id string) *store.DecisionRecord {
+func (e *decisionEnv) decision(id string) *domain.DecisionRecord {
 	e.t.Helper()
 	d, err := e.store.GetDecision(context.Background(), apptest.Team, id)
 	if err != nil {

@@ -295,7 +295,7 @@ func (h *Handlers) createCommitment(ctx context.Context, cm *store.CommitmentRec
 	for attempt := 0; ; attempt++ {
 		cm.ID = domain.NewCommitmentID()
 		err = h.Store.CreateCommitment(ctx, cm, commitmentEvent(cm, p, actor, "", string(cm.State), cm.CreatedAt))
-		if errors.Is(err, store.ErrExists) && attempt < 5 {
+		if errors.Is(err, domain.ErrExists) && attempt < 5 {
 			continue
 		}
 		return err

@@ -12,7 +12,6 @@ import (
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Decide answers `/empower <activity> <amount> [for <customer>] [reason…]
@@ -66,7 +65,7 @@ func (h *Handlers) parseError(c *Command, err error) error {
 // logDecision applies the rules of the box to req, stores the decision with
 // its audit event in one atomic step and, above the box, posts the
 // escalation message to the level it goes to.
-func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.Request) (*store.DecisionRecord, error) {
+func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.Request) (*domain.DecisionRecord, error) {
 	route, err := box.Decide(h.Policy, req.Activity, req.Amount, req.Tags)
 	if err != nil {
 		var ie *box.InputError
@@ -78,7 +77,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 	now := h.Clock.Now()
 	act, _ := h.Policy.Activity(req.Activity)
 	currency := h.Policy.CurrencyOf(act)
-	d := &store.DecisionRecord{Decision: domain.Decision{
+	d := &domain.DecisionRecord{Decision: domain.Decision{
 		Team: team, Requester: user, Activity: req.Activity, Amount: req.Amount, Currency: currency,
 		Customer: req.Customer, Reason: req.Reason, Tags: req.Tags, CreatedAt: now, Level: -1,
 	}}
@@ -98,7 +97,7 @@ func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.R
 		d.ID = domain.NewDecisionID()
 		ev := decisionEvent(d, domain.DecisionCreatedData{DecisionFacts: d.Facts()}, user, "", string(d.State), now)
 		err = h.Store.CreateDecision(ctx, d, ev)
-		if errors.Is(err, store.ErrExists) && attempt < 5 {
+		if errors.Is(err, domain.ErrExists) && attempt < 5 {
 			continue
 		}
 		break

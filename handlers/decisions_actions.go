@@ -11,7 +11,6 @@ import (
 
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // groupCacheTTL is how long a user group's members are cached.
@@ -69,7 +68,7 @@ func (h *Handlers) Escalate(ctx context.Context, a *Action) error {
 
 // moveUp moves a pending d to the next level with a fresh deadline and
 // returns the history entry it added.
-func (h *Handlers) moveUp(d *store.DecisionRecord, action, actor string, now time.Time) domain.HistoryEntry {
+func (h *Handlers) moveUp(d *domain.DecisionRecord, action, actor string, now time.Time) domain.HistoryEntry {
 	from := d.LevelName
 	d.Level++
 	d.LevelName = h.Policy.LevelName(d.Level)
@@ -130,7 +129,7 @@ func (h *Handlers) DeclineSubmit(ctx context.Context, s *Submission) (*slack.Vie
 		return nil, domain.Invalidf("This form is out of date; please click Decline again.")
 	}
 	d, err := h.Store.GetDecision(ctx, s.TeamID, parts[0])
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrDecisionNotFound) {
 		return nil, domain.NotFoundf("I can't find that decision any more.")
 	}
 	if err != nil {
@@ -164,13 +163,13 @@ func (h *Handlers) DeclineSubmit(ctx context.Context, s *Submission) (*slack.Vie
 }
 
 // clicked loads the decision a button belongs to.
-func (h *Handlers) clicked(ctx context.Context, a *Action) (*store.DecisionRecord, int, error) {
+func (h *Handlers) clicked(ctx context.Context, a *Action) (*domain.DecisionRecord, int, error) {
 	id, level, ok := parseButtonValue(a.Value)
 	if !ok {
 		return nil, 0, domain.Invalidf("That button is out of date; nothing changed.")
 	}
 	d, err := h.Store.GetDecision(ctx, a.TeamID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrDecisionNotFound) {
 		return nil, 0, domain.NotFoundf("I can't find decision `%s`; nothing changed.", slacktext.Code(id))
 	}
 	if err != nil {
@@ -181,11 +180,11 @@ func (h *Handlers) clicked(ctx context.Context, a *Action) (*store.DecisionRecor
 
 // raceLost turns a lost race into a refusal that says who was first.
 func (h *Handlers) raceLost(err error) error {
-	var ce *store.ConflictError
+	var ce *domain.DecisionConflictError
 	if errors.As(err, &ce) {
 		return domain.Conflictf("%s", alreadyText(ce.Current, h.Clock.Now(), h.Policy.Location))
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrDecisionNotFound) {
 		return domain.NotFoundf("I can't find that decision any more; nothing changed.")
 	}
 	return err
@@ -193,14 +192,14 @@ func (h *Handlers) raceLost(err error) error {
 
 // decisionEvent builds the audit event of a change of d, with payload p
 // (see domain/audit.go).
-func decisionEvent(d *store.DecisionRecord, p domain.Payload, actor, from, to string, now time.Time) domain.Event {
+func decisionEvent(d *domain.DecisionRecord, p domain.Payload, actor, from, to string, now time.Time) domain.Event {
 	return domain.Event{Actor: actor, Subject: d.ID, From: from, To: to, At: now, Payload: p}
 }
 
 // afterChange brings Slack in line with a change of d: every escalation
 // message is updated, a new level gets its own message, and the requester
 // is told by DM. Failures are logged: the change itself is already saved.
-func (h *Handlers) afterChange(ctx context.Context, d *store.DecisionRecord, e domain.HistoryEntry) {
+func (h *Handlers) afterChange(ctx context.Context, d *domain.DecisionRecord, e domain.HistoryEntry) {
 	h.syncMessages(ctx, d)
 	if d.State == domain.StatePending {
 		if _, ok := d.MessageFor(d.Level); !ok {
@@ -217,7 +216,7 @@ func (h *Handlers) afterChange(ctx context.Context, d *store.DecisionRecord, e d
 }
 
 // syncMessages updates every escalation message of d to its current state.
-func (h *Handlers) syncMessages(ctx context.Context, d *store.DecisionRecord) {
+func (h *Handlers) syncMessages(ctx context.Context, d *domain.DecisionRecord) {
 	now := h.Clock.Now()
 	for _, m := range d.Messages {
 		text, blocks := escalationMessage(h.Policy, d, m.Level, now)
@@ -230,7 +229,7 @@ func (h *Handlers) syncMessages(ctx context.Context, d *store.DecisionRecord) {
 
 // postLevelMessage posts the escalation message for d's current level and
 // records it; when d changed meanwhile, every message is brought up to date.
-func (h *Handlers) postLevelMessage(ctx context.Context, d *store.DecisionRecord) {
+func (h *Handlers) postLevelMessage(ctx context.Context, d *domain.DecisionRecord) {
 	level := d.Level
 	text, blocks := escalationMessage(h.Policy, d, level, h.Clock.Now())
 	ch, ts, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Escalations,
@@ -239,7 +238,7 @@ func (h *Handlers) postLevelMessage(ctx context.Context, d *store.DecisionRecord
 		h.Log.Error("could not post escalation message", "team", d.Team, "decision", d.ID, "error", err.Error())
 		return
 	}
-	m := store.DecisionMessage{Level: level, Channel: ch, TS: ts}
+	m := domain.DecisionMessage{Level: level, MessageRef: domain.MessageRef{Channel: ch, TS: ts}}
 	attached, ver, err := h.Store.AttachMessage(ctx, d.Team, d.ID, m)
 	if err != nil {
 		h.Log.Error("could not record escalation message", "team", d.Team, "decision", d.ID, "error", err.Error())
@@ -267,7 +266,7 @@ func (h *Handlers) postLevelMessage(ctx context.Context, d *store.DecisionRecord
 }
 
 // checkMayAct refuses, with a reason, anyone who may not answer d now.
-func (h *Handlers) checkMayAct(ctx context.Context, d *store.DecisionRecord, user string) error {
+func (h *Handlers) checkMayAct(ctx context.Context, d *domain.DecisionRecord, user string) error {
 	now := h.Clock.Now()
 	if d.State != domain.StatePending {
 		return domain.Conflictf("%s", alreadyText(d, now, h.Policy.Location))

@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // IsMember reports whether user is one of ids: named directly (U…/W…) or a
@@ -82,7 +82,7 @@ func (h *Handlers) levelsOf(ctx context.Context, team, user string) ([]int, erro
 
 // mayApprove reports whether user approves at a level that may answer d now
 // (box.MayAct decides on levels; this resolves who is at which level).
-func (h *Handlers) mayApprove(ctx context.Context, d *store.DecisionRecord, user string) (bool, error) {
+func (h *Handlers) mayApprove(ctx context.Context, d *domain.DecisionRecord, user string) (bool, error) {
 	levels, err := h.levelsOf(ctx, d.Team, user)
 	if err != nil {
 		return false, err
@@ -96,7 +96,7 @@ func (h *Handlers) mayApprove(ctx context.Context, d *store.DecisionRecord, user
 }
 
 // notApproverText tells someone who may not answer d why, and who may.
-func (h *Handlers) notApproverText(ctx context.Context, d *store.DecisionRecord, user string) string {
+func (h *Handlers) notApproverText(ctx context.Context, d *domain.DecisionRecord, user string) string {
 	var who []string
 	for _, l := range box.ActingLevels(h.Policy, d.Activity, d.Amount, d.Level) {
 		who = append(who, fmt.Sprintf("*%s* (%s)", slacktext.Escape(h.Policy.LevelName(l)), slacktext.Mentions(h.Policy.LevelApprovers(l))))

@@ -10,7 +10,6 @@ import (
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Action IDs of the escalation message's buttons and callback IDs of the
@@ -41,10 +40,10 @@ func plain(s string) *slack.TextBlockObject {
 }
 
 // amountText is the amount with its currency, "$900".
-func amountText(d *store.DecisionRecord) string { return d.Amount.Format(d.Currency) }
+func amountText(d *domain.DecisionRecord) string { return d.Amount.Format(d.Currency) }
 
 // customerText is the escaped customer, or "" when none was given.
-func customerText(d *store.DecisionRecord) string {
+func customerText(d *domain.DecisionRecord) string {
 	if d.Customer == "" {
 		return ""
 	}
@@ -61,7 +60,7 @@ func tagsText(tags []string) string {
 }
 
 // summary is "*discount* of *$900* for *ACME*", escaped.
-func summary(d *store.DecisionRecord) string {
+func summary(d *domain.DecisionRecord) string {
 	s := fmt.Sprintf("*%s* of *%s*", slacktext.Escape(d.Activity), amountText(d))
 	if c := customerText(d); c != "" {
 		s += " for *" + c + "*"
@@ -112,7 +111,7 @@ func parseButtonValue(v string) (id string, level int, ok bool) {
 // escalationMessage renders the escalation message of d posted for level:
 // the decision, the level and its approvers, why it left the box, the
 // history, and the buttons while that level may still act on it.
-func escalationMessage(p *domain.Policy, d *store.DecisionRecord, level int, now time.Time) (string, []slack.Block) {
+func escalationMessage(p *domain.Policy, d *domain.DecisionRecord, level int, now time.Time) (string, []slack.Block) {
 	loc := p.Location
 	lname := p.LevelName(level)
 	text := fmt.Sprintf("Decision %s: %s asks for a %s %s above the box; %s to answer.",
@@ -191,7 +190,7 @@ func escalationMessage(p *domain.Policy, d *store.DecisionRecord, level int, now
 }
 
 // decisionButtons are Approve, Escalate (below the top level) and Decline.
-func decisionButtons(p *domain.Policy, d *store.DecisionRecord, level int) *slack.ActionBlock {
+func decisionButtons(p *domain.Policy, d *domain.DecisionRecord, level int) *slack.ActionBlock {
 	v := buttonValue(d.ID, level)
 	approve := slack.NewButtonBlockElement(ActionApprove, v, plain("Approve")).WithStyle(slack.StylePrimary)
 	decline := slack.NewButtonBlockElement(ActionDecline, v, plain("Decline")).WithStyle(slack.StyleDanger)
@@ -210,7 +209,7 @@ func decisionButtons(p *domain.Policy, d *store.DecisionRecord, level int) *slac
 }
 
 // logReply is the private answer to the person who logged d.
-func logReply(p *domain.Policy, d *store.DecisionRecord) *Reply {
+func logReply(p *domain.Policy, d *domain.DecisionRecord) *Reply {
 	var text string
 	switch d.State {
 	case domain.StateAutonomous:
@@ -233,7 +232,7 @@ func channelMention(id string) string {
 }
 
 // outcomeDM is the DM telling the requester what happened to d.
-func outcomeDM(p *domain.Policy, d *store.DecisionRecord, e domain.HistoryEntry) string {
+func outcomeDM(p *domain.Policy, d *domain.DecisionRecord, e domain.HistoryEntry) string {
 	switch e.Action {
 	case "approved":
 		return fmt.Sprintf(":white_check_mark: %s approved your %s (`%s`). Go ahead: it's yours to carry out.",
@@ -259,7 +258,7 @@ func outcomeDM(p *domain.Policy, d *store.DecisionRecord, e domain.HistoryEntry)
 }
 
 // alreadyText tells someone who clicked too late what happened to d first.
-func alreadyText(d *store.DecisionRecord, now time.Time, loc *time.Location) string {
+func alreadyText(d *domain.DecisionRecord, now time.Time, loc *time.Location) string {
 	switch d.State {
 	case domain.StateApproved:
 		return fmt.Sprintf("%s already approved `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, dates.ClockText(d.DecidedAt, now, loc))

@@ -10,7 +10,6 @@ import (
 
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 func testPolicy(t *testing.T) *domain.Policy {
@@ -43,7 +42,7 @@ func blocksJSON(t *testing.T, blocks []slack.Block) string {
 func TestEscalationMessage(t *testing.T) {
 	p := testPolicy(t)
 	now := time.Date(2026, 3, 2, 16, 42, 0, 0, time.UTC)
-	base := store.DecisionRecord{Decision: domain.Decision{
+	base := domain.DecisionRecord{Decision: domain.Decision{
 		ID: "D-7K2QF9", Requester: "U0DAVE", Activity: "discount", Amount: money.FromMajor(900), Currency: "USD",
 		Customer: "ACME <!channel> @here", Reason: "<!everyone> <!subteam^S1> & <@U0MALLORY>", Tags: []string{"customer-first"},
 		State: domain.StatePending, Level: 0, LevelName: "team-lead", Why: "$900 is above your $500 box",
@@ -59,7 +58,7 @@ func TestEscalationMessage(t *testing.T) {
 
 	tests := []struct {
 		name        string
-		d           store.DecisionRecord
+		d           domain.DecisionRecord
 		level       int
 		wantButtons []string
 		wantText    []string

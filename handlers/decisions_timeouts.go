@@ -10,7 +10,6 @@ import (
 
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // timeoutBatch bounds how many due decisions one run handles.
@@ -48,7 +47,7 @@ func (h *Handlers) EscalationTimeouts(ctx context.Context) error {
 
 func (h *Handlers) timeoutOne(ctx context.Context, team, id string) error {
 	d, err := h.Store.GetDecision(ctx, team, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrDecisionNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -72,7 +71,7 @@ func (h *Handlers) timeoutOne(ctx context.Context, team, id string) error {
 		ev = decisionEvent(d, domain.DecisionTimeoutData{DecisionFacts: d.Facts()}, "", e.From, e.To, now)
 	}
 	err = h.Store.UpdateDecision(ctx, d, domain.StatePending, &ev)
-	var ce *store.ConflictError
+	var ce *domain.DecisionConflictError
 	if errors.As(err, &ce) {
 		return nil // someone answered or another run moved it first
 	}
@@ -90,7 +89,7 @@ func (h *Handlers) timeoutOne(ctx context.Context, team, id string) error {
 
 // remind posts a reminder to the top level's approvers in the thread of its
 // escalation message.
-func (h *Handlers) remind(ctx context.Context, d *store.DecisionRecord) {
+func (h *Handlers) remind(ctx context.Context, d *domain.DecisionRecord) {
 	m, ok := d.MessageFor(d.Level)
 	text := fmt.Sprintf(":bell: %s, %s's %s (`%s`) is still waiting for your answer.",
 		slacktext.Mentions(h.Policy.LevelApprovers(d.Level)), slacktext.User(d.Requester), summary(d), d.ID)

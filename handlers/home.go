@@ -16,7 +16,6 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Limits of the App Home (Slack allows 100 blocks).
@@ -257,7 +256,7 @@ func (a *AppHome) Close(ctx context.Context) {
 
 // decisionPeople are the people whose Home shows d: its requester and every
 // approver of the policy (an escalation moves it between their lists).
-func (h *Handlers) decisionPeople(ctx context.Context, d *store.DecisionRecord) []string {
+func (h *Handlers) decisionPeople(ctx context.Context, d *domain.DecisionRecord) []string {
 	out := []string{d.Requester}
 	for _, l := range h.Policy.Levels {
 		for _, id := range l.Approvers {
@@ -277,7 +276,7 @@ func (h *Handlers) decisionPeople(ctx context.Context, d *store.DecisionRecord) 
 }
 
 // touchDecision refreshes the Home of everyone d concerns.
-func (h *Handlers) touchDecision(ctx context.Context, d *store.DecisionRecord) {
+func (h *Handlers) touchDecision(ctx context.Context, d *domain.DecisionRecord) {
 	if h.Home == nil {
 		return
 	}
@@ -374,7 +373,7 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 		if err != nil {
 			return nil, err
 		}
-		var mine []*store.DecisionRecord
+		var mine []*domain.DecisionRecord
 		for _, d := range ds {
 			if d.State != domain.StatePending || d.Requester == user {
 				continue
@@ -383,7 +382,7 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 				mine = append(mine, d)
 			}
 		}
-		slices.SortFunc(mine, func(a, b *store.DecisionRecord) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		slices.SortFunc(mine, func(a, b *domain.DecisionRecord) int { return a.CreatedAt.Compare(b.CreatedAt) })
 		add(slack.NewDividerBlock(), section(fmt.Sprintf(":raised_hand: *Waiting for your answer* (%d)", len(mine))))
 		if len(mine) == 0 {
 			add(slack.NewContextBlock("", mrkdwn("Nothing waits for you. Your people are deciding on their own.")))
@@ -492,7 +491,7 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 
 // decisionStateText is a decision's state for the Home: "inside your box",
 // "approved by @bob", "waiting for team-lead".
-func decisionStateText(d *store.DecisionRecord, now time.Time, loc *time.Location) string {
+func decisionStateText(d *domain.DecisionRecord, now time.Time, loc *time.Location) string {
 	switch d.State {
 	case domain.StateAutonomous:
 		return ":white_check_mark: inside your box · " + dates.ClockText(d.CreatedAt, now, loc)

@@ -63,7 +63,7 @@ func (h *Handlers) outcomeDue(now time.Time) time.Time {
 // left out unless withAmount.
 func decisionPhrase(d *domain.Decision, withAmount bool) string {
 	// The decisions' renderers still take the store's record.
-	rec := &store.DecisionRecord{Decision: *d}
+	rec := &domain.DecisionRecord{Decision: *d}
 	s := "the "
 	if withAmount {
 		s += amountText(rec) + " "

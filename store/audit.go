@@ -123,7 +123,7 @@ return id
 func (s *Store) Audit(ctx context.Context, team string, ev domain.Event) (string, error) {
 	if c, ok := madeCommitment(team, ev); ok {
 		id, err := s.createCommitment(ctx, c, ev)
-		if !errors.Is(err, ErrExists) {
+		if !errors.Is(err, domain.ErrExists) {
 			return id, err
 		}
 	}

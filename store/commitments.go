@@ -116,7 +116,7 @@ return {'ok', ver}
 `)
 
 // CreateCommitment stores c (with Team and ID set) and appends ev to the
-// audit stream, in one atomic step. It returns ErrExists when the ID is
+// audit stream, in one atomic step. It returns domain.ErrExists when the ID is
 // taken. On success c.Version is 1.
 func (s *Store) CreateCommitment(ctx context.Context, c *CommitmentRecord, ev domain.Event) error {
 	_, err := s.createCommitment(ctx, c, ev)
@@ -144,7 +144,7 @@ func (s *Store) createCommitment(ctx context.Context, c *CommitmentRecord, ev do
 	}
 	id, ok := res.(string)
 	if !ok {
-		return "", ErrExists
+		return "", domain.ErrExists
 	}
 	c.Version = 1
 	return id, nil

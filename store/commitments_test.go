@@ -27,7 +27,7 @@ func TestCommitmentLifecycle(t *testing.T) {
 	if err := s.CreateCommitment(ctx, c, madeEvent(c)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateCommitment(ctx, openCommitment("C-AAAAAA", "2026-03-06"), madeEvent(c)); !errors.Is(err, store.ErrExists) {
+	if err := s.CreateCommitment(ctx, openCommitment("C-AAAAAA", "2026-03-06"), madeEvent(c)); !errors.Is(err, domain.ErrExists) {
 		t.Fatalf("second create: %v", err)
 	}
 	later := openCommitment("C-BBBBBB", "2026-04-01")

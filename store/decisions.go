@@ -31,52 +31,6 @@ import (
 // writes the record, updates the indexes and appends the audit event: it all
 // happens or none of it does.
 
-// DecisionRecord is a decision as stored: the domain noun, plus what only
-// the store and the Slack adapter need (its version and the messages posted
-// about it).
-type DecisionRecord struct {
-	domain.Decision
-	// Version is the record's version in Redis; it guards every change.
-	Version int64 `json:"-"`
-	// Messages are the escalation messages, one per level it was posted to,
-	// lowest level first. They are stored beside the record (AttachMessage),
-	// not in its JSON, so that recording one never races a person's action.
-	Messages []DecisionMessage `json:"-"`
-}
-
-// DecisionMessage is an escalation message posted for one level.
-type DecisionMessage struct {
-	Level   int    `json:"level"`
-	Channel string `json:"channel"`
-	TS      string `json:"ts"`
-}
-
-// MessageFor returns the escalation message posted for level, if any.
-func (d *DecisionRecord) MessageFor(level int) (DecisionMessage, bool) {
-	for _, m := range d.Messages {
-		if m.Level == level {
-			return m, true
-		}
-	}
-	return DecisionMessage{}, false
-}
-
-// Errors of the decision store.
-var (
-	// ErrNotFound: no decision with that ID.
-	ErrNotFound = errors.New("decision not found")
-	// ErrExists: a decision with that ID already exists.
-	ErrExists = errors.New("decision already exists")
-)
-
-// ConflictError is returned by UpdateDecision when the decision changed since
-// it was read: someone else acted first. Current is the decision as it is now.
-type ConflictError struct {
-	Current *DecisionRecord
-}
-
-func (e *ConflictError) Error() string { return "decision changed meanwhile" }
-
 func (s *Store) decisionKey(team, id string) string { return s.keys.Team(team, "decision", id) }
 func (s *Store) pendingKey(team string) string      { return s.keys.Team(team, "decisions", "pending") }
 func (s *Store) allDecisionsKey(team string) string { return s.keys.Team(team, "decisions", "all") }
@@ -132,7 +86,7 @@ return {'ok', ver}
 
 // pendingScore is d's score in the pending index: its deadline in Unix ms,
 // "+inf" for a pending decision without one, "" when it is not pending.
-func pendingScore(d *DecisionRecord) string {
+func pendingScore(d *domain.DecisionRecord) string {
 	if d.State != domain.StatePending {
 		return ""
 	}
@@ -143,9 +97,9 @@ func pendingScore(d *DecisionRecord) string {
 }
 
 // CreateDecision stores d (with d.Team and d.ID set) and appends ev to the
-// audit stream, in one atomic step. It returns ErrExists when the ID is
+// audit stream, in one atomic step. It returns domain.ErrExists when the ID is
 // taken. On success d.Version is 1.
-func (s *Store) CreateDecision(ctx context.Context, d *DecisionRecord, ev domain.Event) error {
+func (s *Store) CreateDecision(ctx context.Context, d *domain.DecisionRecord, ev domain.Event) error {
 	data, err := json.Marshal(&d.Decision)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
@@ -165,14 +119,14 @@ func (s *Store) CreateDecision(ctx context.Context, d *DecisionRecord, ev domain
 		return fmt.Errorf("create decision: %w", err)
 	}
 	if n == 0 {
-		return ErrExists
+		return domain.ErrExists
 	}
 	d.Version = 1
 	return nil
 }
 
-// GetDecision returns the decision id of team, or ErrNotFound.
-func (s *Store) GetDecision(ctx context.Context, team, id string) (*DecisionRecord, error) {
+// GetDecision returns the decision id of team, or domain.ErrDecisionNotFound.
+func (s *Store) GetDecision(ctx context.Context, team, id string) (*domain.DecisionRecord, error) {
 	m, err := s.rdb.HGetAll(ctx, s.decisionKey(team, id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("get decision: %w", err)
@@ -182,11 +136,11 @@ func (s *Store) GetDecision(ctx context.Context, team, id string) (*DecisionReco
 
 // Decision returns the decision id of team without the store's bookkeeping
 // (its version, its escalation messages), for the services that neither
-// change its record nor its cards; an error that is ErrNotFound with
-// domain.NotFound when there is none.
+// change its record nor its cards; an error that is
+// domain.ErrDecisionNotFound with domain.NotFound when there is none.
 func (s *Store) Decision(ctx context.Context, team, id string) (*domain.Decision, error) {
 	d, err := s.GetDecision(ctx, team, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, domain.ErrDecisionNotFound) {
 		return nil, domain.Wrap(domain.NotFound, err)
 	}
 	if err != nil {
@@ -196,13 +150,13 @@ func (s *Store) Decision(ctx context.Context, team, id string) (*domain.Decision
 }
 
 // decodeDecision builds a Decision from its hash.
-func decodeDecision(m map[string]string) (*DecisionRecord, error) {
+func decodeDecision(m map[string]string) (*domain.DecisionRecord, error) {
 	vs, ok1 := m["ver"]
 	ds, ok2 := m["data"]
 	if !ok1 || !ok2 {
-		return nil, ErrNotFound
+		return nil, domain.ErrDecisionNotFound
 	}
-	var d DecisionRecord
+	var d domain.DecisionRecord
 	if err := json.Unmarshal([]byte(ds), &d.Decision); err != nil {
 		return nil, fmt.Errorf("decode decision: %w", err)
 	}
@@ -221,7 +175,7 @@ func decodeDecision(m map[string]string) (*DecisionRecord, error) {
 		if err != nil || !found {
 			continue
 		}
-		d.Messages = append(d.Messages, DecisionMessage{Level: level, Channel: ch, TS: ts})
+		d.Messages = append(d.Messages, domain.DecisionMessage{Level: level, MessageRef: domain.MessageRef{Channel: ch, TS: ts}})
 	}
 	sort.Slice(d.Messages, func(i, j int) bool { return d.Messages[i].Level < d.Messages[j].Level })
 	decodeOutcome(&d, m)
@@ -255,14 +209,14 @@ return {n, tonumber(ver)}
 // was recorded (false: another message is recorded for that level already)
 // and the decision's current version, so the caller can tell whether the
 // decision changed since it rendered m.
-func (s *Store) AttachMessage(ctx context.Context, team, id string, m DecisionMessage) (attached bool, version int64, err error) {
+func (s *Store) AttachMessage(ctx context.Context, team, id string, m domain.DecisionMessage) (attached bool, version int64, err error) {
 	res, err := attachMessageScript.Run(ctx, s.rdb, []string{s.decisionKey(team, id)},
 		"msg:"+strconv.Itoa(m.Level), m.Channel+"|"+m.TS).Result()
 	if err != nil {
 		return false, 0, fmt.Errorf("attach message: %w", err)
 	}
 	if str, ok := res.(string); ok && str == "missing" {
-		return false, 0, ErrNotFound
+		return false, 0, domain.ErrDecisionNotFound
 	}
 	arr, ok := res.([]any)
 	if !ok || len(arr) != 2 {
@@ -277,9 +231,9 @@ func (s *Store) AttachMessage(ctx context.Context, team, id string, m DecisionMe
 // in state from, moving the pending index along (pending decisions are
 // indexed by d.Deadline, others leave it) and appending ev when not nil, in
 // one atomic step. On success d.Version grows by one. When someone changed
-// the decision first it returns a *ConflictError holding the current
+// the decision first it returns a *domain.DecisionConflictError holding the current
 // decision, and nothing is written.
-func (s *Store) UpdateDecision(ctx context.Context, d *DecisionRecord, from domain.DecisionState, ev *domain.Event) error {
+func (s *Store) UpdateDecision(ctx context.Context, d *domain.DecisionRecord, from domain.DecisionState, ev *domain.Event) error {
 	data, err := json.Marshal(&d.Decision)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
@@ -298,7 +252,7 @@ func (s *Store) UpdateDecision(ctx context.Context, d *DecisionRecord, from doma
 		return fmt.Errorf("update decision: %w", err)
 	}
 	if str, ok := res.(string); ok && str == "missing" {
-		return ErrNotFound
+		return domain.ErrDecisionNotFound
 	}
 	arr, ok := res.([]any)
 	if !ok || len(arr) < 2 {
@@ -314,7 +268,7 @@ func (s *Store) UpdateDecision(ctx context.Context, d *DecisionRecord, from doma
 		if err != nil {
 			return fmt.Errorf("update decision: %w", err)
 		}
-		return &ConflictError{Current: cur}
+		return &domain.DecisionConflictError{Current: cur}
 	}
 	return fmt.Errorf("update decision: unexpected reply %v", res)
 }
@@ -343,7 +297,7 @@ func (s *Store) PendingDecisions(ctx context.Context, team string, limit int) ([
 }
 
 // DecisionsByRequester returns user's decisions, newest first, at most limit.
-func (s *Store) DecisionsByRequester(ctx context.Context, team, user string, limit int) ([]*DecisionRecord, error) {
+func (s *Store) DecisionsByRequester(ctx context.Context, team, user string, limit int) ([]*domain.DecisionRecord, error) {
 	ids, err := s.rdb.ZRevRange(ctx, s.requesterKey(team, user), 0, int64(limit)-1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("decisions by requester: %w", err)
@@ -366,7 +320,7 @@ func (s *Store) DecisionsBetween(ctx context.Context, team string, from, to time
 
 // GetDecisions returns the decisions with these IDs in one round trip,
 // skipping any that do not exist.
-func (s *Store) GetDecisions(ctx context.Context, team string, ids []string) ([]*DecisionRecord, error) {
+func (s *Store) GetDecisions(ctx context.Context, team string, ids []string) ([]*domain.DecisionRecord, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -380,10 +334,10 @@ func (s *Store) GetDecisions(ctx context.Context, team string, ids []string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("get decisions: %w", err)
 	}
-	out := make([]*DecisionRecord, 0, len(ids))
+	out := make([]*domain.DecisionRecord, 0, len(ids))
 	for _, c := range cmds {
 		d, err := decodeDecision(c.Val())
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, domain.ErrDecisionNotFound) {
 			continue
 		}
 		if err != nil {

@@ -28,8 +28,8 @@ func setupDecisions(t *testing.T) (*store.Store, *redis.Client, string) {
 
 var t0 = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 
-func pendingDecision(id string) *store.DecisionRecord {
-	return &store.DecisionRecord{Decision: domain.Decision{
+func pendingDecision(id string) *domain.DecisionRecord {
+	return &domain.DecisionRecord{Decision: domain.Decision{
 		ID: id, Team: team, Requester: "U0DAVE", Activity: "discount", Amount: money.FromMajor(900),
 		Currency: "USD", Customer: "ACME <!channel>", Reason: "travel charge", Tags: []string{"customer-first"},
 		State: domain.StatePending, Level: 0, LevelName: "team-lead", Why: "$900 is above your $500 box",
@@ -38,7 +38,7 @@ func pendingDecision(id string) *store.DecisionRecord {
 	}}
 }
 
-func createdEvent(d *store.DecisionRecord) domain.Event {
+func createdEvent(d *domain.DecisionRecord) domain.Event {
 	return domain.Event{Actor: d.Requester, Subject: d.ID, To: string(d.State), At: d.CreatedAt,
 		Payload: domain.DecisionCreatedData{DecisionFacts: domain.DecisionFacts{Amount: d.Amount, Activity: d.Activity}}}
 }
@@ -60,10 +60,10 @@ func TestCreateAndGetDecision(t *testing.T) {
 	if got.Version != 1 {
 		t.Errorf("version: got %d, want 1", got.Version)
 	}
-	if err := s.CreateDecision(ctx, pendingDecision(d.ID), createdEvent(d)); !errors.Is(err, store.ErrExists) {
+	if err := s.CreateDecision(ctx, pendingDecision(d.ID), createdEvent(d)); !errors.Is(err, domain.ErrExists) {
 		t.Errorf("second create with the same ID: got %v, want ErrExists", err)
 	}
-	if _, err := s.GetDecision(ctx, team, "D-ZZZZZZ"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.GetDecision(ctx, team, "D-ZZZZZZ"); !errors.Is(err, domain.ErrDecisionNotFound) {
 		t.Errorf("missing decision: got %v, want ErrNotFound", err)
 	}
 	mine, err := s.DecisionsByRequester(ctx, team, "U0DAVE", 10)
@@ -131,7 +131,7 @@ func TestUpdateDecisionTransitions(t *testing.T) {
 	// A writer holding the old version loses and sees the current decision.
 	stale.State = domain.StateApproved
 	err := s.UpdateDecision(ctx, &stale, domain.StatePending, &domain.Event{Payload: domain.DecisionApprovedData{}, Subject: d.ID, At: t0})
-	var ce *store.ConflictError
+	var ce *domain.DecisionConflictError
 	if !errors.As(err, &ce) {
 		t.Fatalf("stale update: got %v, want *ConflictError", err)
 	}
@@ -183,7 +183,7 @@ func TestConcurrentUpdatesExactlyOneWins(t *testing.T) {
 			c := *d
 			c.State, c.DecidedBy = domain.StateApproved, []string{"U0BOB", "U0CAROL"}[i%2]
 			err := s.UpdateDecision(ctx, &c, domain.StatePending, &domain.Event{Payload: domain.DecisionApprovedData{}, Subject: c.ID, At: t0})
-			var ce *store.ConflictError
+			var ce *domain.DecisionConflictError
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -213,15 +213,15 @@ func TestAttachMessage(t *testing.T) {
 	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
 		t.Fatal(err)
 	}
-	ok, ver, err := s.AttachMessage(ctx, team, d.ID, store.DecisionMessage{Level: 0, Channel: "C0ESC", TS: "1.000100"})
+	ok, ver, err := s.AttachMessage(ctx, team, d.ID, domain.DecisionMessage{Level: 0, MessageRef: domain.MessageRef{Channel: "C0ESC", TS: "1.000100"}})
 	if err != nil || !ok || ver != 1 {
 		t.Fatalf("first attach: got %v, %d, %v; want true, 1, nil", ok, ver, err)
 	}
-	ok, _, err = s.AttachMessage(ctx, team, d.ID, store.DecisionMessage{Level: 0, Channel: "C0ESC", TS: "2.000200"})
+	ok, _, err = s.AttachMessage(ctx, team, d.ID, domain.DecisionMessage{Level: 0, MessageRef: domain.MessageRef{Channel: "C0ESC", TS: "2.000200"}})
 	if err != nil || ok {
 		t.Errorf("second attach for the same level: got %v, %v; want false, nil", ok, err)
 	}
-	if _, _, err := s.AttachMessage(ctx, team, d.ID, store.DecisionMessage{Level: 1, Channel: "C0ESC", TS: "3.000300"}); err != nil {
+	if _, _, err := s.AttachMessage(ctx, team, d.ID, domain.DecisionMessage{Level: 1, MessageRef: domain.MessageRef{Channel: "C0ESC", TS: "3.000300"}}); err != nil {
 		t.Fatal(err)
 	}
 	// A change of state keeps the messages.
@@ -233,11 +233,11 @@ func TestAttachMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.DecisionMessage{{Level: 0, Channel: "C0ESC", TS: "1.000100"}, {Level: 1, Channel: "C0ESC", TS: "3.000300"}}
+	want := []domain.DecisionMessage{{Level: 0, MessageRef: domain.MessageRef{Channel: "C0ESC", TS: "1.000100"}}, {Level: 1, MessageRef: domain.MessageRef{Channel: "C0ESC", TS: "3.000300"}}}
 	if diff := cmp.Diff(want, got.Messages); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
-	if _, _, err := s.AttachMessage(ctx, team, "D-NOPE00", want[0]); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.AttachMessage(ctx, team, "D-NOPE00", want[0]); !errors.Is(err, domain.ErrDecisionNotFound) {
 		t.Errorf("attach to a missing decision: got %v, want ErrNotFound", err)
 	}
 }

@@ -35,7 +35,7 @@ import (
 //	praise_msg    the praise post of a decision that worked, "<channel>|<ts>"
 
 // decodeOutcome reads the outcome fields of a decision's hash into d.
-func decodeOutcome(d *DecisionRecord, m map[string]string) {
+func decodeOutcome(d *domain.DecisionRecord, m map[string]string) {
 	d.Outcome = domain.Outcome{
 		Result:     m["outcome"],
 		Note:       m["outcome_note"],
@@ -58,7 +58,7 @@ func parseMsgRef(v string) domain.MessageRef {
 // outcomeScore is d's score in the outcomes:due index when the change from
 // state from makes it autonomous or approved with OutcomeDue set, "" for no
 // change of the index (later changes never ask twice).
-func outcomeScore(d *DecisionRecord, from domain.DecisionState) string {
+func outcomeScore(d *domain.DecisionRecord, from domain.DecisionState) string {
 	if d.OutcomeDue.IsZero() || d.State == from {
 		return ""
 	}
@@ -202,7 +202,7 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 // RecordOutcome records, once, that decision id of team turned out as
 // result (OutcomeWorked or OutcomeFailed) with an optional note, as told by
 // user, and appends ev, in one step; the follow-up is no longer due. It
-// returns the decision as recorded, ErrNotFound (with domain.NotFound), or
+// returns the decision as recorded, domain.ErrDecisionNotFound (with domain.NotFound), or
 // a *domain.OutcomeRefusal when user is not the requester, the decision is
 // pending or declined, or its outcome is known already.
 func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note string, ev domain.Event) (*domain.Decision, error) {
@@ -236,7 +236,7 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 // AddOutcomeNote adds user's note to the recorded outcome of decision id,
 // once, appending ev (outcome.noted) in the same step. Refusals are
 // *domain.OutcomeRefusal: not the requester, no outcome yet, a note
-// already; a missing decision is ErrNotFound (with domain.NotFound).
+// already; a missing decision is domain.ErrDecisionNotFound (with domain.NotFound).
 func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string, ev domain.Event) (*domain.Decision, error) {
 	audit, err := auditArgs(ev)
 	if err != nil {
@@ -257,7 +257,7 @@ func outcomeReply(res any) (*domain.Decision, error) {
 	}
 	status, _ := arr[0].(string)
 	if status == "missing" {
-		return nil, domain.Wrap(domain.NotFound, ErrNotFound)
+		return nil, domain.Wrap(domain.NotFound, domain.ErrDecisionNotFound)
 	}
 	if len(arr) < 2 {
 		return nil, fmt.Errorf("outcome: unexpected reply %v", res)

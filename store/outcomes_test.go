@@ -65,7 +65,7 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 	s, _, _ := setupDecisions(t)
 	ctx := context.Background()
-	due := func(id string) *store.DecisionRecord {
+	due := func(id string) *domain.DecisionRecord {
 		t.Helper()
 		d := pendingDecision(id)
 		d.State, d.Level, d.Deadline, d.OutcomeDue = domain.StateAutonomous, -1, time.Time{}, t0
@@ -189,10 +189,10 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "again", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedAlready {
 		t.Fatalf("second note: %v; want already", err)
 	}
-	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", domain.OutcomeWorked, "", ev); !errors.Is(err, store.ErrNotFound) || domain.ErrorCode(err) != domain.NotFound {
+	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", domain.OutcomeWorked, "", ev); !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.NotFound {
 		t.Fatalf("unknown: %v; want ErrNotFound, not_found", err)
 	}
-	if _, err := s.AddOutcomeNote(ctx, team, "D-NOPE00", "U0DAVE", "x", ev); !errors.Is(err, store.ErrNotFound) || domain.ErrorCode(err) != domain.NotFound {
+	if _, err := s.AddOutcomeNote(ctx, team, "D-NOPE00", "U0DAVE", "x", ev); !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.NotFound {
 		t.Fatalf("note of unknown: %v; want ErrNotFound, not_found", err)
 	}
 }
@@ -208,7 +208,7 @@ func TestDecisionWithoutBookkeeping(t *testing.T) {
 	if err != nil || got.ID != d.ID || got.State != domain.StatePending || got.Requester != d.Requester {
 		t.Fatalf("Decision = %+v, %v; want %s pending", got, err, d.ID)
 	}
-	if _, err := s.Decision(ctx, team, "D-NOPE00"); !errors.Is(err, store.ErrNotFound) || domain.ErrorCode(err) != domain.NotFound {
+	if _, err := s.Decision(ctx, team, "D-NOPE00"); !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.NotFound {
 		t.Fatalf("unknown: %v; want ErrNotFound, not_found", err)
 	}
 }

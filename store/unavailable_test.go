@@ -25,7 +25,7 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 	store.New(rdb, store.NewKeys("q")) // a second Store on the same client classifies once
 
 	_, err = s.GetDecision(ctx, "T1", "D-NOPE")
-	if !errors.Is(err, store.ErrNotFound) || domain.ErrorCode(err) != domain.Internal {
+	if !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.Internal {
 		t.Fatalf("GetDecision(missing) = %v (code %q); want ErrNotFound, code internal", err, domain.ErrorCode(err))
 	}
 

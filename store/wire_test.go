@@ -42,7 +42,7 @@ func TestDecisionWireFormat(t *testing.T) {
 	if got.Version != 7 || got.Amount != money.FromMajor(900) || got.Customer != "ACME <!channel>" || len(got.History) != 1 {
 		t.Errorf("record: %+v", got)
 	}
-	want := []store.DecisionMessage{{Level: 0, Channel: "C0ESC", TS: "1.1"}, {Level: 1, Channel: "C0MGR", TS: "2.2"}}
+	want := []domain.DecisionMessage{{Level: 0, MessageRef: domain.MessageRef{Channel: "C0ESC", TS: "1.1"}}, {Level: 1, MessageRef: domain.MessageRef{Channel: "C0MGR", TS: "2.2"}}}
 	if len(got.Messages) != 2 || got.Messages[0] != want[0] || got.Messages[1] != want[1] {
 		t.Errorf("messages: got %+v, want %+v", got.Messages, want)
 	}

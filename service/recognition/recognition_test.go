@@ -178,7 +178,7 @@ func (e *env) audit() []domain.EventType {
 // that is set.
 func (e *env) decision(id string, state domain.DecisionState, approver string) *domain.Decision {
 	e.t.Helper()
-	d := &store.DecisionRecord{Decision: domain.Decision{
+	d := &domain.DecisionRecord{Decision: domain.Decision{
 		ID: id, Team: team, Requester: "U0DAVE", Activity: "discount", Amount: money.FromMajor(250),
 		Currency: "USD", Customer: "ACME", Tags: []string{"courage"}, State: state, Level: -1,
 		CreatedAt: t0, DecidedBy: approver,
