@@ -25,6 +25,7 @@ import (
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/ops"
+	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/store"
@@ -148,6 +149,17 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.Handlers.Recognition = recognition.New(a.Store,
 		handlers.RecognitionNotifier{H: a.Handlers}, handlers.RecognitionDirectory{H: a.Handlers}, o.Clock, o.Log,
 		recognition.Config{BotUserID: auth.UserID, DailyLimit: o.Policy.Praise.DailyLimit, Location: o.Policy.Location})
+	// The feedback DMs go out through the jobs' paced fan-out.
+	fanout := &jobs.Fanout{Store: a.Store, Metrics: a.Metrics, Log: o.Log, Now: o.Clock.Now}
+	a.Handlers.Feedback = feedback.New(a.Store, handlers.FeedbackNotifier{H: a.Handlers},
+		handlers.FeedbackDirectory{Slack: a.Slack}, fanout, o.Clock, o.Log, feedback.Config{
+			Team:             auth.TeamID,
+			Frontline:        o.Policy.Frontline,
+			Questions:        o.Policy.Feedback.Questions,
+			Location:         o.Policy.Location,
+			AnonymousAllowed: o.Policy.Feedback.AnonymousAllowed,
+			LeadersChannel:   o.Policy.Channels.Leaders,
+		})
 	a.home = handlers.NewAppHome(a.Handlers)
 	a.Handlers.Home = a.home
 	router, err := bot.Routes(a.Handlers)
@@ -177,7 +189,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Grace:    o.CatchUpGrace,
 		Now:      o.Clock.Now,
 	})
-	if err := jobs.Register(a.Jobs, a.Handlers); err != nil {
+	if err := jobs.Register(a.Jobs, jobs.Deps{
+		H: a.Handlers, Feedback: a.Handlers.Feedback, Schedules: o.Policy.Schedules, Metrics: a.Metrics,
+	}); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/store"
@@ -87,14 +88,16 @@ func newFanoutBench(b *testing.B, n int) *fanoutBench {
 		Slack: api, Store: store.New(rdb, store.NewKeys(srv.Prefix(b))), Policy: pol,
 		Clock: clock.System{}, Log: slog.New(slog.DiscardHandler), Metrics: m, TeamID: emu.TeamID(),
 	}
-	aud, err := jobs.ResolveAudience(b.Context(), api, pol.Frontline)
+	svc := feedback.New(h.Store, handlers.FeedbackNotifier{H: h}, handlers.FeedbackDirectory{Slack: api}, nil, h.Clock, nil,
+		feedback.Config{Team: emu.TeamID(), Frontline: pol.Frontline})
+	aud, err := svc.Audience(b.Context())
 	if err != nil {
 		b.Fatal(err)
 	}
 	if len(aud.People) != n {
 		b.Fatalf("audience has %d people; want %d", len(aud.People), n)
 	}
-	q, i := handlers.QuestionOfWeek(pol, time.Now())
+	q, i := feedback.QuestionOfWeek(pol.Feedback.Questions, pol.Location, time.Now())
 	return &fanoutBench{emu: emu, h: h, rtt: rtt, people: aud.People,
 		round: domain.FeedbackRound{ID: "bench", Question: q, Index: i}}
 }
@@ -103,11 +106,10 @@ func newFanoutBench(b *testing.B, n int) *fanoutBench {
 func (fb *fanoutBench) run(b *testing.B, id string, lim rate.Limit) jobs.Totals {
 	b.Helper()
 	f := &jobs.Fanout{Store: fb.h.Store, Metrics: fb.h.Metrics, Rate: lim, Workers: 16}
-	msg := handlers.FeedbackDM(fb.round, true)
 	team := fb.h.TeamID
 	tot, err := f.Run(b.Context(), jobs.FanoutRun{
 		Team: team, Job: "feedback", Run: id, People: fb.people,
-		Send: jobs.DMSend(b.Context(), fb.h, team, fb.people, msg),
+		Send: jobs.SendFunc(handlers.FeedbackNotifier{H: fb.h}.Question(b.Context(), team, fb.round, fb.people)),
 	})
 	if err != nil {
 		b.Fatal(err)

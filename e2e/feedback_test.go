@@ -15,6 +15,7 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
+	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -533,9 +534,9 @@ func TestFeedbackQuestionsRotateByWeek(t *testing.T) {
 	seen := map[string]bool{}
 	monday := time.Date(2026, 3, 2, 9, 0, 0, 0, e.Policy.Location)
 	for w := range feedbackSix {
-		q, i := handlers.QuestionOfWeek(e.Policy, monday.AddDate(0, 0, 7*w))
+		q, i := feedback.QuestionOfWeek(e.Policy.Feedback.Questions, e.Policy.Location, monday.AddDate(0, 0, 7*w))
 		seen[q] = true
-		if again, j := handlers.QuestionOfWeek(e.Policy, monday.AddDate(0, 0, 7*w+4)); again != q || j != i {
+		if again, j := feedback.QuestionOfWeek(e.Policy.Feedback.Questions, e.Policy.Location, monday.AddDate(0, 0, 7*w+4)); again != q || j != i {
 			t.Errorf("week %d: Friday's question %q differs from Monday's %q", w, again, q)
 		}
 	}

@@ -4,21 +4,22 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
 
-// Feedback (autonomy support): the weekly question DM, its Answer button and
-// modal, `/empower feedback`, and answers posted to the leaders channel,
-// anonymised when the person asks. An anonymous answer leaves no trace of
-// the person in anything posted to Slack or logged: the thank-you is the
-// modal itself (the submission's ack), not a DM.
+// Feedback (autonomy support) in Slack: the weekly question DM and its
+// reminder, their Answer button and modal, `/empower feedback`, and the
+// leaders channel's post of an answer, anonymised when the person asks. The
+// rules (which round, who is asked, what is stored and posted) are the
+// feedback service's (service/feedback); this file parses and renders. An
+// anonymous answer leaves no trace of the person in anything posted to
+// Slack or logged: the thank-you is the modal itself (the submission's
+// ack), not a DM.
 
 // Identifiers of the feedback UI.
 const (
@@ -34,38 +35,11 @@ const (
 	feedbackAnonBlock  = "feedback_anon"
 	feedbackAnonAction = "anon"
 	feedbackAnonValue  = "anonymous"
-	// FeedbackMaxRunes bounds an answer (the input's max_length).
-	FeedbackMaxRunes = 3000
 )
 
 // whyLine says why the leader asks; the words come from the autonomy-support
 // meetings: the leader works for the employee.
 const whyLine = "Your leader works for you here. Tell them what would help you do your job better and reach your goals: they read every answer and follow up."
-
-// feedbackEpoch is a Monday: weeks are counted from it to rotate the questions.
-var feedbackEpoch = time.Date(1970, 1, 5, 0, 0, 0, 0, time.UTC)
-
-// QuestionOfWeek returns the question of the week holding t (in the policy's
-// timezone) and its index: the questions rotate one a week, in order, the
-// same on every replica.
-func QuestionOfWeek(p *domain.Policy, t time.Time) (string, int) {
-	qs := p.Feedback.Questions
-	if len(qs) == 0 {
-		qs = domain.DefaultQuestions()
-	}
-	loc := p.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	y, m, d := t.In(loc).Date()
-	days := int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(feedbackEpoch).Hours() / 24)
-	week := days / 7
-	if days < 0 {
-		week = (days - 6) / 7
-	}
-	i := ((week % len(qs)) + len(qs)) % len(qs)
-	return qs[i], i
-}
 
 func fbMrkdwn(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
@@ -118,7 +92,7 @@ func FeedbackReminderDM(r domain.FeedbackRound) []slack.MsgOption {
 // feedbackModal is the answer form for round r.
 func feedbackModal(r domain.FeedbackRound, anonymousAllowed bool) slack.ModalViewRequest {
 	input := slack.NewPlainTextInputBlockElement(fbPlain("What would help you most?"), feedbackTextAction).
-		WithMultiline(true).WithMaxLength(FeedbackMaxRunes)
+		WithMultiline(true).WithMaxLength(feedback.MaxAnswerRunes)
 	blocks := []slack.Block{
 		slack.NewSectionBlock(fbVerbatim("*"+slacktext.EscapeTruncate(r.Question, slacktext.SectionTextMax-10)+"*"), nil, nil),
 		slack.NewContextBlock("feedback_why", fbMrkdwn(whyLine)),
@@ -143,33 +117,8 @@ func feedbackModal(r domain.FeedbackRound, anonymousAllowed bool) slack.ModalVie
 	}
 }
 
-// feedbackRound returns round id, or for an unknown round ("" or expired)
-// the current round, or failing that this week's question outside any round.
-func (h *Handlers) feedbackRound(ctx context.Context, team, id string) (domain.FeedbackRound, error) {
-	if id != "" && id != domain.NoRound {
-		r, err := h.Store.FeedbackRound(ctx, team, id)
-		if err != nil {
-			return domain.FeedbackRound{}, err
-		}
-		if r != nil {
-			return *r, nil
-		}
-	}
-	if id == "" {
-		r, err := h.Store.CurrentFeedbackRound(ctx, team)
-		if err != nil {
-			return domain.FeedbackRound{}, err
-		}
-		if r != nil {
-			return *r, nil
-		}
-	}
-	q, i := QuestionOfWeek(h.Policy, h.Clock.Now())
-	return domain.FeedbackRound{ID: domain.NoRound, Question: q, Index: i}, nil
-}
-
 func (h *Handlers) openFeedbackModal(ctx context.Context, team, triggerID, round string) error {
-	r, err := h.feedbackRound(ctx, team, round)
+	r, err := h.Feedback.Round(ctx, team, round)
 	if err != nil {
 		return err
 	}
@@ -198,44 +147,24 @@ func (h *Handlers) FeedbackAnswer(ctx context.Context, a *Action) error {
 	return h.openFeedbackModal(ctx, a.TeamID, a.TriggerID, round)
 }
 
-// FeedbackSubmit stores an answer, posts it to the leaders channel (with the
-// person's name, or anonymised) and thanks the person in the modal.
+// FeedbackSubmit hands an answer to the feedback service (which stores it
+// and posts it to the leaders channel, with the person's name or
+// anonymised) and thanks the person in the modal; an answer the service
+// refuses is shown on the answer's input.
 func (h *Handlers) FeedbackSubmit(ctx context.Context, s *Submission) (*slack.ViewSubmissionResponse, error) {
-	text := strings.TrimSpace(s.Input(feedbackTextBlock, feedbackTextAction))
-	switch {
-	case text == "":
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{
-			feedbackTextBlock: "Please write a few words: what would help you?",
-		}), nil
-	case utf8.RuneCountInString(text) > FeedbackMaxRunes:
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{
-			feedbackTextBlock: fmt.Sprintf("Please keep it under %d characters.", FeedbackMaxRunes),
-		}), nil
+	rc, err := h.Feedback.Answer(ctx, s.TeamID, s.UserID, feedback.Answer{
+		Round:     s.PrivateMetadata,
+		Text:      s.Input(feedbackTextBlock, feedbackTextAction),
+		Anonymous: slices.Contains(s.Selected(feedbackAnonBlock, feedbackAnonAction), feedbackAnonValue),
+	})
+	if domain.ErrorCode(err) == domain.Invalid {
+		text, _ := UserMessage(err)
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{feedbackTextBlock: text}), nil
 	}
-	anonymous := h.Policy.Feedback.AnonymousAllowed &&
-		slices.Contains(s.Selected(feedbackAnonBlock, feedbackAnonAction), feedbackAnonValue)
-	round, err := h.feedbackRound(ctx, s.TeamID, s.PrivateMetadata)
 	if err != nil {
 		return nil, err
 	}
-	now := h.Clock.Now()
-	ans := domain.FeedbackAnswer{Round: round.ID, Question: round.Question, Text: text, Anonymous: anonymous, At: now}
-	if err := h.Store.SaveFeedbackAnswer(ctx, s.TeamID, s.UserID, ans); err != nil {
-		return nil, err
-	}
-	posted := true
-	if ch := h.Policy.Channels.Leaders; ch != "" {
-		author := ""
-		if !anonymous {
-			author = s.UserID
-		}
-		if _, _, err := h.Slack.PostMessageContext(ctx, ch, FeedbackPost(round.Question, text, author)...); err != nil {
-			posted = false
-			// Never the person: the answer may be anonymous.
-			h.Log.Warn("feedback answer not posted to the leaders channel", "round", round.ID, "error", err.Error())
-		}
-	}
-	return slack.NewUpdateViewSubmissionResponse(feedbackThanks(anonymous, posted)), nil
+	return slack.NewUpdateViewSubmissionResponse(feedbackThanks(rc.Anonymous, rc.Posted)), nil
 }
 
 // FeedbackPost is the leaders channel message of one answer; author is the

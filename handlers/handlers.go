@@ -21,6 +21,7 @@ import (
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -45,6 +46,8 @@ type Handlers struct {
 	Home HomeRefresher
 	// Recognition is the service of praise, wins and outcomes.
 	Recognition *recognition.Service
+	// Feedback is the service of feedback rounds and answers.
+	Feedback *feedback.Service
 
 	// dmOpens makes concurrent DMs to one new person open the channel once.
 	dmOpens singleflight.Group

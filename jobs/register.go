@@ -1,21 +1,37 @@
 package jobs
 
 import (
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
+	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/feedback"
 )
+
+// Deps are what the scheduled jobs run: the services whose run bodies they
+// call, and the policy's schedules.
+type Deps struct {
+	// H runs the jobs whose rules are still in package handlers.
+	H *handlers.Handlers
+	// Feedback runs the feedback and feedback_reminder jobs.
+	Feedback *feedback.Service
+	// Schedules are the policy's schedules.
+	Schedules domain.Schedules
+	// Metrics, when set, show the fan-out counters from start-up.
+	Metrics *metrics.Metrics
+}
 
 // Register adds every scheduled job of the product to s, with the specs of
 // the policy's schedules. Each feature adds its job here.
-func Register(s *Scheduler, h *handlers.Handlers) error {
-	fanout := &Fanout{Store: h.Store, Metrics: h.Metrics, Log: h.Log, Now: h.Clock.Now}
+func Register(s *Scheduler, d Deps) error {
+	h := d.H
 	jobs := []Job{}
 	jobs = append(jobs, EscalationTimeouts(h))
-	jobs = append(jobs, (&Feedback{H: h, Fanout: fanout}).Jobs()...)
+	jobs = append(jobs, FeedbackJobs(d.Feedback, d.Schedules)...)
 	jobs = append(jobs, Digest(h))
 	jobs = append(jobs, OutcomeFollowups(h))
 	jobs = append(jobs, CommitmentReminders(h))
-	if h.Metrics != nil {
-		h.Metrics.Fanout.WithLabelValues(JobFeedback, "sent") // on /metrics from start-up
+	if d.Metrics != nil {
+		d.Metrics.Fanout.WithLabelValues(JobFeedback, "sent") // on /metrics from start-up
 	}
 	for _, j := range jobs {
 		if err := s.Add(j); err != nil {

@@ -37,6 +37,9 @@ import (
 //	                   answered, rate_pct (integer percent, 0 when sent is 0)
 //	feedback.answered  one answer; actor = the person, "" when anonymous;
 //	                   data: anonymous (bool)
+//
+// The feedback service (service/feedback) decides what the answer and the
+// events say; the store keeps them.
 
 // FeedbackTTL is how long a round's data is kept.
 const FeedbackTTL = 90 * 24 * time.Hour
@@ -99,18 +102,17 @@ func (s *Store) FeedbackRound(ctx context.Context, team, id string) (*domain.Fee
 }
 
 // SaveFeedbackAnswer stores a, marks user as having answered a.Round and
-// appends the feedback.answered audit event, in one transaction. user is
-// needed for the reminder even when the answer is anonymous; it is kept
-// out of the answer and the audit event then.
-func (s *Store) SaveFeedbackAnswer(ctx context.Context, team, user string, a domain.FeedbackAnswer) error {
-	if a.Round == "" {
-		a.Round = domain.NoRound
+// appends ev (the answer's feedback.answered event, built by the feedback
+// service), in one transaction. user is kept only in the set of people who
+// answered (for the reminder and the response rate), even for an anonymous
+// answer; an anonymous answer whose record or event names a person is
+// refused, nothing written.
+func (s *Store) SaveFeedbackAnswer(ctx context.Context, team, user string, a domain.FeedbackAnswer, ev domain.Event) error {
+	if a.Round == "" || user == "" {
+		return fmt.Errorf("save feedback answer: a round and a user are needed")
 	}
-	actor := user
-	if a.Anonymous {
-		a.User, actor = "", ""
-	} else {
-		a.User = user
+	if a.Anonymous && (a.User != "" || ev.Actor != "") {
+		return fmt.Errorf("save feedback answer: an anonymous answer must not name its author")
 	}
 	body, err := json.Marshal(a)
 	if err != nil {
@@ -123,10 +125,7 @@ func (s *Store) SaveFeedbackAnswer(ctx context.Context, team, user string, a dom
 		p.Expire(ctx, answered, FeedbackTTL)
 		p.RPush(ctx, answers, body)
 		p.Expire(ctx, answers, FeedbackTTL)
-		_, err := s.AppendAudit(ctx, p, team, domain.Event{
-			Actor: actor, Subject: a.Round, At: a.At,
-			Payload: domain.FeedbackAnsweredData{Anonymous: a.Anonymous},
-		})
+		_, err := s.AppendAudit(ctx, p, team, ev)
 		return err
 	})
 	if err != nil {
@@ -165,10 +164,10 @@ func (s *Store) FeedbackAnswered(ctx context.Context, team, round string) (map[s
 	return out, nil
 }
 
-// FeedbackRoundRate counts the DMs sent in round and the people among them
+// FeedbackRoundRate counts the people round's DM reached and those of them
 // who answered.
 func (s *Store) FeedbackRoundRate(ctx context.Context, team, round string) (domain.FeedbackRate, error) {
-	ledger, err := s.FanoutLedger(ctx, team, "feedback", round)
+	reached, err := s.FanoutDelivered(ctx, team, "feedback", round)
 	if err != nil {
 		return domain.FeedbackRate{}, err
 	}
@@ -176,28 +175,11 @@ func (s *Store) FeedbackRoundRate(ctx context.Context, team, round string) (doma
 	if err != nil {
 		return domain.FeedbackRate{}, err
 	}
-	var r domain.FeedbackRate
-	for person, st := range ledger {
-		if st.Sent() {
-			r.Sent++
-			if answered[person] {
-				r.Answered++
-			}
+	r := domain.FeedbackRate{Sent: len(reached)}
+	for _, person := range reached {
+		if answered[person] {
+			r.Answered++
 		}
 	}
 	return r, nil
-}
-
-// AuditFeedbackRate appends round's response rate to the audit stream;
-// stage is "open", "reminded" or "closed".
-func (s *Store) AuditFeedbackRate(ctx context.Context, team string, r domain.FeedbackRound, stage string, at time.Time) (domain.FeedbackRate, error) {
-	rate, err := s.FeedbackRoundRate(ctx, team, r.ID)
-	if err != nil {
-		return rate, err
-	}
-	_, err = s.Audit(ctx, team, domain.Event{
-		Subject: r.ID, To: stage, At: at,
-		Payload: domain.FeedbackRoundData{Question: r.Question, Sent: rate.Sent, Answered: rate.Answered, RatePct: rate.Pct()},
-	})
-	return rate, err
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,6 +141,23 @@ func (s *Store) FanoutLedger(ctx context.Context, team, job, run string) (map[st
 	for k, v := range all {
 		out[k] = ParseFanoutState(v)
 	}
+	return out, nil
+}
+
+// FanoutDelivered returns the people a run's DM reached (recorded as sent),
+// sorted.
+func (s *Store) FanoutDelivered(ctx context.Context, team, job, run string) ([]string, error) {
+	ledger, err := s.FanoutLedger(ctx, team, job, run)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(ledger))
+	for person, st := range ledger {
+		if st.Sent() {
+			out = append(out, person)
+		}
+	}
+	slices.Sort(out)
 	return out, nil
 }
 

@@ -1,4 +1,4 @@
-package jobs
+package handlers
 
 import (
 	"context"
@@ -6,17 +6,17 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/slackapi"
 )
 
-// DMSend returns a SendFunc that DMs msg to a person. The DM channels of
+// DMSender returns a function that DMs msg to one of people and returns the
+// DM's channel and timestamp: the sender of a fan-out. The DM channels of
 // people are read from the cache up front (one Redis round trip per 1,000
 // people). A person without one is sent the message with their user ID as
 // the channel, which Slack delivers to the bot's DM with them and answers
 // with the DM channel's ID, cached then: a fan-out never waits on
 // conversations.open (Tier 3, 50 a minute).
-func DMSend(ctx context.Context, h *handlers.Handlers, team string, people []string, msg []slack.MsgOption) SendFunc {
+func (h *Handlers) DMSender(ctx context.Context, team string, people []string, msg []slack.MsgOption) func(ctx context.Context, person string) (string, string, error) {
 	channels, err := h.Store.DMChannels(ctx, team, people)
 	if err != nil {
 		h.Log.Warn("dm channel cache unavailable for a fan-out", "error", err.Error())
