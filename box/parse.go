@@ -7,8 +7,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/agnivade/levenshtein"
+
 	"github.com/empowerbot/empowerbot/domain"
-	"github.com/empowerbot/empowerbot/levenshtein"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
@@ -356,7 +357,7 @@ func closest(word string, candidates []string) string {
 	}
 	best, bestD := "", -1
 	for _, c := range candidates {
-		d := levenshtein.Distance(word, strings.ToLower(c))
+		d := levenshtein.ComputeDistance(word, strings.ToLower(c))
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}

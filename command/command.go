@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/empowerbot/empowerbot/levenshtein"
+	"github.com/agnivade/levenshtein"
 )
 
 // Slash is the slash command itself.
@@ -210,7 +210,7 @@ func Suggest(word string) string {
 			if w == "" {
 				continue
 			}
-			if d := levenshtein.Distance(word, w); d < bestD {
+			if d := levenshtein.ComputeDistance(word, w); d < bestD {
 				best, bestD = w, d
 			}
 		}
