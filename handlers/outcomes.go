@@ -3,7 +3,6 @@ package handlers
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Outcomes: the follow-up DM ("How did the $250 discount for ACME turn
@@ -46,13 +44,6 @@ const (
 // table.
 var outcomeUsage = command.MustLookup("outcome").Usage()
 
-// followUpBatch bounds the follow-ups one run sends; the rest wait for the
-// next tick.
-const followUpBatch = 1000
-
-// followUpLease is how long a claimed follow-up is reserved for its sender.
-const followUpLease = 2 * time.Minute
-
 // outcomeDue is when to ask how a decision made autonomous or approved at
 // now turned out.
 func (h *Handlers) outcomeDue(now time.Time) time.Time {
@@ -62,7 +53,7 @@ func (h *Handlers) outcomeDue(now time.Time) time.Time {
 // decisionPhrase is "the $250 discount for ACME" (escaped); the amount is
 // left out unless withAmount.
 func decisionPhrase(d *domain.Decision, withAmount bool) string {
-	// The decisions' renderers still take the store's record.
+	// The decisions' renderers take the decision record.
 	rec := &domain.DecisionRecord{Decision: *d}
 	s := "the "
 	if withAmount {
@@ -352,85 +343,25 @@ func (n RecognitionNotifier) TellLeader(ctx context.Context, d *domain.Decision,
 	return err
 }
 
+// SendFollowUp DMs d's requester the follow-up question; a person Slack
+// will never let the bot reach is a *recognition.UnreachableError
+// (recognition.Notifier).
+func (n RecognitionNotifier) SendFollowUp(ctx context.Context, d *domain.Decision) (domain.MessageRef, error) {
+	text, blocks := FollowUpMessage(d, n.H.Clock.Now(), n.H.Policy.Location)
+	ch, ts, err := n.H.DM(ctx, d.Team, d.Requester, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	if err != nil {
+		if slackapi.Classify(err) == slackapi.Permanent {
+			return domain.MessageRef{}, &recognition.UnreachableError{Reason: cmp.Or(slackapi.Code(err), "permanent"), Err: err}
+		}
+		return domain.MessageRef{}, err
+	}
+	return domain.MessageRef{Channel: ch, TS: ts}, nil
+}
+
 // ShowRecorded shows d's recorded outcome in its follow-up DM at
 // (recognition.Notifier).
 func (n RecognitionNotifier) ShowRecorded(ctx context.Context, d *domain.Decision, at domain.MessageRef) error {
 	text, blocks := n.H.recordedMessage(d)
 	_, _, _, err := n.H.Slack.UpdateMessageContext(ctx, at.Channel, at.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	return err
-}
-
-// OutcomeFollowups DMs the requester of every decision whose follow-up is
-// due, once each: every decision is claimed atomically before its DM and
-// recorded (with outcome.asked) right after, so replicas, restarts and
-// catch-up runs never ask twice. It is the outcome_followups job.
-func (h *Handlers) OutcomeFollowups(ctx context.Context) error {
-	team := h.TeamID
-	ids, err := h.Store.DueFollowUps(ctx, team, h.Clock.Now(), followUpBatch)
-	if err != nil {
-		return err
-	}
-	owner := store.NewOwner()
-	var firstErr error
-	sent := 0
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			break
-		}
-		ok, err := h.followUp(ctx, team, id, owner)
-		if err != nil {
-			h.Log.Warn("follow-up not sent; the next run tries again", "team", team, "decision", id, "error", err.Error())
-			if firstErr == nil {
-				firstErr = err
-			}
-		}
-		if ok {
-			sent++
-		}
-	}
-	h.Log.Info("outcome follow-ups done", "team", team, "due", len(ids), "sent", sent)
-	return firstErr
-}
-
-// followUp claims, sends and records one follow-up; sent is true when this
-// call sent it.
-func (h *Handlers) followUp(ctx context.Context, team, id, owner string) (sent bool, err error) {
-	res, err := h.Store.ClaimFollowUp(ctx, team, id, owner, followUpLease)
-	if err != nil || res != store.LeaseClaimed {
-		return false, err
-	}
-	// From here on, record what happened even when ctx ends.
-	bg := context.WithoutCancel(ctx)
-	d, err := h.Store.GetDecision(ctx, team, id)
-	if err != nil {
-		_ = h.Store.ReleaseFollowUp(bg, team, id, owner)
-		return false, err
-	}
-	sctx, cancel := context.WithTimeout(bg, followUpLease/2)
-	defer cancel()
-	text, blocks := FollowUpMessage(&d.Decision, h.Clock.Now(), h.Policy.Location)
-	ch, ts, err := h.DM(sctx, team, d.Requester, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-	if err != nil {
-		if slackapi.Classify(err) == slackapi.Permanent {
-			code := cmp.Or(slackapi.Code(err), "permanent")
-			h.Log.Warn("follow-up refused by slack", "team", team, "decision", id, "code", code)
-			return false, h.Store.FollowUpRefused(sctx, team, id, owner, code)
-		}
-		_ = h.Store.ReleaseFollowUp(bg, team, id, owner)
-		return false, err
-	}
-	ev := domain.Event{Subject: id, At: h.Clock.Now(), Payload: domain.OutcomeAskedData{Requester: d.Requester}}
-	for i := range 4 {
-		if err = h.Store.FollowUpSent(sctx, team, id, owner, ch, ts, ev); err == nil || errors.Is(err, store.ErrLeaseHeld) {
-			break
-		}
-		time.Sleep(time.Duration(50<<i) * time.Millisecond)
-	}
-	if err != nil {
-		// The DM is out; the claim expires (or was taken over) and a later
-		// run may ask again.
-		return true, fmt.Errorf("record follow-up: %w", err)
-	}
-	h.Touched(ctx, team, d.Requester)
-	return true, nil
 }

@@ -28,7 +28,7 @@ func Register(s *Scheduler, d Deps) error {
 	jobs = append(jobs, EscalationTimeouts(h))
 	jobs = append(jobs, FeedbackJobs(d.Feedback, d.Schedules)...)
 	jobs = append(jobs, Digest(h))
-	jobs = append(jobs, OutcomeFollowups(h))
+	jobs = append(jobs, OutcomeFollowups(h.Recognition, h.TeamID, h.Policy.Schedules.OutcomeFollowups))
 	jobs = append(jobs, CommitmentReminders(h))
 	if d.Metrics != nil {
 		d.Metrics.Fanout.WithLabelValues(JobFeedback, "sent") // on /metrics from start-up

@@ -126,30 +126,30 @@ if n == 1 and aid then audit_add(KEYS[4], aid, ARGV, 7) end`,
 })
 
 // ClaimFollowUp claims the follow-up of decision id for owner for lease:
-// LeaseClaimed means the caller sends it now; LeaseDone that it needs
-// nothing (sent already, or the outcome is known); LeaseHeld that another
-// run is sending it. A claim whose owner died expires after lease and is
-// won by the next run.
-func (s *Store) ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (LeaseState, error) {
+// claimed means the caller sends it now; otherwise it needs nothing (sent
+// already, or the outcome is known: it is due no more) or another run is
+// sending it. A claim whose owner died expires after lease and is won by
+// the next run.
+func (s *Store) ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (claimed bool, err error) {
 	st, _, err := s.claimLease(ctx, followUpKind,
 		[]string{s.followUpClaimKey(team, id), s.outcomesDueKey(team), s.decisionKey(team, id)},
 		owner, lease, id)
 	if err != nil {
-		return 0, fmt.Errorf("claim follow-up %s: %w", id, err)
+		return false, fmt.Errorf("claim follow-up %s: %w", id, err)
 	}
-	return st, nil
+	return st == LeaseClaimed, nil
 }
 
 // FollowUpSent records that owner's follow-up DM of decision id went out
-// in channel at ts: the decision leaves the due set, ev (outcome.asked) is
-// appended and the claim ends, in one step. It fails with ErrLeaseHeld when
-// another run holds the claim now.
-func (s *Store) FollowUpSent(ctx context.Context, team, id, owner, channel, ts string, ev domain.Event) error {
+// at: the decision leaves the due set, ev (outcome.asked) is appended and
+// the claim ends, in one step. It fails with ErrLeaseHeld (with
+// domain.Conflict) when another run holds the claim now.
+func (s *Store) FollowUpSent(ctx context.Context, team, id, owner string, at domain.MessageRef, ev domain.Event) error {
 	audit, err := auditArgs(ev)
 	if err != nil {
 		return err
 	}
-	if err := s.followUpDone(ctx, team, id, owner, channel+"|"+ts, audit); err != nil {
+	if err := s.followUpDone(ctx, team, id, owner, at.Channel+"|"+at.TS, audit); err != nil {
 		return fmt.Errorf("record follow-up %s: %w", id, err)
 	}
 	return nil
@@ -171,7 +171,7 @@ func (s *Store) followUpDone(ctx context.Context, team, id, owner, ask string, a
 		return err
 	}
 	if !ok {
-		return ErrLeaseHeld
+		return domain.Wrap(domain.Conflict, ErrLeaseHeld)
 	}
 	return nil
 }

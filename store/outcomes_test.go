@@ -39,11 +39,11 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 		t.Fatalf("due = %v; want [%s]", ids, d.ID)
 	}
 	// Sent: off the due set, and a later bookkeeping update never re-adds it.
-	if r, _ := s.ClaimFollowUp(ctx, team, d.ID, "a", time.Minute); r != store.LeaseClaimed {
-		t.Fatalf("claim = %v; want claimed", r)
+	if claimed, _ := s.ClaimFollowUp(ctx, team, d.ID, "a", time.Minute); !claimed {
+		t.Fatal("claim lost; want claimed")
 	}
 	ev := domain.Event{Payload: domain.OutcomeAskedData{}, Subject: d.ID, At: t0.Add(81 * time.Hour)}
-	if err := s.FollowUpSent(ctx, team, d.ID, "a", "DU0DAVE", "1.1", ev); err != nil {
+	if err := s.FollowUpSent(ctx, team, d.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.1"}, ev); err != nil {
 		t.Fatal(err)
 	}
 	cur, err := s.GetDecision(ctx, team, d.ID)
@@ -74,27 +74,35 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 		}
 		return d
 	}
-	claim := func(id, owner string) store.LeaseState {
+	claim := func(id, owner string) bool {
 		t.Helper()
-		r, err := s.ClaimFollowUp(ctx, team, id, owner, time.Minute)
+		claimed, err := s.ClaimFollowUp(ctx, team, id, owner, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r
+		return claimed
+	}
+	isDue := func(id string) bool {
+		t.Helper()
+		_, due, err := s.FollowUpDue(ctx, team, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return due
 	}
 	// Sent: recorded once, even when the record is sent twice.
 	a := due("D-AAAAA2")
-	if r := claim(a.ID, "a"); r != store.LeaseClaimed {
-		t.Fatalf("claim = %v; want claimed", r)
+	if !claim(a.ID, "a") {
+		t.Fatal("claim lost; want claimed")
 	}
 	ev := domain.Event{Payload: domain.OutcomeAskedData{}, Subject: a.ID, At: t0}
 	for range 2 {
-		if err := s.FollowUpSent(ctx, team, a.ID, "a", "DU0DAVE", "1.1", ev); err != nil {
+		if err := s.FollowUpSent(ctx, team, a.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.1"}, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if r := claim(a.ID, "b"); r != store.LeaseDone {
-		t.Errorf("claim after the DM = %v; want done", r)
+	if claim(a.ID, "b") || isDue(a.ID) {
+		t.Errorf("after the DM: claimed again or still due; want done")
 	}
 	evs, _ := s.ReadAudit(ctx, team, t0.Add(-time.Hour), t0.Add(time.Hour))
 	asked := 0
@@ -113,23 +121,23 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 	if _, err := s.RecordOutcome(ctx, team, b.ID, "U0DAVE", domain.OutcomeWorked, "", ans); err != nil {
 		t.Fatal(err)
 	}
-	if r := claim(b.ID, "a"); r != store.LeaseDone {
-		t.Errorf("claim after the outcome = %v; want done", r)
+	if claim(b.ID, "a") {
+		t.Errorf("claimed after the outcome; want done")
 	}
-	if _, due, _ := s.FollowUpDue(ctx, team, b.ID); due {
+	if isDue(b.ID) {
 		t.Error("answered decision still due")
 	}
 
 	// Refused by Slack for good: done, nothing asked.
 	c := due("D-AAAAA5")
-	if r := claim(c.ID, "a"); r != store.LeaseClaimed {
-		t.Fatalf("claim = %v; want claimed", r)
+	if !claim(c.ID, "a") {
+		t.Fatal("claim lost; want claimed")
 	}
 	if err := s.FollowUpRefused(ctx, team, c.ID, "a", "user_not_found"); err != nil {
 		t.Fatal(err)
 	}
-	if r := claim(c.ID, "b"); r != store.LeaseDone {
-		t.Errorf("claim after a refusal = %v; want done", r)
+	if claim(c.ID, "b") || isDue(c.ID) {
+		t.Errorf("after a refusal: claimed again or still due; want done")
 	}
 
 	// A run whose claim was taken over records nothing.
@@ -138,11 +146,17 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 	if err := s.ReleaseFollowUp(ctx, team, d.ID, "a"); err != nil {
 		t.Fatal(err)
 	}
-	claim(d.ID, "b")
-	if err := s.FollowUpSent(ctx, team, d.ID, "a", "DU0DAVE", "1.2", ev); !errors.Is(err, store.ErrLeaseHeld) {
-		t.Errorf("record by a run that lost the claim = %v; want ErrLeaseHeld", err)
+	if !claim(d.ID, "b") {
+		t.Fatal("claim after a release lost; want claimed")
 	}
-	if _, due, _ := s.FollowUpDue(ctx, team, d.ID); !due {
+	if claim(d.ID, "c") {
+		t.Error("claimed while another run holds it")
+	}
+	err := s.FollowUpSent(ctx, team, d.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.2"}, ev)
+	if !errors.Is(err, store.ErrLeaseHeld) || domain.ErrorCode(err) != domain.Conflict {
+		t.Errorf("record by a run that lost the claim = %v; want ErrLeaseHeld, conflict", err)
+	}
+	if !isDue(d.ID) {
 		t.Error("follow-up recorded by a run that lost its claim")
 	}
 }

@@ -43,6 +43,25 @@ type Store interface {
 	AddOutcomeNote(ctx context.Context, team, id, user, note string, ev domain.Event) (*domain.Decision, error)
 	// SetPraiseMessage records where the praise post of decision id is.
 	SetPraiseMessage(ctx context.Context, team, id string, at domain.MessageRef) error
+
+	// DueFollowUps returns the IDs of decisions whose follow-up is due at
+	// now, earliest first, at most limit.
+	DueFollowUps(ctx context.Context, team string, now time.Time, limit int) ([]string, error)
+	// ClaimFollowUp claims the follow-up of decision id for owner for
+	// lease: claimed means the caller sends it now; otherwise it needs
+	// nothing or another run is sending it. A claim whose owner died
+	// expires after lease.
+	ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (claimed bool, err error)
+	// FollowUpSent records, with ev (outcome.asked), that owner's
+	// follow-up of decision id went out at, and ends the claim, in one
+	// step; an error of code domain.Conflict when another run holds the
+	// claim now.
+	FollowUpSent(ctx context.Context, team, id, owner string, at domain.MessageRef, ev domain.Event) error
+	// FollowUpRefused gives up the follow-up of decision id for good,
+	// recording why (reason) and ending owner's claim.
+	FollowUpRefused(ctx context.Context, team, id, owner, reason string) error
+	// ReleaseFollowUp gives up owner's claim, so that a later run sends it.
+	ReleaseFollowUp(ctx context.Context, team, id, owner string) error
 }
 
 // News is what a leader is told about an outcome.
@@ -84,6 +103,10 @@ type Notifier interface {
 	ThankRequester(ctx context.Context, d *domain.Decision) error
 	// TellLeader tells leader the news about d's outcome, privately.
 	TellLeader(ctx context.Context, d *domain.Decision, leader string, news News) error
+	// SendFollowUp asks d's requester, privately, how d turned out, with
+	// It worked / It didn't, and returns where. A person who can never be
+	// reached is an *UnreachableError.
+	SendFollowUp(ctx context.Context, d *domain.Decision) (domain.MessageRef, error)
 	// ShowRecorded shows d's recorded outcome in its follow-up DM at.
 	ShowRecorded(ctx context.Context, d *domain.Decision, at domain.MessageRef) error
 
@@ -91,6 +114,25 @@ type Notifier interface {
 	// changed in team.
 	Touched(ctx context.Context, team string, users ...string)
 }
+
+// UnreachableError is the error of a Notifier that can never reach a
+// person: they are gone, deactivated, a bot, or take no DMs. Trying again
+// will not help; Reason says why, for the record.
+type UnreachableError struct {
+	Reason string
+	Err    error
+}
+
+// Error says who could not be reached and why, for the logs.
+func (e *UnreachableError) Error() string {
+	if e.Err == nil {
+		return "unreachable: " + e.Reason
+	}
+	return "unreachable (" + e.Reason + "): " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Person is what the directory knows of someone in the workspace.
 type Person struct {

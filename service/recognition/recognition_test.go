@@ -30,6 +30,8 @@ type fakeNotifier struct {
 	mu    sync.Mutex
 	calls []string
 	fail  map[string]bool
+	// unreachable are the people SendFollowUp can never reach.
+	unreachable map[string]bool
 	// praiseAt is where PraiseOutcome says it posted.
 	praiseAt domain.MessageRef
 }
@@ -78,6 +80,19 @@ func (n *fakeNotifier) ThankRequester(_ context.Context, d *domain.Decision) err
 func (n *fakeNotifier) TellLeader(_ context.Context, d *domain.Decision, leader string, news recognition.News) error {
 	what := map[recognition.News]string{recognition.NewsWorked: "worked", recognition.NewsFailed: "failed", recognition.NewsNoted: "noted"}[news]
 	return n.record("TellLeader " + leader + " " + what)
+}
+func (n *fakeNotifier) SendFollowUp(_ context.Context, d *domain.Decision) (domain.MessageRef, error) {
+	err := n.record("SendFollowUp " + d.ID)
+	n.mu.Lock()
+	unreachable := n.unreachable[d.Requester]
+	n.mu.Unlock()
+	switch {
+	case unreachable:
+		return domain.MessageRef{}, &recognition.UnreachableError{Reason: "user_not_found", Err: errors.New("slack: user_not_found")}
+	case err != nil:
+		return domain.MessageRef{}, err
+	}
+	return domain.MessageRef{Channel: "D" + d.Requester, TS: d.ID}, nil
 }
 func (n *fakeNotifier) ShowRecorded(_ context.Context, d *domain.Decision, at domain.MessageRef) error {
 	return n.record("ShowRecorded " + d.ID + " " + at.Channel + "|" + at.TS + " " + d.Outcome.Result)
