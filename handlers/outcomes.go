@@ -23,7 +23,10 @@ import (
 // Outcomes: the follow-up DM ("How did the $250 discount for ACME turn
 // out?"), its It worked / It didn't buttons, `/empower outcome`, the
 // optional note, public praise for what worked and a private thank-you
-// (with a note to the leader, who owns the fallout) for what didn't.
+// (with a note to the leader, who owns the fallout) for what didn't. Here
+// the command, the clicks and the note modal are read and those messages
+// rendered (RecognitionNotifier); who may record what, once, and who is
+// told are recognition.Service's.
 
 // Identifiers of the outcome UI. The buttons' value is the decision ID.
 const (
