@@ -9,14 +9,14 @@ import (
 	"github.com/empowerbot/empowerbot/slackapi"
 )
 
-// DMSender returns a function that DMs msg to one of people and returns the
+// dmSender returns a function that DMs msg to one of people and returns the
 // DM's channel and timestamp: the sender of a fan-out. The DM channels of
 // people are read from the cache up front (one Redis round trip per 1,000
 // people). A person without one is sent the message with their user ID as
 // the channel, which Slack delivers to the bot's DM with them and answers
 // with the DM channel's ID, cached then: a fan-out never waits on
 // conversations.open (Tier 3, 50 a minute).
-func (h *Handlers) DMSender(ctx context.Context, team string, people []string, msg []slack.MsgOption) func(ctx context.Context, person string) (string, string, error) {
+func (h *Handlers) dmSender(ctx context.Context, team string, people []string, msg []slack.MsgOption) func(ctx context.Context, person string) (string, string, error) {
 	channels, err := h.Store.DMChannels(ctx, team, people)
 	if err != nil {
 		h.Log.Warn("dm channel cache unavailable for a fan-out", "error", err.Error())

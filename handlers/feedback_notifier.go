@@ -34,13 +34,13 @@ var (
 // Question returns the sender of round r's question DM to people
 // (feedback.Notifier).
 func (n FeedbackNotifier) Question(ctx context.Context, team string, r domain.FeedbackRound, people []string) feedback.Send {
-	return n.H.DMSender(ctx, team, people, FeedbackDM(r, n.H.Policy.Feedback.AnonymousAllowed))
+	return n.H.dmSender(ctx, team, people, FeedbackDM(r, n.H.Policy.Feedback.AnonymousAllowed))
 }
 
 // Reminder returns the sender of round r's reminder DM to people
 // (feedback.Notifier).
 func (n FeedbackNotifier) Reminder(ctx context.Context, team string, r domain.FeedbackRound, people []string) feedback.Send {
-	return n.H.DMSender(ctx, team, people, FeedbackReminderDM(r))
+	return n.H.dmSender(ctx, team, people, FeedbackReminderDM(r))
 }
 
 // PostAnswer posts a to channel (feedback.Notifier): with a.User's name, or
