@@ -1,0 +1,49 @@
+package decisions
+
+import (
+	"context"
+
+	"github.com/empowerbot/empowerbot/domain"
+)
+
+// postCard posts the card of d's current level and records it. When another
+// replica recorded one first, ours is withdrawn; when d changed while the
+// card was on its way, every card is brought up to date.
+func (s *Service) postCard(ctx context.Context, d *domain.DecisionRecord) {
+	m, err := s.notify.PostCard(ctx, d, d.Level)
+	if err != nil {
+		s.log.Error("could not post escalation message", "team", d.Team, "decision", d.ID, "error", err.Error())
+		return
+	}
+	attached, ver, err := s.store.AttachMessage(ctx, d.Team, d.ID, m)
+	if err != nil {
+		s.log.Error("could not record escalation message", "team", d.Team, "decision", d.ID, "error", err.Error())
+		return
+	}
+	if !attached {
+		// Another replica posted it first: withdraw ours.
+		if err := s.notify.WithdrawCard(ctx, m); err != nil {
+			s.log.Warn("could not delete a duplicate escalation message", "decision", d.ID, "error", err.Error())
+		}
+		return
+	}
+	d.Messages = append(d.Messages, m)
+	if ver == d.Version {
+		return
+	}
+	// Someone acted while the card was on its way: show the latest state.
+	latest, err := s.store.GetDecision(ctx, d.Team, d.ID)
+	if err != nil {
+		s.log.Warn("could not reload decision", "team", d.Team, "decision", d.ID, "error", err.Error())
+		return
+	}
+	*d = *latest
+	s.updateCards(ctx, d)
+}
+
+// updateCards brings every card of d up to its current state.
+func (s *Service) updateCards(ctx context.Context, d *domain.DecisionRecord) {
+	if err := s.notify.UpdateCards(ctx, d); err != nil {
+		s.log.Warn("could not update escalation message", "team", d.Team, "decision", d.ID, "error", err.Error())
+	}
+}

@@ -1,0 +1,89 @@
+package decisions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/slacktext"
+)
+
+// idAttempts is how many fresh IDs Log tries when an ID is taken.
+const idAttempts = 6
+
+// Log applies the rules of the box to req, logged by user, and stores the
+// decision with its audit event in one atomic step. Inside the box it is
+// autonomous, the requester's own call; above it, it is pending at the
+// level the box routes it to, whose card is posted. An activity the box
+// does not know is a domain.Invalid refusal.
+func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (*domain.DecisionRecord, error) {
+	p := s.policy
+	route, err := box.Decide(p, req.Activity, req.Amount, req.Tags)
+	if err != nil {
+		var ie *box.InputError
+		if errors.As(err, &ie) {
+			return nil, domain.Invalidf(":warning: %s", slacktext.Escape(ie.Message))
+		}
+		return nil, err
+	}
+	now := s.clock.Now()
+	act, _ := p.Activity(req.Activity)
+	d := &domain.DecisionRecord{Decision: domain.Decision{
+		Team: team, Requester: user, Activity: req.Activity, Amount: req.Amount, Currency: p.CurrencyOf(act),
+		Customer: req.Customer, Reason: req.Reason, Tags: req.Tags, CreatedAt: now, Level: -1,
+	}}
+	if route.Autonomous {
+		d.State = domain.StateAutonomous
+		d.OutcomeDue = s.outcomeDue(now)
+	} else {
+		d.State = domain.StatePending
+		d.Level = route.Level
+		d.LevelName = p.LevelName(route.Level)
+		d.Why = strings.Join(route.Reasons, "; ")
+		d.ExceedsAll = route.ExceedsAll
+		d.Deadline = deadline(now, p.RespondWithin(route.Level))
+		d.History = []domain.HistoryEntry{{Action: "created", Actor: user, To: d.LevelName, At: now}}
+	}
+	for attempt := 1; ; attempt++ {
+		d.ID = domain.NewDecisionID()
+		ev := event(d, domain.DecisionCreatedData{DecisionFacts: d.Facts()}, user, "", string(d.State), now)
+		err = s.store.CreateDecision(ctx, d, ev)
+		if errors.Is(err, domain.ErrExists) && attempt < idAttempts {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		return nil, fmt.Errorf("log decision: %w", err)
+	}
+	if d.State == domain.StatePending {
+		s.postCard(ctx, d)
+	}
+	s.notify.Changed(ctx, d)
+	return d, nil
+}
+
+// outcomeDue is when to ask how a decision made autonomous or approved at
+// now turned out.
+func (s *Service) outcomeDue(now time.Time) time.Time {
+	return now.Add(max(s.policy.Outcomes.AskAfter, 0))
+}
+
+// deadline is when a level given within to answer from now must have
+// answered; zero when it has no time limit.
+func deadline(now time.Time, within time.Duration) time.Time {
+	if within <= 0 {
+		return time.Time{}
+	}
+	return now.Add(within)
+}
+
+// event builds the audit event of a change of d, with payload p (see
+// domain/audit.go).
+func event(d *domain.DecisionRecord, p domain.Payload, actor, from, to string, now time.Time) domain.Event {
+	return domain.Event{Actor: actor, Subject: d.ID, From: from, To: to, At: now, Payload: p}
+}
