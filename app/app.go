@@ -25,6 +25,7 @@ import (
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/ops"
+	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
@@ -146,6 +147,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BotUserID:   auth.UserID,
 		CommandName: "/empower",
 	}
+	a.Handlers.Decisions = decisions.New(o.Policy, a.Store, handlers.DecisionNotifier{H: a.Handlers}, a.Handlers, o.Clock, o.Log)
 	a.Handlers.Recognition = recognition.New(a.Store,
 		handlers.RecognitionNotifier{H: a.Handlers}, handlers.RecognitionDirectory{H: a.Handlers}, o.Clock, o.Log,
 		recognition.Config{BotUserID: auth.UserID, DailyLimit: o.Policy.Praise.DailyLimit, Location: o.Policy.Location})
@@ -190,7 +192,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Now:      o.Clock.Now,
 	})
 	if err := jobs.Register(a.Jobs, jobs.Deps{
-		H: a.Handlers, Feedback: a.Handlers.Feedback, Schedules: o.Policy.Schedules, Metrics: a.Metrics,
+		H: a.Handlers, Decisions: a.Handlers.Decisions, Feedback: a.Handlers.Feedback, Team: auth.TeamID,
+		Schedules: o.Policy.Schedules, Metrics: a.Metrics,
 	}); err != nil {
 		a.Close()
 		return nil, err

@@ -27,7 +27,7 @@ func (h *Handlers) Decide(ctx context.Context, c *Command) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return logReply(h.Policy, d), nil
+	return logReply(h.Policy, &d.Decision), nil
 }
 
 // parseError turns a parser error into what the person sees: the specific
@@ -62,54 +62,14 @@ func (h *Handlers) parseError(c *Command, err error) error {
 	return domain.Invalidf("%s\n%s", msg, usage)
 }
 
-// logDecision applies the rules of the box to req, stores the decision with
-// its audit event in one atomic step and, above the box, posts the
-// escalation message to the level it goes to.
+// logDecision logs req through the decisions service; a refusal of the
+// input ends with the usage line.
 func (h *Handlers) logDecision(ctx context.Context, team, user string, req box.Request) (*domain.DecisionRecord, error) {
-	route, err := box.Decide(h.Policy, req.Activity, req.Amount, req.Tags)
-	if err != nil {
-		var ie *box.InputError
-		if errors.As(err, &ie) {
-			return nil, domain.Invalidf(":warning: %s\n%s", slacktext.Escape(ie.Message), usage)
-		}
-		return nil, err
+	d, err := h.Decisions.Log(ctx, team, user, req)
+	if domain.ErrorCode(err) == domain.Invalid {
+		return nil, domain.Invalidf("%s\n%s", domain.ErrorMessage(err), usage)
 	}
-	now := h.Clock.Now()
-	act, _ := h.Policy.Activity(req.Activity)
-	currency := h.Policy.CurrencyOf(act)
-	d := &domain.DecisionRecord{Decision: domain.Decision{
-		Team: team, Requester: user, Activity: req.Activity, Amount: req.Amount, Currency: currency,
-		Customer: req.Customer, Reason: req.Reason, Tags: req.Tags, CreatedAt: now, Level: -1,
-	}}
-	if route.Autonomous {
-		d.State = domain.StateAutonomous
-		d.OutcomeDue = h.outcomeDue(now)
-	} else {
-		d.State = domain.StatePending
-		d.Level = route.Level
-		d.LevelName = h.Policy.LevelName(route.Level)
-		d.Why = strings.Join(route.Reasons, "; ")
-		d.ExceedsAll = route.ExceedsAll
-		d.Deadline = deadline(now, h.Policy.RespondWithin(route.Level))
-		d.History = []domain.HistoryEntry{{Action: "created", Actor: user, To: d.LevelName, At: now}}
-	}
-	for attempt := 0; ; attempt++ {
-		d.ID = domain.NewDecisionID()
-		ev := decisionEvent(d, domain.DecisionCreatedData{DecisionFacts: d.Facts()}, user, "", string(d.State), now)
-		err = h.Store.CreateDecision(ctx, d, ev)
-		if errors.Is(err, domain.ErrExists) && attempt < 5 {
-			continue
-		}
-		break
-	}
-	if err != nil {
-		return nil, err
-	}
-	if d.State == domain.StatePending {
-		h.postLevelMessage(ctx, d)
-	}
-	h.touchDecision(ctx, d)
-	return d, nil
+	return d, err
 }
 
 // LogModal answers `/empower` and `/empower log`: it opens the modal to log
@@ -202,7 +162,7 @@ func (h *Handlers) LogSubmit(ctx context.Context, s *Submission) (*slack.ViewSub
 	if err != nil {
 		return nil, err
 	}
-	reply := logReply(h.Policy, d)
+	reply := logReply(h.Policy, &d.Decision)
 	if channel := s.PrivateMetadata; channel != "" {
 		if _, err := h.Slack.PostEphemeralContext(ctx, channel, s.UserID, slack.MsgOptionText(reply.Text, false),
 			slack.MsgOptionBlocks(reply.Blocks...)); err != nil {

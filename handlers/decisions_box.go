@@ -57,7 +57,7 @@ func (h *Handlers) Box(ctx context.Context, c *Command) (*Reply, error) {
 		plainText = append(plainText, line)
 	}
 
-	levels, err := h.levelsOf(ctx, c.TeamID, c.UserID)
+	levels, err := h.Decisions.LevelsOf(ctx, c.TeamID, c.UserID)
 	if err != nil {
 		h.Log.Warn("could not resolve approver levels", "team", c.TeamID, "user", c.UserID, "error", err.Error())
 	}

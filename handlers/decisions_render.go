@@ -40,10 +40,10 @@ func plain(s string) *slack.TextBlockObject {
 }
 
 // amountText is the amount with its currency, "$900".
-func amountText(d *domain.DecisionRecord) string { return d.Amount.Format(d.Currency) }
+func amountText(d *domain.Decision) string { return d.Amount.Format(d.Currency) }
 
 // customerText is the escaped customer, or "" when none was given.
-func customerText(d *domain.DecisionRecord) string {
+func customerText(d *domain.Decision) string {
 	if d.Customer == "" {
 		return ""
 	}
@@ -60,7 +60,7 @@ func tagsText(tags []string) string {
 }
 
 // summary is "*discount* of *$900* for *ACME*", escaped.
-func summary(d *domain.DecisionRecord) string {
+func summary(d *domain.Decision) string {
 	s := fmt.Sprintf("*%s* of *%s*", slacktext.Escape(d.Activity), amountText(d))
 	if c := customerText(d); c != "" {
 		s += " for *" + c + "*"
@@ -111,7 +111,7 @@ func parseButtonValue(v string) (id string, level int, ok bool) {
 // escalationMessage renders the escalation message of d posted for level:
 // the decision, the level and its approvers, why it left the box, the
 // history, and the buttons while that level may still act on it.
-func escalationMessage(p *domain.Policy, d *domain.DecisionRecord, level int, now time.Time) (string, []slack.Block) {
+func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time.Time) (string, []slack.Block) {
 	loc := p.Location
 	lname := p.LevelName(level)
 	text := fmt.Sprintf("Decision %s: %s asks for a %s %s above the box; %s to answer.",
@@ -190,7 +190,7 @@ func escalationMessage(p *domain.Policy, d *domain.DecisionRecord, level int, no
 }
 
 // decisionButtons are Approve, Escalate (below the top level) and Decline.
-func decisionButtons(p *domain.Policy, d *domain.DecisionRecord, level int) *slack.ActionBlock {
+func decisionButtons(p *domain.Policy, d *domain.Decision, level int) *slack.ActionBlock {
 	v := buttonValue(d.ID, level)
 	approve := slack.NewButtonBlockElement(ActionApprove, v, plain("Approve")).WithStyle(slack.StylePrimary)
 	decline := slack.NewButtonBlockElement(ActionDecline, v, plain("Decline")).WithStyle(slack.StyleDanger)
@@ -209,7 +209,7 @@ func decisionButtons(p *domain.Policy, d *domain.DecisionRecord, level int) *sla
 }
 
 // logReply is the private answer to the person who logged d.
-func logReply(p *domain.Policy, d *domain.DecisionRecord) *Reply {
+func logReply(p *domain.Policy, d *domain.Decision) *Reply {
 	var text string
 	switch d.State {
 	case domain.StateAutonomous:
@@ -232,7 +232,7 @@ func channelMention(id string) string {
 }
 
 // outcomeDM is the DM telling the requester what happened to d.
-func outcomeDM(p *domain.Policy, d *domain.DecisionRecord, e domain.HistoryEntry) string {
+func outcomeDM(p *domain.Policy, d *domain.Decision, e domain.HistoryEntry) string {
 	switch e.Action {
 	case "approved":
 		return fmt.Sprintf(":white_check_mark: %s approved your %s (`%s`). Go ahead: it's yours to carry out.",
@@ -255,26 +255,4 @@ func outcomeDM(p *domain.Policy, d *domain.DecisionRecord, e domain.HistoryEntry
 			policyDurationText(p.RespondWithin(d.Level)))
 	}
 	return ""
-}
-
-// alreadyText tells someone who clicked too late what happened to d first.
-func alreadyText(d *domain.DecisionRecord, now time.Time, loc *time.Location) string {
-	switch d.State {
-	case domain.StateApproved:
-		return fmt.Sprintf("%s already approved `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, dates.ClockText(d.DecidedAt, now, loc))
-	case domain.StateDeclined:
-		return fmt.Sprintf("%s already declined `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, dates.ClockText(d.DecidedAt, now, loc))
-	case domain.StateAutonomous:
-		return fmt.Sprintf("`%s` was inside the box: there is nothing to approve.", d.ID)
-	}
-	if n := len(d.History); n > 0 {
-		last := d.History[n-1]
-		who := "the bot"
-		if last.Actor != "" {
-			who = slacktext.User(last.Actor)
-		}
-		return fmt.Sprintf("%s got there first (%s at %s): `%s` is now with *%s*, so nothing changed.",
-			who, last.Action, dates.ClockText(last.At, now, loc), d.ID, slacktext.Escape(d.LevelName))
-	}
-	return fmt.Sprintf("`%s` changed meanwhile, so nothing changed.", d.ID)
 }

@@ -42,13 +42,13 @@ func blocksJSON(t *testing.T, blocks []slack.Block) string {
 func TestEscalationMessage(t *testing.T) {
 	p := testPolicy(t)
 	now := time.Date(2026, 3, 2, 16, 42, 0, 0, time.UTC)
-	base := domain.DecisionRecord{Decision: domain.Decision{
+	base := domain.Decision{
 		ID: "D-7K2QF9", Requester: "U0DAVE", Activity: "discount", Amount: money.FromMajor(900), Currency: "USD",
 		Customer: "ACME <!channel> @here", Reason: "<!everyone> <!subteam^S1> & <@U0MALLORY>", Tags: []string{"customer-first"},
 		State: domain.StatePending, Level: 0, LevelName: "team-lead", Why: "$900 is above your $500 box",
 		CreatedAt: now, Deadline: now.Add(4 * time.Hour),
 		History: []domain.HistoryEntry{{Action: "created", Actor: "U0DAVE", To: "team-lead", At: now}},
-	}}
+	}
 	approved := base
 	approved.State, approved.DecidedBy, approved.DecidedAt = domain.StateApproved, "U0CAROL", now
 	approved.History = append(append([]domain.HistoryEntry{}, base.History...), domain.HistoryEntry{Action: "approved", Actor: "U0CAROL", At: now})
@@ -58,7 +58,7 @@ func TestEscalationMessage(t *testing.T) {
 
 	tests := []struct {
 		name        string
-		d           domain.DecisionRecord
+		d           domain.Decision
 		level       int
 		wantButtons []string
 		wantText    []string

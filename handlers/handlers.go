@@ -1,7 +1,9 @@
 // Package handlers turns what people do in Slack (a slash command, a button
 // click, a modal submission, opening the App Home) into the product's
-// behaviour: it parses the payload, applies the rules of the box, keeps state
-// through the store and answers in Block Kit.
+// behaviour: it parses the payload, calls the capability's service where
+// one owns its rules and transitions (package service/…; the rest still
+// live here), and answers in Block Kit. It implements the services'
+// Notifiers and Directories over the Web API.
 //
 // The bot runtime (package bot) owns the socket, acknowledgements, dedupe,
 // panics and logging; a handler only does its own work and returns. Every
@@ -21,6 +23,7 @@ import (
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/store"
@@ -44,6 +47,9 @@ type Handlers struct {
 	// Home refreshes App Home tabs after changes (see Touched); nil until
 	// the App Home feature sets it.
 	Home HomeRefresher
+	// Decisions is the service of decisions: logging, answers, who may
+	// answer, timeouts.
+	Decisions *decisions.Service
 	// Recognition is the service of praise, wins and outcomes.
 	Recognition *recognition.Service
 	// Feedback is the service of feedback rounds and answers.

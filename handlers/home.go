@@ -313,7 +313,7 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 
 	add(slack.NewHeaderBlock(plain("Your empowerbot")))
 
-	levels, err := h.levelsOf(ctx, team, user)
+	levels, err := h.Decisions.LevelsOf(ctx, team, user)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +378,7 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 			if d.State != domain.StatePending || d.Requester == user {
 				continue
 			}
-			if ok, err := h.mayApprove(ctx, d, user); err == nil && ok {
+			if ok, err := h.Decisions.MayApprove(ctx, &d.Decision, user); err == nil && ok {
 				mine = append(mine, d)
 			}
 		}
@@ -392,12 +392,12 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 				add(slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more in %s.", len(mine)-i, channelMention(p.Channels.Escalations)))))
 				break
 			}
-			line := fmt.Sprintf("`%s` %s asks: %s · with *%s* · asked %s", d.ID, slacktext.User(d.Requester), summary(d),
+			line := fmt.Sprintf("`%s` %s asks: %s · with *%s* · asked %s", d.ID, slacktext.User(d.Requester), summary(&d.Decision),
 				slacktext.Escape(d.LevelName), dates.ClockText(d.CreatedAt, now, p.Location))
 			if d.Reason != "" {
 				line += "\n_" + slacktext.EscapeTruncate(d.Reason, 300) + "_"
 			}
-			ab := decisionButtons(p, d, d.Level)
+			ab := decisionButtons(p, &d.Decision, d.Level)
 			ab.BlockID = "home-" + d.ID
 			add(section(line), ab)
 		}
@@ -417,7 +417,7 @@ func (h *Handlers) HomeBlocks(ctx context.Context, team, user string) ([]slack.B
 			if i > 0 {
 				b.WriteString("\n")
 			}
-			fmt.Fprintf(&b, "• `%s` %s · %s", d.ID, summary(d), decisionStateText(d, now, p.Location))
+			fmt.Fprintf(&b, "• `%s` %s · %s", d.ID, summary(&d.Decision), decisionStateText(d, now, p.Location))
 		}
 		add(section(b.String()))
 	}

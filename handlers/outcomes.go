@@ -47,23 +47,15 @@ const (
 // table.
 var outcomeUsage = command.MustLookup("outcome").Usage()
 
-// outcomeDue is when to ask how a decision made autonomous or approved at
-// now turned out.
-func (h *Handlers) outcomeDue(now time.Time) time.Time {
-	return now.Add(max(h.Policy.Outcomes.AskAfter, 0))
-}
-
 // decisionPhrase is "the $250 discount for ACME" (escaped); the amount is
 // left out unless withAmount.
 func decisionPhrase(d *domain.Decision, withAmount bool) string {
-	// The decisions' renderers take the decision record.
-	rec := &domain.DecisionRecord{Decision: *d}
 	s := "the "
 	if withAmount {
-		s += amountText(rec) + " "
+		s += amountText(d) + " "
 	}
 	s += slacktext.Escape(d.Activity)
-	if c := customerText(rec); c != "" {
+	if c := customerText(d); c != "" {
 		s += " for " + c
 	}
 	return s

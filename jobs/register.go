@@ -4,6 +4,7 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
 )
 
@@ -12,8 +13,12 @@ import (
 type Deps struct {
 	// H runs the jobs whose rules are still in package handlers.
 	H *handlers.Handlers
+	// Decisions runs the escalation_timeouts job.
+	Decisions *decisions.Service
 	// Feedback runs the feedback and feedback_reminder jobs.
 	Feedback *feedback.Service
+	// Team is the workspace the jobs run for.
+	Team string
 	// Schedules are the policy's schedules.
 	Schedules domain.Schedules
 	// Metrics, when set, show the fan-out counters from start-up.
@@ -25,7 +30,7 @@ type Deps struct {
 func Register(s *Scheduler, d Deps) error {
 	h := d.H
 	jobs := []Job{}
-	jobs = append(jobs, EscalationTimeouts(h))
+	jobs = append(jobs, EscalationTimeouts(d.Decisions, d.Team, d.Schedules.EscalationTimeouts))
 	jobs = append(jobs, FeedbackJobs(d.Feedback, d.Schedules)...)
 	jobs = append(jobs, Digest(h))
 	jobs = append(jobs, OutcomeFollowups(h.Recognition, h.TeamID, h.Policy.Schedules.OutcomeFollowups))
