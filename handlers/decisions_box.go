@@ -7,7 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
 
@@ -17,18 +17,22 @@ const maxBoxActivities = 40
 
 // Box answers `/empower box`: the person's limit for each activity, who
 // approves above it, the tags that always go to a leader, and what the
-// person approves themselves when they are an approver.
+// person approves themselves when they are an approver
+// (decisions.Service.Box).
 func (h *Handlers) Box(ctx context.Context, c *Command) (*Reply, error) {
-	p := h.Policy
+	return boxReply(h.Decisions.Box(ctx, c.TeamID, c.UserID)), nil
+}
+
+// boxReply renders bx.
+func boxReply(bx decisions.Box) *Reply {
 	intro := "*Your box*: up to these amounts the call is yours to make, no one to ask. Above them, I bring in the leader who can clear it."
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(intro), nil, nil)}
 	var plainText []string
 	plainText = append(plainText, intro)
 
-	all := box.AllLimits(p)
-	for i, al := range all {
+	for i, al := range bx.Limits {
 		if i == maxBoxActivities {
-			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more activities.", len(all)-i))))
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more activities.", len(bx.Limits)-i))))
 			break
 		}
 		var b strings.Builder
@@ -47,9 +51,9 @@ func (h *Handlers) Box(ctx context.Context, c *Command) (*Reply, error) {
 		plainText = append(plainText, b.String())
 	}
 
-	if tags := box.EscalationTags(p); len(tags) > 0 {
+	if len(bx.Tags) > 0 {
 		var parts []string
-		for _, t := range tags {
+		for _, t := range bx.Tags {
 			parts = append(parts, fmt.Sprintf("#%s → *%s*", slacktext.Escape(t.Tag), slacktext.Escape(t.LevelName)))
 		}
 		line := ":shield: Whatever the amount, these always go to a leader: " + strings.Join(parts, ", ") + "."
@@ -57,19 +61,15 @@ func (h *Handlers) Box(ctx context.Context, c *Command) (*Reply, error) {
 		plainText = append(plainText, line)
 	}
 
-	levels, err := h.Decisions.LevelsOf(ctx, c.TeamID, c.UserID)
-	if err != nil {
-		h.Log.Warn("could not resolve approver levels", "team", c.TeamID, "user", c.UserID, "error", err.Error())
-	}
-	if len(levels) > 0 {
+	if len(bx.Approves) > 0 {
 		var names []string
-		for _, l := range levels {
-			names = append(names, "*"+slacktext.Escape(p.LevelName(l))+"*")
+		for _, l := range bx.Approves {
+			names = append(names, "*"+slacktext.Escape(l)+"*")
 		}
 		line := ":raised_hand: You answer escalations as " + strings.Join(names, " and ") +
-			" in " + channelMention(p.Channels.Escalations) + ". Say yes quickly when you can: trust is the default."
+			" in " + channelMention(bx.Escalations) + ". Say yes quickly when you can: trust is the default."
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(line)))
 		plainText = append(plainText, line)
 	}
-	return &Reply{Text: slacktext.Truncate(strings.Join(plainText, "\n"), 3000), Blocks: blocks}, nil
+	return &Reply{Text: slacktext.Truncate(strings.Join(plainText, "\n"), 3000), Blocks: blocks}
 }
