@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // CommitmentState is where a commitment stands.
 type CommitmentState string
@@ -59,3 +62,30 @@ func NewCommitmentID() string { return newID("C-") }
 // NormalizeCommitmentID turns what a person typed into the ID's canonical
 // form, and reports whether it looks like one.
 func NormalizeCommitmentID(s string) (string, bool) { return normalizeID("C-", s) }
+
+// CommitmentRecord is a commitment as kept in storage: the noun, the
+// version that guards every change of it, and where the ask's message to
+// the leader is.
+type CommitmentRecord struct {
+	Commitment
+	// AskDM is where the ask's DM to the leader is ("<channel>|<ts>"), kept
+	// beside the record so that the DM can be shown as answered; the rules
+	// never read it.
+	AskDM string `json:"-"`
+	// Version grows by one with every change; a change is written only
+	// while the stored commitment is still at the version it was read at.
+	Version int64 `json:"-"`
+}
+
+// ErrCommitmentNotFound is the store's answer for a commitment ID it does
+// not hold.
+var ErrCommitmentNotFound = errors.New("commitment not found")
+
+// CommitmentConflictError is the error of a change to a commitment that
+// someone else changed first: nothing was written, and Current is how the
+// commitment is now.
+type CommitmentConflictError struct {
+	Current *CommitmentRecord
+}
+
+func (e *CommitmentConflictError) Error() string { return "commitment changed meanwhile" }

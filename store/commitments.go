@@ -32,28 +32,7 @@ import (
 
 // CommitmentRecord is a commitment as stored: the domain noun, plus its
 // version and the ask's DM to the leader.
-type CommitmentRecord struct {
-	domain.Commitment
-	// AskDM is the ask's DM to the leader ("<channel>|<ts>"), stored beside
-	// the record (AttachCommitmentDM).
-	AskDM string `json:"-"`
-	// Version is the record's version in Redis; it guards every change.
-	Version int64 `json:"-"`
-}
-
-// Errors of the commitment store.
-var (
-	// ErrCommitmentNotFound: no commitment with that ID.
-	ErrCommitmentNotFound = errors.New("commitment not found")
-)
-
-// CommitmentConflictError is returned by UpdateCommitment when the
-// commitment changed since it was read. Current is how it is now.
-type CommitmentConflictError struct {
-	Current *CommitmentRecord
-}
-
-func (e *CommitmentConflictError) Error() string { return "commitment changed meanwhile" }
+type CommitmentRecord = domain.CommitmentRecord
 
 func (s *Store) commitmentKey(team, id string) string { return s.keys.Team(team, "commitment", id) }
 func (s *Store) openCommitmentsKey(team string) string {
@@ -153,7 +132,7 @@ func (s *Store) createCommitment(ctx context.Context, c *CommitmentRecord, ev do
 // UpdateCommitment writes c when the stored commitment is still at
 // c.Version and in state from, moving the open index along and appending ev
 // when not nil, in one atomic step. On success c.Version grows by one. When
-// someone changed it first it returns a *CommitmentConflictError holding the
+// someone changed it first it returns a *domain.CommitmentConflictError holding the
 // current commitment, and nothing is written.
 func (s *Store) UpdateCommitment(ctx context.Context, c *CommitmentRecord, from domain.CommitmentState, ev *domain.Event) error {
 	data, err := json.Marshal(&c.Commitment)
@@ -174,7 +153,7 @@ func (s *Store) UpdateCommitment(ctx context.Context, c *CommitmentRecord, from 
 		return fmt.Errorf("update commitment: %w", err)
 	}
 	if str, ok := res.(string); ok && str == "missing" {
-		return ErrCommitmentNotFound
+		return domain.ErrCommitmentNotFound
 	}
 	arr, ok := res.([]any)
 	if !ok || len(arr) < 2 {
@@ -190,12 +169,12 @@ func (s *Store) UpdateCommitment(ctx context.Context, c *CommitmentRecord, from 
 		if err != nil {
 			return fmt.Errorf("update commitment: %w", err)
 		}
-		return &CommitmentConflictError{Current: cur}
+		return &domain.CommitmentConflictError{Current: cur}
 	}
 	return fmt.Errorf("update commitment: unexpected reply %v", res)
 }
 
-// GetCommitment returns the commitment id of team, or ErrCommitmentNotFound.
+// GetCommitment returns the commitment id of team, or domain.ErrCommitmentNotFound.
 func (s *Store) GetCommitment(ctx context.Context, team, id string) (*CommitmentRecord, error) {
 	m, err := s.rdb.HGetAll(ctx, s.commitmentKey(team, id)).Result()
 	if err != nil {
@@ -208,7 +187,7 @@ func decodeCommitment(m map[string]string) (*CommitmentRecord, error) {
 	vs, ok1 := m["ver"]
 	ds, ok2 := m["data"]
 	if !ok1 || !ok2 {
-		return nil, ErrCommitmentNotFound
+		return nil, domain.ErrCommitmentNotFound
 	}
 	var c CommitmentRecord
 	if err := json.Unmarshal([]byte(ds), &c.Commitment); err != nil {
@@ -251,7 +230,7 @@ func (s *Store) GetCommitments(ctx context.Context, team string, ids []string) (
 	out := make([]*CommitmentRecord, 0, len(ids))
 	for _, c := range cmds {
 		cm, err := decodeCommitment(c.Val())
-		if errors.Is(err, ErrCommitmentNotFound) {
+		if errors.Is(err, domain.ErrCommitmentNotFound) {
 			continue
 		}
 		if err != nil {

@@ -46,7 +46,7 @@ func TestCommitmentLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Due = "2026-03-09"
-	var ce *store.CommitmentConflictError
+	var ce *domain.CommitmentConflictError
 	if err := s.UpdateCommitment(ctx, b, domain.CommitmentOpen, nil); !errors.As(err, &ce) || ce.Current.State != domain.CommitmentDone {
 		t.Fatalf("lost race: %v", err)
 	}
