@@ -25,6 +25,7 @@ import (
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/ops"
+	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/service/recognition"
@@ -162,6 +163,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 			AnonymousAllowed: o.Policy.Feedback.AnonymousAllowed,
 			LeadersChannel:   o.Policy.Channels.Leaders,
 		})
+	commitmentsSlack := handlers.NewCommitmentsSlack(a.Handlers)
+	a.Handlers.Commitments = commitments.New(commitments.Config{
+		Store:     a.Store,
+		Notifier:  commitmentsSlack,
+		Directory: commitmentsSlack,
+		Clock:     o.Clock,
+		Policy:    o.Policy,
+		BotUserID: auth.UserID,
+		Log:       o.Log,
+	})
 	a.home = handlers.NewAppHome(a.Handlers)
 	a.Handlers.Home = a.home
 	router, err := bot.Routes(a.Handlers)

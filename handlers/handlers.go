@@ -23,6 +23,7 @@ import (
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/service/recognition"
@@ -37,6 +38,9 @@ type Handlers struct {
 	Clock   clock.Clock
 	Log     *slog.Logger
 	Metrics *metrics.Metrics
+	// Commitments is the commitments service (commit, ask, the list, the
+	// buttons); its Slack side is CommitmentsSlack.
+	Commitments *commitments.Service
 	// TeamID is the workspace the bot token belongs to (from auth.test);
 	// scheduled jobs use it where no payload names a team.
 	TeamID string

@@ -1,0 +1,222 @@
+package commitments
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/empowerbot/empowerbot/dates"
+	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/slacktext"
+)
+
+// MaxText is the longest text of a commitment or an ask, in runes.
+const MaxText = 500
+
+// createAttempts bounds the fresh IDs tried when one is taken.
+const createAttempts = 6
+
+// CommitRequest is a leader's commitment to one of their people, as typed:
+// `<text> by <when>`.
+type CommitRequest struct {
+	Team     string
+	Leader   string // who commits
+	Employee string // to whom
+	Text     string
+	// When is the due date as the leader typed it ("friday", "12/15"),
+	// read in the policy's timezone; "" when none was given.
+	When string
+}
+
+// AskRequest is an employee's ask for a leader's support, as typed:
+// `<text> [by <when>]`.
+type AskRequest struct {
+	Team     string
+	Employee string // who asks
+	Leader   string // whom they ask
+	// Text is what they ask for, before the last " by ", and When what
+	// follows it: the date they would like it by ("" for none).
+	Text, When string
+	// HasBy reports that the ask had a " by "; Typed is then the whole of
+	// it, " by " included. When what follows "by" is no date ("help me by
+	// covering Tuesdays"), the "by" belongs to what they ask for: the ask's
+	// text is Typed.
+	HasBy bool
+	Typed string
+}
+
+// MayCommit refuses, as domain.Forbidden, a user who is not one of the
+// policy's leaders: only they make commitments.
+func (s *Service) MayCommit(ctx context.Context, team, user string) error {
+	ok, err := s.IsLeader(ctx, team, user)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return domain.Forbiddenf("Only leaders named in the policy can make commitments; to ask a leader for support use `/empower ask @leader …`")
+	}
+	return nil
+}
+
+// Commit makes r's commitment: a leader's promise to a person, due on a
+// date from today on. It is stored with its commitment.made event, both
+// sides are told by DM, and it is returned. Refusals of the input are
+// domain.Invalid or domain.NotFound; a non-leader is domain.Forbidden.
+func (s *Service) Commit(ctx context.Context, r CommitRequest) (*domain.CommitmentRecord, error) {
+	if err := s.MayCommit(ctx, r.Team, r.Leader); err != nil {
+		return nil, err
+	}
+	if r.Employee == r.Leader {
+		return nil, domain.Invalidf("A commitment is a promise to one of your people, not to yourself: name who it's for.")
+	}
+	if err := checkText(r.Text, "Say what you will do for them, before `by <date>`."); err != nil {
+		return nil, err
+	}
+	if r.When == "" {
+		return nil, domain.Invalidf("Add when it will be done: end with `by <date>`, e.g. `by friday`, `by 12/15` or `by in 2 weeks`.")
+	}
+	due, err := s.readDate(r.When)
+	if err != nil {
+		return nil, dateError(err)
+	}
+	if err := s.checkPerson(ctx, r.Team, r.Employee); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	c := &domain.CommitmentRecord{Commitment: domain.Commitment{
+		Team: r.Team, Leader: r.Leader, Employee: r.Employee, Text: r.Text, State: domain.CommitmentOpen,
+		Source: domain.SourceCommit, Due: due.String(), CreatedAt: now, MadeAt: now,
+	}}
+	ev, err := s.create(ctx, c, domain.CommitmentMadeData{CommitmentFacts: c.Facts()}, r.Leader)
+	if err != nil {
+		return nil, err
+	}
+	s.tellEmployee(ctx, c, ev)
+	if err := s.notify.TellLeader(ctx, c, ev); err != nil {
+		s.dmFailed(c, c.Leader, err)
+	}
+	s.notify.Changed(ctx, c)
+	return c, nil
+}
+
+// Ask records r's ask of a leader, optionally by a date, and sends it to
+// the leader with Accept and Decline. It returns the ask, and whether the
+// leader was reached: an ask whose DM failed is kept, and the employee is
+// to tell the leader themselves. Refusals of the input are domain.Invalid.
+func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.CommitmentRecord, reached bool, err error) {
+	if r.Leader == r.Employee {
+		return nil, false, domain.Invalidf("You can't ask yourself: name one of the leaders, %s.", slacktext.Mentions(s.Leaders()))
+	}
+	ok, err := s.IsLeader(ctx, r.Team, r.Leader)
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		return nil, false, domain.Invalidf("%s isn't one of the leaders in the policy; you can ask %s.",
+			slacktext.User(r.Leader), slacktext.Mentions(s.Leaders()))
+	}
+	text := r.Text
+	var due dates.Date
+	switch {
+	case r.HasBy && r.When != "":
+		d, err := s.readDate(r.When)
+		var de *dates.Error
+		switch {
+		case err == nil:
+			due = d
+		case errors.As(err, &de) && de.Unreadable && text != "":
+			// "help me by covering Tuesdays": no date, the "by" is part of the text.
+			text = r.Typed
+		default:
+			return nil, false, dateError(err)
+		}
+	case r.HasBy:
+		text = r.Typed
+	}
+	if err := checkText(text, "Say what would help you."); err != nil {
+		return nil, false, err
+	}
+	c := &domain.CommitmentRecord{Commitment: domain.Commitment{
+		Team: r.Team, Leader: r.Leader, Employee: r.Employee, Text: text, State: domain.CommitmentAsked,
+		Source: domain.SourceAsk, CreatedAt: s.clock.Now(),
+	}}
+	if !due.IsZero() {
+		c.AskedDue = due.String()
+	}
+	if _, err := s.create(ctx, c, domain.CommitmentAskedData{CommitmentFacts: c.Facts()}, r.Employee); err != nil {
+		return nil, false, err
+	}
+	ch, ts, err := s.notify.AskLeader(ctx, c)
+	if err != nil {
+		s.log.Error("could not DM the leader an ask", "team", c.Team, "commitment", c.ID, "error", err.Error())
+		return c, false, nil
+	}
+	if err := s.store.AttachCommitmentDM(ctx, c.Team, c.ID, ch, ts); err != nil {
+		s.log.Warn("could not record the ask's DM", "team", c.Team, "commitment", c.ID, "error", err.Error())
+	}
+	s.notify.Changed(ctx, c)
+	return c, true, nil
+}
+
+// readDate reads a date as a person typed it, in the policy's timezone.
+func (s *Service) readDate(typed string) (dates.Date, error) {
+	return dates.Parse(typed, s.clock.Now(), s.policy.Location)
+}
+
+// dateError is a date that could not be read, as a refusal.
+func dateError(err error) error {
+	var de *dates.Error
+	if errors.As(err, &de) {
+		return domain.Invalidf(":calendar: %s", slacktext.Escape(de.Message))
+	}
+	return err
+}
+
+// checkText refuses an empty or too long text; empty is what to say for
+// an empty one.
+func checkText(text, empty string) error {
+	if strings.TrimSpace(text) == "" {
+		return domain.Invalidf("%s", empty)
+	}
+	if n := utf8.RuneCountInString(text); n > MaxText {
+		return domain.Invalidf("Please keep it to %d characters (it has %d).", MaxText, n)
+	}
+	return nil
+}
+
+// checkPerson refuses a commitment to the bot, to a user the workspace does
+// not know, to a bot user or to a deactivated account. When the directory
+// cannot say, the commitment goes ahead: the mention came from Slack's own
+// picker.
+func (s *Service) checkPerson(ctx context.Context, team, user string) error {
+	if user == s.botID {
+		return domain.Invalidf("That's me: name a person.")
+	}
+	p, err := s.people.Person(ctx, team, user)
+	if err != nil {
+		s.log.Warn("could not look up the person of a commitment", "error", err.Error())
+		return nil
+	}
+	if !p.Exists {
+		return domain.NotFoundf("I can't find %s in this workspace.", slacktext.User(user))
+	}
+	if p.Bot || p.Deactivated {
+		return domain.Invalidf("%s is a bot or a deactivated account: name a person.", slacktext.User(user))
+	}
+	return nil
+}
+
+// create stores c under a fresh ID with its audit event, of payload p by
+// actor, and returns the event.
+func (s *Service) create(ctx context.Context, c *domain.CommitmentRecord, p domain.Payload, actor string) (domain.Event, error) {
+	for attempt := 1; ; attempt++ {
+		c.ID = domain.NewCommitmentID()
+		ev := event(c, p, actor, "", string(c.State), c.CreatedAt)
+		err := s.store.CreateCommitment(ctx, c, ev)
+		if errors.Is(err, domain.ErrExists) && attempt < createAttempts {
+			continue // the ID is taken: draw another
+		}
+		return ev, err
+	}
+}

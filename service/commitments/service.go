@@ -1,0 +1,179 @@
+// Package commitments owns the rules of commitments: a leader's promise to
+// one of their people, made with `/empower commit` or by accepting an
+// employee's `/empower ask`. It decides who may make, answer, close or move
+// one; its states and their changes (asked → open or declined, open → done,
+// a new date), each written with its audit event; who is told what; the
+// list of a person's commitments with their status; and which reminders
+// the commitment_reminders job sends.
+//
+// It reaches storage through Store, people through Notifier (the adapter
+// renders the words and the Block Kit of what it is asked to say) and
+// Directory, and the time through Clock, all defined here. Its refusals are
+// domain errors whose messages are what the person reads. It must not
+// import slack-go, go-redis, cron or gonum, nor the handlers, store, jobs
+// or bot packages.
+package commitments
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/empowerbot/empowerbot/dates"
+	"github.com/empowerbot/empowerbot/domain"
+)
+
+// Store keeps commitments. *store.Store implements it.
+type Store interface {
+	// CreateCommitment stores c (Team and ID set) and appends ev to the
+	// audit stream in one atomic step; on success c.Version is 1. The ID
+	// being taken is domain.ErrExists.
+	CreateCommitment(ctx context.Context, c *domain.CommitmentRecord, ev domain.Event) error
+	// GetCommitment returns commitment id of team, or
+	// domain.ErrCommitmentNotFound.
+	GetCommitment(ctx context.Context, team, id string) (*domain.CommitmentRecord, error)
+	// UpdateCommitment writes c while the stored commitment is still at
+	// c.Version and in state from, appending ev when not nil, in one atomic
+	// step; on success c.Version grows by one. When someone changed it first
+	// it returns a *domain.CommitmentConflictError and writes nothing; a
+	// commitment gone is domain.ErrCommitmentNotFound.
+	UpdateCommitment(ctx context.Context, c *domain.CommitmentRecord, from domain.CommitmentState, ev *domain.Event) error
+	// AttachCommitmentDM records where the ask's DM to the leader is.
+	AttachCommitmentDM(ctx context.Context, team, id, channel, ts string) error
+	// CommitmentsOf returns the commitments user made (as leader) and those
+	// made to them (as employee), newest first, at most limit of each.
+	CommitmentsOf(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []*domain.CommitmentRecord, err error)
+}
+
+// Notifier tells people about commitments. The Slack adapter renders the
+// words and buttons; the service decides who is told what, and when.
+type Notifier interface {
+	// AskLeader sends a new ask to its leader, with Accept and Decline,
+	// and returns where that message is (for Store.AttachCommitmentDM).
+	AskLeader(ctx context.Context, ask *domain.CommitmentRecord) (channel, ts string, err error)
+	// TellEmployee tells c's employee about ev, a change of c: a
+	// commitment made to them, their ask accepted or declined, a
+	// commitment done or given a new date.
+	TellEmployee(ctx context.Context, c *domain.CommitmentRecord, ev domain.Event) error
+	// TellLeader confirms to c's leader the commitment they made (ev).
+	TellLeader(ctx context.Context, c *domain.CommitmentRecord, ev domain.Event) error
+	// ShowAnswered shows the ask's message to the leader as answered, and
+	// refreshes the place the leader answered from (at). It logs its own
+	// failures: the answer is saved whatever happens here.
+	ShowAnswered(ctx context.Context, c *domain.CommitmentRecord, at Origin)
+	// ShowSettled shows the leader, where they acted (at), what changed:
+	// the reminder updated in place, their list refreshed. It logs its own
+	// failures.
+	ShowSettled(ctx context.Context, c *domain.CommitmentRecord, at Origin)
+	// Changed refreshes what shows c to its leader and employee (their App
+	// Home). It never fails the caller.
+	Changed(ctx context.Context, c *domain.CommitmentRecord)
+}
+
+// Origin is where a person acted on a commitment (the message or list
+// whose button they clicked), in the terms of the adapter that took the
+// click. The service never looks inside: it hands it back to the Notifier,
+// so that the change is shown where it was made. It may be nil.
+type Origin any
+
+// Directory knows the people of the workspace.
+type Directory interface {
+	// IsMember reports whether user is one of ids: named directly (U…, W…)
+	// or a member of one of its user groups (S…).
+	IsMember(ctx context.Context, team, user string, ids []string) (bool, error)
+	// Person tells what the workspace knows of user. An error means it
+	// cannot say right now.
+	Person(ctx context.Context, team, user string) (Person, error)
+}
+
+// Person is what the Directory knows of a user.
+type Person struct {
+	// Exists is false when the workspace has no such user.
+	Exists bool
+	// Bot is set for a bot user, Deactivated for a deactivated account.
+	Bot, Deactivated bool
+}
+
+// Clock tells the time.
+type Clock interface {
+	Now() time.Time
+}
+
+// Config is what a Service needs.
+type Config struct {
+	Store     Store
+	Notifier  Notifier
+	Directory Directory
+	Clock     Clock
+	// Policy gives the leaders (the approvers of its levels), the timezone
+	// dates are read and shown in, and commitments.remind_before.
+	Policy *domain.Policy
+	// BotUserID is the bot's own user, to whom nobody commits.
+	BotUserID string
+	Log       *slog.Logger
+}
+
+// Service applies the rules of commitments. Build it with New; it is safe
+// for concurrent use.
+type Service struct {
+	store  Store
+	notify Notifier
+	people Directory
+	clock  Clock
+	policy *domain.Policy
+	botID  string
+	log    *slog.Logger
+}
+
+// New returns a Service with the dependencies of c; a nil Log discards.
+func New(c Config) *Service {
+	log := c.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		store: c.Store, notify: c.Notifier, people: c.Directory, clock: c.Clock,
+		policy: c.Policy, botID: c.BotUserID, log: log,
+	}
+}
+
+// Leaders lists every approver of the policy's levels, once each, in the
+// policy's order: the people who make commitments and may be asked.
+func (s *Service) Leaders() []string {
+	var out []string
+	for _, l := range s.policy.Levels {
+		for _, id := range l.Approvers {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// IsLeader reports whether user is an approver of one of the policy's
+// levels, named directly or through a user group.
+func (s *Service) IsLeader(ctx context.Context, team, user string) (bool, error) {
+	return s.people.IsMember(ctx, team, user, s.Leaders())
+}
+
+// Today is the policy timezone's date now.
+func (s *Service) Today() dates.Date { return dates.Of(s.clock.Now().In(s.policy.Location)) }
+
+// event builds the audit event of a change of c, with payload p.
+func event(c *domain.CommitmentRecord, p domain.Payload, actor, from, to string, at time.Time) domain.Event {
+	return domain.Event{Actor: actor, Subject: c.ID, From: from, To: to, At: at, Payload: p}
+}
+
+// tellEmployee tells c's employee about ev; a failure is logged, the change
+// is saved.
+func (s *Service) tellEmployee(ctx context.Context, c *domain.CommitmentRecord, ev domain.Event) {
+	if err := s.notify.TellEmployee(ctx, c, ev); err != nil {
+		s.dmFailed(c, c.Employee, err)
+	}
+}
+
+func (s *Service) dmFailed(c *domain.CommitmentRecord, user string, err error) {
+	s.log.Warn("could not DM about a commitment", "team", c.Team, "commitment", c.ID, "user", user, "error", err.Error())
+}
