@@ -203,7 +203,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Now:      o.Clock.Now,
 	})
 	if err := jobs.Register(a.Jobs, jobs.Deps{
-		H: a.Handlers, Decisions: a.Handlers.Decisions, Feedback: a.Handlers.Feedback, Team: auth.TeamID,
+		H: a.Handlers, Decisions: a.Handlers.Decisions, Feedback: a.Handlers.Feedback,
+		Commitments: a.Handlers.Commitments, Team: auth.TeamID,
 		Schedules: o.Policy.Schedules, Metrics: a.Metrics,
 	}); err != nil {
 		a.Close()

@@ -27,6 +27,18 @@ const (
 	SourceAsk    = "ask"
 )
 
+// ReminderKind says which reminder of a commitment its leader gets.
+type ReminderKind string
+
+// The reminders of a commitment.
+const (
+	// ReminderDueSoon: its due date starts within remind_before (once per
+	// due date).
+	ReminderDueSoon ReminderKind = "soon"
+	// ReminderOverdue: its due date has passed (once a day).
+	ReminderOverdue ReminderKind = "overdue"
+)
+
 // Commitment is a leader's promise to one of their people, or an ask that
 // may become one. Its JSON is the stored record: the field names are part
 // of the wire format.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/empowerbot/empowerbot/command"
@@ -13,7 +12,6 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Commitments: a leader's promise to one of their people, made with
@@ -164,10 +162,4 @@ func (h *Handlers) Ask(ctx context.Context, c *Command) (*Reply, error) {
 	}
 	return Text(fmt.Sprintf(":incoming_envelope: Asked %s (`%s`): *%s*, %s. They can accept or decline; I'll DM you their answer.",
 		slacktext.User(cm.Leader), cm.ID, commitText(cm), when)), nil
-}
-
-// commitmentEvent builds the audit event of a change of cm, with payload p
-// (see domain/audit.go).
-func commitmentEvent(cm *store.CommitmentRecord, p domain.Payload, actor, from, to string, at time.Time) domain.Event {
-	return domain.Event{Actor: actor, Subject: cm.ID, From: from, To: to, At: at, Payload: p}
 }

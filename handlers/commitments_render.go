@@ -11,7 +11,6 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/slacktext"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // maxTextShown bounds a commitment's text in lists (runes, before escaping).
@@ -120,9 +119,9 @@ func reminderButtons(cm *domain.CommitmentRecord) *slack.ActionBlock {
 }
 
 // ReminderDM is the commitment_reminders DM to the leader of cm.
-func ReminderDM(cm *domain.CommitmentRecord, kind string, today dates.Date) []slack.MsgOption {
+func ReminderDM(cm *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) []slack.MsgOption {
 	head := ":alarm_clock: *A commitment is coming due*"
-	if kind == store.ReminderOverdue {
+	if kind == domain.ReminderOverdue {
 		head = ":warning: *A commitment is overdue*"
 	}
 	text := fmt.Sprintf("%s\nYou committed to %s (`%s`):\n>%s\n%s.", head, slacktext.User(cm.Employee), cm.ID, commitText(cm), dueLine(cm, today))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/slackapi"
@@ -157,6 +158,12 @@ func (n *CommitmentsSlack) refreshList(ctx context.Context, cm *domain.Commitmen
 			n.h.Log.Warn("could not confirm a commitment change", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
 		}
 	}
+}
+
+// Remind DMs the leader the reminder of cm, with Done and New date.
+func (n *CommitmentsSlack) Remind(ctx context.Context, cm *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) error {
+	_, _, err := n.h.DM(ctx, cm.Team, cm.Leader, ReminderDM(cm, kind, today)...)
+	return err
 }
 
 // Changed refreshes the App Home of both sides of cm.

@@ -4,23 +4,26 @@ import (
 	"context"
 	"time"
 
-	"github.com/empowerbot/empowerbot/handlers"
+	"github.com/empowerbot/empowerbot/service/commitments"
+	"github.com/empowerbot/empowerbot/store"
 )
 
 // JobCommitmentReminders is the policy's schedules key of the commitment
 // reminders.
 const JobCommitmentReminders = "commitment_reminders"
 
-// CommitmentReminders is the commitment_reminders job: leaders are DMed about
-// commitments coming due within commitments.remind_before, and once a day
-// while overdue (see handlers.CommitmentReminders). Each reminder is claimed
-// per (commitment, day), so replicas and extra runs never send it twice.
-func CommitmentReminders(h *handlers.Handlers) Job {
+// CommitmentReminders is the commitment_reminders job of team, on spec:
+// leaders are DMed about commitments coming due within
+// commitments.remind_before, and once a day while overdue (see
+// commitments.Service.Remind). Each reminder is leased per (commitment,
+// day) under the run's own owner, so replicas and extra runs never send it
+// twice.
+func CommitmentReminders(svc *commitments.Service, team, spec string) Job {
 	return Job{
 		Name: JobCommitmentReminders,
-		Spec: h.Policy.Schedules.CommitmentReminders,
+		Spec: spec,
 		Run: func(ctx context.Context, _ time.Time) error {
-			_, err := h.CommitmentReminders(ctx)
+			_, err := svc.Remind(ctx, team, store.NewOwner())
 			return err
 		},
 	}

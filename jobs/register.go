@@ -4,6 +4,7 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
 )
@@ -17,6 +18,8 @@ type Deps struct {
 	Decisions *decisions.Service
 	// Feedback runs the feedback and feedback_reminder jobs.
 	Feedback *feedback.Service
+	// Commitments runs the commitment_reminders job.
+	Commitments *commitments.Service
 	// Team is the workspace the jobs run for.
 	Team string
 	// Schedules are the policy's schedules.
@@ -34,7 +37,7 @@ func Register(s *Scheduler, d Deps) error {
 	jobs = append(jobs, FeedbackJobs(d.Feedback, d.Schedules)...)
 	jobs = append(jobs, Digest(h))
 	jobs = append(jobs, OutcomeFollowups(h.Recognition, h.TeamID, h.Policy.Schedules.OutcomeFollowups))
-	jobs = append(jobs, CommitmentReminders(h))
+	jobs = append(jobs, CommitmentReminders(d.Commitments, d.Team, d.Schedules.CommitmentReminders))
 	if d.Metrics != nil {
 		d.Metrics.Fanout.WithLabelValues(JobFeedback, "sent") // on /metrics from start-up
 	}

@@ -275,12 +275,6 @@ func (s *Store) OpenCommitmentsDueBy(ctx context.Context, team, due string, limi
 	return ids, nil
 }
 
-// Kinds of commitment reminders.
-const (
-	ReminderDueSoon = "soon"
-	ReminderOverdue = "overdue"
-)
-
 // reminderKind is the lease of one commitment's reminder on one day
 // ("<prefix>:{T}:commitment-remind:<ID>:<day>", "1" in older versions,
 // which counts as done). A marker per kind and due date
@@ -320,34 +314,35 @@ func (s *Store) reminderKey(c *CommitmentRecord, day string) string {
 	return s.keys.Team(c.Team, "commitment-remind", c.ID, day)
 }
 
-func (s *Store) reminderMarkerKey(c *CommitmentRecord, kind string) string {
-	return s.keys.Team(c.Team, "commitment-remind", c.ID, kind, c.Due)
+func (s *Store) reminderMarkerKey(c *CommitmentRecord, kind domain.ReminderKind) string {
+	return s.keys.Team(c.Team, "commitment-remind", c.ID, string(kind), c.Due)
 }
 
-// ClaimCommitmentReminder claims the reminder of kind (ReminderDueSoon or
-// ReminderOverdue) of open commitment c for day ("2006-01-02" in the
-// policy's timezone) for owner for lease: LeaseClaimed for exactly one
-// caller per (commitment, day), whatever the replicas, and for a due-soon
-// reminder once per due date; LeaseDone when it went out already or needs
-// sending no more. The first overdue claim of a due date appends overdue
-// (when not nil) to the audit stream in the same step. The caller sends
-// the reminder, then calls CommitmentReminderSent, or
-// ReleaseCommitmentReminder when it could not.
-func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day, owner string, lease time.Duration, overdue *domain.Event) (LeaseState, error) {
+// ClaimCommitmentReminder claims the reminder of kind
+// (domain.ReminderDueSoon or domain.ReminderOverdue) of open commitment c
+// for day ("2006-01-02" in the policy's timezone) for owner for lease:
+// claimed is true for exactly one caller per (commitment, day), whatever
+// the replicas, and for a due-soon reminder once per due date; false while
+// another owner holds it, and when it went out already or needs sending no
+// more. The first overdue claim of a due date appends overdue (when not
+// nil) to the audit stream in the same step. The caller sends the
+// reminder, then calls CommitmentReminderSent, or ReleaseCommitmentReminder
+// when it could not.
+func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind domain.ReminderKind, day, owner string, lease time.Duration, overdue *domain.Event) (claimed bool, err error) {
 	keys := []string{s.reminderKey(c, day), s.commitmentKey(c.Team, c.ID), s.reminderMarkerKey(c, kind), s.AuditKey(c.Team)}
-	args := []any{c.Due, kind, reminderMarkerKeep.Milliseconds()}
-	if overdue != nil && kind == ReminderOverdue {
+	args := []any{c.Due, string(kind), reminderMarkerKeep.Milliseconds()}
+	if overdue != nil && kind == domain.ReminderOverdue {
 		audit, err := auditArgs(*overdue)
 		if err != nil {
-			return 0, err
+			return false, err
 		}
 		args = append(args, audit...)
 	}
 	st, _, err := s.claimLease(ctx, reminderKind, keys, owner, lease, args...)
 	if err != nil {
-		return 0, fmt.Errorf("claim commitment reminder %s %s: %w", c.ID, day, err)
+		return false, fmt.Errorf("claim commitment reminder %s %s: %w", c.ID, day, err)
 	}
-	return st, nil
+	return st == LeaseClaimed, nil
 }
 
 // CommitmentReminderSent records that owner sent c's reminder of day: no
@@ -366,9 +361,9 @@ func (s *Store) CommitmentReminderSent(ctx context.Context, c *CommitmentRecord,
 // ReleaseCommitmentReminder gives back owner's claim of the day's reminder
 // (and a due-soon marker) after the reminder could not be sent, so a later
 // run retries.
-func (s *Store) ReleaseCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind, day, owner string) error {
+func (s *Store) ReleaseCommitmentReminder(ctx context.Context, c *CommitmentRecord, kind domain.ReminderKind, day, owner string) error {
 	keys := []string{s.reminderKey(c, day), s.reminderMarkerKey(c, kind)}
-	if _, err := s.releaseLease(ctx, reminderKind, keys, owner, kind); err != nil {
+	if _, err := s.releaseLease(ctx, reminderKind, keys, owner, string(kind)); err != nil {
 		return fmt.Errorf("release commitment reminder %s: %w", c.ID, err)
 	}
 	return nil

@@ -66,41 +66,41 @@ func TestCommitmentReminderOncePerDayAndDueDate(t *testing.T) {
 	if err := s.CreateCommitment(ctx, c, madeEvent(c)); err != nil {
 		t.Fatal(err)
 	}
-	claim := func(c *store.CommitmentRecord, kind, day, owner string) store.LeaseState {
+	claim := func(c *store.CommitmentRecord, kind domain.ReminderKind, day, owner string) bool {
 		t.Helper()
 		ev := domain.Event{Payload: domain.CommitmentOverdueData{}, Subject: c.ID, At: t0}
-		st, err := s.ClaimCommitmentReminder(ctx, c, kind, day, owner, time.Minute, &ev)
+		claimed, err := s.ClaimCommitmentReminder(ctx, c, kind, day, owner, time.Minute, &ev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return st
+		return claimed
 	}
-	remind := func(kind, day, owner string) store.LeaseState {
+	remind := func(kind domain.ReminderKind, day, owner string) bool {
 		t.Helper()
-		st := claim(c, kind, day, owner)
-		if st == store.LeaseClaimed {
+		claimed := claim(c, kind, day, owner)
+		if claimed {
 			if err := s.CommitmentReminderSent(ctx, c, day, owner); err != nil {
 				t.Fatal(err)
 			}
 		}
-		return st
+		return claimed
 	}
 	// Due soon: once per due date, whatever the day.
 	for _, tt := range []struct {
 		day, owner string
-		want       store.LeaseState
-	}{{"2026-03-04", "a", store.LeaseClaimed}, {"2026-03-04", "b", store.LeaseDone}, {"2026-03-05", "b", store.LeaseDone}} {
-		if got := remind(store.ReminderDueSoon, tt.day, tt.owner); got != tt.want {
+		want       bool
+	}{{"2026-03-04", "a", true}, {"2026-03-04", "b", false}, {"2026-03-05", "b", false}} {
+		if got := remind(domain.ReminderDueSoon, tt.day, tt.owner); got != tt.want {
 			t.Errorf("due soon on %s by %s = %v; want %v", tt.day, tt.owner, got, tt.want)
 		}
 	}
 	// Overdue: once a day, and the overdue event once per due date.
 	for _, day := range []string{"2026-03-06", "2026-03-07"} {
-		if got := remind(store.ReminderOverdue, day, "a"); got != store.LeaseClaimed {
-			t.Errorf("overdue on %s = %v; want claimed", day, got)
+		if got := remind(domain.ReminderOverdue, day, "a"); !got {
+			t.Errorf("overdue on %s not claimed", day)
 		}
-		if got := remind(store.ReminderOverdue, day, "b"); got != store.LeaseDone {
-			t.Errorf("overdue again on %s = %v; want done", day, got)
+		if got := remind(domain.ReminderOverdue, day, "b"); got {
+			t.Errorf("overdue again on %s claimed", day)
 		}
 	}
 	evs, err := s.ReadAudit(ctx, team, t0.AddDate(0, 0, -1), t0.AddDate(0, 0, 1))
@@ -122,14 +122,17 @@ func TestCommitmentReminderOncePerDayAndDueDate(t *testing.T) {
 	if err := s.CreateCommitment(ctx, c2, madeEvent(c2)); err != nil {
 		t.Fatal(err)
 	}
-	if got := claim(c2, store.ReminderDueSoon, "2026-03-08", "a"); got != store.LeaseClaimed {
-		t.Fatalf("due soon = %v; want claimed", got)
+	if got := claim(c2, domain.ReminderDueSoon, "2026-03-08", "a"); !got {
+		t.Fatalf("due soon not claimed")
 	}
-	if err := s.ReleaseCommitmentReminder(ctx, c2, store.ReminderDueSoon, "2026-03-08", "a"); err != nil {
+	if got := claim(c2, domain.ReminderDueSoon, "2026-03-08", "b"); got {
+		t.Errorf("due soon claimed while another owner holds it")
+	}
+	if err := s.ReleaseCommitmentReminder(ctx, c2, domain.ReminderDueSoon, "2026-03-08", "a"); err != nil {
 		t.Fatal(err)
 	}
-	if got := claim(c2, store.ReminderDueSoon, "2026-03-09", "b"); got != store.LeaseClaimed {
-		t.Errorf("due soon after a release = %v; want claimed", got)
+	if got := claim(c2, domain.ReminderDueSoon, "2026-03-09", "b"); !got {
+		t.Errorf("due soon after a release not claimed")
 	}
 
 	// A done commitment gets none.
@@ -138,7 +141,7 @@ func TestCommitmentReminderOncePerDayAndDueDate(t *testing.T) {
 	if err := s.UpdateCommitment(ctx, cur, domain.CommitmentOpen, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := remind(store.ReminderOverdue, "2026-03-08", "c"); got != store.LeaseDone {
-		t.Errorf("done commitment's reminder = %v; want done", got)
+	if got := remind(domain.ReminderOverdue, "2026-03-08", "c"); got {
+		t.Errorf("done commitment's reminder claimed")
 	}
 }

@@ -208,7 +208,7 @@ func (s *Service) own(ctx context.Context, a Action) (*domain.CommitmentRecord, 
 	}
 	c, err := s.store.GetCommitment(ctx, a.Team, a.ID)
 	if errors.Is(err, domain.ErrCommitmentNotFound) {
-		return nil, domain.NotFoundf("I can't find commitment `%s`; nothing changed.", slacktext.Escape(a.ID))
+		return nil, domain.NotFoundf("I can't find commitment `%s`; nothing changed.", slacktext.Code(a.ID))
 	}
 	if err != nil {
 		return nil, err

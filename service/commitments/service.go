@@ -44,6 +44,24 @@ type Store interface {
 	// CommitmentsOf returns the commitments user made (as leader) and those
 	// made to them (as employee), newest first, at most limit of each.
 	CommitmentsOf(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []*domain.CommitmentRecord, err error)
+	// OpenCommitmentsDueBy returns the IDs of open commitments due on or
+	// before due ("2006-01-02"), earliest first, at most limit.
+	OpenCommitmentsDueBy(ctx context.Context, team, due string, limit int) ([]string, error)
+	// GetCommitments returns the commitments with these IDs, in that
+	// order, skipping any that do not exist.
+	GetCommitments(ctx context.Context, team string, ids []string) ([]*domain.CommitmentRecord, error)
+	// ClaimCommitmentReminder leases c's reminder of kind for day
+	// ("2006-01-02") to owner for lease: claimed for exactly one caller per
+	// (commitment, day), and for a due-soon reminder once per due date;
+	// not claimed when another owner holds it, it went out already, or c
+	// is no longer open with that due date. The first overdue claim of a
+	// due date appends overdue (when not nil) in the same step.
+	ClaimCommitmentReminder(ctx context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, day, owner string, lease time.Duration, overdue *domain.Event) (claimed bool, err error)
+	// CommitmentReminderSent records that owner sent c's reminder of day.
+	CommitmentReminderSent(ctx context.Context, c *domain.CommitmentRecord, day, owner string) error
+	// ReleaseCommitmentReminder gives owner's claim of c's reminder of day
+	// back, so that a later run sends it.
+	ReleaseCommitmentReminder(ctx context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, day, owner string) error
 }
 
 // Notifier tells people about commitments. The Slack adapter renders the
@@ -66,6 +84,9 @@ type Notifier interface {
 	// the reminder updated in place, their list refreshed. It logs its own
 	// failures.
 	ShowSettled(ctx context.Context, c *domain.CommitmentRecord, at Origin)
+	// Remind sends c's leader its reminder of kind, with Done and New date;
+	// today is the day it is sent for.
+	Remind(ctx context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) error
 	// Changed refreshes what shows c to its leader and employee (their App
 	// Home). It never fails the caller.
 	Changed(ctx context.Context, c *domain.CommitmentRecord)

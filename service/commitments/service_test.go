@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/store"
@@ -55,6 +56,8 @@ type notifier struct {
 	calls   []string
 	askFail error // AskLeader fails with it
 	dmFail  error // TellEmployee and TellLeader fail with it
+	// remindFail makes Remind fail (guarded by mu).
+	remindFail error
 }
 
 func (n *notifier) record(format string, args ...any) {
@@ -84,6 +87,17 @@ func (n *notifier) ShowAnswered(_ context.Context, c *domain.CommitmentRecord, a
 
 func (n *notifier) ShowSettled(_ context.Context, c *domain.CommitmentRecord, at commitments.Origin) {
 	n.record("show-settled %s %v", c.ID, at)
+}
+
+func (n *notifier) Remind(_ context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) error {
+	n.mu.Lock()
+	fail := n.remindFail
+	n.mu.Unlock()
+	if fail != nil {
+		return fail
+	}
+	n.record("remind %s %s %s", c.ID, kind, today)
+	return nil
 }
 
 func (n *notifier) Changed(_ context.Context, c *domain.CommitmentRecord) {
@@ -585,5 +599,107 @@ func TestList(t *testing.T) {
 	}
 	if len(l.Open) != 4 || len(l.Closed) != 1 {
 		t.Errorf("Dave's list: %d open, %d closed; want 4, 1", len(l.Open), len(l.Closed))
+	}
+}
+
+// remind runs the reminder job once, as a fresh run, and returns what it
+// sent.
+func (e *env) remind(t *testing.T) []string {
+	t.Helper()
+	n, err := e.svc.Remind(t.Context(), team, store.NewOwner())
+	if err != nil {
+		t.Fatalf("remind: %v", err)
+	}
+	got := e.notify.take()
+	if n != len(got) {
+		t.Errorf("Remind says %d sent; the notifier got %q", n, got)
+	}
+	return got
+}
+
+func TestRemindBeforeDueThenDailyWhenOverdue(t *testing.T) {
+	e := setup(t)
+	soon := e.commit(t, "sign off your overtime", "tomorrow")
+	later := e.commit(t, "book the training", "in 5 days")
+	done := e.commit(t, "a parking pass", "tomorrow")
+	if _, err := e.svc.Done(t.Context(), commitments.Action{Team: team, ID: done.ID, User: bob}); err != nil {
+		t.Fatal(err)
+	}
+	e.notify.take()
+
+	// Wednesday: Thursday's is within remind_before (24h), Monday's is not.
+	if got, want := e.remind(t), []string{"remind " + soon.ID + " soon 2026-11-18"}; !slices.Equal(got, want) {
+		t.Errorf("Wednesday: %q; want %q", got, want)
+	}
+	if got := e.remind(t); len(got) != 0 {
+		t.Errorf("Wednesday again: %q; want none", got)
+	}
+	// Thursday: due today, reminded once already.
+	e.clock.Advance(24 * time.Hour)
+	if got := e.remind(t); len(got) != 0 {
+		t.Errorf("Thursday: %q; want none", got)
+	}
+	// Friday and Saturday: overdue, once a day; one overdue event.
+	for _, day := range []string{"2026-11-20", "2026-11-21"} {
+		e.clock.Advance(24 * time.Hour)
+		if got, want := e.remind(t), []string{"remind " + soon.ID + " overdue " + day}; !slices.Equal(got, want) {
+			t.Errorf("%s: %q; want %q", day, got, want)
+		}
+		if got := e.remind(t); len(got) != 0 {
+			t.Errorf("%s again: %q; want none", day, got)
+		}
+	}
+	evs := e.audit(t, soon.ID)
+	if !slices.Equal(types(evs), []domain.EventType{domain.EventCommitmentMade, domain.EventCommitmentOverdue}) {
+		t.Fatalf("audit: %v", types(evs))
+	}
+	if p, _ := evs[1].Payload.(domain.CommitmentOverdueData); evs[1].Actor != "" || p.DaysOverdue != 1 || p.Leader != bob {
+		t.Errorf("overdue event: %+v", evs[1])
+	}
+	// Sunday: Monday's comes due.
+	e.clock.Advance(24 * time.Hour)
+	want := []string{"remind " + soon.ID + " overdue 2026-11-22", "remind " + later.ID + " soon 2026-11-22"}
+	if got := e.remind(t); !slices.Equal(got, want) {
+		t.Errorf("Sunday: %q; want %q", got, want)
+	}
+}
+
+func TestRemindGivesBackWhatItCouldNotSend(t *testing.T) {
+	e := setup(t)
+	c := e.commit(t, "fix the heater", "tomorrow")
+	e.notify.remindFail = errors.New("ratelimited")
+	if n, err := e.svc.Remind(t.Context(), team, store.NewOwner()); n != 0 || err == nil || !strings.Contains(err.Error(), c.ID) {
+		t.Errorf("remind with a failing DM: %d sent, %v; want 0 and an error naming %s", n, err, c.ID)
+	}
+	e.notify.remindFail = nil
+	if got, want := e.remind(t), []string{"remind " + c.ID + " soon 2026-11-18"}; !slices.Equal(got, want) {
+		t.Errorf("after a failure: %q; want %q", got, want)
+	}
+}
+
+func TestRemindOnReplicasSendsOnce(t *testing.T) {
+	e := setup(t)
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, e.commit(t, fmt.Sprintf("task %d", i), "tomorrow").ID)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := e.svc.Remind(t.Context(), team, store.NewOwner()); err != nil {
+				t.Errorf("remind: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	got := e.notify.take()
+	slices.Sort(got)
+	var want []string
+	for _, id := range ids {
+		want = append(want, "remind "+id+" soon 2026-11-18")
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("reminders on 4 replicas:\n got %q\nwant %q", got, want)
 	}
 }

@@ -1,0 +1,100 @@
+package commitments
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/empowerbot/empowerbot/dates"
+	"github.com/empowerbot/empowerbot/domain"
+)
+
+// reminderBatch bounds how many open commitments one run of Remind reads.
+const reminderBatch = 10_000
+
+// reminderLease is how long a claimed reminder is reserved for its sender,
+// which has half of it to send the DM; a sender that died is taken over
+// once it expires.
+const reminderLease = 10 * time.Minute
+
+// Remind is the work of the commitment_reminders job for team: each open
+// commitment whose due date starts within commitments.remind_before gets
+// one reminder to its leader, and one a day while it is overdue, each with
+// Done and New date. Every reminder is leased per (commitment, day in the
+// policy's timezone) under owner, the run's lease owner, so that replicas
+// and repeated runs send it once; the first overdue reminder of a due date
+// appends commitment.overdue. A reminder that could not be sent is given
+// back, for a later run to send. Remind returns how many reminders it sent,
+// and the first error it met (it goes on with the others).
+func (s *Service) Remind(ctx context.Context, team, owner string) (int, error) {
+	now := s.clock.Now()
+	loc := s.policy.Location
+	today := dates.Of(now.In(loc))
+	horizon := dates.Of(now.Add(s.policy.Commitments.RemindBefore).In(loc))
+	if horizon.Before(today) {
+		horizon = today
+	}
+	ids, err := s.store.OpenCommitmentsDueBy(ctx, team, horizon.String(), reminderBatch)
+	if err != nil {
+		return 0, err
+	}
+	list, err := s.store.GetCommitments(ctx, team, ids)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	var firstErr error
+	for _, c := range list {
+		if ctx.Err() != nil {
+			return sent, ctx.Err()
+		}
+		if c.State != domain.CommitmentOpen {
+			continue
+		}
+		due, err := dates.ParseISO(c.Due)
+		if err != nil {
+			s.log.Warn("commitment with a bad due date", "commitment", c.ID, "due", c.Due)
+			continue
+		}
+		kind := domain.ReminderDueSoon
+		var overdue *domain.Event
+		if due.Before(today) {
+			kind = domain.ReminderOverdue
+			ev := event(c, domain.CommitmentOverdueData{CommitmentFacts: c.Facts(), DaysOverdue: due.DaysUntil(today)},
+				"", string(domain.CommitmentOpen), string(domain.CommitmentOpen), now)
+			overdue = &ev
+		}
+		claimed, err := s.store.ClaimCommitmentReminder(ctx, c, kind, today.String(), owner, reminderLease, overdue)
+		if err == nil && claimed {
+			if err = s.sendReminder(ctx, c, kind, today, owner); err == nil {
+				sent++
+			}
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return sent, firstErr
+}
+
+// sendReminder sends owner's claimed reminder of c and records it, or gives
+// the claim back when it could not be sent.
+func (s *Service) sendReminder(ctx context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date, owner string) error {
+	bg := context.WithoutCancel(ctx)
+	dctx, cancel := context.WithTimeout(ctx, reminderLease/2)
+	err := s.notify.Remind(dctx, c, kind, today)
+	cancel()
+	if err != nil {
+		s.log.Warn("could not send a commitment reminder", "commitment", c.ID, "error", err.Error())
+		if rerr := s.store.ReleaseCommitmentReminder(bg, c, kind, today.String(), owner); rerr != nil {
+			s.log.Warn("could not release a commitment reminder", "commitment", c.ID, "error", rerr.Error())
+		}
+		return fmt.Errorf("remind %s: %w", c.ID, err)
+	}
+	if err := s.store.CommitmentReminderSent(bg, c, today.String(), owner); err != nil {
+		// The reminder is out; the claim expires and a later run of the
+		// same day may send it again.
+		s.log.Warn("could not record a sent commitment reminder", "commitment", c.ID, "error", err.Error())
+	}
+	return nil
+}
