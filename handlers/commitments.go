@@ -91,13 +91,13 @@ func cutLastBy(s string) (text, date string, ok bool) {
 }
 
 // withUsage adds the usage line to a refusal of the input (domain.Invalid
-// or domain.NotFound), so the person sees how to type it.
+// or domain.NotFound, with its words), so the person sees how to type it.
 func withUsage(err error, usage string) error {
-	switch code := domain.ErrorCode(err); code {
-	case domain.Invalid, domain.NotFound:
-		return domain.Errorf(code, "%s\n%s", domain.ErrorMessage(err), usage)
+	msg, code := domain.ErrorMessage(err), domain.ErrorCode(err)
+	if msg == "" || (code != domain.Invalid && code != domain.NotFound) {
+		return err
 	}
-	return err
+	return domain.Errorf(code, "%s\n%s", msg, usage)
 }
 
 // IsLeader reports whether user is an approver of one of the policy's levels.

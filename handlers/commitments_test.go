@@ -1,6 +1,11 @@
 package handlers
 
-import "testing"
+import (
+	"errors"
+	"testing"
+
+	"github.com/empowerbot/empowerbot/domain"
+)
 
 func TestCutLastBy(t *testing.T) {
 	tests := []struct {
@@ -18,6 +23,33 @@ func TestCutLastBy(t *testing.T) {
 		text, date, ok := cutLastBy(tt.in)
 		if text != tt.text || date != tt.date || ok != tt.ok {
 			t.Errorf("cutLastBy(%q) = %q, %q, %v; want %q, %q, %v", tt.in, text, date, ok, tt.text, tt.date, tt.ok)
+		}
+	}
+}
+
+func TestWithUsage(t *testing.T) {
+	const usage = "Usage: `/empower commit …`"
+	tests := []struct {
+		name string
+		err  error
+		want string // the message after; "" for the error unchanged
+	}{
+		{"invalid", domain.Invalidf("Say what you will do."), "Say what you will do.\n" + usage},
+		{"not found", domain.NotFoundf("I can't find <@U1>."), "I can't find <@U1>.\n" + usage},
+		{"forbidden", domain.Forbiddenf("Only leaders…"), ""},
+		{"internal", errors.New("redis: broken"), ""},
+		{"no words", domain.Wrap(domain.NotFound, errors.New("commitment not found")), ""},
+	}
+	for _, tt := range tests {
+		got := withUsage(tt.err, usage)
+		if tt.want == "" {
+			if got != tt.err {
+				t.Errorf("%s: %v; want the error unchanged", tt.name, got)
+			}
+			continue
+		}
+		if domain.ErrorMessage(got) != tt.want || domain.ErrorCode(got) != domain.ErrorCode(tt.err) {
+			t.Errorf("%s: %q (%s); want %q (%s)", tt.name, domain.ErrorMessage(got), domain.ErrorCode(got), tt.want, domain.ErrorCode(tt.err))
 		}
 	}
 }

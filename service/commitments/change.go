@@ -155,7 +155,7 @@ func (s *Service) Done(ctx context.Context, a Action) (*domain.CommitmentRecord,
 	now := s.clock.Now()
 	due, derr := dates.ParseISO(c.Due)
 	c.State, c.ClosedAt = domain.CommitmentDone, now
-	c.OnTime = derr == nil && !s.Today().After(due)
+	c.OnTime = derr == nil && !s.today().After(due)
 	onTime := c.OnTime
 	ev := event(c, domain.CommitmentDoneData{CommitmentFacts: c.Facts(), OnTime: &onTime},
 		a.User, string(domain.CommitmentOpen), string(domain.CommitmentDone), now)
@@ -229,7 +229,7 @@ func (s *Service) checkPicked(picked string) (dates.Date, error) {
 	if err != nil {
 		return dates.Date{}, domain.Invalidf("Pick a date.")
 	}
-	today := s.Today()
+	today := s.today()
 	if d.Before(today) {
 		return dates.Date{}, domain.Invalidf("%s is in the past: pick today or a later date.", d.Human(today))
 	}
@@ -242,7 +242,7 @@ func (s *Service) checkPicked(picked string) (dates.Date, error) {
 // settledText says where c stands now, for someone whose click came too
 // late.
 func (s *Service) settledText(c *domain.CommitmentRecord) string {
-	today := s.Today()
+	today := s.today()
 	switch c.State {
 	case domain.CommitmentDone:
 		return fmt.Sprintf("`%s` is already done (%s). Nothing changed.", c.ID, dates.Of(c.ClosedAt.In(s.policy.Location)).Human(today))

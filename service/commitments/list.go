@@ -36,7 +36,7 @@ type Item struct {
 type List struct {
 	// User is whose list it is.
 	User string
-	// Today is the policy timezone's date the list was made on.
+	// today is the policy timezone's date the list was made on.
 	Today dates.Date
 	// Open holds the open commitments and the asks, soonest due first (an
 	// ask after the commitments due on the date it asks for, one without a

@@ -159,9 +159,9 @@ func New(c Config) *Service {
 	}
 }
 
-// Leaders lists every approver of the policy's levels, once each, in the
+// leaders lists every approver of the policy's levels, once each, in the
 // policy's order: the people who make commitments and may be asked.
-func (s *Service) Leaders() []string {
+func (s *Service) leaders() []string {
 	var out []string
 	for _, l := range s.policy.Levels {
 		for _, id := range l.Approvers {
@@ -176,11 +176,11 @@ func (s *Service) Leaders() []string {
 // IsLeader reports whether user is an approver of one of the policy's
 // levels, named directly or through a user group.
 func (s *Service) IsLeader(ctx context.Context, team, user string) (bool, error) {
-	return s.people.IsMember(ctx, team, user, s.Leaders())
+	return s.people.IsMember(ctx, team, user, s.leaders())
 }
 
-// Today is the policy timezone's date now.
-func (s *Service) Today() dates.Date { return dates.Of(s.clock.Now().In(s.policy.Location)) }
+// today is the policy timezone's date now.
+func (s *Service) today() dates.Date { return dates.Of(s.clock.Now().In(s.policy.Location)) }
 
 // event builds the audit event of a change of c, with payload p.
 func event(c *domain.CommitmentRecord, p domain.Payload, actor, from, to string, at time.Time) domain.Event {
