@@ -80,10 +80,9 @@ func NormalizeCommitmentID(s string) (string, bool) { return normalizeID("C-", s
 // the leader is.
 type CommitmentRecord struct {
 	Commitment
-	// AskDM is where the ask's DM to the leader is ("<channel>|<ts>"), kept
-	// beside the record so that the DM can be shown as answered; the rules
-	// never read it.
-	AskDM string `json:"-"`
+	// AskDM is the ask's DM to the leader, kept beside the record so that
+	// it can be shown as answered (zero when it was not sent).
+	AskDM MessageRef `json:"-"`
 	// Version grows by one with every change; a change is written only
 	// while the stored commitment is still at the version it was read at.
 	Version int64 `json:"-"`

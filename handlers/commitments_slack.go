@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -50,8 +49,12 @@ func (n *CommitmentsSlack) Person(ctx context.Context, _, user string) (commitme
 }
 
 // AskLeader DMs the ask to its leader with Accept and Decline.
-func (n *CommitmentsSlack) AskLeader(ctx context.Context, cm *domain.CommitmentRecord) (channel, ts string, err error) {
-	return n.h.DM(ctx, cm.Team, cm.Leader, askDM(cm, n.h.today())...)
+func (n *CommitmentsSlack) AskLeader(ctx context.Context, cm *domain.CommitmentRecord) (domain.MessageRef, error) {
+	ch, ts, err := n.h.DM(ctx, cm.Team, cm.Leader, askDM(cm, n.h.today())...)
+	if err != nil {
+		return domain.MessageRef{}, err
+	}
+	return domain.MessageRef{Channel: ch, TS: ts}, nil
 }
 
 // TellEmployee DMs the employee what ev changed about cm.
@@ -114,7 +117,7 @@ func (n *CommitmentsSlack) ShowAnswered(ctx context.Context, cm *domain.Commitme
 		n.refreshList(ctx, cm, w)
 	}
 	if w.Container != "message" || ch == "" || ts == "" {
-		ch, ts, _ = strings.Cut(cm.AskDM, "|")
+		ch, ts = cm.AskDM.Channel, cm.AskDM.TS
 	}
 	if ch == "" || ts == "" {
 		return

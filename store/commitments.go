@@ -198,14 +198,16 @@ func decodeCommitment(m map[string]string) (*CommitmentRecord, error) {
 		return nil, fmt.Errorf("decode commitment version %q: %w", vs, err)
 	}
 	c.Version = v
-	c.AskDM = m["dm"]
+	if ch, ts, ok := strings.Cut(m["dm"], "|"); ok {
+		c.AskDM = domain.MessageRef{Channel: ch, TS: ts}
+	}
 	return &c, nil
 }
 
 // AttachCommitmentDM records the ask's DM to the leader, without changing
 // the version.
-func (s *Store) AttachCommitmentDM(ctx context.Context, team, id, channel, ts string) error {
-	if err := s.rdb.HSet(ctx, s.commitmentKey(team, id), "dm", channel+"|"+ts).Err(); err != nil {
+func (s *Store) AttachCommitmentDM(ctx context.Context, team, id string, dm domain.MessageRef) error {
+	if err := s.rdb.HSet(ctx, s.commitmentKey(team, id), "dm", dm.Channel+"|"+dm.TS).Err(); err != nil {
 		return fmt.Errorf("attach commitment dm: %w", err)
 	}
 	return nil

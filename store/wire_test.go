@@ -78,7 +78,7 @@ func TestCommitmentWireFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Version != 3 || got.AskDM != "DUL|5.5" || got.Text != "a van" || got.State != domain.CommitmentOpen {
+	if got.Version != 3 || got.AskDM != (domain.MessageRef{Channel: "DUL", TS: "5.5"}) || got.Text != "a van" || got.State != domain.CommitmentOpen {
 		t.Errorf("record: %+v", got)
 	}
 }

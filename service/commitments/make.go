@@ -147,12 +147,13 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 	if _, err := s.create(ctx, c, domain.CommitmentAskedData{CommitmentFacts: c.Facts()}, r.Employee); err != nil {
 		return nil, false, err
 	}
-	ch, ts, err := s.notify.AskLeader(ctx, c)
+	dm, err := s.notify.AskLeader(ctx, c)
 	if err != nil {
 		s.log.Error("could not DM the leader an ask", "team", c.Team, "commitment", c.ID, "error", err.Error())
 		return c, false, nil
 	}
-	if err := s.store.AttachCommitmentDM(ctx, c.Team, c.ID, ch, ts); err != nil {
+	c.AskDM = dm
+	if err := s.store.AttachCommitmentDM(ctx, c.Team, c.ID, dm); err != nil {
 		s.log.Warn("could not record the ask's DM", "team", c.Team, "commitment", c.ID, "error", err.Error())
 	}
 	s.notify.Changed(ctx, c)

@@ -39,8 +39,8 @@ type Store interface {
 	// it returns a *domain.CommitmentConflictError and writes nothing; a
 	// commitment gone is domain.ErrCommitmentNotFound.
 	UpdateCommitment(ctx context.Context, c *domain.CommitmentRecord, from domain.CommitmentState, ev *domain.Event) error
-	// AttachCommitmentDM records where the ask's DM to the leader is.
-	AttachCommitmentDM(ctx context.Context, team, id, channel, ts string) error
+	// AttachCommitmentDM records the ask's DM to the leader.
+	AttachCommitmentDM(ctx context.Context, team, id string, dm domain.MessageRef) error
 	// CommitmentsOf returns the commitments user made (as leader) and those
 	// made to them (as employee), newest first, at most limit of each.
 	CommitmentsOf(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []*domain.CommitmentRecord, err error)
@@ -69,7 +69,7 @@ type Store interface {
 type Notifier interface {
 	// AskLeader sends a new ask to its leader, with Accept and Decline,
 	// and returns where that message is (for Store.AttachCommitmentDM).
-	AskLeader(ctx context.Context, ask *domain.CommitmentRecord) (channel, ts string, err error)
+	AskLeader(ctx context.Context, ask *domain.CommitmentRecord) (domain.MessageRef, error)
 	// TellEmployee tells c's employee about ev, a change of c: a
 	// commitment made to them, their ask accepted or declined, a
 	// commitment done or given a new date.

@@ -66,9 +66,12 @@ func (n *notifier) record(format string, args ...any) {
 	n.mu.Unlock()
 }
 
-func (n *notifier) AskLeader(_ context.Context, c *domain.CommitmentRecord) (string, string, error) {
+func (n *notifier) AskLeader(_ context.Context, c *domain.CommitmentRecord) (domain.MessageRef, error) {
 	n.record("ask-leader %s", c.ID)
-	return "D" + c.Leader, "1.5", n.askFail
+	if n.askFail != nil {
+		return domain.MessageRef{}, n.askFail
+	}
+	return domain.MessageRef{Channel: "D" + c.Leader, TS: "1.5"}, nil
 }
 
 func (n *notifier) TellEmployee(_ context.Context, c *domain.CommitmentRecord, ev domain.Event) error {
@@ -334,7 +337,7 @@ func TestAsk(t *testing.T) {
 	if err != nil || !reached {
 		t.Fatalf("ask: %v, reached %v", err, reached)
 	}
-	if got := e.get(t, c.ID); got.State != domain.CommitmentAsked || got.AskedDue != "2026-11-20" || got.Due != "" || got.AskDM != "DU0CAROL|1.5" {
+	if got := e.get(t, c.ID); got.State != domain.CommitmentAsked || got.AskedDue != "2026-11-20" || got.Due != "" || got.AskDM != (domain.MessageRef{Channel: "DU0CAROL", TS: "1.5"}) {
 		t.Errorf("stored ask: %+v", got)
 	}
 	if got, want := e.notify.take(), []string{"ask-leader " + c.ID, "changed " + c.ID}; !slices.Equal(got, want) {
@@ -363,7 +366,7 @@ func TestAsk(t *testing.T) {
 	if err != nil || reached {
 		t.Fatalf("ask with a failing DM: %v, reached %v", err, reached)
 	}
-	if got := e.get(t, c.ID); got.State != domain.CommitmentAsked || got.AskDM != "" {
+	if got := e.get(t, c.ID); got.State != domain.CommitmentAsked || !got.AskDM.IsZero() {
 		t.Errorf("stored ask: %+v", got)
 	}
 	if got, want := e.notify.take(), []string{"ask-leader " + c.ID}; !slices.Equal(got, want) {
