@@ -8,6 +8,6 @@
 // or gonum: how a noun is stored (Redis versions, keys) and where it was
 // posted (Slack channels and timestamps) belong to the adapters; a service
 // only carries a MessageRef, unread, from the notifier that posted a
-// message to the store and back, and a DecisionRecord's version, unread,
-// from the store's read to its guarded write.
+// message to the store and back, and a record's version (DecisionRecord,
+// CommitmentRecord), unread, from the store's read to its guarded write.
 package domain
