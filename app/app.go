@@ -28,6 +28,7 @@ import (
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
+	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/store"
@@ -79,7 +80,8 @@ type App struct {
 	Handlers *handlers.Handlers
 	Bot      *bot.Bot
 	Jobs     *jobs.Scheduler
-	home     *handlers.AppHome
+	Insights *insights.Service
+	home     *insights.Homes
 	http     *ops.Server
 	slackTr  *slackapi.Transport
 	ownRedis bool
@@ -173,7 +175,17 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BotUserID: auth.UserID,
 		Log:       o.Log,
 	})
-	a.home = handlers.NewAppHome(a.Handlers)
+	a.Insights = insights.New(insights.Config{
+		Store:     a.Store,
+		Directory: a.Handlers,
+		Notifier:  a.Handlers,
+		Policy:    o.Policy,
+		Team:      auth.TeamID,
+		Now:       o.Clock.Now,
+		Log:       o.Log,
+	})
+	a.Handlers.Insights = a.Insights
+	a.home = a.Insights.Homes()
 	a.Handlers.Home = a.home
 	router, err := bot.Routes(a.Handlers)
 	if err != nil {
@@ -203,7 +215,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Now:      o.Clock.Now,
 	})
 	if err := jobs.Register(a.Jobs, jobs.Deps{
-		H: a.Handlers, Decisions: a.Handlers.Decisions, Feedback: a.Handlers.Feedback,
+		H: a.Handlers, Decisions: a.Handlers.Decisions, Feedback: a.Handlers.Feedback, Insights: a.Insights,
 		Commitments: a.Handlers.Commitments, Team: auth.TeamID,
 		Schedules: o.Policy.Schedules, Metrics: a.Metrics,
 	}); err != nil {

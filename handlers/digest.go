@@ -11,90 +11,46 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/chart"
+	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
-	"github.com/empowerbot/empowerbot/store"
 )
 
 // Limits of the digest message.
 const (
 	digestHighlights = 5  // praise highlights shown
 	digestOverdue    = 10 // leaders named with their overdue commitments
-	digestPostedKeep = 60 * 24 * time.Hour
-	// digestPostTimeout bounds the post of a claimed digest, which goes on
-	// through a shutdown.
-	digestPostTimeout = time.Minute
-	// digestPostLease is how long the post's lease lives: longer than the
-	// chart and the post take, so it is never refreshed; a replica that
-	// died while posting is taken over once it expires.
-	digestPostLease = 5 * time.Minute
-	// digestPostPoll is how often a run waits on another one's post.
-	digestPostPoll = 5 * time.Second
-	// JobDigestPost names the lease that posts a tick's digest once.
-	jobDigestPost = "digest_post"
 )
 
-// Digest posts the weekly digest of the week ending at tick to the leaders
-// channel: the week's figures with the change against the week before, the
-// praise highlights, the overdue commitments named by leader, and the chart
-// of decisions and outcomes per day, in one message (the chart is uploaded
-// with files.getUploadURLExternal + files.completeUploadExternal, carrying
-// the blocks). A tick's digest is posted once, whatever replicas or reruns:
-// the post holds a lease in Redis, a run that finds it held waits for it,
-// and the lease is marked done once the post was tried (a failed post is
-// not tried again).
+// Digest runs the weekly digest of the week ending at tick (the digest
+// job's work, insights.Service.Digest).
 func (h *Handlers) Digest(ctx context.Context, tick time.Time) error {
-	team, loc := h.TeamID, h.Policy.Location
-	if h.Policy.Channels.Leaders == "" {
-		h.Log.Info("no leaders channel in the policy: no digest")
-		return nil
-	}
-	from, prevFrom := tick.AddDate(0, 0, -7), tick.AddDate(0, 0, -14)
-	evs, err := h.Store.ReadAudit(ctx, team, prevFrom.Add(-stats.Lookback), tick.Add(time.Millisecond))
-	if err != nil {
-		return fmt.Errorf("digest: %w", err)
-	}
-	cur := stats.Compute(evs, stats.Input{From: from, To: tick, Now: tick, Loc: loc})
-	prev := stats.Compute(evs, stats.Input{From: prevFrom, To: from, Now: from, Loc: loc})
-	text, blocks := DigestMessage(&cur, &prev)
+	return h.Insights.Digest(ctx, tick)
+}
 
-	lease, owner := h.Store.TickStepLease(team, jobDigestPost, tick), store.NewOwner()
-	st, err := h.Store.AwaitLease(ctx, lease, owner, digestPostLease, digestPostPoll)
-	if err != nil {
-		return fmt.Errorf("digest: %w", err)
-	}
-	if st == store.LeaseDone {
-		h.Log.Info("digest already posted for this tick", "tick", tick.UTC().Format(time.RFC3339))
-		return nil
-	}
-	// The post is claimed: a shutdown must not cut it short, or this tick's
-	// digest would wait for the lease to expire.
-	bg := context.WithoutCancel(ctx)
-	ctx, cancel := context.WithTimeout(bg, digestPostTimeout)
-	defer cancel()
-	defer func() {
-		fctx, fcancel := context.WithTimeout(bg, 5*time.Second)
-		defer fcancel()
-		if _, err := h.Store.FinishLease(fctx, lease, owner, digestPostedKeep); err != nil {
-			h.Log.Warn("could not mark the digest posted", "tick", tick.UTC().Format(time.RFC3339), "error", err.Error())
-		}
-	}()
-	title := fmt.Sprintf("Decisions and outcomes per day, %s – %s", from.In(loc).Format("Jan 2"), tick.Add(-time.Millisecond).In(loc).Format("Jan 2"))
-	png, err := chart.PNG(title, cur.Days)
+// PostDigest posts d to its channel (the insights Notifier): the figures,
+// the praise highlights, the overdue commitments named by leader, and the
+// chart of decisions and outcomes per day, in one message (the chart is
+// uploaded with files.getUploadURLExternal + files.completeUploadExternal,
+// carrying the blocks). When the chart cannot be drawn or uploaded, the
+// figures go out without it.
+func (h *Handlers) PostDigest(ctx context.Context, d *insights.Digest) error {
+	text, blocks := DigestMessage(&d.Cur, &d.Prev)
+	title := fmt.Sprintf("Decisions and outcomes per day, %s – %s", d.From.In(d.Loc).Format("Jan 2"), d.Tick.Add(-time.Millisecond).In(d.Loc).Format("Jan 2"))
+	png, err := chart.PNG(title, d.Cur.Days)
 	if err == nil {
 		_, err = h.Slack.UploadFileContext(ctx, slack.UploadFileParameters{
 			Reader: bytes.NewReader(png), FileSize: len(png),
-			Filename: "digest-" + tick.In(loc).Format(time.DateOnly) + ".png", Title: title,
+			Filename: "digest-" + d.Tick.In(d.Loc).Format(time.DateOnly) + ".png", Title: title,
 			AltTxt:  "Bar chart of decisions inside and above the box and outcomes, per day",
-			Channel: h.Policy.Channels.Leaders, Blocks: slack.Blocks{BlockSet: blocks},
+			Channel: d.Channel, Blocks: slack.Blocks{BlockSet: blocks},
 		})
 		if err == nil {
 			return nil
 		}
 	}
-	// The chart could not be drawn or uploaded: the figures still go out.
 	h.Log.Warn("could not upload the digest chart; posting the digest without it", "error", err.Error())
-	if _, _, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Leaders,
+	if _, _, err := h.Slack.PostMessageContext(ctx, d.Channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("post digest: %w", err)
 	}
@@ -178,6 +134,7 @@ func DigestMessage(cur, prev *stats.Figures) (string, []slack.Block) {
 	return text, blocks
 }
 
+// userOrBot mentions id, or says "someone" for none (the bot itself).
 func userOrBot(id string) string {
 	if id == "" {
 		return "someone"

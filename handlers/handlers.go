@@ -26,6 +26,7 @@ import (
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
+	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -58,6 +59,8 @@ type Handlers struct {
 	Recognition *recognition.Service
 	// Feedback is the service of feedback rounds and answers.
 	Feedback *feedback.Service
+	// Insights gathers stats, the digest and the App Home.
+	Insights *insights.Service
 
 	// dmOpens makes concurrent DMs to one new person open the channel once.
 	dmOpens singleflight.Group

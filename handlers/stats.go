@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
+	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
 )
@@ -41,29 +41,25 @@ func (h *Handlers) Stats(ctx context.Context, c *Command) (*Reply, error) {
 	if !ok {
 		return nil, domain.Invalidf(":warning: I can show stats for the last `7d` or `30d`, not `%s`.\n%s", slacktext.Code(c.Args), statsUsage)
 	}
-	leader, err := h.IsLeader(ctx, c.TeamID, c.UserID)
+	st, err := h.Insights.Stats(ctx, c.TeamID, c.UserID, days)
 	if err != nil {
 		return nil, err
 	}
-	now := h.Clock.Now()
-	in := stats.Input{From: now.AddDate(0, 0, -days), To: now.Add(time.Millisecond), Now: now, Loc: h.Policy.Location}
-	title := fmt.Sprintf(":bar_chart: *Your team's outcomes, last %d days*", days)
-	if !leader {
-		in.User = c.UserID
-		title = fmt.Sprintf(":bar_chart: *Your outcomes, last %d days*", days)
-	}
-	f, err := stats.Read(ctx, h.Store, c.TeamID, in)
-	if err != nil {
-		return nil, err
+	return statsReply(st), nil
+}
+
+// statsReply renders the answer to `/empower stats`.
+func statsReply(st *insights.Stats) *Reply {
+	title := fmt.Sprintf(":bar_chart: *Your outcomes, last %d days*", st.Days)
+	note := "Only you see these. `/empower stats 30d` for the last 30 days."
+	if st.Team {
+		title = fmt.Sprintf(":bar_chart: *Your team's outcomes, last %d days*", st.Days)
+		note = "You see your team's figures because you approve escalations. `/empower stats 30d` for the last 30 days."
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(title), nil, nil)}
-	blocks = append(blocks, FigureBlocks(&f, nil)...)
-	if leader {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("You see your team's figures because you approve escalations. `/empower stats 30d` for the last 30 days.")))
-	} else {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("Only you see these. `/empower stats 30d` for the last 30 days.")))
-	}
-	return &Reply{Text: FiguresText(&f, title), Blocks: blocks}, nil
+	blocks = append(blocks, FigureBlocks(&st.Figures, nil)...)
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(note)))
+	return &Reply{Text: FiguresText(&st.Figures, title), Blocks: blocks}
 }
 
 // FiguresText is a plain summary of f for notifications and fallbacks.

@@ -7,6 +7,7 @@ import (
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
+	"github.com/empowerbot/empowerbot/service/insights"
 )
 
 // Deps are what the scheduled jobs run: the services whose run bodies they
@@ -22,6 +23,8 @@ type Deps struct {
 	Commitments *commitments.Service
 	// Team is the workspace the jobs run for.
 	Team string
+	// Insights runs the digest job.
+	Insights *insights.Service
 	// Schedules are the policy's schedules.
 	Schedules domain.Schedules
 	// Metrics, when set, show the fan-out counters from start-up.
@@ -35,7 +38,7 @@ func Register(s *Scheduler, d Deps) error {
 	jobs := []Job{}
 	jobs = append(jobs, EscalationTimeouts(d.Decisions, d.Team, d.Schedules.EscalationTimeouts))
 	jobs = append(jobs, FeedbackJobs(d.Feedback, d.Schedules)...)
-	jobs = append(jobs, Digest(h))
+	jobs = append(jobs, Digest(d.Insights, d.Schedules.Digest))
 	jobs = append(jobs, OutcomeFollowups(h.Recognition, h.TeamID, h.Policy.Schedules.OutcomeFollowups))
 	jobs = append(jobs, CommitmentReminders(d.Commitments, d.Team, d.Schedules.CommitmentReminders))
 	if d.Metrics != nil {

@@ -16,8 +16,9 @@ import (
 //
 // Every team has one Redis Stream, "<prefix>:{T123}:audit", that records each
 // change of state the product makes (domain.Event; the types and what their
-// envelopes hold are documented in domain/audit.go). Stats, the App Home and
-// the weekly digest read it back by time with ReadAudit.
+// envelopes hold are documented in domain/audit.go). Stats and the weekly
+// digest read it back by time with ReadAudit; the App Home reads the read
+// model the same scripts keep (home.go), never the stream.
 //
 // Each entry has these fields, all strings:
 //

@@ -296,15 +296,6 @@ func (s *Store) PendingDecisions(ctx context.Context, team string, limit int) ([
 	return ids, nil
 }
 
-// DecisionsByRequester returns user's decisions, newest first, at most limit.
-func (s *Store) DecisionsByRequester(ctx context.Context, team, user string, limit int) ([]*domain.DecisionRecord, error) {
-	ids, err := s.rdb.ZRevRange(ctx, s.requesterKey(team, user), 0, int64(limit)-1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("decisions by requester: %w", err)
-	}
-	return s.GetDecisions(ctx, team, ids)
-}
-
 // DecisionsBetween returns the IDs of team's decisions created in [from, to),
 // oldest first.
 func (s *Store) DecisionsBetween(ctx context.Context, team string, from, to time.Time) ([]string, error) {

@@ -66,9 +66,9 @@ func TestCreateAndGetDecision(t *testing.T) {
 	if _, err := s.GetDecision(ctx, team, "D-ZZZZZZ"); !errors.Is(err, domain.ErrDecisionNotFound) {
 		t.Errorf("missing decision: got %v, want ErrNotFound", err)
 	}
-	mine, err := s.DecisionsByRequester(ctx, team, "U0DAVE", 10)
+	mine, err := s.RecentDecisions(ctx, team, "U0DAVE", 10)
 	if err != nil || len(mine) != 1 || mine[0].ID != d.ID {
-		t.Errorf("DecisionsByRequester: got %v, %v; want [%s]", mine, err, d.ID)
+		t.Errorf("RecentDecisions: got %v, %v; want [%s]", mine, err, d.ID)
 	}
 	due, err := s.DueDecisions(ctx, team, t0.Add(5*time.Hour), 10)
 	if err != nil || !cmp.Equal(due, []string{d.ID}) {

@@ -1,0 +1,87 @@
+package insights
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/empowerbot/empowerbot/stats"
+)
+
+// Timing of the digest's post.
+const (
+	// digestPostedKeep is how long a tick's post is remembered as done.
+	digestPostedKeep = 60 * 24 * time.Hour
+	// digestPostTimeout bounds the post of a claimed digest, which goes on
+	// through a shutdown.
+	digestPostTimeout = time.Minute
+	// digestPostLease is how long the post's lease lives: longer than the
+	// chart and the post take, so it is never refreshed; a replica that
+	// died while posting is taken over once it expires.
+	digestPostLease = 5 * time.Minute
+	// digestPostPoll is how often a run waits on another one's post.
+	digestPostPoll = 5 * time.Second
+	// digestFinishTimeout bounds marking the post done.
+	digestFinishTimeout = 5 * time.Second
+	// digestPostStep names the tick step that posts a tick's digest once.
+	digestPostStep = "digest_post"
+)
+
+// Digest is one week's digest, gathered: the figures of the week ending at
+// Tick and of the week before, for the leaders channel.
+type Digest struct {
+	Team    string
+	Channel string
+	// Tick is the digest's schedule tick, the end of its week; From is the
+	// week's start, seven days before.
+	Tick, From time.Time
+	Loc        *time.Location
+	Cur, Prev  stats.Figures
+}
+
+// Digest posts the weekly digest of the week ending at tick to the leaders
+// channel: the week's figures with the change against the week before (the
+// Notifier renders them, with the chart). A tick's digest is posted once,
+// whatever replicas or reruns: the post is a tick step (a lease in Redis), a
+// run that finds it held waits for it, and it is marked done once the post
+// was tried (a failed post is not tried again).
+func (s *Service) Digest(ctx context.Context, tick time.Time) error {
+	team, loc := s.team, s.policy.Location
+	channel := s.policy.Channels.Leaders
+	if channel == "" {
+		s.log.Info("no leaders channel in the policy: no digest")
+		return nil
+	}
+	from, prevFrom := tick.AddDate(0, 0, -7), tick.AddDate(0, 0, -14)
+	evs, err := s.store.ReadAudit(ctx, team, prevFrom.Add(-stats.Lookback), tick.Add(time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("digest: %w", err)
+	}
+	d := &Digest{
+		Team: team, Channel: channel, Tick: tick, From: from, Loc: loc,
+		Cur:  stats.Compute(evs, stats.Input{From: from, To: tick, Now: tick, Loc: loc}),
+		Prev: stats.Compute(evs, stats.Input{From: prevFrom, To: from, Now: from, Loc: loc}),
+	}
+
+	owner, err := s.store.AwaitTickStep(ctx, team, digestPostStep, tick, digestPostLease, digestPostPoll)
+	if err != nil {
+		return fmt.Errorf("digest: %w", err)
+	}
+	if owner == "" {
+		s.log.Info("digest already posted for this tick", "tick", tick.UTC().Format(time.RFC3339))
+		return nil
+	}
+	// The post is claimed: a shutdown must not cut it short, or this tick's
+	// digest would wait for the lease to expire.
+	bg := context.WithoutCancel(ctx)
+	ctx, cancel := context.WithTimeout(bg, digestPostTimeout)
+	defer cancel()
+	defer func() {
+		fctx, fcancel := context.WithTimeout(bg, digestFinishTimeout)
+		defer fcancel()
+		if _, err := s.store.FinishTickStep(fctx, team, digestPostStep, tick, owner, digestPostedKeep); err != nil {
+			s.log.Warn("could not mark the digest posted", "tick", tick.UTC().Format(time.RFC3339), "error", err.Error())
+		}
+	}()
+	return s.notify.PostDigest(ctx, d)
+}
