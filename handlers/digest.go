@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/chart"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
@@ -66,72 +67,79 @@ func DigestMessage(cur, prev *stats.Figures) (string, []slack.Block) {
 		slack.NewContextBlock("", mrkdwn("What your people decided on their own, what came to you, and what you promised them. The chart shows each day.")),
 	}
 	blocks = append(blocks, FigureBlocks(cur, prev)...)
-
-	// Praise highlights.
 	if len(cur.Highlights) > 0 {
-		var b strings.Builder
-		b.WriteString(":tada: *Praise this week*")
-		hs := cur.Highlights
-		if len(hs) > digestHighlights {
-			hs = hs[len(hs)-digestHighlights:]
-		}
-		for _, hl := range hs {
-			who := make([]string, 0, len(hl.To))
-			for _, u := range hl.To {
-				if u != "" {
-					who = append(who, slacktext.User(u))
-				}
-			}
-			text := "“" + slacktext.EscapeTruncate(hl.Text, 280) + "”"
-			if hl.Kind == "win.posted" {
-				fmt.Fprintf(&b, "\n• :trophy: Win from %s", userOrBot(hl.From))
-				if len(who) > 0 {
-					fmt.Fprintf(&b, " with %s", strings.Join(who, " "))
-				}
-				b.WriteString(": " + text)
-			} else {
-				fmt.Fprintf(&b, "\n• %s → %s: %s", userOrBot(hl.From), strings.Join(who, " "), text)
-			}
-		}
-		if n := len(cur.Highlights) - len(hs); n > 0 {
-			fmt.Fprintf(&b, "\n…and %d more in the praise channel", n)
-		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(slacktext.Truncate(b.String(), 3000)), nil, nil))
+		blocks = append(blocks, textSection(digestPraiseText(cur.Highlights)))
 	}
-
-	// Overdue commitments, by leader.
 	if len(cur.Overdue) > 0 {
-		byLeader := map[string][]stats.Commitment{}
-		for _, c := range cur.Overdue {
-			byLeader[c.Leader] = append(byLeader[c.Leader], c)
-		}
-		leaders := make([]string, 0, len(byLeader))
-		for l := range byLeader {
-			leaders = append(leaders, l)
-		}
-		sort.Strings(leaders)
-		var b strings.Builder
-		b.WriteString(":hourglass: *Overdue commitments*")
-		for i, l := range leaders {
-			if i == digestOverdue {
-				fmt.Fprintf(&b, "\n…and %d more leaders", len(leaders)-i)
-				break
-			}
-			var items []string
-			for j, c := range byLeader[l] {
-				if j == 3 {
-					items = append(items, fmt.Sprintf("%d more", len(byLeader[l])-j))
-					break
-				}
-				items = append(items, fmt.Sprintf("“%s” for %s, due %s", slacktext.EscapeTruncate(c.Text, 120), userOrBot(c.Employee), c.Due))
-			}
-			fmt.Fprintf(&b, "\n• %s: %s", userOrBot(l), strings.Join(items, "; "))
-		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(slacktext.Truncate(b.String(), 3000)), nil, nil))
+		blocks = append(blocks, textSection(digestOverdueText(cur.Overdue)))
 	}
 	text := slacktext.Truncate(fmt.Sprintf("Weekly digest %s: %s (%d inside the box, %d above), %d worked, %d didn't, %d praise, %s overdue.",
 		period, countOf(cur.Decisions(), "decision"), cur.Inside, cur.Above, cur.Worked, cur.Failed, cur.PraiseGiven, countOf(len(cur.Overdue), "commitment")), 3000)
 	return text, blocks
+}
+
+// digestPraiseText lists the week's latest praise and wins.
+func digestPraiseText(all []stats.Highlight) string {
+	var b strings.Builder
+	b.WriteString(":tada: *Praise this week*")
+	hs := all
+	if len(hs) > digestHighlights {
+		hs = hs[len(hs)-digestHighlights:]
+	}
+	for _, hl := range hs {
+		who := make([]string, 0, len(hl.To))
+		for _, u := range hl.To {
+			if u != "" {
+				who = append(who, slacktext.User(u))
+			}
+		}
+		text := "“" + slacktext.EscapeTruncate(hl.Text, 280) + "”"
+		if hl.Kind == string(domain.EventWinPosted) {
+			fmt.Fprintf(&b, "\n• :trophy: Win from %s", userOrBot(hl.From))
+			if len(who) > 0 {
+				fmt.Fprintf(&b, " with %s", strings.Join(who, " "))
+			}
+			b.WriteString(": " + text)
+		} else {
+			fmt.Fprintf(&b, "\n• %s → %s: %s", userOrBot(hl.From), strings.Join(who, " "), text)
+		}
+	}
+	if n := len(all) - len(hs); n > 0 {
+		fmt.Fprintf(&b, "\n…and %d more in the praise channel", n)
+	}
+	return b.String()
+}
+
+// digestOverdueText names the leaders with overdue commitments, and what
+// they promised.
+func digestOverdueText(overdue []stats.Commitment) string {
+	byLeader := map[string][]stats.Commitment{}
+	for _, c := range overdue {
+		byLeader[c.Leader] = append(byLeader[c.Leader], c)
+	}
+	leaders := make([]string, 0, len(byLeader))
+	for l := range byLeader {
+		leaders = append(leaders, l)
+	}
+	sort.Strings(leaders)
+	var b strings.Builder
+	b.WriteString(":hourglass: *Overdue commitments*")
+	for i, l := range leaders {
+		if i == digestOverdue {
+			fmt.Fprintf(&b, "\n…and %d more leaders", len(leaders)-i)
+			break
+		}
+		var items []string
+		for j, c := range byLeader[l] {
+			if j == 3 {
+				items = append(items, fmt.Sprintf("%d more", len(byLeader[l])-j))
+				break
+			}
+			items = append(items, fmt.Sprintf("“%s” for %s, due %s", slacktext.EscapeTruncate(c.Text, 120), userOrBot(c.Employee), c.Due))
+		}
+		fmt.Fprintf(&b, "\n• %s: %s", userOrBot(l), strings.Join(items, "; "))
+	}
+	return b.String()
 }
 
 // userOrBot mentions id, or says "someone" for none (the bot itself).

@@ -83,7 +83,7 @@ func (h *Handlers) PublishHome(ctx context.Context, home *insights.Home) error {
 // for them (leaders), their last decisions, commitments by and to them and
 // the latest praise they received; never more than 100 blocks.
 func homeBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
-	blocks := []slack.Block{slack.NewHeaderBlock(plain("Your empowerbot")), homeSection(homeBoxText(home))}
+	blocks := []slack.Block{slack.NewHeaderBlock(plain("Your empowerbot")), textSection(homeBoxText(home))}
 	if home.Leader() {
 		blocks = append(blocks, homeWaitingBlocks(p, home)...)
 	}
@@ -96,11 +96,7 @@ func homeBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
 	return blocks
 }
 
-// homeSection is a mrkdwn section within Slack's 3,000 characters.
-func homeSection(s string) slack.Block {
-	return slack.NewSectionBlock(mrkdwn(slacktext.Truncate(s, 3000)), nil, nil)
-}
-
+// homeContext is a context line of mrkdwn.
 func homeContext(s string) slack.Block { return slack.NewContextBlock("", mrkdwn(s)) }
 
 // homeBoxText is the box: the person's own, or for a leader their people's
@@ -144,7 +140,7 @@ func homeBoxText(home *insights.Home) string {
 // homeWaitingBlocks are the approvals waiting for a leader, with the same
 // buttons as the escalation card.
 func homeWaitingBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
-	out := []slack.Block{slack.NewDividerBlock(), homeSection(fmt.Sprintf(":raised_hand: *Waiting for your answer* (%d)", len(home.Waiting)))}
+	out := []slack.Block{slack.NewDividerBlock(), textSection(fmt.Sprintf(":raised_hand: *Waiting for your answer* (%d)", len(home.Waiting)))}
 	if len(home.Waiting) == 0 {
 		out = append(out, homeContext("Nothing waits for you. Your people are deciding on their own."))
 	}
@@ -160,14 +156,14 @@ func homeWaitingBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
 		}
 		ab := decisionButtons(p, &d, d.Level)
 		ab.BlockID = "home-" + d.ID
-		out = append(out, homeSection(line), ab)
+		out = append(out, textSection(line), ab)
 	}
 	return out
 }
 
 // homeRecentBlocks are the person's last decisions and their state.
 func homeRecentBlocks(home *insights.Home) []slack.Block {
-	out := []slack.Block{slack.NewDividerBlock(), homeSection(":memo: *Your recent decisions*")}
+	out := []slack.Block{slack.NewDividerBlock(), textSection(":memo: *Your recent decisions*")}
 	if len(home.Recent) == 0 {
 		return append(out, homeContext("None yet. Type `/empower <activity> <amount>` to log one."))
 	}
@@ -175,13 +171,13 @@ func homeRecentBlocks(home *insights.Home) []slack.Block {
 	for i, d := range home.Recent {
 		lines[i] = fmt.Sprintf("• `%s` %s · %s", d.ID, summary(&d), decisionStateText(d, home.Now, home.Loc))
 	}
-	return append(out, homeSection(strings.Join(lines, "\n")))
+	return append(out, textSection(strings.Join(lines, "\n")))
 }
 
 // homeCommitmentBlocks are the open commitments by the person (each with a
 // Done button) and to them.
 func homeCommitmentBlocks(home *insights.Home) []slack.Block {
-	out := []slack.Block{slack.NewDividerBlock(), homeSection(":handshake: *Commitments*")}
+	out := []slack.Block{slack.NewDividerBlock(), textSection(":handshake: *Commitments*")}
 	if len(home.Made)+len(home.Received) == 0 {
 		out = append(out, homeContext("No open commitments by you or to you."))
 	}
@@ -209,7 +205,7 @@ func homeCommitmentBlocks(home *insights.Home) []slack.Block {
 		}
 		fmt.Fprintf(&b, "• %s promised you: “%s” · %s", userOrBot(c.Leader), slacktext.EscapeTruncate(c.Text, 300), homeDueText(c.Due, today))
 	}
-	return append(out, homeSection(b.String()))
+	return append(out, textSection(b.String()))
 }
 
 // homeDueText is "due 2026-03-05", or "*overdue* since 2026-03-01" when
@@ -227,7 +223,7 @@ func homePraiseBlocks(home *insights.Home) []slack.Block {
 		return nil
 	}
 	pr := home.Praise
-	return []slack.Block{slack.NewDividerBlock(), homeSection(fmt.Sprintf(":tada: *Latest praise for you*, from %s · %s\n“%s”",
+	return []slack.Block{slack.NewDividerBlock(), textSection(fmt.Sprintf(":tada: *Latest praise for you*, from %s · %s\n“%s”",
 		userOrBot(pr.From), dates.ClockText(pr.At, home.Now, home.Loc), slacktext.EscapeTruncate(pr.Text, 1000)))}
 }
 

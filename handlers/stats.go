@@ -93,17 +93,20 @@ func delta(cur, prev int, prevOK bool) string {
 // FigureBlocks renders f as sections, one per topic; with prev (the window
 // before) each count shows its change.
 func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
-	p := stats.Figures{}
-	if prev != nil {
+	p, has := stats.Figures{}, prev != nil
+	if has {
 		p = *prev
 	}
-	has := prev != nil
-	var out []slack.Block
-	section := func(s string) {
-		out = append(out, slack.NewSectionBlock(mrkdwn(slacktext.Truncate(s, 3000)), nil, nil))
+	return []slack.Block{
+		textSection(decisionFigures(f, &p, has)),
+		textSection(escalationFigures(f, &p, has)),
+		textSection(outcomeFigures(f, &p, has)),
+		textSection(commitmentFigures(f, &p, has)),
 	}
+}
 
-	// Decisions, per activity.
+// decisionFigures counts the decisions, per activity.
+func decisionFigures(f, p *stats.Figures, has bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Decisions*: %d%s · *%d inside the box*%s, %d above it%s",
 		f.Decisions(), delta(f.Decisions(), p.Decisions(), has), f.Inside, delta(f.Inside, p.Inside, has), f.Above, delta(f.Above, p.Above, has))
@@ -115,10 +118,13 @@ func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
 		fmt.Fprintf(&b, "\n• %s: %d inside (%s), %d above (%s)", slacktext.EscapeTruncate(a.Name, 60),
 			a.Inside, money.Amount(a.InsideAmount).Format(a.Currency), a.Above, money.Amount(a.AboveAmount).Format(a.Currency))
 	}
-	section(b.String())
+	return b.String()
+}
 
-	// Escalations and answers.
-	b.Reset()
+// escalationFigures counts the escalations per level and the leaders'
+// answers, with how fast they came.
+func escalationFigures(f, p *stats.Figures, has bool) string {
+	var b strings.Builder
 	fmt.Fprintf(&b, "*Escalations*: %d%s", f.Escalations(), delta(f.Escalations(), p.Escalations(), has))
 	if len(f.EscalationsByLevel) > 0 {
 		names := make([]string, 0, len(f.EscalationsByLevel))
@@ -126,9 +132,9 @@ func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		var parts []string
-		for _, n := range names {
-			parts = append(parts, fmt.Sprintf("%s %d", slacktext.EscapeTruncate(n, 60), f.EscalationsByLevel[n]))
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = fmt.Sprintf("%s %d", slacktext.EscapeTruncate(n, 60), f.EscalationsByLevel[n])
 		}
 		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
 	}
@@ -140,21 +146,23 @@ func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
 			fmt.Fprintf(&b, " _(median last week %s)_", elapsedText(p.MedianAnswer))
 		}
 	}
-	section(b.String())
+	return b.String()
+}
 
-	// Outcomes and praise.
-	b.Reset()
-	fmt.Fprintf(&b, "*Outcomes*: %d worked%s, %d didn't%s, %d not answered yet",
+// outcomeFigures counts the outcomes and the praise.
+func outcomeFigures(f, p *stats.Figures, has bool) string {
+	s := fmt.Sprintf("*Outcomes*: %d worked%s, %d didn't%s, %d not answered yet",
 		f.Worked, delta(f.Worked, p.Worked, has), f.Failed, delta(f.Failed, p.Failed, has), f.Unanswered)
 	if f.User != "" {
-		fmt.Fprintf(&b, "\n*Praise*: %d given, %d received · %s", f.PraiseGiven, f.PraiseReceived, countOf(f.WinsPosted, "win"))
-	} else {
-		fmt.Fprintf(&b, "\n*Praise*: %d given%s · %s%s", f.PraiseGiven, delta(f.PraiseGiven, p.PraiseGiven, has), countOf(f.WinsPosted, "win"), delta(f.WinsPosted, p.WinsPosted, has))
+		return s + fmt.Sprintf("\n*Praise*: %d given, %d received · %s", f.PraiseGiven, f.PraiseReceived, countOf(f.WinsPosted, "win"))
 	}
-	section(b.String())
+	return s + fmt.Sprintf("\n*Praise*: %d given%s · %s%s", f.PraiseGiven, delta(f.PraiseGiven, p.PraiseGiven, has), countOf(f.WinsPosted, "win"), delta(f.WinsPosted, p.WinsPosted, has))
+}
 
-	// Feedback (team figures only) and commitments.
-	b.Reset()
+// commitmentFigures gives the feedback rounds' response rates (team
+// figures only) and the commitments kept.
+func commitmentFigures(f, p *stats.Figures, has bool) string {
+	var b strings.Builder
 	if f.User == "" {
 		if rate, ok := f.FeedbackRate(); ok {
 			fmt.Fprintf(&b, "*Feedback*: %d%% answered", rate)
@@ -171,6 +179,10 @@ func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "*Commitments*: %d done on time%s, %d late, *%d overdue now*", f.OnTime, delta(f.OnTime, p.OnTime, has), f.Late, len(f.Overdue))
-	section(b.String())
-	return out
+	return b.String()
+}
+
+// textSection is a mrkdwn section within Slack's 3,000 characters.
+func textSection(s string) slack.Block {
+	return slack.NewSectionBlock(mrkdwn(slacktext.Truncate(s, 3000)), nil, nil)
 }
