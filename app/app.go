@@ -177,7 +177,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	})
 	a.Insights = insights.New(insights.Config{
 		Store:     a.Store,
-		Directory: a.Handlers,
+		Approvers: a.Handlers.Decisions,
 		Notifier:  a.Handlers,
 		Policy:    o.Policy,
 		Team:      auth.TeamID,

@@ -77,7 +77,7 @@ func (s *Service) Home(ctx context.Context, team, user string) (*Home, error) {
 	h := &Home{Team: team, User: user, Now: now, Loc: s.policy.Location,
 		Box: box.AllLimits(s.policy), AlwaysEscalate: box.EscalationTags(s.policy)}
 	var err error
-	if h.Levels, err = s.levelsOf(ctx, team, user); err != nil {
+	if h.Levels, err = s.appr.LevelsOf(ctx, team, user); err != nil {
 		return nil, err
 	}
 	if h.Leader() {

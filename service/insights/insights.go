@@ -6,7 +6,7 @@
 //
 // The service gathers; it never renders. It talks to storage through Store,
 // to Slack through Notifier (implemented in handlers, where the Block Kit
-// and the chart are drawn) and resolves user groups through Directory. It
+// and the chart are drawn) and learns who approves where from Approvers. It
 // imports only domain, box, stats and the standard library: never slack-go,
 // go-redis, cron, gonum, or the handlers, store and jobs packages.
 package insights
@@ -55,12 +55,12 @@ type Store interface {
 	IndexPraise(ctx context.Context, team string, since time.Time) error
 }
 
-// Directory resolves who belongs to a list of policy IDs (users and user
-// groups).
-type Directory interface {
-	// IsMember reports whether user is one of ids, named or in one of its
-	// user groups.
-	IsMember(ctx context.Context, team, user string, ids []string) (bool, error)
+// Approvers says who approves at which level of the chain (the decisions
+// service does, resolving user groups).
+type Approvers interface {
+	// LevelsOf returns, lowest first, the indexes of the levels whose
+	// approvers include user.
+	LevelsOf(ctx context.Context, team, user string) ([]int, error)
 }
 
 // Notifier renders and delivers what the service gathered.
@@ -75,7 +75,7 @@ type Notifier interface {
 // Config holds the service's dependencies.
 type Config struct {
 	Store     Store
-	Directory Directory
+	Approvers Approvers
 	Notifier  Notifier
 	Policy    *domain.Policy
 	// Team is the workspace scheduled jobs work for (a payload names it
@@ -90,7 +90,7 @@ type Config struct {
 // Service is the insights service. Build it with New.
 type Service struct {
 	store  Store
-	dir    Directory
+	appr   Approvers
 	notify Notifier
 	policy *domain.Policy
 	team   string
@@ -105,7 +105,7 @@ type Service struct {
 
 // New returns the service of c.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, dir: c.Directory, notify: c.Notifier, policy: c.Policy, team: c.Team, now: c.Now, log: c.Log}
+	s := &Service{store: c.Store, appr: c.Approvers, notify: c.Notifier, policy: c.Policy, team: c.Team, now: c.Now, log: c.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -125,20 +125,4 @@ func (s *Service) teamOr(team string) string {
 		return s.team
 	}
 	return team
-}
-
-// levelsOf returns the indexes of the levels whose approvers include user,
-// lowest first.
-func (s *Service) levelsOf(ctx context.Context, team, user string) ([]int, error) {
-	var out []int
-	for i, l := range s.policy.Levels {
-		ok, err := s.dir.IsMember(ctx, team, user, l.Approvers)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, i)
-		}
-	}
-	return out, nil
 }

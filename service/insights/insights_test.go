@@ -32,11 +32,17 @@ func testPolicy() *domain.Policy {
 	}
 }
 
-// members is a Directory without user groups.
-type members struct{}
+// approvers are the test policy's, without user groups.
+type approvers struct{}
 
-func (members) IsMember(_ context.Context, _, user string, ids []string) (bool, error) {
-	return slices.Contains(ids, user), nil
+func (approvers) LevelsOf(_ context.Context, _, user string) ([]int, error) {
+	var out []int
+	for i, l := range testPolicy().Levels {
+		if slices.Contains(l.Approvers, user) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
 }
 
 // notifier records what the service asked to render.
@@ -83,7 +89,7 @@ func newStore(t testing.TB) *store.Store {
 func newService(t testing.TB, st insights.Store) (*insights.Service, *notifier) {
 	t.Helper()
 	n := &notifier{}
-	return insights.New(insights.Config{Store: st, Directory: members{}, Notifier: n, Policy: testPolicy(),
+	return insights.New(insights.Config{Store: st, Approvers: approvers{}, Notifier: n, Policy: testPolicy(),
 		Team: team, Now: func() time.Time { return now }}), n
 }
 

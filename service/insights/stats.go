@@ -2,7 +2,6 @@ package insights
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/empowerbot/empowerbot/stats"
@@ -20,10 +19,11 @@ type Stats struct {
 // Stats gathers the figures user may see for the last days days: leaders
 // (approvers of any level) see their team's, everyone else their own.
 func (s *Service) Stats(ctx context.Context, team, user string, days int) (*Stats, error) {
-	leader, err := s.dir.IsMember(ctx, team, user, s.approverIDs())
+	levels, err := s.appr.LevelsOf(ctx, team, user)
 	if err != nil {
 		return nil, err
 	}
+	leader := len(levels) > 0
 	now := s.now()
 	in := stats.Input{From: now.AddDate(0, 0, -days), To: now.Add(time.Millisecond), Now: now, Loc: s.policy.Location}
 	if !leader {
@@ -34,17 +34,4 @@ func (s *Service) Stats(ctx context.Context, team, user string, days int) (*Stat
 		return nil, err
 	}
 	return &Stats{Days: days, Team: leader, Figures: f}, nil
-}
-
-// approverIDs lists every approver of the policy's levels, once each.
-func (s *Service) approverIDs() []string {
-	var out []string
-	for _, l := range s.policy.Levels {
-		for _, id := range l.Approvers {
-			if !slices.Contains(out, id) {
-				out = append(out, id)
-			}
-		}
-	}
-	return out
 }
