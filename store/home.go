@@ -20,8 +20,8 @@ import (
 //	decisions:by-requester:<U>   their recent decisions (decisions.go)
 //	decisions:pending            what waits for an answer (decisions.go)
 //	commitments:by-leader:<U>    commitments they made, and
-//	commitments:by-employee:<U>  made to them (commitments.go), the same
-//	                             source as `/empower commitments`
+//	commitments:by-employee:<U>  made to them (commitments.go; CommitmentsOf,
+//	                             which `/empower commitments` reads too)
 //	praise:to:<U>                praise and wins crediting them (praise.go)
 //
 // and beside them
@@ -81,25 +81,6 @@ func (s *Store) decisionsOf(ctx context.Context, team string, ids []string) ([]d
 		out[i] = r.Decision
 	}
 	return out, nil
-}
-
-// PersonCommitments returns the commitments user made (as leader) and those
-// made to them (as employee), newest first, at most limit of each: what
-// CommitmentsOf reads, as domain nouns.
-func (s *Store) PersonCommitments(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []domain.Commitment, err error) {
-	bl, te, err := s.CommitmentsOf(ctx, team, user, limit)
-	if err != nil {
-		return nil, nil, err
-	}
-	return commitmentsOf(bl), commitmentsOf(te), nil
-}
-
-func commitmentsOf(recs []*CommitmentRecord) []domain.Commitment {
-	out := make([]domain.Commitment, len(recs))
-	for i, r := range recs {
-		out[i] = r.Commitment
-	}
-	return out
 }
 
 // praiseCandidates is how many index entries LatestPraiseFor looks at: an

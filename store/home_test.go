@@ -170,11 +170,11 @@ func TestAuditCommitmentMadeKeepsTheRecord(t *testing.T) {
 	if c.State != domain.CommitmentOpen || c.Leader != "U0BOB" || c.Employee != "U0DAVE" || c.Due != "2026-03-05" || !c.CreatedAt.Equal(t0) {
 		t.Errorf("record = %+v", c.Commitment)
 	}
-	byBob, _, err := s.PersonCommitments(ctx, team, "U0BOB", 10)
+	byBob, _, err := s.CommitmentsOf(ctx, team, "U0BOB", 10)
 	if err != nil || len(byBob) != 1 || byBob[0].ID != "C-7" {
 		t.Errorf("Bob's commitments = %+v, %v", byBob, err)
 	}
-	_, toDave, err := s.PersonCommitments(ctx, team, "U0DAVE", 10)
+	_, toDave, err := s.CommitmentsOf(ctx, team, "U0DAVE", 10)
 	if err != nil || len(toDave) != 1 || toDave[0].ID != "C-7" {
 		t.Errorf("Dave's commitments = %+v, %v", toDave, err)
 	}

@@ -125,19 +125,24 @@ func (s *Service) mayAnswer(d domain.Decision, levels []int) bool {
 // them (a commitment to oneself counts as made), each by due date, the
 // oldest first among the same date.
 func (s *Service) openCommitments(ctx context.Context, team, user string) (made, received []domain.Commitment, err error) {
-	byLeader, toEmployee, err := s.store.PersonCommitments(ctx, team, user, homeCommitmentScan)
+	byLeader, toEmployee, err := s.store.CommitmentsOf(ctx, team, user, homeCommitmentScan)
 	if err != nil {
 		return nil, nil, err
 	}
-	open := func(cs []domain.Commitment, skip func(domain.Commitment) bool) []domain.Commitment {
-		cs = slices.DeleteFunc(cs, func(c domain.Commitment) bool { return c.State != domain.CommitmentOpen || skip(c) })
-		slices.SortStableFunc(cs, func(a, b domain.Commitment) int {
+	open := func(recs []*domain.CommitmentRecord, skip func(*domain.CommitmentRecord) bool) []domain.Commitment {
+		var out []domain.Commitment
+		for _, c := range recs {
+			if c.State == domain.CommitmentOpen && !skip(c) {
+				out = append(out, c.Commitment)
+			}
+		}
+		slices.SortStableFunc(out, func(a, b domain.Commitment) int {
 			return cmp.Or(cmp.Compare(a.Due, b.Due), a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 		})
-		return cs
+		return out
 	}
-	made = open(byLeader, func(domain.Commitment) bool { return false })
-	received = open(toEmployee, func(c domain.Commitment) bool { return c.Leader == user })
+	made = open(byLeader, func(*domain.CommitmentRecord) bool { return false })
+	received = open(toEmployee, func(c *domain.CommitmentRecord) bool { return c.Leader == user })
 	return made, received, nil
 }
 

@@ -43,10 +43,10 @@ type Store interface {
 	// WaitingDecisions returns the pending decisions, earliest deadline
 	// first, at most n.
 	WaitingDecisions(ctx context.Context, team string, n int) ([]domain.Decision, error)
-	// PersonCommitments returns the commitments user made and those made to
-	// them, newest first, at most limit of each: the source of
-	// `/empower commitments` too.
-	PersonCommitments(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []domain.Commitment, err error)
+	// CommitmentsOf returns the commitments user made and those made to
+	// them, newest first, at most limit of each: what `/empower commitments`
+	// lists (the commitments service reads them the same way).
+	CommitmentsOf(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []*domain.CommitmentRecord, err error)
 	// LatestPraiseFor returns the latest praise or win crediting user with
 	// at in [from, to); ok is false when there is none.
 	LatestPraiseFor(ctx context.Context, team, user string, from, to time.Time) (ev domain.Event, ok bool, err error)
