@@ -215,7 +215,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Now:      o.Clock.Now,
 	})
 	if err := jobs.Register(a.Jobs, jobs.Deps{
-		H: a.Handlers, Decisions: a.Handlers.Decisions, Feedback: a.Handlers.Feedback, Insights: a.Insights,
+		Decisions: a.Handlers.Decisions, Recognition: a.Handlers.Recognition, Feedback: a.Handlers.Feedback, Insights: a.Insights,
 		Commitments: a.Handlers.Commitments, Team: auth.TeamID,
 		Schedules: o.Policy.Schedules, Metrics: a.Metrics,
 	}); err != nil {

@@ -2,19 +2,17 @@ package jobs
 
 import (
 	"github.com/empowerbot/empowerbot/domain"
-	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/service/insights"
+	"github.com/empowerbot/empowerbot/service/recognition"
 )
 
 // Deps are what the scheduled jobs run: the services whose run bodies they
 // call, and the policy's schedules.
 type Deps struct {
-	// H runs the jobs whose rules are still in package handlers.
-	H *handlers.Handlers
 	// Decisions runs the escalation_timeouts job.
 	Decisions *decisions.Service
 	// Feedback runs the feedback and feedback_reminder jobs.
@@ -23,6 +21,8 @@ type Deps struct {
 	Commitments *commitments.Service
 	// Team is the workspace the jobs run for.
 	Team string
+	// Recognition runs the outcome_followups job.
+	Recognition *recognition.Service
 	// Insights runs the digest job.
 	Insights *insights.Service
 	// Schedules are the policy's schedules.
@@ -34,12 +34,11 @@ type Deps struct {
 // Register adds every scheduled job of the product to s, with the specs of
 // the policy's schedules. Each feature adds its job here.
 func Register(s *Scheduler, d Deps) error {
-	h := d.H
 	jobs := []Job{}
 	jobs = append(jobs, EscalationTimeouts(d.Decisions, d.Team, d.Schedules.EscalationTimeouts))
 	jobs = append(jobs, FeedbackJobs(d.Feedback, d.Schedules)...)
 	jobs = append(jobs, Digest(d.Insights, d.Schedules.Digest))
-	jobs = append(jobs, OutcomeFollowups(h.Recognition, h.TeamID, h.Policy.Schedules.OutcomeFollowups))
+	jobs = append(jobs, OutcomeFollowups(d.Recognition, d.Team, d.Schedules.OutcomeFollowups))
 	jobs = append(jobs, CommitmentReminders(d.Commitments, d.Team, d.Schedules.CommitmentReminders))
 	if d.Metrics != nil {
 		d.Metrics.Fanout.WithLabelValues(JobFeedback, "sent") // on /metrics from start-up
