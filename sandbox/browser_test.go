@@ -84,6 +84,13 @@ func poll(js string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// clickCSS clicks the first element matching sel in one step inside the page, waiting until
+// it exists: the page re-renders its sidebar and lists, so a node found by one DevTools call
+// may be gone by the next (chromedp's Click would fail with "Could not find node").
+func clickCSS(sel string) chromedp.Action[chromedp.Void] {
+	return poll(fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false; e.click(); return true; })()`, strconv.Quote(sel)))
+}
+
 // clickButton clicks the visible button labelled label inside the element matching sel.
 func clickButton(sel, label string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.Search(fmt.Sprintf(`//*[@id=%s]//button[normalize-space(.)=%s]`, strconv.Quote(sel), strconv.Quote(label))))
@@ -92,7 +99,7 @@ func clickButton(sel, label string) chromedp.Action[chromedp.Void] {
 // beUser switches the page to a person and waits until their view is loaded.
 func beUser(id string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
-		chromedp.Click(chromedp.CSS(`button.who[data-user="`+id+`"]`)),
+		clickCSS(`button.who[data-user="`+id+`"]`),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="`+id+`"]`)),
 	)
 }
@@ -106,7 +113,7 @@ func TestSandboxInTheBrowser(t *testing.T) {
 	b.step("open the page", chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0ALICE"]`)))
 	b.step("be Alice", beUser("U0ALICE"))
 	b.step("the in-memory banner shows", waitText("#banner", "nothing persists"))
-	b.step("open #general", chromedp.Click(chromedp.CSS(`a[data-conv="C0GENERAL"]`)), waitText("#conv-title", "general"))
+	b.step("open #general", clickCSS(`a[data-conv="C0GENERAL"]`), waitText("#conv-title", "general"))
 	b.step("Alice logs a $900 discount",
 		chromedp.SendKeys(chromedp.ID("composer-input"), "/empower discount 900 for ACME loyal customer, late delivery #customer-first"),
 		chromedp.Click(chromedp.ID("send")),
@@ -116,9 +123,9 @@ func TestSandboxInTheBrowser(t *testing.T) {
 
 	b.step("be Bob", beUser("U0BOB"))
 	b.step("Bob does not see Alice's ephemeral reply",
-		chromedp.Click(chromedp.CSS(`a[data-conv="C0GENERAL"]`)), waitText("#conv-title", "general"),
+		clickCSS(`a[data-conv="C0GENERAL"]`), waitText("#conv-title", "general"),
 		poll(`!document.querySelector("#messages").innerText.includes("above your box")`))
-	b.step("Bob sees the escalation", chromedp.Click(chromedp.CSS(`a[data-conv="C0ESCALATE"]`)),
+	b.step("Bob sees the escalation", clickCSS(`a[data-conv="C0ESCALATE"]`),
 		waitText("#messages .msg", "$900"), waitText("#messages .msg", "ACME"))
 	b.step("the buttons are styled", chromedp.WaitVisible(chromedp.CSS(`#messages button.bk-button.primary`)),
 		chromedp.WaitVisible(chromedp.CSS(`#messages button.bk-button.danger`)))
@@ -134,7 +141,7 @@ func TestSandboxInTheBrowser(t *testing.T) {
 	)
 
 	b.step("be Alice again", beUser("U0ALICE"))
-	b.step("Alice sees the approval DM", chromedp.Click(chromedp.CSS(`a[data-conv="app"]`)),
+	b.step("Alice sees the approval DM", clickCSS(`a[data-conv="app"]`),
 		waitText("#messages .msg", "@bob approved your discount of $900"))
 
 	b.screenshot("sandbox.png")
@@ -192,7 +199,7 @@ func TestSandboxBrowserModal(t *testing.T) {
 	b := newBrowser(t)
 	_, base := start(t, sandbox.Config{})
 	b.step("open the page as Dave", chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0DAVE"]`)), beUser("U0DAVE"))
-	b.step("open the DM", chromedp.Click(chromedp.CSS(`a[data-conv="app"]`)), waitText("#conv-title", "empowerbot"))
+	b.step("open the DM", clickCSS(`a[data-conv="app"]`), waitText("#conv-title", "empowerbot"))
 	b.step("/empower opens the modal",
 		chromedp.SendKeys(chromedp.ID("composer-input"), "/empower"),
 		chromedp.Click(chromedp.ID("send")),
@@ -201,7 +208,7 @@ func TestSandboxBrowserModal(t *testing.T) {
 		setValue(`#modal .bk-input[data-block="activity"] select`, "discount"),
 		chromedp.SendKeys(chromedp.CSS(`#modal .bk-input[data-block="amount"] input`), "12.345"),
 		chromedp.SendKeys(chromedp.CSS(`#modal .bk-input[data-block="customer"] input`), "ACME"),
-		chromedp.Click(chromedp.CSS(`#modal .bk-input[data-block="tags"] input[value="customer-first"]`)),
+		clickCSS(`#modal .bk-input[data-block="tags"] input[value="customer-first"]`),
 		chromedp.Click(chromedp.ID("modal-submit")),
 		waitText(`#modal .bk-input[data-block="amount"] .err`, ""),
 		evalTrue("the typed customer is kept", `document.querySelector('#modal .bk-input[data-block="customer"] input').value === "ACME"`),
@@ -249,7 +256,7 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 	}
 	msg := fmt.Sprintf(`#messages .msg[data-ts=%s]`, strconv.Quote(ts))
 	b.step("open #general as Carol", chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0CAROL"]`)), beUser("U0CAROL"),
-		chromedp.Click(chromedp.CSS(`a[data-conv="C0GENERAL"]`)), waitText(msg, "Gallery header"))
+		clickCSS(`a[data-conv="C0GENERAL"]`), waitText(msg, "Gallery header"))
 	checks := map[string]string{
 		"header":          msg + ` .bk-header`,
 		"bold":            msg + ` b`,
@@ -285,7 +292,7 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 	// Opening the tab makes the bot publish Carol's real Home; a Home
 	// published afterwards replaces it in place.
 	b.step("the App Home tab shows the bot's Home",
-		chromedp.Click(chromedp.CSS(`a[data-conv="app"]`)), chromedp.Click(chromedp.CSS(`.tab[data-tab="home"]`)),
+		clickCSS(`a[data-conv="app"]`), clickCSS(`.tab[data-tab="home"]`),
 		waitText("#home", "Commitments"))
 	home := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: []slack.Block{
 		slack.NewHeaderBlock(pt("Carol's home")),
@@ -296,8 +303,8 @@ func TestSandboxBrowserRendersBlockKit(t *testing.T) {
 	}
 	b.step("a published Home replaces it live",
 		waitText("#home", "Carol's home"), waitText("#home b", "Pending approvals"))
-	b.step("back to #general", chromedp.Click(chromedp.CSS(`.tab[data-tab="messages"]`)),
-		chromedp.Click(chromedp.CSS(`a[data-conv="C0GENERAL"]`)), waitText(msg, "Gallery header"))
+	b.step("back to #general", clickCSS(`.tab[data-tab="messages"]`),
+		clickCSS(`a[data-conv="C0GENERAL"]`), waitText(msg, "Gallery header"))
 	if _, _, _, err := api.UpdateMessage("C0GENERAL", ts, slack.MsgOptionText("gallery", false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(md("*Updated in place*"), nil, nil))); err != nil {
 		t.Fatalf("update the gallery: %v", err)
