@@ -27,6 +27,28 @@ type Policy struct {
 	Praise         Praise
 	Commitments    Commitments
 	Feedback       Feedback
+	// Teams are the organisation's teams, in file order (PRODUCT.md
+	// "Organisation scale"). None: one team of everyone in Frontline.
+	Teams []Team
+	// LocalTime makes person-facing schedules follow each person's zone.
+	LocalTime bool
+	// WorkingDays are the days daily nudges are sent on (default Mon–Fri).
+	WorkingDays []time.Weekday
+	// Admins may export the history (/empower export).
+	Admins []string
+	// Retention is how long audit history is kept; zero keeps it all.
+	Retention time.Duration
+	Autonomy  Autonomy
+	// Warnings are problems that did not stop the policy from loading,
+	// each "file:line: message" (a member listed in two teams).
+	Warnings []string
+}
+
+// Autonomy configures earned autonomy (PRODUCT.md "Earned autonomy").
+type Autonomy struct {
+	// ProposeAfter is the streak of approved above-the-box decisions after
+	// which a raise is proposed; zero turns the proposals off.
+	ProposeAfter int
 }
 
 // Channels names the channels the bot posts to.
@@ -41,6 +63,12 @@ type Level struct {
 	Name          string
 	Approvers     []string // user (U…/W…) and user group (S…) IDs
 	RespondWithin time.Duration
+	// RemindAfter is when the level's approvers get one reminder DM; zero:
+	// none. It is shorter than RespondWithin.
+	RemindAfter time.Duration
+	// ApprovalsNeeded is how many distinct approvers must approve at this
+	// level; zero means one (see Policy.ApprovalsNeeded).
+	ApprovalsNeeded int
 }
 
 // Activity is one empowerable activity and its limits.
@@ -76,6 +104,9 @@ type Outcomes struct {
 type Praise struct {
 	ShowAmounts bool
 	DailyLimit  int
+	// Reaction is the emoji name (no colons) whose reaction praises a
+	// message's author; empty: off.
+	Reaction string
 }
 
 // Commitments configures commitment reminders.
@@ -87,6 +118,9 @@ type Commitments struct {
 type Feedback struct {
 	AnonymousAllowed bool
 	Questions        []string
+	// AnonymityFloor is the smallest batch of anonymous answers posted to
+	// leaders (default 3).
+	AnonymityFloor int
 }
 
 // DefaultQuestions returns the six autonomy-support questions asked when
