@@ -71,9 +71,12 @@ type Options struct {
 
 // App is a wired, not yet running process. Create it with New, then Run.
 type App struct {
-	opts     Options
-	log      *slog.Logger
-	Metrics  *metrics.Metrics
+	opts    Options
+	log     *slog.Logger
+	Metrics *metrics.Metrics
+	// Policies holds the policy in force; Set applies a reloaded one to
+	// what comes next.
+	Policies *domain.Policies
 	Redis    redis.UniversalClient
 	Store    *store.Store
 	Slack    *slack.Client
@@ -106,7 +109,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.ShutdownGrace == 0 {
 		o.ShutdownGrace = 10 * time.Second
 	}
-	a := &App{opts: o, log: o.Log, Metrics: metrics.New()}
+	a := &App{opts: o, log: o.Log, Metrics: metrics.New(), Policies: domain.NewPolicies(o.Policy)}
 
 	a.Redis = o.Redis
 	if a.Redis == nil {
@@ -142,7 +145,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.Handlers = &handlers.Handlers{
 		Slack:       a.Slack,
 		Store:       a.Store,
-		Policy:      o.Policy,
+		Policies:    a.Policies,
 		Clock:       o.Clock,
 		Log:         o.Log,
 		Metrics:     a.Metrics,
@@ -150,20 +153,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BotUserID:   auth.UserID,
 		CommandName: "/empower",
 	}
-	a.Handlers.Decisions = decisions.New(o.Policy, a.Store, handlers.DecisionNotifier{H: a.Handlers}, a.Handlers, o.Clock, o.Log)
+	a.Handlers.Decisions = decisions.New(a.Policies, a.Store, handlers.DecisionNotifier{H: a.Handlers}, a.Handlers, o.Clock, o.Log)
 	a.Handlers.Recognition = recognition.New(a.Store,
 		handlers.RecognitionNotifier{H: a.Handlers}, handlers.RecognitionDirectory{H: a.Handlers}, o.Clock, o.Log,
-		recognition.Config{BotUserID: auth.UserID, DailyLimit: o.Policy.Praise.DailyLimit, Location: o.Policy.Location})
+		recognition.Config{BotUserID: auth.UserID, Policies: a.Policies})
 	// The feedback DMs go out through the jobs' paced fan-out.
 	fanout := &jobs.Fanout{Store: a.Store, Metrics: a.Metrics, Log: o.Log, Now: o.Clock.Now}
 	a.Handlers.Feedback = feedback.New(a.Store, handlers.FeedbackNotifier{H: a.Handlers},
 		handlers.FeedbackDirectory{Slack: a.Slack}, fanout, o.Clock, o.Log, feedback.Config{
-			Team:             auth.TeamID,
-			Frontline:        o.Policy.Frontline,
-			Questions:        o.Policy.Feedback.Questions,
-			Location:         o.Policy.Location,
-			AnonymousAllowed: o.Policy.Feedback.AnonymousAllowed,
-			LeadersChannel:   o.Policy.Channels.Leaders,
+			Team:     auth.TeamID,
+			Policies: a.Policies,
 		})
 	commitmentsSlack := handlers.NewCommitmentsSlack(a.Handlers)
 	a.Handlers.Commitments = commitments.New(commitments.Config{
@@ -171,7 +170,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Notifier:  commitmentsSlack,
 		Directory: commitmentsSlack,
 		Clock:     o.Clock,
-		Policy:    o.Policy,
+		Policies:  a.Policies,
 		BotUserID: auth.UserID,
 		Log:       o.Log,
 	})
@@ -179,7 +178,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Store:     a.Store,
 		Approvers: a.Handlers.Decisions,
 		Notifier:  a.Handlers,
-		Policy:    o.Policy,
+		Policies:  a.Policies,
 		Team:      auth.TeamID,
 		Now:       o.Clock.Now,
 		Log:       o.Log,

@@ -85,7 +85,7 @@ func newFanoutBench(b *testing.B, n int) *fanoutBench {
 	pol.Feedback.Questions = domain.DefaultQuestions()
 	pol.Feedback.AnonymousAllowed = true
 	h := &handlers.Handlers{
-		Slack: api, Store: store.New(rdb, store.NewKeys(srv.Prefix(b))), Policy: pol,
+		Slack: api, Store: store.New(rdb, store.NewKeys(srv.Prefix(b))), Policies: domain.NewPolicies(pol),
 		Clock: clock.System{}, Log: slog.New(slog.DiscardHandler), Metrics: m, TeamID: emu.TeamID(),
 	}
 	svc := feedback.New(h.Store, handlers.FeedbackNotifier{H: h}, handlers.FeedbackDirectory{Slack: api}, nil, h.Clock, nil,

@@ -106,7 +106,7 @@ func (h *Handlers) IsLeader(ctx context.Context, team, user string) (bool, error
 }
 
 // today is the policy timezone's date now.
-func (h *Handlers) today() dates.Date { return dates.Of(h.Clock.Now().In(h.Policy.Location)) }
+func (h *Handlers) today() dates.Date { return dates.Of(h.Clock.Now().In(h.policy().Location)) }
 
 // Commit answers `/empower commit <@user> <text> by <date>`: a leader's
 // commitment to one of their people, confirmed to both by DM.

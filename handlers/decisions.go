@@ -19,7 +19,7 @@ import (
 // decision is logged, inside the box as the requester's own call, above it
 // as a pending escalation to the level the box routes it to.
 func (h *Handlers) Decide(ctx context.Context, c *Command) (*Reply, error) {
-	req, err := box.ParseDecision(h.Policy, c.Args)
+	req, err := box.ParseDecision(h.policy(), c.Args)
 	if err != nil {
 		return nil, h.parseError(c, err)
 	}
@@ -27,7 +27,7 @@ func (h *Handlers) Decide(ctx context.Context, c *Command) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return logReply(h.Policy, &d.Decision), nil
+	return logReply(h.policy(), &d.Decision), nil
 }
 
 // parseError turns a parser error into what the person sees: the specific
@@ -94,11 +94,11 @@ const (
 )
 
 // allowedTags lists the tags a decision may carry.
-func (h *Handlers) allowedTags() []string { return box.AllowedTags(h.Policy) }
+func (h *Handlers) allowedTags() []string { return box.AllowedTags(h.policy()) }
 
 func logDecisionView(h *Handlers, channel string) slack.ModalViewRequest {
 	var acts []*slack.OptionBlockObject
-	for i, a := range h.Policy.Activities {
+	for i, a := range h.policy().Activities {
 		if i == 100 {
 			break
 		}
@@ -119,7 +119,7 @@ func logDecisionView(h *Handlers, channel string) slack.ModalViewRequest {
 	blocks := []slack.Block{
 		slack.NewSectionBlock(mrkdwn("Log a decision you made. Inside your box it's yours to make; above it, I'll bring in the leader who can clear it."), nil, nil),
 		slack.NewInputBlock(blockActivity, plain("Activity"), nil, actSel),
-		slack.NewInputBlock(blockAmount, plain("Amount ("+h.Policy.Currency+")"), nil, amount),
+		slack.NewInputBlock(blockAmount, plain("Amount ("+h.policy().Currency+")"), nil, amount),
 		optionalInput(slack.NewInputBlock(blockCustomer, plain("Customer"), nil, customer)),
 		optionalInput(slack.NewInputBlock(blockReason, plain("Reason"), nil, reason)),
 	}
@@ -162,7 +162,7 @@ func (h *Handlers) LogSubmit(ctx context.Context, s *Submission) (*slack.ViewSub
 	if err != nil {
 		return nil, err
 	}
-	reply := logReply(h.Policy, &d.Decision)
+	reply := logReply(h.policy(), &d.Decision)
 	if channel := s.PrivateMetadata; channel != "" {
 		if _, err := h.Slack.PostEphemeralContext(ctx, channel, s.UserID, slack.MsgOptionText(reply.Text, false),
 			slack.MsgOptionBlocks(reply.Blocks...)); err != nil {
@@ -190,16 +190,16 @@ func (h *Handlers) readLogForm(s *Submission) (box.Request, map[string]string) {
 		}
 	}
 	var req box.Request
-	act, err := box.CheckActivity(h.Policy, s.Input(blockActivity, "activity"))
+	act, err := box.CheckActivity(h.policy(), s.Input(blockActivity, "activity"))
 	put(blockActivity, err)
 	req.Activity = act.Name
-	req.Amount, err = box.ParseAmount(s.Input(blockAmount, "amount"), h.Policy.CurrencyOf(act))
+	req.Amount, err = box.ParseAmount(s.Input(blockAmount, "amount"), h.policy().CurrencyOf(act))
 	put(blockAmount, err)
 	req.Customer = strings.TrimSpace(s.Input(blockCustomer, "customer"))
 	put(blockCustomer, box.CheckCustomer(req.Customer))
 	req.Reason = strings.TrimSpace(s.Input(blockReason, "reason"))
 	put(blockReason, box.CheckReason(req.Reason))
-	req.Tags, err = box.CheckTags(h.Policy, s.Selected(blockTags, "tags"))
+	req.Tags, err = box.CheckTags(h.policy(), s.Selected(blockTags, "tags"))
 	put(blockTags, err)
 	return req, errs
 }

@@ -23,8 +23,8 @@ var _ decisions.Notifier = DecisionNotifier{}
 // channel.
 func (n DecisionNotifier) PostCard(ctx context.Context, d *domain.DecisionRecord, level int) (domain.DecisionMessage, error) {
 	h := n.H
-	text, blocks := escalationMessage(h.Policy, &d.Decision, level, h.Clock.Now())
-	ch, ts, err := h.Slack.PostMessageContext(ctx, h.Policy.Channels.Escalations,
+	text, blocks := escalationMessage(h.policy(), &d.Decision, level, h.Clock.Now())
+	ch, ts, err := h.Slack.PostMessageContext(ctx, h.policy().Channels.Escalations,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.DecisionMessage{}, fmt.Errorf("post the card of %s: %w", d.ID, err)
@@ -38,7 +38,7 @@ func (n DecisionNotifier) UpdateCards(ctx context.Context, d *domain.DecisionRec
 	now := h.Clock.Now()
 	var errs []error
 	for _, m := range d.Messages {
-		text, blocks := escalationMessage(h.Policy, &d.Decision, m.Level, now)
+		text, blocks := escalationMessage(h.policy(), &d.Decision, m.Level, now)
 		if _, _, _, err := h.Slack.UpdateMessageContext(ctx, m.Channel, m.TS,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			errs = append(errs, fmt.Errorf("update the card of %s for level %d: %w", d.ID, m.Level, err))
@@ -58,7 +58,7 @@ func (n DecisionNotifier) WithdrawCard(ctx context.Context, m domain.DecisionMes
 // TellRequester DMs d's requester what e did to it (outcomeDM).
 func (n DecisionNotifier) TellRequester(ctx context.Context, d *domain.DecisionRecord, e domain.HistoryEntry) error {
 	h := n.H
-	text := outcomeDM(h.Policy, &d.Decision, e)
+	text := outcomeDM(h.policy(), &d.Decision, e)
 	if text == "" {
 		return nil
 	}
@@ -72,10 +72,10 @@ func (n DecisionNotifier) TellRequester(ctx context.Context, d *domain.DecisionR
 func (n DecisionNotifier) Remind(ctx context.Context, d *domain.DecisionRecord) error {
 	h := n.H
 	text := fmt.Sprintf(":bell: %s, %s's %s (`%s`) is still waiting for your answer.",
-		slacktext.Mentions(h.Policy.LevelApprovers(d.Level)), slacktext.User(d.Requester), summary(&d.Decision), d.ID)
+		slacktext.Mentions(h.policy().LevelApprovers(d.Level)), slacktext.User(d.Requester), summary(&d.Decision), d.ID)
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(text), nil, nil))}
-	channel := h.Policy.Channels.Escalations
+	channel := h.policy().Channels.Escalations
 	if m, ok := d.MessageFor(d.Level); ok {
 		channel = m.Channel
 		opts = append(opts, slack.MsgOptionTS(m.TS))

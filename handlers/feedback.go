@@ -122,7 +122,7 @@ func (h *Handlers) openFeedbackModal(ctx context.Context, team, triggerID, round
 	if err != nil {
 		return err
 	}
-	if _, err := h.Slack.OpenViewContext(ctx, triggerID, feedbackModal(r, h.Policy.Feedback.AnonymousAllowed)); err != nil {
+	if _, err := h.Slack.OpenViewContext(ctx, triggerID, feedbackModal(r, h.policy().Feedback.AnonymousAllowed)); err != nil {
 		return fmt.Errorf("open feedback modal: %w", err)
 	}
 	return nil

@@ -34,7 +34,7 @@ var (
 // Question returns the sender of round r's question DM to people
 // (feedback.Notifier).
 func (n FeedbackNotifier) Question(ctx context.Context, team string, r domain.FeedbackRound, people []string) feedback.Send {
-	return n.H.dmSender(ctx, team, people, FeedbackDM(r, n.H.Policy.Feedback.AnonymousAllowed))
+	return n.H.dmSender(ctx, team, people, FeedbackDM(r, n.H.policy().Feedback.AnonymousAllowed))
 }
 
 // Reminder returns the sender of round r's reminder DM to people

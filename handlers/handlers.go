@@ -33,12 +33,13 @@ import (
 
 // Handlers holds what every handler needs. Build it once at start-up.
 type Handlers struct {
-	Slack   *slack.Client
-	Store   *store.Store
-	Policy  *domain.Policy
-	Clock   clock.Clock
-	Log     *slog.Logger
-	Metrics *metrics.Metrics
+	Slack *slack.Client
+	Store *store.Store
+	// Policies holds the policy in force; read it with policy().
+	Policies *domain.Policies
+	Clock    clock.Clock
+	Log      *slog.Logger
+	Metrics  *metrics.Metrics
 	// Commitments is the commitments service (commit, ask, the list, the
 	// buttons); its Slack side is CommitmentsSlack.
 	Commitments *commitments.Service
@@ -220,3 +221,6 @@ type SubmissionFunc func(ctx context.Context, s *Submission) (*slack.ViewSubmiss
 
 // EventFunc handles an Events API event after it was acknowledged.
 type EventFunc func(ctx context.Context, e *Event) error
+
+// policy returns the policy in force: one command or click reads it once.
+func (h *Handlers) policy() *domain.Policy { return h.Policies.Current() }

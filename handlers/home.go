@@ -40,7 +40,7 @@ func (h *Handlers) HomeOpened(ctx context.Context, e *Event) error {
 // approver of the policy (an escalation moves it between their lists).
 func (h *Handlers) decisionPeople(ctx context.Context, d *domain.DecisionRecord) []string {
 	out := []string{d.Requester}
-	for _, l := range h.Policy.Levels {
+	for _, l := range h.policy().Levels {
 		for _, id := range l.Approvers {
 			if !strings.HasPrefix(id, "S") {
 				out = append(out, id)
@@ -72,7 +72,7 @@ func (h *Handlers) touchDecision(ctx context.Context, d *domain.DecisionRecord) 
 // PublishHome renders home and publishes it as its person's App Home with
 // views.publish (the insights Notifier).
 func (h *Handlers) PublishHome(ctx context.Context, home *insights.Home) error {
-	v := slack.HomeTabViewRequest{Type: slack.VTHomeTab, CallbackID: "home", Blocks: slack.Blocks{BlockSet: homeBlocks(h.Policy, home)}}
+	v := slack.HomeTabViewRequest{Type: slack.VTHomeTab, CallbackID: "home", Blocks: slack.Blocks{BlockSet: homeBlocks(h.policy(), home)}}
 	if _, err := h.Slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: home.User, View: v}); err != nil {
 		return fmt.Errorf("publish home of %s: %w", home.User, err)
 	}

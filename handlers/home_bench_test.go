@@ -75,11 +75,11 @@ func benchmarkHomePublish(b *testing.B, auditLen int) {
 	clk := &clock.Offset{}
 	clk.Set(now)
 	h := &Handlers{
-		Slack: slack.New("xoxb-bench", slack.OptionAPIURL(slackSrv.URL+"/")), Store: st, Policy: p,
+		Slack: slack.New("xoxb-bench", slack.OptionAPIURL(slackSrv.URL+"/")), Store: st, Policies: domain.NewPolicies(p),
 		Clock: clk, Log: slog.New(slog.DiscardHandler), TeamID: "T1",
 	}
-	h.Decisions = decisions.New(p, st, DecisionNotifier{H: h}, h, clk, h.Log)
-	h.Insights = insights.New(insights.Config{Store: st, Approvers: h.Decisions, Notifier: h, Policy: p, Team: "T1", Now: clk.Now})
+	h.Decisions = decisions.New(domain.NewPolicies(p), st, DecisionNotifier{H: h}, h, clk, h.Log)
+	h.Insights = insights.New(insights.Config{Store: st, Approvers: h.Decisions, Notifier: h, Policies: domain.NewPolicies(p), Team: "T1", Now: clk.Now})
 
 	// One publish first: it checks what is shown and indexes old praise once.
 	home, err := h.Insights.Home(ctx, "T1", "U0BOB")

@@ -84,7 +84,7 @@ func (h *Handlers) recordedMessage(d *domain.Decision) (string, []slack.Block) {
 	if d.Outcome.Result == domain.OutcomeWorked {
 		text = fmt.Sprintf("Recorded: %s worked.", decisionPhrase(d, true))
 		body = fmt.Sprintf(":tada: *Recorded: %s worked.* (`%s`)\nThank you for taking the risk. I've praised you in %s and told your leader.",
-			decisionPhrase(d, true), d.ID, channelMention(h.Policy.Channels.Praise))
+			decisionPhrase(d, true), d.ID, channelMention(h.policy().Channels.Praise))
 	} else {
 		text = fmt.Sprintf("Recorded: %s didn't work out.", decisionPhrase(d, true))
 		body = fmt.Sprintf(":pray: *Recorded: %s didn't work out.* (`%s`)\nThat stays private. Thank you for taking the risk: failure is how we learn, and your leader owns the fallout.",
@@ -112,7 +112,7 @@ func quote(s string) string { return ">" + strings.ReplaceAll(s, "\n", "\n>") }
 func (h *Handlers) decisionValues(d *domain.Decision) []string {
 	var out []string
 	for _, t := range d.Tags {
-		if slices.Contains(h.Policy.Values, t) {
+		if slices.Contains(h.policy().Values, t) {
 			out = append(out, t)
 		}
 	}
@@ -122,7 +122,7 @@ func (h *Handlers) decisionValues(d *domain.Decision) []string {
 // OutcomePraise is the public praise post for d, which worked.
 func (h *Handlers) OutcomePraise(d *domain.Decision) (string, []slack.Block) {
 	who := slacktext.User(d.Requester)
-	what := decisionPhrase(d, h.Policy.Praise.ShowAmounts)
+	what := decisionPhrase(d, h.policy().Praise.ShowAmounts)
 	how := "on their own authority, inside their box"
 	if d.State == domain.StateApproved && d.DecidedBy != "" {
 		how = "with " + slacktext.User(d.DecidedBy) + " backing them"
@@ -181,7 +181,7 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 	}
 	if result == domain.OutcomeWorked {
 		return Text(fmt.Sprintf(":tada: Recorded: `%s` worked. Thank you for taking the risk: I've praised you in %s and told your leader.",
-			d.ID, channelMention(h.Policy.Channels.Praise))), nil
+			d.ID, channelMention(h.policy().Channels.Praise))), nil
 	}
 	return Text(fmt.Sprintf(":pray: Recorded: `%s` didn't work out. That stays private: I've let your leader know, and they own the fallout. Thank you for taking the risk.", d.ID)), nil
 }
@@ -326,7 +326,7 @@ func (n RecognitionNotifier) TellLeader(ctx context.Context, d *domain.Decision,
 	switch news {
 	case recognition.NewsWorked:
 		text = fmt.Sprintf(":tada: Good news: %s's %s worked (`%s`). I've praised the risk they took in %s; a word from you would mean a lot too.",
-			slacktext.User(d.Requester), strings.TrimPrefix(decisionPhrase(d, true), "the "), d.ID, channelMention(h.Policy.Channels.Praise))
+			slacktext.User(d.Requester), strings.TrimPrefix(decisionPhrase(d, true), "the "), d.ID, channelMention(h.policy().Channels.Praise))
 	case recognition.NewsFailed:
 		text = h.failedLeaderText(d)
 	case recognition.NewsNoted:
@@ -342,7 +342,7 @@ func (n RecognitionNotifier) TellLeader(ctx context.Context, d *domain.Decision,
 // will never let the bot reach is a *recognition.UnreachableError
 // (recognition.Notifier).
 func (n RecognitionNotifier) SendFollowUp(ctx context.Context, d *domain.Decision) (domain.MessageRef, error) {
-	text, blocks := FollowUpMessage(d, n.H.Clock.Now(), n.H.Policy.Location)
+	text, blocks := FollowUpMessage(d, n.H.Clock.Now(), n.H.policy().Location)
 	ch, ts, err := n.H.DM(ctx, d.Team, d.Requester, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		if slackapi.Classify(err) == slackapi.Permanent {

@@ -88,11 +88,11 @@ func (h *Handlers) parsePraiseBody(s, usage string, trailingCredits bool) (prais
 	for i, t := range toks {
 		if box.IsTag(t.text) {
 			v := box.TagName(t.text)
-			if !slices.Contains(h.Policy.Values, v) {
-				if len(h.Policy.Values) == 0 {
+			if !slices.Contains(h.policy().Values, v) {
+				if len(h.policy().Values) == 0 {
 					return in, domain.Invalidf("Unknown value `#%s`: the policy has no values to tag. Leave the tag out.\n%s", slacktext.Code(v), usage)
 				}
-				return in, domain.Invalidf("Unknown value `#%s`: the values are %s.\n%s", slacktext.Code(v), tagsText(h.Policy.Values), usage)
+				return in, domain.Invalidf("Unknown value `#%s`: the values are %s.\n%s", slacktext.Code(v), tagsText(h.policy().Values), usage)
 			}
 			if !slices.Contains(in.Values, v) {
 				in.Values = append(in.Values, v)
@@ -187,7 +187,7 @@ func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error
 	if err := h.Recognition.Praise(ctx, p); err != nil {
 		return nil, err
 	}
-	return Text(fmt.Sprintf(":clap: Your praise for %s is up in %s, and I've let them know.", slacktext.User(to), channelMention(h.Policy.Channels.Praise))), nil
+	return Text(fmt.Sprintf(":clap: Your praise for %s is up in %s, and I've let them know.", slacktext.User(to), channelMention(h.policy().Channels.Praise))), nil
 }
 
 // WinCommand answers `/empower win <text> [<@user>…] [#value]`.
@@ -203,7 +203,7 @@ func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 	if err := h.Recognition.Win(ctx, w); err != nil {
 		return nil, err
 	}
-	return Text(fmt.Sprintf(":trophy: Your team win is up in %s.", channelMention(h.Policy.Channels.Praise))), nil
+	return Text(fmt.Sprintf(":trophy: Your team win is up in %s.", channelMention(h.policy().Channels.Praise))), nil
 }
 
 // PostPraise posts p to the praise channel (recognition.Notifier).
@@ -216,9 +216,9 @@ func (n RecognitionNotifier) PostPraise(ctx context.Context, p domain.PraiseGive
 // TellPraised DMs p's person that they were praised (recognition.Notifier).
 func (n RecognitionNotifier) TellPraised(ctx context.Context, p domain.PraiseGiven) error {
 	h := n.H
-	dm := fmt.Sprintf(":clap: %s praised you in %s:\n%s", slacktext.User(p.Giver), channelMention(h.Policy.Channels.Praise),
+	dm := fmt.Sprintf(":clap: %s praised you in %s:\n%s", slacktext.User(p.Giver), channelMention(h.policy().Channels.Praise),
 		quote(slacktext.EscapeTruncate(p.Text, praiseTextMax)))
-	_, _, err := h.DM(ctx, p.Team, p.To, slack.MsgOptionText(slacktext.User(p.Giver)+" praised you in "+channelMention(h.Policy.Channels.Praise), false),
+	_, _, err := h.DM(ctx, p.Team, p.To, slack.MsgOptionText(slacktext.User(p.Giver)+" praised you in "+channelMention(h.policy().Channels.Praise), false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(dm), nil, nil)))
 	return err
 }
@@ -233,9 +233,9 @@ func (n RecognitionNotifier) PostWin(ctx context.Context, w domain.Win) error {
 // TellCredited DMs user that w credits them (recognition.Notifier).
 func (n RecognitionNotifier) TellCredited(ctx context.Context, w domain.Win, user string) error {
 	h := n.H
-	dm := fmt.Sprintf(":trophy: %s credited you in a team win in %s:\n%s", slacktext.User(w.Giver), channelMention(h.Policy.Channels.Praise),
+	dm := fmt.Sprintf(":trophy: %s credited you in a team win in %s:\n%s", slacktext.User(w.Giver), channelMention(h.policy().Channels.Praise),
 		quote(slacktext.EscapeTruncate(w.Text, praiseTextMax)))
-	_, _, err := h.DM(ctx, w.Team, user, slack.MsgOptionText(slacktext.User(w.Giver)+" credited you in a team win in "+channelMention(h.Policy.Channels.Praise), false),
+	_, _, err := h.DM(ctx, w.Team, user, slack.MsgOptionText(slacktext.User(w.Giver)+" credited you in a team win in "+channelMention(h.policy().Channels.Praise), false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(dm), nil, nil)))
 	return err
 }

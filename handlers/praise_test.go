@@ -9,7 +9,7 @@ import (
 )
 
 func TestParsePraiseBody(t *testing.T) {
-	h := &Handlers{Policy: &domain.Policy{Values: []string{"customer-first", "courage"}}}
+	h := &Handlers{Policies: domain.NewPolicies(&domain.Policy{Values: []string{"customer-first", "courage"}})}
 	for _, c := range []struct {
 		in      string
 		credits bool

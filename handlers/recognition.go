@@ -28,7 +28,7 @@ var (
 // postToPraise posts text and blocks to the praise channel and returns
 // where.
 func (n RecognitionNotifier) postToPraise(ctx context.Context, text string, blocks []slack.Block) (domain.MessageRef, error) {
-	ch, ts, err := n.H.Slack.PostMessageContext(ctx, n.H.Policy.Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	ch, ts, err := n.H.Slack.PostMessageContext(ctx, n.H.policy().Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.MessageRef{}, err
 	}
@@ -46,7 +46,7 @@ func (n RecognitionNotifier) Touched(ctx context.Context, team string, users ...
 func (d RecognitionDirectory) Approvers(ctx context.Context, team string, level int) []string {
 	h := d.H
 	var ids []string
-	for _, id := range h.Policy.LevelApprovers(level) {
+	for _, id := range h.policy().LevelApprovers(level) {
 		if !strings.HasPrefix(id, "S") {
 			ids = append(ids, id)
 			continue

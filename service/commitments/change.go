@@ -245,7 +245,7 @@ func (s *Service) settledText(c *domain.CommitmentRecord) string {
 	today := s.today()
 	switch c.State {
 	case domain.CommitmentDone:
-		return fmt.Sprintf("`%s` is already done (%s). Nothing changed.", c.ID, dates.Of(c.ClosedAt.In(s.policy.Location)).Human(today))
+		return fmt.Sprintf("`%s` is already done (%s). Nothing changed.", c.ID, dates.Of(c.ClosedAt.In(s.policy().Location)).Human(today))
 	case domain.CommitmentDeclined:
 		return fmt.Sprintf("`%s` was declined already. Nothing changed.", c.ID)
 	case domain.CommitmentOpen:

@@ -54,7 +54,7 @@ func (s *Service) List(ctx context.Context, team, user string) (*List, error) {
 		return nil, err
 	}
 	now := s.clock.Now()
-	loc := s.policy.Location
+	loc := s.policy().Location
 	l := &List{User: user, Today: dates.Of(now.In(loc))}
 	seen := map[string]bool{}
 	for _, c := range append(append([]*domain.CommitmentRecord{}, byMe...), toMe...) {
@@ -62,7 +62,7 @@ func (s *Service) List(ctx context.Context, team, user string) (*List, error) {
 			continue
 		}
 		seen[c.ID] = true
-		it := Item{CommitmentRecord: c, Status: statusAt(c, now, loc, s.policy.Commitments.RemindBefore)}
+		it := Item{CommitmentRecord: c, Status: statusAt(c, now, loc, s.policy().Commitments.RemindBefore)}
 		switch c.State {
 		case domain.CommitmentOpen, domain.CommitmentAsked:
 			l.Open = append(l.Open, it)

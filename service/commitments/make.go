@@ -162,7 +162,7 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 
 // readDate reads a date as a person typed it, in the policy's timezone.
 func (s *Service) readDate(typed string) (dates.Date, error) {
-	return dates.Parse(typed, s.clock.Now(), s.policy.Location)
+	return dates.Parse(typed, s.clock.Now(), s.policy().Location)
 }
 
 // dateError is a date that could not be read, as a refusal.

@@ -28,9 +28,9 @@ const reminderLease = 10 * time.Minute
 // and the first error it met (it goes on with the others).
 func (s *Service) Remind(ctx context.Context, team, owner string) (int, error) {
 	now := s.clock.Now()
-	loc := s.policy.Location
+	loc := s.policy().Location
 	today := dates.Of(now.In(loc))
-	horizon := dates.Of(now.Add(s.policy.Commitments.RemindBefore).In(loc))
+	horizon := dates.Of(now.Add(s.policy().Commitments.RemindBefore).In(loc))
 	if horizon.Before(today) {
 		horizon = today
 	}

@@ -127,9 +127,9 @@ type Config struct {
 	Notifier  Notifier
 	Directory Directory
 	Clock     Clock
-	// Policy gives the leaders (the approvers of its levels), the timezone
+	// Policies gives the policy in force: the leaders (the approvers of its levels), the timezone
 	// dates are read and shown in, and commitments.remind_before.
-	Policy *domain.Policy
+	Policies *domain.Policies
 	// BotUserID is the bot's own user, to whom nobody commits.
 	BotUserID string
 	Log       *slog.Logger
@@ -138,13 +138,13 @@ type Config struct {
 // Service applies the rules of commitments. Build it with New; it is safe
 // for concurrent use.
 type Service struct {
-	store  Store
-	notify Notifier
-	people Directory
-	clock  Clock
-	policy *domain.Policy
-	botID  string
-	log    *slog.Logger
+	store    Store
+	notify   Notifier
+	people   Directory
+	clock    Clock
+	policies *domain.Policies
+	botID    string
+	log      *slog.Logger
 }
 
 // New returns a Service with the dependencies of c; a nil Log discards.
@@ -155,7 +155,7 @@ func New(c Config) *Service {
 	}
 	return &Service{
 		store: c.Store, notify: c.Notifier, people: c.Directory, clock: c.Clock,
-		policy: c.Policy, botID: c.BotUserID, log: log,
+		policies: c.Policies, botID: c.BotUserID, log: log,
 	}
 }
 
@@ -163,7 +163,7 @@ func New(c Config) *Service {
 // policy's order: the people who make commitments and may be asked.
 func (s *Service) leaders() []string {
 	var out []string
-	for _, l := range s.policy.Levels {
+	for _, l := range s.policy().Levels {
 		for _, id := range l.Approvers {
 			if !slices.Contains(out, id) {
 				out = append(out, id)
@@ -180,7 +180,7 @@ func (s *Service) IsLeader(ctx context.Context, team, user string) (bool, error)
 }
 
 // today is the policy timezone's date now.
-func (s *Service) today() dates.Date { return dates.Of(s.clock.Now().In(s.policy.Location)) }
+func (s *Service) today() dates.Date { return dates.Of(s.clock.Now().In(s.policy().Location)) }
 
 // event builds the audit event of a change of c, with payload p.
 func event(c *domain.CommitmentRecord, p domain.Payload, actor, from, to string, at time.Time) domain.Event {
@@ -198,3 +198,6 @@ func (s *Service) tellEmployee(ctx context.Context, c *domain.CommitmentRecord, 
 func (s *Service) dmFailed(c *domain.CommitmentRecord, user string, err error) {
 	s.log.Warn("could not DM about a commitment", "team", c.Team, "commitment", c.ID, "user", user, "error", err.Error())
 }
+
+// policy returns the policy in force.
+func (s *Service) policy() *domain.Policy { return s.policies.Current() }

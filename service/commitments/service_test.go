@@ -164,7 +164,7 @@ func setup(t *testing.T) *env {
 		}},
 	}
 	e.svc = commitments.New(commitments.Config{
-		Store: st, Notifier: e.notify, Directory: e.dir, Clock: e.clock, Policy: p, BotUserID: botUser,
+		Store: st, Notifier: e.notify, Directory: e.dir, Clock: e.clock, Policies: domain.NewPolicies(p), BotUserID: botUser,
 	})
 	return e
 }

@@ -74,7 +74,7 @@ func (s *Service) Escalate(ctx context.Context, team, id string, level int, user
 	if d.Level != level {
 		return nil, domain.Conflictf("%s", s.alreadyText(d))
 	}
-	if d.Level >= len(s.policy.Levels)-1 {
+	if d.Level >= len(s.policy().Levels)-1 {
 		return nil, domain.Conflictf("`%s` is already with the top level, *%s*: approve or decline it.", d.ID, slacktext.Escape(d.LevelName))
 	}
 	now := s.clock.Now()
@@ -140,8 +140,8 @@ func (s *Service) clicked(ctx context.Context, team, id string) (*domain.Decisio
 func (s *Service) moveUp(d *domain.DecisionRecord, action, actor string, now time.Time) domain.HistoryEntry {
 	from := d.LevelName
 	d.Level++
-	d.LevelName = s.policy.LevelName(d.Level)
-	d.Deadline = deadline(now, s.policy.RespondWithin(d.Level))
+	d.LevelName = s.policy().LevelName(d.Level)
+	d.Deadline = deadline(now, s.policy().RespondWithin(d.Level))
 	e := domain.HistoryEntry{Action: action, Actor: actor, From: from, To: d.LevelName, At: now}
 	d.History = append(d.History, e)
 	return e

@@ -15,7 +15,7 @@ import (
 // include user.
 func (s *Service) LevelsOf(ctx context.Context, team, user string) ([]int, error) {
 	var out []int
-	for i, l := range s.policy.Levels {
+	for i, l := range s.policy().Levels {
 		ok, err := s.dir.IsMember(ctx, team, user, l.Approvers)
 		if err != nil {
 			return nil, err
@@ -36,7 +36,7 @@ func (s *Service) MayApprove(ctx context.Context, d *domain.Decision, user strin
 		return false, err
 	}
 	for _, l := range levels {
-		if box.MayAct(s.policy, d.Activity, d.Amount, d.Level, l) {
+		if box.MayAct(s.policy(), d.Activity, d.Amount, d.Level, l) {
 			return true, nil
 		}
 	}
@@ -50,7 +50,7 @@ func (s *Service) checkMayAct(ctx context.Context, d *domain.DecisionRecord, use
 	}
 	if user == d.Requester {
 		return domain.Forbiddenf("`%s` is your own decision, so someone else has to answer it: %s. Nothing changed.",
-			d.ID, slacktext.Mentions(s.policy.LevelApprovers(d.Level)))
+			d.ID, slacktext.Mentions(s.policy().LevelApprovers(d.Level)))
 	}
 	ok, err := s.MayApprove(ctx, &d.Decision, user)
 	if err != nil {
@@ -64,7 +64,7 @@ func (s *Service) checkMayAct(ctx context.Context, d *domain.DecisionRecord, use
 
 // notApproverText tells someone who may not answer d why, and who may.
 func (s *Service) notApproverText(ctx context.Context, d *domain.DecisionRecord, user string) string {
-	p := s.policy
+	p := s.policy()
 	var who []string
 	for _, l := range box.ActingLevels(p, d.Activity, d.Amount, d.Level) {
 		who = append(who, fmt.Sprintf("*%s* (%s)", slacktext.Escape(p.LevelName(l)), slacktext.Mentions(p.LevelApprovers(l))))
@@ -87,7 +87,7 @@ func (s *Service) notApproverText(ctx context.Context, d *domain.DecisionRecord,
 
 // alreadyText tells someone who acted too late what happened to d first.
 func (s *Service) alreadyText(d *domain.DecisionRecord) string {
-	now, loc := s.clock.Now(), s.policy.Location
+	now, loc := s.clock.Now(), s.policy().Location
 	switch d.State {
 	case domain.StateApproved:
 		return fmt.Sprintf("%s already approved `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, dates.ClockText(d.DecidedAt, now, loc))

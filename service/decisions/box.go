@@ -26,7 +26,7 @@ type Box struct {
 // Box returns the box of user. It does not fail: when the person's user
 // groups cannot be resolved, the levels they approve at are left out.
 func (s *Service) Box(ctx context.Context, team, user string) Box {
-	p := s.policy
+	p := s.policy()
 	b := Box{Limits: box.AllLimits(p), Tags: box.EscalationTags(p), Escalations: p.Channels.Escalations}
 	levels, err := s.LevelsOf(ctx, team, user)
 	if err != nil {

@@ -197,7 +197,7 @@ func newFixture(st *store.Store) *fixture {
 		store: st, notify: &notifier{}, clock: &fakeClock{now: t0}, policy: testPolicy(),
 		dir: &directory{groups: map[string][]string{"S0MANAGERS": {mia}}},
 	}
-	f.svc = decisions.New(f.policy, st, f.notify, f.dir, f.clock, nil)
+	f.svc = decisions.New(domain.NewPolicies(f.policy), st, f.notify, f.dir, f.clock, nil)
 	return f
 }
 

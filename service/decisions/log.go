@@ -21,7 +21,7 @@ const idAttempts = 6
 // level the box routes it to, whose card is posted. An activity the box
 // does not know is a domain.Invalid refusal.
 func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (*domain.DecisionRecord, error) {
-	p := s.policy
+	p := s.policy()
 	route, err := box.Decide(p, req.Activity, req.Amount, req.Tags)
 	if err != nil {
 		var ie *box.InputError
@@ -70,7 +70,7 @@ func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (
 // outcomeDue is when to ask how a decision made autonomous or approved at
 // now turned out.
 func (s *Service) outcomeDue(now time.Time) time.Time {
-	return now.Add(max(s.policy.Outcomes.AskAfter, 0))
+	return now.Add(max(s.policy().Outcomes.AskAfter, 0))
 }
 
 // deadline is when a level given within to answer from now must have

@@ -77,19 +77,23 @@ type Clock interface {
 // Service is the decisions capability. Build it with New; it is safe for
 // concurrent use.
 type Service struct {
-	policy *domain.Policy
-	store  Store
-	notify Notifier
-	dir    Directory
-	clock  Clock
-	log    *slog.Logger
+	policies *domain.Policies
+	store    Store
+	notify   Notifier
+	dir      Directory
+	clock    Clock
+	log      *slog.Logger
 }
 
-// New returns the service for policy p. Failures to tell people (a Slack
+// New returns the service for the policy in force in p (read once per
+// operation, so a reload applies to what comes next). Failures to tell people (a Slack
 // error after a change is saved) are logged to log.
-func New(p *domain.Policy, st Store, n Notifier, dir Directory, clk Clock, log *slog.Logger) *Service {
+func New(p *domain.Policies, st Store, n Notifier, dir Directory, clk Clock, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{policy: p, store: st, notify: n, dir: dir, clock: clk, log: log}
+	return &Service{policies: p, store: st, notify: n, dir: dir, clock: clk, log: log}
 }
+
+// policy returns the policy in force.
+func (s *Service) policy() *domain.Policy { return s.policies.Current() }

@@ -54,12 +54,12 @@ func (s *Service) timeoutOne(ctx context.Context, team, id string) error {
 	if d.State != domain.StatePending || d.Deadline.IsZero() || d.Deadline.After(now) {
 		return nil
 	}
-	top := d.Level >= len(s.policy.Levels)-1
+	top := d.Level >= len(s.policy().Levels)-1
 	var e domain.HistoryEntry
 	var ev domain.Event
 	if top {
 		d.Reminders++
-		d.Deadline = deadline(now, s.policy.RespondWithin(d.Level))
+		d.Deadline = deadline(now, s.policy().RespondWithin(d.Level))
 		e = domain.HistoryEntry{Action: "reminded", To: d.LevelName, At: now}
 		d.History = append(d.History, e)
 		ev = event(d, domain.DecisionRemindedData{DecisionFacts: d.Facts(), Reminders: d.Reminders}, "", d.LevelName, d.LevelName, now)

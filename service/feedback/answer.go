@@ -43,7 +43,7 @@ func (s *Service) Answer(ctx context.Context, team, user string, in Answer) (Rec
 	case utf8.RuneCountInString(text) > MaxAnswerRunes:
 		return Receipt{}, domain.Invalidf("Please keep it under %d characters.", MaxAnswerRunes)
 	}
-	anonymous := in.Anonymous && s.cfg.AnonymousAllowed
+	anonymous := in.Anonymous && s.conf().AnonymousAllowed
 	round, err := s.Round(ctx, team, in.Round)
 	if err != nil {
 		return Receipt{}, err
@@ -58,7 +58,7 @@ func (s *Service) Answer(ctx context.Context, team, user string, in Answer) (Rec
 		return Receipt{}, err
 	}
 	rc := Receipt{Anonymous: anonymous, Posted: true}
-	if ch := s.cfg.LeadersChannel; ch != "" {
+	if ch := s.conf().LeadersChannel; ch != "" {
 		if err := s.notify.PostAnswer(ctx, ch, a); err != nil {
 			rc.Posted = false
 			// Never the person: the answer may be anonymous.

@@ -27,7 +27,7 @@ type Audience struct {
 // their DM.
 func (s *Service) Audience(ctx context.Context) (Audience, error) {
 	var candidates, unresolved []string
-	for _, id := range s.cfg.Frontline {
+	for _, id := range s.conf().Frontline {
 		if !strings.HasPrefix(id, "S") {
 			candidates = append(candidates, id)
 			continue

@@ -142,6 +142,10 @@ type Config struct {
 	AnonymousAllowed bool
 	// LeadersChannel is where answers are posted ("" for nowhere).
 	LeadersChannel string
+	// Policies, when set, gives Frontline, Questions, Location,
+	// AnonymousAllowed and LeadersChannel from the policy in force instead,
+	// so that a reload applies to what comes next.
+	Policies *domain.Policies
 	// ResumeWithin is how far back a round whose DMs were not all sent
 	// (the bot stopped mid-run) is finished by the next run (default 24h,
 	// as CATCHUP_GRACE).
@@ -169,4 +173,20 @@ func New(st Store, n Notifier, dir Directory, d Delivery, clock Clock, log *slog
 		cfg.ResumeWithin = 24 * time.Hour
 	}
 	return &Service{store: st, notify: n, dir: dir, delivery: d, clock: clock, log: log, cfg: cfg}
+}
+
+// conf returns the rules in force: cfg, with the policy's values when the
+// service follows a Policies.
+func (s *Service) conf() Config {
+	c := s.cfg
+	if c.Policies == nil {
+		return c
+	}
+	p := c.Policies.Current()
+	if p == nil {
+		return c
+	}
+	c.Frontline, c.Questions, c.Location = p.Frontline, p.Feedback.Questions, p.Location
+	c.AnonymousAllowed, c.LeadersChannel = p.Feedback.AnonymousAllowed, p.Channels.Leaders
+	return c
 }

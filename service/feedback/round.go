@@ -62,7 +62,7 @@ func (s *Service) Round(ctx context.Context, team, id string) (domain.FeedbackRo
 			return *r, nil
 		}
 	}
-	q, i := QuestionOfWeek(s.cfg.Questions, s.cfg.Location, s.clock.Now())
+	q, i := QuestionOfWeek(s.conf().Questions, s.conf().Location, s.clock.Now())
 	return domain.FeedbackRound{ID: domain.NoRound, Question: q, Index: i}, nil
 }
 
@@ -72,7 +72,7 @@ func (s *Service) Round(ctx context.Context, team, id string) (domain.FeedbackRo
 // week's question to every frontline person once.
 func (s *Service) RunRound(ctx context.Context, tick time.Time) error {
 	team := s.cfg.Team
-	q, i := QuestionOfWeek(s.cfg.Questions, s.cfg.Location, tick)
+	q, i := QuestionOfWeek(s.conf().Questions, s.conf().Location, tick)
 	round := domain.FeedbackRound{ID: domain.RoundID(tick), Question: q, Index: i, Tick: tick}
 	prev, err := s.store.OpenFeedbackRound(ctx, team, round)
 	if err != nil {

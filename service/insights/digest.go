@@ -46,8 +46,8 @@ type Digest struct {
 // run that finds it held waits for it, and it is marked done once the post
 // was tried (a failed post is not tried again).
 func (s *Service) Digest(ctx context.Context, tick time.Time) error {
-	team, loc := s.team, s.policy.Location
-	channel := s.policy.Channels.Leaders
+	team, loc := s.team, s.policy().Location
+	channel := s.policy().Channels.Leaders
 	if channel == "" {
 		s.log.Info("no leaders channel in the policy: no digest")
 		return nil

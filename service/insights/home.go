@@ -74,8 +74,8 @@ type Praise struct {
 func (s *Service) Home(ctx context.Context, team, user string) (*Home, error) {
 	team = s.teamOr(team)
 	now := s.now()
-	h := &Home{Team: team, User: user, Now: now, Loc: s.policy.Location,
-		Box: box.AllLimits(s.policy), AlwaysEscalate: box.EscalationTags(s.policy)}
+	h := &Home{Team: team, User: user, Now: now, Loc: s.policy().Location,
+		Box: box.AllLimits(s.policy()), AlwaysEscalate: box.EscalationTags(s.policy())}
 	var err error
 	if h.Levels, err = s.appr.LevelsOf(ctx, team, user); err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (s *Service) waitingFor(ctx context.Context, team, user string, levels []in
 // mayAnswer reports whether an approver at one of levels may answer d now.
 func (s *Service) mayAnswer(d domain.Decision, levels []int) bool {
 	for _, l := range levels {
-		if box.MayAct(s.policy, d.Activity, d.Amount, d.Level, l) {
+		if box.MayAct(s.policy(), d.Activity, d.Amount, d.Level, l) {
 			return true
 		}
 	}

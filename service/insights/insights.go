@@ -77,7 +77,8 @@ type Config struct {
 	Store     Store
 	Approvers Approvers
 	Notifier  Notifier
-	Policy    *domain.Policy
+	// Policies gives the policy in force.
+	Policies *domain.Policies
 	// Team is the workspace scheduled jobs work for (a payload names it
 	// otherwise).
 	Team string
@@ -89,14 +90,14 @@ type Config struct {
 
 // Service is the insights service. Build it with New.
 type Service struct {
-	store  Store
-	appr   Approvers
-	notify Notifier
-	policy *domain.Policy
-	team   string
-	now    func() time.Time
-	log    *slog.Logger
-	homes  *Homes
+	store    Store
+	appr     Approvers
+	notify   Notifier
+	policies *domain.Policies
+	team     string
+	now      func() time.Time
+	log      *slog.Logger
+	homes    *Homes
 
 	// praiseIndexed holds the teams whose praise index IndexPraise found
 	// complete: it is not asked again.
@@ -105,7 +106,7 @@ type Service struct {
 
 // New returns the service of c.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, appr: c.Approvers, notify: c.Notifier, policy: c.Policy, team: c.Team, now: c.Now, log: c.Log}
+	s := &Service{store: c.Store, appr: c.Approvers, notify: c.Notifier, policies: c.Policies, team: c.Team, now: c.Now, log: c.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -126,3 +127,6 @@ func (s *Service) teamOr(team string) string {
 	}
 	return team
 }
+
+// policy returns the policy in force.
+func (s *Service) policy() *domain.Policy { return s.policies.Current() }

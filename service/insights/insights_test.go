@@ -89,7 +89,7 @@ func newStore(t testing.TB) *store.Store {
 func newService(t testing.TB, st insights.Store) (*insights.Service, *notifier) {
 	t.Helper()
 	n := &notifier{}
-	return insights.New(insights.Config{Store: st, Approvers: approvers{}, Notifier: n, Policy: testPolicy(),
+	return insights.New(insights.Config{Store: st, Approvers: approvers{}, Notifier: n, Policies: domain.NewPolicies(testPolicy()),
 		Team: team, Now: func() time.Time { return now }}), n
 }
 

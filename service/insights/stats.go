@@ -25,7 +25,7 @@ func (s *Service) Stats(ctx context.Context, team, user string, days int) (*Stat
 	}
 	leader := len(levels) > 0
 	now := s.now()
-	in := stats.Input{From: now.AddDate(0, 0, -days), To: now.Add(time.Millisecond), Now: now, Loc: s.policy.Location}
+	in := stats.Input{From: now.AddDate(0, 0, -days), To: now.Add(time.Millisecond), Now: now, Loc: s.policy().Location}
 	if !leader {
 		in.User = user
 	}

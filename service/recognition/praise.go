@@ -122,7 +122,7 @@ func (s *Service) checkPraised(ctx context.Context, user string) error {
 // limit and audits it, then posts it with post; a failed post is taken
 // back.
 func (s *Service) postToFeed(ctx context.Context, team, giver string, now time.Time, ev domain.Event, post func(context.Context) error) error {
-	limit := s.cfg.DailyLimit
+	limit := s.conf().DailyLimit
 	day := now.In(s.location()).Format("2006-01-02")
 	t, ok, err := s.store.GivePraise(ctx, team, giver, day, limit, ev)
 	if err != nil {

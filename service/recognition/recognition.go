@@ -172,6 +172,21 @@ type Config struct {
 	// Location is the policy's time zone: a day of praise is a day there
 	// (UTC when nil).
 	Location *time.Location
+	// Policies, when set, gives DailyLimit and Location from the policy in
+	// force instead, so that a reload applies to what comes next.
+	Policies *domain.Policies
+}
+
+// conf returns the rules in force: cfg, with the policy's values when the
+// service follows a Policies.
+func (s *Service) conf() Config {
+	c := s.cfg
+	if c.Policies != nil {
+		if p := c.Policies.Current(); p != nil {
+			c.DailyLimit, c.Location = p.Praise.DailyLimit, p.Location
+		}
+	}
+	return c
 }
 
 // Service applies the rules of praise, wins and outcomes. Build it with
@@ -194,8 +209,8 @@ func New(st Store, n Notifier, dir Directory, clock Clock, log *slog.Logger, cfg
 }
 
 func (s *Service) location() *time.Location {
-	if s.cfg.Location != nil {
-		return s.cfg.Location
+	if loc := s.conf().Location; loc != nil {
+		return loc
 	}
 	return time.UTC
 }
