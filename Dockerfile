@@ -51,8 +51,9 @@ ENV POLICY_FILE=/etc/empowerbot/policy.yaml \
 USER nonroot:nonroot
 EXPOSE 8080
 
-# No shell or curl in the image: the binary itself GETs http://127.0.0.1:8080/healthz
-# (the port of HTTP_ADDR) and exits 0 or 1.
+# No shell or curl in the image: the binary itself GETs http://127.0.0.1:8080/readyz
+# (the port of HTTP_ADDR) and exits 0 or 1: healthy means Redis answers and the Socket Mode
+# connection is up, not merely that the process is alive.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
     CMD ["/empowerbot", "healthcheck"]
 

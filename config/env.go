@@ -6,11 +6,15 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -101,9 +105,12 @@ type Env struct {
 // stops the reading and every problem can be reported at once.
 type rawEnv struct {
 	AppToken        string `envconfig:"SLACK_APP_TOKEN"`
+	AppTokenFile    string `envconfig:"SLACK_APP_TOKEN_FILE"`
 	BotToken        string `envconfig:"SLACK_BOT_TOKEN"`
+	BotTokenFile    string `envconfig:"SLACK_BOT_TOKEN_FILE"`
 	APIURL          string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
-	RedisURL        string `envconfig:"REDIS_URL" default:"redis://localhost:6379/0"`
+	RedisURL        string `envconfig:"REDIS_URL"` // default applied after REDIS_URL_FILE
+	RedisURLFile    string `envconfig:"REDIS_URL_FILE"`
 	RedisAddrs      string `envconfig:"REDIS_ADDRS"`
 	RedisMasterName string `envconfig:"REDIS_MASTER_NAME"`
 	KeyPrefix       string `envconfig:"REDIS_KEY_PREFIX" default:"empower"`
@@ -116,6 +123,18 @@ type rawEnv struct {
 	CatchUpGrace    string `envconfig:"CATCHUP_GRACE" default:"24h"`
 }
 
+// Variables lists the names of every environment variable LoadEnv reads,
+// in the order of PRODUCT.md's table (deployment files are checked against
+// it).
+func Variables() []string {
+	t := reflect.TypeFor[rawEnv]()
+	out := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		out = append(out, t.Field(i).Tag.Get("envconfig"))
+	}
+	return out
+}
+
 // EnvProblem is one bad environment variable.
 type EnvProblem struct {
 	Var     string
@@ -126,6 +145,16 @@ type EnvProblem struct {
 // secret's value.
 type EnvError struct {
 	Problems []EnvProblem
+}
+
+// has reports whether name already has a problem.
+func (e *EnvError) has(name string) bool {
+	for _, p := range e.Problems {
+		if p.Var == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Error prints one "VAR: message" per line under a heading.
@@ -159,10 +188,10 @@ func (raw rawEnv) validate(mode Mode) (Env, error) {
 		errs.Problems = append(errs.Problems, EnvProblem{Var: name, Message: fmt.Sprintf(format, args...)})
 	}
 	env := Env{
-		AppToken:        Secret(strings.TrimSpace(raw.AppToken)),
-		BotToken:        Secret(strings.TrimSpace(raw.BotToken)),
+		AppToken:        fileSecret("SLACK_APP_TOKEN", raw.AppToken, raw.AppTokenFile, bad),
+		BotToken:        fileSecret("SLACK_BOT_TOKEN", raw.BotToken, raw.BotTokenFile, bad),
 		APIURL:          strings.TrimSpace(raw.APIURL),
-		RedisURL:        Secret(strings.TrimSpace(raw.RedisURL)),
+		RedisURL:        fileSecret("REDIS_URL", raw.RedisURL, raw.RedisURLFile, bad),
 		RedisMasterName: strings.TrimSpace(raw.RedisMasterName),
 		KeyPrefix:       strings.TrimSpace(raw.KeyPrefix),
 		PolicyFile:      strings.TrimSpace(raw.PolicyFile),
@@ -173,10 +202,15 @@ func (raw rawEnv) validate(mode Mode) (Env, error) {
 		SandboxAddr:     strings.TrimSpace(raw.SandboxAddr),
 	}
 
+	if env.RedisURL == "" {
+		env.RedisURL = DefaultRedisURL
+	}
+
 	checkToken := func(name string, tok Secret, prefix, other, what string) {
 		switch {
+		case tok == "" && mode == ModeRun && errs.has(name+"_FILE"):
 		case tok == "" && mode == ModeRun:
-			bad(name, "is required (the %s, starting with %q) and is missing or empty", what, prefix)
+			bad(name, "is required (the %s, starting with %q) and is missing or empty; or set %s_FILE to a file holding it", what, prefix, name)
 		case tok == "":
 		case strings.HasPrefix(tok.Reveal(), other):
 			bad(name, "must be the %s (starting with %q), but holds a token starting with %q", what, prefix, other)
@@ -250,6 +284,35 @@ func (raw rawEnv) validate(mode Mode) (Env, error) {
 		return Env{}, &errs
 	}
 	return env, nil
+}
+
+// fileSecret is the secret NAME, read from the file NAME_FILE names when that
+// is set (Docker and Kubernetes secrets), trimmed of surrounding space.
+// Setting both is a problem, as is an unreadable or empty file; neither
+// message quotes the secret.
+func fileSecret(name, value, file string, bad func(name, format string, args ...any)) Secret {
+	value, file = strings.TrimSpace(value), strings.TrimSpace(file)
+	switch {
+	case file == "":
+		return Secret(value)
+	case value != "":
+		bad(name+"_FILE", "is set and so is %s: set only one of them", name)
+		return ""
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		bad(name+"_FILE", "cannot read %s: %v", file, err)
+		return ""
+	}
+	v := strings.TrimSpace(string(data))
+	if v == "" {
+		bad(name+"_FILE", "%s is empty", file)
+	}
+	return Secret(v)
 }
 
 // checkRedisURL returns what is wrong with u, never quoting it (it may hold

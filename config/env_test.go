@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 var envVars = []string{
 	"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_API_URL", "REDIS_URL", "REDIS_ADDRS", "REDIS_MASTER_NAME",
 	"REDIS_KEY_PREFIX", "POLICY_FILE", "HTTP_ADDR", "LOG_LEVEL", "LOG_FORMAT", "SLACK_PACING", "SANDBOX_ADDR",
-	"CATCHUP_GRACE",
+	"CATCHUP_GRACE", "SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN_FILE", "REDIS_URL_FILE",
 }
 
 // setEnv unsets every variable LoadEnv reads, then sets vars; the test's
@@ -326,6 +327,115 @@ func TestEnvLogger(t *testing.T) {
 			}
 			if tt.level == "error" && buf.Len() != 0 {
 				t.Errorf("warn line written at level error: %q", buf.String())
+			}
+		})
+	}
+}
+
+// secretFile writes content to a file in a temporary directory and returns
+// its path.
+func secretFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadEnvReadsSecretsFromFiles(t *testing.T) {
+	setEnv(t, map[string]string{
+		// Docker and Kubernetes secrets often end with a newline.
+		"SLACK_APP_TOKEN_FILE": secretFile(t, "app", appToken+"\n"),
+		"SLACK_BOT_TOKEN_FILE": secretFile(t, "bot", "  "+botToken+"\r\n"),
+		"REDIS_URL_FILE":       secretFile(t, "redis", "redis://default:hunter2pw@redis:6379/1\n"),
+	})
+	got, err := LoadEnv(ModeRun)
+	if err != nil {
+		t.Fatalf("LoadEnv: %v", err)
+	}
+	if got.AppToken.Reveal() != appToken || got.BotToken.Reveal() != botToken {
+		t.Errorf("tokens from files = %q, %q", got.AppToken.Reveal(), got.BotToken.Reveal())
+	}
+	if got.RedisURL.Reveal() != "redis://default:hunter2pw@redis:6379/1" {
+		t.Errorf("REDIS_URL from file = %q", got.RedisURL.Reveal())
+	}
+	for _, out := range []string{fmt.Sprint(got), fmt.Sprintf("%+v", got), fmt.Sprintf("%#v", got)} {
+		for _, s := range []string{"secretapp", "secretbot", "hunter2pw"} {
+			if strings.Contains(out, s) {
+				t.Errorf("printed env %q reveals %q", out, s)
+			}
+		}
+	}
+}
+
+func TestLoadEnvSecretFileRules(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-secret")
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		wantVars []string
+		wantMsg  []string
+	}{
+		{
+			name: "a variable and its _FILE both set",
+			vars: map[string]string{
+				"SLACK_APP_TOKEN": appToken, "SLACK_APP_TOKEN_FILE": secretFile(t, "app", appToken),
+				"SLACK_BOT_TOKEN": botToken, "SLACK_BOT_TOKEN_FILE": secretFile(t, "bot", botToken),
+				"REDIS_URL": "redis://:hunter2pw@x:6379/0", "REDIS_URL_FILE": secretFile(t, "redis", "redis://:hunter2pw@x:6379/0"),
+			},
+			wantVars: []string{"SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN_FILE", "REDIS_URL_FILE"},
+			wantMsg: []string{
+				"SLACK_APP_TOKEN_FILE: is set and so is SLACK_APP_TOKEN: set only one of them",
+				"SLACK_BOT_TOKEN_FILE: is set and so is SLACK_BOT_TOKEN",
+				"REDIS_URL_FILE: is set and so is REDIS_URL",
+			},
+		},
+		{
+			name:     "an unreadable file",
+			vars:     map[string]string{"SLACK_APP_TOKEN": appToken, "SLACK_BOT_TOKEN_FILE": missing},
+			wantVars: []string{"SLACK_BOT_TOKEN_FILE"},
+			wantMsg:  []string{"SLACK_BOT_TOKEN_FILE: cannot read " + missing + ": no such file or directory"},
+		},
+		{
+			name:     "an empty file",
+			vars:     map[string]string{"SLACK_APP_TOKEN_FILE": secretFile(t, "empty", "\n"), "SLACK_BOT_TOKEN": botToken},
+			wantVars: []string{"SLACK_APP_TOKEN_FILE"},
+			wantMsg:  []string{"SLACK_APP_TOKEN_FILE: ", "is empty"},
+		},
+		{
+			name:     "a file holding the wrong kind of token",
+			vars:     map[string]string{"SLACK_APP_TOKEN_FILE": secretFile(t, "app", botToken), "SLACK_BOT_TOKEN": botToken},
+			wantVars: []string{"SLACK_APP_TOKEN"},
+			wantMsg:  []string{`SLACK_APP_TOKEN: must be the app-level token (starting with "xapp-"), but holds a token starting with "xoxb-"`},
+		},
+		{
+			name:     "a file holding a bad Redis URL",
+			vars:     map[string]string{"SLACK_APP_TOKEN": appToken, "SLACK_BOT_TOKEN": botToken, "REDIS_URL_FILE": secretFile(t, "redis", "http://u:hunter2pw@x")},
+			wantVars: []string{"REDIS_URL"},
+			wantMsg:  []string{"REDIS_URL: must be a redis:// or rediss:// URL"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.vars)
+			env, err := LoadEnv(ModeRun)
+			if err == nil {
+				t.Fatalf("LoadEnv = %v, nil; want an error", env)
+			}
+			if got := problemVars(t, err); !cmp.Equal(got, tt.wantVars) {
+				t.Errorf("bad vars = %v, want %v (%v)", got, tt.wantVars, err)
+			}
+			msg := err.Error()
+			for _, want := range tt.wantMsg {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q does not contain %q", msg, want)
+				}
+			}
+			for _, s := range []string{"secretapp", "secretbot", "hunter2"} {
+				if strings.Contains(msg, s) {
+					t.Errorf("error %q reveals a secret (%q)", msg, s)
+				}
 			}
 		})
 	}

@@ -15,6 +15,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// The endpoints' paths; the container healthcheck and the Kubernetes probes
+// use them.
+const (
+	// HealthzPath answers 200 while the process is alive (liveness).
+	HealthzPath = "/healthz"
+	// ReadyzPath answers 200 only when every readiness check passes.
+	ReadyzPath = "/readyz"
+	// MetricsPath serves Prometheus metrics.
+	MetricsPath = "/metrics"
+)
+
 // Check is one readiness check; nil means ready.
 type Check func(ctx context.Context) error
 
@@ -32,11 +43,11 @@ func New(addr string, reg *prometheus.Registry, checks map[string]Check) (*Serve
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+HealthzPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+ReadyzPath, func(w http.ResponseWriter, r *http.Request) {
 		status := http.StatusOK
 		result := make(map[string]string, len(checks))
 		for name, check := range checks {
@@ -54,7 +65,7 @@ func New(addr string, reg *prometheus.Registry, checks map[string]Check) (*Serve
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(result)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("GET "+MetricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	return &Server{
 		ln:  ln,
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},

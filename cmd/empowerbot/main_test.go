@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,11 +95,16 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	if err := os.WriteFile(policy, []byte(apptest.DefaultPolicy), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The bot token comes from a file, as Docker and Kubernetes secrets do.
+	botToken := filepath.Join(t.TempDir(), "slack_bot_token")
+	if err := os.WriteFile(botToken, []byte(emu.BotToken()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(os.Args[0], "run")
 	cmd.Env = append(os.Environ(),
 		"EMPOWERBOT_TEST_MAIN=1",
 		"SLACK_APP_TOKEN="+emu.AppToken(),
-		"SLACK_BOT_TOKEN="+emu.BotToken(),
+		"SLACK_BOT_TOKEN_FILE="+botToken,
 		"SLACK_API_URL="+emu.URL(),
 		"REDIS_URL="+rs.URL(),
 		"REDIS_KEY_PREFIX="+rs.Prefix(t),
@@ -125,5 +133,41 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	}
 	if strings.Contains(logs.buf.String(), emu.BotToken()) {
 		t.Errorf("logs contain the bot token")
+	}
+}
+
+func TestHealthcheckAsksReadiness(t *testing.T) {
+	ready := true
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.URL.Path == "/healthz":
+			_, _ = w.Write([]byte("ok\n"))
+		case r.URL.Path == "/readyz" && ready:
+			_, _ = w.Write([]byte(`{"redis":"ok","slack":"ok"}`))
+		case r.URL.Path == "/readyz":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"redis":"dial tcp: connection refused","slack":"ok"}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("HTTP_ADDR", strings.TrimPrefix(srv.URL, "http://"))
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"healthcheck"}, &out, &errb); code != 0 {
+		t.Fatalf("healthcheck while ready = %d (%s), want 0", code, errb.String())
+	}
+	mu.Lock()
+	ready = false
+	mu.Unlock()
+	errb.Reset()
+	if code := run(t.Context(), []string{"healthcheck"}, &out, &errb); code != 1 {
+		t.Fatalf("healthcheck with Redis down = %d, want 1 (the process is alive but not ready)", code)
+	}
+	if !strings.Contains(errb.String(), "503") || !strings.Contains(errb.String(), "redis") {
+		t.Errorf("healthcheck output %q does not say what is not ready", errb.String())
 	}
 }

@@ -104,7 +104,8 @@ func optionsFromEnv(env config.Env, pol *domain.Policy, log *slog.Logger) app.Op
 	}
 }
 
-// healthcheck is the container's HEALTHCHECK: GET /healthz on HTTP_ADDR.
+// healthcheck is the container's HEALTHCHECK: GET /readyz on HTTP_ADDR, so
+// the container is healthy only while Redis answers and the socket is up.
 func healthcheck(stderr io.Writer) int {
 	env, err := config.LoadEnv(config.ModeSandbox)
 	if err != nil {
@@ -116,14 +117,15 @@ func healthcheck(stderr io.Writer) int {
 		addr = "127.0.0.1" + addr
 	}
 	c := &http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get("http://" + addr + "/healthz")
+	resp, err := c.Get("http://" + addr + "/readyz")
 	if err != nil {
 		fmt.Fprintln(stderr, "unhealthy:", err)
 		return 1
 	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintln(stderr, "unhealthy:", resp.Status)
+		fmt.Fprintln(stderr, "unhealthy:", resp.Status, strings.TrimSpace(string(body)))
 		return 1
 	}
 	return 0

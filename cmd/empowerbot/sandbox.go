@@ -29,7 +29,7 @@ func runSandbox(ctx context.Context, stdout, stderr io.Writer) int {
 		KeyPrefix: env.KeyPrefix,
 		Log:       log,
 	}
-	if os.Getenv("REDIS_URL") != "" || len(env.RedisAddrs) > 0 {
+	if os.Getenv("REDIS_URL") != "" || os.Getenv("REDIS_URL_FILE") != "" || len(env.RedisAddrs) > 0 {
 		cfg.Redis = store.ClientOptions{URL: env.RedisURL.Reveal(), Addrs: env.RedisAddrs, MasterName: env.RedisMasterName}
 	}
 	if os.Getenv("POLICY_FILE") != "" {
