@@ -15,11 +15,13 @@ type Policy struct {
 	Timezone string
 	Location *time.Location
 	// Currency is the ISO code amounts are written in ("USD").
-	Currency       string
-	Channels       Channels
-	Values         []string
-	Frontline      []string // Slack user (U…/W…) and user group (S…) IDs
-	Levels         []Level  // the escalation chain, lowest first
+	Currency string
+	Channels Channels
+	Values   []string
+	// Frontline are Slack user (U…/W…) and user group (S…) IDs: the
+	// file's frontline and then every team's members, each once.
+	Frontline      []string
+	Levels         []Level // the escalation chain, lowest first
 	Activities     []Activity
 	AlwaysEscalate map[string]string // tag -> lowest level name that may clear it
 	Schedules      Schedules

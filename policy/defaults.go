@@ -26,6 +26,7 @@ const (
 	DefaultAskAfter         = 72 * time.Hour
 	DefaultPraiseDailyLimit = 10
 	DefaultRemindBefore     = 24 * time.Hour
+	DefaultAnonymityFloor   = 3
 )
 
 // Limits of the policy's words and texts, in characters.
@@ -33,6 +34,8 @@ const (
 	maxQuestionRunes         = 2000 // a modal input's label
 	maxSummaryRunes          = 150
 	maxActivityOrValueLength = 64
+	maxTeamNameRunes         = 80
+	maxEmojiLength           = 100
 )
 
 // defaults returns the policy a file starts from: every optional setting at
@@ -47,6 +50,8 @@ func defaults() *domain.Policy {
 		Outcomes:       domain.Outcomes{AskAfter: DefaultAskAfter},
 		Praise:         domain.Praise{DailyLimit: DefaultPraiseDailyLimit},
 		Commitments:    domain.Commitments{RemindBefore: DefaultRemindBefore},
-		Feedback:       domain.Feedback{AnonymousAllowed: true, Questions: domain.DefaultQuestions()},
+		Feedback: domain.Feedback{
+			AnonymousAllowed: true, Questions: domain.DefaultQuestions(), AnonymityFloor: DefaultAnonymityFloor,
+		},
 	}
 }

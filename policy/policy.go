@@ -54,12 +54,17 @@ func Load(path string) (*domain.Policy, error) {
 	return Parse(data, path)
 }
 
-// Check validates the policy file at path and prints "ok", or every
-// problem, one per line, to w. It returns the error it printed.
+// Check validates the policy file at path and prints its warnings and
+// "ok", or every problem, one per line, to w. It returns the error it
+// printed; warnings alone are no error.
 func Check(path string, w io.Writer) error {
-	if _, err := Load(path); err != nil {
+	pol, err := Load(path)
+	if err != nil {
 		fmt.Fprintln(w, err)
 		return err
+	}
+	for _, warning := range pol.Warnings {
+		fmt.Fprintln(w, warning)
 	}
 	fmt.Fprintln(w, "ok")
 	return nil
@@ -72,8 +77,16 @@ func Parse(data []byte, filename string) (*domain.Policy, error) {
 	p := &parser{}
 	pol := p.parse(data)
 	if len(p.problems) > 0 {
-		sort.SliceStable(p.problems, func(i, j int) bool { return p.problems[i].Line < p.problems[j].Line })
+		sortByLine(p.problems)
 		return nil, &Error{Filename: filename, Problems: p.problems}
 	}
+	sortByLine(p.warnings)
+	for _, w := range p.warnings {
+		pol.Warnings = append(pol.Warnings, fmt.Sprintf("%s:%d: %s", filename, w.Line, w.Message))
+	}
 	return pol, nil
+}
+
+func sortByLine(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
 }

@@ -56,10 +56,17 @@ praise:
 // old is not there.
 func edit(t *testing.T, pairs ...string) string {
 	t.Helper()
-	s := basePolicy
+	return editOf(t, basePolicy, pairs...)
+}
+
+// editOf applies old→new replacements to base, failing the test when old is
+// not there.
+func editOf(t *testing.T, base string, pairs ...string) string {
+	t.Helper()
+	s := base
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if !strings.Contains(s, pairs[i]) {
-			t.Fatalf("basePolicy has no %q", pairs[i])
+			t.Fatalf("the policy has no %q", pairs[i])
 		}
 		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
 	}
@@ -116,7 +123,7 @@ func TestParsePolicyValid(t *testing.T) {
 		Outcomes:    domain.Outcomes{AskAfter: 72 * time.Hour},
 		Praise:      domain.Praise{ShowAmounts: false, DailyLimit: 5},
 		Commitments: domain.Commitments{RemindBefore: 24 * time.Hour},
-		Feedback:    domain.Feedback{AnonymousAllowed: true, Questions: domain.DefaultQuestions()},
+		Feedback:    domain.Feedback{AnonymousAllowed: true, Questions: domain.DefaultQuestions(), AnonymityFloor: 3},
 	}
 	if diff := cmp.Diff(want, pol, cmpopts.IgnoreFields(domain.Policy{}, "Location")); diff != "" {
 		t.Errorf("Parse (-want +got):\n%s", diff)
@@ -164,7 +171,7 @@ activities:
 		"How can I help smooth your path toward mastery of certain skills?",
 		"What does success look like for you, and how can I help you succeed?",
 	}
-	if diff := cmp.Diff(domain.Feedback{AnonymousAllowed: true, Questions: wantQ}, pol.Feedback); diff != "" {
+	if diff := cmp.Diff(domain.Feedback{AnonymousAllowed: true, Questions: wantQ, AnonymityFloor: 3}, pol.Feedback); diff != "" {
 		t.Errorf("feedback (-want +got):\n%s", diff)
 	}
 	if pol.Activities[0].Unit != "USD" {
@@ -177,12 +184,7 @@ activities:
 
 func TestParsePolicyErrors(t *testing.T) {
 	const tokenMsg = " must be a simple lowercase word (letters, digits, - and _)"
-	tests := []struct {
-		name     string
-		src      []string // old, new pairs applied to basePolicy
-		wantLine int
-		wantMsg  string
-	}{
+	tests := []problemCase{
 		{
 			name:     "unknown level in level_limits",
 			src:      []string{"{team-lead: 2000,", "{boss: 2000,"},
@@ -409,7 +411,7 @@ func TestParsePolicyErrors(t *testing.T) {
 			name:     "unknown top-level key",
 			src:      []string{"praise:\n  daily_limit: 5", "praise:\n  daily_limit: 5\ncolour: blue"},
 			wantLine: 33,
-			wantMsg:  `unknown key "colour" in the policy (known keys: timezone, currency, channels, values, frontline, levels, activities, always_escalate, schedules, outcomes, praise, commitments, feedback)`,
+			wantMsg:  `unknown key "colour" in the policy (known keys: timezone, currency, channels, values, admins, frontline, levels, teams, local_time, working_days, autonomy, activities, always_escalate, schedules, outcomes, praise, commitments, feedback, retention)`,
 		},
 		{
 			name:     "unknown nested key",
@@ -466,9 +468,24 @@ func TestParsePolicyErrors(t *testing.T) {
 			wantMsg:  "invalid YAML: did not find expected ',' or ']'",
 		},
 	}
+	runProblemCases(t, basePolicy, tests)
+}
+
+// problemCase is one mistake in a policy: its edit and the one problem it
+// gives.
+type problemCase struct {
+	name     string
+	src      []string // old, new pairs applied to the base policy
+	wantLine int
+	wantMsg  string
+}
+
+// runProblemCases parses each case's edit of base and checks its problem.
+func runProblemCases(t *testing.T, base string, tests []problemCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := parseProblems(t, edit(t, tt.src...))
+			got := parseProblems(t, editOf(t, base, tt.src...))
 			want := []Problem{{Line: tt.wantLine, Message: tt.wantMsg}}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)

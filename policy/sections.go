@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,7 +20,10 @@ import (
 type section struct {
 	key      string
 	required bool
-	read     func(p *parser, f field, pol *domain.Policy)
+	// unless names the section whose presence makes a required one
+	// optional (frontline with teams).
+	unless string
+	read   func(p *parser, f field, pol *domain.Policy)
 }
 
 // sections are the policy file's top-level keys, in the order they are
@@ -27,19 +31,25 @@ type section struct {
 // always_escalate name levels, always_escalate checks values, activity
 // units default to the currency).
 var sections = []section{
-	{"timezone", false, (*parser).timezone},
-	{"currency", false, (*parser).currency},
-	{"channels", true, (*parser).channels},
-	{"values", false, (*parser).values},
-	{"frontline", true, (*parser).frontline},
-	{"levels", true, (*parser).levels},
-	{"activities", true, (*parser).activities},
-	{"always_escalate", false, (*parser).alwaysEscalate},
-	{"schedules", false, (*parser).schedules},
-	{"outcomes", false, (*parser).outcomes},
-	{"praise", false, (*parser).praise},
-	{"commitments", false, (*parser).commitments},
-	{"feedback", false, (*parser).feedback},
+	{"timezone", false, "", (*parser).timezone},
+	{"currency", false, "", (*parser).currency},
+	{"channels", true, "", (*parser).channels},
+	{"values", false, "", (*parser).values},
+	{"admins", false, "", (*parser).admins},
+	{"frontline", true, "teams", (*parser).frontline},
+	{"levels", true, "", (*parser).levels},
+	{"teams", false, "", (*parser).teams},
+	{"local_time", false, "", (*parser).localTime},
+	{"working_days", false, "", (*parser).workingDays},
+	{"autonomy", false, "", (*parser).autonomy},
+	{"activities", true, "", (*parser).activities},
+	{"always_escalate", false, "", (*parser).alwaysEscalate},
+	{"schedules", false, "", (*parser).schedules},
+	{"outcomes", false, "", (*parser).outcomes},
+	{"praise", false, "", (*parser).praise},
+	{"commitments", false, "", (*parser).commitments},
+	{"feedback", false, "", (*parser).feedback},
+	{"retention", false, "", (*parser).retention},
 }
 
 // parse reads data into a policy, section by section, from the defaults.
@@ -61,7 +71,7 @@ func (p *parser) parse(data []byte) *domain.Policy {
 	for _, s := range sections {
 		f := top[s.key]
 		switch {
-		case s.required:
+		case s.required && (s.unless == "" || !top[s.unless].set()):
 			if f, ok = p.need(root, top, s.key, s.key, "is required"); !ok {
 				continue
 			}
@@ -70,6 +80,7 @@ func (p *parser) parse(data []byte) *domain.Policy {
 		}
 		s.read(p, f, pol)
 	}
+	p.approvalsReachable(pol)
 	return pol
 }
 
@@ -102,20 +113,23 @@ func (p *parser) channels(f field, pol *domain.Policy) {
 		dst  *string
 	}{{"praise", &pol.Channels.Praise}, {"escalations", &pol.Channels.Escalations}, {"leaders", &pol.Channels.Leaders}} {
 		path := "channels." + c.name
-		cf, ok := p.need(f.key, m, c.name, path, "is required")
-		if !ok {
-			continue
+		if cf, ok := p.need(f.key, m, c.name, path, "is required"); ok {
+			p.channelID(cf, path, c.dst)
 		}
-		id, ok := p.str(cf, path)
-		if !ok {
-			continue
-		}
-		if !channelRE.MatchString(id) {
-			p.addf(cf.val, "%s: %q is not a Slack channel ID (C… or G…)", path, id)
-			continue
-		}
-		*c.dst = id
 	}
+}
+
+// channelID reads a channel ID (C… or G…) into dst.
+func (p *parser) channelID(f field, path string, dst *string) {
+	id, ok := p.str(f, path)
+	if !ok {
+		return
+	}
+	if !channelRE.MatchString(id) {
+		p.addf(f.val, "%s: %q is not a Slack channel ID (C… or G…)", path, id)
+		return
+	}
+	*dst = id
 }
 
 func (p *parser) values(f field, pol *domain.Policy) {
@@ -140,6 +154,25 @@ func (p *parser) frontline(f field, pol *domain.Policy) {
 	pol.Frontline = p.principals(f, "frontline", "must list at least one user or user group")
 }
 
+func (p *parser) admins(f field, pol *domain.Policy) {
+	items, _ := p.list(f.val, "admins")
+	for i, it := range items {
+		path := fmt.Sprintf("admins[%d]", i)
+		s, ok := p.scalar(it, path)
+		if !ok {
+			continue
+		}
+		s = strings.TrimSpace(s)
+		if !userRE.MatchString(s) {
+			p.addf(it, "%s: %q is not a Slack user ID (U… or W…); admins are named one by one", path, s)
+			continue
+		}
+		if !slices.Contains(pol.Admins, s) {
+			pol.Admins = append(pol.Admins, s)
+		}
+	}
+}
+
 func (p *parser) levels(f field, pol *domain.Policy) {
 	seen := map[string]*yaml.Node{}
 	for i, it := range p.nonEmptyList(f, "levels", "level") {
@@ -151,7 +184,7 @@ func (p *parser) levels(f field, pol *domain.Policy) {
 
 func (p *parser) level(n *yaml.Node, i int, seen map[string]*yaml.Node) (domain.Level, bool) {
 	path := fmt.Sprintf("levels[%d]", i)
-	m, ok := p.mapping(n, path, "name", "approvers", "respond_within")
+	m, ok := p.mapping(n, path, "name", "approvers", "respond_within", "remind_after", "approvals_needed")
 	if !ok {
 		return domain.Level{}, false
 	}
@@ -163,6 +196,18 @@ func (p *parser) level(n *yaml.Node, i int, seen map[string]*yaml.Node) (domain.
 	}
 	if rf, ok := p.need(n, m, "respond_within", path+".respond_within", "is required (how long before it escalates, like 4h)"); ok {
 		l.RespondWithin = p.duration(rf, path+".respond_within", 0)
+	}
+	if rf := m["remind_after"]; rf.set() {
+		l.RemindAfter = p.duration(rf, path+".remind_after", 0)
+		if l.RemindAfter > 0 && l.RespondWithin > 0 && l.RemindAfter >= l.RespondWithin {
+			p.addf(rf.val, "%s.remind_after: %s is not shorter than respond_within (%s); the reminder must come before the move up",
+				path, strings.TrimSpace(rf.val.Value), strings.TrimSpace(m["respond_within"].val.Value))
+			l.RemindAfter = 0
+		}
+	}
+	l.ApprovalsNeeded = p.positiveInt(m["approvals_needed"], path+".approvals_needed", 0)
+	if good {
+		p.levelFields = append(p.levelFields, m)
 	}
 	return l, good
 }
@@ -338,10 +383,32 @@ func (p *parser) outcomes(f field, pol *domain.Policy) {
 }
 
 func (p *parser) praise(f field, pol *domain.Policy) {
-	if m, ok := p.mapping(f.val, "praise", "show_amounts", "daily_limit"); ok {
+	if m, ok := p.mapping(f.val, "praise", "show_amounts", "daily_limit", "reaction"); ok {
 		pol.Praise.ShowAmounts = p.boolean(m["show_amounts"], "praise.show_amounts", false)
 		pol.Praise.DailyLimit = p.positiveInt(m["daily_limit"], "praise.daily_limit", pol.Praise.DailyLimit)
+		pol.Praise.Reaction = p.reaction(m["reaction"])
 	}
+}
+
+// reaction reads praise.reaction: an emoji name, with or without colons.
+func (p *parser) reaction(f field) string {
+	if !f.set() {
+		return ""
+	}
+	s, ok := p.str(f, "praise.reaction")
+	if !ok {
+		return ""
+	}
+	name := strings.ToLower(strings.Trim(s, ":"))
+	switch {
+	case name == "":
+		p.addf(f.val, "praise.reaction: is empty; name an emoji like clap, or leave it out")
+	case len(name) > maxEmojiLength || !emojiRE.MatchString(name):
+		p.addf(f.val, "praise.reaction: %q is not an emoji name (write it like clap or :clap:)", s)
+	default:
+		return name
+	}
+	return ""
 }
 
 func (p *parser) commitments(f field, pol *domain.Policy) {
@@ -351,11 +418,12 @@ func (p *parser) commitments(f field, pol *domain.Policy) {
 }
 
 func (p *parser) feedback(f field, pol *domain.Policy) {
-	m, ok := p.mapping(f.val, "feedback", "anonymous_allowed", "questions")
+	m, ok := p.mapping(f.val, "feedback", "anonymous_allowed", "anonymity_floor", "questions")
 	if !ok {
 		return
 	}
 	pol.Feedback.AnonymousAllowed = p.boolean(m["anonymous_allowed"], "feedback.anonymous_allowed", true)
+	pol.Feedback.AnonymityFloor = p.positiveInt(m["anonymity_floor"], "feedback.anonymity_floor", pol.Feedback.AnonymityFloor)
 	if qs := p.questions(m["questions"]); len(qs) > 0 {
 		pol.Feedback.Questions = qs
 	}

@@ -21,6 +21,7 @@ var (
 	groupRE   = regexp.MustCompile(`^S[A-Z0-9]+$`)
 	channelRE = regexp.MustCompile(`^[CG][A-Z0-9]+$`)
 	currRE    = regexp.MustCompile(`^[A-Z]{3}$`)
+	emojiRE   = regexp.MustCompile(`^[a-z0-9_+'-]+(::skin-tone-[2-6])?$`)
 	yamlLine  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
@@ -30,6 +31,17 @@ type parser struct {
 	// valueNodes are the items of the values section by value, for
 	// always_escalate to name the line of a clash.
 	valueNodes map[string]*yaml.Node
+	// levels are the fields of each level read, in chain order; teams
+	// are the teams read, with the nodes their problems are reported at.
+	levelFields []map[string]field
+	teamsRead   []teamNodes
+	// warnings are problems that do not stop the policy from loading.
+	warnings []Problem
+}
+
+// warnf records a warning at n's line.
+func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
+	p.warnings = append(p.warnings, Problem{Line: n.Line, Message: "warning: " + fmt.Sprintf(format, args...)})
 }
 
 func (p *parser) addf(n *yaml.Node, format string, args ...any) {

@@ -72,6 +72,9 @@ func runBot(ctx context.Context, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "empowerbot:", err)
 		return 1
 	}
+	for _, w := range pol.Warnings {
+		log.Warn("policy", "warning", w)
+	}
 	a, err := app.New(ctx, optionsFromEnv(env, pol, log))
 	if err != nil {
 		fmt.Fprintln(stderr, "empowerbot:", err)
