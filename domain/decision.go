@@ -77,6 +77,9 @@ type DecisionRecord struct {
 	// Messages are the escalation cards, one per level it was posted to,
 	// lowest level first.
 	Messages []DecisionMessage `json:"-"`
+	// ReminderDMs are the reminders its approvers got by DM, one per level
+	// and approver, lowest level first (see ReminderDM).
+	ReminderDMs []ReminderDM `json:"-"`
 }
 
 // DecisionMessage is an escalation card: the message that asks Level to

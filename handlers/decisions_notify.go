@@ -44,6 +44,7 @@ func (n DecisionNotifier) UpdateCards(ctx context.Context, d *domain.DecisionRec
 			errs = append(errs, fmt.Errorf("update the card of %s for level %d: %w", d.ID, m.Level, err))
 		}
 	}
+	errs = append(errs, n.updateReminderDMs(ctx, d)) // the reminder DMs follow the cards (decisions_remind.go)
 	return errors.Join(errs...)
 }
 

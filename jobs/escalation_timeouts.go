@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/empowerbot/empowerbot/service/decisions"
@@ -10,15 +11,20 @@ import (
 // EscalationTimeouts is the escalation_timeouts job of team, on spec:
 // pending decisions whose level did not answer within its respond_within
 // move to the next level, the top level is reminded once per
-// respond_within, and missing cards are posted (decisions.Service.Timeouts).
-// Each move is atomic, so a tick run by two replicas, or twice, moves a
-// decision once.
+// respond_within, and missing cards are posted (decisions.Service.Timeouts);
+// then the approvers of every level whose remind_after has passed get their
+// one reminder DM (decisions.Service.Reminders). Each move is atomic and
+// each reminder DM claimed, so a tick run by two replicas, or twice, moves a
+// decision once and reminds each approver once.
 func EscalationTimeouts(s *decisions.Service, team, spec string) Job {
 	return Job{
 		Name: "escalation_timeouts",
 		Spec: spec,
 		Run: func(ctx context.Context, _ time.Time) error {
-			return s.Timeouts(ctx, team)
+			// Timeouts first: a decision that moves up is reminded at
+			// its new level, when that level's clock says so.
+			terr := s.Timeouts(ctx, team)
+			return errors.Join(terr, s.Reminders(ctx, team))
 		},
 	}
 }

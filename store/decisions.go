@@ -179,6 +179,7 @@ func decodeDecision(m map[string]string) (*domain.DecisionRecord, error) {
 	}
 	sort.Slice(d.Messages, func(i, j int) bool { return d.Messages[i].Level < d.Messages[j].Level })
 	decodeOutcome(&d, m)
+	decodeReminderDMs(&d, m) // store/reminders.go
 	return &d, nil
 }
 

@@ -1,0 +1,240 @@
+package e2e
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/jobs"
+	"github.com/empowerbot/empowerbot/slackemu"
+)
+
+// remindPolicy is the default policy with a second team-lead approver
+// through a user group (S0LEADS: Bob again, and Mallory), so that a
+// reminder goes to each person once however they are named.
+var remindPolicy = strings.Replace(apptest.DefaultPolicy, "approvers: [U0BOB]", "approvers: [U0BOB, S0LEADS]", 1)
+
+const leads = "S0LEADS"
+
+// startReminders starts replicas on remindPolicy with remind_after 2h at
+// the team-lead (respond_within 4h) and 12h at the manager (24h).
+func startReminders(t *testing.T, replicas int) *decisionEnv {
+	t.Helper()
+	e := startDecisions(t, apptest.Options{Policy: remindPolicy, NoBot: true})
+	e.Emu.AddUserGroup(leads, "leads", apptest.Bob, apptest.Mallory)
+	e.Policy.Levels[0].RemindAfter = 2 * time.Hour
+	e.Policy.Levels[1].RemindAfter = 12 * time.Hour
+	for range replicas {
+		e.StartBot()
+	}
+	return e
+}
+
+// runReminders runs the escalation_timeouts job on every replica, and its
+// reminder step directly on each, several times at once, as replicas whose
+// ticks overlap would.
+func (e *decisionEnv) runReminders() { e.runRemindersOn(e.Bots()) }
+
+// runRemindersOn is runReminders on the running replicas bots.
+func (e *decisionEnv) runRemindersOn(bots []*apptest.Bot) {
+	e.t.Helper()
+	var wg sync.WaitGroup
+	for _, b := range bots {
+		for range 2 {
+			wg.Go(func() {
+				if err := b.App.Jobs.RunNow(e.Ctx(), "escalation_timeouts"); err != nil && !errors.Is(err, jobs.ErrNotClaimed) {
+					e.t.Errorf("run escalation_timeouts: %v", err)
+				}
+			})
+			wg.Go(func() {
+				if err := b.App.Handlers.Decisions.Reminders(e.Ctx(), apptest.Team); err != nil {
+					e.t.Errorf("reminders: %v", err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// reminderDMs are user's DMs that remind them of decision id.
+func (e *decisionEnv) reminderDMs(user, id string) []slackemu.Message {
+	var out []slackemu.Message
+	for _, m := range e.Emu.DMs(user) {
+		if strings.Contains(m.AllText(), id) && strings.Contains(m.AllText(), "reminded you") ||
+			strings.Contains(m.AllText(), id) && strings.Contains(m.AllText(), "Still waiting for you") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// oneReminder waits for user's reminder about id and fails unless there is
+// exactly one.
+func (e *decisionEnv) oneReminder(user, id string) slackemu.Message {
+	e.t.Helper()
+	m := e.waitDM(user, "Still waiting for you")
+	if !strings.Contains(m.AllText(), id) {
+		e.t.Fatalf("reminder to %s is not about %s: %s", user, id, m.AllText())
+	}
+	if got := e.reminderDMs(user, id); len(got) != 1 {
+		e.t.Fatalf("reminders to %s about %s: got %d, want 1:%s", user, id, len(got), dump(got))
+	}
+	return m
+}
+
+// waitDMUpdated waits until user's DM at ts satisfies pred.
+func (e *decisionEnv) waitDMUpdated(user, ts, what string, pred func(slackemu.Message) bool) slackemu.Message {
+	e.t.Helper()
+	m, err := e.Emu.WaitDM(e.Ctx(), user, func(m slackemu.Message) bool { return m.TS == ts && pred(m) })
+	if err != nil {
+		cur, _ := e.Emu.Message(e.Emu.DMChannelID(user), ts)
+		e.t.Fatalf("reminder DM %s to %s never became %s: %v\nit is: %s", ts, user, what, err, cur.AllText())
+	}
+	return m
+}
+
+func TestReminderOncePerApproverAcrossReplicas(t *testing.T) {
+	e := startReminders(t, 2)
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	card := e.escalation(id, "team-lead")
+
+	// Not before remind_after.
+	e.Clock.Advance(2*time.Hour - time.Minute)
+	e.runReminders()
+	for _, u := range []string{apptest.Bob, apptest.Mallory} {
+		if got := e.reminderDMs(u, id); len(got) != 0 {
+			t.Fatalf("%s reminded before remind_after:%s", u, dump(got))
+		}
+	}
+
+	e.Clock.Advance(2 * time.Minute)
+	e.runReminders()
+	bob := e.oneReminder(apptest.Bob, id) // named directly and through the group: once
+	mal := e.oneReminder(apptest.Mallory, id)
+	for _, m := range []slackemu.Message{bob, mal} {
+		txt := m.AllText()
+		for _, want := range []string{"<@U0DAVE>", "$900", "ACME", "team-lead"} {
+			if !strings.Contains(txt, want) {
+				t.Errorf("reminder lacks %q: %s", want, txt)
+			}
+		}
+		if got := buttonLabels(m); strings.Join(got, ",") != "Approve,Escalate,Decline" {
+			t.Errorf("reminder buttons: got %q, want the card's", got)
+		}
+	}
+	if got, want := buttonLabels(bob), buttonLabels(card); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("reminder buttons %q differ from the card's %q", got, want)
+	}
+	// The requester is not an approver and gets no reminder.
+	if got := e.reminderDMs(apptest.Dave, id); len(got) != 0 {
+		t.Errorf("requester reminded:%s", dump(got))
+	}
+	d := e.decision(id)
+	if len(d.ReminderDMs) != 2 {
+		t.Errorf("stored reminder DMs: %+v, want Bob's and Mallory's", d.ReminderDMs)
+	}
+
+	// Later runs, and a restarted replica, send nothing more.
+	e.Clock.Advance(time.Hour)
+	e.runReminders()
+	if err := e.Bots()[0].Stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.StartBot()
+	e.runRemindersOn(e.Bots()[1:])
+	for _, u := range []string{apptest.Bob, apptest.Mallory} {
+		if got := e.reminderDMs(u, id); len(got) != 1 {
+			t.Errorf("reminders to %s after more runs and a restart: got %d, want 1", u, len(got))
+		}
+	}
+	if n := len(e.Emu.Calls("chat.delete")); n != 0 {
+		t.Errorf("duplicate reminders were sent and withdrawn: %d", n)
+	}
+}
+
+func TestReminderDMActsOnTheCard(t *testing.T) {
+	e := startReminders(t, 1)
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	card := e.escalation(id, "team-lead")
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	e.runReminders()
+	bob := e.oneReminder(apptest.Bob, id)
+	mal := e.oneReminder(apptest.Mallory, id)
+
+	e.click(apptest.Bob, bob, "Approve")
+	e.waitUpdated(card.TS, "approved", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by <@U0BOB>") && len(m.Buttons()) == 0
+	})
+	e.waitDM(apptest.Dave, "approved your")
+	for _, r := range []struct{ user, ts string }{{apptest.Bob, bob.TS}, {apptest.Mallory, mal.TS}} {
+		e.waitDMUpdated(r.user, r.ts, "approved", func(m slackemu.Message) bool {
+			return strings.Contains(m.AllText(), "Approved by <@U0BOB>") && len(m.Buttons()) == 0
+		})
+	}
+	if d := e.decision(id); d.State != domain.StateApproved || d.DecidedBy != apptest.Bob {
+		t.Errorf("stored: %s by %s", d.State, d.DecidedBy)
+	}
+	// A late click from the other DM is told who was first.
+	e.click(apptest.Mallory, mal, "Approve")
+	e.waitEphemeral(apptest.Mallory, "already approved")
+}
+
+func TestReminderFollowsTheCardAndRestartsAtTheNextLevel(t *testing.T) {
+	e := startReminders(t, 2)
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	card := e.escalation(id, "team-lead")
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	e.runReminders()
+	bob := e.oneReminder(apptest.Bob, id)
+
+	// Escalate on the card: the reminder says so and loses its buttons.
+	e.click(apptest.Bob, card, "Escalate")
+	e.waitDMUpdated(apptest.Bob, bob.TS, "moved up", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Moved up to *manager*") && len(m.Buttons()) == 0
+	})
+	next := e.escalation(id, "<@U0CAROL>")
+
+	// The manager's clock starts at the escalation: nothing before 12h.
+	e.Clock.Advance(12*time.Hour - time.Minute)
+	e.runReminders()
+	if got := e.reminderDMs(apptest.Carol, id); len(got) != 0 {
+		t.Fatalf("manager reminded before their remind_after:%s", dump(got))
+	}
+	e.Clock.Advance(2 * time.Minute)
+	e.runReminders()
+	e.runReminders()
+	carol := e.oneReminder(apptest.Carol, id)
+	if got := buttonLabels(carol); strings.Join(got, ",") != "Approve,Decline" {
+		t.Errorf("top-level reminder buttons: got %q", got)
+	}
+	for _, u := range []string{apptest.Bob, apptest.Mallory} {
+		if got := e.reminderDMs(u, id); len(got) != 1 {
+			t.Errorf("team-lead reminders after the move up: %s got %d, want 1", u, len(got))
+		}
+	}
+
+	// Approve on the card: the manager's reminder follows.
+	e.click(apptest.Carol, next, "Approve")
+	e.waitDMUpdated(apptest.Carol, carol.TS, "approved", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by <@U0CAROL>") && len(m.Buttons()) == 0
+	})
+}
+
+func TestReminderNoneOnceDecided(t *testing.T) {
+	e := startReminders(t, 1)
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	card := e.escalation(id, "team-lead")
+	e.click(apptest.Bob, card, "Approve")
+	e.waitDM(apptest.Dave, "approved your")
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	e.runReminders()
+	for _, u := range []string{apptest.Bob, apptest.Mallory} {
+		if got := e.reminderDMs(u, id); len(got) != 0 {
+			t.Errorf("%s reminded of a decided decision:%s", u, dump(got))
+		}
+	}
+}

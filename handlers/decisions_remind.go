@@ -1,0 +1,90 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/decisions"
+	"github.com/empowerbot/empowerbot/slacktext"
+)
+
+// The reminder DMs of a level's approvers (PRODUCT.md "Reminder before the
+// move up"): the card's content and buttons (same action IDs and values, so
+// a click there is a click on the card), under a head that speaks to the
+// approver. UpdateCards keeps them in line with the cards.
+
+var _ decisions.ReminderNotifier = DecisionNotifier{}
+
+// SendReminderDM DMs approver the reminder that d waits for them.
+func (n DecisionNotifier) SendReminderDM(ctx context.Context, d *domain.DecisionRecord, approver string) (domain.MessageRef, error) {
+	h := n.H
+	text, blocks := reminderMessage(h.Policy, &d.Decision, d.Level, h.Clock.Now())
+	ch, ts, err := h.DM(ctx, d.Team, approver, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	if err != nil {
+		return domain.MessageRef{}, fmt.Errorf("send the reminder of %s: %w", d.ID, err)
+	}
+	return domain.MessageRef{Channel: ch, TS: ts}, nil
+}
+
+// UpdateReminderDM renders reminder DM m of d anew with chat.update.
+func (n DecisionNotifier) UpdateReminderDM(ctx context.Context, d *domain.DecisionRecord, m domain.ReminderDM) error {
+	h := n.H
+	text, blocks := reminderMessage(h.Policy, &d.Decision, m.Level, h.Clock.Now())
+	if _, _, _, err := h.Slack.UpdateMessageContext(ctx, m.Channel, m.TS,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		return fmt.Errorf("update the reminder of %s to %s: %w", d.ID, m.Approver, err)
+	}
+	return nil
+}
+
+// WithdrawReminderDM deletes a duplicate reminder DM with chat.delete.
+func (n DecisionNotifier) WithdrawReminderDM(ctx context.Context, m domain.ReminderDM) error {
+	if _, _, err := n.H.Slack.DeleteMessageContext(ctx, m.Channel, m.TS); err != nil {
+		return fmt.Errorf("delete reminder %s in %s: %w", m.TS, m.Channel, err)
+	}
+	return nil
+}
+
+// updateReminderDMs brings every reminder DM of d in line with its state,
+// as UpdateCards does the cards.
+func (n DecisionNotifier) updateReminderDMs(ctx context.Context, d *domain.DecisionRecord) error {
+	var errs []error
+	for _, m := range d.ReminderDMs {
+		errs = append(errs, n.UpdateReminderDM(ctx, d, m))
+	}
+	return errors.Join(errs...)
+}
+
+// reminderMessage renders the reminder DM about d sent for level: the
+// escalation card of that level with a head for the approver, and, once
+// the level may no longer act, what happened instead of the buttons.
+func reminderMessage(p *domain.Policy, d *domain.Decision, level int, now time.Time) (string, []slack.Block) {
+	text, blocks := escalationMessage(p, d, level, now)
+	lname := slacktext.Escape(p.LevelName(level))
+	who := fmt.Sprintf("%s's %s (`%s`)", slacktext.User(d.Requester), summary(d), d.ID)
+	var head string
+	if d.State == domain.StatePending && d.Level == level {
+		head = fmt.Sprintf(":bell: Still waiting for you: %s is above their box and needs an answer from *%s*. Whatever you decide, they'll hear from me right away.", who, lname)
+		text = fmt.Sprintf("Still waiting for you: decision %s, %s's %s %s, needs an answer from %s.",
+			d.ID, slacktext.User(d.Requester), amountText(d), slacktext.Escape(d.Activity), lname)
+	} else {
+		head = fmt.Sprintf(":bell: I reminded you about %s, which was waiting for *%s*.", who, lname)
+	}
+	for i, b := range blocks {
+		sb, ok := b.(*slack.SectionBlock)
+		if ok && sb.BlockID == "head" {
+			blocks[i] = slack.NewSectionBlock(mrkdwn(head), nil, nil, slack.SectionBlockOptionBlockID("head"))
+		}
+		cb, ok := b.(*slack.ContextBlock)
+		if ok && cb.BlockID == "moved" {
+			blocks[i] = slack.NewContextBlock("moved", mrkdwn(fmt.Sprintf(
+				":arrow_right: Moved up to *%s*, so nothing more is needed from you here.", slacktext.Escape(p.LevelName(d.Level)))))
+		}
+	}
+	return text, blocks
+}
