@@ -23,7 +23,7 @@ var _ decisions.ReminderNotifier = DecisionNotifier{}
 // SendReminderDM DMs approver the reminder that d waits for them.
 func (n DecisionNotifier) SendReminderDM(ctx context.Context, d *domain.DecisionRecord, approver string) (domain.MessageRef, error) {
 	h := n.H
-	text, blocks := reminderMessage(h.Policy, &d.Decision, d.Level, h.Clock.Now())
+	text, blocks := reminderMessage(h.policy(), &d.Decision, d.Level, h.Clock.Now())
 	ch, ts, err := h.DM(ctx, d.Team, approver, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.MessageRef{}, fmt.Errorf("send the reminder of %s: %w", d.ID, err)
@@ -34,7 +34,7 @@ func (n DecisionNotifier) SendReminderDM(ctx context.Context, d *domain.Decision
 // UpdateReminderDM renders reminder DM m of d anew with chat.update.
 func (n DecisionNotifier) UpdateReminderDM(ctx context.Context, d *domain.DecisionRecord, m domain.ReminderDM) error {
 	h := n.H
-	text, blocks := reminderMessage(h.Policy, &d.Decision, m.Level, h.Clock.Now())
+	text, blocks := reminderMessage(h.policy(), &d.Decision, m.Level, h.Clock.Now())
 	if _, _, _, err := h.Slack.UpdateMessageContext(ctx, m.Channel, m.TS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("update the reminder of %s to %s: %w", d.ID, m.Approver, err)

@@ -100,7 +100,7 @@ func (s *Service) reminderParts() (reminderParts, error) {
 // decision and level, whatever the replicas, runs or restarts. A level
 // without remind_after reminds no one.
 func (s *Service) Reminders(ctx context.Context, team string) error {
-	p := s.policy
+	p := s.policy()
 	if !slices.ContainsFunc(p.Levels, func(l domain.Level) bool { return l.RemindAfter > 0 }) {
 		return nil
 	}
@@ -120,18 +120,15 @@ func (s *Service) Reminders(ctx context.Context, team string) error {
 	owner := newOwner()
 	var errs []error
 	for _, d := range ds {
-		if !s.reminderDue(d, now) {
+		if !reminderDue(p, d, now) {
 			continue
 		}
-		users, err := s.remindees(ctx, parts, d, now)
+		users, err := s.remindees(ctx, p, parts, d, now)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("decision %s: %w", d.ID, err))
 			continue
 		}
 		for _, u := range users {
-			if _, ok := d.ReminderFor(d.Level, u); ok {
-				continue
-			}
 			if err := s.remindOne(ctx, parts, d, u, owner); err != nil {
 				errs = append(errs, fmt.Errorf("decision %s, reminder to %s: %w", d.ID, u, err))
 			}
@@ -140,14 +137,14 @@ func (s *Service) Reminders(ctx context.Context, team string) error {
 	return errors.Join(errs...)
 }
 
-// reminderDue reports whether pending d has waited its level's
+// reminderDue reports whether, under p, pending d has waited its level's
 // remind_after at that level by now, and its respond_within has not run out
 // (then it moves up instead).
-func (s *Service) reminderDue(d *domain.DecisionRecord, now time.Time) bool {
+func reminderDue(p *domain.Policy, d *domain.DecisionRecord, now time.Time) bool {
 	if d.State != domain.StatePending {
 		return false
 	}
-	after := s.policy.RemindAfter(d.Level)
+	after := p.RemindAfter(d.Level)
 	if after <= 0 {
 		return false
 	}
@@ -170,17 +167,17 @@ func LevelSince(d *domain.DecisionRecord) time.Time {
 	return d.CreatedAt
 }
 
-// remindees are the users to remind about d at its level: its level's
-// approvers, user groups expanded, each once, in the policy's order,
-// without the requester and anyone away.
-func (s *Service) remindees(ctx context.Context, parts reminderParts, d *domain.DecisionRecord, now time.Time) ([]string, error) {
+// remindees are the users still to remind about d at its level: its
+// level's approvers, user groups expanded, each once, in the policy's
+// order, without the requester, anyone away and anyone reminded already.
+func (s *Service) remindees(ctx context.Context, p *domain.Policy, parts reminderParts, d *domain.DecisionRecord, now time.Time) ([]string, error) {
 	var users []string
 	add := func(u string) {
-		if u != "" && u != d.Requester && !slices.Contains(users, u) {
+		if _, sent := d.ReminderFor(d.Level, u); u != "" && u != d.Requester && !sent && !slices.Contains(users, u) {
 			users = append(users, u)
 		}
 	}
-	for _, id := range s.levelApprovers(d) {
+	for _, id := range levelApprovers(p, d) {
 		if !strings.HasPrefix(id, "S") {
 			add(id)
 			continue
@@ -213,8 +210,8 @@ func (s *Service) remindees(ctx context.Context, parts reminderParts, d *domain.
 // at its current level.
 //
 // Hook for team routing (issue 12.2): the decision's team's approvers.
-func (s *Service) levelApprovers(d *domain.DecisionRecord) []string {
-	return s.policy.LevelApprovers(d.Level)
+func levelApprovers(p *domain.Policy, d *domain.DecisionRecord) []string {
+	return p.LevelApprovers(d.Level)
 }
 
 // remindOne sends approver's reminder DM about d unless another run did:
