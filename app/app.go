@@ -25,6 +25,7 @@ import (
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/ops"
+	"github.com/empowerbot/empowerbot/service/away"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
@@ -153,6 +154,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BotUserID:   auth.UserID,
 		CommandName: "/empower",
 	}
+	a.Handlers.Away = away.New(a.Policies, a.Store, a.Handlers, o.Clock, nil)
 	a.Handlers.Decisions = decisions.New(a.Policies, a.Store, handlers.DecisionNotifier{H: a.Handlers}, a.Handlers, o.Clock, o.Log)
 	a.Handlers.Recognition = recognition.New(a.Store,
 		handlers.RecognitionNotifier{H: a.Handlers}, handlers.RecognitionDirectory{H: a.Handlers}, o.Clock, o.Log,

@@ -81,6 +81,12 @@ var table = []Sub{
 	{Name: "feedback", Summary: "tell your leader how they can help you, any time"},
 	{Name: "box", Summary: "your limits for each activity, and who approves above them"},
 	{
+		Name: "away", Args: "until <date> [delegate <@user>]",
+		Summary: "leaders: you're away until that day ends; a delegate (another leader) answers for you meanwhile",
+		Example: "away until friday delegate @carol",
+	},
+	{Name: "back", Summary: "leaders: end `away` early"},
+	{
 		Name: "stats", Args: "[7d|30d]",
 		Summary: "measurable outcomes: your team's if you lead one, your own otherwise",
 		Note:    "the default is 7d",

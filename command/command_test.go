@@ -108,13 +108,13 @@ func TestTableWordsAreUnique(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	for word, want := range map[string]string{"praise": "praise", "STATS": "stats", "log": "", "": ""} {
+	for word, want := range map[string]string{"praise": "praise", "STATS": "stats", "log": "", "": "", "away": "away", "Back": "back"} {
 		s, ok := Lookup(word)
 		if !ok || s.Name != want {
 			t.Errorf("Lookup(%q) = %q, %v; want %q", word, s.Name, ok, want)
 		}
 	}
-	for _, word := range []string{"prase", "discount", "<activity>", "away"} {
+	for _, word := range []string{"prase", "discount", "<activity>", "vacation"} {
 		if s, ok := Lookup(word); ok {
 			t.Errorf("Lookup(%q) = %q, want none", word, s.Name)
 		}

@@ -108,6 +108,9 @@ type Error struct {
 	// Unreadable is set when the text is no date at all (as opposed to a
 	// date that is in the past, too far away or not on the calendar).
 	Unreadable bool
+	// TooFar is set for a date more than MaxYears away, so that a caller
+	// with a nearer limit can say it in its own words.
+	TooFar bool
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -150,7 +153,8 @@ func Parse(s string, now time.Time, loc *time.Location) (Date, error) {
 		return Date{}, errorf(s, "%s is in the past (today is %s): pick today or a later date.", d.String(), today.String())
 	}
 	if limit := Of(today.utc().AddDate(MaxYears, 0, 0)); d.After(limit) {
-		return Date{}, errorf(s, "%s is more than %d years away: pick a date before %s.", d.String(), MaxYears, limit.String())
+		return Date{}, &Error{Input: s, TooFar: true,
+			Message: fmt.Sprintf("%s is more than %d years away: pick a date before %s.", d.String(), MaxYears, limit.String())}
 	}
 	return d, nil
 }
@@ -271,7 +275,8 @@ func parseIn(rest, shown string, today Date) (Date, error) {
 		return Date{}, errorf(shown, "`%s` is today: say `today`, or a number of days from 1.", shown)
 	}
 	if days > (MaxYears+1)*366 {
-		return Date{}, errorf(shown, "`%s` is more than %d years away: pick a nearer date.", shown, MaxYears)
+		return Date{}, &Error{Input: shown, TooFar: true,
+			Message: fmt.Sprintf("`%s` is more than %d years away: pick a nearer date.", shown, MaxYears)}
 	}
 	return today.AddDays(days), nil
 }

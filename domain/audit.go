@@ -35,6 +35,10 @@ import (
 //	feedback.round       subject round ID; to "open" (DMs sent), "reminded"
 //	                     or "closed" (the next round started)
 //	feedback.answered    subject round ID; actor the person, "" when anonymous
+//	away.started         actor and subject the leader; to the last day away
+//	                     ("2006-01-02"); a new period replaces the one before
+//	away.ended           actor and subject the leader (`back`); from the last
+//	                     day the period had, to "back"
 //
 // A payload is stored as a JSON object (the event's data) with its keys in
 // sorted order, as earlier versions wrote them.
@@ -68,6 +72,9 @@ const (
 
 	EventFeedbackRound    EventType = "feedback.round"
 	EventFeedbackAnswered EventType = "feedback.answered"
+
+	EventAwayStarted EventType = "away.started"
+	EventAwayEnded   EventType = "away.ended"
 )
 
 // Payload is the typed data of one event type.
@@ -173,6 +180,10 @@ func DecodePayload(t EventType, data []byte) (Payload, error) {
 		return decodeAs[FeedbackRoundData](t, data)
 	case EventFeedbackAnswered:
 		return decodeAs[FeedbackAnsweredData](t, data)
+	case EventAwayStarted:
+		return decodeAs[AwayStartedData](t, data)
+	case EventAwayEnded:
+		return decodeAs[AwayEndedData](t, data)
 	}
 	if !json.Valid(data) {
 		return nil, fmt.Errorf("decode %s data: invalid JSON", t)

@@ -292,3 +292,29 @@ func (FeedbackRoundData) EventType() EventType { return EventFeedbackRound }
 
 // EventType implements Payload.
 func (FeedbackAnsweredData) EventType() EventType { return EventFeedbackAnswered }
+
+// AwayStartedData is the payload of away.started: a leader is away until
+// the end of a day in their zone.
+type AwayStartedData struct {
+	// Until is the last day away ("2006-01-02") in Zone.
+	Until string `json:"until"`
+	Zone  string `json:"zone"`
+	// Ends is the end of that day in Zone.
+	Ends UnixMilli `json:"ends"`
+	// Delegate answers for the leader meanwhile; "" for none.
+	Delegate string `json:"delegate,omitempty"`
+}
+
+// AwayEndedData is the payload of away.ended: a leader said `back` before
+// their period ended.
+type AwayEndedData struct {
+	// Until is the last day the period had.
+	Until    string `json:"until"`
+	Delegate string `json:"delegate,omitempty"`
+}
+
+// EventType implements Payload.
+func (AwayStartedData) EventType() EventType { return EventAwayStarted }
+
+// EventType implements Payload.
+func (AwayEndedData) EventType() EventType { return EventAwayEnded }

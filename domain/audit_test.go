@@ -70,6 +70,9 @@ func TestEncodeDataAsEarlierVersionsWroteIt(t *testing.T) {
 		{"round", domain.FeedbackRoundData{Question: "Q?", Sent: 3, Answered: 2, RatePct: 66},
 			`{"answered":2,"question":"Q?","rate_pct":66,"sent":3}`},
 		{"answered", domain.FeedbackAnsweredData{}, `{"anonymous":false}`},
+		{"away with a delegate", domain.AwayStartedData{Until: "2026-12-04", Zone: "America/Chicago", Ends: 1772463600000, Delegate: "U2"},
+			`{"delegate":"U2","ends":1772463600000,"until":"2026-12-04","zone":"America/Chicago"}`},
+		{"back", domain.AwayEndedData{Until: "2026-12-04"}, `{"until":"2026-12-04"}`},
 		{"unknown", domain.UnknownData{Type: "later.thing"}, `{}`},
 	}
 	for _, tt := range tests {

@@ -23,6 +23,7 @@ import (
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/away"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/feedback"
@@ -62,6 +63,8 @@ type Handlers struct {
 	Feedback *feedback.Service
 	// Insights gathers stats, the digest and the App Home.
 	Insights *insights.Service
+	// Away is the service of leaders' time away (away, back, delegates).
+	Away *away.Service
 
 	// dmOpens makes concurrent DMs to one new person open the channel once.
 	dmOpens singleflight.Group

@@ -27,6 +27,8 @@ func (h *Handlers) Subcommands() map[string]CommandFunc {
 		"outcome":     h.OutcomeCommand,
 		"feedback":    h.FeedbackCommand,
 		"box":         h.Box,
+		"away":        h.AwayCommand,
+		"back":        h.BackCommand,
 		"stats":       h.Stats,
 		"help":        h.Help,
 	}
