@@ -431,3 +431,16 @@ func TestParsePolicyTeamsReportEveryProblem(t *testing.T) {
 		t.Errorf("problem lines = %v, want %v (problems %+v)", lines, want, got)
 	}
 }
+
+// The deployment example shows organisation scale, commented.
+func TestExamplePolicyShowsTeams(t *testing.T) {
+	pol, err := Load("../deploy/policy.example.yaml")
+	if err != nil {
+		t.Fatalf("Load(example): %v", err)
+	}
+	if len(pol.Teams) != 2 || pol.RemindAfter(0) == 0 || pol.ApprovalsNeeded(1) != 2 || !pol.LocalTime ||
+		pol.Retention != 400*24*time.Hour || pol.Praise.Reaction != "clap" || len(pol.Warnings) != 0 {
+		t.Errorf("example = teams %+v, remind after %v, approvals %d, local time %v, retention %v, reaction %q, warnings %q",
+			pol.Teams, pol.RemindAfter(0), pol.ApprovalsNeeded(1), pol.LocalTime, pol.Retention, pol.Praise.Reaction, pol.Warnings)
+	}
+}

@@ -33,17 +33,23 @@ type Room struct {
 	Purpose string `json:"purpose,omitempty"`
 }
 
-// known people and groups of the sample policy; any other ID a policy names
-// gets a name derived from the ID.
+// known people and groups of the sample policy, in their own time zones;
+// any other ID a policy names gets a name derived from the ID and the
+// policy's zone.
 var knownPeople = map[string]slackemu.User{
-	"U0ALICE": {ID: "U0ALICE", Name: "alice", RealName: "Alice Adams"},
-	"U0DAVE":  {ID: "U0DAVE", Name: "dave", RealName: "Dave Diaz"},
-	"U0BOB":   {ID: "U0BOB", Name: "bob", RealName: "Bob Brown"},
-	"U0CAROL": {ID: "U0CAROL", Name: "carol", RealName: "Carol Chen"},
+	"U0ALICE": {ID: "U0ALICE", Name: "alice", RealName: "Alice Adams", TZ: "America/Chicago"},
+	"U0DAVE":  {ID: "U0DAVE", Name: "dave", RealName: "Dave Diaz", TZ: "America/Chicago"},
+	"U0BOB":   {ID: "U0BOB", Name: "bob", RealName: "Bob Brown", TZ: "America/Chicago"},
+	"U0ERIN":  {ID: "U0ERIN", Name: "erin", RealName: "Erin Evans", TZ: "Europe/London"},
+	"U0FRANK": {ID: "U0FRANK", Name: "frank", RealName: "Frank Fischer", TZ: "Europe/London"},
+	"U0GRACE": {ID: "U0GRACE", Name: "grace", RealName: "Grace Green", TZ: "Europe/London"},
+	"U0CAROL": {ID: "U0CAROL", Name: "carol", RealName: "Carol Chen", TZ: "America/Chicago"},
+	"U0HEIDI": {ID: "U0HEIDI", Name: "heidi", RealName: "Heidi Hill", TZ: "America/New_York"},
 }
 
 var knownGroups = map[string]slackemu.UserGroup{
 	"S0FRONTLINE": {ID: "S0FRONTLINE", Handle: "frontline", Name: "Front line", Users: []string{"U0ALICE", "U0DAVE"}},
+	"S0NORTH":     {ID: "S0NORTH", Handle: "north", Name: "North team", Users: []string{"U0ALICE", "U0DAVE"}},
 }
 
 // Default channel IDs of the sample's channels, and #general.
@@ -99,12 +105,42 @@ func buildDirectory(p *domain.Policy, tz string) directory {
 			addUser(u, role)
 		}
 	}
-	for _, id := range p.Frontline {
-		addPrincipal(id, "front line")
+	teamOf := map[string]string{}
+	for _, t := range p.Teams {
+		for _, id := range t.Members {
+			teamOf[id] = t.Name
+		}
 	}
-	for _, l := range p.Levels {
-		for _, id := range l.Approvers {
-			addPrincipal(id, l.Name)
+	for _, id := range p.Frontline {
+		role := "front line"
+		if team, ok := teamOf[id]; ok {
+			role = "front line (" + team + ")"
+		}
+		addPrincipal(id, role)
+	}
+	for i, l := range p.Levels {
+		if len(p.Teams) == 0 {
+			for _, id := range l.Approvers {
+				addPrincipal(id, l.Name)
+			}
+			continue
+		}
+		// Who approves where: a team's own approvers are named with the
+		// team; the top-level ones approve for the teams that keep them.
+		shared := false
+		for _, t := range p.Teams {
+			if own, ok := t.Approvers[l.Name]; ok {
+				for _, id := range own {
+					addPrincipal(id, l.Name+" ("+t.Name+")")
+				}
+			} else {
+				shared = true
+			}
+		}
+		if shared {
+			for _, id := range p.LevelApprovers(i) {
+				addPrincipal(id, l.Name)
+			}
 		}
 	}
 	for _, id := range order {
@@ -113,7 +149,9 @@ func buildDirectory(p *domain.Policy, tz string) directory {
 			n := nameFromID(id)
 			u = slackemu.User{ID: id, Name: n, RealName: strings.ToUpper(n[:1]) + n[1:]}
 		}
-		u.TZ = tz
+		if u.TZ == "" {
+			u.TZ = tz
+		}
 		d.users = append(d.users, u)
 		d.people = append(d.people, Person{ID: u.ID, Name: u.Name, RealName: u.RealName, Role: strings.Join(roles[id], ", ")})
 	}
@@ -128,6 +166,16 @@ func buildDirectory(p *domain.Policy, tz string) directory {
 	addRoom(p.Channels.Praise, "praise", "praise")
 	addRoom(p.Channels.Escalations, "escalations", "escalations")
 	addRoom(p.Channels.Leaders, "leaders", "leaders")
+	for _, t := range p.Teams {
+		addRoom(t.Channels.Escalations, nameFromTeam(t.Name)+"-escalations", "escalations ("+t.Name+")")
+		addRoom(t.Channels.Leaders, nameFromTeam(t.Name)+"-leaders", "leaders ("+t.Name+")")
+	}
 	addRoom(generalID, "general", "")
 	return d
+}
+
+// nameFromTeam makes a channel name from a team's name: "North East" ->
+// "north-east".
+func nameFromTeam(team string) string {
+	return strings.Join(strings.Fields(strings.ToLower(team)), "-")
 }

@@ -205,7 +205,11 @@ func TestSandboxPageAndState(t *testing.T) {
 	for _, p := range st.People {
 		roles[p.RealName] = p.Role
 	}
-	want := map[string]string{"Alice Adams": "front line", "Dave Diaz": "front line", "Bob Brown": "team-lead", "Carol Chen": "manager"}
+	want := map[string]string{
+		"Alice Adams": "front line (north)", "Dave Diaz": "front line (north)", "Bob Brown": "team-lead (north)",
+		"Erin Evans": "front line (south)", "Frank Fischer": "front line (south)", "Grace Green": "team-lead (south)",
+		"Carol Chen": "manager", "Heidi Hill": "manager",
+	}
 	for name, role := range want {
 		if roles[name] != role {
 			t.Errorf("%s's role = %q, want %q (people: %v)", name, roles[name], role, roles)
@@ -215,7 +219,7 @@ func TestSandboxPageAndState(t *testing.T) {
 	for _, c := range st.Channels {
 		chans = append(chans, c.Name)
 	}
-	if strings.Join(chans, ",") != "praise,escalations,leaders,general" {
+	if strings.Join(chans, ",") != "praise,escalations,leaders,south-escalations,south-leaders,general" {
 		t.Errorf("channels = %v", chans)
 	}
 	var jobs []string

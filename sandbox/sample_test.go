@@ -1,0 +1,68 @@
+package sandbox_test
+
+import (
+	"testing"
+
+	"github.com/slack-go/slack"
+
+	"github.com/empowerbot/empowerbot/policy"
+	"github.com/empowerbot/empowerbot/sandbox"
+)
+
+// TestSampleOrganisation: the built-in sample shows organisation scale: two
+// teams each with its own lead, a shared manager level that needs two
+// approvals, a reminder on the first level, and people in several time
+// zones, which the emulator's users.info reports.
+func TestSampleOrganisation(t *testing.T) {
+	pol, err := policy.Parse(sandbox.SamplePolicy, "sample-policy.yaml")
+	if err != nil {
+		t.Fatalf("sample policy: %v", err)
+	}
+	if len(pol.Warnings) != 0 {
+		t.Errorf("sample policy warnings: %q", pol.Warnings)
+	}
+	if len(pol.Teams) != 2 {
+		t.Fatalf("sample teams = %+v, want two", pol.Teams)
+	}
+	leads := map[string]bool{}
+	for _, tm := range pol.Teams {
+		lead := pol.ApproversOf(tm.Name, 0)
+		if len(lead) != 1 || leads[lead[0]] {
+			t.Errorf("team %s's lead = %v, want one of its own", tm.Name, lead)
+		} else {
+			leads[lead[0]] = true
+		}
+		if got, want := pol.ApproversOf(tm.Name, 1), pol.Levels[1].Approvers; len(got) != 2 || got[0] != want[0] {
+			t.Errorf("team %s's managers = %v, want the shared %v", tm.Name, got, want)
+		}
+	}
+	if pol.RemindAfter(0) == 0 {
+		t.Error("the first level has no remind_after")
+	}
+	if pol.ApprovalsNeeded(1) != 2 {
+		t.Errorf("manager approvals needed = %d, want 2", pol.ApprovalsNeeded(1))
+	}
+	if south, _ := pol.Team("south"); south.Channels.Escalations == "" || south.Channels.Leaders == "" {
+		t.Errorf("south's channels = %+v, want its own escalations and leaders channels", south.Channels)
+	}
+
+	sb, _ := start(t, sandbox.Config{})
+	api := slack.New(sb.Emu.BotToken(), slack.OptionAPIURL(sb.Emu.URL()))
+	zones := map[string]string{}
+	for _, id := range []string{"U0ALICE", "U0BOB", "U0ERIN", "U0GRACE", "U0CAROL", "U0HEIDI"} {
+		u, err := api.GetUserInfo(id)
+		if err != nil {
+			t.Fatalf("users.info %s: %v", id, err)
+		}
+		zones[id] = u.TZ
+	}
+	want := map[string]string{
+		"U0ALICE": "America/Chicago", "U0BOB": "America/Chicago", "U0ERIN": "Europe/London",
+		"U0GRACE": "Europe/London", "U0CAROL": "America/Chicago", "U0HEIDI": "America/New_York",
+	}
+	for id, tz := range want {
+		if zones[id] != tz {
+			t.Errorf("users.info %s tz = %q, want %q", id, zones[id], tz)
+		}
+	}
+}
