@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -55,7 +56,16 @@ type Options struct {
 	// CatchUpGrace is CATCHUP_GRACE.
 	CatchUpGrace time.Duration
 	Policy       *domain.Policy
-	Log          *slog.Logger
+	// PolicyFile is where Policy was read from (POLICY_FILE); ReloadPolicy
+	// reads it again. Empty: no reloads.
+	PolicyFile string
+	// Reload, when set, asks for a reload of PolicyFile on each value
+	// (SIGHUP in `empowerbot run`).
+	Reload <-chan os.Signal
+	// PolicyWatch, when set, checks PolicyFile this often and reloads it
+	// when its content changed (a Kubernetes ConfigMap update).
+	PolicyWatch time.Duration
+	Log         *slog.Logger
 	// Clock defaults to the system clock.
 	Clock clock.Clock
 	// PingInterval overrides slack-go's dead-man interval (tests).
@@ -90,6 +100,9 @@ type App struct {
 	slackTr  *slackapi.Transport
 	ownRedis bool
 	ran      bool // Run was called: it owns the HTTP listener
+
+	reloadMu   sync.Mutex
+	policySeen []byte // the policy file's content as last read
 }
 
 // New builds every part and checks the bot token with auth.test; it returns
@@ -111,6 +124,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.ShutdownGrace = 10 * time.Second
 	}
 	a := &App{opts: o, log: o.Log, Metrics: metrics.New(), Policies: domain.NewPolicies(o.Policy)}
+
+	if o.PolicyFile != "" {
+		a.policySeen, _ = os.ReadFile(o.PolicyFile)
+	}
 
 	a.Redis = o.Redis
 	if a.Redis == nil {
@@ -285,7 +302,8 @@ func (a *App) Run(ctx context.Context) error {
 	if a.http != nil {
 		g.Go(func() error { return a.http.Serve(gctx) })
 	}
-	a.log.Info("empowerbot running", "team", a.Handlers.TeamID, "http", a.HTTPAddr())
+	g.Go(func() error { a.watchPolicy(gctx); return nil })
+	a.log.Info("empowerbot running", "team", a.Handlers.TeamID, "http", a.HTTPAddr(), "policy", Summary(a.Policies.Current()))
 	err := g.Wait() // 1
 	a.log.Info("empowerbot stopping")
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -99,6 +100,12 @@ feedback:
 type Options struct {
 	// Policy is the policy YAML (default DefaultPolicy).
 	Policy string
+	// PolicyFile, when set, is written with Policy and given to every
+	// replica as its POLICY_FILE, so that tests can reload it
+	// (App.ReloadPolicy).
+	PolicyFile string
+	// PolicyWatch is passed to every replica (reload when PolicyFile changes).
+	PolicyWatch time.Duration
 	// Replicas is how many bots to start (default 1; 0 is 1, use NoBot for none).
 	Replicas int
 	// NoBot starts no replica (the test starts them with StartBot).
@@ -170,6 +177,11 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatalf("test policy: %v", err)
 	}
+	if o.PolicyFile != "" {
+		if err := os.WriteFile(o.PolicyFile, []byte(o.Policy), 0o600); err != nil {
+			t.Fatalf("write the test policy: %v", err)
+		}
+	}
 	rs := o.Redis
 	if rs == nil {
 		rs = redistest.Start(t)
@@ -224,6 +236,8 @@ func (e *Env) StartBot() *Bot {
 		RedisOptions:  store.ClientOptions{URL: e.Redis.URL()},
 		KeyPrefix:     e.Prefix,
 		Policy:        e.Policy,
+		PolicyFile:    e.opts.PolicyFile,
+		PolicyWatch:   e.opts.PolicyWatch,
 		Log:           log,
 		Clock:         e.Clock,
 		CatchUpGrace:  e.opts.CatchUpGrace,

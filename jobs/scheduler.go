@@ -83,6 +83,11 @@ type Scheduler struct {
 	owner   string // this replica's lease owner ID
 	entries map[string]*entry
 	wg      sync.WaitGroup
+	// mu guards entries, cron and ids once Run has started (Reschedule).
+	mu     sync.Mutex
+	cron   *cron.Cron
+	runCtx context.Context
+	ids    map[string]cron.EntryID
 	// caughtUp, when set (tests), is called once the start-up catch-up of
 	// a job is over, whether or not it ran a tick.
 	caughtUp func(job string)
@@ -112,14 +117,19 @@ func New(cfg Config) *Scheduler {
 // run with RunNow).
 func (s *Scheduler) Add(j Job) error {
 	e := &entry{job: j}
+	s.mu.Lock()
+	loc := s.cfg.Location
+	s.mu.Unlock()
 	if strings.TrimSpace(j.Spec) != "" {
-		sched, every, err := cronspec.Parse(j.Spec, s.cfg.Location)
+		sched, every, err := cronspec.Parse(j.Spec, loc)
 		if err != nil {
 			return fmt.Errorf("schedule %s: %w", j.Name, err)
 		}
 		e.sched, e.every = sched, every
 	}
+	s.mu.Lock()
 	s.entries[j.Name] = e
+	s.mu.Unlock()
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.JobRuns.WithLabelValues(j.Name, "ok") // on /metrics from start-up
 	}
@@ -128,10 +138,12 @@ func (s *Scheduler) Add(j Job) error {
 
 // Names lists the registered jobs, sorted.
 func (s *Scheduler) Names() []string {
+	s.mu.Lock()
 	out := make([]string, 0, len(s.entries))
 	for n := range s.entries {
 		out = append(out, n)
 	}
+	s.mu.Unlock()
 	sort.Strings(out)
 	return out
 }
@@ -172,21 +184,18 @@ func (s *Scheduler) claimTTL(e *entry) time.Duration {
 // within the grace window, and blocks until ctx ends; then it waits for
 // running jobs to finish.
 func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
 	c := cron.New(cron.WithLocation(s.cfg.Location))
+	s.cron, s.runCtx, s.ids = c, ctx, make(map[string]cron.EntryID)
 	for _, e := range s.entries {
-		if e.sched == nil {
-			continue
-		}
-		e := e
-		c.Schedule(e.sched, cron.FuncJob(func() {
-			tick := e.prevTick(s.cfg.Now(), 2*time.Minute)
-			if tick.IsZero() {
-				tick = s.cfg.Now().Truncate(time.Second)
-			}
-			s.runTick(ctx, e, tick, "schedule")
-		}))
+		s.schedule(e)
 	}
+	entries := make([]*entry, 0, len(s.entries))
 	for _, e := range s.entries {
+		entries = append(entries, e)
+	}
+	s.mu.Unlock()
+	for _, e := range entries {
 		e := e
 		s.wg.Add(1)
 		go func() {
@@ -202,6 +211,21 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	<-c.Stop().Done()
 	s.wg.Wait()
 	return nil
+}
+
+// schedule puts e on the running cron (s.mu held).
+func (s *Scheduler) schedule(e *entry) {
+	if e.sched == nil {
+		return
+	}
+	ctx := s.runCtx
+	s.ids[e.job.Name] = s.cron.Schedule(e.sched, cron.FuncJob(func() {
+		tick := e.prevTick(s.cfg.Now(), 2*time.Minute)
+		if tick.IsZero() {
+			tick = s.cfg.Now().Truncate(time.Second)
+		}
+		s.runTick(ctx, e, tick, "schedule")
+	}))
 }
 
 // sinceRecorder remembers when each job was first scheduled (the store).
@@ -236,7 +260,9 @@ func (s *Scheduler) catchUp(ctx context.Context, e *entry) {
 // RunNow runs the named job at once, as the tick "now" (the sandbox's "run
 // now" button, and tests).
 func (s *Scheduler) RunNow(ctx context.Context, name string) error {
+	s.mu.Lock()
 	e, ok := s.entries[name]
+	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("no job %q", name)
 	}

@@ -28,6 +28,9 @@ type Metrics struct {
 	// Fanout counts per-person deliveries of fan-out jobs by job and result
 	// (sent, skipped, failed, retried).
 	Fanout *prometheus.CounterVec
+	// PolicyReloads counts reloads of the policy file by result (ok,
+	// invalid) and trigger (signal, file_changed).
+	PolicyReloads *prometheus.CounterVec
 }
 
 // New creates the collectors on a fresh registry, with Go and process
@@ -61,8 +64,12 @@ func New() *Metrics {
 			Name: "empowerbot_fanout_deliveries_total",
 			Help: "Per-person deliveries of fan-out jobs, by job and result.",
 		}, []string{"job", "result"}),
+		PolicyReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "empowerbot_policy_reloads_total",
+			Help: "Reloads of the policy file, by result (ok, invalid) and trigger (signal, file_changed).",
+		}, []string{"result", "trigger"}),
 	}
-	reg.MustRegister(m.Envelopes, m.AckLatency, m.SlackCalls, m.RedisErrors, m.JobRuns, m.Fanout,
+	reg.MustRegister(m.Envelopes, m.AckLatency, m.SlackCalls, m.RedisErrors, m.JobRuns, m.Fanout, m.PolicyReloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Start the usual series at zero, so that every family is on /metrics
 	// from start-up (a vector with no series is not shown at all).
@@ -71,5 +78,8 @@ func New() *Metrics {
 		m.AckLatency.WithLabelValues(kind)
 	}
 	m.RedisErrors.WithLabelValues("dial")
+	for _, result := range []string{"ok", "invalid"} {
+		m.PolicyReloads.WithLabelValues(result, "signal")
+	}
 	return m
 }

@@ -19,7 +19,14 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
+// reloadSignals delivers SIGHUP to `empowerbot run`, which reloads the
+// policy file on each.
+var reloadSignals <-chan os.Signal
+
 func main() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reloadSignals = hup
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,14 +88,14 @@ type syncWriter struct {
 
 func (w *syncWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
 
-func TestSIGTERMExitsCleanly(t *testing.T) {
+// startRun starts the real program's `run` against a fresh Redis and
+// emulator, with the policy file at policyPath, and waits until it is
+// connected.
+func startRun(t *testing.T, policyPath string) (*exec.Cmd, *syncWriter, *slackemu.Server) {
+	t.Helper()
 	rs := redistest.Start(t)
 	emu := slackemu.Start(t, slackemu.Options{})
 	apptest.Seed(emu)
-	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policy, []byte(apptest.DefaultPolicy), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	// The bot token comes from a file, as Docker and Kubernetes secrets do.
 	botToken := filepath.Join(t.TempDir(), "slack_bot_token")
 	if err := os.WriteFile(botToken, []byte(emu.BotToken()+"\n"), 0o600); err != nil {
@@ -108,12 +109,12 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 		"SLACK_API_URL="+emu.URL(),
 		"REDIS_URL="+rs.URL(),
 		"REDIS_KEY_PREFIX="+rs.Prefix(t),
-		"POLICY_FILE="+policy,
+		"POLICY_FILE="+policyPath,
 		"HTTP_ADDR=127.0.0.1:0",
 		"SLACK_PACING=off",
 	)
-	var logs syncWriter
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &syncWriter{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -123,17 +124,83 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	if err := emu.WaitConnections(ctx, 1); err != nil {
 		t.Fatalf("the program did not connect: %v\n%s", err, logs.buf.String())
 	}
+	return cmd, logs, emu
+}
+
+func writePolicy(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSIGTERMExitsCleanly(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	writePolicy(t, policy, apptest.DefaultPolicy)
+	cmd, logs, emu := startRun(t, policy)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
 	res, err := emu.SlashCommand(ctx, apptest.Dave, apptest.General, "help")
 	if err != nil || !strings.Contains(res.AllText(), "/empower box") {
 		t.Fatalf("help through the real program = %q, %v", res.AllText(), err)
 	}
-	stopWithSIGTERM(t, cmd, &logs)
+	stopWithSIGTERM(t, cmd, logs)
 	if !strings.Contains(logs.buf.String(), "empowerbot stopped") {
 		t.Errorf("no shutdown log line:\n%s", logs.buf.String())
 	}
 	if strings.Contains(logs.buf.String(), emu.BotToken()) {
 		t.Errorf("logs contain the bot token")
 	}
+}
+
+func TestSIGHUPReloadsThePolicy(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	writePolicy(t, policy, apptest.DefaultPolicy)
+	cmd, logs, emu := startRun(t, policy)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	decide := func() string {
+		t.Helper()
+		res, err := emu.SlashCommand(ctx, apptest.Dave, apptest.General, "discount 100 for ACME")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.AllText()
+	}
+	waitLog := func(want string, n int) {
+		t.Helper()
+		if err := apptest.WaitFor(20*time.Second, func() bool { return len(logs.buf.Lines(want)) >= n }); err != nil {
+			t.Fatalf("no log line %q after SIGHUP:\n%s", want, logs.buf.String())
+		}
+	}
+	if txt := decide(); !strings.Contains(txt, "yours to make") {
+		t.Fatalf("before the reload $100 is not inside the box: %s", txt)
+	}
+
+	writePolicy(t, policy, strings.Replace(apptest.DefaultPolicy, "frontline_limit: 500", "frontline_limit: 50", 1))
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(`"msg":"policy reloaded"`, 1)
+	if txt := decide(); !strings.Contains(txt, "above your box") {
+		t.Fatalf("after SIGHUP $100 is not above the new $50 box: %s", txt)
+	}
+
+	writePolicy(t, policy, "timezone: Mars/Olympus\nfrontline: []\nbogus: 1\n")
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog("policy reload refused", 1)
+	line := logs.buf.Lines("policy reload refused")[0]
+	for _, want := range []string{"policy.yaml:1:", "policy.yaml:3:"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the refusal does not name line %q: %s", want, line)
+		}
+	}
+	if txt := decide(); !strings.Contains(txt, "above your box") {
+		t.Fatalf("after a refused reload the policy in force changed: %s", txt)
+	}
+	stopWithSIGTERM(t, cmd, logs)
 }
 
 func TestHealthcheckAsksReadiness(t *testing.T) {

@@ -59,6 +59,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// policyWatch is how often `run` looks for a changed policy file (a
+// Kubernetes ConfigMap update reaches the pod without a signal).
+const policyWatch = 30 * time.Second
+
 // runBot is `empowerbot run`.
 func runBot(ctx context.Context, stderr io.Writer) int {
 	env, err := config.LoadEnv(config.ModeRun)
@@ -103,6 +107,9 @@ func optionsFromEnv(env config.Env, pol *domain.Policy, log *slog.Logger) app.Op
 		Pacing:       env.Pacing(),
 		CatchUpGrace: env.CatchUpGrace,
 		Policy:       pol,
+		PolicyFile:   env.PolicyFile,
+		Reload:       reloadSignals,
+		PolicyWatch:  policyWatch,
 		Log:          log,
 	}
 }
