@@ -20,6 +20,7 @@ import (
 //	decision.escalated   from team-lead  to manager (levels)
 //	decision.timeout     from team-lead  to manager (levels)
 //	decision.reminded    from manager    to manager (the top level)
+//	decision.approval    from pending    to pending (one of several approvals)
 //	decision.approved    from pending    to approved
 //	decision.declined    from pending    to declined
 //	outcome.asked        actor ""         subject decision ID (the follow-up DM was sent)
@@ -51,6 +52,7 @@ const (
 	EventDecisionCreated   EventType = "decision.created"
 	EventDecisionEscalated EventType = "decision.escalated"
 	EventDecisionApproved  EventType = "decision.approved"
+	EventDecisionApproval  EventType = "decision.approval"
 	EventDecisionDeclined  EventType = "decision.declined"
 	EventDecisionTimeout   EventType = "decision.timeout"
 	EventDecisionReminded  EventType = "decision.reminded"
@@ -146,6 +148,8 @@ func DecodePayload(t EventType, data []byte) (Payload, error) {
 		return decodeAs[DecisionEscalatedData](t, data)
 	case EventDecisionApproved:
 		return decodeAs[DecisionApprovedData](t, data)
+	case EventDecisionApproval:
+		return decodeAs[DecisionApprovalData](t, data)
 	case EventDecisionDeclined:
 		return decodeAs[DecisionDeclinedData](t, data)
 	case EventDecisionTimeout:

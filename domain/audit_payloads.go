@@ -35,6 +35,9 @@ type DecisionFacts struct {
 	Level    string   `json:"level,omitempty"`
 	Customer string   `json:"customer,omitempty"`
 	Tags     []string `json:"tags,omitempty"`
+	// TeamName is the requester's policy team when it was logged ("" for
+	// none).
+	TeamName string `json:"team_name,omitempty"`
 }
 
 // Decision returns the facts themselves, so that a reader can take them
@@ -46,7 +49,7 @@ func (d *Decision) Facts() DecisionFacts {
 	f := DecisionFacts{
 		Activity: d.Activity, Amount: d.Amount, Currency: d.Currency, Requester: d.Requester,
 		Autonomous: d.State == StateAutonomous, CreatedAt: UnixMilliOf(d.CreatedAt),
-		Customer: d.Customer, Tags: d.Tags,
+		Customer: d.Customer, Tags: d.Tags, TeamName: d.TeamName,
 	}
 	if d.Level >= 0 {
 		f.Level = d.LevelName
@@ -73,8 +76,24 @@ type DecisionRemindedData struct {
 	Reminders int `json:"reminders"`
 }
 
-// DecisionApprovedData is the payload of decision.approved.
-type DecisionApprovedData struct{ DecisionFacts }
+// DecisionApprovedData is the payload of decision.approved (the final
+// approval).
+type DecisionApprovedData struct {
+	DecisionFacts
+	// Approvers are everyone who approved at the level, in order, when it
+	// needed more than one.
+	Approvers []string `json:"approvers,omitempty"`
+}
+
+// DecisionApprovalData is the payload of decision.approval: one approver's
+// yes at a level that needs several, not yet the last.
+type DecisionApprovalData struct {
+	DecisionFacts
+	// Approvals is how many distinct approvers have approved at the level,
+	// this one included; Needed how many it needs.
+	Approvals int `json:"approvals"`
+	Needed    int `json:"needed"`
+}
 
 // DecisionDeclinedData is the payload of decision.declined.
 type DecisionDeclinedData struct {
@@ -97,6 +116,9 @@ func (DecisionRemindedData) EventType() EventType { return EventDecisionReminded
 
 // EventType implements Payload.
 func (DecisionApprovedData) EventType() EventType { return EventDecisionApproved }
+
+// EventType implements Payload.
+func (DecisionApprovalData) EventType() EventType { return EventDecisionApproval }
 
 // EventType implements Payload.
 func (DecisionDeclinedData) EventType() EventType { return EventDecisionDeclined }

@@ -27,16 +27,21 @@ const (
 // Decision is one logged decision with its whole history. Its JSON is the
 // stored record: the field names are part of the wire format.
 type Decision struct {
-	ID        string        `json:"id"`
-	Team      string        `json:"team"`
-	Requester string        `json:"requester"`
-	Activity  string        `json:"activity"`
-	Amount    money.Amount  `json:"amount"` // minor units
-	Currency  string        `json:"currency"`
-	Customer  string        `json:"customer,omitempty"`
-	Reason    string        `json:"reason,omitempty"`
-	Tags      []string      `json:"tags,omitempty"`
-	State     DecisionState `json:"state"`
+	ID        string `json:"id"`
+	Team      string `json:"team"`
+	Requester string `json:"requester"`
+	// TeamName is the requester's policy team when the decision was
+	// logged; "" for none (the top-level chain). It is kept, so that moving
+	// someone to another team later does not re-route it; a team the
+	// policy no longer has falls back to the top-level approvers.
+	TeamName string        `json:"team_name,omitempty"`
+	Activity string        `json:"activity"`
+	Amount   money.Amount  `json:"amount"` // minor units
+	Currency string        `json:"currency"`
+	Customer string        `json:"customer,omitempty"`
+	Reason   string        `json:"reason,omitempty"`
+	Tags     []string      `json:"tags,omitempty"`
+	State    DecisionState `json:"state"`
 	// Level is the index in the policy's chain of the level that must answer
 	// (pending) or answered; -1 for autonomous decisions.
 	Level int `json:"level"`
@@ -50,7 +55,12 @@ type Decision struct {
 	// Deadline is when the current level's respond_within runs out.
 	Deadline time.Time      `json:"deadline,omitzero"`
 	History  []HistoryEntry `json:"history,omitempty"`
-	// DecidedBy and DecidedAt are set once approved or declined.
+	// Approvals are the approvals given at the current level so far, when
+	// it needs more than one (approvals_needed); escalating or timing out
+	// starts the next level afresh. Each approver counts once.
+	Approvals []Approval `json:"approvals,omitempty"`
+	// DecidedBy and DecidedAt are set once approved or declined (for
+	// several approvals: the last approver, at the final approval).
 	DecidedBy     string    `json:"decided_by,omitempty"`
 	DecidedAt     time.Time `json:"decided_at,omitzero"`
 	DeclineReason string    `json:"decline_reason,omitempty"`
@@ -62,6 +72,31 @@ type Decision struct {
 	// Outcome is how it turned out. It is kept beside the record, not in
 	// its JSON, so that recording it never races a change of the record.
 	Outcome Outcome `json:"-"`
+}
+
+// Approval is one approver's yes at a level that needs several.
+type Approval struct {
+	By string    `json:"by"`
+	At time.Time `json:"at"`
+}
+
+// ApprovedBy reports whether user has approved at the current level.
+func (d *Decision) ApprovedBy(user string) bool {
+	for _, a := range d.Approvals {
+		if a.By == user {
+			return true
+		}
+	}
+	return false
+}
+
+// Approvers returns who approved at the current level, in order.
+func (d *Decision) Approvers() []string {
+	out := make([]string, 0, len(d.Approvals))
+	for _, a := range d.Approvals {
+		out = append(out, a.By)
+	}
+	return out
 }
 
 // DecisionRecord is a decision as it was read from storage to be changed:
@@ -113,7 +148,8 @@ func (e *DecisionConflictError) Error() string { return "decision changed meanwh
 
 // HistoryEntry is one step in a decision's life.
 type HistoryEntry struct {
-	// Action is "created", "escalated", "timeout", "reminded", "approved" or "declined".
+	// Action is "created", "escalated", "timeout", "reminded", "approval"
+	// (one of several needed), "approved" or "declined".
 	Action string    `json:"action"`
 	Actor  string    `json:"actor,omitempty"` // "" for the bot
 	From   string    `json:"from,omitempty"`
