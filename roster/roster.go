@@ -28,16 +28,28 @@ import (
 // Groups lists the members of Slack user groups. Package handlers
 // implements it with usergroups.users.list and the Redis group cache.
 type Groups interface {
-	// GroupMembers returns the members of group in workspace team: from
-	// the shared cache when it holds them, else from Slack (and cached).
-	GroupMembers(ctx context.Context, team, group string) ([]string, error)
+	// CachedGroupMembers returns the members of group in workspace team
+	// from the shared cache, and whether it holds them; it never calls
+	// Slack.
+	CachedGroupMembers(ctx context.Context, team, group string) ([]string, bool, error)
 	// FreshGroupMembers asks Slack for the members of group and updates the
 	// shared cache.
 	FreshGroupMembers(ctx context.Context, team, group string) ([]string, error)
 }
 
 // DefaultRefresh is how often Run lists every user group again.
-const DefaultRefresh = 5 * time.Minute
+const DefaultRefresh = 10 * time.Minute
+
+// IncompleteError says a view was built without some user groups, which
+// neither memory nor the shared cache held: they count as empty until they
+// are listed in the background.
+type IncompleteError struct {
+	Groups []string
+}
+
+func (e *IncompleteError) Error() string {
+	return "user groups not resolved yet: " + strings.Join(e.Groups, ", ")
+}
 
 // Roster resolves policies into Views for one workspace. Build it with New;
 // it is safe for concurrent use.
@@ -45,11 +57,13 @@ type Roster struct {
 	team   string
 	groups Groups
 	log    *slog.Logger
+	kick   chan struct{} // asks Run to list the groups a view missed
 
-	view atomic.Pointer[View] // the latest view built
+	view atomic.Pointer[View] // the latest complete view built
 
-	mu      sync.Mutex          // serialises builds and refreshes
-	members map[string][]string // group -> members last listed; guarded by mu
+	mu      sync.Mutex          // guards members
+	members map[string][]string // group -> members last listed
+	refresh sync.Mutex          // one Resolve or Refresh at a time
 }
 
 // New returns the roster of workspace team, listing groups through g.
@@ -57,52 +71,106 @@ func New(team string, g Groups, log *slog.Logger) *Roster {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Roster{team: team, groups: g, log: log, members: map[string][]string{}}
+	return &Roster{team: team, groups: g, log: log, members: map[string][]string{}, kick: make(chan struct{}, 1)}
 }
 
 // View returns who is who under p. It is built once per policy and then
-// read from memory. A group whose members cannot be listed counts as
-// empty and the error says so; such a partial view is not kept, so the
-// next call tries again.
+// read from memory; it never calls Slack. Building it reads the groups
+// memory does not hold from the shared cache; a group the cache does not
+// hold either counts as empty, the error is an *IncompleteError, and Run
+// lists it in the background (the partial view is not kept, so a later
+// call sees it once listed).
 func (r *Roster) View(ctx context.Context, p *domain.Policy) (*View, error) {
 	if v := r.view.Load(); v != nil && v.policy == p {
 		return v, nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if v := r.view.Load(); v != nil && v.policy == p {
-		return v, nil
-	}
-	var errs []error
-	for _, g := range GroupsOf(p) {
-		if _, ok := r.members[g]; ok {
+	missing := r.missing(p)
+	got := make(map[string][]string, len(missing))
+	var unresolved []string
+	for _, g := range missing {
+		m, ok, err := r.groups.CachedGroupMembers(ctx, r.team, g)
+		if err != nil || !ok {
+			unresolved = append(unresolved, g)
 			continue
 		}
-		m, err := r.groups.GroupMembers(ctx, r.team, g)
+		got[g] = m
+	}
+	v := r.build(p, got, len(unresolved) == 0)
+	if len(unresolved) > 0 {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+		return v, &IncompleteError{Groups: unresolved}
+	}
+	return v, nil
+}
+
+// missing returns the groups of p whose members are not in memory.
+func (r *Roster) missing(p *domain.Policy) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, g := range GroupsOf(p) {
+		if _, ok := r.members[g]; !ok {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// build records got (groups not in memory yet) and builds p's view; keep
+// makes it the latest view.
+func (r *Roster) build(p *domain.Policy, got map[string][]string, keep bool) *View {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for g, m := range got {
+		if _, ok := r.members[g]; !ok {
+			r.members[g] = m
+		}
+	}
+	v := build(p, r.members)
+	if keep {
+		r.view.Store(v)
+	}
+	return v
+}
+
+// Resolve lists from Slack the groups of p that memory does not hold and
+// keeps p's view. Run calls it for a view that missed groups; start-up
+// calls it so that the first decision finds its view ready.
+func (r *Roster) Resolve(ctx context.Context, p *domain.Policy) error {
+	r.refresh.Lock()
+	defer r.refresh.Unlock()
+	got := map[string][]string{}
+	var errs []error
+	for _, g := range r.missing(p) {
+		m, ok, err := r.groups.CachedGroupMembers(ctx, r.team, g)
+		if err != nil || !ok {
+			m, err = r.groups.FreshGroupMembers(ctx, r.team, g)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("members of %s: %w", g, err))
 			continue
 		}
-		r.members[g] = m
+		got[g] = m
 	}
-	v := build(p, r.members)
-	if len(errs) > 0 {
-		return v, errors.Join(errs...)
-	}
-	r.view.Store(v)
-	return v, nil
+	r.build(p, got, len(errs) == 0)
+	return errors.Join(errs...)
 }
 
-// Refresh lists every user group of the latest view's policy again and
-// rebuilds the view from the answers. A group Slack cannot list keeps its
-// last known members.
+// Refresh lists every user group of the latest view's policy again from
+// Slack and rebuilds the view from the answers. A group Slack cannot list
+// keeps its last known members.
 func (r *Roster) Refresh(ctx context.Context) error {
+	r.refresh.Lock()
+	defer r.refresh.Unlock()
 	cur := r.view.Load()
 	if cur == nil {
 		return nil
 	}
-	// List outside the lock: builds on the ack path must not wait for
-	// Slack.
+	// List without holding mu: views built on the ack path meanwhile must
+	// not wait for Slack.
 	fresh := map[string][]string{}
 	var errs []error
 	for _, g := range GroupsOf(cur.policy) {
@@ -119,38 +187,34 @@ func (r *Roster) Refresh(ctx context.Context) error {
 		r.members[g] = m
 	}
 	// A newer policy may have been resolved meanwhile: rebuild that one.
-	latest := r.view.Load()
-	r.view.Store(build(latest.policy, r.members))
+	r.view.Store(build(r.view.Load().policy, r.members))
 	return errors.Join(errs...)
 }
 
-// Run refreshes the roster every interval (DefaultRefresh when zero) until
-// ctx ends. It first resolves the policy current returns, so the first
-// decision after start-up finds its view ready.
+// Run keeps the roster current until ctx ends: every interval
+// (DefaultRefresh when zero) it lists every group again (Refresh), and when
+// a view missed groups it lists them for the policy current returns
+// (Resolve).
 func (r *Roster) Run(ctx context.Context, current func() *domain.Policy, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultRefresh
 	}
-	if p := current(); p != nil {
-		if _, err := r.View(ctx, p); err != nil && ctx.Err() == nil {
-			r.log.Warn("could not resolve every user group of the policy", "error", err.Error())
-		}
-	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		var err error
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		if p := current(); p != nil {
-			if _, err := r.View(ctx, p); err != nil && ctx.Err() == nil {
-				r.log.Warn("could not resolve every user group of the policy", "error", err.Error())
+		case <-r.kick:
+			if p := current(); p != nil {
+				err = r.Resolve(ctx, p)
 			}
+		case <-t.C:
+			err = r.Refresh(ctx)
 		}
-		if err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("could not refresh every user group", "error", err.Error())
+		if err != nil && ctx.Err() == nil {
+			r.log.Warn("could not list every user group of the policy", "error", err.Error())
 		}
 	}
 }

@@ -8,22 +8,27 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/roster"
 )
 
-// groups is a workspace's user groups as Slack lists them, counting the
-// calls.
+// groups is a workspace's user groups as Slack lists them (members) and
+// the shared cache (cache), counting Slack's calls.
 type groups struct {
 	mu      sync.Mutex
 	members map[string][]string // guarded by mu
+	cache   map[string][]string // guarded by mu
 	fail    map[string]bool     // guarded by mu
 	calls   int                 // guarded by mu
 }
 
-func (g *groups) GroupMembers(_ context.Context, _, group string) ([]string, error) {
-	return g.FreshGroupMembers(context.Background(), "", group)
+func (g *groups) CachedGroupMembers(_ context.Context, _, group string) ([]string, bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m, ok := g.cache[group]
+	return slices.Clone(m), ok, nil
 }
 
 func (g *groups) FreshGroupMembers(_ context.Context, _, group string) ([]string, error) {
@@ -33,6 +38,7 @@ func (g *groups) FreshGroupMembers(_ context.Context, _, group string) ([]string
 	if g.fail[group] {
 		return nil, errors.New("slack is down")
 	}
+	g.cache[group] = slices.Clone(g.members[group])
 	return slices.Clone(g.members[group]), nil
 }
 
@@ -71,13 +77,16 @@ func newGroups() *groups {
 		"S0NORTH":      {"U0ALICE", "U0IVY"},
 		"S0SOUTH":      {"U0IVY", "U0JOE", "U0ERIN"},
 		"S0SOUTHLEADS": {"U0GINA"},
-	}, fail: map[string]bool{}}
+	}, cache: map[string][]string{}, fail: map[string]bool{}}
 }
 
 func TestViewTeamsAndApprovers(t *testing.T) {
 	g := newGroups()
 	r := roster.New("T1", g, nil)
 	p := orgPolicy()
+	if err := r.Resolve(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
 	v, err := r.View(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +165,7 @@ func TestRefreshSeesGroupChanges(t *testing.T) {
 	r := roster.New("T1", g, nil)
 	p := orgPolicy()
 	ctx := context.Background()
-	if _, err := r.View(ctx, p); err != nil {
+	if err := r.Resolve(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	g.set("S0NORTH")
@@ -183,24 +192,59 @@ func TestRefreshSeesGroupChanges(t *testing.T) {
 	}
 }
 
-func TestPartialViewIsNotKept(t *testing.T) {
+func TestViewNeverCallsSlack(t *testing.T) {
 	g := newGroups()
-	g.fail["S0NORTH"] = true
 	r := roster.New("T1", g, nil)
 	p := orgPolicy()
-	v, err := r.View(context.Background(), p)
-	if err == nil {
-		t.Fatal("no error for a group that cannot be listed")
+	ctx := context.Background()
+	v, err := r.View(ctx, p)
+	var ie *roster.IncompleteError
+	if !errors.As(err, &ie) || len(ie.Groups) != 4 {
+		t.Fatalf("a cold view: %v, want the 4 groups unresolved", err)
 	}
-	if v.TeamOf("U0ERIN") != "north" {
-		t.Error("the partial view lost the people named directly")
+	if g.count() != 0 {
+		t.Errorf("View called Slack %d times", g.count())
 	}
-	g.mu.Lock()
-	g.fail["S0NORTH"] = false
-	g.mu.Unlock()
-	v, err = r.View(context.Background(), p)
+	if v.TeamOf("U0ERIN") != "north" || v.TeamOf("U0ALICE") != "" {
+		t.Error("the partial view: people named directly are placed, group members not yet")
+	}
+
+	// Another replica listed the groups: the shared cache is enough.
+	other := roster.New("T1", g, nil)
+	if err := other.Resolve(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	calls := g.count()
+	v, err = r.View(ctx, p)
 	if err != nil || v.TeamOf("U0ALICE") != "north" {
-		t.Errorf("the next View did not try again: %v, alice in %q", err, v.TeamOf("U0ALICE"))
+		t.Errorf("a view from the shared cache: %v, alice in %q", err, v.TeamOf("U0ALICE"))
+	}
+	if g.count() != calls {
+		t.Error("a view from the shared cache called Slack")
+	}
+}
+
+func TestRunListsWhatAViewMissed(t *testing.T) {
+	g := newGroups()
+	r := roster.New("T1", g, nil)
+	p := orgPolicy()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx, func() *domain.Policy { return p }, time.Hour); close(done) }()
+	defer func() { cancel(); <-done }()
+	if _, err := r.View(ctx, p); err == nil {
+		t.Fatal("a cold view was complete")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, err := r.View(ctx, p)
+		if err == nil && v.TeamOf("U0ALICE") == "north" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Run never listed the missing groups: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -228,12 +272,15 @@ func OrgPolicy(teams, size int) (*domain.Policy, map[string][]string) {
 // whose group members are known, and the memory the view holds.
 func BenchmarkBuild50Teams(b *testing.B) {
 	p, members := OrgPolicy(50, 100)
-	g := &groups{members: members, fail: map[string]bool{}}
+	g := &groups{members: members, cache: map[string][]string{}, fail: map[string]bool{}}
 	ctx := context.Background()
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	r := roster.New("T1", g, nil)
+	if err := r.Resolve(ctx, p); err != nil {
+		b.Fatal(err)
+	}
 	v, err := r.View(ctx, p)
 	if err != nil {
 		b.Fatal(err)
@@ -255,7 +302,10 @@ func BenchmarkBuild50Teams(b *testing.B) {
 // BenchmarkTeamOf50Teams measures the lookups of the ack path.
 func BenchmarkTeamOf50Teams(b *testing.B) {
 	p, members := OrgPolicy(50, 100)
-	r := roster.New("T1", &groups{members: members, fail: map[string]bool{}}, nil)
+	r := roster.New("T1", &groups{members: members, cache: map[string][]string{}, fail: map[string]bool{}}, nil)
+	if err := r.Resolve(context.Background(), p); err != nil {
+		b.Fatal(err)
+	}
 	v, err := r.View(context.Background(), p)
 	if err != nil {
 		b.Fatal(err)

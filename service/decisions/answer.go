@@ -3,6 +3,7 @@ package decisions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -12,6 +13,12 @@ import (
 
 // MaxDeclineReason is the longest reason a decline may carry, in runes.
 const MaxDeclineReason = 2000
+
+// approveAttempts bounds how often Approve counts again on a decision that
+// changed while it was saving (another approval landed first). Each retry
+// follows someone else's saved change, and a level has few approvers, so
+// this is never reached in practice.
+const approveAttempts = 8
 
 // FormError is a refusal of Decline that belongs next to the reason in the
 // form that asked for it, which stays open: a reason that is too long, or
@@ -29,68 +36,132 @@ func (e *FormError) Unwrap() error { return e.Err }
 
 // MayAct returns decision id when user may answer it now (approve, escalate
 // or decline it): it is pending, not theirs, and they approve at a level
-// that may answer it. Otherwise it is a refusal that says why and who may.
+// that may answer it in its policy team's chain. Otherwise it is a refusal
+// that says why and who may.
 func (s *Service) MayAct(ctx context.Context, team, id, user string) (*domain.DecisionRecord, error) {
+	p := s.policy()
 	d, err := s.clicked(ctx, team, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkMayAct(ctx, d, user); err != nil {
+	if err := s.checkMayAct(ctx, p, d, user); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
 // Approve has user approve decision id: an approver of its level, or of a
-// level above whose limit covers the amount. Its cards are updated and the
-// requester is told.
+// level above whose limit covers the amount, in its policy team's chain.
+// When the level needs several approvals (approvals_needed), each distinct
+// approver counts once and the decision is approved with the last one;
+// until then the approval is recorded and the cards show the progress.
+// Every count is one change guarded by the decision's version, so
+// concurrent clicks count each approver once and approve it once. Its cards
+// are updated and, once approved, the requester is told.
 func (s *Service) Approve(ctx context.Context, team, id, user string) (*domain.DecisionRecord, error) {
-	d, err := s.MayAct(ctx, team, id, user)
+	p := s.policy()
+	d, err := s.clicked(ctx, team, id)
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
-	from := d.State
-	d.State, d.DecidedBy, d.DecidedAt, d.Deadline = domain.StateApproved, user, now, time.Time{}
-	d.OutcomeDue = s.outcomeDue(now)
-	e := domain.HistoryEntry{Action: "approved", Actor: user, From: string(from), To: string(domain.StateApproved), At: now}
-	d.History = append(d.History, e)
-	ev := event(d, domain.DecisionApprovedData{DecisionFacts: d.Facts()}, user, string(from), string(domain.StateApproved), now)
-	if err := s.store.UpdateDecision(ctx, d, from, &ev); err != nil {
-		return nil, s.raceLost(err)
+	for attempt := 1; ; attempt++ {
+		if err := s.checkMayAct(ctx, p, d, user); err != nil {
+			return nil, err
+		}
+		needed := p.ApprovalsNeeded(d.Level)
+		if d.ApprovedBy(user) {
+			return nil, domain.Conflictf("You already approved `%s`; it's waiting for %s at *%s*. Nothing changed.",
+				d.ID, moreApprovals(needed-len(d.Approvals)), slacktext.Escape(d.LevelName))
+		}
+		e, ev := s.approval(p, d, user, needed)
+		err := s.store.UpdateDecision(ctx, d, domain.StatePending, &ev)
+		var ce *domain.DecisionConflictError
+		if errors.As(err, &ce) && ce.Current.State == domain.StatePending && attempt < approveAttempts {
+			// Someone else's change landed first (another approval): count
+			// again on the decision as it is now.
+			d = ce.Current
+			continue
+		}
+		if err != nil {
+			return nil, s.raceLost(p, err)
+		}
+		s.afterChange(ctx, p, d, e)
+		return d, nil
 	}
-	s.afterChange(ctx, d, e)
-	return d, nil
+}
+
+// approval applies user's approval to the pending d, whose level needs
+// needed approvals, and returns its history entry and audit event: the
+// final approval approves it, an earlier one is counted.
+func (s *Service) approval(p *domain.Policy, d *domain.DecisionRecord, user string, needed int) (domain.HistoryEntry, domain.Event) {
+	now := s.clock.Now()
+	from := string(d.State)
+	n := 1
+	if needed > 1 {
+		d.Approvals = append(d.Approvals, domain.Approval{By: user, At: now})
+		n = len(d.Approvals)
+	}
+	if n < needed {
+		note := fmt.Sprintf("%d of %d", n, needed)
+		e := domain.HistoryEntry{Action: "approval", Actor: user, From: from, To: d.LevelName, At: now, Note: note}
+		d.History = append(d.History, e)
+		return e, event(d, domain.DecisionApprovalData{DecisionFacts: d.Facts(), Approvals: n, Needed: needed},
+			user, from, from, now)
+	}
+	d.State, d.DecidedBy, d.DecidedAt, d.Deadline = domain.StateApproved, user, now, time.Time{}
+	d.OutcomeDue = s.outcomeDue(p, now)
+	e := domain.HistoryEntry{Action: "approved", Actor: user, From: from, To: string(domain.StateApproved), At: now}
+	d.History = append(d.History, e)
+	data := domain.DecisionApprovedData{DecisionFacts: d.Facts()}
+	if needed > 1 {
+		data.Approvers = d.Approvers()
+	}
+	return e, event(d, data, user, from, string(domain.StateApproved), now)
+}
+
+// moreApprovals is "1 more approval", "2 more approvals".
+func moreApprovals(n int) string {
+	if n == 1 {
+		return "1 more approval"
+	}
+	return fmt.Sprintf("%d more approvals", max(n, 0))
 }
 
 // Escalate has user pass decision id, from its card of level, up to the
 // next level: its cards are updated, the next level gets a card of its own
-// and the requester is told. At the top level there is no next one.
+// (approvals given so far do not carry over) and the requester is told. At
+// the top level there is no next one.
 func (s *Service) Escalate(ctx context.Context, team, id string, level int, user string) (*domain.DecisionRecord, error) {
-	d, err := s.MayAct(ctx, team, id, user)
+	p := s.policy()
+	d, err := s.clicked(ctx, team, id)
 	if err != nil {
 		return nil, err
 	}
-	if d.Level != level {
-		return nil, domain.Conflictf("%s", s.alreadyText(d))
+	if err := s.checkMayAct(ctx, p, d, user); err != nil {
+		return nil, err
 	}
-	if d.Level >= len(s.policy().Levels)-1 {
+	if d.Level != level {
+		return nil, domain.Conflictf("%s", s.alreadyText(p, d))
+	}
+	if d.Level >= len(p.Levels)-1 {
 		return nil, domain.Conflictf("`%s` is already with the top level, *%s*: approve or decline it.", d.ID, slacktext.Escape(d.LevelName))
 	}
 	now := s.clock.Now()
-	e := s.moveUp(d, "escalated", user, now)
+	e := moveUp(p, d, "escalated", user, now)
 	ev := event(d, domain.DecisionEscalatedData{DecisionFacts: d.Facts()}, user, e.From, e.To, now)
 	if err := s.store.UpdateDecision(ctx, d, domain.StatePending, &ev); err != nil {
-		return nil, s.raceLost(err)
+		return nil, s.raceLost(p, err)
 	}
-	s.afterChange(ctx, d, e)
+	s.afterChange(ctx, p, d, e)
 	return d, nil
 }
 
 // Decline has user decline decision id with an optional reason (at most
-// MaxDeclineReason runes), which the requester is told. A refusal of the
-// reason, or a race lost as it is saved, is a *FormError.
+// MaxDeclineReason runes), which the requester is told. One decline is
+// final, whatever approvals the level had. A refusal of the reason, or a
+// race lost as it is saved, is a *FormError.
 func (s *Service) Decline(ctx context.Context, team, id, user, reason string) (*domain.DecisionRecord, error) {
+	p := s.policy()
 	d, err := s.store.GetDecision(ctx, team, id)
 	if errors.Is(err, domain.ErrDecisionNotFound) {
 		return nil, domain.NotFoundf("I can't find that decision any more.")
@@ -98,7 +169,7 @@ func (s *Service) Decline(ctx context.Context, team, id, user, reason string) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkMayAct(ctx, d, user); err != nil {
+	if err := s.checkMayAct(ctx, p, d, user); err != nil {
 		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
@@ -113,13 +184,13 @@ func (s *Service) Decline(ctx context.Context, team, id, user, reason string) (*
 	ev := event(d, domain.DecisionDeclinedData{DecisionFacts: d.Facts(), Reason: reason},
 		user, string(from), string(domain.StateDeclined), now)
 	if err := s.store.UpdateDecision(ctx, d, from, &ev); err != nil {
-		err = s.raceLost(err)
+		err = s.raceLost(p, err)
 		if domain.IsRefusal(err) {
 			return nil, &FormError{Err: err}
 		}
 		return nil, err
 	}
-	s.afterChange(ctx, d, e)
+	s.afterChange(ctx, p, d, e)
 	return d, nil
 }
 
@@ -135,23 +206,24 @@ func (s *Service) clicked(ctx context.Context, team, id string) (*domain.Decisio
 	return d, nil
 }
 
-// moveUp moves a pending d to the next level with a fresh deadline and
-// returns the history entry it added.
-func (s *Service) moveUp(d *domain.DecisionRecord, action, actor string, now time.Time) domain.HistoryEntry {
+// moveUp moves a pending d to the next level of p with a fresh deadline
+// and no approvals yet, and returns the history entry it added.
+func moveUp(p *domain.Policy, d *domain.DecisionRecord, action, actor string, now time.Time) domain.HistoryEntry {
 	from := d.LevelName
 	d.Level++
-	d.LevelName = s.policy().LevelName(d.Level)
-	d.Deadline = deadline(now, s.policy().RespondWithin(d.Level))
+	d.LevelName = p.LevelName(d.Level)
+	d.Deadline = deadline(now, p.RespondWithin(d.Level))
+	d.Approvals = nil
 	e := domain.HistoryEntry{Action: action, Actor: actor, From: from, To: d.LevelName, At: now}
 	d.History = append(d.History, e)
 	return e
 }
 
 // raceLost turns a lost race into a refusal that says who was first.
-func (s *Service) raceLost(err error) error {
+func (s *Service) raceLost(p *domain.Policy, err error) error {
 	var ce *domain.DecisionConflictError
 	if errors.As(err, &ce) {
-		return domain.Conflictf("%s", s.alreadyText(ce.Current))
+		return domain.Conflictf("%s", s.alreadyText(p, ce.Current))
 	}
 	if errors.Is(err, domain.ErrDecisionNotFound) {
 		return domain.NotFoundf("I can't find that decision any more; nothing changed.")
@@ -163,7 +235,7 @@ func (s *Service) raceLost(err error) error {
 // is updated, a new level gets its own card, the requester is told and the
 // views of the people it concerns are refreshed. Failures are logged: the
 // change itself is saved.
-func (s *Service) afterChange(ctx context.Context, d *domain.DecisionRecord, e domain.HistoryEntry) {
+func (s *Service) afterChange(ctx context.Context, p *domain.Policy, d *domain.DecisionRecord, e domain.HistoryEntry) {
 	s.updateCards(ctx, d)
 	if d.State == domain.StatePending {
 		if _, ok := d.MessageFor(d.Level); !ok {

@@ -2,24 +2,33 @@ package decisions
 
 import (
 	"context"
+	"slices"
 
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/domain"
 )
 
-// Box is what `/empower box` shows a person: the box of every activity, the
-// tags that always go to a leader, and the levels they answer escalations
-// at themselves.
+// Box is what `/empower box` shows a person: the box of every activity with
+// who approves above it in their policy team's chain, the tags that always
+// go to a leader, and the levels they answer escalations at themselves.
 type Box struct {
-	// Limits is every activity's box, in the policy's order.
+	// Limits is every activity's box, in the policy's order; each level's
+	// approvers are the person's team's (the top-level ones for a level the
+	// team leaves out, or for no team).
 	Limits []box.ActivityLimits
 	// Tags are the always_escalate tags, sorted.
 	Tags []box.TagRule
+	// Team is the person's policy team ("" for none).
+	Team string
 	// Approves names, lowest first, the levels the person approves at
 	// (empty for no one's approver, or when their groups could not be
 	// resolved).
 	Approves []string
+	// ApprovesFor names, in file order, the teams the person approves for.
+	ApprovesFor []string
 	// Escalations is the channel where they answer escalations ("" when
-	// the policy names none).
+	// the policy names none): their own team's escalations channel when
+	// they approve for it, else the top-level one.
 	Escalations string
 }
 
@@ -27,13 +36,31 @@ type Box struct {
 // groups cannot be resolved, the levels they approve at are left out.
 func (s *Service) Box(ctx context.Context, team, user string) Box {
 	p := s.policy()
-	b := Box{Limits: box.AllLimits(p), Tags: box.EscalationTags(p), Escalations: p.Channels.Escalations}
-	levels, err := s.LevelsOf(ctx, team, user)
+	v, err := s.roster.View(ctx, p)
 	if err != nil {
 		s.log.Warn("could not resolve approver levels", "team", team, "user", user, "error", err.Error())
 	}
-	for _, l := range levels {
-		b.Approves = append(b.Approves, p.LevelName(l))
+	b := Box{Limits: box.AllLimits(p), Tags: box.EscalationTags(p), Team: v.TeamOf(user)}
+	for i := range b.Limits {
+		for j, l := range b.Limits[i].Levels {
+			b.Limits[i].Levels[j].Approvers = slices.Clone(p.ApproversOf(b.Team, l.Level))
+		}
 	}
+	if err == nil {
+		for _, l := range v.LevelsOf(user) {
+			b.Approves = append(b.Approves, p.LevelName(l))
+		}
+		b.ApprovesFor = v.TeamsApprovedBy(user)
+	}
+	b.Escalations = escalationsFor(p, b.ApprovesFor)
 	return b
+}
+
+// escalationsFor is where an approver for teams answers: the first such
+// team's escalations channel, or the top-level one.
+func escalationsFor(p *domain.Policy, teams []string) string {
+	if len(teams) > 0 {
+		return p.EscalationsChannel(teams[0])
+	}
+	return p.Channels.Escalations
 }

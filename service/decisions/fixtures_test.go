@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
+	"github.com/empowerbot/empowerbot/roster"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/store"
 	"github.com/empowerbot/empowerbot/store/redistest"
@@ -68,29 +68,25 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// directory resolves user groups from groups; err, when set, is the answer
-// of every lookup that needs a group.
+// directory lists user groups from groups, as Slack would; err, when set,
+// is the answer of every listing.
 type directory struct {
-	groups map[string][]string
-	err    error
+	mu     sync.Mutex
+	groups map[string][]string // guarded by mu
+	err    error               // guarded by mu
 }
 
-func (d *directory) IsMember(_ context.Context, _, user string, ids []string) (bool, error) {
-	if slices.Contains(ids, user) {
-		return true, nil
+func (d *directory) CachedGroupMembers(context.Context, string, string) ([]string, bool, error) {
+	return nil, false, nil
+}
+
+func (d *directory) FreshGroupMembers(_ context.Context, _, group string) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err != nil {
+		return nil, d.err
 	}
-	for _, id := range ids {
-		if !strings.HasPrefix(id, "S") {
-			continue
-		}
-		if d.err != nil {
-			return false, d.err
-		}
-		if slices.Contains(d.groups[id], user) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return slices.Clone(d.groups[group]), nil
 }
 
 // told is one TellRequester call.
@@ -180,6 +176,7 @@ type fixture struct {
 	store  *store.Store
 	notify *notifier
 	dir    *directory
+	roster *roster.Roster
 	clock  *fakeClock
 	policy *domain.Policy
 }
@@ -197,7 +194,9 @@ func newFixture(st *store.Store) *fixture {
 		store: st, notify: &notifier{}, clock: &fakeClock{now: t0}, policy: testPolicy(),
 		dir: &directory{groups: map[string][]string{"S0MANAGERS": {mia}}},
 	}
-	f.svc = decisions.New(domain.NewPolicies(f.policy), st, f.notify, f.dir, f.clock, nil)
+	f.roster = roster.New(team, f.dir, nil)
+	_ = f.roster.Resolve(context.Background(), f.policy) // as start-up does
+	f.svc = decisions.New(domain.NewPolicies(f.policy), st, f.notify, f.roster, f.clock, nil)
 	return f
 }
 

@@ -18,8 +18,10 @@ const idAttempts = 6
 // Log applies the rules of the box to req, logged by user, and stores the
 // decision with its audit event in one atomic step. Inside the box it is
 // autonomous, the requester's own call; above it, it is pending at the
-// level the box routes it to, whose card is posted. An activity the box
-// does not know is a domain.Invalid refusal.
+// level the box routes it to, whose card is posted. The decision keeps the
+// requester's policy team (from the roster, in memory: no Slack call), whose
+// chain answers it. An activity the box does not know is a domain.Invalid
+// refusal.
 func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (*domain.DecisionRecord, error) {
 	p := s.policy()
 	route, err := box.Decide(p, req.Activity, req.Amount, req.Tags)
@@ -35,10 +37,11 @@ func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (
 	d := &domain.DecisionRecord{Decision: domain.Decision{
 		Team: team, Requester: user, Activity: req.Activity, Amount: req.Amount, Currency: p.CurrencyOf(act),
 		Customer: req.Customer, Reason: req.Reason, Tags: req.Tags, CreatedAt: now, Level: -1,
+		TeamName: s.view(ctx, p).TeamOf(user),
 	}}
 	if route.Autonomous {
 		d.State = domain.StateAutonomous
-		d.OutcomeDue = s.outcomeDue(now)
+		d.OutcomeDue = s.outcomeDue(p, now)
 	} else {
 		d.State = domain.StatePending
 		d.Level = route.Level
@@ -68,9 +71,9 @@ func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (
 }
 
 // outcomeDue is when to ask how a decision made autonomous or approved at
-// now turned out.
-func (s *Service) outcomeDue(now time.Time) time.Time {
-	return now.Add(max(s.policy().Outcomes.AskAfter, 0))
+// now under p turned out.
+func (s *Service) outcomeDue(p *domain.Policy, now time.Time) time.Time {
+	return now.Add(max(p.Outcomes.AskAfter, 0))
 }
 
 // deadline is when a level given within to answer from now must have

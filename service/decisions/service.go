@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/roster"
 )
 
 // Store is the storage of decisions. *store.Store implements it.
@@ -60,13 +61,14 @@ type Notifier interface {
 	Changed(ctx context.Context, d *domain.DecisionRecord)
 }
 
-// Directory knows who is who: package handlers implements it with Slack's
-// user groups, cached.
-type Directory interface {
-	// IsMember reports whether user is one of ids, the policy's user (U…,
-	// W…) and user group (S…) IDs: named directly or a member of one of
-	// its groups.
-	IsMember(ctx context.Context, team, user string, ids []string) (bool, error)
+// Roster knows who is who under a policy: each person's policy team and
+// who approves at which level for which team, user groups resolved.
+// *roster.Roster implements it; it answers from memory once a policy is
+// resolved.
+type Roster interface {
+	// View returns who is who under p; with an error (a user group that
+	// could not be listed, counted as empty) the view is partial.
+	View(ctx context.Context, p *domain.Policy) (*roster.View, error)
 }
 
 // Clock tells the time; clock.Clock implements it.
@@ -80,19 +82,20 @@ type Service struct {
 	policies *domain.Policies
 	store    Store
 	notify   Notifier
-	dir      Directory
+	roster   Roster
 	clock    Clock
 	log      *slog.Logger
 }
 
 // New returns the service for the policy in force in p (read once per
-// operation, so a reload applies to what comes next). Failures to tell people (a Slack
-// error after a change is saved) are logged to log.
-func New(p *domain.Policies, st Store, n Notifier, dir Directory, clk Clock, log *slog.Logger) *Service {
+// operation, so a reload applies to what comes next), with r telling who
+// is who under it. Failures to tell people (a Slack error after a change is
+// saved) are logged to log.
+func New(p *domain.Policies, st Store, n Notifier, r Roster, clk Clock, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{policies: p, store: st, notify: n, dir: dir, clock: clk, log: log}
+	return &Service{policies: p, store: st, notify: n, roster: r, clock: clk, log: log}
 }
 
 // policy returns the policy in force.

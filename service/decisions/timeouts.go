@@ -50,21 +50,22 @@ func (s *Service) timeoutOne(ctx context.Context, team, id string) error {
 	if err != nil {
 		return err
 	}
+	p := s.policy()
 	now := s.clock.Now()
 	if d.State != domain.StatePending || d.Deadline.IsZero() || d.Deadline.After(now) {
 		return nil
 	}
-	top := d.Level >= len(s.policy().Levels)-1
+	top := d.Level >= len(p.Levels)-1
 	var e domain.HistoryEntry
 	var ev domain.Event
 	if top {
 		d.Reminders++
-		d.Deadline = deadline(now, s.policy().RespondWithin(d.Level))
+		d.Deadline = deadline(now, p.RespondWithin(d.Level))
 		e = domain.HistoryEntry{Action: "reminded", To: d.LevelName, At: now}
 		d.History = append(d.History, e)
 		ev = event(d, domain.DecisionRemindedData{DecisionFacts: d.Facts(), Reminders: d.Reminders}, "", d.LevelName, d.LevelName, now)
 	} else {
-		e = s.moveUp(d, "timeout", "", now)
+		e = moveUp(p, d, "timeout", "", now)
 		ev = event(d, domain.DecisionTimeoutData{DecisionFacts: d.Facts()}, "", e.From, e.To, now)
 	}
 	err = s.store.UpdateDecision(ctx, d, domain.StatePending, &ev)
@@ -82,7 +83,7 @@ func (s *Service) timeoutOne(ctx context.Context, team, id string) error {
 		}
 		return nil
 	}
-	s.afterChange(ctx, d, e)
+	s.afterChange(ctx, p, d, e)
 	return nil
 }
 

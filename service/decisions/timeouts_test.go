@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/roster"
+	"github.com/empowerbot/empowerbot/service/decisions"
 )
 
 func TestTimeoutsMoveUpThenRemindTheTop(t *testing.T) {
@@ -155,11 +157,22 @@ func TestApproverLevels(t *testing.T) {
 		t.Errorf("Box(mia) = %+v", b)
 	}
 
+	// Once resolved, the roster answers from memory: Slack going down
+	// changes nothing.
+	f.dir.mu.Lock()
 	f.dir.err = errors.New("slack down")
-	if _, err := f.svc.LevelsOf(ctx, team, mia); err == nil {
+	f.dir.mu.Unlock()
+	if got, err := f.svc.LevelsOf(ctx, team, mia); err != nil || !cmp.Equal(got, []int{1}) {
+		t.Errorf("LevelsOf with Slack down after the roster was resolved = %v, %v", got, err)
+	}
+
+	// A roster that never listed the group cannot tell.
+	down := &directory{err: errors.New("slack down")}
+	downSvc := decisions.New(domain.NewPolicies(f.policy), f.store, f.notify, roster.New(team, down, nil), f.clock, nil)
+	if _, err := downSvc.LevelsOf(ctx, team, mia); err == nil {
 		t.Errorf("LevelsOf with the directory down: no error")
 	}
-	if b := f.svc.Box(ctx, team, mia); len(b.Approves) != 0 || len(b.Limits) != 1 {
+	if b := downSvc.Box(ctx, team, mia); len(b.Approves) != 0 || len(b.Limits) != 1 {
 		t.Errorf("Box with the directory down = %+v; want the box without levels", b)
 	}
 }
