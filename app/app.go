@@ -26,6 +26,7 @@ import (
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/ops"
+	"github.com/empowerbot/empowerbot/roster"
 	"github.com/empowerbot/empowerbot/service/away"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
@@ -35,6 +36,10 @@ import (
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/store"
 )
+
+// rosterWarmUp bounds how long Run waits for the policy's user groups
+// before it takes envelopes.
+const rosterWarmUp = 20 * time.Second
 
 // Options is everything the process needs. Zero values get the defaults of
 // PRODUCT.md's configuration table.
@@ -75,6 +80,9 @@ type Options struct {
 	// ShutdownGrace is how long a stop waits for running handlers, and then
 	// for running App Home refreshes, before cancelling them (default 10s).
 	ShutdownGrace time.Duration
+	// RosterRefresh is how often the user groups of the policy are listed
+	// again (default roster.DefaultRefresh).
+	RosterRefresh time.Duration
 	// ExtraRoutes, when set, may add routes after the product's own (tests
 	// add a handler that panics, for example).
 	ExtraRoutes func(r *bot.Router, h *handlers.Handlers)
@@ -95,6 +103,9 @@ type App struct {
 	Bot      *bot.Bot
 	Jobs     *jobs.Scheduler
 	Insights *insights.Service
+	// Roster tells who is in which policy team and who approves where,
+	// resolved once per policy; Run keeps its user groups current.
+	Roster   *roster.Roster
 	home     *insights.Homes
 	http     *ops.Server
 	slackTr  *slackapi.Transport
@@ -172,7 +183,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		CommandName: "/empower",
 	}
 	a.Handlers.Away = away.New(a.Policies, a.Store, a.Handlers, o.Clock, nil)
-	a.Handlers.Decisions = decisions.New(a.Policies, a.Store, handlers.DecisionNotifier{H: a.Handlers}, a.Handlers, o.Clock, o.Log)
+	a.Roster = roster.New(auth.TeamID, handlers.RosterGroups{H: a.Handlers}, o.Log)
+	a.Handlers.Decisions = decisions.New(a.Policies, a.Store, handlers.DecisionNotifier{H: a.Handlers}, a.Roster, a.Handlers, o.Clock, o.Log)
 	a.Handlers.Recognition = recognition.New(a.Store,
 		handlers.RecognitionNotifier{H: a.Handlers}, handlers.RecognitionDirectory{H: a.Handlers}, o.Clock, o.Log,
 		recognition.Config{BotUserID: auth.UserID, Policies: a.Policies})
@@ -297,7 +309,16 @@ func (a *App) Run(ctx context.Context) error {
 		stopServing()
 	})
 
+	// Resolve the policy's user groups before taking envelopes, so that
+	// the first decision finds its team without asking Slack; a Slack too
+	// slow for that leaves the rest to the roster's background refresh.
+	rctx, cancel := context.WithTimeout(serveCtx, rosterWarmUp)
+	if err := a.Roster.Resolve(rctx, a.Policies.Current()); err != nil {
+		a.log.Warn("could not resolve every user group of the policy yet", "error", err.Error())
+	}
+	cancel()
 	g, gctx := errgroup.WithContext(serveCtx)
+	g.Go(func() error { a.Roster.Run(gctx, a.Policies.Current, a.opts.RosterRefresh); return nil })
 	g.Go(func() error { return a.Bot.Run(gctx) })
 	if a.http != nil {
 		g.Go(func() error { return a.http.Serve(gctx) })

@@ -29,6 +29,11 @@ func boxReply(bx decisions.Box) *Reply {
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(intro), nil, nil)}
 	var plainText []string
 	plainText = append(plainText, intro)
+	if bx.Team != "" {
+		line := fmt.Sprintf(":busts_in_silhouette: Your team: *%s*. What's above your box goes to its leaders, named below.", slacktext.EscapeTruncate(bx.Team, 100))
+		blocks = append(blocks, slack.NewContextBlock("team", mrkdwn(line)))
+		plainText = append(plainText, line)
+	}
 
 	for i, al := range bx.Limits {
 		if i == maxBoxActivities {
@@ -66,8 +71,15 @@ func boxReply(bx decisions.Box) *Reply {
 		for _, l := range bx.Approves {
 			names = append(names, "*"+slacktext.Escape(l)+"*")
 		}
-		line := ":raised_hand: You answer escalations as " + strings.Join(names, " and ") +
-			" in " + channelMention(bx.Escalations) + ". Say yes quickly when you can: trust is the default."
+		line := ":raised_hand: You answer escalations as " + strings.Join(names, " and ")
+		if len(bx.ApprovesFor) > 0 {
+			teams := make([]string, 0, len(bx.ApprovesFor))
+			for _, t := range bx.ApprovesFor {
+				teams = append(teams, "*"+slacktext.EscapeTruncate(t, 100)+"*")
+			}
+			line += " for " + strings.Join(teams, ", ")
+		}
+		line += " in " + channelMention(bx.Escalations) + ". Say yes quickly when you can: trust is the default."
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(line)))
 		plainText = append(plainText, line)
 	}

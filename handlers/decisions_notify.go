@@ -23,8 +23,9 @@ var _ decisions.Notifier = DecisionNotifier{}
 // channel.
 func (n DecisionNotifier) PostCard(ctx context.Context, d *domain.DecisionRecord, level int) (domain.DecisionMessage, error) {
 	h := n.H
-	text, blocks := escalationMessage(h.policy(), &d.Decision, level, h.Clock.Now())
-	ch, ts, err := h.Slack.PostMessageContext(ctx, h.policy().Channels.Escalations,
+	p := h.policy()
+	text, blocks := escalationMessage(p, &d.Decision, level, h.Clock.Now())
+	ch, ts, err := h.Slack.PostMessageContext(ctx, p.EscalationsChannel(d.TeamName),
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.DecisionMessage{}, fmt.Errorf("post the card of %s: %w", d.ID, err)
@@ -35,10 +36,10 @@ func (n DecisionNotifier) PostCard(ctx context.Context, d *domain.DecisionRecord
 // UpdateCards renders every card of d anew with chat.update.
 func (n DecisionNotifier) UpdateCards(ctx context.Context, d *domain.DecisionRecord) error {
 	h := n.H
-	now := h.Clock.Now()
+	p, now := h.policy(), h.Clock.Now()
 	var errs []error
 	for _, m := range d.Messages {
-		text, blocks := escalationMessage(h.policy(), &d.Decision, m.Level, now)
+		text, blocks := escalationMessage(p, &d.Decision, m.Level, now)
 		if _, _, _, err := h.Slack.UpdateMessageContext(ctx, m.Channel, m.TS,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			errs = append(errs, fmt.Errorf("update the card of %s for level %d: %w", d.ID, m.Level, err))
@@ -72,11 +73,12 @@ func (n DecisionNotifier) TellRequester(ctx context.Context, d *domain.DecisionR
 // its card (in the escalations channel when it has none).
 func (n DecisionNotifier) Remind(ctx context.Context, d *domain.DecisionRecord) error {
 	h := n.H
+	p := h.policy()
 	text := fmt.Sprintf(":bell: %s, %s's %s (`%s`) is still waiting for your answer.",
-		slacktext.Mentions(h.policy().LevelApprovers(d.Level)), slacktext.User(d.Requester), summary(&d.Decision), d.ID)
+		slacktext.Mentions(decisions.ApproverIDs(p, &d.Decision, d.Level)), slacktext.User(d.Requester), summary(&d.Decision), d.ID)
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(text), nil, nil))}
-	channel := h.policy().Channels.Escalations
+	channel := p.EscalationsChannel(d.TeamName)
 	if m, ok := d.MessageFor(d.Level); ok {
 		channel = m.Channel
 		opts = append(opts, slack.MsgOptionTS(m.TS))

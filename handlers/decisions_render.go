@@ -9,6 +9,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
 
@@ -84,6 +85,8 @@ func historyLine(e domain.HistoryEntry, now time.Time, loc *time.Location) strin
 		return fmt.Sprintf("No answer from %s in time, moved to %s · %s", e.From, e.To, at)
 	case "reminded":
 		return fmt.Sprintf("Reminder sent to %s · %s", e.To, at)
+	case "approval":
+		return fmt.Sprintf("Approved%s (%s) · %s", by, e.Note, at)
 	case "approved":
 		return fmt.Sprintf("Approved%s · %s", by, at)
 	case "declined":
@@ -118,7 +121,7 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 		d.ID, slacktext.User(d.Requester), amountText(d), slacktext.Escape(d.Activity), lname)
 
 	head := fmt.Sprintf(":raised_hand: %s made a call that's above the box and needs *%s* (%s): %s",
-		slacktext.User(d.Requester), slacktext.Escape(lname), slacktext.Mentions(p.LevelApprovers(level)), summary(d))
+		slacktext.User(d.Requester), slacktext.Escape(lname), slacktext.Mentions(decisions.ApproverIDs(p, d, level)), summary(d))
 	fields := []*slack.TextBlockObject{
 		mrkdwn("*Requester*\n" + slacktext.User(d.Requester)),
 		mrkdwn("*Activity*\n" + slacktext.EscapeTruncate(d.Activity, 100)),
@@ -129,6 +132,9 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 	}
 	if len(d.Tags) > 0 {
 		fields = append(fields, mrkdwn("*Tags*\n"+tagsText(d.Tags)))
+	}
+	if d.TeamName != "" {
+		fields = append(fields, mrkdwn("*Team*\n"+slacktext.EscapeTruncate(d.TeamName, 100)))
 	}
 	fields = append(fields, mrkdwn("*Decision*\n`"+d.ID+"`"))
 
@@ -159,7 +165,7 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 
 	switch {
 	case d.State == domain.StateApproved:
-		approved := fmt.Sprintf("Approved by %s at %s", slacktext.User(d.DecidedBy), dates.ClockText(d.DecidedAt, now, loc))
+		approved := fmt.Sprintf("Approved by %s at %s", approversText(d), dates.ClockText(d.DecidedAt, now, loc))
 		text = fmt.Sprintf("Decision %s: %s.", d.ID, approved)
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":white_check_mark: *"+approved+"*"), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == domain.StateDeclined:
@@ -184,9 +190,38 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 			}
 			blocks = append(blocks, slack.NewContextBlock("deadline", mrkdwn(note)))
 		}
+		if progress := approvalProgress(p, d); progress != "" {
+			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(progress), nil, nil, slack.SectionBlockOptionBlockID("progress")))
+		}
 		blocks = append(blocks, decisionButtons(p, d, level))
 	}
 	return text, blocks
+}
+
+// approvalProgress is how far a pending d's level is with the approvals it
+// needs ("1 of 2 approvals: @bob"); "" when it needs only one.
+func approvalProgress(p *domain.Policy, d *domain.Decision) string {
+	needed := p.ApprovalsNeeded(d.Level)
+	if needed < 2 || d.State != domain.StatePending {
+		return ""
+	}
+	if len(d.Approvals) == 0 {
+		return fmt.Sprintf(":ballot_box_with_check: 0 of %d approvals: *%s* needs %d different approvers.", needed, slacktext.Escape(d.LevelName), needed)
+	}
+	return fmt.Sprintf(":ballot_box_with_check: %d of %d approvals: %s", len(d.Approvals), needed, slacktext.Mentions(d.Approvers()))
+}
+
+// approversText names who approved d: its approver, or everyone who
+// approved when its level needed several ("@bob and @carol").
+func approversText(d *domain.Decision) string {
+	if len(d.Approvals) < 2 {
+		return slacktext.User(d.DecidedBy)
+	}
+	names := make([]string, 0, len(d.Approvals))
+	for _, a := range d.Approvals {
+		names = append(names, slacktext.User(a.By))
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // decisionButtons are Approve, Escalate (below the top level) and Decline.
@@ -217,9 +252,13 @@ func logReply(p *domain.Policy, d *domain.Decision) *Reply {
 			d.ID, summary(d))
 	default:
 		l := d.Level
-		text = fmt.Sprintf(":arrow_up: Logged `%s`: %s. It's above your box (%s), so I've asked *%s* (%s) in %s. They have %s to answer; I'll DM you as soon as they do.",
-			d.ID, summary(d), slacktext.Escape(d.Why), slacktext.Escape(p.LevelName(l)), slacktext.Mentions(p.LevelApprovers(l)),
-			channelMention(p.Channels.Escalations), policyDurationText(p.RespondWithin(l)))
+		asked := "*" + slacktext.Escape(p.LevelName(l)) + "*"
+		if n := p.ApprovalsNeeded(l); n > 1 {
+			asked = fmt.Sprintf("%d approvers of *%s*", n, slacktext.Escape(p.LevelName(l)))
+		}
+		text = fmt.Sprintf(":arrow_up: Logged `%s`: %s. It's above your box (%s), so I've asked %s (%s) in %s. They have %s to answer; I'll DM you as soon as they do.",
+			d.ID, summary(d), slacktext.Escape(d.Why), asked, slacktext.Mentions(decisions.ApproverIDs(p, d, l)),
+			channelMention(p.EscalationsChannel(d.TeamName)), policyDurationText(p.RespondWithin(l)))
 	}
 	return &Reply{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}}
 }
@@ -236,7 +275,7 @@ func outcomeDM(p *domain.Policy, d *domain.Decision, e domain.HistoryEntry) stri
 	switch e.Action {
 	case "approved":
 		return fmt.Sprintf(":white_check_mark: %s approved your %s (`%s`). Go ahead: it's yours to carry out.",
-			slacktext.User(d.DecidedBy), summary(d), d.ID)
+			approversText(d), summary(d), d.ID)
 	case "declined":
 		msg := fmt.Sprintf(":no_entry: %s declined your %s (`%s`).", slacktext.User(d.DecidedBy), summary(d), d.ID)
 		if d.DeclineReason != "" {
@@ -247,11 +286,11 @@ func outcomeDM(p *domain.Policy, d *domain.Decision, e domain.HistoryEntry) stri
 		return msg + "\nThanks for asking: bringing a leader in when it's above the box is exactly right."
 	case "escalated":
 		return fmt.Sprintf(":arrow_up: %s passed your %s (`%s`) up to *%s* (%s). They have %s to answer; I'll DM you when they do.",
-			slacktext.User(e.Actor), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(p.LevelApprovers(d.Level)),
+			slacktext.User(e.Actor), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(decisions.ApproverIDs(p, d, d.Level)),
 			policyDurationText(p.RespondWithin(d.Level)))
 	case "timeout":
 		return fmt.Sprintf(":hourglass: *%s* didn't answer your %s (`%s`) in time, so I moved it up to *%s* (%s). They have %s to answer.",
-			slacktext.Escape(e.From), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(p.LevelApprovers(d.Level)),
+			slacktext.Escape(e.From), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(decisions.ApproverIDs(p, d, d.Level)),
 			policyDurationText(p.RespondWithin(d.Level)))
 	}
 	return ""

@@ -66,3 +66,37 @@ func (h *Handlers) GroupMembers(ctx context.Context, team, group string) ([]stri
 	}
 	return members, nil
 }
+
+// rosterCacheTTL is how long a group listed for the roster stays in the
+// shared cache: longer than the roster's refresh, so that a replica that
+// starts meanwhile resolves the policy from Redis without asking Slack.
+const rosterCacheTTL = time.Hour
+
+// RosterGroups is roster.Groups in Slack: the Redis group cache shared by
+// the replicas, and usergroups.users.list.
+type RosterGroups struct{ H *Handlers }
+
+// CachedGroupMembers returns the cached members of group, never asking
+// Slack.
+func (g RosterGroups) CachedGroupMembers(ctx context.Context, team, group string) ([]string, bool, error) {
+	return g.H.Store.GroupMembers(ctx, team, group)
+}
+
+// FreshGroupMembers lists group's members with usergroups.users.list and
+// caches them. A group Slack does not list (unknown or disabled) has no
+// one.
+func (g RosterGroups) FreshGroupMembers(ctx context.Context, team, group string) ([]string, error) {
+	h := g.H
+	members, err := h.Slack.GetUserGroupMembersContext(ctx, group)
+	if slackapi.Classify(err) == slackapi.Permanent {
+		h.Log.Warn("Slack does not list this user group's members; check the policy", "team", team, "group", group, "error", slackapi.Code(err))
+		members, err = []string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list members of %s: %w", group, err)
+	}
+	if err := h.Store.SetGroupMembers(ctx, team, group, members, rosterCacheTTL); err != nil {
+		h.Log.Warn("could not cache group members", "team", team, "group", group, "error", err.Error())
+	}
+	return members, nil
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
+	"github.com/empowerbot/empowerbot/roster"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/store"
@@ -78,7 +79,7 @@ func benchmarkHomePublish(b *testing.B, auditLen int) {
 		Slack: slack.New("xoxb-bench", slack.OptionAPIURL(slackSrv.URL+"/")), Store: st, Policies: domain.NewPolicies(p),
 		Clock: clk, Log: slog.New(slog.DiscardHandler), TeamID: "T1",
 	}
-	h.Decisions = decisions.New(domain.NewPolicies(p), st, DecisionNotifier{H: h}, h, clk, h.Log)
+	h.Decisions = decisions.New(domain.NewPolicies(p), st, DecisionNotifier{H: h}, roster.New("T1", RosterGroups{H: h}, nil), h, clk, h.Log)
 	h.Insights = insights.New(insights.Config{Store: st, Approvers: h.Decisions, Notifier: h, Policies: domain.NewPolicies(p), Team: "T1", Now: clk.Now})
 
 	// One publish first: it checks what is shown and indexes old praise once.

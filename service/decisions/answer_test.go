@@ -202,7 +202,7 @@ func TestDeclineThatLosesTheRaceStaysInTheForm(t *testing.T) {
 	f := setup(t)
 	d := f.log(t, 900)
 	hs := &hookedStore{Store: f.store}
-	svc := decisions.New(domain.NewPolicies(f.policy), hs, f.notify, f.roster, f.clock, nil)
+	svc := decisions.New(domain.NewPolicies(f.policy), hs, f.notify, f.roster, nil, f.clock, nil)
 	hs.beforeUpdate = func() {
 		if _, err := f.svc.Approve(t.Context(), team, d.ID, carol); err != nil {
 			t.Errorf("Approve: %v", err)

@@ -196,7 +196,7 @@ func newFixture(st *store.Store) *fixture {
 	}
 	f.roster = roster.New(team, f.dir, nil)
 	_ = f.roster.Resolve(context.Background(), f.policy) // as start-up does
-	f.svc = decisions.New(domain.NewPolicies(f.policy), st, f.notify, f.roster, f.clock, nil)
+	f.svc = decisions.New(domain.NewPolicies(f.policy), st, f.notify, f.roster, nil, f.clock, nil)
 	return f
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/empowerbot/empowerbot/domain"
@@ -48,12 +47,6 @@ type ReminderNotifier interface {
 	WithdrawReminderDM(ctx context.Context, m domain.ReminderDM) error
 }
 
-// GroupDirectory lists the members of a user group (S…). Package handlers
-// implements it with a cache.
-type GroupDirectory interface {
-	GroupMembers(ctx context.Context, team, group string) ([]string, error)
-}
-
 // AwayDirectory tells whether a leader is away at a moment; those away get
 // no reminders (PRODUCT.md "Away and delegates"). Hook for the absences
 // service (issue 12.5): the service's Directory implements it once it knows
@@ -72,21 +65,19 @@ const reminderLease = 2 * time.Minute
 type reminderParts struct {
 	store  ReminderStore
 	notify ReminderNotifier
-	groups GroupDirectory
 	away   AwayDirectory // nil: nobody is away
 }
 
 // errNoReminders says the service was built with parts that cannot send
 // reminder DMs.
-var errNoReminders = errors.New("reminders: the store, notifier or directory cannot send reminder DMs")
+var errNoReminders = errors.New("reminders: the store or notifier cannot send reminder DMs")
 
 func (s *Service) reminderParts() (reminderParts, error) {
 	var r reminderParts
-	var ok1, ok2, ok3 bool
+	var ok1, ok2 bool
 	r.store, ok1 = s.store.(ReminderStore)
 	r.notify, ok2 = s.notify.(ReminderNotifier)
-	r.groups, ok3 = s.dir.(GroupDirectory)
-	if !ok1 || !ok2 || !ok3 {
+	if !ok1 || !ok2 {
 		return reminderParts{}, errNoReminders
 	}
 	r.away, _ = s.dir.(AwayDirectory)
@@ -167,27 +158,19 @@ func LevelSince(d *domain.DecisionRecord) time.Time {
 	return d.CreatedAt
 }
 
-// remindees are the users still to remind about d at its level: its
-// level's approvers, user groups expanded, each once, in the policy's
-// order, without the requester, anyone away and anyone reminded already.
+// remindees are the users still to remind about d at its level: the
+// approvers of d's policy team at its level (Approvers: user groups
+// resolved by the roster), each once, without the requester, anyone away
+// and anyone reminded already.
 func (s *Service) remindees(ctx context.Context, p *domain.Policy, parts reminderParts, d *domain.DecisionRecord, now time.Time) ([]string, error) {
-	var users []string
-	add := func(u string) {
-		if _, sent := d.ReminderFor(d.Level, u); u != "" && u != d.Requester && !sent && !slices.Contains(users, u) {
-			users = append(users, u)
-		}
+	v, err := s.viewStrict(ctx, p)
+	if err != nil {
+		return nil, err
 	}
-	for _, id := range levelApprovers(p, d) {
-		if !strings.HasPrefix(id, "S") {
-			add(id)
-			continue
-		}
-		members, err := parts.groups.GroupMembers(ctx, d.Team, id)
-		if err != nil {
-			return nil, fmt.Errorf("members of %s: %w", id, err)
-		}
-		for _, m := range members {
-			add(m)
+	var users []string
+	for _, u := range v.Approvers(d.TeamName, d.Level) {
+		if _, sent := d.ReminderFor(d.Level, u); u != d.Requester && !sent {
+			users = append(users, u)
 		}
 	}
 	if parts.away == nil {
@@ -204,14 +187,6 @@ func (s *Service) remindees(ctx context.Context, p *domain.Policy, parts reminde
 		}
 	}
 	return out, nil
-}
-
-// levelApprovers are the policy IDs (users and user groups) who approve d
-// at its current level.
-//
-// Hook for team routing (issue 12.2): the decision's team's approvers.
-func levelApprovers(p *domain.Policy, d *domain.DecisionRecord) []string {
-	return p.LevelApprovers(d.Level)
 }
 
 // remindOne sends approver's reminder DM about d unless another run did:

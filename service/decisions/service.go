@@ -71,6 +71,11 @@ type Roster interface {
 	View(ctx context.Context, p *domain.Policy) (*roster.View, error)
 }
 
+// Directory knows about people beyond the policy (who is away, …). The
+// capabilities that need it find what they use on it by interface
+// (AwayDirectory): package handlers implements them. It may be nil.
+type Directory = any
+
 // Clock tells the time; clock.Clock implements it.
 type Clock interface {
 	Now() time.Time
@@ -83,19 +88,20 @@ type Service struct {
 	store    Store
 	notify   Notifier
 	roster   Roster
+	dir      Directory
 	clock    Clock
 	log      *slog.Logger
 }
 
 // New returns the service for the policy in force in p (read once per
 // operation, so a reload applies to what comes next), with r telling who
-// is who under it. Failures to tell people (a Slack error after a change is
+// is who under it and dir what else is known about people. Failures to tell people (a Slack error after a change is
 // saved) are logged to log.
-func New(p *domain.Policies, st Store, n Notifier, r Roster, clk Clock, log *slog.Logger) *Service {
+func New(p *domain.Policies, st Store, n Notifier, r Roster, dir Directory, clk Clock, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{policies: p, store: st, notify: n, roster: r, clock: clk, log: log}
+	return &Service{policies: p, store: st, notify: n, roster: r, dir: dir, clock: clk, log: log}
 }
 
 // policy returns the policy in force.

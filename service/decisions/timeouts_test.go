@@ -168,7 +168,7 @@ func TestApproverLevels(t *testing.T) {
 
 	// A roster that never listed the group cannot tell.
 	down := &directory{err: errors.New("slack down")}
-	downSvc := decisions.New(domain.NewPolicies(f.policy), f.store, f.notify, roster.New(team, down, nil), f.clock, nil)
+	downSvc := decisions.New(domain.NewPolicies(f.policy), f.store, f.notify, roster.New(team, down, nil), nil, f.clock, nil)
 	if _, err := downSvc.LevelsOf(ctx, team, mia); err == nil {
 		t.Errorf("LevelsOf with the directory down: no error")
 	}
