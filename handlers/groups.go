@@ -50,7 +50,13 @@ func (h *Handlers) GroupMembers(ctx context.Context, team, group string) ([]stri
 	if err != nil {
 		h.Log.Warn("group cache unavailable", "team", team, "group", group, "error", err.Error())
 	}
-	members, err = h.Slack.GetUserGroupMembersContext(ctx, group)
+	return h.listGroup(ctx, team, group, groupCacheTTL)
+}
+
+// listGroup lists group's members with usergroups.users.list and caches
+// them for ttl.
+func (h *Handlers) listGroup(ctx context.Context, team, group string, ttl time.Duration) ([]string, error) {
+	members, err := h.Slack.GetUserGroupMembersContext(ctx, group)
 	if slackapi.Classify(err) == slackapi.Permanent {
 		// Slack's answer (an unknown or disabled group), not a passing
 		// failure: the group has no one, and the policy's other people
@@ -61,7 +67,7 @@ func (h *Handlers) GroupMembers(ctx context.Context, team, group string) ([]stri
 	if err != nil {
 		return nil, fmt.Errorf("list members of %s: %w", group, err)
 	}
-	if err := h.Store.SetGroupMembers(ctx, team, group, members, groupCacheTTL); err != nil {
+	if err := h.Store.SetGroupMembers(ctx, team, group, members, ttl); err != nil {
 		h.Log.Warn("could not cache group members", "team", team, "group", group, "error", err.Error())
 	}
 	return members, nil
@@ -86,17 +92,5 @@ func (g RosterGroups) CachedGroupMembers(ctx context.Context, team, group string
 // caches them. A group Slack does not list (unknown or disabled) has no
 // one.
 func (g RosterGroups) FreshGroupMembers(ctx context.Context, team, group string) ([]string, error) {
-	h := g.H
-	members, err := h.Slack.GetUserGroupMembersContext(ctx, group)
-	if slackapi.Classify(err) == slackapi.Permanent {
-		h.Log.Warn("Slack does not list this user group's members; check the policy", "team", team, "group", group, "error", slackapi.Code(err))
-		members, err = []string{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list members of %s: %w", group, err)
-	}
-	if err := h.Store.SetGroupMembers(ctx, team, group, members, rosterCacheTTL); err != nil {
-		h.Log.Warn("could not cache group members", "team", team, "group", group, "error", err.Error())
-	}
-	return members, nil
+	return g.H.listGroup(ctx, team, group, rosterCacheTTL)
 }

@@ -96,8 +96,8 @@ func TestViewTeamsAndApprovers(t *testing.T) {
 		"U0IVY":   "north", // in both teams: the first in the file
 		"U0ERIN":  "north", // named in north, in south's group too
 		"U0JOE":   "south",
-		"U0DAVE":  "",      // frontline, in no team
-		"U0MAL":   "",      // no one
+		"U0DAVE":  "", // frontline, in no team
+		"U0MAL":   "", // no one
 	} {
 		if got := v.TeamOf(user); got != want {
 			t.Errorf("TeamOf(%s) = %q, want %q", user, got, want)
@@ -110,7 +110,7 @@ func TestViewTeamsAndApprovers(t *testing.T) {
 		want  bool
 	}{
 		{"north", 0, "U0FRANK", true},
-		{"north", 0, "U0BOB", false}, // north names its own lead
+		{"north", 0, "U0BOB", false},  // north names its own lead
 		{"north", 1, "U0CAROL", true}, // shared manager
 		{"south", 0, "U0GINA", true},  // through a group
 		{"south", 0, "U0FRANK", false},
