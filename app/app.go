@@ -35,6 +35,7 @@ import (
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/store"
+	"github.com/empowerbot/empowerbot/zones"
 )
 
 // rosterWarmUp bounds how long Run waits for the policy's user groups
@@ -105,7 +106,9 @@ type App struct {
 	Insights *insights.Service
 	// Roster tells who is in which policy team and who approves where,
 	// resolved once per policy; Run keeps its user groups current.
-	Roster   *roster.Roster
+	Roster *roster.Roster
+	// Zones is the time-zone directory (each person's Slack zone).
+	Zones    *zones.Directory
 	home     *insights.Homes
 	http     *ops.Server
 	slackTr  *slackapi.Transport
@@ -195,6 +198,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 			Team:     auth.TeamID,
 			Policies: a.Policies,
 		})
+	a.Zones = zones.New(zones.Config{
+		Store: a.Store, Slack: handlers.ZoneLookup{Slack: a.Slack},
+		Policy: a.Policies.Current, Now: o.Clock.Now, Log: o.Log,
+	})
 	commitmentsSlack := handlers.NewCommitmentsSlack(a.Handlers)
 	a.Handlers.Commitments = commitments.New(commitments.Config{
 		Store:     a.Store,
@@ -204,6 +211,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Policies:  a.Policies,
 		BotUserID: auth.UserID,
 		Log:       o.Log,
+		Zones:     a.Zones,
 	})
 	a.Insights = insights.New(insights.Config{
 		Store:     a.Store,

@@ -93,7 +93,7 @@ func (s *Service) Accept(ctx context.Context, a Action, picked string) (*domain.
 	if err != nil {
 		return nil, err
 	}
-	due, err := s.checkPicked(picked)
+	due, err := s.checkPicked(ctx, a.Team, a.User, picked)
 	if err != nil {
 		return nil, onField(FieldDue, err)
 	}
@@ -177,7 +177,7 @@ func (s *Service) Redate(ctx context.Context, a Action, picked string) (*domain.
 	if err != nil {
 		return nil, err
 	}
-	due, err := s.checkPicked(picked)
+	due, err := s.checkPicked(ctx, a.Team, a.User, picked)
 	switch {
 	case err != nil:
 	case due.String() == c.Due:
@@ -222,14 +222,14 @@ func (s *Service) own(ctx context.Context, a Action) (*domain.CommitmentRecord, 
 	return c, nil
 }
 
-// checkPicked reads a date picked in a form: from today on, at most
-// dates.MaxYears years away.
-func (s *Service) checkPicked(picked string) (dates.Date, error) {
+// checkPicked reads a date user picked in a form: from their today on, at
+// most dates.MaxYears years away.
+func (s *Service) checkPicked(ctx context.Context, team, user, picked string) (dates.Date, error) {
 	d, err := dates.ParseISO(picked)
 	if err != nil {
 		return dates.Date{}, domain.Invalidf("Pick a date.")
 	}
-	today := s.today()
+	today := s.todayOf(ctx, team, user)
 	if d.Before(today) {
 		return dates.Date{}, domain.Invalidf("%s is in the past: pick today or a later date.", d.Human(today))
 	}

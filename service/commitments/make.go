@@ -25,7 +25,7 @@ type CommitRequest struct {
 	Employee string // to whom
 	Text     string
 	// When is the due date as the leader typed it ("friday", "12/15"),
-	// read in the policy's timezone; "" when none was given.
+	// read in the leader's zone; "" when none was given.
 	When string
 }
 
@@ -76,7 +76,7 @@ func (s *Service) Commit(ctx context.Context, r CommitRequest) (*domain.Commitme
 	if r.When == "" {
 		return nil, domain.Invalidf("Add when it will be done: end with `by <date>`, e.g. `by friday`, `by 12/15` or `by in 2 weeks`.")
 	}
-	due, err := s.readDate(r.When)
+	due, err := s.readDate(ctx, r.Team, r.Leader, r.When)
 	if err != nil {
 		return nil, dateError(err)
 	}
@@ -120,7 +120,7 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 	var due dates.Date
 	switch {
 	case r.HasBy && r.When != "":
-		d, err := s.readDate(r.When)
+		d, err := s.readDate(ctx, r.Team, r.Employee, r.When)
 		var de *dates.Error
 		switch {
 		case err == nil:
@@ -160,9 +160,9 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 	return c, true, nil
 }
 
-// readDate reads a date as a person typed it, in the policy's timezone.
-func (s *Service) readDate(typed string) (dates.Date, error) {
-	return dates.Parse(typed, s.clock.Now(), s.policy().Location)
+// readDate reads a date as user typed it, in their zone (zoneOf).
+func (s *Service) readDate(ctx context.Context, team, user, typed string) (dates.Date, error) {
+	return dates.Parse(typed, s.clock.Now(), s.zoneOf(ctx, team, user))
 }
 
 // dateError is a date that could not be read, as a refusal.

@@ -116,6 +116,13 @@ type Person struct {
 	Bot, Deactivated bool
 }
 
+// Zones tells each person's time zone: the dates they type are read there
+// (the zones package implements it; without one, everyone is in the
+// policy's zone).
+type Zones interface {
+	Location(ctx context.Context, team, user string) *time.Location
+}
+
 // Clock tells the time.
 type Clock interface {
 	Now() time.Time
@@ -133,6 +140,8 @@ type Config struct {
 	// BotUserID is the bot's own user, to whom nobody commits.
 	BotUserID string
 	Log       *slog.Logger
+	// Zones, when set, gives each person's zone (see Zones).
+	Zones Zones
 }
 
 // Service applies the rules of commitments. Build it with New; it is safe
@@ -145,6 +154,7 @@ type Service struct {
 	policies *domain.Policies
 	botID    string
 	log      *slog.Logger
+	zones    Zones
 }
 
 // New returns a Service with the dependencies of c; a nil Log discards.
@@ -155,7 +165,7 @@ func New(c Config) *Service {
 	}
 	return &Service{
 		store: c.Store, notify: c.Notifier, people: c.Directory, clock: c.Clock,
-		policies: c.Policies, botID: c.BotUserID, log: log,
+		policies: c.Policies, botID: c.BotUserID, log: log, zones: c.Zones,
 	}
 }
 
@@ -181,6 +191,20 @@ func (s *Service) IsLeader(ctx context.Context, team, user string) (bool, error)
 
 // today is the policy timezone's date now.
 func (s *Service) today() dates.Date { return dates.Of(s.clock.Now().In(s.policy().Location)) }
+
+// zoneOf is user's zone: where the dates they type are read and their
+// today is.
+func (s *Service) zoneOf(ctx context.Context, team, user string) *time.Location {
+	if s.zones == nil {
+		return s.policy().Location
+	}
+	return s.zones.Location(ctx, team, user)
+}
+
+// todayOf is user's date now, in their zone.
+func (s *Service) todayOf(ctx context.Context, team, user string) dates.Date {
+	return dates.Of(s.clock.Now().In(s.zoneOf(ctx, team, user)))
+}
 
 // event builds the audit event of a change of c, with payload p.
 func event(c *domain.CommitmentRecord, p domain.Payload, actor, from, to string, at time.Time) domain.Event {
