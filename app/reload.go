@@ -64,6 +64,9 @@ func (a *App) applyPolicy(p *domain.Policy, trigger string) error {
 		return err
 	}
 	a.Policies.Set(p)
+	for _, w := range p.Warnings {
+		a.log.Warn("policy", "warning", w)
+	}
 	a.log.Info("policy reloaded", "file", a.opts.PolicyFile, "trigger", trigger,
 		"policy", Summary(p), "rescheduled", changed, "was", Summary(old))
 	return nil
