@@ -2,7 +2,7 @@
 #
 # empowerbot container image.
 #
-#   docker build --build-arg VERSION=$(git describe --tags --always --dirty) -t empowerbot .
+#   docker build --build-arg VERSION=$(git describe --tags --always --dirty) --build-arg COMMIT=$(git rev-parse HEAD) -t empowerbot .
 #   docker run --env-file .env -v "$PWD/policy.yaml:/etc/empowerbot/policy.yaml:ro" empowerbot
 #
 # Stage 1 builds a static binary; stage 2 is distroless "static" (CA certificates, tzdata,
@@ -18,6 +18,8 @@ FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build
 ARG TARGETOS
 ARG TARGETARCH
 ARG VERSION=dev
+# The commit, as .git is not in the build context: --build-arg COMMIT=$(git rev-parse HEAD)
+ARG COMMIT=
 WORKDIR /src
 
 # Dependencies first, so a source change does not download modules again.
@@ -30,7 +32,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
     go build -trimpath -buildvcs=false \
-        -ldflags "-s -w -X main.version=${VERSION}" \
+        -ldflags "-s -w -X github.com/empowerbot/empowerbot/buildinfo.version=${VERSION} -X github.com/empowerbot/empowerbot/buildinfo.commit=${COMMIT}" \
         -o /out/empowerbot ./cmd/empowerbot
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -2,7 +2,7 @@
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X main.version=$(VERSION)
+LDFLAGS  := -s -w -X github.com/empowerbot/empowerbot/buildinfo.version=$(VERSION)
 BIN      ?= bin/empowerbot
 POLICY   ?= deploy/policy.example.yaml
 IMAGE    ?= empowerbot:$(VERSION)
@@ -49,7 +49,7 @@ bench: ## benchmarks (ack latency through the emulator, fan-out): make bench BEN
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem ./...
 
 docker: ## container image (IMAGE=empowerbot:VERSION)
-	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(shell git rev-parse HEAD 2>/dev/null) -t $(IMAGE) .
 
 ci: ## what CI runs
 	bash .ci/run

@@ -267,13 +267,13 @@ func TestParsePolicyErrors(t *testing.T) {
 			name:     "bad cron spec",
 			src:      []string{`feedback: "0 9 * * MON"`, `feedback: "0 25 * * MON"`},
 			wantLine: 27,
-			wantMsg:  `schedules.feedback: bad cron spec "0 25 * * MON": end of range (25) above maximum (23): 25`,
+			wantMsg:  `schedules.feedback: bad cron spec "0 25 * * MON": the hour field "25" is not valid: it takes 0-23, a range (1-5), a list (1,3) or a step (*/5)`,
 		},
 		{
 			name:     "cron spec with seconds field",
 			src:      []string{`digest: "@every 2s"`, `digest: "0 0 16 * * FRI"`},
 			wantLine: 28,
-			wantMsg:  `schedules.digest: bad cron spec "0 0 16 * * FRI": expected exactly 5 fields, found 6: [0 0 16 * * FRI]`,
+			wantMsg:  `schedules.digest: bad cron spec "0 0 16 * * FRI": a schedule has five fields (minute hour day-of-month month day-of-week), like "0 9 * * MON"; this one has 6`,
 		},
 		{
 			name:     "@every below a second",
@@ -303,7 +303,7 @@ func TestParsePolicyErrors(t *testing.T) {
 			name:     "cron spec in another time zone",
 			src:      []string{`digest: "@every 2s"`, `digest: "CRON_TZ=Mars/Olympus 0 16 * * FRI"`},
 			wantLine: 28,
-			wantMsg:  `schedules.digest: bad cron spec "CRON_TZ=Mars/Olympus 0 16 * * FRI": provided bad location Mars/Olympus: unknown time zone Mars/Olympus`,
+			wantMsg:  `schedules.digest: bad cron spec "CRON_TZ=Mars/Olympus 0 16 * * FRI": unknown time zone "Mars/Olympus" (use an IANA name like America/Chicago)`,
 		},
 		{
 			name:     "malformed approver ID",
@@ -417,7 +417,7 @@ func TestParsePolicyErrors(t *testing.T) {
 			name:     "unknown nested key",
 			src:      []string{"    unit: USD", "    units: USD"},
 			wantLine: 19,
-			wantMsg:  `unknown key "units" in activities[0] (known keys: name, summary, unit, frontline_limit, level_limits)`,
+			wantMsg:  `unknown key "units" in activities[0]: did you mean "unit"? (known keys: name, summary, unit, frontline_limit, level_limits)`,
 		},
 		{
 			name:     "unknown schedule",

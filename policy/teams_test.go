@@ -243,7 +243,7 @@ func TestParsePolicyTeamErrors(t *testing.T) {
 			name:     "unknown team key",
 			src:      []string{"    channels: {escalations", "    channel: {escalations"},
 			wantLine: 19,
-			wantMsg:  `unknown key "channel" in teams[0] (known keys: name, members, approvers, channels)`,
+			wantMsg:  `unknown key "channel" in teams[0]: did you mean "channels"? (known keys: name, members, approvers, channels)`,
 		},
 		{
 			name:     "unknown team channel",

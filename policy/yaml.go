@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agnivade/levenshtein"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/empowerbot/empowerbot/dates"
@@ -102,6 +103,26 @@ func yamlParserProblem(msg string) bool {
 	return false
 }
 
+// didYouMean returns the allowed key nearest to name when it looks like a
+// typo of it (a small edit distance, or the same key in another case or
+// with dashes for underscores), or "".
+func didYouMean(name string, allowed []string) string {
+	norm := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "-", "_") }
+	best, bestD := "", 1<<30
+	for _, a := range allowed {
+		if norm(a) == norm(name) {
+			return a
+		}
+		if d := levenshtein.ComputeDistance(name, a); d < bestD {
+			best, bestD = a, d
+		}
+	}
+	if bestD > max(1, min(3, len(name)/3)) {
+		return ""
+	}
+	return best
+}
+
 // mapping reads a mapping node's keys, reporting unknown and duplicate keys
 // (allowed == nil: any key). It returns the fields by key.
 func (p *parser) mapping(n *yaml.Node, path string, allowed ...string) (map[string]field, bool) {
@@ -123,6 +144,10 @@ func (p *parser) mapping(n *yaml.Node, path string, allowed ...string) (map[stri
 			p.addf(k, "keys%s must be plain names", where)
 			continue
 		case allowed != nil && !slices.Contains(allowed, name):
+			if s := didYouMean(name, allowed); s != "" {
+				p.addf(k, "unknown key %q%s: did you mean %q? (known keys: %s)", name, where, s, strings.Join(allowed, ", "))
+				continue
+			}
 			p.addf(k, "unknown key %q%s (known keys: %s)", name, where, strings.Join(allowed, ", "))
 			continue
 		}

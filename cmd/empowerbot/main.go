@@ -4,7 +4,11 @@
 //	empowerbot run                 connect to Slack (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)
 //	empowerbot sandbox             everything local: a Slack emulator with a web page
 //	empowerbot check-policy FILE   validate a policy file
+//	empowerbot doctor              check the workspace against the policy and the manifest
+//	empowerbot export --from DATE  the audit history, as CSV or JSON
 //	empowerbot version             print the version
+//
+// Every command takes --help.
 package main
 
 import (
@@ -15,9 +19,6 @@ import (
 
 	_ "time/tzdata" // policy timezones work in minimal images
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 // reloadSignals delivers SIGHUP to `empowerbot run`, which reloads the
 // policy file on each.

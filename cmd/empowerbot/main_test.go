@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/policy"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/store/redistest"
 )
@@ -34,8 +36,14 @@ func TestCheckPolicy(t *testing.T) {
 	if code := run(t.Context(), []string{"check-policy", "../../deploy/policy.example.yaml"}, &out, &errb); code != 0 {
 		t.Fatalf("check-policy example = %d (%s%s), want 0", code, out.String(), errb.String())
 	}
-	if strings.TrimSpace(out.String()) != "ok" {
-		t.Errorf("check-policy output = %q, want ok", out.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if lines[0] != "ok" {
+		t.Errorf("check-policy output = %q, want ok first", out.String())
+	}
+	for _, want := range []string{"levels: team-lead (1 approver, answers within 4h) > manager", "activities: discount (alone up to $500)", "schedules (America/Chicago):", "feedback ", "next "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check-policy summary lacks %q:\n%s", want, out.String())
+		}
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(bad, []byte("timezone: Mars/Olympus\nfrontline: []\nbogus: 1\n"), 0o600); err != nil {
@@ -49,6 +57,73 @@ func TestCheckPolicy(t *testing.T) {
 		if !strings.Contains(out.String()+errb.String(), want) {
 			t.Errorf("check-policy output lacks %q:\n%s%s", want, out.String(), errb.String())
 		}
+	}
+}
+
+func TestCheckPolicySummaryNamesTheNextRuns(t *testing.T) {
+	pol, err := policy.Parse([]byte(apptest.DefaultPolicy), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chicago, _ := time.LoadLocation("America/Chicago")
+	now := time.Date(2026, 12, 2, 10, 30, 0, 0, chicago) // a Wednesday
+	got := policySummary(pol, now)
+	for _, want := range []string{
+		"levels: team-lead (1 approver, answers within 4h) > manager (1 approver, answers within 1d)",
+		"teams: one (2 front-line entries)",
+		"activities: discount (alone up to $500), travel-waiver (alone up to $250)",
+		`digest                 "0 16 * * FRI"   next Fri 2026-12-04 16:00 CST`,
+		`feedback               "0 9 * * MON"    next Mon 2026-12-07 09:00 CST`,
+		`escalation_timeouts    "*/5 * * * *"    next Wed 2026-12-02 10:35 CST`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestCLIManners(t *testing.T) {
+	// No environment at all: a command that started would fail on it.
+	for _, k := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "POLICY_FILE"} {
+		t.Setenv(k, "")
+	}
+	for _, c := range commands() {
+		for _, flag := range []string{"--help", "-h"} {
+			var out, errb bytes.Buffer
+			args := []string{c.name, flag}
+			if c.name == "check-policy" {
+				args = []string{c.name, "some.yaml", flag}
+			}
+			code := run(t.Context(), args, &out, &errb)
+			if code != 0 || errb.Len() > 0 {
+				t.Errorf("%v = %d, stderr %q; want 0 and help, nothing started", args, code, errb.String())
+			}
+			if !strings.HasPrefix(out.String(), "usage: empowerbot "+c.name) || !strings.Contains(out.String(), "README") {
+				t.Errorf("%v printed:\n%s", args, out.String())
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"run", "--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "SLACK_BOT_TOKEN_FILE") || !strings.Contains(out.String(), "SIGHUP") {
+		t.Errorf("run --help = %d:\n%s", code, out.String())
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"help", "doctor"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "usage: empowerbot doctor") {
+		t.Errorf("help doctor = %d:\n%s", code, out.String())
+	}
+	for _, v := range []string{"--version", "-v", "version"} {
+		out.Reset()
+		if code := run(t.Context(), []string{v}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "empowerbot ") || !strings.Contains(out.String(), runtime.Version()) {
+			t.Errorf("%s = %d %q, want the version and Go version", v, code, out.String())
+		}
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "check-policy FILE") || strings.Contains(out.String(), "healthcheck") {
+		t.Errorf("--help = %d:\n%s", code, out.String())
+	}
+	errb.Reset()
+	if code := run(t.Context(), []string{"chek-policy"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), `did you mean "check-policy"?`) {
+		t.Errorf("a misspelt command = %d:\n%s", code, errb.String())
 	}
 }
 

@@ -16,49 +16,6 @@ import (
 	"github.com/empowerbot/empowerbot/store"
 )
 
-const usage = `usage: empowerbot <command>
-
-commands:
-  run                  connect to Slack over Socket Mode and serve the bot
-  sandbox              run everything locally: a Slack emulator with a web page, the bot and Redis
-  check-policy FILE    validate a policy file; prints "ok" or every error
-  version              print the version
-`
-
-// run is the whole program; it returns the process exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	switch args[0] {
-	case "run":
-		return runBot(ctx, stderr)
-	case "sandbox":
-		return runSandbox(ctx, stdout, stderr)
-	case "check-policy":
-		if len(args) != 2 {
-			fmt.Fprintln(stderr, "usage: empowerbot check-policy FILE")
-			return 2
-		}
-		if err := policy.Check(args[1], stdout); err != nil {
-			return 1
-		}
-		return 0
-	case "version":
-		fmt.Fprintln(stdout, "empowerbot", version)
-		return 0
-	case "healthcheck":
-		return healthcheck(stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "empowerbot: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-}
-
 // policyWatch is how often `run` looks for a changed policy file (a
 // Kubernetes ConfigMap update reaches the pod without a signal).
 const policyWatch = 30 * time.Second

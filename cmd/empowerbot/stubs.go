@@ -1,0 +1,17 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+func runDoctor(_ context.Context, _ []string, _, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "empowerbot doctor: not built yet")
+	return 1
+}
+
+func runExport(_ context.Context, _ []string, _, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "empowerbot export: not built yet")
+	return 1
+}
