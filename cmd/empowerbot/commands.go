@@ -60,7 +60,9 @@ func commands() []command {
 				"in-memory Redis (unless REDIS_URL is set), with a sample policy and people, so every\n" +
 				"flow can be tried in a browser without a Slack workspace.",
 			env: concat([]string{"SANDBOX_ADDR", "POLICY_FILE (optional; the sample policy otherwise)", "REDIS_URL (optional)", "REDIS_KEY_PREFIX", "HTTP_ADDR (optional)"}, envLogging),
-			run: func(ctx context.Context, _ []string, stdout, stderr io.Writer) int { return runSandbox(ctx, stdout, stderr) },
+			run: func(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
+				return runSandbox(ctx, stdout, stderr)
+			},
 		},
 		{
 			name: "check-policy", args: "FILE", summary: `validate a policy file; prints "ok" and a summary, or every error`,
