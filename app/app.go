@@ -197,6 +197,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		handlers.FeedbackDirectory{Slack: a.Slack}, fanout, o.Clock, o.Log, feedback.Config{
 			Team:     auth.TeamID,
 			Policies: a.Policies,
+			Teams:    a.Handlers.Decisions,
 		})
 	a.Zones = zones.New(zones.Config{
 		Store: a.Store, Slack: handlers.ZoneLookup{Slack: a.Slack},

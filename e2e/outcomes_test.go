@@ -469,3 +469,25 @@ func TestCommandWordsSplitOnAnyWhiteSpace(t *testing.T) {
 		t.Errorf("outcome of %s = %+v; want failed with the note", failed, d.Outcome)
 	}
 }
+
+// A failure inside the box is noted to the requester's own team lead (the
+// first level of their team's chain), not to the top-level one.
+func TestOutcomeDidntTellsTheTeamsOwnLead(t *testing.T) {
+	e := startOrg(t, apptest.Options{Policy: outcomePolicy(yearlySpec)})
+	_, id := e.decide(apptest.Erin, "discount 100 for Initech goodwill after the outage")
+	e.Clock.Advance(73 * time.Hour)
+	e.runFollowUps(e.Bots()...)
+	dm := e.followUp(apptest.Erin, id)
+	bobBefore := len(e.Emu.DMs(apptest.Bob))
+
+	e.click(apptest.Erin, dm, "It didn't")
+	lead := e.waitDM(frank, "own the fallout")
+	if !strings.Contains(lead.AllText(), "Initech") {
+		t.Errorf("frank's DM lacks the decision: %s", lead.AllText())
+	}
+	for _, m := range e.Emu.DMs(apptest.Bob)[bobBefore:] {
+		if strings.Contains(m.AllText(), id) {
+			t.Errorf("bob (not north's lead) was told about %s: %s", id, m.AllText())
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
 )
@@ -40,23 +41,21 @@ func (n RecognitionNotifier) Touched(ctx context.Context, team string, users ...
 	n.H.Touched(ctx, team, users...)
 }
 
-// Approvers returns the approvers of level, user groups resolved to their
-// members; a group Slack cannot resolve now is logged and left out
-// (recognition.Directory).
-func (d RecognitionDirectory) Approvers(ctx context.Context, team string, level int) []string {
+// Approvers returns who approves d at level: its requester's policy team's
+// approvers, user groups resolved; when they cannot be resolved now, the
+// policy's plain user IDs of that level, logged (recognition.Directory).
+func (d RecognitionDirectory) Approvers(ctx context.Context, dec *domain.Decision, level int) []string {
 	h := d.H
-	var ids []string
-	for _, id := range h.policy().LevelApprovers(level) {
+	ids, err := h.Decisions.Approvers(ctx, dec, level)
+	if err == nil {
+		return ids
+	}
+	h.Log.Warn("could not resolve the leaders' groups", "team", dec.Team, "decision", dec.ID, "error", err.Error())
+	ids = nil
+	for _, id := range decisions.ApproverIDs(h.policy(), dec, level) {
 		if !strings.HasPrefix(id, "S") {
 			ids = append(ids, id)
-			continue
 		}
-		members, err := h.GroupMembers(ctx, team, id)
-		if err != nil {
-			h.Log.Warn("could not resolve the leaders' group", "team", team, "group", id, "error", err.Error())
-			continue
-		}
-		ids = append(ids, members...)
 	}
 	return ids
 }

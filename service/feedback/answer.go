@@ -28,7 +28,17 @@ type Receipt struct {
 	Posted bool
 }
 
-// Answer stores user's answer and posts it to the leaders channel: with
+// leadersChannel is where user's answers go: their policy team's leaders
+// channel (the top-level one for no team or a team without its own).
+func (s *Service) leadersChannel(ctx context.Context, user string) string {
+	c := s.conf()
+	if c.Policies == nil || c.Teams == nil {
+		return c.LeadersChannel
+	}
+	return c.Policies.Current().LeadersChannel(c.Teams.TeamOf(ctx, user))
+}
+
+// Answer stores user's answer and posts it to its team's leaders channel: with
 // the person's name, or, when anonymous, with nothing that points to them
 // (not in the stored answer, the audit event, the post or the logs; only
 // the set of people who answered, for the reminder, holds them). An empty
@@ -58,7 +68,7 @@ func (s *Service) Answer(ctx context.Context, team, user string, in Answer) (Rec
 		return Receipt{}, err
 	}
 	rc := Receipt{Anonymous: anonymous, Posted: true}
-	if ch := s.conf().LeadersChannel; ch != "" {
+	if ch := s.leadersChannel(ctx, user); ch != "" {
 		if err := s.notify.PostAnswer(ctx, ch, a); err != nil {
 			rc.Posted = false
 			// Never the person: the answer may be anonymous.

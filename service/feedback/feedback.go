@@ -120,6 +120,13 @@ type Directory interface {
 	People(ctx context.Context, ids []string) (map[string]Person, error)
 }
 
+// Teams tells who is in which policy team; *decisions.Service implements
+// it.
+type Teams interface {
+	// TeamOf returns user's policy team, "" for none.
+	TeamOf(ctx context.Context, user string) string
+}
+
 // Clock tells the time.
 type Clock interface {
 	Now() time.Time
@@ -142,6 +149,9 @@ type Config struct {
 	AnonymousAllowed bool
 	// LeadersChannel is where answers are posted ("" for nowhere).
 	LeadersChannel string
+	// Teams, when set with Policies, tells each person's policy team, so
+	// that an answer goes to its team's leaders channel.
+	Teams Teams
 	// Policies, when set, gives Frontline, Questions, Location,
 	// AnonymousAllowed and LeadersChannel from the policy in force instead,
 	// so that a reload applies to what comes next.

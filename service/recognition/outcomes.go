@@ -206,7 +206,7 @@ func (s *Service) leadersOf(ctx context.Context, d *domain.Decision) []string {
 	if d.State == domain.StateApproved && d.DecidedBy != "" {
 		ids = []string{d.DecidedBy}
 	} else {
-		ids = s.dir.Approvers(ctx, d.Team, 0)
+		ids = s.dir.Approvers(ctx, d, 0)
 	}
 	var out []string
 	for _, id := range ids {

@@ -151,10 +151,11 @@ type Directory interface {
 	// Person looks user up: ErrNoSuchPerson when the workspace has no such
 	// user; any other error means the directory could not answer.
 	Person(ctx context.Context, user string) (Person, error)
-	// Approvers returns the people who approve at level of team's chain
+	// Approvers returns the people who approve at level of d's chain (its
+	// requester's policy team's)
 	// (0 is the first level), user groups resolved to their members; a
 	// group that cannot be resolved now is left out.
-	Approvers(ctx context.Context, team string, level int) []string
+	Approvers(ctx context.Context, d *domain.Decision, level int) []string
 }
 
 // Clock tells the time.

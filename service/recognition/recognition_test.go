@@ -119,7 +119,7 @@ func (d *fakeDirectory) Person(_ context.Context, user string) (recognition.Pers
 	return p, nil
 }
 
-func (d *fakeDirectory) Approvers(_ context.Context, _ string, level int) []string {
+func (d *fakeDirectory) Approvers(_ context.Context, _ *domain.Decision, level int) []string {
 	return d.approvers[level]
 }
 
