@@ -13,21 +13,27 @@ import (
 	"github.com/empowerbot/empowerbot/slackemu"
 )
 
-// remindPolicy is the default policy with a second team-lead approver
-// through a user group (S0LEADS: Bob again, and Mallory), so that a
-// reminder goes to each person once however they are named.
-var remindPolicy = strings.Replace(apptest.DefaultPolicy, "approvers: [U0BOB]", "approvers: [U0BOB, S0LEADS]", 1)
+// remindPolicy is the default policy with remind_after 2h at the
+// team-lead (respond_within 4h) and 12h at the manager (24h), and a second
+// team-lead approver through a user group (S0LEADS: Bob again, and
+// Mallory), so that a reminder goes to each person once however they are
+// named.
+var remindPolicy = strings.NewReplacer(
+	"approvers: [U0BOB]", "approvers: [U0BOB, S0LEADS]",
+	"respond_within: 4h", "respond_within: 4h\n    remind_after: 2h",
+	"respond_within: 24h", "respond_within: 24h\n    remind_after: 12h",
+).Replace(apptest.DefaultPolicy)
 
 const leads = "S0LEADS"
 
-// startReminders starts replicas on remindPolicy with remind_after 2h at
-// the team-lead (respond_within 4h) and 12h at the manager (24h).
+// startReminders starts replicas on remindPolicy.
 func startReminders(t *testing.T, replicas int) *decisionEnv {
 	t.Helper()
 	e := startDecisions(t, apptest.Options{Policy: remindPolicy, NoBot: true})
 	e.Emu.AddUserGroup(leads, "leads", apptest.Bob, apptest.Mallory)
-	e.Policy.Levels[0].RemindAfter = 2 * time.Hour
-	e.Policy.Levels[1].RemindAfter = 12 * time.Hour
+	if e.Policy.RemindAfter(0) != 2*time.Hour || e.Policy.RemindAfter(1) != 12*time.Hour {
+		t.Fatalf("test policy: remind_after %s and %s", e.Policy.RemindAfter(0), e.Policy.RemindAfter(1))
+	}
 	for range replicas {
 		e.StartBot()
 	}
@@ -237,4 +243,27 @@ func TestReminderNoneOnceDecided(t *testing.T) {
 			t.Errorf("%s reminded of a decided decision:%s", u, dump(got))
 		}
 	}
+}
+
+func TestReminderFollowsTheAppHome(t *testing.T) {
+	e := startReminders(t, 1)
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	card := e.escalation(id, "team-lead")
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	e.runReminders()
+	mal := e.oneReminder(apptest.Mallory, id)
+
+	if _, err := e.Emu.OpenHome(e.Ctx(), apptest.Bob); err != nil {
+		t.Fatal(err)
+	}
+	home := e.home(apptest.Bob, "the approval", homeHas("Waiting for your answer* (1)", id))
+	if _, err := e.Emu.ClickInView(e.Ctx(), apptest.Bob, home.ID, "Approve"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitUpdated(card.TS, "approved", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by <@U0BOB>") && len(m.Buttons()) == 0
+	})
+	e.waitDMUpdated(apptest.Mallory, mal.TS, "approved", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by <@U0BOB>") && len(m.Buttons()) == 0
+	})
 }

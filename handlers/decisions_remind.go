@@ -51,10 +51,17 @@ func (n DecisionNotifier) WithdrawReminderDM(ctx context.Context, m domain.Remin
 }
 
 // updateReminderDMs brings every reminder DM of d in line with its state,
-// as UpdateCards does the cards.
+// as UpdateCards does the cards. It reads which DMs there are from the
+// store, not from d: a DM recorded after d was read is then updated here,
+// or by its sender, which reads d after recording it.
 func (n DecisionNotifier) updateReminderDMs(ctx context.Context, d *domain.DecisionRecord) error {
+	dms, err := n.H.Store.DecisionReminderDMs(ctx, d.Team, d.ID)
+	if err != nil {
+		n.H.Log.Warn("could not read the reminder DMs; updating the ones known", "team", d.Team, "decision", d.ID, "error", err.Error())
+		dms = d.ReminderDMs
+	}
 	var errs []error
-	for _, m := range d.ReminderDMs {
+	for _, m := range dms {
 		errs = append(errs, n.UpdateReminderDM(ctx, d, m))
 	}
 	return errors.Join(errs...)

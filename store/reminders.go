@@ -137,3 +137,17 @@ func decodeReminderDMs(d *domain.DecisionRecord, m map[string]string) {
 		return a.Approver < b.Approver
 	})
 }
+
+// DecisionReminderDMs returns the reminder DMs recorded for decision id as
+// they are now, for a caller whose copy of the decision may predate the
+// latest: one that updates them after a change reads them after its write,
+// so that a DM recorded meanwhile is not missed.
+func (s *Store) DecisionReminderDMs(ctx context.Context, team, id string) ([]domain.ReminderDM, error) {
+	m, err := s.rdb.HGetAll(ctx, s.decisionKey(team, id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reminder DMs of %s: %w", id, err)
+	}
+	var d domain.DecisionRecord
+	decodeReminderDMs(&d, m)
+	return d.ReminderDMs, nil
+}
