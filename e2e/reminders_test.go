@@ -267,3 +267,23 @@ func TestReminderFollowsTheAppHome(t *testing.T) {
 		return strings.Contains(m.AllText(), "Approved by <@U0BOB>") && len(m.Buttons()) == 0
 	})
 }
+
+func TestReminderSkipsLeadersAway(t *testing.T) {
+	e := startReminders(t, 1)
+	if res := e.Command(apptest.Bob, "away until tomorrow"); !strings.Contains(res.AllText(), "tomorrow") && !strings.Contains(res.AllText(), "until") {
+		t.Fatalf("away: %s", res.AllText())
+	}
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	e.escalation(id, "team-lead")
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	e.runReminders()
+	e.oneReminder(apptest.Mallory, id)
+	if got := e.reminderDMs(apptest.Bob, id); len(got) != 0 {
+		t.Errorf("Bob is away and was reminded:%s", dump(got))
+	}
+	// Back: the next run reminds him, once.
+	e.Command(apptest.Bob, "back")
+	e.runReminders()
+	e.runReminders()
+	e.oneReminder(apptest.Bob, id)
+}

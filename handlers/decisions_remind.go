@@ -18,7 +18,23 @@ import (
 // a click there is a click on the card), under a head that speaks to the
 // approver. UpdateCards keeps them in line with the cards.
 
-var _ decisions.ReminderNotifier = DecisionNotifier{}
+var (
+	_ decisions.ReminderNotifier = DecisionNotifier{}
+	_ decisions.AwayDirectory    = (*Handlers)(nil)
+)
+
+// AwayAt returns the leaders away at t (the away service), so that the
+// decisions service reminds none of them.
+func (h *Handlers) AwayAt(ctx context.Context, team string, t time.Time) (domain.Absences, error) {
+	if h.Away == nil {
+		return nil, nil
+	}
+	as, err := h.Away.Absences(ctx, team, t)
+	if err != nil {
+		return nil, fmt.Errorf("leaders away: %w", err)
+	}
+	return as, nil
+}
 
 // SendReminderDM DMs approver the reminder that d waits for them.
 func (n DecisionNotifier) SendReminderDM(ctx context.Context, d *domain.DecisionRecord, approver string) (domain.MessageRef, error) {

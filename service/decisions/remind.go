@@ -47,12 +47,12 @@ type ReminderNotifier interface {
 	WithdrawReminderDM(ctx context.Context, m domain.ReminderDM) error
 }
 
-// AwayDirectory tells whether a leader is away at a moment; those away get
-// no reminders (PRODUCT.md "Away and delegates"). Hook for the absences
-// service (issue 12.5): the service's Directory implements it once it knows
-// absences; until then nobody is away.
+// AwayDirectory tells which leaders are away at a moment; they get no
+// reminders (PRODUCT.md "Away and delegates"). *handlers.Handlers
+// implements it with the away service; a Directory without it has nobody
+// away.
 type AwayDirectory interface {
-	IsAway(ctx context.Context, team, user string, at time.Time) (bool, error)
+	AwayAt(ctx context.Context, team string, at time.Time) (domain.Absences, error)
 }
 
 // reminderLease is how long a replica holds one reminder DM's claim while
@@ -109,12 +109,21 @@ func (s *Service) Reminders(ctx context.Context, team string) error {
 	}
 	now := s.clock.Now()
 	owner := newOwner()
+	var away domain.Absences
+	awayRead := false
 	var errs []error
 	for _, d := range ds {
 		if !reminderDue(p, d, now) {
 			continue
 		}
-		users, err := s.remindees(ctx, p, parts, d, now)
+		if !awayRead && parts.away != nil {
+			// Once per run, and only when someone is due a reminder.
+			if away, err = parts.away.AwayAt(ctx, team, now); err != nil {
+				return fmt.Errorf("reminders: who is away: %w", err)
+			}
+			awayRead = true
+		}
+		users, err := s.remindees(ctx, p, d, away)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("decision %s: %w", d.ID, err))
 			continue
@@ -160,33 +169,21 @@ func LevelSince(d *domain.DecisionRecord) time.Time {
 
 // remindees are the users still to remind about d at its level: the
 // approvers of d's policy team at its level (Approvers: user groups
-// resolved by the roster), each once, without the requester, anyone away
-// and anyone reminded already.
-func (s *Service) remindees(ctx context.Context, p *domain.Policy, parts reminderParts, d *domain.DecisionRecord, now time.Time) ([]string, error) {
+// resolved by the roster), each once, without the requester, anyone away,
+// anyone who approved at this level already (approvals_needed) and anyone
+// reminded already.
+func (s *Service) remindees(ctx context.Context, p *domain.Policy, d *domain.DecisionRecord, away domain.Absences) ([]string, error) {
 	v, err := s.viewStrict(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	var users []string
 	for _, u := range v.Approvers(d.TeamName, d.Level) {
-		if _, sent := d.ReminderFor(d.Level, u); u != d.Requester && !sent {
+		if _, sent := d.ReminderFor(d.Level, u); u != d.Requester && !sent && !d.ApprovedBy(u) && !away.IsAway(u) {
 			users = append(users, u)
 		}
 	}
-	if parts.away == nil {
-		return users, nil
-	}
-	out := users[:0]
-	for _, u := range users {
-		away, err := parts.away.IsAway(ctx, d.Team, u, now)
-		if err != nil {
-			return nil, fmt.Errorf("is %s away: %w", u, err)
-		}
-		if !away {
-			out = append(out, u)
-		}
-	}
-	return out, nil
+	return users, nil
 }
 
 // remindOne sends approver's reminder DM about d unless another run did:
