@@ -154,6 +154,9 @@ func homeWaitingBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
 		if d.Reason != "" {
 			line += "\n_" + slacktext.EscapeTruncate(d.Reason, 300) + "_"
 		}
+		if progress := approvalProgress(p, &d); progress != "" {
+			line += "\n" + progress
+		}
 		ab := decisionButtons(p, &d, d.Level)
 		ab.BlockID = "home-" + d.ID
 		out = append(out, textSection(line), ab)
