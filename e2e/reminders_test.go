@@ -287,3 +287,57 @@ func TestReminderSkipsLeadersAway(t *testing.T) {
 	e.runReminders()
 	e.oneReminder(apptest.Bob, id)
 }
+
+// With teams, a decision's reminder goes to its team's approvers at the
+// level, not to the top-level ones.
+func TestReminderGoesToTheTeamsApprovers(t *testing.T) {
+	pol := strings.Replace(apptest.DefaultPolicy, "respond_within: 4h", "respond_within: 4h\n    remind_after: 2h", 1) + `
+teams:
+  - name: north
+    members: [` + apptest.Erin + `]
+    approvers: {team-lead: [` + apptest.Mallory + `]}
+`
+	e := startDecisions(t, apptest.Options{Policy: pol})
+	_, id := e.decide(apptest.Erin, "discount 900 for ACME")
+	e.escalation(id, "<@U0MALLORY>")
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	e.runReminders()
+	e.oneReminder(apptest.Mallory, id)
+	if got := e.reminderDMs(apptest.Bob, id); len(got) != 0 {
+		t.Errorf("the top-level team lead was reminded of north's decision:%s", dump(got))
+	}
+}
+
+// With approvals_needed: 2, an approver who approved already is not
+// reminded; the one still to answer is, and their answer from the DM
+// completes the decision on the card.
+func TestReminderSkipsWhoApprovedAlready(t *testing.T) {
+	pol := strings.Replace(remindPolicy, "remind_after: 2h", "remind_after: 2h\n    approvals_needed: 2", 1)
+	e := startDecisions(t, apptest.Options{Policy: pol, NoBot: true})
+	e.Emu.AddUserGroup(leads, "leads", apptest.Bob, apptest.Mallory)
+	e.StartBot()
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	card := e.escalation(id, "team-lead")
+	e.click(apptest.Bob, card, "Approve")
+	e.waitUpdated(card.TS, "one approval", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "1 of 2") })
+
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	e.runReminders()
+	mal := e.oneReminder(apptest.Mallory, id)
+	if !strings.Contains(mal.AllText(), "1 of 2") {
+		t.Errorf("reminder does not show the progress: %s", mal.AllText())
+	}
+	if got := e.reminderDMs(apptest.Bob, id); len(got) != 0 {
+		t.Errorf("Bob approved already and was reminded:%s", dump(got))
+	}
+	e.click(apptest.Mallory, mal, "Approve")
+	e.waitUpdated(card.TS, "approved", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by") && len(m.Buttons()) == 0
+	})
+	e.waitDMUpdated(apptest.Mallory, mal.TS, "approved", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by") && len(m.Buttons()) == 0
+	})
+	if d := e.decision(id); d.State != domain.StateApproved {
+		t.Errorf("stored: %s", d.State)
+	}
+}
