@@ -217,6 +217,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.Insights = insights.New(insights.Config{
 		Store:     a.Store,
 		Approvers: a.Handlers.Decisions,
+		Teams:     rosterTeams(a.Roster, o.Log),
 		Notifier:  a.Handlers,
 		Policies:  a.Policies,
 		Team:      auth.TeamID,
@@ -370,4 +371,20 @@ func (a *App) Close() {
 	if a.slackTr != nil {
 		a.slackTr.CloseIdleConnections()
 	}
+}
+
+// rosterTeams gives the insights service the roster's views of the policy's
+// teams; a view missing some user groups is used as it is (they count as
+// empty until listed), with a warning.
+func rosterTeams(r *roster.Roster, log *slog.Logger) insights.Teams {
+	return insights.TeamsFunc(func(ctx context.Context, p *domain.Policy) (insights.TeamView, error) {
+		v, err := r.View(ctx, p)
+		if v == nil {
+			return nil, err
+		}
+		if err != nil {
+			log.Warn("team figures without some user groups", "error", err.Error())
+		}
+		return v, nil
+	})
 }

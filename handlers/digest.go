@@ -37,6 +37,12 @@ func (h *Handlers) Digest(ctx context.Context, tick time.Time) error {
 // figures go out without it.
 func (h *Handlers) PostDigest(ctx context.Context, d *insights.Digest) error {
 	text, blocks := DigestMessage(&d.Cur, &d.Prev)
+	switch {
+	case d.TeamName != "":
+		text, blocks = teamDigest(d.TeamName, text, blocks)
+	case len(d.Teams) > 0:
+		blocks = orgDigest(blocks, d.Teams)
+	}
 	title := fmt.Sprintf("Decisions and outcomes per day, %s – %s", d.From.In(d.Loc).Format("Jan 2"), d.Tick.Add(-time.Millisecond).In(d.Loc).Format("Jan 2"))
 	png, err := chart.PNG(title, d.Cur.Days)
 	if err == nil {
@@ -76,6 +82,26 @@ func DigestMessage(cur, prev *stats.Figures) (string, []slack.Block) {
 	text := slacktext.Truncate(fmt.Sprintf("Weekly digest %s: %s (%d inside the box, %d above), %d worked, %d didn't, %d praise, %s overdue.",
 		period, countOf(cur.Decisions(), "decision"), cur.Inside, cur.Above, cur.Worked, cur.Failed, cur.PraiseGiven, countOf(len(cur.Overdue), "commitment")), 3000)
 	return text, blocks
+}
+
+// teamDigest makes a digest message one team's: its name in the header and
+// the fallback text.
+func teamDigest(team, text string, blocks []slack.Block) (string, []slack.Block) {
+	name := slacktext.Truncate(team, 60)
+	if hb, ok := blocks[0].(*slack.HeaderBlock); ok {
+		blocks[0] = slack.NewHeaderBlock(plain(slacktext.Truncate(name+" · "+hb.Text.Text, 150)))
+	}
+	return slacktext.Truncate("Team "+slacktext.Escape(name)+": "+text, 3000), blocks
+}
+
+// orgDigest adds the line per team to the organisation's digest, after its
+// introduction.
+func orgDigest(blocks []slack.Block, teams []insights.TeamFigures) []slack.Block {
+	lines := teamLineBlocks(":busts_in_silhouette: *By team*", teams)
+	out := make([]slack.Block, 0, len(blocks)+len(lines))
+	out = append(out, blocks[:2]...)
+	out = append(out, lines...)
+	return append(out, blocks[2:]...)
 }
 
 // digestPraiseText lists the week's latest praise and wins.

@@ -20,6 +20,7 @@ const (
 	homeMaxBlocks     = 100
 	homeActivities    = 15
 	homePending       = 20 // pending approvals shown with buttons (2 blocks each)
+	homeTeamsNamed    = 10 // teams named in the "you approve for" line
 	homeCommitments   = 15 // commitments by the person shown with a Done button
 	homeCommitmentsTo = 10
 )
@@ -83,7 +84,11 @@ func (h *Handlers) PublishHome(ctx context.Context, home *insights.Home) error {
 // for them (leaders), their last decisions, commitments by and to them and
 // the latest praise they received; never more than 100 blocks.
 func homeBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
-	blocks := []slack.Block{slack.NewHeaderBlock(plain("Your empowerbot")), textSection(homeBoxText(home))}
+	blocks := []slack.Block{slack.NewHeaderBlock(plain("Your empowerbot"))}
+	if t := homeTeamText(home); t != "" {
+		blocks = append(blocks, homeContext(t))
+	}
+	blocks = append(blocks, textSection(homeBoxText(home)))
 	if home.Leader() {
 		blocks = append(blocks, homeWaitingBlocks(p, home)...)
 	}
@@ -94,6 +99,35 @@ func homeBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
 		blocks = append(blocks[:homeMaxBlocks-1], homeContext("There is more than fits here; see `/empower commitments` and the escalations channel."))
 	}
 	return blocks
+}
+
+// homeTeamText names the person's policy team and the teams they approve
+// for; "" under a policy without teams.
+func homeTeamText(home *insights.Home) string {
+	var parts []string
+	if home.TeamName != "" {
+		parts = append(parts, ":busts_in_silhouette: Your team: *"+slacktext.EscapeTruncate(home.TeamName, 100)+"*")
+	}
+	if len(home.Leads) > 0 {
+		names := make([]string, 0, len(home.Leads))
+		for i, t := range home.Leads {
+			if i == homeTeamsNamed {
+				names = append(names, fmt.Sprintf("%d more", len(home.Leads)-i))
+				break
+			}
+			names = append(names, "*"+slacktext.EscapeTruncate(t, 100)+"*")
+		}
+		parts = append(parts, "You approve for "+joinAnd(names))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// joinAnd joins words as "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // homeContext is a context line of mrkdwn.
@@ -151,6 +185,9 @@ func homeWaitingBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
 		}
 		line := fmt.Sprintf("`%s` %s asks: %s · with *%s* · asked %s", d.ID, slacktext.User(d.Requester), summary(&d),
 			slacktext.Escape(d.LevelName), dates.ClockText(d.CreatedAt, home.Now, home.Loc))
+		if d.TeamName != "" {
+			line += " · team *" + slacktext.EscapeTruncate(d.TeamName, 100) + "*"
+		}
 		if d.Reason != "" {
 			line += "\n_" + slacktext.EscapeTruncate(d.Reason, 300) + "_"
 		}

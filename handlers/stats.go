@@ -56,10 +56,75 @@ func statsReply(st *insights.Stats) *Reply {
 		title = fmt.Sprintf(":bar_chart: *Your team's outcomes, last %d days*", st.Days)
 		note = "You see your team's figures because you approve escalations. `/empower stats 30d` for the last 30 days."
 	}
+	var byTeam []slack.Block
+	switch {
+	case len(st.Teams) == 1 && st.Teams[0].Name == "":
+		title = fmt.Sprintf(":bar_chart: *Outcomes of the people in no team, last %d days*", st.Days)
+		note = "You see their figures because you approve for them. `/empower stats 30d` for the last 30 days."
+	case len(st.Teams) == 1:
+		title = fmt.Sprintf(":bar_chart: *Team %s: outcomes, last %d days*", teamLabel(&st.Teams[0]), st.Days)
+		note = "You see this team's figures because you approve for it. `/empower stats 30d` for the last 30 days."
+	case len(st.Teams) > 1:
+		title = fmt.Sprintf(":bar_chart: *Your teams' outcomes, last %d days*", st.Days)
+		note = "You see the teams you approve for: each on its own line, then all of them together. `/empower stats 30d` for the last 30 days."
+		byTeam = teamLineBlocks("*By team*", st.Teams)
+	}
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(title), nil, nil)}
+	blocks = append(blocks, byTeam...)
 	blocks = append(blocks, FigureBlocks(&st.Figures, nil)...)
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(note)))
 	return &Reply{Text: FiguresText(&st.Figures, title), Blocks: blocks}
+}
+
+// Limits of the per-team lines.
+const (
+	maxTeamLines     = 100 // teams listed one per line
+	teamLineSections = 5   // sections the lines may fill
+)
+
+// teamLabel is a team's name as shown, escaped ("no team" for the people
+// in none).
+func teamLabel(t *insights.TeamFigures) string {
+	return slacktext.EscapeTruncate(t.Label(), 100)
+}
+
+// teamLine is one team's week in a line.
+func teamLine(t *insights.TeamFigures) string {
+	f := &t.Figures
+	return fmt.Sprintf("• *%s*: %s (%d inside the box, %d above) · %d approved, %d declined · %d worked, %d didn't · %d overdue",
+		teamLabel(t), countOf(f.Decisions(), "decision"), f.Inside, f.Above, f.Approved, f.Declined, f.Worked, f.Failed, len(f.Overdue))
+}
+
+// teamLineBlocks are a titled line per team, in as many sections as they
+// need (each within Slack's 3,000 characters), at most maxTeamLines lines.
+func teamLineBlocks(title string, teams []insights.TeamFigures) []slack.Block {
+	lines := []string{title}
+	for i := range teams {
+		if i == maxTeamLines {
+			lines = append(lines, fmt.Sprintf("…and %d more teams", len(teams)-i))
+			break
+		}
+		lines = append(lines, teamLine(&teams[i]))
+	}
+	var blocks []slack.Block
+	var b strings.Builder
+	for _, l := range lines {
+		if b.Len() > 0 && b.Len()+1+len(l) > 3000 {
+			blocks = append(blocks, textSection(b.String()))
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(l)
+	}
+	if b.Len() > 0 {
+		blocks = append(blocks, textSection(b.String()))
+	}
+	if len(blocks) > teamLineSections {
+		blocks = blocks[:teamLineSections]
+	}
+	return blocks
 }
 
 // FiguresText is a plain summary of f for notifications and fallbacks.
@@ -163,7 +228,7 @@ func outcomeFigures(f, p *stats.Figures, has bool) string {
 // figures only) and the commitments kept.
 func commitmentFigures(f, p *stats.Figures, has bool) string {
 	var b strings.Builder
-	if f.User == "" {
+	if f.User == "" && f.Teams == nil {
 		if rate, ok := f.FeedbackRate(); ok {
 			fmt.Fprintf(&b, "*Feedback*: %d%% answered", rate)
 			for i, r := range f.Rounds {

@@ -32,6 +32,15 @@ type Input struct {
 	// and outcomes, praise they gave or received, commitments made by or to
 	// them. Empty means the whole team.
 	User string
+	// Teams, when not nil, restricts the figures to some policy teams (""
+	// stands for the people in no team): decisions by the team they were
+	// logged with, outcomes with their decision, praise, wins and
+	// commitments by the teams of the people in them (TeamOf). Feedback
+	// rounds are the organisation's: none are counted then.
+	Teams []string
+	// TeamOf returns a person's policy team ("" for none); nil puts
+	// everyone in no team.
+	TeamOf func(user string) string
 }
 
 // Activity holds the decisions of one activity in the window.
@@ -177,6 +186,7 @@ func Compute(events []domain.Event, in Input) Figures {
 	dayOf := func(t time.Time) *Day { return days[t.In(in.Loc).Format(time.DateOnly)] }
 
 	requester := map[string]string{} // decision ID -> requester
+	decTeam := map[string]string{}   // decision ID -> its policy team
 	asked := map[string]bool{}       // decision IDs asked about in the window
 	answered := map[string]bool{}    // decision IDs with an outcome, any time
 	commits := map[string]*Commitment{}
@@ -200,7 +210,11 @@ func Compute(events []domain.Event, in Input) Figures {
 		if req != "" && ev.Subject != "" {
 			requester[ev.Subject] = req
 		}
-		mine := in.User == "" || req == in.User || requester[ev.Subject] == in.User
+		if dec.Requester != "" && ev.Subject != "" {
+			decTeam[ev.Subject] = dec.TeamName
+		}
+		teamOK := in.Teams == nil || in.decisionInTeams(ev, decTeam, requester)
+		mine := (in.User == "" || req == in.User || requester[ev.Subject] == in.User) && teamOK
 		win := inWindow(ev.At)
 		switch p := ev.Payload.(type) {
 		case domain.DecisionCreatedData:
@@ -258,7 +272,7 @@ func Compute(events []domain.Event, in Input) Figures {
 			}
 		case domain.OutcomeWorkedData, domain.OutcomeFailedData:
 			answered[ev.Subject] = true
-			if !win || !(in.User == "" || ev.Actor == in.User || requester[ev.Subject] == in.User) {
+			if !win || !(in.User == "" || ev.Actor == in.User || requester[ev.Subject] == in.User) || !teamOK {
 				continue
 			}
 			day := dayOf(ev.At)
@@ -277,7 +291,7 @@ func Compute(events []domain.Event, in Input) Figures {
 			if !win {
 				continue
 			}
-			if in.User != "" && ev.Actor != in.User && ev.Subject != in.User {
+			if in.User != "" && ev.Actor != in.User && ev.Subject != in.User || !in.peopleInTeams(ev.Subject, ev.Actor) {
 				continue
 			}
 			if in.User == "" || ev.Actor == in.User {
@@ -292,13 +306,13 @@ func Compute(events []domain.Event, in Input) Figures {
 				continue
 			}
 			users := p.Users
-			if in.User != "" && ev.Actor != in.User && !contains(users, in.User) {
+			if in.User != "" && ev.Actor != in.User && !contains(users, in.User) || !in.peopleInTeams(append([]string{ev.Actor}, users...)...) {
 				continue
 			}
 			f.WinsPosted++
 			f.Highlights = append(f.Highlights, Highlight{Kind: string(ev.Type()), From: ev.Actor, To: users, Text: p.Text, At: ev.At})
 		case domain.FeedbackRoundData:
-			if !win || in.User != "" {
+			if !win || in.User != "" || in.Teams != nil {
 				continue
 			}
 			r := rounds[ev.Subject]
@@ -331,7 +345,7 @@ func Compute(events []domain.Event, in Input) Figures {
 				commitOrder = append(commitOrder, ev.Subject)
 			}
 			c.Done = true
-			if !win || (in.User != "" && c.Leader != in.User && c.Employee != in.User) {
+			if !win || (in.User != "" && c.Leader != in.User && c.Employee != in.User) || !in.peopleInTeams(c.Employee) {
 				continue
 			}
 			var onTime bool
@@ -366,7 +380,7 @@ func Compute(events []domain.Event, in Input) Figures {
 	today := in.Now.In(in.Loc).Format(time.DateOnly)
 	for _, id := range commitOrder {
 		c := commits[id]
-		if c.Done || (in.User != "" && c.Leader != in.User && c.Employee != in.User) {
+		if c.Done || (in.User != "" && c.Leader != in.User && c.Employee != in.User) || !in.peopleInTeams(c.Employee) {
 			continue
 		}
 		f.Open = append(f.Open, *c)
@@ -404,6 +418,45 @@ func startOfDay(t time.Time, loc *time.Location) time.Time {
 
 func nextDay(d time.Time, loc *time.Location) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
+}
+
+// decisionInTeams reports whether ev's decision belongs to in.Teams: the
+// team it was logged with, or, for an outcome event whose decision was
+// not read, its requester's team now.
+func (in *Input) decisionInTeams(ev domain.Event, decTeam, requester map[string]string) bool {
+	if t, ok := decTeam[ev.Subject]; ok {
+		return contains(in.Teams, t)
+	}
+	switch ev.Payload.(type) {
+	case domain.OutcomeAskedData, domain.OutcomeWorkedData, domain.OutcomeFailedData:
+		who := requester[ev.Subject]
+		if who == "" {
+			who = ev.Actor
+		}
+		return in.peopleInTeams(who)
+	}
+	return true
+}
+
+// peopleInTeams reports whether any of users is in in.Teams (always true
+// without a Teams filter).
+func (in *Input) peopleInTeams(users ...string) bool {
+	if in.Teams == nil {
+		return true
+	}
+	for _, u := range users {
+		if u == "" {
+			continue
+		}
+		t := ""
+		if in.TeamOf != nil {
+			t = in.TeamOf(u)
+		}
+		if contains(in.Teams, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {

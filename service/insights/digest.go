@@ -2,6 +2,7 @@ package insights
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,47 +29,86 @@ const (
 )
 
 // Digest is one week's digest, gathered: the figures of the week ending at
-// Tick and of the week before, for the leaders channel.
+// Tick and of the week before, for a leaders channel.
 type Digest struct {
 	Team    string
 	Channel string
+	// TeamName is the policy team of a team digest, posted to that team's
+	// own leaders channel; "" for the organisation's digest.
+	TeamName string
 	// Tick is the digest's schedule tick, the end of its week; From is the
 	// week's start, seven days before.
 	Tick, From time.Time
 	Loc        *time.Location
 	Cur, Prev  stats.Figures
+	// Teams are the week's figures of each policy team, in file order (the
+	// people in no team last, when they decided something): the
+	// organisation's digest has a line per team. None without teams.
+	Teams []TeamFigures
 }
 
 // Digest posts the weekly digest of the week ending at tick to the leaders
 // channel: the week's figures with the change against the week before (the
-// Notifier renders them, with the chart). A tick's digest is posted once,
+// Notifier renders them, with the chart), and, when the policy has teams, a
+// line per team. Each team with a leaders channel of its own gets its own
+// team's digest there too. Each of a tick's digests is posted once,
 // whatever replicas or reruns: the post is a tick step (a lease in Redis), a
 // run that finds it held waits for it, and it is marked done once the post
 // was tried (a failed post is not tried again).
 func (s *Service) Digest(ctx context.Context, tick time.Time) error {
-	team, loc := s.team, s.policy().Location
-	channel := s.policy().Channels.Leaders
-	if channel == "" {
-		s.log.Info("no leaders channel in the policy: no digest")
-		return nil
-	}
+	p := s.policy()
+	team, loc := s.team, p.Location
 	from, prevFrom := tick.AddDate(0, 0, -7), tick.AddDate(0, 0, -14)
 	evs, err := s.store.ReadAudit(ctx, team, prevFrom.Add(-stats.Lookback), tick.Add(time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("digest: %w", err)
 	}
-	d := &Digest{
-		Team: team, Channel: channel, Tick: tick, From: from, Loc: loc,
-		Cur:  stats.Compute(evs, stats.Input{From: from, To: tick, Now: tick, Loc: loc}),
-		Prev: stats.Compute(evs, stats.Input{From: prevFrom, To: from, Now: from, Loc: loc}),
+	cur := stats.Input{From: from, To: tick, Now: tick, Loc: loc}
+	prev := stats.Input{From: prevFrom, To: from, Now: from, Loc: loc}
+	if len(p.Teams) > 0 {
+		v, err := s.teamView(ctx, p)
+		if err != nil {
+			return fmt.Errorf("digest: %w", err)
+		}
+		cur.TeamOf, prev.TeamOf = v.TeamOf, v.TeamOf
+	}
+	digest := func(teamName, channel string, cur, prev stats.Input) *Digest {
+		return &Digest{Team: team, Channel: channel, TeamName: teamName, Tick: tick, From: from, Loc: loc,
+			Cur: stats.Compute(evs, cur), Prev: stats.Compute(evs, prev)}
 	}
 
-	owner, err := s.store.AwaitTickStep(ctx, team, digestPostStep, tick, digestPostLease, digestPostPoll)
+	var errs []error
+	if channel := p.Channels.Leaders; channel == "" {
+		s.log.Info("no leaders channel in the policy: no digest")
+	} else {
+		d := digest("", channel, cur, prev)
+		if len(p.Teams) > 0 {
+			d.Teams = perTeam(evs, cur, teamNames(p))
+		}
+		errs = append(errs, s.postDigestOnce(ctx, d, digestPostStep))
+	}
+	for _, t := range p.Teams {
+		channel := t.Channels.Leaders
+		if channel == "" || channel == p.Channels.Leaders {
+			continue // the team's line in the organisation's digest
+		}
+		tc, tp := cur, prev
+		tc.Teams, tp.Teams = []string{t.Name}, []string{t.Name}
+		errs = append(errs, s.postDigestOnce(ctx, digest(t.Name, channel, tc, tp), digestPostStep+":team:"+t.Name))
+	}
+	return errors.Join(errs...)
+}
+
+// postDigestOnce posts d once for its tick: step names the post among the
+// tick's digests.
+func (s *Service) postDigestOnce(ctx context.Context, d *Digest, step string) error {
+	team, tick := d.Team, d.Tick
+	owner, err := s.store.AwaitTickStep(ctx, team, step, tick, digestPostLease, digestPostPoll)
 	if err != nil {
 		return fmt.Errorf("digest: %w", err)
 	}
 	if owner == "" {
-		s.log.Info("digest already posted for this tick", "tick", tick.UTC().Format(time.RFC3339))
+		s.log.Info("digest already posted for this tick", "tick", tick.UTC().Format(time.RFC3339), "policy_team", d.TeamName)
 		return nil
 	}
 	// The post is claimed: a shutdown must not cut it short, or this tick's
@@ -79,7 +119,7 @@ func (s *Service) Digest(ctx context.Context, tick time.Time) error {
 	defer func() {
 		fctx, fcancel := context.WithTimeout(bg, digestFinishTimeout)
 		defer fcancel()
-		if _, err := s.store.FinishTickStep(fctx, team, digestPostStep, tick, owner, digestPostedKeep); err != nil {
+		if _, err := s.store.FinishTickStep(fctx, team, step, tick, owner, digestPostedKeep); err != nil {
 			s.log.Warn("could not mark the digest posted", "tick", tick.UTC().Format(time.RFC3339), "error", err.Error())
 		}
 	}()

@@ -33,6 +33,10 @@ type Home struct {
 	// Levels are the levels the person approves at, lowest first (none for
 	// front-line people).
 	Levels []int
+	// TeamName is the person's policy team ("" for none, or a policy
+	// without teams); Leads are the teams they approve for, in file order.
+	TeamName string
+	Leads    []string
 	// Box is every activity's limits; AlwaysEscalate the tags that always
 	// go to a leader.
 	Box            []box.ActivityLimits
@@ -80,8 +84,19 @@ func (s *Service) Home(ctx context.Context, team, user string) (*Home, error) {
 	if h.Levels, err = s.appr.LevelsOf(ctx, team, user); err != nil {
 		return nil, err
 	}
+	p := s.policy()
+	var v TeamView
+	if len(p.Teams) > 0 {
+		if v, err = s.teamView(ctx, p); err != nil {
+			return nil, err
+		}
+		h.TeamName = v.TeamOf(user)
+		if h.Leader() {
+			h.Leads = v.TeamsApprovedBy(user)
+		}
+	}
 	if h.Leader() {
-		if h.Waiting, err = s.waitingFor(ctx, team, user, h.Levels); err != nil {
+		if h.Waiting, err = s.waitingFor(ctx, team, user, h.Levels, v); err != nil {
 			return nil, err
 		}
 	}
@@ -98,14 +113,20 @@ func (s *Service) Home(ctx context.Context, team, user string) (*Home, error) {
 }
 
 // waitingFor returns the pending decisions that user, who approves at
-// levels, may answer now (never their own), oldest first.
-func (s *Service) waitingFor(ctx context.Context, team, user string, levels []int) ([]domain.Decision, error) {
+// levels, may answer now (never their own), oldest first. With teams (v),
+// the levels are those of each decision's team's chain: another team's
+// decisions are not theirs.
+func (s *Service) waitingFor(ctx context.Context, team, user string, levels []int, v TeamView) ([]domain.Decision, error) {
 	ds, err := s.store.WaitingDecisions(ctx, team, homeWaitingScan)
 	if err != nil {
 		return nil, err
 	}
 	mine := slices.DeleteFunc(ds, func(d domain.Decision) bool {
-		return d.State != domain.StatePending || d.Requester == user || !s.mayAnswer(d, levels)
+		at := levels
+		if v != nil {
+			at = v.ApproverLevels(d.TeamName, user)
+		}
+		return d.State != domain.StatePending || d.Requester == user || !s.mayAnswer(d, at)
 	})
 	slices.SortStableFunc(mine, func(a, b domain.Decision) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return mine, nil

@@ -76,7 +76,10 @@ type Notifier interface {
 type Config struct {
 	Store     Store
 	Approvers Approvers
-	Notifier  Notifier
+	// Teams resolves the policy's teams (optional: without it, the user
+	// IDs the policy lists, user groups left out).
+	Teams    Teams
+	Notifier Notifier
 	// Policies gives the policy in force.
 	Policies *domain.Policies
 	// Team is the workspace scheduled jobs work for (a payload names it
@@ -92,6 +95,7 @@ type Config struct {
 type Service struct {
 	store    Store
 	appr     Approvers
+	teams    Teams
 	notify   Notifier
 	policies *domain.Policies
 	team     string
@@ -106,7 +110,7 @@ type Service struct {
 
 // New returns the service of c.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, appr: c.Approvers, notify: c.Notifier, policies: c.Policies, team: c.Team, now: c.Now, log: c.Log}
+	s := &Service{store: c.Store, appr: c.Approvers, teams: c.Teams, notify: c.Notifier, policies: c.Policies, team: c.Team, now: c.Now, log: c.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
