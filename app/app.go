@@ -253,6 +253,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Log:      o.Log,
 		Grace:    o.CatchUpGrace,
 		Now:      o.Clock.Now,
+		Zones:    a.Zones,
 	})
 	if err := jobs.Register(a.Jobs, jobs.Deps{
 		Decisions: a.Handlers.Decisions, Recognition: a.Handlers.Recognition, Feedback: a.Handlers.Feedback, Insights: a.Insights,

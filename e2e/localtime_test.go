@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +64,142 @@ func TestCommitByTomorrowWithoutLocalTimeIsThePolicysTomorrow(t *testing.T) {
 	}
 	if n := len(e.Emu.Calls("users.list")); n != 0 {
 		t.Errorf("users.list called %d times with local_time off", n)
+	}
+}
+
+// feedbackDMsOf counts the feedback question DMs (not reminders) person
+// got, and returns the round of the last one.
+func feedbackDMsOf(e *apptest.Env, person string) (int, string) {
+	n, round := 0, ""
+	for _, m := range e.Emu.DMs(person) {
+		if r, reminder, ok := roundOf(m); ok && !reminder {
+			n++
+			round = r
+		}
+	}
+	return n, round
+}
+
+func TestFeedbackAtEachPersonsOwnNineOverAWeekTwoReplicas(t *testing.T) {
+	pol := feedbackPolicy("0 9 * * MON", yearlySpec, true) + "local_time: true\n"
+	e := apptest.Start(t, apptest.Options{Policy: pol, NoBot: true, CatchUpGrace: 24 * time.Hour})
+	// The three frontline people, hours apart; Los Angeles leaves
+	// daylight-saving time on Sunday 2026-11-01, inside the week.
+	people := map[string]string{apptest.Alice: "Asia/Tokyo", apptest.Erin: "Europe/London", apptest.Dave: "America/Los_Angeles"}
+	due := map[string]time.Time{}
+	for id, tz := range people {
+		u, _ := e.Emu.User(id)
+		u.TZ = tz
+		e.Emu.AddUser(u)
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		due[id] = time.Date(2026, 11, 2, 9, 0, 0, 0, loc) // Monday 09:00 there
+	}
+	start := time.Date(2026, 10, 29, 0, 0, 0, 0, time.UTC) // Thursday
+	e.Clock.Set(start)
+	bots := []*apptest.Bot{e.StartBot(), e.StartBot()}
+	const step = 15 * time.Minute
+	for now := start; now.Before(start.Add(7 * 24 * time.Hour)); now = now.Add(step) {
+		if now.Equal(start.Add(90 * time.Hour)) {
+			// A restart mid-week (Sunday 18:00 UTC, before any DM): the new
+			// replica catches up nothing twice.
+			if err := bots[0].Stop(); err != nil {
+				t.Fatal(err)
+			}
+			bots[0] = e.StartBot()
+		}
+		e.Clock.Set(now)
+		for _, b := range bots {
+			if err := b.App.Jobs.RunDue(e.Ctx()); err != nil {
+				t.Fatalf("RunDue at %v: %v", now, err)
+			}
+		}
+		for id, at := range due {
+			n, _ := feedbackDMsOf(e, id)
+			switch {
+			case now.Before(at) && n != 0:
+				t.Fatalf("%s (%s) got the feedback DM at %v, before their 09:00 (%v)", id, people[id], now, at.UTC())
+			case !now.Before(at) && n != 1:
+				if n == 0 {
+					err := apptest.WaitFor(20*time.Second, func() bool { n, _ = feedbackDMsOf(e, id); return n > 0 })
+					if err != nil {
+						t.Fatalf("%s (%s) got no feedback DM at their 09:00 (%v): %v", id, people[id], at.UTC(), err)
+					}
+				}
+				if n != 1 {
+					t.Fatalf("%s (%s) got %d feedback DMs by %v; want 1", id, people[id], n, now)
+				}
+			}
+		}
+	}
+	rounds := map[string]bool{}
+	for id := range due {
+		n, r := feedbackDMsOf(e, id)
+		if n != 1 {
+			t.Errorf("%s got %d feedback DMs over the week; want 1", id, n)
+		}
+		rounds[r] = true
+	}
+	if len(rounds) != 1 {
+		t.Errorf("the three DMs belong to rounds %v; want one round", rounds)
+	}
+}
+
+// overdueReminders counts the overdue reminders user got about id.
+func overdueReminders(e *cmEnv, user, id string) int {
+	n := 0
+	for _, m := range e.reminders(user, id) {
+		if strings.Contains(m.AllText(), "is overdue") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestOverdueReminderSkipsSaturdayAndSunday(t *testing.T) {
+	e := startCommitments(t, apptest.Options{})
+	_, id := e.commit(apptest.Bob, "commit "+cmDave+" fix the van by today") // Wednesday 2026-11-18
+	want := map[time.Weekday]int{time.Thursday: 1, time.Friday: 1, time.Saturday: 0, time.Sunday: 0, time.Monday: 1, time.Tuesday: 1}
+	before := 0
+	for day := 19; day <= 24; day++ {
+		at := time.Date(2026, 11, day, 8, 0, 0, 0, cmChicago)
+		e.Clock.Set(at)
+		e.runReminders(2)
+		n := overdueReminders(e, apptest.Bob, id)
+		if got := n - before; got != want[at.Weekday()] {
+			t.Errorf("%s: %d overdue reminders; want %d", at.Weekday(), got, want[at.Weekday()])
+		}
+		before = n
+	}
+}
+
+func TestOverdueReminderSkipsTheWeekendOfTheLeadersZone(t *testing.T) {
+	e := startLocal(t, true) // Bob in Tokyo; Wednesday 10:00 in Chicago is Thursday 01:00 there
+	tokyo, err := time.LoadLocation(tzTokyo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, id := e.commit(apptest.Bob, "commit "+cmDave+" fix the van by today") // Thursday 2026-11-19 in Tokyo
+	var days []string
+	before := 0
+	start := e.Clock.Now().Truncate(time.Hour)
+	for now := start; now.Before(start.Add(6 * 24 * time.Hour)); now = now.Add(time.Hour) {
+		e.Clock.Set(now)
+		for _, b := range e.Bots() {
+			if err := b.App.Jobs.RunDue(e.Ctx()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := overdueReminders(e, apptest.Bob, id); n > before {
+			days = append(days, now.In(tokyo).Format("Mon 15:04"))
+			before = n
+		}
+	}
+	// At 08:00 in Tokyo, once a working day there: Saturday and Sunday in
+	// Tokyo are skipped, though they are Friday and Saturday in Chicago.
+	if want := []string{"Fri 08:00", "Mon 08:00", "Tue 08:00"}; !slices.Equal(days, want) {
+		t.Errorf("overdue reminders on %v (Tokyo); want %v", days, want)
 	}
 }

@@ -20,11 +20,14 @@ const FanoutTimeout = 6 * time.Hour
 
 // FeedbackJobs returns the feedback job (the weekly question DM) and the
 // feedback_reminder job on their schedules: the run bodies are the feedback
-// service's, its DMs go out through a Fanout (Fanout.Deliver).
+// service's, its DMs go out through a Fanout (Fanout.Deliver). With
+// local_time each zone's tick DMs that zone's people, all of one round.
 func FeedbackJobs(svc *feedback.Service, sch domain.Schedules) []Job {
 	return []Job{
-		{Name: JobFeedback, Spec: sch.Feedback, Run: svc.RunRound, Timeout: FanoutTimeout},
-		{Name: JobFeedbackReminder, Spec: sch.FeedbackReminder, Run: svc.RunReminder, Timeout: FanoutTimeout},
+		{Name: JobFeedback, Spec: sch.Feedback, Run: svc.RunRound, Timeout: FanoutTimeout,
+			Local: func(ctx context.Context, t LocalTick) error { return svc.RunRoundFor(ctx, t.Wall, t.In) }},
+		{Name: JobFeedbackReminder, Spec: sch.FeedbackReminder, Run: svc.RunReminder, Timeout: FanoutTimeout,
+			Local: func(ctx context.Context, t LocalTick) error { return svc.RunReminderFor(ctx, t.Wall, t.In) }},
 	}
 }
 

@@ -23,5 +23,8 @@ func OutcomeFollowups(r *recognition.Service, team, spec string) Job {
 		Run: func(ctx context.Context, _ time.Time) error {
 			return r.FollowUps(ctx, team, store.NewOwner())
 		},
+		Local: func(ctx context.Context, t LocalTick) error {
+			return r.FollowUpsFor(ctx, team, store.NewOwner(), t.In)
+		},
 	}
 }

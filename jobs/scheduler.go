@@ -21,6 +21,7 @@ import (
 	"github.com/empowerbot/empowerbot/cronspec"
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/store"
+	"github.com/empowerbot/empowerbot/zones"
 )
 
 // Job is one scheduled job.
@@ -36,6 +37,35 @@ type Job struct {
 	// Timeout bounds one run of this job; zero means the scheduler's
 	// Config.Timeout. Fan-outs paced to Slack's limits set a longer one.
 	Timeout time.Duration
+	// Local, when set, is the run of one tick for the people of one time
+	// zone. With the policy's local_time (Config.Zones), a job with a cron
+	// spec and Local fires at the spec's time in each person's own zone,
+	// once per (zone, tick) across replicas and restarts (see RunDue);
+	// "@every" specs, and everything without local_time, use Run.
+	Local func(ctx context.Context, t LocalTick) error
+}
+
+// LocalTick is one tick of a job in one time zone.
+type LocalTick struct {
+	// Tick is the scheduled instant: the spec's time in Zone.
+	Tick time.Time
+	// Zone is the zone whose people the run is for.
+	Zone *time.Location
+	// Wall is the tick's time on the wall clock, read in the policy's zone:
+	// the same for every zone, it names what the people of all zones share
+	// (a feedback round).
+	Wall time.Time
+	// In reports whether person is in Zone (people whose zone is unknown
+	// are in the policy's).
+	In func(person string) bool
+}
+
+// ZoneSource tells people's time zones (*zones.Directory).
+type ZoneSource interface {
+	// Local reports whether the policy's local_time is on.
+	Local() bool
+	// Snapshot returns everyone's zone now.
+	Snapshot(ctx context.Context, team string) (*zones.Zones, error)
 }
 
 // Claimer holds the leases of (job, tick) pairs in Redis (store.Store), so
@@ -68,6 +98,9 @@ type Config struct {
 	Now func() time.Time
 	// Lease is how long a claim lives without refresh (default 15s).
 	Lease time.Duration
+	// Zones, when set, tells people's zones: with local_time on, the jobs
+	// with Local fire per zone (RunDue, every minute).
+	Zones ZoneSource
 }
 
 type entry struct {
@@ -76,6 +109,9 @@ type entry struct {
 	every time.Duration // >0 for "@every D" specs
 	mu    sync.Mutex    // serialises runs of this job in this replica
 }
+
+// local reports whether e fires per zone when local_time is on.
+func (e *entry) local() bool { return e.job.Local != nil && e.sched != nil && e.every == 0 }
 
 // Scheduler runs jobs. Add every job before Run.
 type Scheduler struct {
@@ -91,6 +127,12 @@ type Scheduler struct {
 	// caughtUp, when set (tests), is called once the start-up catch-up of
 	// a job is over, whether or not it ran a tick.
 	caughtUp func(job string)
+
+	localMu  sync.Mutex
+	zoned    map[string]cron.Schedule // guarded by localMu: job@zone -> the spec in that zone
+	handled  map[string]time.Time     // guarded by localMu: job@zone -> the last tick run (here or elsewhere)
+	inflight map[string]chan struct{} // guarded by localMu: job@zone@tick -> closed when its run ends
+	since    map[string]time.Time     // guarded by localMu: job -> when it was first scheduled
 }
 
 // New returns a Scheduler.
@@ -110,7 +152,8 @@ func New(cfg Config) *Scheduler {
 	if cfg.Lease == 0 {
 		cfg.Lease = 15 * time.Second
 	}
-	return &Scheduler{cfg: cfg, owner: store.NewOwner(), entries: make(map[string]*entry)}
+	return &Scheduler{cfg: cfg, owner: store.NewOwner(), entries: make(map[string]*entry),
+		zoned: map[string]cron.Schedule{}, handled: map[string]time.Time{}, inflight: map[string]chan struct{}{}, since: map[string]time.Time{}}
 }
 
 // Add registers j. An empty spec leaves the job unscheduled (it can still be
@@ -157,12 +200,18 @@ func (e *entry) prevTick(t time.Time, lookback time.Duration) time.Time {
 	if e.every > 0 {
 		return time.Unix(0, 0).Add(t.Sub(time.Unix(0, 0)).Truncate(e.every)).In(t.Location())
 	}
+	return prevCronTick(e.sched, t, lookback)
+}
+
+// prevCronTick returns the latest tick of sched at or before t, or the zero
+// time when none is found within lookback.
+func prevCronTick(sched cron.Schedule, t time.Time, lookback time.Duration) time.Time {
 	// Cron specs have minute resolution: walk forward from the start of the
 	// lookback window and keep the last tick not after t.
 	var last time.Time
 	cur := t.Add(-lookback).Truncate(time.Minute).Add(-time.Nanosecond)
 	for i := 0; i < 1_000_000; i++ {
-		n := e.sched.Next(cur)
+		n := sched.Next(cur)
 		if n.IsZero() || n.After(t) {
 			break
 		}
@@ -195,6 +244,20 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		entries = append(entries, e)
 	}
 	s.mu.Unlock()
+	// Every minute, the ticks of each zone that are due (local ticks come
+	// at any minute of the day somewhere), and once at start-up.
+	if every, err := cron.ParseStandard("* * * * *"); err == nil {
+		c.Schedule(every, cron.FuncJob(func() {
+			if s.local() {
+				s.startDue(ctx)
+			}
+		}))
+	}
+	s.wg.Go(func() {
+		if s.local() {
+			s.startDue(ctx)
+		}
+	})
 	for _, e := range entries {
 		e := e
 		s.wg.Add(1)
@@ -220,6 +283,9 @@ func (s *Scheduler) schedule(e *entry) {
 	}
 	ctx := s.runCtx
 	s.ids[e.job.Name] = s.cron.Schedule(e.sched, cron.FuncJob(func() {
+		if e.local() && s.local() {
+			return // RunDue fires it in each zone
+		}
 		tick := e.prevTick(s.cfg.Now(), 2*time.Minute)
 		if tick.IsZero() {
 			tick = s.cfg.Now().Truncate(time.Second)
@@ -250,6 +316,9 @@ func (s *Scheduler) catchUp(ctx context.Context, e *entry) {
 	if s.cfg.Grace <= 0 || e.sched == nil {
 		return
 	}
+	if e.local() && s.local() {
+		return // Run's first RunDue catches up each zone's tick
+	}
 	tick := e.prevTick(now, s.cfg.Grace)
 	if tick.IsZero() || now.Sub(tick) > s.cfg.Grace || tick.Before(since) {
 		return
@@ -277,11 +346,17 @@ var ErrNotClaimed = errors.New("tick already run")
 // that replica dies), refreshes it while the job runs, and marks the tick done
 // at the end. When ctx ends mid-run the lease is given back, so a restart or
 // another replica runs the rest. A panic is recovered.
-func (s *Scheduler) runTick(ctx context.Context, e *entry, tick time.Time, why string) (err error) {
+func (s *Scheduler) runTick(ctx context.Context, e *entry, tick time.Time, why string) error {
+	return s.runTickAs(ctx, e, e.job.Name, tick, why, func(rctx context.Context) error { return e.job.Run(rctx, tick) })
+}
+
+// runTickAs is runTick for the lease of claim (the job's name, or job@zone
+// for a zone's tick), running run.
+func (s *Scheduler) runTickAs(ctx context.Context, e *entry, claim string, tick time.Time, why string, run func(context.Context) error) (err error) {
 	s.wg.Add(1)
 	defer s.wg.Done()
 	name := e.job.Name
-	log := s.cfg.Log.With("job", name, "tick", tick.UTC().Format(time.RFC3339Nano), "trigger", why)
+	log := s.cfg.Log.With("job", claim, "tick", tick.UTC().Format(time.RFC3339Nano), "trigger", why)
 	outcome := "ok"
 	start := time.Now()
 	defer func() {
@@ -298,7 +373,7 @@ func (s *Scheduler) runTick(ctx context.Context, e *entry, tick time.Time, why s
 	// Redis calls about the lease must outlive ctx so the lease is given back.
 	bg := context.WithoutCancel(ctx)
 	if s.cfg.Claimer != nil {
-		lease := s.cfg.Claimer.TickLease(s.cfg.Team, name, tick)
+		lease := s.cfg.Claimer.TickLease(s.cfg.Team, claim, tick)
 		// While another live replica holds the tick, wait: it finishes the
 		// tick, or dies and this replica takes the tick over.
 		st, cerr := s.cfg.Claimer.AwaitLease(rctx, lease, s.owner, s.cfg.Lease, s.cfg.Lease/3)
@@ -340,7 +415,7 @@ func (s *Scheduler) runTick(ctx context.Context, e *entry, tick time.Time, why s
 			log.Error("job panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
-	if err = e.job.Run(rctx, tick); err != nil {
+	if err = run(rctx); err != nil {
 		outcome = "error"
 		if rctx.Err() != nil {
 			outcome = "interrupted"

@@ -23,14 +23,23 @@ const reminderLease = 10 * time.Minute
 // Done and New date. Every reminder is leased per (commitment, day in the
 // policy's timezone) under owner, the run's lease owner, so that replicas
 // and repeated runs send it once; the first overdue reminder of a due date
-// appends commitment.overdue. A reminder that could not be sent is given
-// back, for a later run to send. Remind returns how many reminders it sent,
+// appends commitment.overdue; the overdue reminders skip the days that are
+// not working_days. A reminder that could not be sent is given back, for a
+// later run to send. Remind returns how many reminders it sent,
 // and the first error it met (it goes on with the others).
 func (s *Service) Remind(ctx context.Context, team, owner string) (int, error) {
-	now := s.clock.Now()
-	loc := s.policy().Location
+	return s.RemindIn(ctx, team, owner, s.policy().Location, nil)
+}
+
+// RemindIn is Remind for the leaders only accepts (every leader when nil),
+// whose day is the day in loc: with local_time, the commitment_reminders
+// job runs each zone's tick for the leaders of that zone, so "today", the
+// day a reminder is claimed for, and the working days are theirs. The
+// overdue reminders skip days that are not working days (working_days).
+func (s *Service) RemindIn(ctx context.Context, team, owner string, loc *time.Location, only func(leader string) bool) (int, error) {
+	now, pol := s.clock.Now(), s.policy()
 	today := dates.Of(now.In(loc))
-	horizon := dates.Of(now.Add(s.policy().Commitments.RemindBefore).In(loc))
+	horizon := dates.Of(now.Add(pol.Commitments.RemindBefore).In(loc))
 	if horizon.Before(today) {
 		horizon = today
 	}
@@ -48,7 +57,7 @@ func (s *Service) Remind(ctx context.Context, team, owner string) (int, error) {
 		if ctx.Err() != nil {
 			return sent, ctx.Err()
 		}
-		if c.State != domain.CommitmentOpen {
+		if c.State != domain.CommitmentOpen || (only != nil && !only(c.Leader)) {
 			continue
 		}
 		due, err := dates.ParseISO(c.Due)
@@ -59,6 +68,9 @@ func (s *Service) Remind(ctx context.Context, team, owner string) (int, error) {
 		kind := domain.ReminderDueSoon
 		var overdue *domain.Event
 		if due.Before(today) {
+			if !pol.IsWorkingDay(today.Weekday()) {
+				continue // a daily nudge waits for the next working day
+			}
 			kind = domain.ReminderOverdue
 			ev := event(c, domain.CommitmentOverdueData{CommitmentFacts: c.Facts(), DaysOverdue: due.DaysUntil(today)},
 				"", string(domain.CommitmentOpen), string(domain.CommitmentOpen), now)

@@ -142,6 +142,8 @@ type env struct {
 	clock  *clock
 	notify *notifier
 	dir    *directory
+	// policies holds the policy the service reads.
+	policies *domain.Policies
 }
 
 func setup(t *testing.T) *env {
@@ -163,8 +165,9 @@ func setup(t *testing.T) *env {
 			"U0ROBOT": {Exists: true, Bot: true}, "U0GONE": {Exists: true, Deactivated: true},
 		}},
 	}
+	e.policies = domain.NewPolicies(p)
 	e.svc = commitments.New(commitments.Config{
-		Store: st, Notifier: e.notify, Directory: e.dir, Clock: e.clock, Policies: domain.NewPolicies(p), BotUserID: botUser,
+		Store: st, Notifier: e.notify, Directory: e.dir, Clock: e.clock, Policies: e.policies, BotUserID: botUser,
 	})
 	return e
 }
@@ -642,15 +645,13 @@ func TestRemindBeforeDueThenDailyWhenOverdue(t *testing.T) {
 	if got := e.remind(t); len(got) != 0 {
 		t.Errorf("Thursday: %q; want none", got)
 	}
-	// Friday and Saturday: overdue, once a day; one overdue event.
-	for _, day := range []string{"2026-11-20", "2026-11-21"} {
-		e.clock.Advance(24 * time.Hour)
-		if got, want := e.remind(t), []string{"remind " + soon.ID + " overdue " + day}; !slices.Equal(got, want) {
-			t.Errorf("%s: %q; want %q", day, got, want)
-		}
-		if got := e.remind(t); len(got) != 0 {
-			t.Errorf("%s again: %q; want none", day, got)
-		}
+	// Friday: overdue, once; one overdue event.
+	e.clock.Advance(24 * time.Hour)
+	if got, want := e.remind(t), []string{"remind " + soon.ID + " overdue 2026-11-20"}; !slices.Equal(got, want) {
+		t.Errorf("Friday: %q; want %q", got, want)
+	}
+	if got := e.remind(t); len(got) != 0 {
+		t.Errorf("Friday again: %q; want none", got)
 	}
 	evs := e.audit(t, soon.ID)
 	if !slices.Equal(types(evs), []domain.EventType{domain.EventCommitmentMade, domain.EventCommitmentOverdue}) {
@@ -659,11 +660,38 @@ func TestRemindBeforeDueThenDailyWhenOverdue(t *testing.T) {
 	if p, _ := evs[1].Payload.(domain.CommitmentOverdueData); evs[1].Actor != "" || p.DaysOverdue != 1 || p.Leader != bob {
 		t.Errorf("overdue event: %+v", evs[1])
 	}
-	// Sunday: Monday's comes due.
+	// Saturday: not a working day, no daily nudge.
 	e.clock.Advance(24 * time.Hour)
-	want := []string{"remind " + soon.ID + " overdue 2026-11-22", "remind " + later.ID + " soon 2026-11-22"}
-	if got := e.remind(t); !slices.Equal(got, want) {
+	if got := e.remind(t); len(got) != 0 {
+		t.Errorf("Saturday: %q; want none", got)
+	}
+	// Sunday: Monday's comes due (a due-soon reminder is no daily nudge);
+	// still no overdue one.
+	e.clock.Advance(24 * time.Hour)
+	if got, want := e.remind(t), []string{"remind " + later.ID + " soon 2026-11-22"}; !slices.Equal(got, want) {
 		t.Errorf("Sunday: %q; want %q", got, want)
+	}
+	// Monday: overdue again.
+	e.clock.Advance(24 * time.Hour)
+	if got, want := e.remind(t), []string{"remind " + soon.ID + " overdue 2026-11-23"}; !slices.Equal(got, want) {
+		t.Errorf("Monday: %q; want %q", got, want)
+	}
+}
+
+func TestRemindOverdueOnEveryWorkingDayThePolicyNames(t *testing.T) {
+	e := setup(t)
+	e.policies.Current().WorkingDays = []time.Weekday{time.Saturday}
+	c := e.commit(t, "sign off your overtime", "today") // Wednesday
+	e.remind(t)
+	var days []string
+	for range 7 {
+		e.clock.Advance(24 * time.Hour)
+		for _, r := range e.remind(t) {
+			days = append(days, r)
+		}
+	}
+	if want := []string{"remind " + c.ID + " overdue 2026-11-21"}; !slices.Equal(days, want) {
+		t.Errorf("with working_days [SAT]: %q; want %q", days, want)
 	}
 }
 

@@ -71,6 +71,14 @@ func (s *Service) Round(ctx context.Context, team, id string) (domain.FeedbackRo
 // rounds of the last ResumeWithin a stopped run left half sent, and DMs this
 // week's question to every frontline person once.
 func (s *Service) RunRound(ctx context.Context, tick time.Time) error {
+	return s.RunRoundFor(ctx, tick, nil)
+}
+
+// RunRoundFor is RunRound for the people only accepts (everyone when nil):
+// with local_time, the feedback job runs each zone's tick for that zone's
+// people, tick being the tick's wall-clock time in the policy's zone, the
+// same for every zone, so that they all share one round.
+func (s *Service) RunRoundFor(ctx context.Context, tick time.Time, only func(person string) bool) error {
 	team := s.cfg.Team
 	q, i := QuestionOfWeek(s.conf().Questions, s.conf().Location, tick)
 	round := domain.FeedbackRound{ID: domain.RoundID(tick), Question: q, Index: i, Tick: tick}
@@ -87,6 +95,7 @@ func (s *Service) RunRound(ctx context.Context, tick time.Time) error {
 	if err != nil {
 		return fmt.Errorf("feedback audience: %w", err)
 	}
+	aud.People = keep(aud.People, only)
 	if len(aud.Unresolved) > 0 {
 		s.log.Warn("Slack does not list the members of these frontline user groups; check the policy", "groups", aud.Unresolved)
 	}
@@ -128,7 +137,13 @@ func (s *Service) ask(ctx context.Context, round domain.FeedbackRound, aud Audie
 // RunReminder is the feedback_reminder job's run: it DMs, once per round,
 // the people the current round's question reached who have not answered
 // it, and records the round's response rate.
-func (s *Service) RunReminder(ctx context.Context, _ time.Time) error {
+func (s *Service) RunReminder(ctx context.Context, tick time.Time) error {
+	return s.RunReminderFor(ctx, tick, nil)
+}
+
+// RunReminderFor is RunReminder for the people only accepts (everyone when
+// nil): with local_time, each zone's tick reminds that zone's people.
+func (s *Service) RunReminderFor(ctx context.Context, _ time.Time, only func(person string) bool) error {
 	team := s.cfg.Team
 	round, err := s.store.CurrentFeedbackRound(ctx, team)
 	if err != nil {
@@ -142,6 +157,7 @@ func (s *Service) RunReminder(ctx context.Context, _ time.Time) error {
 	if err != nil {
 		return err
 	}
+	people = keep(people, only)
 	err = s.delivery.Deliver(ctx, Dispatch{
 		// The run is the round, not the tick: one reminder per person and
 		// round, however often the reminder's schedule fires.
@@ -192,4 +208,18 @@ func (s *Service) recordRate(ctx context.Context, r domain.FeedbackRound, stage 
 	if err != nil {
 		s.log.Warn("could not record a feedback round's response rate", "round", r.ID, "error", err.Error())
 	}
+}
+
+// keep returns the people only accepts (all of them when only is nil).
+func keep(people []string, only func(string) bool) []string {
+	if only == nil {
+		return people
+	}
+	out := make([]string, 0, len(people))
+	for _, p := range people {
+		if only(p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

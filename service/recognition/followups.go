@@ -29,6 +29,13 @@ const followUpLease = 2 * time.Minute
 // owner, the run's lease owner. It goes on past a failed follow-up (a
 // later run tries it again) and returns the first error.
 func (s *Service) FollowUps(ctx context.Context, team, owner string) error {
+	return s.FollowUpsFor(ctx, team, owner, nil)
+}
+
+// FollowUpsFor is FollowUps for the requesters only accepts (everyone when
+// nil): with local_time, the outcome_followups job runs each zone's tick
+// for the people of that zone.
+func (s *Service) FollowUpsFor(ctx context.Context, team, owner string, only func(requester string) bool) error {
 	ids, err := s.store.DueFollowUps(ctx, team, s.clock.Now(), followUpBatch)
 	if err != nil {
 		return err
@@ -38,6 +45,18 @@ func (s *Service) FollowUps(ctx context.Context, team, owner string) error {
 	for _, id := range ids {
 		if ctx.Err() != nil {
 			break
+		}
+		if only != nil {
+			d, err := s.store.Decision(ctx, team, id)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			if !only(d.Requester) {
+				continue
+			}
 		}
 		ok, err := s.followUp(ctx, team, id, owner)
 		if err != nil {
