@@ -174,7 +174,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("slack auth.test: %w", err)
 	}
 
+	a.Zones = zones.New(zones.Config{
+		Store: a.Store, Slack: handlers.ZoneLookup{Slack: a.Slack},
+		Policy: a.Policies.Current, Now: o.Clock.Now, Log: o.Log,
+	})
 	a.Handlers = &handlers.Handlers{
+		Zones:       a.Zones,
 		Slack:       a.Slack,
 		Store:       a.Store,
 		Policies:    a.Policies,
@@ -199,10 +204,6 @@ func New(ctx context.Context, o Options) (*App, error) {
 			Policies: a.Policies,
 			Teams:    a.Handlers.Decisions,
 		})
-	a.Zones = zones.New(zones.Config{
-		Store: a.Store, Slack: handlers.ZoneLookup{Slack: a.Slack},
-		Policy: a.Policies.Current, Now: o.Clock.Now, Log: o.Log,
-	})
 	commitmentsSlack := handlers.NewCommitmentsSlack(a.Handlers)
 	a.Handlers.Commitments = commitments.New(commitments.Config{
 		Store:     a.Store,

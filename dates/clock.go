@@ -14,3 +14,12 @@ func ClockText(t, now time.Time, loc *time.Location) string {
 	}
 	return t.Format("Mon Jan 2 15:04")
 }
+
+// ClockTextZoned is ClockText with the zone named: "10:42 JST", "Mon Jan 2
+// 10:42 CST" (the zone's abbreviation at t, or its offset when it has none).
+func ClockTextZoned(t, now time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return ClockText(t, now, loc) + " " + t.In(loc).Format("MST")
+}

@@ -26,3 +26,24 @@ func TestClockText(t *testing.T) {
 		}
 	}
 }
+
+func TestClockTextZonedNamesTheZone(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chicago, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 18, 16, 42, 0, 0, time.UTC)
+	if got := ClockTextZoned(at, at, chicago); got != "10:42 CST" {
+		t.Errorf("Chicago: %q", got)
+	}
+	if got := ClockTextZoned(at, at, tokyo); got != "01:42 JST" {
+		t.Errorf("Tokyo, the same day in Tokyo: %q", got)
+	}
+	if got := ClockTextZoned(at, at.Add(-12*time.Hour), tokyo); got != "Thu Nov 19 01:42 JST" {
+		t.Errorf("Tokyo, another day: %q", got)
+	}
+}

@@ -203,3 +203,31 @@ func TestOverdueReminderSkipsTheWeekendOfTheLeadersZone(t *testing.T) {
 		t.Errorf("overdue reminders on %v (Tokyo); want %v", days, want)
 	}
 }
+
+func TestTimesShownInTheReadersZoneWithTheZoneNamed(t *testing.T) {
+	e := startCommitments(t, apptest.Options{NoBot: true})
+	e.Policy.LocalTime = true
+	u, _ := e.Emu.User(apptest.Alice)
+	u.TZ = tzTokyo
+	e.Emu.AddUser(u)
+	e.StartBot()
+	// Wednesday 10:00 in Chicago is 01:00 on Thursday in Tokyo.
+	_, mine := e.decide(apptest.Alice, "discount 250 for ACME travel charge waived")
+	_, up := e.decide(apptest.Alice, "discount 900 for Globex keep the renewal")
+	card := e.escalation(up, "Globex")
+	e.Clock.Advance(2 * time.Minute)
+	e.click(apptest.Bob, card, "Approve")
+	// The card is a channel post: the policy's zone, named.
+	e.waitUpdated(card.TS, "approved at 10:02 CST", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by <@U0BOB> at 10:02 CST")
+	})
+	// Alice's follow-up DM: her zone, named.
+	e.Clock.Advance(72*time.Hour + time.Minute)
+	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), "outcome_followups"); err != nil {
+		t.Fatal(err)
+	}
+	dm := e.waitDM(apptest.Alice, mine)
+	if !strings.Contains(dm.AllText(), "You made this call on Thu Nov 19 01:00 JST") {
+		t.Errorf("follow-up DM does not show Alice's time in Tokyo: %s", dm.AllText())
+	}
+}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/slacktext"
@@ -70,8 +69,8 @@ func summary(d *domain.Decision) string {
 }
 
 // historyLine renders one history entry: "Escalated by @bob to manager · 10:42".
-func historyLine(e domain.HistoryEntry, now time.Time, loc *time.Location) string {
-	at := dates.ClockText(e.At, now, loc)
+func historyLine(e domain.HistoryEntry, now time.Time, clock ClockFunc) string {
+	at := clock(e.At, now)
 	by := ""
 	if e.Actor != "" {
 		by = " by " + slacktext.User(e.Actor)
@@ -115,7 +114,7 @@ func parseButtonValue(v string) (id string, level int, ok bool) {
 // the decision, the level and its approvers, why it left the box, the
 // history, and the buttons while that level may still act on it.
 func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time.Time) (string, []slack.Block) {
-	loc := p.Location
+	clock := channelClock(p) // a channel post: the policy's zone
 	lname := p.LevelName(level)
 	text := fmt.Sprintf("Decision %s: %s asks for a %s %s above the box; %s to answer.",
 		d.ID, slacktext.User(d.Requester), amountText(d), slacktext.Escape(d.Activity), lname)
@@ -157,7 +156,7 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 		start = len(d.History) - historyShown
 	}
 	for _, e := range d.History[start:] {
-		hist = append(hist, historyLine(e, now, loc))
+		hist = append(hist, historyLine(e, now, clock))
 	}
 	if len(hist) > 0 {
 		blocks = append(blocks, slack.NewContextBlock("history", mrkdwn(strings.Join(hist, "\n"))))
@@ -165,11 +164,11 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 
 	switch {
 	case d.State == domain.StateApproved:
-		approved := fmt.Sprintf("Approved by %s at %s", approversText(d), dates.ClockText(d.DecidedAt, now, loc))
+		approved := fmt.Sprintf("Approved by %s at %s", approversText(d), clock(d.DecidedAt, now))
 		text = fmt.Sprintf("Decision %s: %s.", d.ID, approved)
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":white_check_mark: *"+approved+"*"), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == domain.StateDeclined:
-		declined := fmt.Sprintf("Declined by %s at %s", slacktext.User(d.DecidedBy), dates.ClockText(d.DecidedAt, now, loc))
+		declined := fmt.Sprintf("Declined by %s at %s", slacktext.User(d.DecidedBy), clock(d.DecidedAt, now))
 		text = fmt.Sprintf("Decision %s: %s.", d.ID, declined)
 		msg := ":no_entry: *" + declined + "*"
 		if d.DeclineReason != "" {
@@ -182,7 +181,7 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 			":arrow_right: Moved up to *%s*: the buttons are on the new message.", slacktext.Escape(p.LevelName(d.Level))))))
 	case d.State == domain.StatePending:
 		if !d.Deadline.IsZero() {
-			note := fmt.Sprintf(":hourglass_flowing_sand: Please answer by %s", dates.ClockText(d.Deadline, now, loc))
+			note := fmt.Sprintf(":hourglass_flowing_sand: Please answer by %s", clock(d.Deadline, now))
 			if level < len(p.Levels)-1 {
 				note += fmt.Sprintf("; after that it moves up to *%s* on its own.", slacktext.Escape(p.LevelName(level+1)))
 			} else {

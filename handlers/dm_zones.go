@@ -3,9 +3,12 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/dates"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/zones"
 )
@@ -43,4 +46,38 @@ func (z ZoneLookup) AllZones(ctx context.Context) (map[string]string, error) {
 		out[u.ID] = u.TZ
 	}
 	return out, nil
+}
+
+// ZoneDirectory tells each person's time zone (*zones.Directory).
+type ZoneDirectory interface {
+	// Local reports whether the policy's local_time is on.
+	Local() bool
+	// Location is user's zone with local_time, the policy's without.
+	Location(ctx context.Context, team, user string) *time.Location
+}
+
+// ClockFunc shows the moment t to a reader, relative to now.
+type ClockFunc func(t, now time.Time) string
+
+// clockFor returns how moments are shown to user in a DM: with local_time,
+// in their own zone, named ("10:42 JST"); without, in the policy's zone, as
+// always ("10:42").
+func (h *Handlers) clockFor(ctx context.Context, team, user string) ClockFunc {
+	if h.Zones == nil || !h.Zones.Local() {
+		loc := h.policy().Location
+		return func(t, now time.Time) string { return dates.ClockText(t, now, loc) }
+	}
+	loc := h.Zones.Location(ctx, team, user)
+	return func(t, now time.Time) string { return dates.ClockTextZoned(t, now, loc) }
+}
+
+// channelClock returns how moments are shown in a channel post of p: in
+// the policy's zone, named when local_time has people read times in zones
+// of their own.
+func channelClock(p *domain.Policy) ClockFunc {
+	loc := p.Location
+	if p.LocalTime {
+		return func(t, now time.Time) string { return dates.ClockTextZoned(t, now, loc) }
+	}
+	return func(t, now time.Time) string { return dates.ClockText(t, now, loc) }
 }

@@ -65,6 +65,9 @@ type Handlers struct {
 	Insights *insights.Service
 	// Away is the service of leaders' time away (away, back, delegates).
 	Away *away.Service
+	// Zones tells each person's time zone (nil: everyone is in the
+	// policy's); see dm_zones.go.
+	Zones ZoneDirectory
 
 	// dmOpens makes concurrent DMs to one new person open the channel once.
 	dmOpens singleflight.Group

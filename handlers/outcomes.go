@@ -13,7 +13,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/command"
-	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
@@ -61,10 +60,11 @@ func decisionPhrase(d *domain.Decision, withAmount bool) string {
 	return s
 }
 
-// FollowUpMessage is the follow-up DM asking the requester how d turned out.
-func FollowUpMessage(d *domain.Decision, now time.Time, loc *time.Location) (string, []slack.Block) {
+// FollowUpMessage is the follow-up DM asking the requester how d turned
+// out; clock shows its moments to them (see Handlers.clockFor).
+func FollowUpMessage(d *domain.Decision, now time.Time, clock ClockFunc) (string, []slack.Block) {
 	q := "How did " + decisionPhrase(d, true) + " turn out?"
-	when := dates.ClockText(d.CreatedAt, now, loc)
+	when := clock(d.CreatedAt, now)
 	body := fmt.Sprintf(":seedling: *%s*\nYou made this call on %s (`%s`). Whatever happened, thank you for taking the risk. Tell me how it went:",
 		q, when, d.ID)
 	worked := slack.NewButtonBlockElement(ActionOutcomeWorked, d.ID, plain("It worked"))
@@ -342,7 +342,7 @@ func (n RecognitionNotifier) TellLeader(ctx context.Context, d *domain.Decision,
 // will never let the bot reach is a *recognition.UnreachableError
 // (recognition.Notifier).
 func (n RecognitionNotifier) SendFollowUp(ctx context.Context, d *domain.Decision) (domain.MessageRef, error) {
-	text, blocks := FollowUpMessage(d, n.H.Clock.Now(), n.H.policy().Location)
+	text, blocks := FollowUpMessage(d, n.H.Clock.Now(), n.H.clockFor(ctx, d.Team, d.Requester))
 	ch, ts, err := n.H.DM(ctx, d.Team, d.Requester, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		if slackapi.Classify(err) == slackapi.Permanent {
