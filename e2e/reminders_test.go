@@ -9,6 +9,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/apptest"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/slackemu"
 )
@@ -340,4 +341,33 @@ func TestReminderSkipsWhoApprovedAlready(t *testing.T) {
 	if d := e.decision(id); d.State != domain.StateApproved {
 		t.Errorf("stored: %s", d.State)
 	}
+}
+
+// Decline from the reminder DM: its modal, then the card and every reminder
+// DM say so, with the reason.
+func TestReminderDeclineFromTheDM(t *testing.T) {
+	e := startReminders(t, 1)
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	card := e.escalation(id, "team-lead")
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	e.runReminders()
+	bob := e.oneReminder(apptest.Bob, id)
+	mal := e.oneReminder(apptest.Mallory, id)
+
+	e.click(apptest.Mallory, mal, "Decline")
+	v, err := e.Emu.WaitView(e.Ctx(), apptest.Mallory, func(v slackemu.View) bool { return v.CallbackID == handlers.ViewDecline })
+	if err != nil {
+		t.Fatalf("no decline modal from the DM: %v", err)
+	}
+	ack, err := e.Emu.SubmitView(e.Ctx(), apptest.Mallory, v.ID, slackemu.Values{}.Set("reason", "reason", "Margin is too thin"))
+	if err != nil || len(ack.Errors) > 0 {
+		t.Fatalf("submit decline: %v %v", err, ack.Errors)
+	}
+	declined := func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Declined by <@U0MALLORY>") && strings.Contains(m.AllText(), "Margin is too thin") && len(m.Buttons()) == 0
+	}
+	e.waitUpdated(card.TS, "declined", declined)
+	e.waitDMUpdated(apptest.Mallory, mal.TS, "declined", declined)
+	e.waitDMUpdated(apptest.Bob, bob.TS, "declined", declined)
+	e.waitDM(apptest.Dave, "declined your")
 }

@@ -117,3 +117,34 @@ func TestDecisionReminderOnlyAtTheCurrentLevel(t *testing.T) {
 		t.Errorf("claim at its new level: %v, %v; want true", ok, err)
 	}
 }
+
+// A replica that dies holding a claim leaves it to the next one once its
+// lease runs out.
+func TestDecisionReminderClaimTakenOverAfterItsLease(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := t.Context()
+	d := pendingDecision("D-UUUUUU")
+	if err := s.CreateDecision(ctx, d, createdEvent(d)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.ClaimDecisionReminder(ctx, team, d.ID, 0, "U0BOB", "dead", 20*time.Millisecond); err != nil || !ok {
+		t.Fatalf("claim: %v, %v", ok, err)
+	}
+	if ok, err := s.ClaimDecisionReminder(ctx, team, d.ID, 0, "U0BOB", "next", time.Minute); err != nil || ok {
+		t.Fatalf("claim while held: %v, %v; want false", ok, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := s.ClaimDecisionReminder(ctx, team, d.ID, 0, "U0BOB", "next", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the dead owner's claim was never taken over")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
