@@ -117,6 +117,7 @@ type App struct {
 
 	reloadMu   sync.Mutex
 	policySeen []byte // the policy file's content as last read
+	policyNext []byte // a changed content seen once, reloaded when seen again
 }
 
 // New builds every part and checks the bot token with auth.test; it returns

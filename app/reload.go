@@ -63,6 +63,12 @@ func (a *App) applyPolicy(p *domain.Policy, trigger string) error {
 	if err != nil {
 		return err
 	}
+	// New user groups are listed before the first decision needs them.
+	rctx, cancel := context.WithTimeout(context.Background(), rosterWarmUp)
+	if err := a.Roster.Resolve(rctx, p); err != nil {
+		a.log.Warn("could not resolve every user group of the reloaded policy yet", "error", err.Error())
+	}
+	cancel()
 	a.Policies.Set(p)
 	for _, w := range p.Warnings {
 		a.log.Warn("policy", "warning", w)
@@ -106,8 +112,9 @@ func (a *App) watchPolicy(ctx context.Context) {
 }
 
 // policyChanged reports whether the policy file's content differs from what
-// was last read (an unreadable file is not a change: it is reported when it
-// becomes readable and different).
+// was last read and has stayed the same since the previous look, so that a
+// file caught half-written is not reloaded (an unreadable file is not a
+// change).
 func (a *App) policyChanged() bool {
 	data, err := os.ReadFile(a.opts.PolicyFile)
 	if err != nil {
@@ -115,7 +122,13 @@ func (a *App) policyChanged() bool {
 	}
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	return !bytes.Equal(data, a.policySeen)
+	if bytes.Equal(data, a.policySeen) {
+		a.policyNext = nil
+		return false
+	}
+	stable := a.policyNext != nil && bytes.Equal(data, a.policyNext)
+	a.policyNext = data
+	return stable
 }
 
 // Summary is a policy in one line, for the logs: its levels, teams,
