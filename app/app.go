@@ -71,7 +71,10 @@ type Options struct {
 	// PolicyWatch, when set, checks PolicyFile this often and reloads it
 	// when its content changed (a Kubernetes ConfigMap update).
 	PolicyWatch time.Duration
-	Log         *slog.Logger
+	// CheckWorkspace runs the checks of `empowerbot doctor` once at start-up
+	// and logs each failure as a warning (`empowerbot run` sets it).
+	CheckWorkspace bool
+	Log            *slog.Logger
 	// Clock defaults to the system clock.
 	Clock clock.Clock
 	// PingInterval overrides slack-go's dead-man interval (tests).
@@ -337,6 +340,9 @@ func (a *App) Run(ctx context.Context) error {
 		g.Go(func() error { return a.http.Serve(gctx) })
 	}
 	g.Go(func() error { a.watchPolicy(gctx); return nil })
+	if a.opts.CheckWorkspace {
+		g.Go(func() error { a.checkWorkspace(gctx); return nil })
+	}
 	a.log.Info("empowerbot running", "team", a.Handlers.TeamID, "http", a.HTTPAddr(), "policy", Summary(a.Policies.Current()))
 	err := g.Wait() // 1
 	a.log.Info("empowerbot stopping")

@@ -18,6 +18,7 @@ import (
 	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/ops"
 	"github.com/empowerbot/empowerbot/policy"
+	"github.com/empowerbot/empowerbot/slackemu"
 )
 
 // obj is one YAML document, decoded loosely.
@@ -376,5 +377,16 @@ func TestComposeIsHardenedAndMatchesTheCode(t *testing.T) {
 	}
 	if !strings.Contains(string(df), "EXPOSE "+strconv.Itoa(httpPort(t))) {
 		t.Errorf("the Dockerfile does not EXPOSE %d", httpPort(t))
+	}
+}
+
+func TestTheEmulatorHasTheManifestsScopes(t *testing.T) {
+	scopes, err := BotScopes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := slices.Sorted(slices.Values(slackemu.DefaultScopes)), slices.Sorted(slices.Values(scopes))
+	if !slices.Equal(got, want) {
+		t.Errorf("slackemu.DefaultScopes = %v, the manifest asks for %v", got, want)
 	}
 }

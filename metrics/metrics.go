@@ -31,6 +31,9 @@ type Metrics struct {
 	// PolicyReloads counts reloads of the policy file by result (ok,
 	// invalid) and trigger (signal, file_changed).
 	PolicyReloads *prometheus.CounterVec
+	// WorkspaceCheckFailures is how many of the start-up workspace checks
+	// (those of `empowerbot doctor`) failed, by check.
+	WorkspaceCheckFailures *prometheus.GaugeVec
 }
 
 // New creates the collectors on a fresh registry, with Go and process
@@ -68,8 +71,12 @@ func New() *Metrics {
 			Name: "empowerbot_policy_reloads_total",
 			Help: "Reloads of the policy file, by result (ok, invalid) and trigger (signal, file_changed).",
 		}, []string{"result", "trigger"}),
+		WorkspaceCheckFailures: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "empowerbot_workspace_check_failures",
+			Help: "Failed workspace checks at start-up (those of empowerbot doctor), by check.",
+		}, []string{"check"}),
 	}
-	reg.MustRegister(m.Envelopes, m.AckLatency, m.SlackCalls, m.RedisErrors, m.JobRuns, m.Fanout, m.PolicyReloads,
+	reg.MustRegister(m.Envelopes, m.AckLatency, m.SlackCalls, m.RedisErrors, m.JobRuns, m.Fanout, m.PolicyReloads, m.WorkspaceCheckFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Start the usual series at zero, so that every family is on /metrics
 	// from start-up (a vector with no series is not shown at all).

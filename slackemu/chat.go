@@ -224,7 +224,7 @@ func (s *Server) channelJSONLocked(id string) map[string]any {
 		"is_group":   c.IsPrivate,
 		"is_im":      c.IsIM,
 		"is_private": c.IsPrivate || c.IsIM,
-		"is_member":  true,
+		"is_member":  !c.BotNotMember,
 		"created":    1700000000,
 	}
 	if c.IsIM {

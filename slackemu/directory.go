@@ -33,6 +33,9 @@ type Channel struct {
 	IsIM      bool
 	User      string // the other party of a DM
 	IsPrivate bool
+	// BotNotMember: the bot was not invited (SetBotMember); the zero value
+	// is a channel the bot is in.
+	BotNotMember bool
 }
 
 // AddUser adds or replaces a user in the directory.
@@ -74,6 +77,14 @@ func (s *Server) AddChannel(id, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.channels[id] = &Channel{ID: id, Name: name, IsPrivate: strings.HasPrefix(id, "G")}
+}
+
+// AddPrivateChannel adds a private channel (Slack gives new private
+// channels C… IDs too).
+func (s *Server) AddPrivateChannel(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[id] = &Channel{ID: id, Name: name, IsPrivate: true}
 }
 
 // User returns a user of the directory.

@@ -121,6 +121,9 @@ func (s *Server) filesComplete(c *call) (map[string]any, *apiError) {
 		}
 		channels = append(channels, id)
 	}
+	if s.sharedToNonMemberLocked(channels) {
+		return nil, errf("not_in_channel")
+	}
 	var files []File
 	var out []any
 	for _, item := range list {

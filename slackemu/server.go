@@ -149,6 +149,8 @@ type Server struct {
 	callIdx    map[string][]int // method -> indexes into calls
 	injections map[string][]injection
 	limiters   map[string]*rate.Limiter
+	scopes     []string // the bot token's; nil: DefaultScopes (workspace.go)
+	freePlan   bool
 
 	// socket mode
 	conns      []*wsConn

@@ -265,6 +265,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, body := s.serveCall(method, p, r)
+	if method != "apps.connections.open" {
+		w.Header().Set("X-OAuth-Scopes", s.scopesHeader())
+	}
 	writeJSONWithRetry(w, status, body)
 }
 
@@ -312,6 +315,10 @@ func (s *Server) serveCall(method string, p params, r *http.Request) (int, map[s
 	}
 
 	s.mu.Lock()
+	if e := s.workspaceCheckLocked(method, p); e != nil {
+		s.mu.Unlock()
+		return fail(http.StatusOK, e)
+	}
 	if inj := s.injections[method]; len(inj) > 0 {
 		first := inj[0]
 		s.injections[method] = inj[1:]

@@ -78,7 +78,7 @@ func commands() []command {
 				"and every user group resolves (a free plan refuses user groups). One line per check,\n" +
 				"with what to do; exit status 1 on any failure. Needs the same environment as run.",
 			env: concat(envSlack, []string{"POLICY_FILE"}, envLogging),
-			run: runDoctor, hidden: true,
+			run: runDoctor,
 		},
 		{
 			name: "export", args: "--from DATE [--to DATE] [--format csv|json]", summary: "write the audit history (--from DATE …) to standard output",

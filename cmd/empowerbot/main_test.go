@@ -166,11 +166,14 @@ func (w *syncWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
 // startRun starts the real program's `run` against a fresh Redis and
 // emulator, with the policy file at policyPath, and waits until it is
 // connected.
-func startRun(t *testing.T, policyPath string) (*exec.Cmd, *syncWriter, *slackemu.Server) {
+func startRun(t *testing.T, policyPath string, prepare ...func(*slackemu.Server)) (*exec.Cmd, *syncWriter, *slackemu.Server) {
 	t.Helper()
 	rs := redistest.Start(t)
 	emu := slackemu.Start(t, slackemu.Options{})
 	apptest.Seed(emu)
+	for _, p := range prepare {
+		p(emu)
+	}
 	// The bot token comes from a file, as Docker and Kubernetes secrets do.
 	botToken := filepath.Join(t.TempDir(), "slack_bot_token")
 	if err := os.WriteFile(botToken, []byte(emu.BotToken()+"\n"), 0o600); err != nil {
@@ -218,6 +221,9 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	res, err := emu.SlashCommand(ctx, apptest.Dave, apptest.General, "help")
 	if err != nil || !strings.Contains(res.AllText(), "/empower box") {
 		t.Fatalf("help through the real program = %q, %v", res.AllText(), err)
+	}
+	if err := apptest.WaitFor(20*time.Second, func() bool { return len(logs.buf.Lines("workspace checks passed")) > 0 }); err != nil {
+		t.Errorf("the start-up workspace checks did not pass:\n%s", logs.buf.String())
 	}
 	stopWithSIGTERM(t, cmd, logs)
 	if !strings.Contains(logs.buf.String(), "empowerbot stopped") {
@@ -312,4 +318,54 @@ func TestHealthcheckAsksReadiness(t *testing.T) {
 	if !strings.Contains(errb.String(), "503") || !strings.Contains(errb.String(), "redis") {
 		t.Errorf("healthcheck output %q does not say what is not ready", errb.String())
 	}
+}
+
+func TestDoctorCommand(t *testing.T) {
+	emu := slackemu.Start(t, slackemu.Options{})
+	apptest.Seed(emu)
+	policyPath := filepath.Join(t.TempDir(), "policy.yaml")
+	writePolicy(t, policyPath, apptest.DefaultPolicy)
+	t.Setenv("SLACK_APP_TOKEN", emu.AppToken())
+	t.Setenv("SLACK_BOT_TOKEN", emu.BotToken())
+	t.Setenv("SLACK_API_URL", emu.URL())
+	t.Setenv("POLICY_FILE", policyPath)
+	t.Setenv("SLACK_PACING", "off")
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"doctor"}, &out, &errb); code != 0 {
+		t.Fatalf("doctor on a correct workspace = %d:\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "checks passed") {
+		t.Errorf("doctor output:\n%s", out.String())
+	}
+	t.Logf("empowerbot doctor, a correct workspace:\n%s", out.String())
+
+	emu.SetBotMember(apptest.Leaders, false)
+	emu.SetFreePlan(true)
+	out.Reset()
+	if code := run(t.Context(), []string{"doctor"}, &out, &errb); code != 1 {
+		t.Fatalf("doctor on a broken workspace = %d, want 1:\n%s", code, out.String())
+	}
+	for _, want := range []string{"FAIL channel C0LEADERS (channels.leaders): the bot is not in #leaders", "FAIL plan user groups:", "2 of "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), emu.BotToken()) {
+		t.Errorf("doctor prints the token")
+	}
+	t.Logf("empowerbot doctor, a broken workspace:\n%s", out.String())
+}
+
+func TestRunWarnsAboutTheWorkspaceAtStartUp(t *testing.T) {
+	policyPath := filepath.Join(t.TempDir(), "policy.yaml")
+	writePolicy(t, policyPath, apptest.DefaultPolicy)
+	cmd, logs, _ := startRun(t, policyPath, func(emu *slackemu.Server) { emu.SetBotMember(apptest.Leaders, false) })
+	if err := apptest.WaitFor(20*time.Second, func() bool { return len(logs.buf.Lines("workspace check failed")) > 0 }); err != nil {
+		t.Fatalf("no start-up warning:\n%s", logs.buf.String())
+	}
+	l := logs.buf.Lines("workspace check failed")[0]
+	if !strings.Contains(l, `"level":"WARN"`) || !strings.Contains(l, "the bot is not in #leaders") {
+		t.Errorf("warning = %s", l)
+	}
+	stopWithSIGTERM(t, cmd, logs)
 }

@@ -67,7 +67,9 @@ func optionsFromEnv(env config.Env, pol *domain.Policy, log *slog.Logger) app.Op
 		PolicyFile:   env.PolicyFile,
 		Reload:       reloadSignals,
 		PolicyWatch:  policyWatch,
-		Log:          log,
+		// The checks of `empowerbot doctor`, logged as warnings.
+		CheckWorkspace: true,
+		Log:            log,
 	}
 }
 

@@ -6,11 +6,6 @@ import (
 	"io"
 )
 
-func runDoctor(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "empowerbot doctor: not built yet")
-	return 1
-}
-
 func runExport(_ context.Context, _ []string, _, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "empowerbot export: not built yet")
 	return 1
