@@ -41,10 +41,16 @@ func (p *parser) teams(f field, pol *domain.Policy) {
 			p.teamsRead = append(p.teamsRead, nodes)
 		}
 	}
-	// Team members count as frontline (PRODUCT.md "teams").
+	// Team members count as frontline (PRODUCT.md "teams"). A member is in
+	// one team only, so only the file's frontline can repeat them.
+	listed := make(map[string]bool, len(pol.Frontline))
+	for _, id := range pol.Frontline {
+		listed[id] = true
+	}
 	for _, t := range pol.Teams {
 		for _, id := range t.Members {
-			if !slices.Contains(pol.Frontline, id) {
+			if !listed[id] {
+				listed[id] = true
 				pol.Frontline = append(pol.Frontline, id)
 			}
 		}
