@@ -79,7 +79,11 @@ var table = []Sub{
 		Example: "outcome D-7K2QF9 worked the customer renewed",
 	},
 	{Name: "feedback", Summary: "tell your leader how they can help you, any time"},
-	{Name: "box", Summary: "your limits for each activity, and who approves above them"},
+	{
+		Name: "box", Args: "[<@user>]",
+		Summary: "your limits for each activity, your team and its approvers; a leader may look at one of their people's box",
+		Example: "box @dave",
+	},
 	{
 		Name: "away", Args: "until <date> [delegate <@user>]",
 		Summary: "leaders: you're away until that day ends; a delegate (another leader) answers for you meanwhile",

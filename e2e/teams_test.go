@@ -156,6 +156,22 @@ func TestTeamRouting(t *testing.T) {
 	if !strings.Contains(box, "for *north*") {
 		t.Errorf("frank's box does not say he answers for north: %s", box)
 	}
+	// A leader looks at one of their people's box; others may not.
+	box = e.Command(frank, "box <@U0ALICE|alice>").AllText()
+	if !strings.Contains(box, "<@U0ALICE>'s box") || !strings.Contains(box, "Their team: *north*") || !strings.Contains(box, "theirs up to") {
+		t.Errorf("frank looking at alice's box: %s", box)
+	}
+	if box = e.Command(apptest.Carol, "box <@U0JOE|joe>").AllText(); !strings.Contains(box, "Their team: *south*") {
+		t.Errorf("the shared manager looking at joe's box: %s", box)
+	}
+	for _, who := range []string{gina, apptest.Dave} {
+		if got := e.Command(who, "box <@U0ALICE|alice>").AllText(); !strings.Contains(got, "Only the leaders who answer <@U0ALICE>'s escalations") {
+			t.Errorf("%s looking at alice's box: %s", who, got)
+		}
+	}
+	if got := e.Command(frank, "box <@U0ALICE|alice> everything").AllText(); !strings.Contains(got, "/empower box [<@user>]") {
+		t.Errorf("box with extra words: %s", got)
+	}
 	if n := e.Emu.CallCount("usergroups.users.list"); n > 3 {
 		t.Errorf("usergroups.users.list calls: %d, want one per group at start-up (3)", n)
 	}

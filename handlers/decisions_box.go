@@ -7,6 +7,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/command"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
@@ -15,22 +17,47 @@ import (
 // section each, within a message's 50 blocks).
 const maxBoxActivities = 40
 
-// Box answers `/empower box`: the person's limit for each activity, who
-// approves above it, the tags that always go to a leader, and what the
-// person approves themselves when they are an approver
-// (decisions.Service.Box).
+// boxUsage is the usage line of `/empower box`.
+var boxUsage = command.MustLookup("box").Usage()
+
+// Box answers `/empower box [@user]`: the person's limit for each activity,
+// their policy team and who approves above it, the tags that always go to a
+// leader, and what the person approves themselves when they are an
+// approver (decisions.Service.Box). A leader may name one of their people
+// to see that person's box (decisions.Service.BoxOf).
 func (h *Handlers) Box(ctx context.Context, c *Command) (*Reply, error) {
-	return boxReply(h.Decisions.Box(ctx, c.TeamID, c.UserID)), nil
+	if c.Args == "" {
+		return boxReply(h.Decisions.Box(ctx, c.TeamID, c.UserID)), nil
+	}
+	user, rest, err := splitMention(c.Args, "the person", boxUsage)
+	if err != nil {
+		return nil, err
+	}
+	if rest != "" {
+		return nil, domain.Invalidf("I only know `/empower box` and `/empower box @person`; I don't know `%s`.\n%s", slacktext.Code(rest), boxUsage)
+	}
+	bx, err := h.Decisions.BoxOf(ctx, c.TeamID, c.UserID, user)
+	if err != nil {
+		return nil, err
+	}
+	return boxReply(bx), nil
 }
 
 // boxReply renders bx.
 func boxReply(bx decisions.Box) *Reply {
 	intro := "*Your box*: up to these amounts the call is yours to make, no one to ask. Above them, I bring in the leader who can clear it."
+	own := bx.Viewer == bx.User
+	if !own {
+		intro = fmt.Sprintf("*%s's box*: up to these amounts the call is theirs to make, no one to ask. Above them, I bring in the leader who can clear it.", slacktext.User(bx.User))
+	}
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(intro), nil, nil)}
 	var plainText []string
 	plainText = append(plainText, intro)
 	if bx.Team != "" {
 		line := fmt.Sprintf(":busts_in_silhouette: Your team: *%s*. What's above your box goes to its leaders, named below.", slacktext.EscapeTruncate(bx.Team, 100))
+		if !own {
+			line = fmt.Sprintf(":busts_in_silhouette: Their team: *%s*. What's above their box goes to its leaders, named below.", slacktext.EscapeTruncate(bx.Team, 100))
+		}
 		blocks = append(blocks, slack.NewContextBlock("team", mrkdwn(line)))
 		plainText = append(plainText, line)
 	}
@@ -41,7 +68,11 @@ func boxReply(bx decisions.Box) *Reply {
 			break
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "*%s*: yours up to *%s*", slacktext.Escape(al.Activity), al.Frontline.Format(al.Currency))
+		whose := "yours"
+		if !own {
+			whose = "theirs"
+		}
+		fmt.Fprintf(&b, "*%s*: %s up to *%s*", slacktext.Escape(al.Activity), whose, al.Frontline.Format(al.Currency))
 		if al.Summary != "" {
 			fmt.Fprintf(&b, "\n_%s_", slacktext.EscapeTruncate(al.Summary, 300))
 		}
@@ -66,7 +97,7 @@ func boxReply(bx decisions.Box) *Reply {
 		plainText = append(plainText, line)
 	}
 
-	if len(bx.Approves) > 0 {
+	if own && len(bx.Approves) > 0 {
 		var names []string
 		for _, l := range bx.Approves {
 			names = append(names, "*"+slacktext.Escape(l)+"*")

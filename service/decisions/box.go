@@ -2,16 +2,21 @@ package decisions
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/slacktext"
 )
 
 // Box is what `/empower box` shows a person: the box of every activity with
 // who approves above it in their policy team's chain, the tags that always
 // go to a leader, and the levels they answer escalations at themselves.
 type Box struct {
+	// User is whose box it is; Viewer who asked (the same person, or a
+	// leader looking at one of their people's box).
+	User, Viewer string
 	// Limits is every activity's box, in the policy's order; each level's
 	// approvers are the person's team's (the top-level ones for a level the
 	// team leaves out, or for no team).
@@ -40,7 +45,7 @@ func (s *Service) Box(ctx context.Context, team, user string) Box {
 	if err != nil {
 		s.log.Warn("could not resolve approver levels", "team", team, "user", user, "error", err.Error())
 	}
-	b := Box{Limits: box.AllLimits(p), Tags: box.EscalationTags(p), Team: v.TeamOf(user)}
+	b := Box{User: user, Viewer: user, Limits: box.AllLimits(p), Tags: box.EscalationTags(p), Team: v.TeamOf(user)}
 	for i := range b.Limits {
 		for j, l := range b.Limits[i].Levels {
 			b.Limits[i].Levels[j].Approvers = slices.Clone(p.ApproversOf(b.Team, l.Level))
@@ -63,4 +68,26 @@ func escalationsFor(p *domain.Policy, teams []string) string {
 		return p.EscalationsChannel(teams[0])
 	}
 	return p.Channels.Escalations
+}
+
+// BoxOf returns user's box as viewer may see it: their own, or one of their
+// people's when viewer approves, at some level, for the chain user's
+// decisions go up (user's policy team, or the top-level chain). Anyone else
+// is refused, with what they may do instead.
+func (s *Service) BoxOf(ctx context.Context, team, viewer, user string) (Box, error) {
+	if viewer == user {
+		return s.Box(ctx, team, user), nil
+	}
+	p := s.policy()
+	v, err := s.roster.View(ctx, p)
+	if len(v.ApproverLevels(v.TeamOf(user), viewer)) == 0 {
+		if err != nil {
+			return Box{}, fmt.Errorf("resolve the policy's user groups: %w", err)
+		}
+		return Box{}, domain.Forbiddenf("Only the leaders who answer %s's escalations can look at their box. `/empower box` shows yours.",
+			slacktext.User(user))
+	}
+	b := s.Box(ctx, team, user)
+	b.Viewer = viewer
+	return b, nil
 }
