@@ -172,6 +172,21 @@ func TestTeamRouting(t *testing.T) {
 	if got := e.Command(frank, "box <@U0ALICE|alice> everything").AllText(); !strings.Contains(got, "/empower box [<@user>]") {
 		t.Errorf("box with extra words: %s", got)
 	}
+	// Each lead's App Home lists only what their team's chain may answer.
+	_, northID := e.decide(apptest.Alice, "discount 800 for Initech")
+	_, southID := e.decide(joe, "discount 800 for Globex")
+	for lead, mine := range map[string][2]string{frank: {northID, southID}, gina: {southID, northID}} {
+		if _, err := e.Emu.OpenHome(e.Ctx(), lead); err != nil {
+			t.Fatal(err)
+		}
+		home, err := e.Emu.WaitHome(e.Ctx(), lead, func(v slackemu.View) bool { return strings.Contains(v.AllText(), mine[0]) })
+		if err != nil {
+			t.Fatalf("%s's Home lacks %s: %v", lead, mine[0], err)
+		}
+		if strings.Contains(home.AllText(), mine[1]) {
+			t.Errorf("%s's Home lists the other team's %s: %s", lead, mine[1], home.AllText())
+		}
+	}
 	if n := e.Emu.CallCount("usergroups.users.list"); n > 3 {
 		t.Errorf("usergroups.users.list calls: %d, want one per group at start-up (3)", n)
 	}
