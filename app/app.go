@@ -194,7 +194,6 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BotUserID:   auth.UserID,
 		CommandName: "/empower",
 	}
-	a.Handlers.Away = away.New(a.Policies, a.Store, a.Handlers, o.Clock, nil)
 	a.Roster = roster.New(auth.TeamID, handlers.RosterGroups{H: a.Handlers}, o.Log)
 	a.Handlers.Decisions = decisions.New(a.Policies, a.Store, handlers.DecisionNotifier{H: a.Handlers}, a.Roster, a.Handlers, o.Clock, o.Log)
 	a.Handlers.Recognition = recognition.New(a.Store,
@@ -207,7 +206,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 			Team:     auth.TeamID,
 			Policies: a.Policies,
 			Teams:    a.Handlers.Decisions,
+			Away:     a.Handlers,
 		})
+	// A leader's last day away is a day in their own zone.
+	a.Handlers.Away = away.New(a.Policies, a.Store, a.Handlers, o.Clock, a.Zones.Location)
 	commitmentsSlack := handlers.NewCommitmentsSlack(a.Handlers)
 	a.Handlers.Commitments = commitments.New(commitments.Config{
 		Store:     a.Store,
@@ -218,6 +220,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BotUserID: auth.UserID,
 		Log:       o.Log,
 		Zones:     a.Zones,
+		Away:      a.Handlers,
 	})
 	a.Insights = insights.New(insights.Config{
 		Store:     a.Store,

@@ -62,7 +62,11 @@ type DecisionCreatedData struct{ DecisionFacts }
 
 // DecisionEscalatedData is the payload of decision.escalated (a leader sent it
 // up a level).
-type DecisionEscalatedData struct{ DecisionFacts }
+type DecisionEscalatedData struct {
+	DecisionFacts
+	// For is the away leader the actor answered for, as their delegate.
+	For string `json:"for,omitempty"`
+}
 
 // DecisionTimeoutData is the payload of decision.timeout (a level did not
 // answer in time and it moved up).
@@ -83,6 +87,8 @@ type DecisionApprovedData struct {
 	// Approvers are everyone who approved at the level, in order, when it
 	// needed more than one.
 	Approvers []string `json:"approvers,omitempty"`
+	// For is the away leader the actor approved for, as their delegate.
+	For string `json:"for,omitempty"`
 }
 
 // DecisionApprovalData is the payload of decision.approval: one approver's
@@ -93,6 +99,8 @@ type DecisionApprovalData struct {
 	// this one included; Needed how many it needs.
 	Approvals int `json:"approvals"`
 	Needed    int `json:"needed"`
+	// For is the away leader the actor approved for, as their delegate.
+	For string `json:"for,omitempty"`
 }
 
 // DecisionDeclinedData is the payload of decision.declined.
@@ -100,6 +108,8 @@ type DecisionDeclinedData struct {
 	DecisionFacts
 	// Reason is the leader's reason ("" for none).
 	Reason string `json:"reason,omitempty"`
+	// For is the away leader the actor declined for, as their delegate.
+	For string `json:"for,omitempty"`
 }
 
 // EventType implements Payload.

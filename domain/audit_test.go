@@ -73,6 +73,8 @@ func TestEncodeDataAsEarlierVersionsWroteIt(t *testing.T) {
 		{"away with a delegate", domain.AwayStartedData{Until: "2026-12-04", Zone: "America/Chicago", Ends: 1772463600000, Delegate: "U2"},
 			`{"delegate":"U2","ends":1772463600000,"until":"2026-12-04","zone":"America/Chicago"}`},
 		{"back", domain.AwayEndedData{Until: "2026-12-04"}, `{"until":"2026-12-04"}`},
+		{"approved for an away leader", domain.DecisionApprovedData{DecisionFacts: autonomous().Facts(), For: "U9"},
+			`{"activity":"discount","amount":100,"autonomous":true,"created_at":1772463600000,"currency":"USD","for":"U9","requester":"U1"}`},
 		{"unknown", domain.UnknownData{Type: "later.thing"}, `{}`},
 	}
 	for _, tt := range tests {

@@ -61,9 +61,12 @@ type Decision struct {
 	Approvals []Approval `json:"approvals,omitempty"`
 	// DecidedBy and DecidedAt are set once approved or declined (for
 	// several approvals: the last approver, at the final approval).
-	DecidedBy     string    `json:"decided_by,omitempty"`
-	DecidedAt     time.Time `json:"decided_at,omitzero"`
-	DeclineReason string    `json:"decline_reason,omitempty"`
+	DecidedBy string    `json:"decided_by,omitempty"`
+	DecidedAt time.Time `json:"decided_at,omitzero"`
+	// DecidedFor is the away leader DecidedBy answered for, as their
+	// delegate; "" when they answered in their own right.
+	DecidedFor    string `json:"decided_for,omitempty"`
+	DeclineReason string `json:"decline_reason,omitempty"`
 	// Reminders counts the reminders sent to the top level.
 	Reminders int `json:"reminders,omitempty"`
 	// OutcomeDue is when to ask the requester how it turned out. It is set
@@ -78,6 +81,8 @@ type Decision struct {
 type Approval struct {
 	By string    `json:"by"`
 	At time.Time `json:"at"`
+	// For is the away leader By approved for, as their delegate.
+	For string `json:"for,omitempty"`
 }
 
 // ApprovedBy reports whether user has approved at the current level.
@@ -149,13 +154,16 @@ func (e *DecisionConflictError) Error() string { return "decision changed meanwh
 // HistoryEntry is one step in a decision's life.
 type HistoryEntry struct {
 	// Action is "created", "escalated", "timeout", "reminded", "approval"
-	// (one of several needed), "approved" or "declined".
+	// (one of several needed), "approved", "declined" or "away" (nobody of
+	// level From was here: it went on to To).
 	Action string    `json:"action"`
 	Actor  string    `json:"actor,omitempty"` // "" for the bot
 	From   string    `json:"from,omitempty"`
 	To     string    `json:"to,omitempty"`
 	At     time.Time `json:"at"`
 	Note   string    `json:"note,omitempty"`
+	// For is the away leader Actor acted for, as their delegate.
+	For string `json:"for,omitempty"`
 }
 
 // Decided reports whether the decision reached a final answer from a leader.

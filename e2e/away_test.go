@@ -8,6 +8,8 @@ import (
 
 	"github.com/empowerbot/empowerbot/apptest"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/jobs"
+	"github.com/empowerbot/empowerbot/slackemu"
 )
 
 // awayEnv is the product running for one away test, its clock at
@@ -149,4 +151,182 @@ func TestAwayEndsAtMidnight(t *testing.T) {
 		t.Fatal("bob is still away after his last day ended")
 	}
 	wantIn(t, "back after the end", e.say(apptest.Bob, "back"), "You weren't away")
+}
+
+const (
+	awayFrank   = "U0FRANK"
+	awayFrankAt = "<@U0FRANK|frank>"
+)
+
+// awayPolicy is the default policy with edit applied: old replaced by new.
+func awayPolicy(t *testing.T, pairs ...string) string {
+	t.Helper()
+	p := apptest.DefaultPolicy
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if !strings.Contains(p, pairs[i]) {
+			t.Fatalf("default policy has no %q", pairs[i])
+		}
+		p = strings.Replace(p, pairs[i], pairs[i+1], 1)
+	}
+	return p
+}
+
+// withFrank adds Frank, a leader who approves for team north only: he may
+// answer nothing of Dave's (no team) in his own right.
+const awayNorthTeam = `teams:
+  - name: north
+    members: [U0ERIN]
+    approvers:
+      team-lead: [U0FRANK]
+activities:`
+
+func (e *awayEnv) addFrank() {
+	e.Emu.AddUser(slackemu.User{ID: awayFrank, Name: "frank", RealName: "Frank Fox", TZ: "America/Chicago"})
+}
+
+// pendingCard logs `/empower text` as Dave and returns the decision and its
+// card, which must contain want.
+func (e *awayEnv) pendingCard(text string, want ...string) (string, slackemu.Message) {
+	e.t.Helper()
+	res, id := e.decide(apptest.Dave, text)
+	if id == "" {
+		e.t.Fatalf("no decision logged: %q", res.AllText())
+	}
+	m := e.escalation(id, "Approve")
+	for _, w := range want {
+		if !strings.Contains(m.AllText(), w) {
+			e.t.Errorf("card of %s lacks %q: %s", id, w, m.AllText())
+		}
+	}
+	return id, m
+}
+
+func TestAwayDelegateAnswersFor(t *testing.T) {
+	e := startAway(t, apptest.Options{Policy: awayPolicy(t, "activities:", awayNorthTeam)})
+	e.addFrank()
+	wantIn(t, "away", e.say(apptest.Bob, "away until friday delegate "+awayFrankAt), "<@U0FRANK> covers for you")
+
+	id, card := e.pendingCard("discount 900 for ACME", "team-lead", ":palm_tree: <@U0BOB> is away until Fri Nov 20: <@U0FRANK> answers for them.")
+	up := e.approves(awayFrank, card, "Approved by <@U0FRANK> for <@U0BOB> at")
+	if len(up.Buttons()) != 0 || strings.Contains(up.AllText(), ":palm_tree:") {
+		t.Errorf("approved card still asks or says who is away: %s", up.AllText())
+	}
+	e.waitDM(apptest.Dave, "<@U0FRANK> for <@U0BOB> approved your")
+	if d := e.decision(id); d.DecidedBy != awayFrank || d.DecidedFor != apptest.Bob {
+		t.Errorf("stored: by %s for %s", d.DecidedBy, d.DecidedFor)
+	}
+	var approved *domain.Event
+	for _, ev := range e.audits(id) {
+		if ev.Type() == domain.EventDecisionApproved {
+			approved = &ev
+		}
+	}
+	if p, ok := approved.Payload.(domain.DecisionApprovedData); approved == nil || !ok || approved.Actor != awayFrank || p.For != apptest.Bob {
+		t.Errorf("audit of the approval: %+v", approved)
+	}
+
+	// What was never routed to Bob (above his team-lead limit) is not
+	// Frank's to answer.
+	big, bigCard := e.pendingCard("discount 5000 for ACME", "manager")
+	if strings.Contains(bigCard.AllText(), ":palm_tree:") {
+		t.Errorf("the manager's card says Bob is away: %s", bigCard.AllText())
+	}
+	e.click(awayFrank, bigCard, "Approve")
+	e.waitEphemeral(awayFrank, "Nothing changed")
+	if d := e.decision(big); d.State != domain.StatePending {
+		t.Errorf("frank answered what was not routed to bob: %s", d.State)
+	}
+	// It stays the manager's.
+	e.approves(apptest.Carol, bigCard, "Approved by <@U0CAROL> at")
+}
+
+// TestAwayDelegateUntilMidnight: the delegate answers for the away leader
+// until the leader's last day ends in their zone, and not after.
+func TestAwayDelegateUntilMidnight(t *testing.T) {
+	e := startAway(t, apptest.Options{Policy: awayPolicy(t, "activities:", awayNorthTeam)})
+	e.addFrank()
+	e.say(apptest.Bob, "away until friday delegate "+awayFrankAt)
+
+	e.Clock.Set(time.Date(2026, 11, 20, 23, 58, 0, 0, cmChicago))
+	_, card := e.pendingCard("discount 900 for ACME", "away until Fri Nov 20")
+	e.approves(awayFrank, card, "Approved by <@U0FRANK> for <@U0BOB>")
+
+	e.Clock.Set(time.Date(2026, 11, 21, 0, 0, 30, 0, cmChicago))
+	late, lateCard := e.pendingCard("discount 800 for ACME", "team-lead")
+	if strings.Contains(lateCard.AllText(), ":palm_tree:") {
+		t.Errorf("the card after midnight says Bob is away: %s", lateCard.AllText())
+	}
+	e.click(awayFrank, lateCard, "Approve")
+	e.waitEphemeral(awayFrank, "Only the approvers of `"+late+"`")
+	if d := e.decision(late); d.State != domain.StatePending {
+		t.Errorf("frank answered for bob after bob's last day: %s", d.State)
+	}
+	e.approves(apptest.Bob, lateCard, "Approved by <@U0BOB> at")
+}
+
+func TestAwayWithoutDelegate(t *testing.T) {
+	e := startAway(t, apptest.Options{Policy: awayPolicy(t, "approvers: [U0BOB]", "approvers: [U0BOB, U0FRANK]")})
+	e.addFrank()
+	wantIn(t, "bob away", e.say(apptest.Bob, "away until friday"), "other approvers answer")
+
+	// Another approver of the level is here: they take it.
+	_, card := e.pendingCard("discount 900 for ACME", "team-lead", ":palm_tree: <@U0BOB> is away until Fri Nov 20.")
+	e.approves(awayFrank, card, "Approved by <@U0FRANK> at")
+
+	// Nobody of the level is here: it goes to the next level at once.
+	wantIn(t, "frank away", e.say(awayFrank, "away until tomorrow"), "Thu Nov 19")
+	res, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	wantIn(t, "log reply", res.AllText(), "*manager*", "<@U0CAROL>")
+	up := e.escalation(id, "Approve")
+	wantIn(t, "manager's card", up.AllText(), "needs *manager*", "Nobody at team-lead is here (<@U0BOB>, <@U0FRANK> away), so it went to manager")
+	if d := e.decision(id); d.Level != 1 || d.LevelName != "manager" {
+		t.Errorf("stored level: %d %s", d.Level, d.LevelName)
+	}
+	e.approves(apptest.Carol, up, "Approved by <@U0CAROL> at")
+
+	// Back: it comes to the team lead again.
+	wantIn(t, "back", e.say(apptest.Bob, "back"), "Welcome back")
+	_, again := e.pendingCard("discount 700 for ACME", "team-lead")
+	if strings.Contains(again.AllText(), "<@U0BOB> is away") {
+		t.Errorf("card says bob is away after back: %s", again.AllText())
+	}
+}
+
+// TestAwayNoFeedbackDMNoReminder: a leader away gets no feedback DM and no
+// commitment reminder; back, the reminders come again.
+func TestAwayNoFeedbackDMNoReminder(t *testing.T) {
+	e := startAway(t, apptest.Options{Policy: awayPolicy(t, "frontline: [S0FRONTLINE, U0DAVE]", "frontline: [S0FRONTLINE, U0DAVE, U0BOB]")})
+	_, cid := e.commit(apptest.Bob, "commit "+cmDave+" get you on the safety course by tomorrow")
+	if cid == "" {
+		t.Fatal("no commitment")
+	}
+	e.say(apptest.Bob, "away until friday")
+
+	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), jobs.JobFeedback); err != nil {
+		t.Fatal(err)
+	}
+	e.waitDM(apptest.Dave, "Answer")
+	e.runReminders(1)
+	for _, m := range e.Emu.DMs(apptest.Bob) {
+		if strings.Contains(m.AllText(), "Answer") || strings.Contains(m.AllText(), cid) && strings.Contains(m.AllText(), "coming due") {
+			t.Errorf("bob, away, got a DM: %s", m.AllText())
+		}
+	}
+	if n := len(e.reminders(apptest.Bob, cid)); n != 0 {
+		t.Errorf("bob, away, got %d commitment reminders", n)
+	}
+
+	e.say(apptest.Bob, "back")
+	e.runReminders(1)
+	if n := len(e.reminders(apptest.Bob, cid)); n != 1 {
+		t.Errorf("bob, back, got %d commitment reminders, want 1", n)
+	}
+}
+
+// approves has user click Approve on card and waits until the card says
+// want.
+func (e *awayEnv) approves(user string, card slackemu.Message, want string) slackemu.Message {
+	e.t.Helper()
+	e.click(user, card, "Approve")
+	return e.waitUpdated(card.TS, want, func(m slackemu.Message) bool { return strings.Contains(m.AllText(), want) })
 }

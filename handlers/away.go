@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/dates"
@@ -17,6 +20,51 @@ import (
 // commands and the words of their replies.
 
 var awayUsage = command.MustLookup("away").Usage()
+
+// Absences returns the leaders away in team at t (none without the away
+// service): the decisions service's AbsenceDirectory, the feedback and
+// commitments services' too (the reminders read AwayAt, the same).
+func (h *Handlers) Absences(ctx context.Context, team string, t time.Time) (domain.Absences, error) {
+	if h.Away == nil {
+		return nil, nil
+	}
+	return h.Away.Absences(ctx, team, t)
+}
+
+// withAway adds to the blocks of d's card for level, while it waits there,
+// who of that level is away until when and who answers for them, before
+// its buttons.
+func (h *Handlers) withAway(ctx context.Context, d *domain.Decision, level int, blocks []slack.Block) []slack.Block {
+	if h.Decisions == nil || d.State != domain.StatePending || d.Level != level {
+		return blocks
+	}
+	gone := h.Decisions.AwayApprovers(ctx, d, level)
+	if len(gone) == 0 {
+		return blocks
+	}
+	now := h.Clock.Now()
+	lines := make([]string, 0, len(gone))
+	for _, a := range gone {
+		today := dates.Of(now.In(h.Away.Zone(ctx, d.Team, a.User)))
+		line := fmt.Sprintf(":palm_tree: %s is away until %s", slacktext.User(a.User), away.UntilText(a, today))
+		if a.Delegate != "" && a.Delegate != d.Requester {
+			line += fmt.Sprintf(": %s answers for them.", slacktext.User(a.Delegate))
+		} else {
+			line += "."
+		}
+		lines = append(lines, line)
+	}
+	note := slack.NewContextBlock("away", mrkdwn(strings.Join(lines, "\n")))
+	out := make([]slack.Block, 0, len(blocks)+1)
+	for i, b := range blocks {
+		if a, ok := b.(*slack.ActionBlock); ok && a.BlockID == "actions" {
+			out = append(out, note)
+			return append(out, blocks[i:]...)
+		}
+		out = append(out, b)
+	}
+	return append(out, note)
+}
 
 // AwayCommand answers `/empower away until <date> [delegate <@user>]`.
 func (h *Handlers) AwayCommand(ctx context.Context, c *Command) (*Reply, error) {

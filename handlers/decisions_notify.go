@@ -25,6 +25,7 @@ func (n DecisionNotifier) PostCard(ctx context.Context, d *domain.DecisionRecord
 	h := n.H
 	p := h.policy()
 	text, blocks := escalationMessage(p, &d.Decision, level, h.Clock.Now())
+	blocks = h.withAway(ctx, &d.Decision, level, blocks) // who is away until when (away.go)
 	ch, ts, err := h.Slack.PostMessageContext(ctx, p.EscalationsChannel(d.TeamName),
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
@@ -40,6 +41,7 @@ func (n DecisionNotifier) UpdateCards(ctx context.Context, d *domain.DecisionRec
 	var errs []error
 	for _, m := range d.Messages {
 		text, blocks := escalationMessage(p, &d.Decision, m.Level, now)
+		blocks = h.withAway(ctx, &d.Decision, m.Level, blocks) // who is away until when (away.go)
 		if _, _, _, err := h.Slack.UpdateMessageContext(ctx, m.Channel, m.TS,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			errs = append(errs, fmt.Errorf("update the card of %s for level %d: %w", d.ID, m.Level, err))

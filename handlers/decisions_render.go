@@ -73,7 +73,7 @@ func historyLine(e domain.HistoryEntry, now time.Time, clock ClockFunc) string {
 	at := clock(e.At, now)
 	by := ""
 	if e.Actor != "" {
-		by = " by " + slacktext.User(e.Actor)
+		by = " by " + decisions.ByText(e.Actor, e.For) // "by @frank for @bob" (a delegate)
 	}
 	switch e.Action {
 	case "created":
@@ -84,6 +84,8 @@ func historyLine(e domain.HistoryEntry, now time.Time, clock ClockFunc) string {
 		return fmt.Sprintf("No answer from %s in time, moved to %s · %s", e.From, e.To, at)
 	case "reminded":
 		return fmt.Sprintf("Reminder sent to %s · %s", e.To, at)
+	case "away":
+		return fmt.Sprintf("Nobody at %s is here (%s away), so it went to %s · %s", e.From, e.Note, e.To, at)
 	case "approval":
 		return fmt.Sprintf("Approved%s (%s) · %s", by, e.Note, at)
 	case "approved":
@@ -168,7 +170,7 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 		text = fmt.Sprintf("Decision %s: %s.", d.ID, approved)
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":white_check_mark: *"+approved+"*"), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == domain.StateDeclined:
-		declined := fmt.Sprintf("Declined by %s at %s", slacktext.User(d.DecidedBy), clock(d.DecidedAt, now))
+		declined := fmt.Sprintf("Declined by %s at %s", decisions.DecidedByText(d), clock(d.DecidedAt, now))
 		text = fmt.Sprintf("Decision %s: %s.", d.ID, declined)
 		msg := ":no_entry: *" + declined + "*"
 		if d.DeclineReason != "" {
@@ -214,11 +216,11 @@ func approvalProgress(p *domain.Policy, d *domain.Decision) string {
 // approved when its level needed several ("@bob and @carol").
 func approversText(d *domain.Decision) string {
 	if len(d.Approvals) < 2 {
-		return slacktext.User(d.DecidedBy)
+		return decisions.DecidedByText(d) // "@frank for @bob" (a delegate)
 	}
 	names := make([]string, 0, len(d.Approvals))
 	for _, a := range d.Approvals {
-		names = append(names, slacktext.User(a.By))
+		names = append(names, decisions.ByText(a.By, a.For))
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
@@ -276,7 +278,7 @@ func outcomeDM(p *domain.Policy, d *domain.Decision, e domain.HistoryEntry) stri
 		return fmt.Sprintf(":white_check_mark: %s approved your %s (`%s`). Go ahead: it's yours to carry out.",
 			approversText(d), summary(d), d.ID)
 	case "declined":
-		msg := fmt.Sprintf(":no_entry: %s declined your %s (`%s`).", slacktext.User(d.DecidedBy), summary(d), d.ID)
+		msg := fmt.Sprintf(":no_entry: %s declined your %s (`%s`).", decisions.DecidedByText(d), summary(d), d.ID)
 		if d.DeclineReason != "" {
 			msg += "\n*Their reason:* " + slacktext.EscapeTruncate(d.DeclineReason, maxReasonShown)
 		} else {
@@ -285,7 +287,7 @@ func outcomeDM(p *domain.Policy, d *domain.Decision, e domain.HistoryEntry) stri
 		return msg + "\nThanks for asking: bringing a leader in when it's above the box is exactly right."
 	case "escalated":
 		return fmt.Sprintf(":arrow_up: %s passed your %s (`%s`) up to *%s* (%s). They have %s to answer; I'll DM you when they do.",
-			slacktext.User(e.Actor), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(decisions.ApproverIDs(p, d, d.Level)),
+			decisions.ByText(e.Actor, e.For), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(decisions.ApproverIDs(p, d, d.Level)),
 			policyDurationText(p.RespondWithin(d.Level)))
 	case "timeout":
 		return fmt.Sprintf(":hourglass: *%s* didn't answer your %s (`%s`) in time, so I moved it up to *%s* (%s). They have %s to answer.",

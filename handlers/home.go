@@ -11,6 +11,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
@@ -274,9 +275,9 @@ func decisionStateText(d domain.Decision, now time.Time, loc *time.Location) str
 	case domain.StateAutonomous:
 		return ":white_check_mark: inside your box · " + dates.ClockText(d.CreatedAt, now, loc)
 	case domain.StateApproved:
-		return ":white_check_mark: approved by " + slacktext.User(d.DecidedBy) + " · " + dates.ClockText(d.DecidedAt, now, loc)
+		return ":white_check_mark: approved by " + decisions.DecidedByText(&d) + " · " + dates.ClockText(d.DecidedAt, now, loc)
 	case domain.StateDeclined:
-		return ":no_entry: declined by " + slacktext.User(d.DecidedBy) + " · " + dates.ClockText(d.DecidedAt, now, loc)
+		return ":no_entry: declined by " + decisions.DecidedByText(&d) + " · " + dates.ClockText(d.DecidedAt, now, loc)
 	case domain.StatePending:
 		return ":hourglass_flowing_sand: waiting for *" + slacktext.Escape(d.LevelName) + "*"
 	}

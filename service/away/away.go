@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/empowerbot/empowerbot/dates"
@@ -55,6 +56,13 @@ type ZoneFunc func(ctx context.Context, team, user string) *time.Location
 // MaxAhead is how far ahead the last day away may be.
 const MaxAhead = 1 // year
 
+// CacheFor is how long a replica keeps the periods it read: routing a
+// decision asks who is away, and must not cost a Redis round trip each
+// time. A period set or ended on this replica applies here at once; on the
+// others within CacheFor. Whether a period still runs is decided at each
+// read, so a period ends on time whatever the cache.
+const CacheFor = 10 * time.Second
+
 // Service applies the rules of time away. Build it with New; it is safe
 // for concurrent use.
 type Service struct {
@@ -63,6 +71,16 @@ type Service struct {
 	dir      Directory
 	clock    Clock
 	zone     ZoneFunc
+
+	mu     sync.Mutex
+	cached map[string]cachedPeriods // by workspace; guarded by mu
+	gen    uint64                   // counts forget calls; guarded by mu
+}
+
+// cachedPeriods are a workspace's periods as read at read (the real clock).
+type cachedPeriods struct {
+	all  domain.Absences
+	read time.Time
 }
 
 // New returns the service; zone may be nil (every leader in the policy's
@@ -134,7 +152,9 @@ func (s *Service) Away(ctx context.Context, r Request) (*domain.Absence, error) 
 	}
 	ev := domain.Event{Actor: r.User, Subject: r.User, To: a.Until, At: now,
 		Payload: domain.AwayStartedData{Until: a.Until, Zone: a.Zone, Ends: domain.UnixMilliOf(a.Ends), Delegate: a.Delegate}}
-	if err := s.store.SetAway(ctx, r.Team, a, now, ev); err != nil {
+	err = s.store.SetAway(ctx, r.Team, a, now, ev)
+	s.forget(r.Team)
+	if err != nil {
 		return nil, fmt.Errorf("away: %w", err)
 	}
 	return &a, nil
@@ -207,6 +227,7 @@ func (s *Service) Back(ctx context.Context, team, user string) (*domain.Absence,
 	ev := domain.Event{Actor: user, Subject: user, From: a.Until, To: "back", At: now,
 		Payload: domain.AwayEndedData{Until: a.Until, Delegate: a.Delegate}}
 	ended, err := s.store.EndAway(ctx, team, user, now, ev)
+	s.forget(team)
 	if err != nil {
 		return nil, fmt.Errorf("back: %w", err)
 	}
@@ -216,15 +237,50 @@ func (s *Service) Back(ctx context.Context, team, user string) (*domain.Absence,
 	return &a, nil
 }
 
-// Absences returns the leaders away at t.
+// Absences returns the leaders away at t, from this replica's cache when
+// it was read within CacheFor.
 func (s *Service) Absences(ctx context.Context, team string, t time.Time) (domain.Absences, error) {
-	return s.store.Absences(ctx, team, t)
+	s.mu.Lock()
+	c, ok := s.cached[team]
+	gen := s.gen
+	s.mu.Unlock()
+	if !ok || time.Since(c.read) >= CacheFor {
+		read := time.Now()
+		all, err := s.store.Absences(ctx, team, time.Time{}) // every stored period
+		if err != nil {
+			return nil, err
+		}
+		c = cachedPeriods{all: all, read: read}
+		s.mu.Lock()
+		if s.gen == gen { // not changed here meanwhile
+			if s.cached == nil {
+				s.cached = map[string]cachedPeriods{}
+			}
+			s.cached[team] = c
+		}
+		s.mu.Unlock()
+	}
+	out := make(domain.Absences, len(c.all))
+	for u, a := range c.all {
+		if a.ActiveAt(t) {
+			out[u] = a
+		}
+	}
+	return out, nil
+}
+
+// forget drops team's cached periods, after this replica changed them.
+func (s *Service) forget(team string) {
+	s.mu.Lock()
+	delete(s.cached, team)
+	s.gen++
+	s.mu.Unlock()
 }
 
 // IsAway reports whether user is away at t: the reminder and feedback jobs
 // send them nothing.
 func (s *Service) IsAway(ctx context.Context, team, user string, t time.Time) (bool, error) {
-	as, err := s.store.Absences(ctx, team, t)
+	as, err := s.Absences(ctx, team, t)
 	if err != nil {
 		return false, err
 	}

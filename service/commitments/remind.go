@@ -51,13 +51,16 @@ func (s *Service) RemindIn(ctx context.Context, team, owner string, loc *time.Lo
 	if err != nil {
 		return 0, err
 	}
+	away := s.awayNow(ctx, team, now)
 	sent := 0
 	var firstErr error
 	for _, c := range list {
 		if ctx.Err() != nil {
 			return sent, ctx.Err()
 		}
-		if c.State != domain.CommitmentOpen || (only != nil && !only(c.Leader)) {
+		if c.State != domain.CommitmentOpen || (only != nil && !only(c.Leader)) || away.IsAway(c.Leader) {
+			// A leader away gets no reminders; the first run after they
+			// are back sends that day's.
 			continue
 		}
 		due, err := dates.ParseISO(c.Due)
@@ -109,4 +112,18 @@ func (s *Service) sendReminder(ctx context.Context, c *domain.CommitmentRecord, 
 		s.log.Warn("could not record a sent commitment reminder", "commitment", c.ID, "error", err.Error())
 	}
 	return nil
+}
+
+// awayNow returns the leaders away in team at now; none when it cannot be
+// read (logged: a reminder too many beats one missed).
+func (s *Service) awayNow(ctx context.Context, team string, now time.Time) domain.Absences {
+	if s.away == nil {
+		return nil
+	}
+	as, err := s.away.Absences(ctx, team, now)
+	if err != nil {
+		s.log.Warn("could not read who is away; reminders go to every leader", "team", team, "error", err.Error())
+		return nil
+	}
+	return as
 }

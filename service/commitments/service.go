@@ -142,6 +142,16 @@ type Config struct {
 	Log       *slog.Logger
 	// Zones, when set, gives each person's zone (see Zones).
 	Zones Zones
+	// Away, when set, tells which leaders are away: they get no
+	// reminders meanwhile.
+	Away AbsenceDirectory
+}
+
+// AbsenceDirectory tells which leaders are away at a moment (PRODUCT.md
+// "Away and delegates"). Package handlers implements it over the away
+// service.
+type AbsenceDirectory interface {
+	Absences(ctx context.Context, team string, at time.Time) (domain.Absences, error)
 }
 
 // Service applies the rules of commitments. Build it with New; it is safe
@@ -155,6 +165,7 @@ type Service struct {
 	botID    string
 	log      *slog.Logger
 	zones    Zones
+	away     AbsenceDirectory
 }
 
 // New returns a Service with the dependencies of c; a nil Log discards.
@@ -165,7 +176,7 @@ func New(c Config) *Service {
 	}
 	return &Service{
 		store: c.Store, notify: c.Notifier, people: c.Directory, clock: c.Clock,
-		policies: c.Policies, botID: c.BotUserID, log: log, zones: c.Zones,
+		policies: c.Policies, botID: c.BotUserID, log: log, zones: c.Zones, away: c.Away,
 	}
 }
 

@@ -73,7 +73,7 @@ func (s *Service) Approve(ctx context.Context, team, id, user string) (*domain.D
 			return nil, domain.Conflictf("You already approved `%s`; it's waiting for %s at *%s*. Nothing changed.",
 				d.ID, moreApprovals(needed-len(d.Approvals)), slacktext.Escape(d.LevelName))
 		}
-		e, ev := s.approval(p, d, user, needed)
+		e, ev := s.approval(p, d, user, s.onBehalf(ctx, d, user), needed) // a delegate approves for an away leader (away.go)
 		err := s.store.UpdateDecision(ctx, d, domain.StatePending, &ev)
 		var ce *domain.DecisionConflictError
 		if errors.As(err, &ce) && ce.Current.State == domain.StatePending && attempt < approveAttempts {
@@ -92,27 +92,28 @@ func (s *Service) Approve(ctx context.Context, team, id, user string) (*domain.D
 
 // approval applies user's approval to the pending d, whose level needs
 // needed approvals, and returns its history entry and audit event: the
-// final approval approves it, an earlier one is counted.
-func (s *Service) approval(p *domain.Policy, d *domain.DecisionRecord, user string, needed int) (domain.HistoryEntry, domain.Event) {
+// final approval approves it, an earlier one is counted. forWho is the
+// away leader user approves for, as their delegate ("" for none).
+func (s *Service) approval(p *domain.Policy, d *domain.DecisionRecord, user, forWho string, needed int) (domain.HistoryEntry, domain.Event) {
 	now := s.clock.Now()
 	from := string(d.State)
 	n := 1
 	if needed > 1 {
-		d.Approvals = append(d.Approvals, domain.Approval{By: user, At: now})
+		d.Approvals = append(d.Approvals, domain.Approval{By: user, At: now, For: forWho})
 		n = len(d.Approvals)
 	}
 	if n < needed {
 		note := fmt.Sprintf("%d of %d", n, needed)
-		e := domain.HistoryEntry{Action: "approval", Actor: user, From: from, To: d.LevelName, At: now, Note: note}
+		e := domain.HistoryEntry{Action: "approval", Actor: user, From: from, To: d.LevelName, At: now, Note: note, For: forWho}
 		d.History = append(d.History, e)
-		return e, event(d, domain.DecisionApprovalData{DecisionFacts: d.Facts(), Approvals: n, Needed: needed},
+		return e, event(d, domain.DecisionApprovalData{DecisionFacts: d.Facts(), Approvals: n, Needed: needed, For: forWho},
 			user, from, from, now)
 	}
-	d.State, d.DecidedBy, d.DecidedAt, d.Deadline = domain.StateApproved, user, now, time.Time{}
+	d.State, d.DecidedBy, d.DecidedAt, d.Deadline, d.DecidedFor = domain.StateApproved, user, now, time.Time{}, forWho
 	d.OutcomeDue = s.outcomeDue(p, now)
-	e := domain.HistoryEntry{Action: "approved", Actor: user, From: from, To: string(domain.StateApproved), At: now}
+	e := domain.HistoryEntry{Action: "approved", Actor: user, From: from, To: string(domain.StateApproved), At: now, For: forWho}
 	d.History = append(d.History, e)
-	data := domain.DecisionApprovedData{DecisionFacts: d.Facts()}
+	data := domain.DecisionApprovedData{DecisionFacts: d.Facts(), For: forWho}
 	if needed > 1 {
 		data.Approvers = d.Approvers()
 	}
@@ -147,8 +148,13 @@ func (s *Service) Escalate(ctx context.Context, team, id string, level int, user
 		return nil, domain.Conflictf("`%s` is already with the top level, *%s*: approve or decline it.", d.ID, slacktext.Escape(d.LevelName))
 	}
 	now := s.clock.Now()
+	forWho := s.onBehalf(ctx, d, user) // a delegate answers for an away leader (away.go)
 	e := moveUp(p, d, "escalated", user, now)
-	ev := event(d, domain.DecisionEscalatedData{DecisionFacts: d.Facts()}, user, e.From, e.To, now)
+	d.History[len(d.History)-1].For, e.For = forWho, forWho
+	if s.skipAway(ctx, d, now) { // nobody is here at the next level (away.go)
+		e.To = d.LevelName
+	}
+	ev := event(d, domain.DecisionEscalatedData{DecisionFacts: d.Facts(), For: forWho}, user, e.From, e.To, now)
 	if err := s.store.UpdateDecision(ctx, d, domain.StatePending, &ev); err != nil {
 		return nil, s.raceLost(p, err)
 	}
@@ -179,9 +185,10 @@ func (s *Service) Decline(ctx context.Context, team, id, user, reason string) (*
 	now := s.clock.Now()
 	from := d.State
 	d.State, d.DecidedBy, d.DecidedAt, d.Deadline, d.DeclineReason = domain.StateDeclined, user, now, time.Time{}, reason
-	e := domain.HistoryEntry{Action: "declined", Actor: user, From: string(from), To: string(domain.StateDeclined), At: now}
+	d.DecidedFor = s.onBehalf(ctx, d, user) // a delegate answers for an away leader (away.go)
+	e := domain.HistoryEntry{Action: "declined", Actor: user, From: string(from), To: string(domain.StateDeclined), At: now, For: d.DecidedFor}
 	d.History = append(d.History, e)
-	ev := event(d, domain.DecisionDeclinedData{DecisionFacts: d.Facts(), Reason: reason},
+	ev := event(d, domain.DecisionDeclinedData{DecisionFacts: d.Facts(), Reason: reason, For: d.DecidedFor},
 		user, string(from), string(domain.StateDeclined), now)
 	if err := s.store.UpdateDecision(ctx, d, from, &ev); err != nil {
 		err = s.raceLost(p, err)

@@ -109,7 +109,7 @@ func (s *Service) checkMayAct(ctx context.Context, p *domain.Policy, d *domain.D
 			d.ID, slacktext.Mentions(ApproverIDs(p, &d.Decision, d.Level)))
 	}
 	v, err := s.roster.View(ctx, p)
-	if !mayApprove(p, v, &d.Decision, user) {
+	if !mayApprove(p, v, &d.Decision, user) && s.onBehalf(ctx, d, user) == "" { // or a delegate of an away leader (away.go)
 		if err != nil {
 			// Their group may not be listed yet: let them try again.
 			return fmt.Errorf("resolve the policy's user groups: %w", err)
@@ -153,7 +153,7 @@ func (s *Service) alreadyText(p *domain.Policy, d *domain.DecisionRecord) string
 	case domain.StateApproved:
 		return fmt.Sprintf("%s already approved `%s` at %s, so nothing changed.", approvedByText(d), d.ID, dates.ClockText(d.DecidedAt, now, loc))
 	case domain.StateDeclined:
-		return fmt.Sprintf("%s already declined `%s` at %s, so nothing changed.", slacktext.User(d.DecidedBy), d.ID, dates.ClockText(d.DecidedAt, now, loc))
+		return fmt.Sprintf("%s already declined `%s` at %s, so nothing changed.", DecidedByText(&d.Decision), d.ID, dates.ClockText(d.DecidedAt, now, loc))
 	case domain.StateAutonomous:
 		return fmt.Sprintf("`%s` was inside the box: there is nothing to approve.", d.ID)
 	}
@@ -175,5 +175,5 @@ func approvedByText(d *domain.DecisionRecord) string {
 	if len(d.Approvals) > 1 {
 		return slacktext.Mentions(d.Approvers())
 	}
-	return slacktext.User(d.DecidedBy)
+	return DecidedByText(&d.Decision) // "@frank for @bob" (away.go)
 }

@@ -50,6 +50,7 @@ func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (
 		d.ExceedsAll = route.ExceedsAll
 		d.Deadline = deadline(now, p.RespondWithin(route.Level))
 		d.History = []domain.HistoryEntry{{Action: "created", Actor: user, To: d.LevelName, At: now}}
+		s.skipAway(ctx, d, now) // nobody is here at that level: the next one (away.go)
 	}
 	for attempt := 1; ; attempt++ {
 		d.ID = domain.NewDecisionID()

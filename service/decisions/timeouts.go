@@ -66,6 +66,9 @@ func (s *Service) timeoutOne(ctx context.Context, team, id string) error {
 		ev = event(d, domain.DecisionRemindedData{DecisionFacts: d.Facts(), Reminders: d.Reminders}, "", d.LevelName, d.LevelName, now)
 	} else {
 		e = moveUp(p, d, "timeout", "", now)
+		if s.skipAway(ctx, d, now) { // nobody is here at the next level (away.go)
+			e.To = d.LevelName
+		}
 		ev = event(d, domain.DecisionTimeoutData{DecisionFacts: d.Facts()}, "", e.From, e.To, now)
 	}
 	err = s.store.UpdateDecision(ctx, d, domain.StatePending, &ev)

@@ -13,7 +13,8 @@ type Audience struct {
 	// People are the user IDs to DM, sorted, each once.
 	People []string
 	// Excluded counts the IDs left out: bots, deactivated users, IDs the
-	// workspace does not know, and the user groups it would not list.
+	// workspace does not know, the user groups it would not list, and the
+	// leaders away.
 	Excluded int
 	// Unresolved are the user groups whose members the workspace would not
 	// list; they are among Excluded.
@@ -59,6 +60,9 @@ func (s *Service) Audience(ctx context.Context) (Audience, error) {
 		}
 		a.People = append(a.People, id)
 	}
+	var away int
+	a.People, away = s.withoutAway(ctx, a.People) // leaders away get no DMs (away.go)
+	a.Excluded += away
 	return a, nil
 }
 

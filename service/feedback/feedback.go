@@ -156,6 +156,8 @@ type Config struct {
 	// AnonymousAllowed and LeadersChannel from the policy in force instead,
 	// so that a reload applies to what comes next.
 	Policies *domain.Policies
+	// Away, when set, tells who is away: they get no feedback DMs.
+	Away AbsenceDirectory
 	// ResumeWithin is how far back a round whose DMs were not all sent
 	// (the bot stopped mid-run) is finished by the next run (default 24h,
 	// as CATCHUP_GRACE).

@@ -158,6 +158,7 @@ func (s *Service) RunReminderFor(ctx context.Context, _ time.Time, only func(per
 		return err
 	}
 	people = keep(people, only)
+	people, _ = s.withoutAway(ctx, people) // leaders away get no DMs (away.go)
 	err = s.delivery.Deliver(ctx, Dispatch{
 		// The run is the round, not the tick: one reminder per person and
 		// round, however often the reminder's schedule fires.
