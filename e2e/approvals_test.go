@@ -202,3 +202,29 @@ func TestTwoApprovalsTwentyConcurrentClicks(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenTeamCardWithApprovals compares a team's card that needs two
+// approvals, after the first, with testdata/golden (see TestGoldenBlockKit).
+func TestGoldenTeamCardWithApprovals(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Policy: twoApprovalsPolicy(t), NoBot: true})
+	for _, u := range []slackemu.User{{ID: frank, Name: "frank"}, {ID: gina, Name: "gina"}, {ID: hank, Name: "hank"}} {
+		e.Emu.AddUser(u)
+	}
+	e.Emu.AddUserGroup(northGrp, "north", apptest.Alice)
+	e.Emu.AddChannel(northEsc, "north-escalations")
+	e.Policy.Teams = []domain.Team{{Name: northTeam, Members: []string{northGrp},
+		Approvers: map[string][]string{teamLead: {frank, gina}}, Channels: domain.TeamChannels{Escalations: northEsc}}}
+	e.StartBot()
+	e.Clock.Set(lastWeekdayAt(time.Now(), e.Policy.Location, time.Tuesday, 10))
+	n := newNormaliser()
+	_, id := e.decide(apptest.Alice, "discount 900 for ACME renewal at risk")
+	card := e.cardIn(northEsc, id)
+	e.click(frank, card, "Approve")
+	m, err := e.Emu.WaitMessage(e.Ctx(), northEsc, func(m slackemu.Message) bool {
+		return m.TS == card.TS && strings.Contains(m.AllText(), "1 of 2 approvals: <@U0FRANK>")
+	})
+	if err != nil {
+		t.Fatalf("the card never showed the first approval: %v", err)
+	}
+	n.check(t, "team_card_one_of_two", messageGolden(m))
+}

@@ -60,6 +60,9 @@ type Roster struct {
 	kick   chan struct{} // asks Run to list the groups a view missed
 
 	view atomic.Pointer[View] // the latest complete view built
+	// prev is the one before it, of another policy: operations still
+	// running on the policy a reload replaced keep finding theirs.
+	prev atomic.Pointer[View]
 
 	mu      sync.Mutex          // guards members
 	members map[string][]string // group -> members last listed
@@ -82,6 +85,9 @@ func New(team string, g Groups, log *slog.Logger) *Roster {
 // call sees it once listed).
 func (r *Roster) View(ctx context.Context, p *domain.Policy) (*View, error) {
 	if v := r.view.Load(); v != nil && v.policy == p {
+		return v, nil
+	}
+	if v := r.prev.Load(); v != nil && v.policy == p {
 		return v, nil
 	}
 	missing := r.missing(p)
@@ -131,9 +137,18 @@ func (r *Roster) build(p *domain.Policy, got map[string][]string, keep bool) *Vi
 	}
 	v := build(p, r.members)
 	if keep {
-		r.view.Store(v)
+		r.keep(v)
 	}
 	return v
+}
+
+// keep makes v the latest view; the latest one of another policy becomes
+// the previous one (mu held).
+func (r *Roster) keep(v *View) {
+	if cur := r.view.Load(); cur != nil && cur.policy != v.policy {
+		r.prev.Store(cur)
+	}
+	r.view.Store(v)
 }
 
 // Resolve lists from Slack the groups of p that memory does not hold and
@@ -187,6 +202,9 @@ func (r *Roster) Refresh(ctx context.Context) error {
 		r.members[g] = m
 	}
 	// A newer policy may have been resolved meanwhile: rebuild that one.
+	// The previous view is dropped: operations on its policy rebuild it
+	// from the fresh members if they still need it.
+	r.prev.Store(nil)
 	r.view.Store(build(r.view.Load().policy, r.members))
 	return errors.Join(errs...)
 }

@@ -158,6 +158,13 @@ func TestViewTeamsAndApprovers(t *testing.T) {
 	if got := v3.TeamOf("U0IVY"); got != "south" {
 		t.Errorf("after the reload ivy is in %q, want south", got)
 	}
+	// Operations still running on the replaced policy find its view.
+	if again, _ := r.View(context.Background(), p); again != v {
+		t.Error("the replaced policy's view was built again")
+	}
+	if again, _ := r.View(context.Background(), p2); again != v3 {
+		t.Error("the reloaded policy's view was built again")
+	}
 }
 
 func TestRefreshSeesGroupChanges(t *testing.T) {

@@ -239,8 +239,9 @@ func (s *Service) raceLost(p *domain.Policy, err error) error {
 }
 
 // afterChange brings Slack in line with a saved change e of d: every card
-// is updated, a new level gets its own card, the requester is told and the
-// views of the people it concerns are refreshed. Failures are logged: the
+// is updated, a new level gets its own card, the requester is told (not of
+// an approval that is not yet the last) and the views of the people it
+// concerns are refreshed. Failures are logged: the
 // change itself is saved.
 func (s *Service) afterChange(ctx context.Context, p *domain.Policy, d *domain.DecisionRecord, e domain.HistoryEntry) {
 	s.updateCards(ctx, d)
@@ -249,8 +250,12 @@ func (s *Service) afterChange(ctx context.Context, p *domain.Policy, d *domain.D
 			s.postCard(ctx, d)
 		}
 	}
-	if err := s.notify.TellRequester(ctx, d, e); err != nil {
-		s.log.Warn("could not DM the requester", "team", d.Team, "decision", d.ID, "error", err.Error())
+	// One approval of several is news for the cards, not yet for the
+	// requester.
+	if e.Action != "approval" {
+		if err := s.notify.TellRequester(ctx, d, e); err != nil {
+			s.log.Warn("could not DM the requester", "team", d.Team, "decision", d.ID, "error", err.Error())
+		}
 	}
 	s.notify.Changed(ctx, d)
 }
