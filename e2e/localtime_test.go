@@ -221,6 +221,17 @@ func TestTimesShownInTheReadersZoneWithTheZoneNamed(t *testing.T) {
 	e.waitUpdated(card.TS, "approved at 10:02 CST", func(m slackemu.Message) bool {
 		return strings.Contains(m.AllText(), "Approved by <@U0BOB> at 10:02 CST")
 	})
+	// Alice's App Home: her zone, named once.
+	if _, err := e.Emu.OpenHome(e.Ctx(), apptest.Alice); err != nil {
+		t.Fatal(err)
+	}
+	home, err := e.Emu.WaitHome(e.Ctx(), apptest.Alice, func(v slackemu.View) bool { return strings.Contains(v.AllText(), mine) })
+	if err != nil {
+		t.Fatalf("no App Home for Alice: %v", err)
+	}
+	if txt := home.AllText(); !strings.Contains(txt, "Times are in your time zone, Asia/Tokyo (JST)") || !strings.Contains(txt, "inside your box · 01:00") {
+		t.Errorf("Alice's App Home does not show her Tokyo times: %s", txt)
+	}
 	// Alice's follow-up DM: her zone, named.
 	e.Clock.Advance(72*time.Hour + time.Minute)
 	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), "outcome_followups"); err != nil {

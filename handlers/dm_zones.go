@@ -9,6 +9,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/zones"
 )
@@ -80,4 +81,17 @@ func channelClock(p *domain.Policy) ClockFunc {
 		return func(t, now time.Time) string { return dates.ClockTextZoned(t, now, loc) }
 	}
 	return func(t, now time.Time) string { return dates.ClockText(t, now, loc) }
+}
+
+// homeInZone returns home as its person reads it: with local_time, its
+// times and today in their own zone, and a note naming that zone ("" when
+// there is nothing to say).
+func (h *Handlers) homeInZone(ctx context.Context, home *insights.Home) (*insights.Home, string) {
+	if h.Zones == nil || !h.Zones.Local() {
+		return home, ""
+	}
+	loc := h.Zones.Location(ctx, home.Team, home.User)
+	in := *home
+	in.Loc = loc
+	return &in, fmt.Sprintf(":clock3: Times are in your time zone, %s (%s).", loc.String(), home.Now.In(loc).Format("MST"))
 }

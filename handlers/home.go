@@ -74,7 +74,12 @@ func (h *Handlers) touchDecision(ctx context.Context, d *domain.DecisionRecord) 
 // PublishHome renders home and publishes it as its person's App Home with
 // views.publish (the insights Notifier).
 func (h *Handlers) PublishHome(ctx context.Context, home *insights.Home) error {
-	v := slack.HomeTabViewRequest{Type: slack.VTHomeTab, CallbackID: "home", Blocks: slack.Blocks{BlockSet: homeBlocks(h.policy(), home)}}
+	home, note := h.homeInZone(ctx, home)
+	blocks := homeBlocks(h.policy(), home)
+	if note != "" && len(blocks) < homeMaxBlocks {
+		blocks = append(blocks[:1], append([]slack.Block{homeContext(note)}, blocks[1:]...)...)
+	}
+	v := slack.HomeTabViewRequest{Type: slack.VTHomeTab, CallbackID: "home", Blocks: slack.Blocks{BlockSet: blocks}}
 	if _, err := h.Slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: home.User, View: v}); err != nil {
 		return fmt.Errorf("publish home of %s: %w", home.User, err)
 	}
