@@ -32,7 +32,7 @@ func (h *Handlers) commitmentsReply(ctx context.Context, team, user string) (*Re
 	if err != nil {
 		return nil, err
 	}
-	return commitmentList(l, h.policy().Location), nil
+	return commitmentList(l, h.zoneOf(ctx, team, user)), nil
 }
 
 // where is the message a button was clicked in, carried through a modal's

@@ -68,7 +68,7 @@ func (h *Handlers) clockFor(ctx context.Context, team, user string) ClockFunc {
 		loc := h.policy().Location
 		return func(t, now time.Time) string { return dates.ClockText(t, now, loc) }
 	}
-	loc := h.Zones.Location(ctx, team, user)
+	loc := h.zoneOf(ctx, team, user)
 	return func(t, now time.Time) string { return dates.ClockTextZoned(t, now, loc) }
 }
 
@@ -94,4 +94,12 @@ func (h *Handlers) homeInZone(ctx context.Context, home *insights.Home) (*insigh
 	in := *home
 	in.Loc = loc
 	return &in, fmt.Sprintf(":clock3: Times are in your time zone, %s (%s).", loc.String(), home.Now.In(loc).Format("MST"))
+}
+
+// zoneOf is user's zone with local_time, the policy's without.
+func (h *Handlers) zoneOf(ctx context.Context, team, user string) *time.Location {
+	if h.Zones == nil {
+		return h.policy().Location
+	}
+	return h.Zones.Location(ctx, team, user)
 }

@@ -54,7 +54,7 @@ func (s *Service) List(ctx context.Context, team, user string) (*List, error) {
 		return nil, err
 	}
 	now := s.clock.Now()
-	loc := s.policy().Location
+	loc := s.zoneOf(ctx, team, user) // their today, with local_time
 	l := &List{User: user, Today: dates.Of(now.In(loc))}
 	seen := map[string]bool{}
 	for _, c := range append(append([]*domain.CommitmentRecord{}, byMe...), toMe...) {
