@@ -343,6 +343,7 @@ func (a *App) Run(ctx context.Context) error {
 		g.Go(func() error { return a.http.Serve(gctx) })
 	}
 	g.Go(func() error { a.watchPolicy(gctx); return nil })
+	g.Go(func() error { a.keepRetention(gctx); return nil })
 	if a.opts.CheckWorkspace {
 		g.Go(func() error { a.checkWorkspace(gctx); return nil })
 	}

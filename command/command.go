@@ -95,6 +95,11 @@ var table = []Sub{
 		Summary: "measurable outcomes: your team's if you lead one, your own otherwise",
 		Note:    "the default is 7d",
 	},
+	{
+		Name: "export", Args: "[7d|30d|90d]",
+		Summary: "admins: a CSV of decisions, approvals, outcomes, praise and commitments, sent to you by DM",
+		Note:    "the default is 30d",
+	},
 	{Name: "help", Summary: "this list"},
 }
 

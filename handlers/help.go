@@ -30,6 +30,7 @@ func (h *Handlers) Subcommands() map[string]CommandFunc {
 		"away":        h.AwayCommand,
 		"back":        h.BackCommand,
 		"stats":       h.Stats,
+		"export":      h.ExportCommand,
 		"help":        h.Help,
 	}
 }

@@ -32,11 +32,9 @@ import (
 //
 // Entry IDs are "<at>-<seq>", so XRANGE by time works; when an event's at is
 // not after the newest entry (clock skew between replicas) it takes the
-// newest entry's millisecond instead, so IDs only grow. The stream is capped
-// at about AuditMaxLen entries.
-
-// AuditMaxLen is the approximate number of entries a team's audit stream keeps.
-const AuditMaxLen = 1_000_000
+// newest entry's millisecond instead, so IDs only grow. The stream has no
+// length cap: the whole history is kept, unless the policy's retention trims
+// what is older than it (TrimAudit).
 
 // auditArgs returns ev's at (Unix ms) followed by its field/value pairs.
 func auditArgs(ev domain.Event) ([]any, error) {
@@ -73,7 +71,7 @@ end
 local function audit_add(key, id, argv, first)
   local fields = {}
   for i = first, #argv do fields[#fields + 1] = argv[i] end
-  return redis.call('XADD', key, 'MAXLEN', '~', '1000000', id, unpack(fields))
+  return redis.call('XADD', key, id, unpack(fields))
 end
 `
 

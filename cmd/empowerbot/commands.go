@@ -81,12 +81,14 @@ func commands() []command {
 			run: runDoctor,
 		},
 		{
-			name: "export", args: "--from DATE [--to DATE] [--format csv|json]", summary: "write the audit history (--from DATE …) to standard output",
+			name: "export", args: "--from DATE [--to DATE] [--format csv|json] [--team T…]", summary: "write the audit history (--from DATE …) to standard output",
 			about: "Streams the audit history from Redis to standard output: decisions with their whole\n" +
 				"history, approvals, outcomes, praise, wins, commitments and feedback answers (anonymous\n" +
-				"ones without their author). DATE is YYYY-MM-DD; --to defaults to today, both inclusive.",
+				"ones without their author), one row per event. DATE is YYYY-MM-DD in the policy's time\n" +
+				"zone; --to defaults to today, both inclusive. The workspace is the bot token's, or the\n" +
+				"only one in Redis, or --team.",
 			env: concat(envRedis, []string{"POLICY_FILE", "SLACK_BOT_TOKEN (or SLACK_BOT_TOKEN_FILE, optional: names the workspace)", "SLACK_API_URL"}, envLogging),
-			run: runExport, hidden: true,
+			run: runExport,
 		},
 		{
 			name: "version", summary: "print the version, the commit and the Go version",

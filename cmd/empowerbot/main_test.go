@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,8 +17,11 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/export"
 	"github.com/empowerbot/empowerbot/policy"
 	"github.com/empowerbot/empowerbot/slackemu"
+	"github.com/empowerbot/empowerbot/store"
 	"github.com/empowerbot/empowerbot/store/redistest"
 )
 
@@ -368,4 +372,47 @@ func TestRunWarnsAboutTheWorkspaceAtStartUp(t *testing.T) {
 		t.Errorf("warning = %s", l)
 	}
 	stopWithSIGTERM(t, cmd, logs)
+}
+
+func TestExportCommand(t *testing.T) {
+	rs := redistest.Start(t)
+	prefix := rs.Prefix(t)
+	st := store.New(rs.Client(t), store.NewKeys(prefix))
+	day := time.Date(2026, 11, 3, 15, 0, 0, 0, time.UTC)
+	for i, text := range []string{"before the window", "thanks for the save", "great install", "after the window"} {
+		ev := domain.Event{Actor: "U0BOB", Subject: "U0DAVE", At: day.Add(time.Duration(i-1) * 48 * time.Hour), Payload: domain.PraiseGivenData{Text: text}}
+		if _, err := st.Audit(t.Context(), "T0EXP", ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("REDIS_URL", rs.URL())
+	t.Setenv("REDIS_KEY_PREFIX", prefix)
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	t.Setenv("POLICY_FILE", filepath.Join(t.TempDir(), "none.yaml"))
+	os.Unsetenv("POLICY_FILE")
+	var out, errb bytes.Buffer
+	// The workspace is the only one in Redis; days are inclusive.
+	if code := run(t.Context(), []string{"export", "--from", "2026-11-03", "--to", "2026-11-05", "--format", "json"}, &out, &errb); code != 0 {
+		t.Fatalf("export = %d: %s", code, errb.String())
+	}
+	var rows []export.Row
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	if len(rows) != 2 || rows[0].Text != "thanks for the save" || rows[1].Text != "great install" || rows[0].Actor != "U0BOB" {
+		t.Errorf("rows = %+v, want the two in the window", rows)
+	}
+	if !strings.Contains(errb.String(), "2 events") {
+		t.Errorf("stderr = %q", errb.String())
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"export", "--from", "2026-11-01", "--team", "T0EXP"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "time,event,subject") || strings.Count(out.String(), "praise.given") != 4 {
+		t.Errorf("CSV export = %d:\n%s", code, out.String())
+	}
+	for _, bad := range [][]string{{"export"}, {"export", "--from", "yesterday"}, {"export", "--from", "2026-11-01", "--format", "xml"}, {"export", "--from", "2026-11-05", "--to", "2026-11-01"}} {
+		errb.Reset()
+		if code := run(t.Context(), bad, &out, &errb); code != 2 || errb.Len() == 0 {
+			t.Errorf("%v = %d %q, want a usage error", bad, code, errb.String())
+		}
+	}
 }
