@@ -2,7 +2,9 @@
 // follow-ups, feedback DMs, commitment reminders, the digest) on robfig/cron
 // in the policy's timezone. Each run is named by its schedule tick, and a
 // Redis lease per (job, tick) (store.TickLease) makes it run once per tick
-// whatever the number of replicas, restarts or catch-up runs.
+// whatever the number of replicas, restarts or catch-up runs. With the
+// policy's local_time, the person-facing jobs fire in each person's own
+// zone instead, leased per (job, zone, tick): see local.go.
 package jobs
 
 import (
