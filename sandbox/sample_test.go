@@ -1,6 +1,9 @@
 package sandbox_test
 
 import (
+	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
@@ -65,4 +68,39 @@ func TestSampleOrganisation(t *testing.T) {
 			t.Errorf("users.info %s tz = %q, want %q", id, zones[id], tz)
 		}
 	}
+}
+
+// TestSampleReminderAndAway: in the sample, a lead who has not answered
+// within 2h gets one reminder DM; while Bob is away with Grace as his
+// delegate, north's card goes to Grace too.
+func TestSampleReminderAndAway(t *testing.T) {
+	_, base := start(t, sandbox.Config{})
+	bob := openStream(t, base, "U0BOB")
+	grace := openStream(t, base, "U0GRACE")
+	if code, res := post(t, base+"api/command", map[string]any{"user": "U0DAVE", "channel": "C0GENERAL", "text": "/empower discount 900 for ACME"}); code != http.StatusOK {
+		t.Fatalf("command = %d %v", code, res)
+	}
+	bob.next("north's card", func(ev sandbox.EventJSON) bool {
+		return ev.Kind == "message_posted" && ev.Channel == "C0ESCALATE" && strings.Contains(msgText(ev), "$900")
+	}, nil)
+	if code, res := post(t, base+"api/clock", map[string]any{"advance": "3h"}); code != http.StatusOK {
+		t.Fatalf("advance = %d %v", code, res)
+	}
+	if code, res := post(t, base+"api/jobs/run", map[string]any{"name": "escalation_timeouts"}); code != http.StatusOK {
+		t.Fatalf("run escalation_timeouts = %d %v", code, res)
+	}
+	bob.next("Bob's reminder DM", func(ev sandbox.EventJSON) bool {
+		return ev.Kind == "message_posted" && ev.Channel == "DU0BOB" && strings.Contains(msgText(ev), "Still waiting for you")
+	}, nil)
+
+	code, res := post(t, base+"api/command", map[string]any{"user": "U0BOB", "channel": "C0GENERAL", "text": "/empower away until in 2 weeks delegate <@U0GRACE>"})
+	if code != http.StatusOK || !strings.Contains(fmt.Sprint(res["text"]), "grace") && !strings.Contains(fmt.Sprint(res["text"]), "U0GRACE") {
+		t.Fatalf("away = %d %v", code, res)
+	}
+	if code, res := post(t, base+"api/command", map[string]any{"user": "U0ALICE", "channel": "C0GENERAL", "text": "/empower discount 800 for Initech"}); code != http.StatusOK {
+		t.Fatalf("command = %d %v", code, res)
+	}
+	grace.next("the card of Bob's team, for Grace too", func(ev sandbox.EventJSON) bool {
+		return ev.Kind == "message_posted" && ev.Channel == "C0ESCALATE" && strings.Contains(msgText(ev), "$800") && strings.Contains(msgText(ev), "U0GRACE")
+	}, nil)
 }
