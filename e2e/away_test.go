@@ -207,6 +207,15 @@ func TestAwayDelegateAnswersFor(t *testing.T) {
 	wantIn(t, "away", e.say(apptest.Bob, "away until friday delegate "+awayFrankAt), "<@U0FRANK> covers for you")
 
 	id, card := e.pendingCard("discount 900 for ACME", "team-lead", ":palm_tree: <@U0BOB> is away until Fri Nov 20: <@U0FRANK> answers for them.")
+	// It waits on Frank's App Home too.
+	if _, err := e.Emu.OpenHome(e.Ctx(), awayFrank); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Emu.WaitHome(e.Ctx(), awayFrank, func(v slackemu.View) bool {
+		return strings.Contains(v.AllText(), id) && strings.Contains(v.AllText(), "Waiting for your answer* (1)")
+	}); err != nil {
+		t.Fatalf("frank's Home does not list %s: %v", id, err)
+	}
 	up := e.approves(awayFrank, card, "Approved by <@U0FRANK> for <@U0BOB> at")
 	if len(up.Buttons()) != 0 || strings.Contains(up.AllText(), ":palm_tree:") {
 		t.Errorf("approved card still asks or says who is away: %s", up.AllText())
@@ -329,4 +338,27 @@ func (e *awayEnv) approves(user string, card slackemu.Message, want string) slac
 	e.t.Helper()
 	e.click(user, card, "Approve")
 	return e.waitUpdated(card.TS, want, func(m slackemu.Message) bool { return strings.Contains(m.AllText(), want) })
+}
+
+// TestAwayEndsAtMidnightInTheLeadersZone: with local_time, the last day is
+// read, and ends, in the leader's own zone (Tokyo), not the policy's
+// (Chicago).
+func TestAwayEndsAtMidnightInTheLeadersZone(t *testing.T) {
+	e := startAway(t, apptest.Options{Policy: awayPolicy(t, "activities:", "local_time: true\n"+awayNorthTeam)})
+	e.Emu.AddUser(slackemu.User{ID: awayFrank, Name: "frank", RealName: "Frank Fox", TZ: "Asia/Tokyo"})
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wednesday 10:00 in Chicago is already Thursday 01:00 in Tokyo: Frank's
+	// "tomorrow" is Friday.
+	wantIn(t, "away", e.say(awayFrank, "away until tomorrow"), "until the end of *Fri Nov 20*")
+	e.Clock.Set(time.Date(2026, 11, 20, 23, 59, 0, 0, tokyo))
+	if !e.isAway(awayFrank) {
+		t.Fatal("frank is back before his last day ended in Tokyo")
+	}
+	e.Clock.Set(time.Date(2026, 11, 21, 0, 0, 1, 0, tokyo)) // Friday 09:00 in Chicago
+	if e.isAway(awayFrank) {
+		t.Fatal("frank is still away after his last day ended in Tokyo")
+	}
 }

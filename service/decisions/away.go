@@ -43,14 +43,21 @@ func (s *Service) absences(ctx context.Context, team string) domain.Absences {
 // onBehalf returns the away leader user may answer d for, as their
 // delegate: "" when user may answer it in their own right, or not at all.
 func (s *Service) onBehalf(ctx context.Context, d *domain.DecisionRecord, user string) string {
-	if ok, err := s.MayApprove(ctx, &d.Decision, user); err != nil || ok {
+	return s.AnswersFor(ctx, &d.Decision, user)
+}
+
+// AnswersFor returns the away leader user may answer pending d for now, as
+// their delegate (what would be routed to that leader, and no more): ""
+// when user may answer it in their own right, or not at all.
+func (s *Service) AnswersFor(ctx context.Context, d *domain.Decision, user string) string {
+	if ok, err := s.MayApprove(ctx, d, user); err != nil || ok {
 		return ""
 	}
 	for _, leader := range s.absences(ctx, d.Team).CoveredBy(user) {
 		if leader == d.Requester {
 			continue
 		}
-		if ok, err := s.MayApprove(ctx, &d.Decision, leader); err == nil && ok {
+		if ok, err := s.MayApprove(ctx, d, leader); err == nil && ok {
 			return leader
 		}
 	}

@@ -126,10 +126,17 @@ func (s *Service) waitingFor(ctx context.Context, team, user string, levels []in
 		if v != nil {
 			at = v.ApproverLevels(d.TeamName, user)
 		}
-		return d.State != domain.StatePending || d.Requester == user || !s.mayAnswer(d, at)
+		return d.State != domain.StatePending || d.Requester == user || !(s.mayAnswer(d, at) || s.answersFor(ctx, d, user))
 	})
 	slices.SortStableFunc(mine, func(a, b domain.Decision) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return mine, nil
+}
+
+// answersFor reports whether user may answer d now as an away leader's
+// delegate.
+func (s *Service) answersFor(ctx context.Context, d domain.Decision, user string) bool {
+	del, ok := s.appr.(Delegates)
+	return ok && del.AnswersFor(ctx, &d, user) != ""
 }
 
 // mayAnswer reports whether an approver at one of levels may answer d now.

@@ -63,6 +63,13 @@ type Approvers interface {
 	LevelsOf(ctx context.Context, team, user string) ([]int, error)
 }
 
+// Delegates is an optional part of Approvers (the decisions service has
+// it): the away leader user may answer pending d for, as their delegate,
+// "" for none (PRODUCT.md "Away and delegates").
+type Delegates interface {
+	AnswersFor(ctx context.Context, d *domain.Decision, user string) string
+}
+
 // Notifier renders and delivers what the service gathered.
 type Notifier interface {
 	// PublishHome renders h and publishes it as h.User's App Home.
