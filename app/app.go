@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/empowerbot/empowerbot/bot"
+	"github.com/empowerbot/empowerbot/buildinfo"
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
@@ -118,6 +119,7 @@ type App struct {
 	ownRedis bool
 	ran      bool // Run was called: it owns the HTTP listener
 
+	replica    string // this process, in logs: host name and a random suffix
 	reloadMu   sync.Mutex
 	policySeen []byte // the policy file's content as last read
 	policyNext []byte // a changed content seen once, reloaded when seen again
@@ -141,7 +143,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.ShutdownGrace == 0 {
 		o.ShutdownGrace = 10 * time.Second
 	}
-	a := &App{opts: o, log: o.Log, Metrics: metrics.New(), Policies: domain.NewPolicies(o.Policy)}
+	a := &App{opts: o, log: o.Log, Metrics: metrics.New(), Policies: domain.NewPolicies(o.Policy), replica: replicaID()}
+	bi := buildinfo.Get()
+	a.Metrics.BuildInfo(bi.Version, bi.ShortCommit(), bi.GoVersion)
+	a.zeroWorkspaceChecks()
 
 	if o.PolicyFile != "" {
 		a.policySeen, _ = os.ReadFile(o.PolicyFile)
@@ -347,7 +352,9 @@ func (a *App) Run(ctx context.Context) error {
 	if a.opts.CheckWorkspace {
 		g.Go(func() error { a.checkWorkspace(gctx); return nil })
 	}
-	a.log.Info("empowerbot running", "team", a.Handlers.TeamID, "http", a.HTTPAddr(), "policy", Summary(a.Policies.Current()))
+	bi := buildinfo.Get()
+	a.log.Info("empowerbot running", "version", bi.Version, "commit", bi.ShortCommit(), "go", bi.GoVersion,
+		"replica", a.replica, "team", a.Handlers.TeamID, "http", a.HTTPAddr(), "policy", Summary(a.Policies.Current()))
 	err := g.Wait() // 1
 	a.log.Info("empowerbot stopping")
 

@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
 	"time"
 
 	"github.com/empowerbot/empowerbot/deploy"
@@ -38,4 +41,24 @@ func (a *App) checkWorkspace(ctx context.Context) {
 	if len(failures) == 0 {
 		a.log.Info("workspace checks passed", "checks", len(res))
 	}
+}
+
+// zeroWorkspaceChecks puts every check's failure gauge on /metrics at 0
+// from start-up.
+func (a *App) zeroWorkspaceChecks() {
+	for _, c := range doctor.Checks {
+		a.Metrics.WorkspaceCheckFailures.WithLabelValues(c)
+	}
+}
+
+// replicaID names this process in the logs: the host name (a pod's name on
+// Kubernetes) and a random suffix, so that two replicas on one host differ.
+func replicaID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "replica"
+	}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return host + "-" + hex.EncodeToString(b[:])
 }

@@ -63,6 +63,7 @@ type Bot struct {
 	cfg       Config
 	sm        *socketmode.Client
 	connected atomic.Bool
+	connects  atomic.Int64 // Socket Mode connections made
 	sem       chan struct{}
 	inflight  sync.WaitGroup
 }
@@ -142,7 +143,7 @@ loop:
 			b.onEvent(work, evt)
 		}
 	}
-	b.connected.Store(false)
+	b.setConnected(false)
 	cancel()
 	if !smDone {
 		<-runErr
@@ -163,12 +164,11 @@ loop:
 func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	recv := time.Now()
 	switch evt.Type {
-	case socketmode.EventTypeConnecting, socketmode.EventTypeConnectionError, socketmode.EventTypeDisconnect:
-		b.connected.Store(false)
-	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
-		b.connected.Store(true)
+	case socketmode.EventTypeConnecting, socketmode.EventTypeConnectionError, socketmode.EventTypeDisconnect,
+		socketmode.EventTypeConnected, socketmode.EventTypeHello:
+		b.lifecycle(evt)
 	case socketmode.EventTypeInvalidAuth:
-		b.connected.Store(false)
+		b.setConnected(false)
 		b.cfg.Log.Error("slack refused the app-level token", "event", string(evt.Type))
 	case socketmode.EventTypeSlashCommand:
 		b.spawn(func() { b.onSlash(ctx, evt, recv) })
@@ -180,6 +180,55 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 		b.spawn(func() { b.onBadMessage(ctx, evt, recv) })
 	case socketmode.EventTypeErrorWriteFailed, socketmode.EventTypeIncomingError:
 		b.cfg.Log.Warn("socket mode error", "event", string(evt.Type), "error", fmt.Sprint(evt.Data))
+	}
+}
+
+// lifecycle logs the Socket Mode connection's changes at info (errors at
+// warn) and keeps the connection gauges.
+func (b *Bot) lifecycle(evt socketmode.Event) {
+	log := b.cfg.Log
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.setConnected(false)
+		log.Info("socket mode connecting")
+	case socketmode.EventTypeConnectionError:
+		b.setConnected(false)
+		attrs := []any{"error", fmt.Sprint(evt.Data)}
+		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			attrs = []any{"error", fmt.Sprint(ce.ErrorObj), "attempt", ce.Attempt, "backoff", ce.Backoff.String()}
+		}
+		log.Warn("socket mode connection error", attrs...)
+	case socketmode.EventTypeDisconnect:
+		b.setConnected(false)
+		log.Info("socket mode disconnected")
+	case socketmode.EventTypeConnected:
+		b.setConnected(true)
+		if b.connects.Add(1) > 1 && b.cfg.Metrics != nil {
+			b.cfg.Metrics.SocketReconnects.Inc()
+		}
+		log.Info("socket mode connected", "connection", b.connects.Load())
+	case socketmode.EventTypeHello:
+		b.setConnected(true)
+		n := 0
+		if evt.Request != nil {
+			n = evt.Request.NumConnections
+		}
+		if b.cfg.Metrics != nil {
+			b.cfg.Metrics.SocketConnections.Set(float64(n))
+		}
+		log.Info("socket mode hello", "num_connections", n)
+	}
+}
+
+// setConnected records whether the socket is up, for /readyz and the gauge.
+func (b *Bot) setConnected(up bool) {
+	b.connected.Store(up)
+	if b.cfg.Metrics != nil {
+		v := 0.0
+		if up {
+			v = 1
+		}
+		b.cfg.Metrics.SocketConnected.Set(v)
 	}
 }
 

@@ -61,7 +61,8 @@ func (r *Router) command(c *handlers.Command) (handlers.CommandFunc, string) {
 		return h, c.Sub
 	}
 	c.Args = c.Text
-	return r.fallback, "fallback"
+	// The fallback is `/empower <activity> <amount> …`: a decision.
+	return r.fallback, "decision"
 }
 
 // Routes lists every route of the product. The slash routes come from the

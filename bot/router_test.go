@@ -23,7 +23,7 @@ func TestRoutesBindEverySubcommand(t *testing.T) {
 		}
 	}
 	c := &handlers.Command{Sub: "discount", Text: "discount 250"}
-	if h, route := r.command(c); h == nil || route != "fallback" || c.Args != "discount 250" {
+	if h, route := r.command(c); h == nil || route != "decision" || c.Args != "discount 250" {
 		t.Errorf("/empower discount 250: route %q, args %q; want the fallback with the whole text", route, c.Args)
 	}
 }

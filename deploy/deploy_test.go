@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/empowerbot/empowerbot/config"
+	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/ops"
 	"github.com/empowerbot/empowerbot/policy"
 	"github.com/empowerbot/empowerbot/slackemu"
@@ -388,5 +390,44 @@ func TestTheEmulatorHasTheManifestsScopes(t *testing.T) {
 	got, want := slices.Sorted(slices.Values(slackemu.DefaultScopes)), slices.Sorted(slices.Values(scopes))
 	if !slices.Equal(got, want) {
 		t.Errorf("slackemu.DefaultScopes = %v, the manifest asks for %v", got, want)
+	}
+}
+
+func TestPrometheusAlertsUseTheBotsMetrics(t *testing.T) {
+	d := docs(t, "prometheus/alerts.yaml")[0]
+	m := metrics.New()
+	m.BuildInfo("v", "c", "go")
+	// Vectors show on a scrape once they have a series, as in the running bot.
+	m.JobLastSuccess.WithLabelValues("digest")
+	m.JobDuration.WithLabelValues("digest", "ok")
+	m.WorkspaceCheckFailures.WithLabelValues("channel")
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, f := range fams {
+		known[f.GetName()] = true
+		if f.GetType().String() == "HISTOGRAM" {
+			known[f.GetName()+"_bucket"] = true
+		}
+	}
+	alerts := map[string]bool{}
+	name := regexp.MustCompile(`empowerbot_[a-z_]+`)
+	for _, g := range at(t, d, "groups").([]any) {
+		for _, r := range at(t, g, "rules").([]any) {
+			alert, expr := str(t, r, "alert"), str(t, r, "expr")
+			alerts[alert] = true
+			for _, n := range name.FindAllString(expr, -1) {
+				if !known[n] {
+					t.Errorf("alert %s uses %s, which the bot does not export", alert, n)
+				}
+			}
+		}
+	}
+	for _, want := range []string{"EmpowerbotNotReady", "EmpowerbotJobLate", "EmpowerbotAckLatencyHigh", "EmpowerbotRedisErrors"} {
+		if !alerts[want] {
+			t.Errorf("no alert %s", want)
+		}
 	}
 }

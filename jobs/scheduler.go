@@ -177,6 +177,8 @@ func (s *Scheduler) Add(j Job) error {
 	s.mu.Unlock()
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.JobRuns.WithLabelValues(j.Name, "ok") // on /metrics from start-up
+		s.cfg.Metrics.JobLastSuccess.WithLabelValues(j.Name)
+		s.cfg.Metrics.JobDuration.WithLabelValues(j.Name, "ok")
 	}
 	return nil
 }
@@ -364,6 +366,12 @@ func (s *Scheduler) runTickAs(ctx context.Context, e *entry, claim string, tick 
 	defer func() {
 		if s.cfg.Metrics != nil {
 			s.cfg.Metrics.JobRuns.WithLabelValues(name, outcome).Inc()
+			if outcome != "skipped" {
+				s.cfg.Metrics.JobDuration.WithLabelValues(name, outcome).Observe(time.Since(start).Seconds())
+			}
+			if outcome == "ok" {
+				s.cfg.Metrics.JobLastSuccess.WithLabelValues(name).SetToCurrentTime()
+			}
 		}
 	}()
 	timeout := s.cfg.Timeout

@@ -34,6 +34,33 @@ type Metrics struct {
 	// WorkspaceCheckFailures is how many of the start-up workspace checks
 	// (those of `empowerbot doctor`) failed, by check.
 	WorkspaceCheckFailures *prometheus.GaugeVec
+	// SocketConnected is 1 while the Socket Mode connection is up.
+	SocketConnected prometheus.Gauge
+	// SocketReconnects counts Socket Mode connections after the first.
+	SocketReconnects prometheus.Counter
+	// SocketConnections is num_connections of the last hello: how many
+	// connections (replicas) Slack spreads this app's events across.
+	SocketConnections prometheus.Gauge
+	// JobLastSuccess is the Unix time of each job's last successful run.
+	JobLastSuccess *prometheus.GaugeVec
+	// JobDuration observes the seconds each job run took, by job and outcome.
+	JobDuration *prometheus.HistogramVec
+	// SlackLatency observes the seconds of each Web API call, by method.
+	SlackLatency *prometheus.HistogramVec
+	// SlackPacerWait observes the seconds a call waited for its pace or a
+	// Retry-After pause before it was sent, by method.
+	SlackPacerWait *prometheus.HistogramVec
+}
+
+// BuildInfo registers empowerbot_build_info: 1, with the build's version,
+// commit and Go version as labels.
+func (m *Metrics) BuildInfo(version, commit, goVersion string) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "empowerbot_build_info",
+		Help: "The running build: always 1, with its version, VCS commit and Go version.",
+	}, []string{"version", "commit", "goversion"})
+	g.WithLabelValues(version, commit, goVersion).Set(1)
+	_ = m.Registry.Register(g)
 }
 
 // New creates the collectors on a fresh registry, with Go and process
@@ -75,8 +102,40 @@ func New() *Metrics {
 			Name: "empowerbot_workspace_check_failures",
 			Help: "Failed workspace checks at start-up (those of empowerbot doctor), by check.",
 		}, []string{"check"}),
+		SocketConnected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "empowerbot_socket_connected",
+			Help: "1 while the Socket Mode connection is up, else 0.",
+		}),
+		SocketReconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "empowerbot_socket_reconnects_total",
+			Help: "Socket Mode connections made after the first one.",
+		}),
+		SocketConnections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "empowerbot_socket_connections",
+			Help: "num_connections of Slack's last hello: the app's open Socket Mode connections.",
+		}),
+		JobLastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "empowerbot_job_last_success_timestamp_seconds",
+			Help: "Unix time of each scheduled job's last successful run in this replica.",
+		}, []string{"job"}),
+		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "empowerbot_job_duration_seconds",
+			Help:    "Duration of scheduled job runs, by job and outcome.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 5, 15, 60, 300, 900, 3600},
+		}, []string{"job", "outcome"}),
+		SlackLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "empowerbot_slack_api_latency_seconds",
+			Help:    "Duration of Slack Web API calls (the HTTP exchange), by method.",
+			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method"}),
+		SlackPacerWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "empowerbot_slack_pacer_wait_seconds",
+			Help:    "Time a Web API call waited for its pace or a Retry-After pause before it was sent, by method.",
+			Buckets: []float64{0, .01, .05, .1, .5, 1, 5, 15, 60},
+		}, []string{"method"}),
 	}
 	reg.MustRegister(m.Envelopes, m.AckLatency, m.SlackCalls, m.RedisErrors, m.JobRuns, m.Fanout, m.PolicyReloads, m.WorkspaceCheckFailures,
+		m.SocketConnected, m.SocketReconnects, m.SocketConnections, m.JobLastSuccess, m.JobDuration, m.SlackLatency, m.SlackPacerWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Start the usual series at zero, so that every family is on /metrics
 	// from start-up (a vector with no series is not shown at all).
@@ -85,6 +144,10 @@ func New() *Metrics {
 		m.AckLatency.WithLabelValues(kind)
 	}
 	m.RedisErrors.WithLabelValues("dial")
+	for _, method := range []string{"chat.postMessage", "conversations.open"} {
+		m.SlackLatency.WithLabelValues(method)
+		m.SlackPacerWait.WithLabelValues(method)
+	}
 	for _, result := range []string{"ok", "invalid"} {
 		m.PolicyReloads.WithLabelValues(result, "signal")
 	}

@@ -199,6 +199,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	method := MethodOf(req.URL.String())
 	for attempt := 0; ; attempt++ {
+		waitStart := time.Now()
 		if err := t.waitPause(ctx, method); err != nil {
 			return nil, err
 		}
@@ -206,6 +207,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if err := t.limiter(method).Wait(ctx); err != nil {
 				return nil, fmt.Errorf("slack pacing %s: %w", method, err)
 			}
+		}
+		if t.metrics != nil {
+			t.metrics.SlackPacerWait.WithLabelValues(method).Observe(time.Since(waitStart).Seconds())
 		}
 		r := req
 		if attempt > 0 {
@@ -221,7 +225,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				r.Body = body
 			}
 		}
+		sent := time.Now()
 		resp, err := t.base.RoundTrip(r)
+		if t.metrics != nil {
+			t.metrics.SlackLatency.WithLabelValues(method).Observe(time.Since(sent).Seconds())
+		}
 		if err != nil {
 			t.count(method, "http_error")
 			return nil, err

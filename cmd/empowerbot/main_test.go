@@ -172,7 +172,12 @@ func (w *syncWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
 // connected.
 func startRun(t *testing.T, policyPath string, prepare ...func(*slackemu.Server)) (*exec.Cmd, *syncWriter, *slackemu.Server) {
 	t.Helper()
-	rs := redistest.Start(t)
+	return startRunOn(t, redistest.Start(t), policyPath, prepare...)
+}
+
+// startRunOn is startRun against the Redis rs.
+func startRunOn(t *testing.T, rs *redistest.Server, policyPath string, prepare ...func(*slackemu.Server)) (*exec.Cmd, *syncWriter, *slackemu.Server) {
+	t.Helper()
 	emu := slackemu.Start(t, slackemu.Options{})
 	apptest.Seed(emu)
 	for _, p := range prepare {
@@ -415,4 +420,41 @@ func TestExportCommand(t *testing.T) {
 			t.Errorf("%v = %d %q, want a usage error", bad, code, errb.String())
 		}
 	}
+}
+
+func TestLogsStayJSONThroughARedisOutage(t *testing.T) {
+	rs := redistest.StartOwn(t, redistest.Options{})
+	policyPath := filepath.Join(t.TempDir(), "policy.yaml")
+	writePolicy(t, policyPath, apptest.DefaultPolicy)
+	cmd, logs, emu := startRunOn(t, rs, policyPath)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	rs.Stop()
+	res, err := emu.SlashCommand(ctx, apptest.Dave, apptest.General, "discount 900 for ACME during the outage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.AllText(), "try again") {
+		t.Errorf("during the outage: %q, want a try-again", res.AllText())
+	}
+	rs.Restart()
+	if err := apptest.WaitFor(30*time.Second, func() bool {
+		r, err := emu.SlashCommand(ctx, apptest.Dave, apptest.General, "discount 100 for ACME after the outage")
+		return err == nil && strings.Contains(r.AllText(), "Logged")
+	}); err != nil {
+		t.Fatalf("the bot did not recover after Redis came back:\n%s", logs.buf.String())
+	}
+	stopWithSIGTERM(t, cmd, logs)
+	n := 0
+	for _, l := range strings.Split(logs.buf.String(), "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n++
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Errorf("a log line that is not JSON: %q", l)
+		}
+	}
+	t.Logf("%d log lines through the outage, every one JSON", n)
 }

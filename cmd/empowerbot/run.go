@@ -9,12 +9,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/empowerbot/empowerbot/app"
 	"github.com/empowerbot/empowerbot/config"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/policy"
 	"github.com/empowerbot/empowerbot/store"
 )
+
+// redisLogger routes go-redis's internal logger into slog.
+type redisLogger struct{ log *slog.Logger }
+
+// Printf logs one go-redis message at warn.
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "message", strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
 
 // policyWatch is how often `run` looks for a changed policy file (a
 // Kubernetes ConfigMap update reaches the pod without a signal).
@@ -28,6 +38,9 @@ func runBot(ctx context.Context, stderr io.Writer) int {
 		return 1
 	}
 	log := env.Logger(stderr)
+	// go-redis's own messages (pool and reconnect troubles) go through the
+	// same JSON log, not as plain text lines.
+	redis.SetLogger(redisLogger{log: log})
 	pol, err := policy.Load(env.PolicyFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "empowerbot:", err)
