@@ -58,7 +58,8 @@ func TestMetricsOnAFreshStart(t *testing.T) {
 	}
 	// A decision's envelope is logged by what it is.
 	e.Command(apptest.Dave, "discount 100 for ACME")
-	if l := e.Logs.Lines(`"route":"decision"`); len(l) == 0 {
+	// The envelope's log line is written once its handler is done, after the ack.
+	if err := apptest.WaitFor(10*time.Second, func() bool { return len(e.Logs.Lines(`"route":"decision"`)) > 0 }); err != nil {
 		t.Errorf("no envelope logged with route decision:\n%s", strings.Join(e.Logs.Lines(`"route"`), "\n"))
 	}
 }
