@@ -96,35 +96,29 @@ func teamLine(t *insights.TeamFigures) string {
 }
 
 // teamLineBlocks are a titled line per team, in as many sections as they
-// need (each within Slack's 3,000 characters), at most maxTeamLines lines.
+// need (each within Slack's 3,000 characters), at most teamLineSections
+// sections and maxTeamLines lines; the teams left out are counted.
 func teamLineBlocks(title string, teams []insights.TeamFigures) []slack.Block {
-	lines := []string{title}
-	for i := range teams {
-		if i == maxTeamLines {
-			lines = append(lines, fmt.Sprintf("…and %d more teams", len(teams)-i))
-			break
-		}
-		lines = append(lines, teamLine(&teams[i]))
-	}
+	const room = 3000 - 40 // a section, less room for the count of the rest
 	var blocks []slack.Block
 	var b strings.Builder
-	for _, l := range lines {
-		if b.Len() > 0 && b.Len()+1+len(l) > 3000 {
+	b.WriteString(title)
+	for i := range teams {
+		line := teamLine(&teams[i])
+		full := b.Len()+1+len(line) > room
+		if i == maxTeamLines || full && len(blocks)+1 == teamLineSections {
+			fmt.Fprintf(&b, "\n…and %d more teams", len(teams)-i)
+			break
+		}
+		if full {
 			blocks = append(blocks, textSection(b.String()))
 			b.Reset()
-		}
-		if b.Len() > 0 {
+		} else {
 			b.WriteString("\n")
 		}
-		b.WriteString(l)
+		b.WriteString(line)
 	}
-	if b.Len() > 0 {
-		blocks = append(blocks, textSection(b.String()))
-	}
-	if len(blocks) > teamLineSections {
-		blocks = blocks[:teamLineSections]
-	}
-	return blocks
+	return append(blocks, textSection(b.String()))
 }
 
 // FiguresText is a plain summary of f for notifications and fallbacks.
