@@ -362,3 +362,20 @@ func TestAwayEndsAtMidnightInTheLeadersZone(t *testing.T) {
 		t.Fatal("frank is still away after his last day ended in Tokyo")
 	}
 }
+
+// TestAwayDelegateFromTheLevelAbove: Bob's delegate is Carol, his manager,
+// who could approve his decisions anyway: what comes to Bob she answers
+// for him; what comes to her she answers as herself.
+func TestAwayDelegateFromTheLevelAbove(t *testing.T) {
+	e := startAway(t, apptest.Options{})
+	e.say(apptest.Bob, "away until friday delegate "+cmCarol)
+	_, card := e.pendingCard("discount 900 for ACME", "team-lead", "<@U0CAROL> answers for them")
+	e.approves(apptest.Carol, card, "Approved by <@U0CAROL> for <@U0BOB> at")
+	e.waitDM(apptest.Dave, "<@U0CAROL> for <@U0BOB> approved your")
+
+	_, own := e.pendingCard("discount 5000 for ACME", "manager")
+	up := e.approves(apptest.Carol, own, "Approved by <@U0CAROL> at")
+	if strings.Contains(up.AllText(), "for <@U0BOB>") {
+		t.Errorf("carol's own approval says it was for bob: %s", up.AllText())
+	}
+}

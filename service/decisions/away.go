@@ -2,6 +2,7 @@ package decisions
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,17 +47,30 @@ func (s *Service) onBehalf(ctx context.Context, d *domain.DecisionRecord, user s
 	return s.AnswersFor(ctx, &d.Decision, user)
 }
 
-// AnswersFor returns the away leader user may answer pending d for now, as
-// their delegate (what would be routed to that leader, and no more): ""
-// when user may answer it in their own right, or not at all.
+// AnswersFor returns the away leader user answers pending d for now, as
+// their delegate, "" for none. It is the leader d waits for at its level
+// (routed to them, so to their delegate too), even when user could answer
+// d in their own right; otherwise, when user may not answer d themselves,
+// a covered leader whose authority reaches d (a level above that may act).
+// Anything else is beyond what the away leader may answer, so beyond their
+// delegate too.
 func (s *Service) AnswersFor(ctx context.Context, d *domain.Decision, user string) string {
+	covered := s.absences(ctx, d.Team).CoveredBy(user)
+	if len(covered) == 0 {
+		return ""
+	}
+	covered = slices.DeleteFunc(covered, func(l string) bool { return l == d.Requester })
+	if at, err := s.levelUsers(ctx, d, d.Level); err == nil {
+		for _, leader := range covered {
+			if slices.Contains(at, leader) {
+				return leader
+			}
+		}
+	}
 	if ok, err := s.MayApprove(ctx, d, user); err != nil || ok {
 		return ""
 	}
-	for _, leader := range s.absences(ctx, d.Team).CoveredBy(user) {
-		if leader == d.Requester {
-			continue
-		}
+	for _, leader := range covered {
 		if ok, err := s.MayApprove(ctx, d, leader); err == nil && ok {
 			return leader
 		}
