@@ -596,6 +596,9 @@ func (b *Bot) onEventsAPI(ctx context.Context, evt socketmode.Event, recv time.T
 	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
 		e.EventID = cb.EventID
 	}
+	if msg, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent); ok {
+		e.UserID = msg.User
+	}
 	if home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok {
 		e.UserID = home.User
 	}

@@ -85,6 +85,7 @@ func Routes(h *handlers.Handlers) (*Router, error) {
 	r.Action(handlers.ActionDecline, h.DeclineClick)
 	r.View(handlers.ViewDecline, h.DeclineSubmit)
 	r.Event("app_home_opened", h.HomeOpened)
+	r.Event("message", h.MessageIM)
 	r.Action(handlers.ActionOutcomeWorked, h.OutcomeWorked)
 	r.Action(handlers.ActionOutcomeFailed, h.OutcomeFailed)
 	r.Action(handlers.ActionOutcomeNote, h.OutcomeNoteClick)

@@ -1,6 +1,7 @@
 package slackemu
 
 import (
+	"context"
 	"slices"
 	"strings"
 )
@@ -120,4 +121,19 @@ func (s *Server) sharedToNonMemberLocked(channels []string) bool {
 		}
 	}
 	return false
+}
+
+// SendDM posts text from userID in their DM with the bot, as a person typing
+// in the bot's Messages tab, and delivers the message.im event Slack sends
+// for it (the manifest subscribes to it). It returns the recorded message.
+func (s *Server) SendDM(ctx context.Context, userID, text string) (Message, error) {
+	m, err := s.PostAsUser(userID, userID, text)
+	if err != nil {
+		return Message{}, err
+	}
+	s.SendEvent(ctx, map[string]any{
+		"type": "message", "channel_type": "im", "channel": m.Channel, "user": userID,
+		"text": m.Text, "ts": m.TS, "event_ts": m.TS,
+	})
+	return m, nil
 }
