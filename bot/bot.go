@@ -6,6 +6,8 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +32,18 @@ import (
 // this kind is seen for the first time.
 type Deduper interface {
 	Dedupe(ctx context.Context, team, kind, id string, ttl time.Duration) (bool, error)
+	EnvelopeClaimer
+}
+
+// EnvelopeClaimer records a slash command "in progress" under a lease while
+// a replica handles it and "done" with its reply once handled, so that a
+// redelivery after a crash is handled again and a redelivery of a finished
+// command gets the same reply (see store.ClaimEnvelope).
+type EnvelopeClaimer interface {
+	ClaimEnvelope(ctx context.Context, team, kind, id, token string, lease, ttl time.Duration) (first, finished bool, reply []byte, err error)
+	RenewEnvelope(ctx context.Context, team, kind, id, token string, lease time.Duration) error
+	FinishEnvelope(ctx context.Context, team, kind, id string, reply []byte, ttl time.Duration) error
+	ReleaseEnvelope(ctx context.Context, team, kind, id, token string) error
 }
 
 // Config configures a Bot.
@@ -56,6 +70,10 @@ type Config struct {
 	DedupeTTL time.Duration
 	// PingInterval is slack-go's dead-man interval (default: slack-go's 30s).
 	PingInterval time.Duration
+	// ClaimLease is how long a slash command stays "in progress" without
+	// its handler renewing the claim (default 3s): a redelivery after the
+	// handling replica died is handled again once it has passed.
+	ClaimLease time.Duration
 }
 
 // Bot runs the Socket Mode connection. Create it with New.
@@ -84,6 +102,9 @@ func New(cfg Config) *Bot {
 	}
 	if cfg.DedupeTTL == 0 {
 		cfg.DedupeTTL = time.Hour
+	}
+	if cfg.ClaimLease == 0 {
+		cfg.ClaimLease = 3 * time.Second
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -354,6 +375,114 @@ type cmdResult struct {
 	reply *handlers.Reply
 	err   error
 	dup   bool
+	// replay is the reply recorded when the command was first handled
+	// (a redelivery of a finished command), JSON of a slack.Msg.
+	replay []byte
+}
+
+// claim is a slash command's claim (see EnvelopeClaimer).
+type claim struct {
+	b           *Bot
+	team, id    string
+	token       string
+	first, done bool
+	reply       []byte
+	held        bool // the claim is recorded in Redis
+}
+
+// claimSlash claims slash command id. It waits while another replica holds
+// a live claim (it renews it while it handles the command) until that one
+// finishes or its lease runs out (it died), so a redelivery is answered
+// once. When Redis cannot answer, the command is handled (its state change
+// is idempotent: Log derives the decision ID from the request key).
+func (b *Bot) claimSlash(ctx context.Context, team, id string) claim {
+	c := claim{b: b, team: team, id: id, token: newToken(), first: true}
+	if b.cfg.Dedupe == nil || id == "" {
+		return c
+	}
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		first, done, reply, err := b.cfg.Dedupe.ClaimEnvelope(cctx, team, "slash", id, c.token, b.cfg.ClaimLease, b.cfg.DedupeTTL)
+		cancel()
+		switch {
+		case err != nil:
+			b.cfg.Metrics.RedisErrors.WithLabelValues("dedupe").Inc()
+			return c
+		case first:
+			c.held = true
+			return c
+		case done:
+			c.first, c.done, c.reply = false, true, reply
+			return c
+		}
+		select {
+		case <-ctx.Done():
+			c.first = false
+			return c
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// keepAlive renews the claim's lease until the returned stop is called.
+func (c *claim) keepAlive(ctx context.Context) (stop func()) {
+	if !c.held {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(c.b.cfg.ClaimLease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				rctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+				if err := c.b.cfg.Dedupe.RenewEnvelope(rctx, c.team, "slash", c.id, c.token, c.b.cfg.ClaimLease); err != nil {
+					c.b.cfg.Log.Warn("could not renew an envelope claim", "id", c.id, "error", err.Error())
+				}
+				cancel()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// finish records the command handled with its reply, or, when it failed,
+// drops the claim so that a redelivery handles it again.
+func (c *claim) finish(ctx context.Context, res cmdResult) {
+	if !c.held {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	var err error
+	if res.err != nil {
+		err = c.b.cfg.Dedupe.ReleaseEnvelope(ctx, c.team, "slash", c.id, c.token)
+	} else {
+		var reply []byte
+		if m := c.b.slashPayload(res); m != nil {
+			reply, _ = json.Marshal(m)
+		}
+		err = c.b.cfg.Dedupe.FinishEnvelope(ctx, c.team, "slash", c.id, reply, c.b.cfg.DedupeTTL)
+	}
+	if err != nil {
+		c.b.cfg.Metrics.RedisErrors.WithLabelValues("dedupe").Inc()
+		c.b.cfg.Log.Warn("could not record an envelope handled", "id", c.id, "error", err.Error())
+	}
+}
+
+// newToken returns a random claim token.
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time) {
@@ -366,18 +495,24 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 		hctx, cancel := b.handlerCtx(ctx)
 		defer cancel()
 		var res cmdResult
+		key := firstNonEmpty(c.TriggerID, evt.Request.EnvelopeID)
+		var cl claim
 		res.err = b.guarded(func() error {
-			if !b.firstTime(hctx, c.TeamID, "slash", firstNonEmpty(c.TriggerID, evt.Request.EnvelopeID)) {
-				res.dup = true
+			cl = b.claimSlash(hctx, c.TeamID, key)
+			if !cl.first {
+				res.dup, res.replay = true, cl.reply
 				return nil
 			}
 			if h == nil {
 				return domain.Invalidf("%s", command.Usage())
 			}
-			r, err := h(hctx, c)
+			stop := cl.keepAlive(hctx)
+			defer stop()
+			r, err := h(domain.WithRequestKey(hctx, "slash:"+key), c)
 			res.reply = r
 			return err
 		})
+		cl.finish(hctx, res)
 		done <- res
 	}()
 
@@ -407,7 +542,15 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 // slashPayload turns a handler result into the message for the person.
 func (b *Bot) slashPayload(res cmdResult) *slack.Msg {
 	if res.dup {
-		return nil
+		if len(res.replay) == 0 {
+			return nil
+		}
+		var m slack.Msg
+		if err := json.Unmarshal(res.replay, &m); err != nil {
+			b.cfg.Log.Warn("could not read a recorded reply", "error", err.Error())
+			return nil
+		}
+		return &m
 	}
 	r := res.reply
 	if res.err != nil {

@@ -527,3 +527,14 @@ func (s *Server) originalLocked(ru *responseURL) *Message {
 	}
 	return s.findMessageLocked(ru.channel, ru.msgTS)
 }
+
+// SlashTrigger returns the trigger_id sent with the slash command of envelopeID (any of its
+// delivery attempts), or "" when there is none; it is known as soon as SendSlashCommand returns.
+func (s *Server) SlashTrigger(envelopeID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.deliveries[envelopeID]; d != nil && d.slash != nil {
+		return d.slash.TriggerID
+	}
+	return ""
+}

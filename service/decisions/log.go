@@ -52,10 +52,19 @@ func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (
 		d.History = []domain.HistoryEntry{{Action: "created", Actor: user, To: d.LevelName, At: now}}
 		s.skipAway(ctx, d, now) // nobody is here at that level: the next one (away.go)
 	}
+	key := domain.RequestKey(ctx)
 	for attempt := 1; ; attempt++ {
 		d.ID = domain.NewDecisionID()
+		if attempt == 1 && key != "" {
+			d.ID = domain.DecisionIDFor(team, key)
+		}
 		ev := event(d, domain.DecisionCreatedData{DecisionFacts: d.Facts()}, user, "", string(d.State), now)
 		err = s.store.CreateDecision(ctx, d, ev)
+		if errors.Is(err, domain.ErrExists) && attempt == 1 && key != "" {
+			if prev := s.loggedBefore(ctx, d); prev != nil {
+				return prev, nil
+			}
+		}
 		if errors.Is(err, domain.ErrExists) && attempt < idAttempts {
 			continue
 		}
@@ -69,6 +78,23 @@ func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (
 	}
 	s.notify.Changed(ctx, d)
 	return d, nil
+}
+
+// loggedBefore returns the decision an earlier handling of the same request
+// stored under d's ID (a redelivery after a crash), with its card posted if
+// that handling died before posting it; nil when the ID belongs to another
+// decision.
+func (s *Service) loggedBefore(ctx context.Context, d *domain.DecisionRecord) *domain.DecisionRecord {
+	prev, err := s.store.GetDecision(ctx, d.Team, d.ID)
+	if err != nil || prev.Requester != d.Requester || prev.Activity != d.Activity ||
+		prev.Amount != d.Amount || prev.Customer != d.Customer || prev.Reason != d.Reason {
+		return nil
+	}
+	if prev.State == domain.StatePending && len(prev.Messages) == 0 {
+		s.postCard(ctx, prev)
+	}
+	s.notify.Changed(ctx, prev)
+	return prev
 }
 
 // outcomeDue is when to ask how a decision made autonomous or approved at

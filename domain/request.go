@@ -1,0 +1,35 @@
+package domain
+
+import (
+	"context"
+	"crypto/sha256"
+)
+
+// requestKeyCtx is the context key of RequestKey.
+type requestKeyCtx struct{}
+
+// WithRequestKey returns ctx carrying key, the identity of the request a
+// person made (a slash command's trigger_id), the same across Slack's
+// redeliveries of that request. State changes that create something use it
+// to create it once however often the request is handled.
+func WithRequestKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, requestKeyCtx{}, key)
+}
+
+// RequestKey returns the key set by WithRequestKey, or "".
+func RequestKey(ctx context.Context) string {
+	k, _ := ctx.Value(requestKeyCtx{}).(string)
+	return k
+}
+
+// DecisionIDFor returns the decision ID derived from the request key of
+// workspace team: a redelivered request gets the ID the first handling
+// used, so the decision is stored once.
+func DecisionIDFor(team, requestKey string) string {
+	sum := sha256.Sum256([]byte(team + "\x00" + requestKey))
+	out := []byte("D-")
+	for _, c := range sum[:6] {
+		out = append(out, idAlphabet[int(c)%len(idAlphabet)])
+	}
+	return string(out)
+}
