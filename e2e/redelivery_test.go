@@ -131,3 +131,48 @@ func TestRedeliveryOfAFinishedCommandGetsTheSameAnswer(t *testing.T) {
 		t.Errorf("cards for %s = %d, want 1", id, n)
 	}
 }
+
+// One 503 on chat.update after an approval: the call is retried and the
+// card ends without buttons.
+func TestApprovedCardLosesItsButtonsThrough5xx(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME customer threatened to leave")
+	card := e.escalation(id, "ACME")
+	e.Emu.InjectStatus("chat.update", 1, 503)
+	e.click(apptest.Bob, card, "Approve")
+	e.waitUpdated(card.TS, "approved without buttons", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by <@U0BOB>") && len(m.Buttons()) == 0
+	})
+}
+
+// Slack fails every try of the card's update after an approval: the repair
+// job brings the card in line (no buttons left) once Slack is back.
+func TestRepairUpdatesTheCardOfADecidedDecision(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME customer threatened to leave")
+	card := e.escalation(id, "ACME")
+	e.Emu.InjectStatus("chat.update", 3, 503)
+	e.click(apptest.Bob, card, "Approve")
+	e.waitDM(apptest.Dave, "approved")
+	if err := apptest.WaitFor(10*time.Second, func() bool { return len(e.Emu.Calls("chat.update")) >= 3 }); err != nil {
+		t.Fatalf("chat.update calls = %d, want 3 failed tries", len(e.Emu.Calls("chat.update")))
+	}
+	if m, _ := e.Emu.Message(apptest.Escalations, card.TS); len(m.Buttons()) == 0 {
+		t.Fatalf("the card lost its buttons although every update failed: %s", m.AllText())
+	}
+	e.Clock.Advance(2 * time.Minute)
+	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), "escalation_timeouts"); err != nil {
+		t.Fatalf("run escalation_timeouts: %v", err)
+	}
+	e.waitUpdated(card.TS, "approved without buttons", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by <@U0BOB>") && len(m.Buttons()) == 0
+	})
+	// Repaired once: the next run updates nothing.
+	n := len(e.Emu.Calls("chat.update"))
+	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), "escalation_timeouts"); err != nil {
+		t.Fatalf("run escalation_timeouts: %v", err)
+	}
+	if got := len(e.Emu.Calls("chat.update")); got != n {
+		t.Errorf("a second repair run made %d chat.update calls, want 0", got-n)
+	}
+}

@@ -76,6 +76,13 @@ type Transport struct {
 	limits     map[string]rate.Limit
 	maxRetries int
 
+	// Idempotent calls (chat.update, views.publish, views.update) are
+	// tried up to tries times on a 5xx, a network error or a timeout of
+	// one attempt (attemptTimeout), backing off from backoff.
+	tries          int
+	attemptTimeout time.Duration
+	backoff        time.Duration
+
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter // guarded by mu
 	paused   map[string]time.Time     // method -> no calls before; guarded by mu
@@ -94,6 +101,24 @@ type Options struct {
 	Limits map[string]rate.Limit
 	// MaxRetries bounds the retries of one call after 429s (default 8).
 	MaxRetries int
+	// Tries bounds the attempts of an idempotent call (IdempotentMethods)
+	// on a 5xx, a network error or a timeout (default 3).
+	Tries int
+	// AttemptTimeout bounds one attempt of an idempotent call (default 5s).
+	AttemptTimeout time.Duration
+	// Backoff is the wait before the second attempt; it doubles after
+	// (default 200ms).
+	Backoff time.Duration
+}
+
+// IdempotentMethods are the Web API methods whose call may be repeated with
+// the same effect (they set a message or a view to given content): the
+// transport retries them on 5xx answers and timeouts. Posting methods are
+// never retried on those: the first call may have posted.
+var IdempotentMethods = map[string]bool{
+	"chat.update":   true,
+	"views.publish": true,
+	"views.update":  true,
 }
 
 // NewTransport returns a Transport with o's settings.
@@ -113,14 +138,26 @@ func NewTransport(o Options) *Transport {
 	if o.MaxRetries == 0 {
 		o.MaxRetries = 8
 	}
+	if o.Tries == 0 {
+		o.Tries = 3
+	}
+	if o.AttemptTimeout == 0 {
+		o.AttemptTimeout = 5 * time.Second
+	}
+	if o.Backoff == 0 {
+		o.Backoff = 200 * time.Millisecond
+	}
 	return &Transport{
-		base:       o.Base,
-		metrics:    o.Metrics,
-		pacing:     o.Pacing,
-		limits:     limits,
-		maxRetries: o.MaxRetries,
-		limiters:   make(map[string]*rate.Limiter),
-		paused:     make(map[string]time.Time),
+		base:           o.Base,
+		metrics:        o.Metrics,
+		pacing:         o.Pacing,
+		limits:         limits,
+		maxRetries:     o.MaxRetries,
+		tries:          o.Tries,
+		attemptTimeout: o.AttemptTimeout,
+		backoff:        o.Backoff,
+		limiters:       make(map[string]*rate.Limiter),
+		paused:         make(map[string]time.Time),
 	}
 }
 
@@ -194,10 +231,14 @@ func (t *Transport) waitPause(ctx context.Context, method string) error {
 }
 
 // RoundTrip sends req, waiting for the method's pace and any 429 pause, and
-// retries after a 429 once its Retry-After has passed.
+// retries after a 429 once its Retry-After has passed; an idempotent call
+// (IdempotentMethods) is also retried, a bounded number of times with
+// back-off, after a 5xx, a network error or a timeout.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	method := MethodOf(req.URL.String())
+	idem := IdempotentMethods[method]
+	failures := 0 // 5xx, network errors and timeouts so far
 	for attempt := 0; ; attempt++ {
 		waitStart := time.Now()
 		if err := t.waitPause(ctx, method); err != nil {
@@ -225,10 +266,31 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				r.Body = body
 			}
 		}
+		var resp *http.Response
+		var err error
 		sent := time.Now()
-		resp, err := t.base.RoundTrip(r)
+		if idem {
+			resp, err = t.attempt(r)
+		} else {
+			resp, err = t.base.RoundTrip(r)
+		}
 		if t.metrics != nil {
 			t.metrics.SlackLatency.WithLabelValues(method).Observe(time.Since(sent).Seconds())
+		}
+		transient := err != nil || resp.StatusCode >= 500
+		if transient && idem && ctx.Err() == nil && failures+1 < t.tries {
+			failures++
+			if err != nil {
+				t.count(method, "http_error")
+			} else {
+				t.count(method, "http_"+strconv.Itoa(resp.StatusCode))
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+				_ = resp.Body.Close()
+			}
+			if err := sleepCtx(ctx, t.backoff<<(failures-1)); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if err != nil {
 			t.count(method, "http_error")
@@ -247,6 +309,37 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.countResponse(method, resp)
 		return resp, nil
+	}
+}
+
+// attempt sends one attempt of an idempotent call under attemptTimeout,
+// with its body read, so that a slow answer is retried rather than waited
+// for until the whole call times out.
+func (t *Transport) attempt(r *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), t.attemptTimeout)
+	defer cancel()
+	resp, err := t.base.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
 	}
 }
 

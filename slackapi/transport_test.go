@@ -2,6 +2,7 @@ package slackapi_test
 
 import (
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -96,5 +97,78 @@ func TestMethodOf(t *testing.T) {
 		if got := slackapi.MethodOf(in); got != want {
 			t.Errorf("MethodOf(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestIdempotentCallIsRetriedAfter5xx(t *testing.T) {
+	emu := slackemu.Start(t, slackemu.Options{})
+	emu.AddChannel("C1", "general")
+	api, _ := slackapi.New(slackapi.Config{BotToken: emu.BotToken(), APIURL: emu.URL()})
+	_, ts, err := api.PostMessageContext(t.Context(), "C1", slack.MsgOptionText("before", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.InjectStatus("chat.update", 2, 503)
+	if _, _, _, err := api.UpdateMessageContext(t.Context(), "C1", ts, slack.MsgOptionText("after", false)); err != nil {
+		t.Fatalf("chat.update after two 503s: %v", err)
+	}
+	if m, _ := emu.Message("C1", ts); m.Text != "after" {
+		t.Errorf("message = %q, want it updated", m.Text)
+	}
+	if n := len(emu.Calls("chat.update")); n != 3 {
+		t.Errorf("chat.update calls = %d, want 3", n)
+	}
+
+	// Bounded: three 503s in a row fail the call.
+	emu.InjectStatus("chat.update", 3, 503)
+	if _, _, _, err := api.UpdateMessageContext(t.Context(), "C1", ts, slack.MsgOptionText("again", false)); slackapi.Classify(err) != slackapi.Retryable {
+		t.Errorf("chat.update after three 503s = %v, want a retryable error", err)
+	}
+
+	// A post is never repeated on a 5xx: the first one may have posted.
+	emu.InjectStatus("chat.postMessage", 1, 503)
+	if _, _, err := api.PostMessageContext(t.Context(), "C1", slack.MsgOptionText("x", false)); err == nil {
+		t.Error("chat.postMessage after a 503 succeeded; want the error (posts are not retried)")
+	}
+	if n := len(emu.Calls("chat.postMessage")); n != 2 {
+		t.Errorf("chat.postMessage calls = %d, want 2", n)
+	}
+}
+
+// hangOnce is a transport whose first call hangs until its request ends.
+type hangOnce struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	hung bool
+}
+
+func (h *hangOnce) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	first := !h.hung
+	h.hung = true
+	h.mu.Unlock()
+	if first {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	return h.base.RoundTrip(r)
+}
+
+func TestIdempotentCallIsRetriedAfterATimeout(t *testing.T) {
+	emu := slackemu.Start(t, slackemu.Options{})
+	emu.AddChannel("C1", "general")
+	api, _ := slackapi.New(slackapi.Config{BotToken: emu.BotToken(), APIURL: emu.URL()})
+	_, ts, err := api.PostMessageContext(t.Context(), "C1", slack.MsgOptionText("before", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := slackapi.NewTransport(slackapi.Options{Base: &hangOnce{base: http.DefaultTransport}, AttemptTimeout: 100 * time.Millisecond})
+	defer tr.CloseIdleConnections()
+	slow := slack.New(emu.BotToken(), slack.OptionAPIURL(emu.URL()), slack.OptionHTTPClient(&http.Client{Transport: tr}))
+	if _, _, _, err := slow.UpdateMessageContext(t.Context(), "C1", ts, slack.MsgOptionText("after", false)); err != nil {
+		t.Fatalf("chat.update after a timed-out attempt: %v", err)
+	}
+	if m, _ := emu.Message("C1", ts); m.Text != "after" {
+		t.Errorf("message = %q, want it updated", m.Text)
 	}
 }

@@ -173,7 +173,18 @@ type apiHandler func(c *call) (map[string]any, *apiError)
 
 type injection struct {
 	retryAfter time.Duration // > 0: answer 429
+	status     int           // > 0: answer this HTTP status (a 5xx) without doing the call
 	slackErr   string
+}
+
+// InjectStatus makes the next times calls of method answer HTTP status (e.g. 503, as Slack does
+// when it is down) without doing anything, the way a failing Slack front end answers.
+func (s *Server) InjectStatus(method string, times int, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.injections[method] = append(s.injections[method], injection{status: status, slackErr: "service_unavailable"})
+	}
 }
 
 // InjectRateLimit makes the next times calls of method answer HTTP 429 with a Retry-After
@@ -329,6 +340,9 @@ func (s *Server) serveCall(method string, p params, r *http.Request) (int, map[s
 			return st, body
 		}
 		s.mu.Unlock()
+		if first.status > 0 {
+			return fail(first.status, errf(first.slackErr))
+		}
 		return fail(http.StatusOK, errf(first.slackErr))
 	}
 	if lim := s.limiters[method]; lim != nil {

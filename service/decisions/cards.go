@@ -43,7 +43,15 @@ func (s *Service) postCard(ctx context.Context, d *domain.DecisionRecord) {
 
 // updateCards brings every card of d up to its current state.
 func (s *Service) updateCards(ctx context.Context, d *domain.DecisionRecord) {
+	// Until the update succeeds, the repair job takes it (timeouts.go).
+	if err := s.store.MarkCardsStale(ctx, d.Team, d.ID, s.clock.Now()); err != nil {
+		s.log.Warn("could not mark cards stale", "team", d.Team, "decision", d.ID, "error", err.Error())
+	}
 	if err := s.notify.UpdateCards(ctx, d); err != nil {
 		s.log.Warn("could not update escalation message", "team", d.Team, "decision", d.ID, "error", err.Error())
+		return
+	}
+	if err := s.store.CardsFresh(ctx, d.Team, d.ID); err != nil {
+		s.log.Warn("could not mark cards fresh", "team", d.Team, "decision", d.ID, "error", err.Error())
 	}
 }

@@ -33,6 +33,13 @@ type Store interface {
 	// PendingDecisions returns the IDs of pending decisions, earliest
 	// deadline first, at most limit.
 	PendingDecisions(ctx context.Context, team string, limit int) ([]string, error)
+	// MarkCardsStale records that decision id's cards are about to be
+	// updated (at), CardsFresh that they show its state; StaleCards lists
+	// those marked at or before before whose update never succeeded, oldest
+	// first, at most limit (the repair job updates them).
+	MarkCardsStale(ctx context.Context, team, id string, at time.Time) error
+	CardsFresh(ctx context.Context, team, id string) error
+	StaleCards(ctx context.Context, team string, before time.Time, limit int) ([]string, error)
 }
 
 // Notifier tells people about decisions. Package handlers implements it:

@@ -92,7 +92,9 @@ func (s *Service) timeoutOne(ctx context.Context, team, id string) error {
 
 // Repair posts the card of every pending decision of team that has none for
 // its level (Slack failed when it was due), once the change that needed it
-// is repairAfter old.
+// is repairAfter old, and updates the cards of decisions whose last card
+// update failed (a decided decision's card still showing its buttons), a
+// bounded number a run (repairStaleCards).
 func (s *Service) Repair(ctx context.Context, team string) error {
 	ids, err := s.store.PendingDecisions(ctx, team, timeoutBatch)
 	if err != nil {
@@ -115,6 +117,48 @@ func (s *Service) Repair(ctx context.Context, team string) error {
 			continue
 		}
 		s.postCard(ctx, d)
+	}
+	return s.repairStaleCards(ctx, team, now)
+}
+
+// staleCardsBatch bounds how many decisions' cards one repair run updates
+// (a few chat.update calls each), so that a long Slack outage is caught up
+// at a bounded rate.
+const staleCardsBatch = 20
+
+// repairStaleCards updates the cards of decisions whose card update failed
+// (a decided decision's card still showing its buttons), once the update is
+// repairAfter late, at most staleCardsBatch a run; one still failing stays
+// for the next run.
+func (s *Service) repairStaleCards(ctx context.Context, team string, now time.Time) error {
+	ids, err := s.store.StaleCards(ctx, team, now.Add(-repairAfter), staleCardsBatch)
+	if err != nil {
+		return fmt.Errorf("repair: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ds, err := s.store.GetDecisions(ctx, team, ids)
+	if err != nil {
+		return fmt.Errorf("repair: %w", err)
+	}
+	found := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		found[d.ID] = true
+		if err := s.notify.UpdateCards(ctx, d); err != nil {
+			s.log.Warn("could not repair escalation messages", "team", team, "decision", d.ID, "error", err.Error())
+			continue
+		}
+		if err := s.store.CardsFresh(ctx, team, d.ID); err != nil {
+			return fmt.Errorf("repair: %w", err)
+		}
+	}
+	for _, id := range ids {
+		if !found[id] { // deleted (retention): nothing to show
+			if err := s.store.CardsFresh(ctx, team, id); err != nil {
+				return fmt.Errorf("repair: %w", err)
+			}
+		}
 	}
 	return nil
 }
