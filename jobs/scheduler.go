@@ -110,6 +110,12 @@ type entry struct {
 	sched cron.Schedule
 	every time.Duration // >0 for "@every D" specs
 	mu    sync.Mutex    // serialises runs of this job in this replica
+
+	// failed is the latest tick whose run failed because Redis or Slack was
+	// down (retry.go), zero when none; retrying is true while its retry
+	// runs. Both guarded by Scheduler.localMu.
+	failed   time.Time
+	retrying bool
 }
 
 // local reports whether e fires per zone when local_time is on.
@@ -255,6 +261,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			if s.local() {
 				s.startDue(ctx)
 			}
+			s.startRetries(ctx)
 		}))
 	}
 	s.wg.Go(func() {
@@ -351,7 +358,11 @@ var ErrNotClaimed = errors.New("tick already run")
 // at the end. When ctx ends mid-run the lease is given back, so a restart or
 // another replica runs the rest. A panic is recovered.
 func (s *Scheduler) runTick(ctx context.Context, e *entry, tick time.Time, why string) error {
-	return s.runTickAs(ctx, e, e.job.Name, tick, why, func(rctx context.Context) error { return e.job.Run(rctx, tick) })
+	err := s.runTickAs(ctx, e, e.job.Name, tick, why, func(rctx context.Context) error { return e.job.Run(rctx, tick) })
+	if why != "manual" {
+		s.noteOutcome(e, tick, err)
+	}
+	return err
 }
 
 // runTickAs is runTick for the lease of claim (the job's name, or job@zone
@@ -394,7 +405,7 @@ func (s *Scheduler) runTickAs(ctx context.Context, e *entry, claim string, tick 
 			}
 			outcome = "error"
 			log.Error("job claim failed", "error", cerr.Error())
-			return fmt.Errorf("claim %s: %w", name, cerr)
+			return &claimError{fmt.Errorf("claim %s: %w", name, cerr)}
 		}
 		if st != store.LeaseClaimed {
 			outcome = "skipped"
@@ -406,7 +417,9 @@ func (s *Scheduler) runTickAs(ctx context.Context, e *entry, claim string, tick 
 			ectx, ecancel := context.WithTimeout(bg, 2*time.Second)
 			defer ecancel()
 			var eerr error
-			if rctx.Err() == nil || err == nil {
+			// A run that failed because Redis or Slack was down gives the
+			// tick back, so that it runs once they are back (retry.go).
+			if (rctx.Err() == nil || err == nil) && !down(err) {
 				_, eerr = s.cfg.Claimer.FinishLease(ectx, lease, s.owner, s.claimTTL(e))
 			} else {
 				_, eerr = s.cfg.Claimer.ReleaseLease(ectx, lease, s.owner)

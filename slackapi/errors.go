@@ -3,6 +3,7 @@ package slackapi
 import (
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -172,4 +173,38 @@ func statusCodeError(err error) (slack.StatusCodeError, bool) {
 		return *psc, true
 	}
 	return slack.StatusCodeError{}, false
+}
+
+// Down reports whether err, or any error it wraps or joins, says Slack could
+// not answer for now: a 5xx, a rate limit, one of Slack's transient answers
+// (internal_error, service_unavailable…) or a network error or timeout of a
+// call. Unlike Classify, an error that is not about a call is not Down, so
+// a scheduled run that failed for another reason is not retried.
+func Down(err error) bool {
+	if err == nil {
+		return false
+	}
+	var rl *slack.RateLimitedError
+	var ne net.Error
+	switch {
+	case errors.As(err, &rl), errors.As(err, &ne):
+		return true
+	}
+	if sc, ok := statusCodeError(err); ok && sc.Code >= 500 {
+		return true
+	}
+	if code := Code(err); code != "" && codeClasses[code] == Retryable {
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if Down(e) {
+				return true
+			}
+		}
+	case interface{ Unwrap() error }:
+		return Down(u.Unwrap())
+	}
+	return false
 }
