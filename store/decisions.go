@@ -42,18 +42,24 @@ func (s *Store) requesterKey(team, user string) string {
 //
 // KEYS: decision, pending, by-requester, all, audit, outcomes due.
 // ARGV: id, state, level, requester, data, created ms, deadline ms ("" when
-// not pending), outcome due ms ("" for none), then the audit event (at,
-// fields…).
+// not pending), outcome due ms ("" for none), the call's op ID, then the
+// audit event (at, fields…).
+//
+// Safe to run twice: a second run of the same call (a client retry after a
+// timeout) finds its own op ID and answers 1 again, changing nothing.
 var createDecisionScript = redis.NewScript("#!lua\n" + AuditLua + `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local aid = audit_id(KEYS[5], ARGV[9])
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('HGET', KEYS[1], 'op') == ARGV[9] and redis.call('HGET', KEYS[1], 'ver') == '1' then return 1 end
+  return 0
+end
+local aid = audit_id(KEYS[5], ARGV[10])
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'level', ARGV[3],
-  'requester', ARGV[4], 'ver', 1, 'data', ARGV[5])
+  'requester', ARGV[4], 'ver', 1, 'data', ARGV[5], 'op', ARGV[9])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
 if ARGV[7] ~= '' then redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1]) end
 if ARGV[8] ~= '' then redis.call('ZADD', KEYS[6], ARGV[8], ARGV[1]) end
-audit_add(KEYS[5], aid, ARGV, 10)
+audit_add(KEYS[5], aid, ARGV, 11)
 return 1
 `)
 
@@ -63,24 +69,28 @@ return 1
 // KEYS: decision, pending, audit, outcomes due.
 // ARGV: id, expected version, expected state, new state, new level, data,
 // deadline ms ("" to leave the pending index), outcome due ms ("" for no
-// follow-up), then optionally the audit event (at, fields…).
+// follow-up), the call's op ID, then optionally the audit event (at,
+// fields…).
 // Returns {'ok', version}, {'conflict', {the hash's fields and values}} or
-// 'missing'.
+// 'missing'. Safe to run twice: a second run of the same call (a client
+// retry after a timeout) finds the change applied (the next version with
+// its op ID) and answers ok again, changing nothing.
 var updateDecisionScript = redis.NewScript("#!lua\n" + AuditLua + `
 local cur = redis.call('HMGET', KEYS[1], 'ver', 'state', 'data')
 if not cur[1] then return 'missing' end
+if tonumber(cur[1]) == tonumber(ARGV[2]) + 1 and redis.call('HGET', KEYS[1], 'op') == ARGV[9] then return {'ok', tonumber(cur[1])} end
 if cur[1] ~= ARGV[2] or cur[2] ~= ARGV[3] then return {'conflict', redis.call('HGETALL', KEYS[1])} end
 local aid = nil
-if #ARGV >= 9 then aid = audit_id(KEYS[3], ARGV[9]) end
+if #ARGV >= 10 then aid = audit_id(KEYS[3], ARGV[10]) end
 local ver = tonumber(cur[1]) + 1
-redis.call('HSET', KEYS[1], 'state', ARGV[4], 'level', ARGV[5], 'ver', ver, 'data', ARGV[6])
+redis.call('HSET', KEYS[1], 'state', ARGV[4], 'level', ARGV[5], 'ver', ver, 'data', ARGV[6], 'op', ARGV[9])
 if ARGV[7] ~= '' then
   redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 else
   redis.call('ZREM', KEYS[2], ARGV[1])
 end
 if ARGV[8] ~= '' then redis.call('ZADD', KEYS[4], ARGV[8], ARGV[1]) end
-if aid then audit_add(KEYS[3], aid, ARGV, 10) end
+if aid then audit_add(KEYS[3], aid, ARGV, 11) end
 return {'ok', ver}
 `)
 
@@ -113,8 +123,8 @@ func (s *Store) CreateDecision(ctx context.Context, d *domain.DecisionRecord, ev
 		s.allDecisionsKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team),
 	}
 	args := append([]any{d.ID, string(d.State), d.Level, d.Requester, string(data),
-		d.CreatedAt.UnixMilli(), pendingScore(d), outcomeScore(d, "")}, audit...)
-	n, err := createDecisionScript.Run(ctx, s.rdb, keys, args...).Int()
+		d.CreatedAt.UnixMilli(), pendingScore(d), outcomeScore(d, ""), newOp()}, audit...)
+	n, err := s.runScript(ctx, createDecisionScript, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("create decision: %w", err)
 	}
@@ -240,7 +250,7 @@ func (s *Store) UpdateDecision(ctx context.Context, d *domain.DecisionRecord, fr
 		return fmt.Errorf("encode decision: %w", err)
 	}
 	keys := []string{s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team)}
-	args := []any{d.ID, d.Version, string(from), string(d.State), d.Level, string(data), pendingScore(d), outcomeScore(d, from)}
+	args := []any{d.ID, d.Version, string(from), string(d.State), d.Level, string(data), pendingScore(d), outcomeScore(d, from), newOp()}
 	if ev != nil {
 		audit, err := auditArgs(*ev)
 		if err != nil {
@@ -248,7 +258,7 @@ func (s *Store) UpdateDecision(ctx context.Context, d *domain.DecisionRecord, fr
 		}
 		args = append(args, audit...)
 	}
-	res, err := updateDecisionScript.Run(ctx, s.rdb, keys, args...).Result()
+	res, err := s.runScript(ctx, updateDecisionScript, keys, args...).Result()
 	if err != nil {
 		return fmt.Errorf("update decision: %w", err)
 	}
@@ -338,4 +348,22 @@ func (s *Store) GetDecisions(ctx context.Context, team string, ids []string) ([]
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// newOp returns the ID of one call of a decision script, recorded with its
+// change, so that the same call run twice (a client retry) is recognised.
+func newOp() string { return NewOwner() }
+
+// scriptRuns is how many times runScript sends a script: tests set 2 to
+// play a client that retries a script after a timeout (go-redis does on
+// Cluster even with MaxRetries -1), which must change nothing twice.
+var scriptRuns = 1
+
+// runScript runs sc scriptRuns times and returns the last answer.
+func (s *Store) runScript(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmd := sc.Run(ctx, s.rdb, keys, args...)
+	for i := 1; i < scriptRuns; i++ {
+		cmd = sc.Run(ctx, s.rdb, keys, args...)
+	}
+	return cmd
 }

@@ -60,7 +60,11 @@ func TestCreateAndGetDecision(t *testing.T) {
 	if got.Version != 1 {
 		t.Errorf("version: got %d, want 1", got.Version)
 	}
-	if err := s.CreateDecision(ctx, pendingDecision(d.ID), createdEvent(d)); !errors.Is(err, domain.ErrExists) {
+	// Another decision under the same ID (the same one again is a retry of
+	// the script: TestDecisionScriptsAreSafeToRunTwice).
+	again := pendingDecision(d.ID)
+	again.Reason = "another reason"
+	if err := s.CreateDecision(ctx, again, createdEvent(d)); !errors.Is(err, domain.ErrExists) {
 		t.Errorf("second create with the same ID: got %v, want ErrExists", err)
 	}
 	if _, err := s.GetDecision(ctx, team, "D-ZZZZZZ"); !errors.Is(err, domain.ErrDecisionNotFound) {
