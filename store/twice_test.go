@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
 )
 
 // Every key a script touches is one of its KEYS (Redis Cluster routes a
