@@ -239,3 +239,21 @@ func TestTeamMovesKeepOldDecisionsWhereTheyWere(t *testing.T) {
 		t.Errorf("the decision of the team that left: team %q, %s", d.TeamName, d.State)
 	}
 }
+
+// A team's own lead is a leader like any other: they may commit to one of
+// their people and be asked for support, although the top-level chain does
+// not name them.
+func TestTeamLeadCommitsAndIsAsked(t *testing.T) {
+	e := startOrg(t, apptest.Options{})
+	res := e.Command(frank, "commit <@"+apptest.Erin+"|erin> a second van by 2030-01-15")
+	if !strings.Contains(res.Message.AllText(), "second van") || strings.Contains(res.Message.AllText(), "leader") && strings.Contains(res.Message.AllText(), "Only") {
+		t.Fatalf("frank's commit reply = %q; want it recorded", res.Message.AllText())
+	}
+	e.waitDM(apptest.Erin, "second van")
+
+	res = e.Command(apptest.Erin, "ask <@"+frank+"|frank> a ladder by 2030-01-20")
+	if strings.Contains(res.Message.AllText(), "isn't one of the leaders") {
+		t.Fatalf("asking north's lead was refused: %q", res.Message.AllText())
+	}
+	e.waitDM(frank, "ladder")
+}

@@ -106,7 +106,7 @@ func (s *Service) Commit(ctx context.Context, r CommitRequest) (*domain.Commitme
 // to tell the leader themselves. Refusals of the input are domain.Invalid.
 func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.CommitmentRecord, reached bool, err error) {
 	if r.Leader == r.Employee {
-		return nil, false, domain.Invalidf("You can't ask yourself: name one of the leaders, %s.", slacktext.Mentions(s.leaders()))
+		return nil, false, domain.Invalidf("You can't ask yourself: name one of the leaders, %s.", s.leaderHint())
 	}
 	ok, err := s.IsLeader(ctx, r.Team, r.Leader)
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 	}
 	if !ok {
 		return nil, false, domain.Invalidf("%s isn't one of the leaders in the policy; you can ask %s.",
-			slacktext.User(r.Leader), slacktext.Mentions(s.leaders()))
+			slacktext.User(r.Leader), s.leaderHint())
 	}
 	text := r.Text
 	var due dates.Date

@@ -16,12 +16,13 @@ package commitments
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/slacktext"
 )
 
 // Store keeps commitments. *store.Store implements it.
@@ -180,22 +181,25 @@ func New(c Config) *Service {
 	}
 }
 
-// leaders lists every approver of the policy's levels, once each, in the
-// policy's order: the people who make commitments and may be asked.
-func (s *Service) leaders() []string {
-	var out []string
-	for _, l := range s.policy().Levels {
-		for _, id := range l.Approvers {
-			if !slices.Contains(out, id) {
-				out = append(out, id)
-			}
-		}
+// leaders lists every approver of the policy, at top level and in every
+// team, once each, in the policy's order: the people who make commitments
+// and may be asked.
+func (s *Service) leaders() []string { return s.policy().Leaders() }
+
+// maxLeaderHint is how many leaders a refusal suggests by name.
+const maxLeaderHint = 8
+
+// leaderHint names the leaders one may ask, the first few of a long list.
+func (s *Service) leaderHint() string {
+	l := s.leaders()
+	if len(l) <= maxLeaderHint {
+		return slacktext.Mentions(l)
 	}
-	return out
+	return fmt.Sprintf("%s and %d more", slacktext.Mentions(l[:maxLeaderHint]), len(l)-maxLeaderHint)
 }
 
-// IsLeader reports whether user is an approver of one of the policy's
-// levels, named directly or through a user group.
+// IsLeader reports whether user is an approver at one of the policy's
+// levels, top level or in a team, named directly or through a user group.
 func (s *Service) IsLeader(ctx context.Context, team, user string) (bool, error) {
 	return s.people.IsMember(ctx, team, user, s.leaders())
 }
