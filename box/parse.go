@@ -58,8 +58,9 @@ type Request struct {
 //
 // The amount is `250`, `$250`, `1,250.50` or `250 USD` (the policy's
 // currency code as its own word). The customer follows the word "for" right
-// after the amount: one word, or a phrase in quotes ("Acme Corp" or “Acme
-// Corp”). Words after the amount that look like #tag (a letter after the
+// after the amount: one word, a phrase in quotes ("Acme Corp" or “Acme
+// Corp”), or the words up to a comma (`for Umbrella Corp, billing error`)
+// when the comma comes before any #tag. Words after the amount that look like #tag (a letter after the
 // "#") are tags, wherever they stand; "#1234" and Slack channel links
 // (<#C123|name>) are not. Everything else is the reason. Slack markup in the
 // text (<!channel>, <@U…>) is kept as typed: it is escaped when rendered.
@@ -84,7 +85,10 @@ func ParseDecision(p *domain.Policy, text string) (Request, error) {
 	}
 	amountText := rest[0].text
 	rest = rest[1:]
-	if amountText == "$" && len(rest) > 0 {
+	if amountText == "$" {
+		if len(rest) == 0 || IsTag(rest[0].text) || strings.EqualFold(rest[0].text, "for") {
+			return Request{}, inputErr(FieldAmount, "The amount after `$` is missing: write it like `%s $250`.", act.Name)
+		}
 		amountText, rest = "$"+rest[0].text, rest[1:]
 	}
 	if len(rest) > 0 && strings.EqualFold(rest[0].text, cur) {
@@ -103,7 +107,7 @@ func ParseDecision(p *domain.Policy, text string) (Request, error) {
 	if len(rest) > 0 && strings.EqualFold(rest[0].text, "for") {
 		rest = rest[1:]
 		if len(rest) == 0 {
-			return Request{}, inputErr(FieldCustomer, "Who is the customer? Write it after `for`, like `for ACME` or `for \"Acme Corp\"`.")
+			return Request{}, inputErr(FieldCustomer, "Who is the customer? Write it after `for`: one word, like `for ACME`, or several in quotes, like `for \"Umbrella Corp\"`.")
 		}
 		if open, size := utf8.DecodeRuneInString(rest[0].text); isOpenQuote(open) {
 			start := rest[0].start + size
@@ -113,6 +117,9 @@ func ParseDecision(p *domain.Policy, text string) (Request, error) {
 			}
 			req.Customer = strings.TrimSpace(text[start : start+end])
 			rest = tokenize(text[start+end+endSize:], start+end+endSize)
+		} else if comma := customerComma(text, rest); comma >= 0 {
+			req.Customer = strings.TrimSpace(text[rest[0].start:comma])
+			rest = tokenize(text[comma+1:], comma+1)
 		} else {
 			req.Customer = rest[0].text
 			rest = rest[1:]
@@ -333,6 +340,25 @@ func isForeignCurrency(w, cur string) bool {
 		}
 	}
 	return false
+}
+
+// customerComma is the byte offset in text of the comma that ends a
+// customer of several words (`for Umbrella Corp, billing error`), or -1: the
+// comma must come before any #tag and on the same line as the customer's
+// first word, outside Slack markup.
+func customerComma(text string, rest []token) int {
+	for i, t := range rest {
+		if IsTag(t.text) || (i > 0 && strings.ContainsRune(text[rest[i-1].end:t.start], '\n')) {
+			return -1
+		}
+		if strings.HasPrefix(t.text, "<") {
+			continue
+		}
+		if j := strings.IndexByte(t.text, ','); j >= 0 {
+			return t.start + j
+		}
+	}
+	return -1
 }
 
 func isOpenQuote(r rune) bool { return r == '"' || r == '“' || r == '”' || r == '„' }

@@ -57,6 +57,32 @@ func TestParseDecision(t *testing.T) {
 			box.Request{Activity: "discount", Amount: usd(10), Customer: "<@U123|bob>", Reason: "<!channel> look  <!subteam^S1|@team leads> here"},
 		},
 		{
+			"discount 900 for Umbrella Corp, billing error #courage",
+			box.Request{Activity: "discount", Amount: usd(900), Customer: "Umbrella Corp", Reason: "billing error", Tags: []string{"courage"}},
+		},
+		{
+			"discount 900 for ACME, billed twice",
+			box.Request{Activity: "discount", Amount: usd(900), Customer: "ACME", Reason: "billed twice"},
+		},
+		{
+			"discount 900 for Umbrella Corp,billing error",
+			box.Request{Activity: "discount", Amount: usd(900), Customer: "Umbrella Corp", Reason: "billing error"},
+		},
+		{
+			"discount 900 for Umbrella Corp,",
+			box.Request{Activity: "discount", Amount: usd(900), Customer: "Umbrella Corp"},
+		},
+		{
+			// A comma after a tag is the reason's: the customer is one word.
+			"discount 900 for ACME billed #courage twice, sorry",
+			box.Request{Activity: "discount", Amount: usd(900), Customer: "ACME", Reason: "billed twice, sorry", Tags: []string{"courage"}},
+		},
+		{
+			// A comma on a later line is the reason's too.
+			"discount 900 for ACME billed\ntwice, sorry",
+			box.Request{Activity: "discount", Amount: usd(900), Customer: "ACME", Reason: "billed\ntwice, sorry"},
+		},
+		{
 			"discount 10 line one\nline two",
 			box.Request{Activity: "discount", Amount: usd(10), Reason: "line one\nline two"},
 		},
@@ -121,6 +147,11 @@ func TestParseDecisionErrors(t *testing.T) {
 		{"discount 250 for", box.FieldCustomer, "~Who is the customer?"},
 		{`discount 250 for "Acme Corp`, box.FieldCustomer, "~closing quote is missing"},
 		{`discount 250 for "" reason`, box.FieldCustomer, "The customer after `for` is empty."},
+		{"discount 250 for , reason", box.FieldCustomer, "The customer after `for` is empty."},
+		{"discount 250 for", box.FieldCustomer, "~`for \"Umbrella Corp\"`"},
+		{"discount $ for ACME", box.FieldAmount, "The amount after `$` is missing: write it like `discount $250`."},
+		{"discount $", box.FieldAmount, "~The amount after `$` is missing"},
+		{"discount $ #safety", box.FieldAmount, "~The amount after `$` is missing"},
 		{"discount 250 for " + strings.Repeat("x", 201), box.FieldCustomer, "The customer name is too long: 201 characters; keep it to 200."},
 		{"discount 250 #saftey", box.FieldTags, "Unknown tag #saftey: did you mean #safety? The tags are #customer-first, #ownership, #courage, #legal, #safety."},
 		{"discount 250 #pizza", box.FieldTags, "Unknown tag #pizza: The tags are #customer-first, #ownership, #courage, #legal, #safety."},

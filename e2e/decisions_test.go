@@ -202,7 +202,7 @@ func TestDecisionAboveTheBox(t *testing.T) {
 			t.Errorf("reply lacks %q: %q", want, res.AllText())
 		}
 	}
-	m := e.escalation(id, "$900 is above your $500 box")
+	m := e.escalation(id, "$900 is above their $500 box")
 	for _, want := range []string{"<@U0BOB>", "<@U0DAVE>", "ACME", "customer threatened to leave", "discount", "$900", "USD", "team-lead"} {
 		if !strings.Contains(m.AllText(), want) {
 			t.Errorf("escalation message lacks %q: %s", want, m.AllText())
@@ -571,7 +571,7 @@ func TestDecisionModal(t *testing.T) {
 	if ack.ResponseAction != "update" {
 		t.Errorf("good submission: got %q %v, want update", ack.ResponseAction, ack.Errors)
 	}
-	m := e.escalation("", "$1,250.50 is above your $500 box")
+	m := e.escalation("", "$1,250.50 is above their $500 box")
 	id := decisionIDRe.FindString(m.AllText())
 	if d := e.decision(id); d.Amount != 125050 || d.Customer != "ACME" || d.State != domain.StatePending {
 		t.Errorf("stored: %+v", d)

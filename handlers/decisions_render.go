@@ -149,7 +149,7 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 			slack.SectionBlockOptionBlockID("reason")))
 	}
 	if d.Why != "" {
-		blocks = append(blocks, slack.NewContextBlock("why", mrkdwn(":arrow_up: Why it's here: "+slacktext.Escape(d.Why))))
+		blocks = append(blocks, slack.NewContextBlock("why", mrkdwn(":arrow_up: Why it's here: "+slacktext.Escape(whyForLeaders(d.Why)))))
 	}
 
 	var hist []string
@@ -261,6 +261,7 @@ func logReply(p *domain.Policy, d *domain.Decision) *Reply {
 			d.ID, summary(d), slacktext.Escape(d.Why), asked, slacktext.Mentions(decisions.ApproverIDs(p, d, l)),
 			channelMention(p.EscalationsChannel(d.TeamName)), policyDurationText(p.RespondWithin(l)))
 	}
+	text = withUnderstood(text, d) // what was read as customer and reason
 	return &Reply{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}}
 }
 

@@ -64,7 +64,7 @@ func TestEscalationMessage(t *testing.T) {
 		wantText    []string
 	}{
 		{"pending at team-lead", base, 0, []string{ActionApprove, ActionEscalate, ActionDecline},
-			[]string{"<@U0BOB>", "$900 is above your $500 box", "$900 USD", "D-7K2QF9"}},
+			[]string{"<@U0BOB>", "$900 is above their $500 box", "$900 USD", "D-7K2QF9"}},
 		{"pending at the top", escalated, 1, []string{ActionApprove, ActionDecline},
 			[]string{"<@U0CAROL> <!subteam^S0MANAGERS>", "Escalated by <@U0BOB> to manager · 10:42"}},
 		{"old level after escalation", escalated, 0, nil, []string{"Moved up to *manager*"}},
