@@ -163,6 +163,8 @@ func parse(in, shown string, today Date) (Date, error) {
 	switch in {
 	case "today":
 		return today, nil
+	case "yesterday":
+		return today.AddDays(-1), nil // refused by Parse as in the past
 	case "tomorrow", "tmrw", "tmr":
 		return today.AddDays(1), nil
 	case "next week":

@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/command"
 )
 
 // TestDecisionCustomerOfSeveralWords: a customer of several words is read
@@ -54,5 +57,45 @@ func TestDecisionCustomerOfSeveralWords(t *testing.T) {
 	}
 	if txt := e.Command(apptest.Dave, "discount 250 for").AllText(); !strings.Contains(txt, `for "Umbrella Corp"`) || !strings.Contains(txt, "Usage:") {
 		t.Errorf("missing customer: want the quoted form and the usage line: %q", txt)
+	}
+}
+
+// TestAskUnreadableDateIsRefused: `ask @bob a ladder by someday` is refused
+// with the words commit uses (nothing stored, nobody asked), and `by
+// yesterday` says it is in the past; several words after "by" that are no
+// date still belong to the ask.
+func TestAskUnreadableDateIsRefused(t *testing.T) {
+	e := startCommitments(t, apptest.Options{})
+	commitReply, _ := e.commit(apptest.Bob, "commit "+cmDave+" a ladder by someday")
+	for _, tt := range []struct{ user, text, want string }{
+		{apptest.Dave, "ask " + cmBob + " a ladder by someday", "can't read `someday` as a date"},
+		{apptest.Dave, "ask " + cmBob + " a ladder by yesterday", "2026-11-17 is in the past (today is 2026-11-18)"},
+		{apptest.Bob, "commit " + cmDave + " a ladder by yesterday", "2026-11-17 is in the past (today is 2026-11-18)"},
+	} {
+		reply, id := e.commit(tt.user, tt.text)
+		if !strings.Contains(reply, tt.want) || strings.Contains(reply, "can't read `yesterday`") {
+			t.Errorf("%q: reply %q; want it to contain %q", tt.text, reply, tt.want)
+		}
+		if id != "" {
+			t.Errorf("%q: stored %s", tt.text, id)
+		}
+	}
+	askReply, _ := e.commit(apptest.Dave, "ask "+cmBob+" a ladder by someday")
+	firstLine := func(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
+	if firstLine(askReply) != firstLine(commitReply) {
+		t.Errorf("ask and commit refuse `someday` differently:\n ask:    %q\n commit: %q", askReply, commitReply)
+	}
+	if !strings.Contains(askReply, command.MustLookup("ask").Usage()) {
+		t.Errorf("ask refusal lacks its usage line: %q", askReply)
+	}
+	if evs, _ := e.store.ReadAudit(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(1000*time.Hour)); len(evs) != 0 {
+		t.Errorf("audit events after refusals: %v", cmAuditTypes(evs))
+	}
+	if dms := e.Emu.DMs(apptest.Bob); len(dms) != 0 {
+		t.Errorf("Bob was asked anyway: %s", dump(dms))
+	}
+	// Several words that are no date stay part of what is asked.
+	if _, id := e.commit(apptest.Dave, "ask "+cmBob+" help me by covering the Tuesday route"); id == "" || e.commitment(id).Text != "help me by covering the Tuesday route" {
+		t.Errorf("ask with \"by\" in its text was not kept whole")
 	}
 }

@@ -39,9 +39,10 @@ type AskRequest struct {
 	// follows it: the date they would like it by ("" for none).
 	Text, When string
 	// HasBy reports that the ask had a " by "; Typed is then the whole of
-	// it, " by " included. When what follows "by" is no date ("help me by
-	// covering Tuesdays"), the "by" belongs to what they ask for: the ask's
-	// text is Typed.
+	// it, " by " included. When what follows "by" is several words and no
+	// date ("help me by covering Tuesdays"), the "by" belongs to what they
+	// ask for: the ask's text is Typed. One word that is no date ("by
+	// someday") is refused like commit refuses it.
 	HasBy bool
 	Typed string
 }
@@ -125,8 +126,10 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 		switch {
 		case err == nil:
 			due = d
-		case errors.As(err, &de) && de.Unreadable && text != "":
-			// "help me by covering Tuesdays": no date, the "by" is part of the text.
+		case errors.As(err, &de) && de.Unreadable && text != "" && len(strings.Fields(r.When)) > 1:
+			// "help me by covering Tuesdays": no date, the "by" is part of
+			// the text. One unreadable word ("by someday") was meant as a
+			// date: it is refused, as commit refuses it.
 			text = r.Typed
 		default:
 			return nil, false, dateError(err)
