@@ -99,3 +99,35 @@ func TestAskUnreadableDateIsRefused(t *testing.T) {
 		t.Errorf("ask with \"by\" in its text was not kept whole")
 	}
 }
+
+// TestSmallInputs: extra words after a subcommand that takes none are
+// refused alike, with the usage line; praise of a word that is no mention
+// says who is unknown; the self-praise refusal's usage line does not
+// suggest praising oneself; a `$` with no amount says so.
+func TestSmallInputs(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	for _, tt := range []struct{ text, want string }{
+		{"help me please", "`/empower help` takes nothing after it (got `me please`)."},
+		{"feedback now", "`/empower feedback` takes nothing after it (got `now`)."},
+		{"commitments all", "`/empower commitments` takes nothing after it (got `all`)."},
+		{"box extra", "`extra` isn't a person I know"},
+		{"praise @nobody great save", "I don't know `@nobody`: start with the person you're praising"},
+		{"discount $ for ACME", "The amount after `$` is missing: write it like `discount $250`."},
+	} {
+		txt := e.Command(apptest.Dave, tt.text).AllText()
+		if !strings.Contains(txt, tt.want) || !strings.Contains(txt, "Usage:") {
+			t.Errorf("/empower %s = %q; want %q and the usage line", tt.text, txt, tt.want)
+		}
+	}
+	// `box @user` still works for a leader.
+	if txt := e.Command(apptest.Bob, "box <@U0DAVE|dave>").AllText(); !strings.Contains(txt, "<@U0DAVE>'s box") {
+		t.Errorf("/empower box @dave as Bob = %q", txt)
+	}
+	txt := e.Command(apptest.Dave, "praise <@U0DAVE|dave> great save").AllText()
+	if !strings.Contains(txt, "Praising yourself doesn't count") || strings.Contains(txt, "@dave") || strings.Contains(txt, "U0DAVE") {
+		t.Errorf("self-praise = %q; want the refusal, with no example that praises @dave", txt)
+	}
+	if ids, err := e.store.DecisionsBetween(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(1000*time.Hour)); err != nil || len(ids) != 0 {
+		t.Errorf("stored decisions after bad input: %v, %v", ids, err)
+	}
+}

@@ -448,8 +448,12 @@ func TestCommandWordsSplitOnAnyWhiteSpace(t *testing.T) {
 	if res := e.Command(apptest.Dave, "stats\t30d"); !strings.Contains(res.AllText(), "last 30 days") {
 		t.Errorf("/empower stats<TAB>30d = %q; want the 30-day stats", res.AllText())
 	}
-	if res := e.Command(apptest.Dave, "help\nplease"); !strings.Contains(res.AllText(), "/empower box") {
+	if res := e.Command(apptest.Dave, "help\n"); !strings.Contains(res.AllText(), "/empower box") {
 		t.Errorf("/empower help<LF> = %q; want the help", res.AllText())
+	}
+	// help takes no words after it: "please" is refused, so it was split off.
+	if res := e.Command(apptest.Dave, "help\nplease"); !strings.Contains(res.AllText(), "takes nothing after it (got `please`)") {
+		t.Errorf("/empower help<LF>please = %q; want the words after help refused", res.AllText())
 	}
 	if res := e.Command(apptest.Dave, "ask <@U0BOB|bob>\ta  second   van by Dec 15"); !strings.Contains(res.AllText(), "*a second van*") {
 		t.Errorf("/empower ask <@U0BOB|bob><TAB>… = %q; want it asked", res.AllText())

@@ -73,7 +73,7 @@ func TestPraiseRefusals(t *testing.T) {
 		{"praise <#C0GENERAL|general> great work", "is a channel, not a person"},
 		{"praise <!subteam^S0FRONTLINE|@frontline> great work", "is a user group, not a person"},
 		{"praise <!here> great work", "is a broadcast, not a person"},
-		{"praise dave great work", "Start with the person you're praising"},
+		{"praise dave great work", "I don't know `dave`: start with the person you're praising"},
 		{"praise " + mDave, "Say what <@U0DAVE> did"},
 		{"praise " + mDave + " #courage", "Say what <@U0DAVE> did"},
 		{"praise " + mDave + " great save #bravery", "Unknown value `#bravery`: the values are #customer-first #ownership #courage"},

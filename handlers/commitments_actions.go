@@ -8,7 +8,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/commitments"
@@ -20,9 +19,8 @@ import (
 // CommitmentsList answers `/empower commitments`: the commitments made by
 // and to the person, with their status and a Done button on their own.
 func (h *Handlers) CommitmentsList(ctx context.Context, c *Command) (*Reply, error) {
-	if strings.TrimSpace(c.Args) != "" {
-		sub := command.MustLookup("commitments")
-		return nil, domain.Invalidf("`%s` takes nothing after it (got `%s`).\n%s", sub.Invocation(), slacktext.Code(c.Args), sub.Usage())
+	if err := noArgs(c, "commitments"); err != nil {
+		return nil, err
 	}
 	return h.commitmentsReply(ctx, c.TeamID, c.UserID)
 }

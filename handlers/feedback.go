@@ -131,6 +131,9 @@ func (h *Handlers) openFeedbackModal(ctx context.Context, team, triggerID, round
 // FeedbackCommand answers `/empower feedback`: it opens the feedback modal
 // for the current round.
 func (h *Handlers) FeedbackCommand(ctx context.Context, c *Command) (*Reply, error) {
+	if err := noArgs(c, "feedback"); err != nil {
+		return nil, err
+	}
 	if err := h.openFeedbackModal(ctx, c.TeamID, c.TriggerID, ""); err != nil {
 		return nil, err
 	}

@@ -36,7 +36,10 @@ func (h *Handlers) Subcommands() map[string]CommandFunc {
 }
 
 // Help answers `/empower help` with the help of the subcommand table.
-func (h *Handlers) Help(_ context.Context, _ *Command) (*Reply, error) {
+func (h *Handlers) Help(_ context.Context, c *Command) (*Reply, error) {
+	if err := noArgs(c, "help"); err != nil {
+		return nil, err
+	}
 	text := command.Help()
 	return &Reply{
 		Text: text,

@@ -173,7 +173,7 @@ func (h *Handlers) PraiseCommand(ctx context.Context, c *Command) (*Reply, error
 		if isMarkup(first) {
 			return nil, domain.Invalidf("%s Praise goes to one person, mentioned as @name.\n%s", notAPerson(first), praiseUsage)
 		}
-		return nil, domain.Invalidf("Start with the person you're praising, mentioned as @name (`%s` isn't a mention).\n%s", slacktext.Code(first), praiseUsage)
+		return nil, domain.Invalidf("I don't know `%s`: start with the person you're praising, picked from the @ list.\n%s", slacktext.Code(first), praiseUsage)
 	}
 	to := m[1]
 	if err := h.Recognition.CheckRecipient(c.UserID, to); err != nil {

@@ -31,7 +31,9 @@ var (
 // before any other.
 func (s *Service) CheckRecipient(giver, to string) error {
 	if to == giver {
-		return domain.Invalidf("Praising yourself doesn't count, however well deserved :slightly_smiling_face: Praise someone who helped you, or share it as a team win with `/empower win`.\n%s", praiseUsage)
+		// The usage line without its example: the example praises
+		// @dave, who may be the very person typing.
+		return domain.Invalidf("Praising yourself doesn't count, however well deserved :slightly_smiling_face: Praise someone who helped you, or share it as a team win with `/empower win`.\nUsage: `%s`", command.MustLookup("praise").Invocation())
 	}
 	if to == s.cfg.BotUserID {
 		return domain.Invalidf("Thank you, but I'm a bot: praise a person who made a difference.\n%s", praiseUsage)
