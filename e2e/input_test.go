@@ -8,6 +8,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/apptest"
 	"github.com/empowerbot/empowerbot/command"
+	"github.com/empowerbot/empowerbot/handlers"
 )
 
 // TestDecisionCustomerOfSeveralWords: a customer of several words is read
@@ -129,5 +130,39 @@ func TestSmallInputs(t *testing.T) {
 	}
 	if ids, err := e.store.DecisionsBetween(context.Background(), apptest.Team, time.Unix(0, 0), time.Now().Add(1000*time.Hour)); err != nil || len(ids) != 0 {
 		t.Errorf("stored decisions after bad input: %v, %v", ids, err)
+	}
+}
+
+// TestNewDateAfterAMissedDate: the new-date modal of an overdue commitment
+// starts tomorrow, not on the missed date, and says "It was due yesterday".
+func TestNewDateAfterAMissedDate(t *testing.T) {
+	e := startCommitments(t, apptest.Options{})
+	e.commit(apptest.Bob, "commit "+cmDave+" order gloves by today") // Wed Nov 18
+	e.Clock.Advance(24 * time.Hour)                                   // Thu Nov 19
+	e.runReminders(1)
+	r := e.waitDM(apptest.Bob, "is overdue")
+	e.click(apptest.Bob, r, "New date")
+	v := e.openModal(apptest.Bob, handlers.ViewCommitmentNewDate)
+	blocks := string(v.Blocks)
+	if !strings.Contains(blocks, `"initial_date":"2026-11-20"`) {
+		t.Errorf("new-date modal does not start tomorrow (2026-11-20): %s", blocks)
+	}
+	if !strings.Contains(blocks, "It was due yesterday (Wed Nov 18)") || strings.Contains(blocks, "It's was") {
+		t.Errorf("new-date modal: want \"It was due yesterday (Wed Nov 18)\": %s", blocks)
+	}
+}
+
+// TestBoxWithoutLevelLimits: an activity whose levels have no limit of
+// their own says once that the first level approves any amount.
+func TestBoxWithoutLevelLimits(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	txt := e.Command(apptest.Dave, "box").AllText()
+	_, travel, ok := strings.Cut(txt, "*travel-waiver*")
+	if !ok {
+		t.Fatalf("box lacks travel-waiver: %q", txt)
+	}
+	travel, _, _ = strings.Cut(travel, ":shield:")
+	if n := strings.Count(travel, "approves any amount"); n != 1 || !strings.Contains(travel, "above that, *team-lead* approves any amount (<@U0BOB>)") {
+		t.Errorf("travel-waiver in the box says \"approves any amount\" %d times; want once, for team-lead: %q", n, travel)
 	}
 }

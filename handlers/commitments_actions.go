@@ -204,9 +204,9 @@ func (h *Handlers) CommitmentNewDate(ctx context.Context, a *Action) error {
 		Submit:          plain("Save"),
 		Close:           plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Your commitment to %s:\n>%s\nIt's %s. I'll tell them the new date.",
-				slacktext.User(cm.Employee), commitText(cm), dueLine(cm, h.today()))), nil, nil),
-			dueInput("New date", cm.Due),
+			slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Your commitment to %s:\n>%s\n%s. I'll tell them the new date.",
+				slacktext.User(cm.Employee), commitText(cm), dueSentence(dueLine(cm, h.today())))), nil, nil),
+			dueInput("New date", newDateStart(cm, h.today())),
 		}},
 	}
 	if _, err := h.Slack.OpenViewContext(ctx, a.TriggerID, v); err != nil {

@@ -77,11 +77,13 @@ func boxReply(bx decisions.Box) *Reply {
 			fmt.Fprintf(&b, "\n_%s_", slacktext.EscapeTruncate(al.Summary, 300))
 		}
 		for _, l := range al.Levels {
-			limit := "any amount"
-			if !l.NoLimit {
-				limit = "up to " + l.Limit.Format(al.Currency)
+			if l.NoLimit {
+				// The lowest level without a limit clears every amount:
+				// the levels above it never get one of these, so stop.
+				fmt.Fprintf(&b, "\n• above that, *%s* approves any amount (%s)", slacktext.Escape(l.Name), slacktext.Mentions(l.Approvers))
+				break
 			}
-			fmt.Fprintf(&b, "\n• above that, *%s* approves %s (%s)", slacktext.Escape(l.Name), limit, slacktext.Mentions(l.Approvers))
+			fmt.Fprintf(&b, "\n• above that, *%s* approves up to %s (%s)", slacktext.Escape(l.Name), l.Limit.Format(al.Currency), slacktext.Mentions(l.Approvers))
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil))
 		plainText = append(plainText, b.String())
