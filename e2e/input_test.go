@@ -138,7 +138,7 @@ func TestSmallInputs(t *testing.T) {
 func TestNewDateAfterAMissedDate(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
 	e.commit(apptest.Bob, "commit "+cmDave+" order gloves by today") // Wed Nov 18
-	e.Clock.Advance(24 * time.Hour)                                   // Thu Nov 19
+	e.Clock.Advance(24 * time.Hour)                                  // Thu Nov 19
 	e.runReminders(1)
 	r := e.waitDM(apptest.Bob, "is overdue")
 	e.click(apptest.Bob, r, "New date")
