@@ -530,7 +530,12 @@ func (s *Sandbox) handleMessage(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	m, err := s.Emu.PostAsUser(a.User, ch, s.escapeMentions(a.Text))
+	post := func() (slackemu.Message, error) { return s.Emu.PostAsUser(a.User, ch, s.escapeMentions(a.Text)) }
+	if ch == s.Emu.DMChannelID(a.User) {
+		// The bot's Messages tab: Slack sends message.im, and the bot answers.
+		post = func() (slackemu.Message, error) { return s.Emu.SendDM(r.Context(), a.User, s.escapeMentions(a.Text)) }
+	}
+	m, err := post()
 	if err != nil {
 		fail(w, http.StatusBadRequest, "%v", err)
 		return
