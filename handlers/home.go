@@ -104,7 +104,27 @@ func homeBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
 	if len(blocks) > homeMaxBlocks {
 		blocks = append(blocks[:homeMaxBlocks-1], homeContext("There is more than fits here; see `/empower commitments` and the escalations channel."))
 	}
+	if len(blocks) < homeMaxBlocks {
+		blocks = append(blocks, homeContext(homeCanDoText(p, home)))
+	}
 	return blocks
+}
+
+// homeCanDoText says, in a line, what the bot can do for this person: a
+// leader's tools, or a front-line person's.
+func homeCanDoText(p *domain.Policy, home *insights.Home) string {
+	act := "discount"
+	if len(p.Activities) > 0 {
+		act = p.Activities[0].Name
+	}
+	if home.Leader() {
+		return ":bulb: What I can do for you: bring you what's above your people's box (answer it here or on the card), " +
+			"keep track of what you promise your people (`/empower commit @name … by friday`), cover for you while you are away (`/empower away until …`), " +
+			"and show how your teams are doing with `/empower stats`. `/empower help` lists everything."
+	}
+	return ":bulb: What I can do for you: record the calls you make on the spot (`/empower " + slacktext.Escape(act) + " 250 for ACME …`), " +
+		"bring in a leader when one is above your box, pass on praise (`/empower praise @name …`) " +
+		"and ask a leader for support (`/empower ask @leader …`). `/empower help` lists everything."
 }
 
 // homeTeamText names the person's policy team and the teams they approve

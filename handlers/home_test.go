@@ -56,12 +56,14 @@ func TestHomeBlocksFrontline(t *testing.T) {
 		"`D-BBBBBB` *discount* of *$900* · :no_entry: declined by <@U0BOB> · Sun Mar 1 10:42",
 		"• <@U0BOB> promised you: “book &lt;!here&gt; training” · *overdue* since 2026-03-01",
 		":tada: *Latest praise for you*, from <@U0CAROL> · 10:42\\n“Calm under pressure”",
+		":bulb: What I can do for you: record the calls you make on the spot (`/empower discount 250 for ACME …`)",
+		"(`/empower praise @name …`)", "(`/empower ask @leader …`)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Home lacks %q:\n%s", want, got)
 		}
 	}
-	for _, not := range []string{"Waiting for your answer", "you approve", "decision_approve", "commitment_done"} {
+	for _, not := range []string{"Waiting for your answer", "you approve", "decision_approve", "commitment_done", "/empower away"} {
 		if strings.Contains(got, not) {
 			t.Errorf("a front-line Home shows %q:\n%s", not, got)
 		}
@@ -89,6 +91,7 @@ func TestHomeBlocksLeaderStaysWithinLimits(t *testing.T) {
 		"`D-000000` <@U0DAVE> asks: *discount* of *$900* for *ACME* · with *team-lead* · asked 10:17\\n_renewal &lt;!channel&gt;_",
 		`"block_id":"home-D-000000"`, "You promised <@U0DAVE>: “promise” · *overdue* since 2026-03-01",
 		"You promised <@U0DAVE>: “promise” · due 2026-03-02", "…and 5 more you made",
+		"What I can do for you: bring you what's above your people's box", "(`/empower away until …`)", "`/empower stats`",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Home lacks %q:\n%s", want, got)
