@@ -289,6 +289,30 @@ func TestReminderSkipsLeadersAway(t *testing.T) {
 	e.oneReminder(apptest.Bob, id)
 }
 
+// A leader away with a delegate: the reminder that would have gone to them
+// goes to their delegate, once, and the delegate's answer from it is given
+// for the away leader.
+func TestReminderGoesToTheDelegateOfALeaderAway(t *testing.T) {
+	e := startReminders(t, 1)
+	if res := e.Command(apptest.Bob, "away until tomorrow delegate <@"+apptest.Carol+"|carol>"); !strings.Contains(res.AllText(), "<@"+apptest.Carol+">") {
+		t.Fatalf("away with a delegate: %s", res.AllText())
+	}
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
+	card := e.escalation(id, "team-lead")
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	e.runReminders()
+	e.runReminders()
+	e.oneReminder(apptest.Mallory, id)
+	dm := e.oneReminder(apptest.Carol, id)
+	if got := e.reminderDMs(apptest.Bob, id); len(got) != 0 {
+		t.Errorf("Bob is away and was reminded:%s", dump(got))
+	}
+	e.click(apptest.Carol, dm, "Approve")
+	e.waitUpdated(card.TS, "approved by the delegate", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by <@"+apptest.Carol+"> for <@"+apptest.Bob+">")
+	})
+}
+
 // With teams, a decision's reminder goes to its team's approvers at the
 // level, not to the top-level ones.
 func TestReminderGoesToTheTeamsApprovers(t *testing.T) {

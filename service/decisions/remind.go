@@ -169,19 +169,28 @@ func LevelSince(d *domain.DecisionRecord) time.Time {
 
 // remindees are the users still to remind about d at its level: the
 // approvers of d's policy team at its level (Approvers: user groups
-// resolved by the roster), each once, without the requester, anyone away,
-// anyone who approved at this level already (approvals_needed) and anyone
-// reminded already.
+// resolved by the roster), each once, with the delegate of an approver who
+// is away in their place (what is routed to the away leader goes to their
+// delegate too), without the requester, anyone away, anyone who approved
+// at this level already (approvals_needed) and anyone reminded already.
 func (s *Service) remindees(ctx context.Context, p *domain.Policy, d *domain.DecisionRecord, away domain.Absences) ([]string, error) {
 	v, err := s.viewStrict(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	var users []string
-	for _, u := range v.Approvers(d.TeamName, d.Level) {
-		if _, sent := d.ReminderFor(d.Level, u); u != d.Requester && !sent && !d.ApprovedBy(u) && !away.IsAway(u) {
-			users = append(users, u)
+	add := func(u string) {
+		if _, sent := d.ReminderFor(d.Level, u); u == "" || u == d.Requester || sent || d.ApprovedBy(u) || away.IsAway(u) || slices.Contains(users, u) {
+			return
 		}
+		users = append(users, u)
+	}
+	for _, u := range v.Approvers(d.TeamName, d.Level) {
+		if a, ok := away[u]; ok {
+			add(a.Delegate)
+			continue
+		}
+		add(u)
 	}
 	return users, nil
 }
