@@ -182,293 +182,299 @@ activities:
 	}
 }
 
+// tokenMsg ends the message for a name that is not a simple word.
+const tokenMsg = " must be a simple lowercase word (letters, digits, - and _)"
+
+// policyErrorCases are the mistakes TestParsePolicyErrors makes in
+// basePolicy; each is also a file of testdata/invalid (TestInvalidPolicyFiles)
+// that deploy's schema test checks the JSON Schema against.
+var policyErrorCases = []problemCase{
+	{
+		name:     "unknown level in level_limits",
+		src:      []string{"{team-lead: 2000,", "{boss: 2000,"},
+		wantLine: 21,
+		wantMsg:  `activities[0] (discount).level_limits.boss: unknown level "boss" (levels: team-lead, manager)`,
+	},
+	{
+		name:     "unknown level in always_escalate",
+		src:      []string{"safety: manager", "safety: ceo"},
+		wantLine: 25,
+		wantMsg:  `always_escalate.safety: unknown level "ceo" (levels: team-lead, manager)`,
+	},
+	{
+		name:     "higher level limit not above lower level",
+		src:      []string{`manager: "10,000.50"`, "manager: 1500"},
+		wantLine: 21,
+		wantMsg:  "activities[0] (discount).level_limits.manager: 1,500 must be greater than the limit of lower level team-lead (2,000); limits grow along the chain",
+	},
+	{
+		name:     "level limit not above frontline_limit",
+		src:      []string{"team-lead: 2000", "team-lead: 500"},
+		wantLine: 21,
+		wantMsg:  "activities[0] (discount).level_limits.team-lead: 500 must be greater than frontline_limit (500); limits grow along the chain",
+	},
+	{
+		name:     "duplicate activity",
+		src:      []string{"name: travel-waiver", "name: discount"},
+		wantLine: 22,
+		wantMsg:  `activities[1].name: duplicate activity "discount" (first at line 17)`,
+	},
+	{
+		name:     "duplicate level",
+		src:      []string{"name: manager", "name: team-lead", `, manager: "10,000.50"`, "", "safety: manager", "safety: team-lead"},
+		wantLine: 13,
+		wantMsg:  `levels[1].name: duplicate level "team-lead" (first at line 10)`,
+	},
+	{
+		name:     "negative limit",
+		src:      []string{"frontline_limit: 500", "frontline_limit: -500"},
+		wantLine: 20,
+		wantMsg:  `activities[0] (discount).frontline_limit: "-500": the amount can't be negative`,
+	},
+	{
+		name:     "zero limit",
+		src:      []string{"team-lead: 2000", "team-lead: 0"},
+		wantLine: 21,
+		wantMsg:  `activities[0] (discount).level_limits.team-lead: "0": the amount must be more than zero`,
+	},
+	{
+		name:     "limit with more than 2 decimals",
+		src:      []string{"frontline_limit: 250.75", "frontline_limit: 250.755"},
+		wantLine: 23,
+		wantMsg:  `activities[1] (travel-waiver).frontline_limit: "250.755": the amount can have at most 2 decimals`,
+	},
+	{
+		name:     "limit not a number",
+		src:      []string{"frontline_limit: 500", "frontline_limit: lots"},
+		wantLine: 20,
+		wantMsg:  `activities[0] (discount).frontline_limit: "lots": the amount must be a number, like 250 or 1,250.50`,
+	},
+	{
+		name:     "bad duration",
+		src:      []string{"respond_within: 4h", "respond_within: 4 hours"},
+		wantLine: 12,
+		wantMsg:  `levels[0].respond_within: "4 hours" is not a duration (write it like 4h, 30m, 72h or 3d)`,
+	},
+	{
+		name:     "duration without unit",
+		src:      []string{"ask_after: 3d", "ask_after: 72"},
+		wantLine: 30,
+		wantMsg:  `outcomes.ask_after: "72" is not a duration (write it like 4h, 30m, 72h or 3d)`,
+	},
+	{
+		name:     "zero respond_within",
+		src:      []string{"respond_within: 24h", "respond_within: 0s"},
+		wantLine: 15,
+		wantMsg:  "levels[1].respond_within: must be more than zero",
+	},
+	{
+		name:     "bad cron spec",
+		src:      []string{`feedback: "0 9 * * MON"`, `feedback: "0 25 * * MON"`},
+		wantLine: 27,
+		wantMsg:  `schedules.feedback: bad cron spec "0 25 * * MON": the hour field "25" is not valid: it takes 0-23, a range (1-5), a list (1,3) or a step (*/5)`,
+	},
+	{
+		name:     "cron spec with seconds field",
+		src:      []string{`digest: "@every 2s"`, `digest: "0 0 16 * * FRI"`},
+		wantLine: 28,
+		wantMsg:  `schedules.digest: bad cron spec "0 0 16 * * FRI": a schedule has five fields (minute hour day-of-month month day-of-week), like "0 9 * * MON"; this one has 6`,
+	},
+	{
+		name:     "@every below a second",
+		src:      []string{`digest: "@every 2s"`, `digest: "@every 500ms"`},
+		wantLine: 28,
+		wantMsg:  `schedules.digest: bad cron spec "@every 500ms": the interval must be a whole number of seconds, at least 1s`,
+	},
+	{
+		name:     "@every not positive",
+		src:      []string{`digest: "@every 2s"`, `digest: "@every -2s"`},
+		wantLine: 28,
+		wantMsg:  `schedules.digest: bad cron spec "@every -2s": the interval must be a whole number of seconds, at least 1s`,
+	},
+	{
+		name:     "@every with a fraction of a second",
+		src:      []string{`digest: "@every 2s"`, `digest: "@every 1500ms"`},
+		wantLine: 28,
+		wantMsg:  `schedules.digest: bad cron spec "@every 1500ms": the interval must be a whole number of seconds, at least 1s`,
+	},
+	{
+		name:     "time zone prefix without a schedule",
+		src:      []string{`digest: "@every 2s"`, `digest: "CRON_TZ=Asia/Tokyo"`},
+		wantLine: 28,
+		wantMsg:  `schedules.digest: bad cron spec "CRON_TZ=Asia/Tokyo": CRON_TZ=Asia/Tokyo names a time zone but no schedule`,
+	},
+	{
+		name:     "cron spec in another time zone",
+		src:      []string{`digest: "@every 2s"`, `digest: "CRON_TZ=Mars/Olympus 0 16 * * FRI"`},
+		wantLine: 28,
+		wantMsg:  `schedules.digest: bad cron spec "CRON_TZ=Mars/Olympus 0 16 * * FRI": unknown time zone "Mars/Olympus" (use an IANA name like America/Chicago)`,
+	},
+	{
+		name:     "malformed approver ID",
+		src:      []string{"approvers: [U0BOB]", "approvers: [bob]"},
+		wantLine: 11,
+		wantMsg:  `levels[0].approvers[0]: "bob" is not a Slack user (U…/W…) or user group (S…) ID`,
+	},
+	{
+		name:     "channel ID given as frontline",
+		src:      []string{"frontline: [S0FRONTLINE, U0DAVE]", "frontline: [S0FRONTLINE, C0DAVE]"},
+		wantLine: 8,
+		wantMsg:  `frontline[1]: "C0DAVE" is not a Slack user (U…/W…) or user group (S…) ID`,
+	},
+	{
+		name:     "lowercase in an ID",
+		src:      []string{"U0CAROL,", "U0carol,"},
+		wantLine: 14,
+		wantMsg:  `levels[1].approvers[0]: "U0carol" is not a Slack user (U…/W…) or user group (S…) ID`,
+	},
+	{
+		name:     "malformed channel ID",
+		src:      []string{"praise: C0PRAISE", "praise: \"#praise\""},
+		wantLine: 4,
+		wantMsg:  `channels.praise: "#praise" is not a Slack channel ID (C… or G…)`,
+	},
+	{
+		name:     "frontline empty",
+		src:      []string{"frontline: [S0FRONTLINE, U0DAVE]", "frontline: []"},
+		wantLine: 8,
+		wantMsg:  "frontline: must list at least one user or user group",
+	},
+	{
+		name:     "frontline not a list",
+		src:      []string{"frontline: [S0FRONTLINE, U0DAVE]", "frontline: U0DAVE"},
+		wantLine: 8,
+		wantMsg:  "frontline: must be a list",
+	},
+	{
+		name:     "activity not a mapping",
+		src:      []string{"  - name: travel-waiver\n    frontline_limit: 250.75", "  - travel-waiver"},
+		wantLine: 22,
+		wantMsg:  "activities[1]: must be a mapping of keys to values",
+	},
+	{
+		name:     "frontline missing",
+		src:      []string{"frontline: [S0FRONTLINE, U0DAVE]", "# nobody"},
+		wantLine: 1,
+		wantMsg:  "frontline: is required",
+	},
+	{
+		name:     "channel missing",
+		src:      []string{"  leaders: C0LEADERS", "  # no leaders"},
+		wantLine: 3,
+		wantMsg:  "channels.leaders: is required",
+	},
+	{
+		name:     "timezone unknown",
+		src:      []string{"timezone: America/Chicago", "timezone: Mars/Olympus"},
+		wantLine: 1,
+		wantMsg:  `timezone: "Mars/Olympus" is not a known time zone (use an IANA name like America/Chicago)`,
+	},
+	{
+		name:     "currency not an ISO code",
+		src:      []string{"currency: USD", "currency: dollars"},
+		wantLine: 2,
+		wantMsg:  `currency: "dollars" must be a three-letter ISO code like USD`,
+	},
+	{
+		name:     "activity name not a token",
+		src:      []string{"name: travel-waiver", "name: Travel Waiver"},
+		wantLine: 22,
+		wantMsg:  `activities[1].name: "Travel Waiver"` + tokenMsg,
+	},
+	{
+		name:     "value not a token",
+		src:      []string{"values: [customer-first, ownership,", "values: [customer-first, Ownership!,"},
+		wantLine: 7,
+		wantMsg:  `values[1]: "Ownership!"` + tokenMsg,
+	},
+	{
+		name:     "duplicate value",
+		src:      []string{"ownership, courage]", "ownership, ownership]"},
+		wantLine: 7,
+		wantMsg:  `values[2]: duplicate value "ownership" (first at line 7)`,
+	},
+	{
+		name:     "level without approvers",
+		src:      []string{"approvers: [U0BOB]", "approvers: []"},
+		wantLine: 11,
+		wantMsg:  "levels[0].approvers: must list at least one approver",
+	},
+	{
+		name:     "level without respond_within",
+		src:      []string{"    respond_within: 4h\n", ""},
+		wantLine: 10,
+		wantMsg:  "levels[0].respond_within: is required (how long before it escalates, like 4h)",
+	},
+	{
+		name:     "always_escalate tag clashes with a value",
+		src:      []string{"safety: manager", "courage: manager"},
+		wantLine: 25,
+		wantMsg:  `always_escalate.courage: "courage" is also listed in values (line 7); a tag is either a value or always escalates`,
+	},
+	{
+		name:     "unknown top-level key",
+		src:      []string{"praise:\n  daily_limit: 5", "praise:\n  daily_limit: 5\ncolour: blue"},
+		wantLine: 33,
+		wantMsg:  `unknown key "colour" in the policy (known keys: timezone, currency, channels, values, admins, frontline, levels, teams, local_time, working_days, autonomy, activities, always_escalate, schedules, outcomes, praise, commitments, feedback, retention)`,
+	},
+	{
+		name:     "unknown nested key",
+		src:      []string{"    unit: USD", "    units: USD"},
+		wantLine: 19,
+		wantMsg:  `unknown key "units" in activities[0]: did you mean "unit"? (known keys: name, summary, unit, frontline_limit, level_limits)`,
+	},
+	{
+		name:     "unknown schedule",
+		src:      []string{"  digest:", "  weekly_digest:"},
+		wantLine: 28,
+		wantMsg:  `unknown key "weekly_digest" in schedules (known keys: feedback, feedback_reminder, commitment_reminders, escalation_timeouts, outcome_followups, digest)`,
+	},
+	{
+		name:     "duplicate key",
+		src:      []string{"currency: USD", "currency: USD\ntimezone: UTC"},
+		wantLine: 3,
+		wantMsg:  `duplicate key "timezone" in the policy (first at line 1)`,
+	},
+	{
+		name:     "daily_limit not positive",
+		src:      []string{"daily_limit: 5", "daily_limit: 0"},
+		wantLine: 32,
+		wantMsg:  "praise.daily_limit: must be a whole number more than zero",
+	},
+	{
+		name:     "show_amounts not a bool",
+		src:      []string{"daily_limit: 5", "daily_limit: 5\n  show_amounts: yes"},
+		wantLine: 33,
+		wantMsg:  "praise.show_amounts: must be true or false",
+	},
+	{
+		name:     "list where a value belongs",
+		src:      []string{"currency: USD", "currency: [USD]"},
+		wantLine: 2,
+		wantMsg:  "currency: must be a single value, not a list or mapping",
+	},
+	{
+		name:     "activity named like a subcommand",
+		src:      []string{"name: travel-waiver", "name: stats"},
+		wantLine: 22,
+		wantMsg:  `activity "stats" is named like the subcommand /empower stats; choose another name`,
+	},
+	{
+		name:     "activity named like a subcommand's alias",
+		src:      []string{"name: discount", "name: log"},
+		wantLine: 17,
+		wantMsg:  `activity "log" is named like the subcommand /empower log; choose another name`,
+	},
+	{
+		name:     "invalid YAML",
+		src:      []string{"values: [customer-first, ownership, courage]", "values: [customer-first, ownership"},
+		wantLine: 7,
+		wantMsg:  "invalid YAML: did not find expected ',' or ']'",
+	},
+}
+
 func TestParsePolicyErrors(t *testing.T) {
-	const tokenMsg = " must be a simple lowercase word (letters, digits, - and _)"
-	tests := []problemCase{
-		{
-			name:     "unknown level in level_limits",
-			src:      []string{"{team-lead: 2000,", "{boss: 2000,"},
-			wantLine: 21,
-			wantMsg:  `activities[0] (discount).level_limits.boss: unknown level "boss" (levels: team-lead, manager)`,
-		},
-		{
-			name:     "unknown level in always_escalate",
-			src:      []string{"safety: manager", "safety: ceo"},
-			wantLine: 25,
-			wantMsg:  `always_escalate.safety: unknown level "ceo" (levels: team-lead, manager)`,
-		},
-		{
-			name:     "higher level limit not above lower level",
-			src:      []string{`manager: "10,000.50"`, "manager: 1500"},
-			wantLine: 21,
-			wantMsg:  "activities[0] (discount).level_limits.manager: 1,500 must be greater than the limit of lower level team-lead (2,000); limits grow along the chain",
-		},
-		{
-			name:     "level limit not above frontline_limit",
-			src:      []string{"team-lead: 2000", "team-lead: 500"},
-			wantLine: 21,
-			wantMsg:  "activities[0] (discount).level_limits.team-lead: 500 must be greater than frontline_limit (500); limits grow along the chain",
-		},
-		{
-			name:     "duplicate activity",
-			src:      []string{"name: travel-waiver", "name: discount"},
-			wantLine: 22,
-			wantMsg:  `activities[1].name: duplicate activity "discount" (first at line 17)`,
-		},
-		{
-			name:     "duplicate level",
-			src:      []string{"name: manager", "name: team-lead", `, manager: "10,000.50"`, "", "safety: manager", "safety: team-lead"},
-			wantLine: 13,
-			wantMsg:  `levels[1].name: duplicate level "team-lead" (first at line 10)`,
-		},
-		{
-			name:     "negative limit",
-			src:      []string{"frontline_limit: 500", "frontline_limit: -500"},
-			wantLine: 20,
-			wantMsg:  `activities[0] (discount).frontline_limit: "-500": the amount can't be negative`,
-		},
-		{
-			name:     "zero limit",
-			src:      []string{"team-lead: 2000", "team-lead: 0"},
-			wantLine: 21,
-			wantMsg:  `activities[0] (discount).level_limits.team-lead: "0": the amount must be more than zero`,
-		},
-		{
-			name:     "limit with more than 2 decimals",
-			src:      []string{"frontline_limit: 250.75", "frontline_limit: 250.755"},
-			wantLine: 23,
-			wantMsg:  `activities[1] (travel-waiver).frontline_limit: "250.755": the amount can have at most 2 decimals`,
-		},
-		{
-			name:     "limit not a number",
-			src:      []string{"frontline_limit: 500", "frontline_limit: lots"},
-			wantLine: 20,
-			wantMsg:  `activities[0] (discount).frontline_limit: "lots": the amount must be a number, like 250 or 1,250.50`,
-		},
-		{
-			name:     "bad duration",
-			src:      []string{"respond_within: 4h", "respond_within: 4 hours"},
-			wantLine: 12,
-			wantMsg:  `levels[0].respond_within: "4 hours" is not a duration (write it like 4h, 30m, 72h or 3d)`,
-		},
-		{
-			name:     "duration without unit",
-			src:      []string{"ask_after: 3d", "ask_after: 72"},
-			wantLine: 30,
-			wantMsg:  `outcomes.ask_after: "72" is not a duration (write it like 4h, 30m, 72h or 3d)`,
-		},
-		{
-			name:     "zero respond_within",
-			src:      []string{"respond_within: 24h", "respond_within: 0s"},
-			wantLine: 15,
-			wantMsg:  "levels[1].respond_within: must be more than zero",
-		},
-		{
-			name:     "bad cron spec",
-			src:      []string{`feedback: "0 9 * * MON"`, `feedback: "0 25 * * MON"`},
-			wantLine: 27,
-			wantMsg:  `schedules.feedback: bad cron spec "0 25 * * MON": the hour field "25" is not valid: it takes 0-23, a range (1-5), a list (1,3) or a step (*/5)`,
-		},
-		{
-			name:     "cron spec with seconds field",
-			src:      []string{`digest: "@every 2s"`, `digest: "0 0 16 * * FRI"`},
-			wantLine: 28,
-			wantMsg:  `schedules.digest: bad cron spec "0 0 16 * * FRI": a schedule has five fields (minute hour day-of-month month day-of-week), like "0 9 * * MON"; this one has 6`,
-		},
-		{
-			name:     "@every below a second",
-			src:      []string{`digest: "@every 2s"`, `digest: "@every 500ms"`},
-			wantLine: 28,
-			wantMsg:  `schedules.digest: bad cron spec "@every 500ms": the interval must be a whole number of seconds, at least 1s`,
-		},
-		{
-			name:     "@every not positive",
-			src:      []string{`digest: "@every 2s"`, `digest: "@every -2s"`},
-			wantLine: 28,
-			wantMsg:  `schedules.digest: bad cron spec "@every -2s": the interval must be a whole number of seconds, at least 1s`,
-		},
-		{
-			name:     "@every with a fraction of a second",
-			src:      []string{`digest: "@every 2s"`, `digest: "@every 1500ms"`},
-			wantLine: 28,
-			wantMsg:  `schedules.digest: bad cron spec "@every 1500ms": the interval must be a whole number of seconds, at least 1s`,
-		},
-		{
-			name:     "time zone prefix without a schedule",
-			src:      []string{`digest: "@every 2s"`, `digest: "CRON_TZ=Asia/Tokyo"`},
-			wantLine: 28,
-			wantMsg:  `schedules.digest: bad cron spec "CRON_TZ=Asia/Tokyo": CRON_TZ=Asia/Tokyo names a time zone but no schedule`,
-		},
-		{
-			name:     "cron spec in another time zone",
-			src:      []string{`digest: "@every 2s"`, `digest: "CRON_TZ=Mars/Olympus 0 16 * * FRI"`},
-			wantLine: 28,
-			wantMsg:  `schedules.digest: bad cron spec "CRON_TZ=Mars/Olympus 0 16 * * FRI": unknown time zone "Mars/Olympus" (use an IANA name like America/Chicago)`,
-		},
-		{
-			name:     "malformed approver ID",
-			src:      []string{"approvers: [U0BOB]", "approvers: [bob]"},
-			wantLine: 11,
-			wantMsg:  `levels[0].approvers[0]: "bob" is not a Slack user (U…/W…) or user group (S…) ID`,
-		},
-		{
-			name:     "channel ID given as frontline",
-			src:      []string{"frontline: [S0FRONTLINE, U0DAVE]", "frontline: [S0FRONTLINE, C0DAVE]"},
-			wantLine: 8,
-			wantMsg:  `frontline[1]: "C0DAVE" is not a Slack user (U…/W…) or user group (S…) ID`,
-		},
-		{
-			name:     "lowercase in an ID",
-			src:      []string{"U0CAROL,", "U0carol,"},
-			wantLine: 14,
-			wantMsg:  `levels[1].approvers[0]: "U0carol" is not a Slack user (U…/W…) or user group (S…) ID`,
-		},
-		{
-			name:     "malformed channel ID",
-			src:      []string{"praise: C0PRAISE", "praise: \"#praise\""},
-			wantLine: 4,
-			wantMsg:  `channels.praise: "#praise" is not a Slack channel ID (C… or G…)`,
-		},
-		{
-			name:     "frontline empty",
-			src:      []string{"frontline: [S0FRONTLINE, U0DAVE]", "frontline: []"},
-			wantLine: 8,
-			wantMsg:  "frontline: must list at least one user or user group",
-		},
-		{
-			name:     "frontline not a list",
-			src:      []string{"frontline: [S0FRONTLINE, U0DAVE]", "frontline: U0DAVE"},
-			wantLine: 8,
-			wantMsg:  "frontline: must be a list",
-		},
-		{
-			name:     "activity not a mapping",
-			src:      []string{"  - name: travel-waiver\n    frontline_limit: 250.75", "  - travel-waiver"},
-			wantLine: 22,
-			wantMsg:  "activities[1]: must be a mapping of keys to values",
-		},
-		{
-			name:     "frontline missing",
-			src:      []string{"frontline: [S0FRONTLINE, U0DAVE]", "# nobody"},
-			wantLine: 1,
-			wantMsg:  "frontline: is required",
-		},
-		{
-			name:     "channel missing",
-			src:      []string{"  leaders: C0LEADERS", "  # no leaders"},
-			wantLine: 3,
-			wantMsg:  "channels.leaders: is required",
-		},
-		{
-			name:     "timezone unknown",
-			src:      []string{"timezone: America/Chicago", "timezone: Mars/Olympus"},
-			wantLine: 1,
-			wantMsg:  `timezone: "Mars/Olympus" is not a known time zone (use an IANA name like America/Chicago)`,
-		},
-		{
-			name:     "currency not an ISO code",
-			src:      []string{"currency: USD", "currency: dollars"},
-			wantLine: 2,
-			wantMsg:  `currency: "dollars" must be a three-letter ISO code like USD`,
-		},
-		{
-			name:     "activity name not a token",
-			src:      []string{"name: travel-waiver", "name: Travel Waiver"},
-			wantLine: 22,
-			wantMsg:  `activities[1].name: "Travel Waiver"` + tokenMsg,
-		},
-		{
-			name:     "value not a token",
-			src:      []string{"values: [customer-first, ownership,", "values: [customer-first, Ownership!,"},
-			wantLine: 7,
-			wantMsg:  `values[1]: "Ownership!"` + tokenMsg,
-		},
-		{
-			name:     "duplicate value",
-			src:      []string{"ownership, courage]", "ownership, ownership]"},
-			wantLine: 7,
-			wantMsg:  `values[2]: duplicate value "ownership" (first at line 7)`,
-		},
-		{
-			name:     "level without approvers",
-			src:      []string{"approvers: [U0BOB]", "approvers: []"},
-			wantLine: 11,
-			wantMsg:  "levels[0].approvers: must list at least one approver",
-		},
-		{
-			name:     "level without respond_within",
-			src:      []string{"    respond_within: 4h\n", ""},
-			wantLine: 10,
-			wantMsg:  "levels[0].respond_within: is required (how long before it escalates, like 4h)",
-		},
-		{
-			name:     "always_escalate tag clashes with a value",
-			src:      []string{"safety: manager", "courage: manager"},
-			wantLine: 25,
-			wantMsg:  `always_escalate.courage: "courage" is also listed in values (line 7); a tag is either a value or always escalates`,
-		},
-		{
-			name:     "unknown top-level key",
-			src:      []string{"praise:\n  daily_limit: 5", "praise:\n  daily_limit: 5\ncolour: blue"},
-			wantLine: 33,
-			wantMsg:  `unknown key "colour" in the policy (known keys: timezone, currency, channels, values, admins, frontline, levels, teams, local_time, working_days, autonomy, activities, always_escalate, schedules, outcomes, praise, commitments, feedback, retention)`,
-		},
-		{
-			name:     "unknown nested key",
-			src:      []string{"    unit: USD", "    units: USD"},
-			wantLine: 19,
-			wantMsg:  `unknown key "units" in activities[0]: did you mean "unit"? (known keys: name, summary, unit, frontline_limit, level_limits)`,
-		},
-		{
-			name:     "unknown schedule",
-			src:      []string{"  digest:", "  weekly_digest:"},
-			wantLine: 28,
-			wantMsg:  `unknown key "weekly_digest" in schedules (known keys: feedback, feedback_reminder, commitment_reminders, escalation_timeouts, outcome_followups, digest)`,
-		},
-		{
-			name:     "duplicate key",
-			src:      []string{"currency: USD", "currency: USD\ntimezone: UTC"},
-			wantLine: 3,
-			wantMsg:  `duplicate key "timezone" in the policy (first at line 1)`,
-		},
-		{
-			name:     "daily_limit not positive",
-			src:      []string{"daily_limit: 5", "daily_limit: 0"},
-			wantLine: 32,
-			wantMsg:  "praise.daily_limit: must be a whole number more than zero",
-		},
-		{
-			name:     "show_amounts not a bool",
-			src:      []string{"daily_limit: 5", "daily_limit: 5\n  show_amounts: yes"},
-			wantLine: 33,
-			wantMsg:  "praise.show_amounts: must be true or false",
-		},
-		{
-			name:     "list where a value belongs",
-			src:      []string{"currency: USD", "currency: [USD]"},
-			wantLine: 2,
-			wantMsg:  "currency: must be a single value, not a list or mapping",
-		},
-		{
-			name:     "activity named like a subcommand",
-			src:      []string{"name: travel-waiver", "name: stats"},
-			wantLine: 22,
-			wantMsg:  `activity "stats" is named like the subcommand /empower stats; choose another name`,
-		},
-		{
-			name:     "activity named like a subcommand's alias",
-			src:      []string{"name: discount", "name: log"},
-			wantLine: 17,
-			wantMsg:  `activity "log" is named like the subcommand /empower log; choose another name`,
-		},
-		{
-			name:     "invalid YAML",
-			src:      []string{"values: [customer-first, ownership, courage]", "values: [customer-first, ownership"},
-			wantLine: 7,
-			wantMsg:  "invalid YAML: did not find expected ',' or ']'",
-		},
-	}
-	runProblemCases(t, basePolicy, tests)
+	runProblemCases(t, basePolicy, policyErrorCases)
 }
 
 // problemCase is one mistake in a policy: its edit and the one problem it
@@ -494,15 +500,24 @@ func runProblemCases(t *testing.T, base string, tests []problemCase) {
 	}
 }
 
+// everyProblemEdits make six mistakes in basePolicy at once.
+var everyProblemEdits = []string{
+	"timezone: America/Chicago", "timezone: Nowhere/Land",
+	"approvers: [U0BOB]", "approvers: [bob]",
+	"respond_within: 24h", "respond_within: soon",
+	"name: travel-waiver", "name: discount",
+	"safety: manager", "safety: ceo",
+	`feedback: "0 9 * * MON"`, `feedback: "every monday"`,
+}
+
+// Policies missing everything, and empty.
+const (
+	missingSectionsPolicy = "timezone: UTC\n"
+	emptyPolicy           = "\n# nothing\n"
+)
+
 func TestParsePolicyReportsEveryProblem(t *testing.T) {
-	src := edit(t,
-		"timezone: America/Chicago", "timezone: Nowhere/Land",
-		"approvers: [U0BOB]", "approvers: [bob]",
-		"respond_within: 24h", "respond_within: soon",
-		"name: travel-waiver", "name: discount",
-		"safety: manager", "safety: ceo",
-		`feedback: "0 9 * * MON"`, `feedback: "every monday"`,
-	)
+	src := edit(t, everyProblemEdits...)
 	got := parseProblems(t, src)
 	var lines []int
 	for _, p := range got {
@@ -525,7 +540,7 @@ func TestParsePolicyReportsEveryProblem(t *testing.T) {
 }
 
 func TestParsePolicyMissingSections(t *testing.T) {
-	got := parseProblems(t, "timezone: UTC\n")
+	got := parseProblems(t, missingSectionsPolicy)
 	want := []Problem{
 		{Line: 1, Message: "channels: is required"},
 		{Line: 1, Message: "frontline: is required"},
@@ -535,7 +550,7 @@ func TestParsePolicyMissingSections(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
-	got = parseProblems(t, "\n# nothing\n")
+	got = parseProblems(t, emptyPolicy)
 	if diff := cmp.Diff([]Problem{{Line: 1, Message: "the policy is empty"}}, got); diff != "" {
 		t.Errorf("empty file problems (-want +got):\n%s", diff)
 	}

@@ -171,198 +171,201 @@ func TestParsePolicyTeamsWithoutFrontline(t *testing.T) {
 	}
 }
 
+// teamErrorCases are the mistakes TestParsePolicyTeamErrors makes in
+// teamPolicy; each is also a file of testdata/invalid.
+var teamErrorCases = []problemCase{
+	{
+		name:     "team approver level that is not a level",
+		src:      []string{"      team-lead: [U0IVY]", "      boss: [U0IVY]"},
+		wantLine: 23,
+		wantMsg:  `teams[1] (south).approvers.boss: unknown level "boss" (levels: team-lead, manager)`,
+	},
+	{
+		name:     "duplicate team name",
+		src:      []string{"name: south", "name: north"},
+		wantLine: 20,
+		wantMsg:  `teams[1].name: duplicate team "north" (first at line 15)`,
+	},
+	{
+		name:     "duplicate team name in another case",
+		src:      []string{"name: south", "name: North"},
+		wantLine: 20,
+		wantMsg:  `teams[1].name: duplicate team "North" (first at line 15)`,
+	},
+	{
+		name:     "team without a name",
+		src:      []string{"  - name: south\n    members:", "  - members:"},
+		wantLine: 20,
+		wantMsg:  "teams[1].name: is required",
+	},
+	{
+		name:     "team with an empty name",
+		src:      []string{"name: south", `name: " "`},
+		wantLine: 20,
+		wantMsg:  "teams[1].name: is empty",
+	},
+	{
+		name:     "team without members",
+		src:      []string{"    members: [U0GINA, U0HAL]\n", ""},
+		wantLine: 20,
+		wantMsg:  "teams[1] (south).members: is required (the team's front-line users and user groups)",
+	},
+	{
+		name:     "team with an empty members list",
+		src:      []string{"members: [U0GINA, U0HAL]", "members: []"},
+		wantLine: 21,
+		wantMsg:  "teams[1] (south).members: must list at least one user or user group",
+	},
+	{
+		name:     "team member not an ID",
+		src:      []string{"members: [U0GINA, U0HAL]", "members: [U0GINA, hal]"},
+		wantLine: 21,
+		wantMsg:  `teams[1] (south).members[1]: "hal" is not a Slack user (U…/W…) or user group (S…) ID`,
+	},
+	{
+		name:     "team approvers empty",
+		src:      []string{"team-lead: [U0IVY]", "team-lead: []"},
+		wantLine: 23,
+		wantMsg:  "teams[1] (south).approvers.team-lead: must list at least one approver (or leave the level out for the top-level approvers)",
+	},
+	{
+		name:     "team channel not a channel ID",
+		src:      []string{"leaders: C0NORTHLEAD", `leaders: "#north-leads"`},
+		wantLine: 19,
+		wantMsg:  `teams[0] (north).channels.leaders: "#north-leads" is not a Slack channel ID (C… or G…)`,
+	},
+	{
+		name:     "team escalations channel a user ID",
+		src:      []string{"escalations: C0NORTHESC", "escalations: U0NORTHESC"},
+		wantLine: 19,
+		wantMsg:  `teams[0] (north).channels.escalations: "U0NORTHESC" is not a Slack channel ID (C… or G…)`,
+	},
+	{
+		name:     "unknown team key",
+		src:      []string{"    channels: {escalations", "    channel: {escalations"},
+		wantLine: 19,
+		wantMsg:  `unknown key "channel" in teams[0]: did you mean "channels"? (known keys: name, members, approvers, channels)`,
+	},
+	{
+		name:     "unknown team channel",
+		src:      []string{"leaders: C0NORTHLEAD", "praise: C0NORTHLEAD"},
+		wantLine: 19,
+		wantMsg:  `unknown key "praise" in teams[0] (north).channels (known keys: escalations, leaders)`,
+	},
+	{
+		name:     "teams not a list",
+		src:      []string{teamPolicy[strings.Index(teamPolicy, "teams:"):strings.Index(teamPolicy, "local_time")], "teams: north\n"},
+		wantLine: 14,
+		wantMsg:  "teams: must be a list",
+	},
+	{
+		name:     "remind_after as long as respond_within",
+		src:      []string{"remind_after: 2h", "remind_after: 4h"},
+		wantLine: 9,
+		wantMsg:  "levels[0].remind_after: 4h is not shorter than respond_within (4h); the reminder must come before the move up",
+	},
+	{
+		name:     "remind_after longer than respond_within",
+		src:      []string{"remind_after: 2h", "remind_after: 1d"},
+		wantLine: 9,
+		wantMsg:  "levels[0].remind_after: 1d is not shorter than respond_within (4h); the reminder must come before the move up",
+	},
+	{
+		name:     "remind_after not a duration",
+		src:      []string{"remind_after: 2h", "remind_after: soon"},
+		wantLine: 9,
+		wantMsg:  `levels[0].remind_after: "soon" is not a duration (write it like 4h, 30m, 72h or 3d)`,
+	},
+	{
+		name:     "approvals_needed zero",
+		src:      []string{"approvals_needed: 2", "approvals_needed: 0"},
+		wantLine: 13,
+		wantMsg:  "levels[1].approvals_needed: must be a whole number more than zero",
+	},
+	{
+		name:     "approvals_needed more than the level's users",
+		src:      []string{"approvals_needed: 2", "approvals_needed: 3"},
+		wantLine: 13,
+		wantMsg:  "levels[1].approvals_needed: 3 approvals can never be reached: only 2 approvers (U0CAROL, U0DAN) approve at manager or above",
+	},
+	{
+		name: "approvals_needed more than a team's own approvers",
+		src: []string{
+			"      team-lead: [U0IVY]", "      team-lead: [U0IVY]\n      manager: [U0CAROL]",
+		},
+		wantLine: 24,
+		wantMsg:  "levels[1].approvals_needed: 2 approvals can never be reached for team south: only 1 approver (U0CAROL) approves at manager or above",
+	},
+	{
+		name:     "unknown weekday",
+		src:      []string{"Wed, THU", "Wed, THURS"},
+		wantLine: 25,
+		wantMsg:  `working_days[3]: "THURS" is not a day of the week (use MON, TUE, WED, THU, FRI, SAT, SUN)`,
+	},
+	{
+		name:     "weekday twice",
+		src:      []string{"FRI, SAT]", "FRI, fri]"},
+		wantLine: 25,
+		wantMsg:  "working_days[5]: fri is listed twice (first at line 25)",
+	},
+	{
+		name:     "no working days",
+		src:      []string{"working_days: [mon, TUE, Wed, THU, FRI, SAT]", "working_days: []"},
+		wantLine: 25,
+		wantMsg:  "working_days: must list at least one day (or leave it out for MON to FRI)",
+	},
+	{
+		name:     "local_time not a bool",
+		src:      []string{"local_time: true", "local_time: sometimes"},
+		wantLine: 24,
+		wantMsg:  "local_time: must be true or false",
+	},
+	{
+		name:     "admin a user group",
+		src:      []string{"admins: [U0ADMIN]", "admins: [S0ADMINS]"},
+		wantLine: 3,
+		wantMsg:  `admins[0]: "S0ADMINS" is not a Slack user ID (U… or W…); admins are named one by one`,
+	},
+	{
+		name:     "retention not a duration",
+		src:      []string{"retention: 400d", "retention: a year"},
+		wantLine: 34,
+		wantMsg:  `retention: "a year" is not a duration (write it like 4h, 30m, 72h or 3d)`,
+	},
+	{
+		name:     "propose_after zero",
+		src:      []string{"propose_after: 5", "propose_after: 0"},
+		wantLine: 27,
+		wantMsg:  "autonomy.propose_after: must be a whole number more than zero",
+	},
+	{
+		name:     "propose_after missing",
+		src:      []string{"  propose_after: 5", "  {}"},
+		wantLine: 26,
+		wantMsg:  "autonomy.propose_after: is required (how many approved decisions in a row earn a bigger box, like 5)",
+	},
+	{
+		name:     "reaction not an emoji name",
+		src:      []string{`reaction: ":clap:"`, `reaction: "clapping hands"`},
+		wantLine: 31,
+		wantMsg:  `praise.reaction: "clapping hands" is not an emoji name (write it like clap or :clap:)`,
+	},
+	{
+		name:     "anonymity_floor zero",
+		src:      []string{"anonymity_floor: 4", "anonymity_floor: 0"},
+		wantLine: 33,
+		wantMsg:  "feedback.anonymity_floor: must be a whole number more than zero",
+	},
+	{
+		name:     "unknown level key",
+		src:      []string{"remind_after: 2h", "remind_before: 2h"},
+		wantLine: 9,
+		wantMsg:  `unknown key "remind_before" in levels[0] (known keys: name, approvers, respond_within, remind_after, approvals_needed)`,
+	},
+}
+
 func TestParsePolicyTeamErrors(t *testing.T) {
-	tests := []problemCase{
-		{
-			name:     "team approver level that is not a level",
-			src:      []string{"      team-lead: [U0IVY]", "      boss: [U0IVY]"},
-			wantLine: 23,
-			wantMsg:  `teams[1] (south).approvers.boss: unknown level "boss" (levels: team-lead, manager)`,
-		},
-		{
-			name:     "duplicate team name",
-			src:      []string{"name: south", "name: north"},
-			wantLine: 20,
-			wantMsg:  `teams[1].name: duplicate team "north" (first at line 15)`,
-		},
-		{
-			name:     "duplicate team name in another case",
-			src:      []string{"name: south", "name: North"},
-			wantLine: 20,
-			wantMsg:  `teams[1].name: duplicate team "North" (first at line 15)`,
-		},
-		{
-			name:     "team without a name",
-			src:      []string{"  - name: south\n    members:", "  - members:"},
-			wantLine: 20,
-			wantMsg:  "teams[1].name: is required",
-		},
-		{
-			name:     "team with an empty name",
-			src:      []string{"name: south", `name: " "`},
-			wantLine: 20,
-			wantMsg:  "teams[1].name: is empty",
-		},
-		{
-			name:     "team without members",
-			src:      []string{"    members: [U0GINA, U0HAL]\n", ""},
-			wantLine: 20,
-			wantMsg:  "teams[1] (south).members: is required (the team's front-line users and user groups)",
-		},
-		{
-			name:     "team with an empty members list",
-			src:      []string{"members: [U0GINA, U0HAL]", "members: []"},
-			wantLine: 21,
-			wantMsg:  "teams[1] (south).members: must list at least one user or user group",
-		},
-		{
-			name:     "team member not an ID",
-			src:      []string{"members: [U0GINA, U0HAL]", "members: [U0GINA, hal]"},
-			wantLine: 21,
-			wantMsg:  `teams[1] (south).members[1]: "hal" is not a Slack user (U…/W…) or user group (S…) ID`,
-		},
-		{
-			name:     "team approvers empty",
-			src:      []string{"team-lead: [U0IVY]", "team-lead: []"},
-			wantLine: 23,
-			wantMsg:  "teams[1] (south).approvers.team-lead: must list at least one approver (or leave the level out for the top-level approvers)",
-		},
-		{
-			name:     "team channel not a channel ID",
-			src:      []string{"leaders: C0NORTHLEAD", `leaders: "#north-leads"`},
-			wantLine: 19,
-			wantMsg:  `teams[0] (north).channels.leaders: "#north-leads" is not a Slack channel ID (C… or G…)`,
-		},
-		{
-			name:     "team escalations channel a user ID",
-			src:      []string{"escalations: C0NORTHESC", "escalations: U0NORTHESC"},
-			wantLine: 19,
-			wantMsg:  `teams[0] (north).channels.escalations: "U0NORTHESC" is not a Slack channel ID (C… or G…)`,
-		},
-		{
-			name:     "unknown team key",
-			src:      []string{"    channels: {escalations", "    channel: {escalations"},
-			wantLine: 19,
-			wantMsg:  `unknown key "channel" in teams[0]: did you mean "channels"? (known keys: name, members, approvers, channels)`,
-		},
-		{
-			name:     "unknown team channel",
-			src:      []string{"leaders: C0NORTHLEAD", "praise: C0NORTHLEAD"},
-			wantLine: 19,
-			wantMsg:  `unknown key "praise" in teams[0] (north).channels (known keys: escalations, leaders)`,
-		},
-		{
-			name:     "teams not a list",
-			src:      []string{teamPolicy[strings.Index(teamPolicy, "teams:"):strings.Index(teamPolicy, "local_time")], "teams: north\n"},
-			wantLine: 14,
-			wantMsg:  "teams: must be a list",
-		},
-		{
-			name:     "remind_after as long as respond_within",
-			src:      []string{"remind_after: 2h", "remind_after: 4h"},
-			wantLine: 9,
-			wantMsg:  "levels[0].remind_after: 4h is not shorter than respond_within (4h); the reminder must come before the move up",
-		},
-		{
-			name:     "remind_after longer than respond_within",
-			src:      []string{"remind_after: 2h", "remind_after: 1d"},
-			wantLine: 9,
-			wantMsg:  "levels[0].remind_after: 1d is not shorter than respond_within (4h); the reminder must come before the move up",
-		},
-		{
-			name:     "remind_after not a duration",
-			src:      []string{"remind_after: 2h", "remind_after: soon"},
-			wantLine: 9,
-			wantMsg:  `levels[0].remind_after: "soon" is not a duration (write it like 4h, 30m, 72h or 3d)`,
-		},
-		{
-			name:     "approvals_needed zero",
-			src:      []string{"approvals_needed: 2", "approvals_needed: 0"},
-			wantLine: 13,
-			wantMsg:  "levels[1].approvals_needed: must be a whole number more than zero",
-		},
-		{
-			name:     "approvals_needed more than the level's users",
-			src:      []string{"approvals_needed: 2", "approvals_needed: 3"},
-			wantLine: 13,
-			wantMsg:  "levels[1].approvals_needed: 3 approvals can never be reached: only 2 approvers (U0CAROL, U0DAN) approve at manager or above",
-		},
-		{
-			name: "approvals_needed more than a team's own approvers",
-			src: []string{
-				"      team-lead: [U0IVY]", "      team-lead: [U0IVY]\n      manager: [U0CAROL]",
-			},
-			wantLine: 24,
-			wantMsg:  "levels[1].approvals_needed: 2 approvals can never be reached for team south: only 1 approver (U0CAROL) approves at manager or above",
-		},
-		{
-			name:     "unknown weekday",
-			src:      []string{"Wed, THU", "Wed, THURS"},
-			wantLine: 25,
-			wantMsg:  `working_days[3]: "THURS" is not a day of the week (use MON, TUE, WED, THU, FRI, SAT, SUN)`,
-		},
-		{
-			name:     "weekday twice",
-			src:      []string{"FRI, SAT]", "FRI, fri]"},
-			wantLine: 25,
-			wantMsg:  "working_days[5]: fri is listed twice (first at line 25)",
-		},
-		{
-			name:     "no working days",
-			src:      []string{"working_days: [mon, TUE, Wed, THU, FRI, SAT]", "working_days: []"},
-			wantLine: 25,
-			wantMsg:  "working_days: must list at least one day (or leave it out for MON to FRI)",
-		},
-		{
-			name:     "local_time not a bool",
-			src:      []string{"local_time: true", "local_time: sometimes"},
-			wantLine: 24,
-			wantMsg:  "local_time: must be true or false",
-		},
-		{
-			name:     "admin a user group",
-			src:      []string{"admins: [U0ADMIN]", "admins: [S0ADMINS]"},
-			wantLine: 3,
-			wantMsg:  `admins[0]: "S0ADMINS" is not a Slack user ID (U… or W…); admins are named one by one`,
-		},
-		{
-			name:     "retention not a duration",
-			src:      []string{"retention: 400d", "retention: a year"},
-			wantLine: 34,
-			wantMsg:  `retention: "a year" is not a duration (write it like 4h, 30m, 72h or 3d)`,
-		},
-		{
-			name:     "propose_after zero",
-			src:      []string{"propose_after: 5", "propose_after: 0"},
-			wantLine: 27,
-			wantMsg:  "autonomy.propose_after: must be a whole number more than zero",
-		},
-		{
-			name:     "propose_after missing",
-			src:      []string{"  propose_after: 5", "  {}"},
-			wantLine: 26,
-			wantMsg:  "autonomy.propose_after: is required (how many approved decisions in a row earn a bigger box, like 5)",
-		},
-		{
-			name:     "reaction not an emoji name",
-			src:      []string{`reaction: ":clap:"`, `reaction: "clapping hands"`},
-			wantLine: 31,
-			wantMsg:  `praise.reaction: "clapping hands" is not an emoji name (write it like clap or :clap:)`,
-		},
-		{
-			name:     "anonymity_floor zero",
-			src:      []string{"anonymity_floor: 4", "anonymity_floor: 0"},
-			wantLine: 33,
-			wantMsg:  "feedback.anonymity_floor: must be a whole number more than zero",
-		},
-		{
-			name:     "unknown level key",
-			src:      []string{"remind_after: 2h", "remind_before: 2h"},
-			wantLine: 9,
-			wantMsg:  `unknown key "remind_before" in levels[0] (known keys: name, approvers, respond_within, remind_after, approvals_needed)`,
-		},
-	}
-	runProblemCases(t, teamPolicy, tests)
+	runProblemCases(t, teamPolicy, teamErrorCases)
 }
 
 // A user group among the approvers could hold anyone: approvals_needed is
