@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -29,72 +28,42 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "empowerbot-chaos")
+	bin, cleanup, err := apptest.BuildBinary("../cmd/empowerbot")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "empowerbot")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go") //nolint:staticcheck // the toolchain running the tests
-	}
-	build := exec.Command(goTool, "build", "-o", binary, "../cmd/empowerbot")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build empowerbot:", err)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	binary = bin
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
-// Policy is the chaos suite's policy: apptest's people and channels, one
-// activity with a $500 box, and schedules that never fire during a test
-// (each test that needs a job sets its own).
-const Policy = `
-timezone: America/Chicago
-currency: USD
-channels:
-  praise: C0PRAISE
-  escalations: C0ESCALATE
-  leaders: C0LEADERS
-values: [customer-first, ownership, courage]
-frontline: [S0FRONTLINE, U0DAVE]
-levels:
-  - name: team-lead
-    approvers: [U0BOB]
-    respond_within: 4h
-  - name: manager
-    approvers: [U0CAROL]
-    respond_within: 24h
-activities:
-  - name: discount
-    summary: Invoice discount to keep a customer relationship
-    unit: USD
-    frontline_limit: 500
-    level_limits: {team-lead: 2000, manager: 10000}
-always_escalate:
-  safety: manager
-schedules:
-  feedback: "0 9 1 1 *"
-  feedback_reminder: "0 9 2 1 *"
-  commitment_reminders: "0 8 1 1 *"
-  escalation_timeouts: "0 8 1 1 *"
-  outcome_followups: "0 10 1 1 *"
-  digest: "0 16 1 1 *"
-outcomes:
-  ask_after: 72h
-praise:
-  show_amounts: false
-  daily_limit: 1000
-commitments:
-  remind_before: 24h
-feedback:
-  anonymous_allowed: true
-`
+// Policy is the chaos suite's policy: apptest.DefaultPolicy (its people and
+// channels, a $500 discount box) with schedules that never fire during a
+// test and a praise limit a load does not reach.
+var Policy = policyWith(apptest.DefaultPolicy, map[string]string{
+	"feedback":             `"0 9 1 1 *"`,
+	"feedback_reminder":    `"0 9 2 1 *"`,
+	"commitment_reminders": `"0 8 1 1 *"`,
+	"escalation_timeouts":  `"0 8 1 1 *"`,
+	"outcome_followups":    `"0 10 1 1 *"`,
+	"digest":               `"0 16 1 1 *"`,
+	"daily_limit":          "100000",
+})
+
+// policyWith replaces the value of each indented "  key: value" line of
+// policy whose key values names.
+func policyWith(policy string, values map[string]string) string {
+	lines := strings.Split(policy, "\n")
+	for i, l := range lines {
+		k, old, ok := strings.Cut(strings.TrimSpace(l), ":")
+		if v, found := values[k]; ok && found && strings.HasPrefix(l, " ") && strings.TrimSpace(old) != "" {
+			lines[i] = l[:strings.Index(l, k)] + k + ": " + v
+		}
+	}
+	return strings.Join(lines, "\n")
+}
 
 // stepTimeout bounds every wait of the harness: a wait ends as soon as its
 // condition holds, so this only matters when something never happens.
