@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,9 +31,12 @@ import (
 //	at       when, in Unix milliseconds (the bot's clock)
 //	data     the event's payload, a JSON object (domain.Event.EncodeData)
 //
-// Entry IDs are "<at>-<seq>", so XRANGE by time works; when an event's at is
-// not after the newest entry (clock skew between replicas) it takes the
-// newest entry's millisecond instead, so IDs only grow. The stream has no
+// Entry IDs are "<at>-<seq>"; when an event's at is not after the newest
+// entry (clock skew between replicas, a clock moved back) it takes the
+// newest entry's millisecond instead, so IDs only grow and an ID is never
+// before its event's at. Reads select by the event's own at, never by the
+// ID alone (auditRange): an event appended after the clock went back has
+// an ID from the later time and still counts at its own. The stream has no
 // length cap: the whole history is kept, unless the policy's retention trims
 // what is older than it (TrimAudit).
 
@@ -154,32 +158,30 @@ func madeCommitment(team string, ev domain.Event) (*CommitmentRecord, bool) {
 	}}, true
 }
 
-// ReadAudit returns team's audit events with at in [from, to), oldest first.
-// An entry that does not decode is an error.
+// ReadAudit returns team's audit events with at in [from, to), oldest
+// (by at) first. An entry that does not decode is an error.
 func (s *Store) ReadAudit(ctx context.Context, team string, from, to time.Time) ([]domain.Event, error) {
-	key := s.AuditKey(team)
-	start := strconv.FormatInt(from.UnixMilli(), 10)
-	end := "(" + strconv.FormatInt(to.UnixMilli(), 10) + "-0"
 	var out []domain.Event
-	for {
-		msgs, err := s.rdb.XRangeN(ctx, key, start, end, 1000).Result()
-		if err != nil {
-			return nil, fmt.Errorf("read audit: %w", err)
-		}
-		for _, m := range msgs {
-			ev, err := parseAudit(m)
-			if err != nil {
-				return nil, fmt.Errorf("read audit of %s: %w", team, err)
-			}
-			if !ev.At.Before(from) && ev.At.Before(to) {
-				out = append(out, ev)
-			}
-		}
-		if len(msgs) < 1000 {
-			return out, nil
-		}
-		start = "(" + msgs[len(msgs)-1].ID
+	err := s.EachAudit(ctx, team, from, to, func(ev domain.Event) error {
+		out = append(out, ev)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	slices.SortStableFunc(out, func(a, b domain.Event) int { return a.At.Compare(b.At) })
+	return out, nil
+}
+
+// auditRange returns the stream IDs between which the entries with at in
+// [from, to) lie. An entry's ID is never before its at, so the range starts
+// at from; it is open at the end, because an entry appended while the clock
+// was behind the stream's newest entry (the sandbox's clock moved forward
+// and back, a node whose clock stepped back) has an ID later than its at:
+// which entries are in [from, to) is decided by their own at. The readers
+// ask for ranges that end now, so the open end costs next to nothing.
+func auditRange(from time.Time) (start, end string) {
+	return strconv.FormatInt(from.UnixMilli(), 10), "+"
 }
 
 // parseAudit decodes one stream entry.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -133,5 +134,33 @@ func TestAuditReadsStoredEntries(t *testing.T) {
 	add(at+"-4", "type", "decision.created", "actor", "", "subject", "D-BBBBBB", "from", "", "to", "pending", "at", at, "data", `{"amount":"lots"}`)
 	if evs, err := s.ReadAudit(ctx, team, t0, t0.Add(time.Second)); err == nil {
 		t.Errorf("a bad entry: got %d events and no error, want an error", len(evs))
+	}
+}
+
+// The bot's clock moved forward and then back (the sandbox's Now, a node
+// whose clock stepped back): what happens after it went back has IDs from
+// the later time, and still counts at its own time.
+func TestAuditReadsByTheEventsTimeAfterTheClockWentBack(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := t.Context()
+	for _, at := range []time.Time{t0, t0.Add(11 * 24 * time.Hour), t0.Add(time.Minute), t0.Add(2 * time.Minute)} {
+		if _, err := s.Audit(ctx, team, domain.Event{Actor: "U1", Payload: domain.PraiseGivenData{Text: "thanks"}, At: at}); err != nil {
+			t.Fatalf("Audit at %v: %v", at, err)
+		}
+	}
+	evs, err := s.ReadAudit(ctx, team, t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []time.Duration
+	for _, ev := range evs {
+		got = append(got, ev.At.Sub(t0))
+	}
+	if want := []time.Duration{0, time.Minute, 2 * time.Minute}; !slices.Equal(got, want) {
+		t.Errorf("ReadAudit of the hour around t0 after the clock went back: got events at t0+%v, want t0+%v", got, want)
+	}
+	n := 0
+	if err := s.EachAudit(ctx, team, t0.Add(time.Second), t0.Add(time.Hour), func(domain.Event) error { n++; return nil }); err != nil || n != 2 {
+		t.Errorf("EachAudit from t0+1s: got %d events (%v), want the 2 logged after the clock went back", n, err)
 	}
 }

@@ -14,13 +14,12 @@ import (
 const auditPage = 500
 
 // EachAudit calls fn with each of team's audit events with at in [from,
-// to), oldest first, reading the stream a page at a time, so that a year of
+// to), in the order they were appended, reading the stream a page at a time, so that a year of
 // a large team never sits in memory. It stops at fn's first error and
 // returns it.
 func (s *Store) EachAudit(ctx context.Context, team string, from, to time.Time, fn func(domain.Event) error) error {
 	key := s.AuditKey(team)
-	start := strconv.FormatInt(from.UnixMilli(), 10)
-	end := "(" + strconv.FormatInt(to.UnixMilli(), 10) + "-0"
+	start, end := auditRange(from)
 	for {
 		msgs, err := s.rdb.XRangeN(ctx, key, start, end, auditPage).Result()
 		if err != nil {
