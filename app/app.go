@@ -56,6 +56,8 @@ type Options struct {
 	KeyPrefix    string
 	// HTTPAddr is where /healthz, /readyz and /metrics listen ("" disables).
 	HTTPAddr string
+	// Pprof serves net/http/pprof on HTTPAddr (DEBUG_PPROF).
+	Pprof bool
 	// Pacing paces Web API calls to Slack's tiers (SLACK_PACING=tiers).
 	Pacing bool
 	// SlackLimits overrides per-method paces (benchmarks, tests).
@@ -285,7 +287,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 				return nil
 			},
 			"redis": a.Store.Ping,
-		})
+		}, o.Pprof)
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", o.HTTPAddr, err)

@@ -99,6 +99,9 @@ type Env struct {
 	// CatchUpGrace is CATCHUP_GRACE: how long after a missed schedule tick
 	// the job still runs once at start-up.
 	CatchUpGrace time.Duration
+	// Pprof is DEBUG_PPROF: serve net/http/pprof under /debug/pprof/ on
+	// HTTP_ADDR (for profiling under load; off by default).
+	Pprof bool
 }
 
 // rawEnv is what envconfig reads: all strings, so that a bad value never
@@ -121,6 +124,7 @@ type rawEnv struct {
 	SlackPacing     string `envconfig:"SLACK_PACING" default:"tiers"`
 	SandboxAddr     string `envconfig:"SANDBOX_ADDR" default:"127.0.0.1:3000"`
 	CatchUpGrace    string `envconfig:"CATCHUP_GRACE" default:"24h"`
+	Pprof           string `envconfig:"DEBUG_PPROF"`
 }
 
 // Variables lists the names of every environment variable LoadEnv reads,
@@ -278,6 +282,14 @@ func (raw rawEnv) validate(mode Mode) (Env, error) {
 		bad("CATCHUP_GRACE", "must not be negative")
 	default:
 		env.CatchUpGrace = d
+	}
+
+	switch strings.ToLower(strings.TrimSpace(raw.Pprof)) {
+	case "", "0", "false", "off":
+	case "1", "true", "on":
+		env.Pprof = true
+	default:
+		bad("DEBUG_PPROF", "%q must be 1 or 0", raw.Pprof)
 	}
 
 	if len(errs.Problems) > 0 {

@@ -18,7 +18,7 @@ import (
 var envVars = []string{
 	"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_API_URL", "REDIS_URL", "REDIS_ADDRS", "REDIS_MASTER_NAME",
 	"REDIS_KEY_PREFIX", "POLICY_FILE", "HTTP_ADDR", "LOG_LEVEL", "LOG_FORMAT", "SLACK_PACING", "SANDBOX_ADDR",
-	"CATCHUP_GRACE", "SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN_FILE", "REDIS_URL_FILE",
+	"CATCHUP_GRACE", "SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN_FILE", "REDIS_URL_FILE", "DEBUG_PPROF",
 }
 
 // setEnv unsets every variable LoadEnv reads, then sets vars; the test's
@@ -438,5 +438,28 @@ func TestLoadEnvSecretFileRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoadEnvPprof(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  bool
+		bad   bool
+	}{{"", false, false}, {"0", false, false}, {"1", true, false}, {"true", true, false}, {"yes please", false, true}} {
+		setEnv(t, map[string]string{"DEBUG_PPROF": tt.value})
+		got, err := LoadEnv(ModeSandbox)
+		if tt.bad {
+			if err == nil || !strings.Contains(err.Error(), "DEBUG_PPROF") {
+				t.Errorf("DEBUG_PPROF=%q: error %v, want one naming DEBUG_PPROF", tt.value, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("DEBUG_PPROF=%q: %v", tt.value, err)
+		}
+		if got.Pprof != tt.want {
+			t.Errorf("DEBUG_PPROF=%q: Pprof %v, want %v", tt.value, got.Pprof, tt.want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,8 +37,9 @@ type Server struct {
 }
 
 // New listens on addr (":8080", "127.0.0.1:0") and prepares the handlers.
-// checks are run by /readyz in order, each with a 1s timeout.
-func New(addr string, reg *prometheus.Registry, checks map[string]Check) (*Server, error) {
+// checks are run by /readyz in order, each with a 1s timeout. With pprof,
+// net/http/pprof is served under /debug/pprof/ too (DEBUG_PPROF).
+func New(addr string, reg *prometheus.Registry, checks map[string]Check, pprof bool) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -66,6 +68,13 @@ func New(addr string, reg *prometheus.Registry, checks map[string]Check) (*Serve
 		_ = json.NewEncoder(w).Encode(result)
 	})
 	mux.Handle("GET "+MetricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if pprof {
+		mux.HandleFunc("GET /debug/pprof/", httppprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", httppprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", httppprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", httppprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", httppprof.Trace)
+	}
 	return &Server{
 		ln:  ln,
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},

@@ -74,6 +74,7 @@ func optionsFromEnv(env config.Env, pol *domain.Policy, log *slog.Logger) app.Op
 		},
 		KeyPrefix:    env.KeyPrefix,
 		HTTPAddr:     env.HTTPAddr,
+		Pprof:        env.Pprof,
 		Pacing:       env.Pacing(),
 		CatchUpGrace: env.CatchUpGrace,
 		Policy:       pol,

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the test binary play the floor: the tool starts the floor
+// as `<its own binary> floor …`, which under `go test` is this binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmoke runs every scenario briefly against the real binary and the
+// floor, so that the tool keeps working: each scenario is reported for
+// both, with no failed command. It checks no figure (the machine is
+// shared), only that there are figures.
+func TestSmoke(t *testing.T) {
+	bin := buildBot(t)
+	var stdout, stderr bytes.Buffer
+	args := []string{"-bin", bin, "-rate", "40", "-duration", "250ms", "-soak", "250ms", "-inflight", "4", "-warmup", "3"}
+	if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, name := range allScenarios {
+		if !strings.Contains(out, "== "+name+":") {
+			t.Errorf("no report of scenario %s:\n%s", name, out)
+		}
+	}
+	for _, want := range []string{"empowerbot", "floor", "bot/floor", "redis commandstats per command", "goroutines"} {
+		if strings.Count(out, want) < len(allScenarios) {
+			t.Errorf("%q in fewer than %d reports:\n%s", want, len(allScenarios), out)
+		}
+	}
+	if strings.Contains(out, "errors:") {
+		t.Errorf("some commands failed:\n%s", out)
+	}
+}
+
+// TestProfiles: with -pprof the bot serves net/http/pprof (DEBUG_PPROF) and
+// the tool saves a CPU and an allocation profile per scenario.
+func TestProfiles(t *testing.T) {
+	bin := buildBot(t)
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"-bin", bin, "-scenarios", "inside", "-no-floor", "-rate", "40", "-duration", "250ms", "-warmup", "3", "-pprof", dir}
+	if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	for _, f := range []string{"inside-cpu.pprof", "inside-allocs.pprof"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Size() == 0 {
+			t.Errorf("profile %s: %v (empty or missing)\n%s", f, err, stdout.String())
+		}
+	}
+}
+
+// buildBot builds cmd/empowerbot into the test's directory.
+func buildBot(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatal("redis-server is needed: apt-get install redis-server")
+	}
+	bin := filepath.Join(t.TempDir(), "empowerbot")
+	build := exec.Command("go", "build", "-o", bin, "github.com/empowerbot/empowerbot/cmd/empowerbot")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build empowerbot: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestFlagsAreBounded(t *testing.T) {
+	for _, args := range [][]string{
+		{"-rate", "0"}, {"-rate", "100000"}, {"-duration", "1h"}, {"-inflight", "0"},
+		{"-scenarios", "nope"}, {"-soak", "0s"},
+	} {
+		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("parseFlags(%q) accepted", args)
+		}
+	}
+	c, err := parseFlags(nil, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(c.scenarios, ","), strings.Join(allScenarios, ","); got != want {
+		t.Errorf("default scenarios %s, want %s", got, want)
+	}
+}
+
+func TestRESPCounter(t *testing.T) {
+	cmd := "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+	eval := "*4\r\n$7\r\nEVALSHA\r\n$2\r\nab\r\n$1\r\n0\r\n$-1\r\n"
+	tests := []struct {
+		name   string
+		chunks []string
+		cmds   int
+		rtts   int // chunks that start at a boundary
+	}{
+		{"one", []string{cmd}, 1, 1},
+		{"pipeline", []string{cmd + cmd + eval}, 3, 1},
+		{"split across reads", []string{cmd[:7], cmd[7:]}, 1, 1},
+		{"two round trips", []string{cmd, eval}, 2, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r respCounter
+			cmds, rtts := 0, 0
+			for _, c := range tt.chunks {
+				if r.atBoundary() {
+					rtts++
+				}
+				cmds += r.feed([]byte(c))
+			}
+			if cmds != tt.cmds || rtts != tt.rtts {
+				t.Errorf("commands %d, round trips %d; want %d, %d", cmds, rtts, tt.cmds, tt.rtts)
+			}
+		})
+	}
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat (100
+// on every Linux architecture Go supports).
+const clockTicks = 100
+
+// freePort returns a free TCP port on 127.0.0.1.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// redisServer is the redis-server this run started.
+type redisServer struct {
+	cmd  *exec.Cmd
+	addr string
+	rdb  *redis.Client
+}
+
+// startRedis starts redis-server on a free loopback port, without
+// persistence, and waits until it answers.
+func startRedis(ctx context.Context) (*redisServer, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, errors.New("redis-server not found on PATH: install it (apt-get install redis-server)")
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning")
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	r := &redisServer{cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	r.rdb = redis.NewClient(&redis.Options{Addr: r.addr})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := r.rdb.Ping(ctx).Err(); err == nil {
+			return r, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			r.stop()
+			return nil, fmt.Errorf("redis-server on %s did not answer within 10s", r.addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop stops the redis-server this run started, by its PID.
+func (r *redisServer) stop() {
+	_ = r.rdb.Close()
+	stopProcess(r.cmd, 5*time.Second)
+}
+
+// commandStats returns INFO commandstats as command -> calls (commands run
+// by scripts included).
+func (r *redisServer) commandStats(ctx context.Context) (map[string]int64, error) {
+	s, err := r.rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil, fmt.Errorf("info commandstats: %w", err)
+	}
+	out := map[string]int64{}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+		if !ok || !strings.HasPrefix(line, "cmdstat_") {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			if v, ok := strings.CutPrefix(kv, "calls="); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				out[name] = n
+			}
+		}
+	}
+	return out, nil
+}
+
+// stopProcess sends SIGTERM to the process cmd started, waits up to grace,
+// then kills it; always by its own PID.
+func stopProcess(cmd *exec.Cmd, grace time.Duration) {
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// procStat is what /proc tells of a process.
+type procStat struct {
+	cpu   time.Duration // utime + stime
+	hwm   int64         // VmHWM, bytes: the peak resident set
+	rss   int64         // VmRSS, bytes
+	valid bool
+}
+
+// readProc reads /proc/PID/stat and /proc/PID/status.
+func readProc(pid int) procStat {
+	var st procStat
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return st
+	}
+	// The command name (field 2) may hold spaces: fields after its ')'.
+	if i := bytes.LastIndexByte(b, ')'); i >= 0 {
+		f := strings.Fields(string(b[i+1:]))
+		// f[0] is field 3 (state); utime is field 14, stime 15.
+		if len(f) > 13 {
+			ut, _ := strconv.ParseInt(f[11], 10, 64)
+			stt, _ := strconv.ParseInt(f[12], 10, 64)
+			st.cpu = time.Duration(ut+stt) * time.Second / clockTicks
+		}
+	}
+	s, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return st
+	}
+	for _, line := range strings.Split(string(s), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb := func() int64 {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n * 1024
+		}
+		switch k {
+		case "VmHWM":
+			st.hwm = kb()
+		case "VmRSS":
+			st.rss = kb()
+		}
+	}
+	st.valid = true
+	return st
+}
+
+// resetPeak resets the process's peak RSS (VmHWM) to its current RSS, so
+// that the peak measured is the load's, not the start-up's. It reports
+// whether the kernel allowed it.
+func resetPeak(pid int) bool {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
+}
+
+// uptime returns the machine's load averages ("0.52 0.61 0.70").
+func uptime() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
