@@ -270,18 +270,7 @@ func (s *Server) SubmitView(ctx context.Context, userID, viewID string, values m
 		return Ack{}, fmt.Errorf("slackemu: submit %s: %w", viewID, err)
 	}
 	r.state = state
-	p := map[string]any{
-		"type":                  "view_submission",
-		"team":                  s.teamJSON(),
-		"user":                  s.userRefLocked(userID),
-		"api_app_id":            s.opts.AppID,
-		"token":                 "emulator-verification-token",
-		"trigger_id":            s.issueTriggerLocked(userID),
-		"view":                  s.viewJSONLocked(r),
-		"response_urls":         []any{},
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-	}
+	p := s.viewSubmissionLocked(userID, s.viewJSONLocked(r))
 	s.mu.Unlock()
 	return s.sendInteractive(ctx, p, true, func(a Ack) error { return s.applyViewAck(userID, viewID, a) })
 }

@@ -12,7 +12,14 @@ import (
 // open a view (the load tool's floor). Tests of a modal use SubmitView.
 func (s *Server) SendViewSubmission(ctx context.Context, userID string, view map[string]any) (Ack, error) {
 	s.mu.Lock()
-	p := map[string]any{
+	p := s.viewSubmissionLocked(userID, view)
+	s.mu.Unlock()
+	return s.sendInteractive(ctx, p, true, nil)
+}
+
+// viewSubmissionLocked is the view_submission payload of view by userID.
+func (s *Server) viewSubmissionLocked(userID string, view any) map[string]any {
+	return map[string]any{
 		"type":                  "view_submission",
 		"team":                  s.teamJSON(),
 		"user":                  s.userRefLocked(userID),
@@ -24,6 +31,4 @@ func (s *Server) SendViewSubmission(ctx context.Context, userID string, view map
 		"enterprise":            nil,
 		"is_enterprise_install": false,
 	}
-	s.mu.Unlock()
-	return s.sendInteractive(ctx, p, true, nil)
 }
