@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/slackemu"
 	"github.com/empowerbot/empowerbot/store"
@@ -374,7 +375,9 @@ type Result struct {
 	// Total is the time from the first envelope to the ack, across attempts.
 	Total time.Duration
 	// Reply is the text the person saw; Decision the decision ID in it.
+	// Late: the ack was empty and the reply came through response_url.
 	Reply    string
+	Late     bool
 	Decision string
 	// Confirmed: the reply confirms that something was saved. TryAgain:
 	// the reply says nothing was recorded.
@@ -441,6 +444,12 @@ func (w *World) Run(l Load) []Result {
 			r.Acked = true
 			r.Latency, r.Attempt = res.Ack.Latency, res.Ack.Attempt
 			r.Reply = res.AllText()
+			if strings.TrimSpace(r.Reply) == "" && res.ResponseURL != "" {
+				// Acked empty within the 3 s, answered through response_url.
+				if m, err := w.Emu.WaitResponse(ctx, res.ResponseURL); err == nil {
+					r.Reply, r.Late = m.AllText(), true
+				}
+			}
 			r.Decision = decisionID.FindString(r.Reply)
 			r.TryAgain = strings.Contains(r.Reply, "try again")
 			r.Confirmed = confirmed(r.Reply)
@@ -535,8 +544,9 @@ type Figures struct {
 	// Lost: confirmed but not found at rest. Duplicates: saved or posted
 	// twice. Unanswered: acknowledged without a reply (or never).
 	Lost, Duplicates, Unanswered int
-	// Redelivered: acknowledged on a retry_attempt > 0.
-	Redelivered int
+	// Redelivered: acknowledged on a retry_attempt > 0. Late: answered
+	// through response_url after an empty ack.
+	Redelivered, Late int
 	// MaxAck is the slowest acknowledged attempt; MaxTotal the slowest
 	// from first envelope to ack, across attempts.
 	MaxAck, MaxTotal time.Duration
@@ -567,6 +577,9 @@ func Tally(results []Result) Figures {
 		if r.Attempt > 0 {
 			f.Redelivered++
 		}
+		if r.Late {
+			f.Late++
+		}
 		f.MaxAck = max(f.MaxAck, r.Latency)
 		f.MaxTotal = max(f.MaxTotal, r.Total)
 	}
@@ -577,8 +590,8 @@ func Tally(results []Result) Figures {
 // keeps it) and fails t on any loss, duplicate or unanswered command.
 func (f Figures) Report(t *testing.T) {
 	t.Helper()
-	line := fmt.Sprintf("FIGURES %s: sent=%d acked=%d confirmed=%d try_again=%d lost=%d duplicates=%d unanswered=%d redelivered=%d max_ack=%v max_total=%v",
-		t.Name(), f.Sent, f.Acked, f.Confirmed, f.TryAgain, f.Lost, f.Duplicates, f.Unanswered, f.Redelivered,
+	line := fmt.Sprintf("FIGURES %s: sent=%d acked=%d confirmed=%d try_again=%d lost=%d duplicates=%d unanswered=%d redelivered=%d late=%d max_ack=%v max_total=%v",
+		t.Name(), f.Sent, f.Acked, f.Confirmed, f.TryAgain, f.Lost, f.Duplicates, f.Unanswered, f.Redelivered, f.Late,
 		f.MaxAck.Round(time.Millisecond), f.MaxTotal.Round(time.Millisecond))
 	if len(f.Extra) > 0 {
 		line += " " + strings.Join(f.Extra, " ")
@@ -616,4 +629,29 @@ func (w *World) WaitCard(channel, id string, pred func(slackemu.Message) bool) (
 		return m, fmt.Errorf("card of %s in %s: %w", id, channel, err)
 	}
 	return m, nil
+}
+
+// Team is the emulated workspace's team ID, the bots' team in Redis.
+const Team = slackemu.DefaultTeamID
+
+// StoredDecisions returns every decision the bots stored (created in the
+// last day), keyed by customer (Decisions gives each command its own).
+func (w *World) StoredDecisions() map[string][]*domain.DecisionRecord {
+	w.T.Helper()
+	st := w.Store()
+	ctx := w.Ctx()
+	now := time.Now()
+	ids, err := st.DecisionsBetween(ctx, Team, now.Add(-24*time.Hour), now.Add(time.Hour))
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	ds, err := st.GetDecisions(ctx, Team, ids)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	out := map[string][]*domain.DecisionRecord{}
+	for _, d := range ds {
+		out[d.Customer] = append(out[d.Customer], d)
+	}
+	return out
 }

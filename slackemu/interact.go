@@ -22,6 +22,7 @@ type responseURL struct {
 	ephemeral bool
 	uses      int
 	created   time.Time
+	posted    []*Message // messages posted through it, in order
 }
 
 func (s *Server) newResponseURLLocked(r *responseURL) string {
@@ -503,7 +504,23 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		m.Ephemeral, m.EphemeralUser = true, ru.user
 	}
 	s.recordMessageLocked(m)
+	ru.posted = append(ru.posted, m)
+	s.wakeLocked("response:" + id)
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+// WaitResponse waits for the first message posted (not replacing or
+// deleting one) through responseURL, e.g. a slash command's late reply after
+// an empty ack, and returns it.
+func (s *Server) WaitResponse(ctx context.Context, responseURL string) (Message, error) {
+	id := strings.TrimPrefix(responseURL, s.base+"response/")
+	return waitFor(ctx, s, "response:"+id, func() (Message, bool) {
+		ru := s.responses[id]
+		if ru == nil || len(ru.posted) == 0 {
+			return Message{}, false
+		}
+		return *copyMsg(ru.posted[0]), true
+	})
 }
 
 // originalLocked finds the message a block action's response_url refers to.
