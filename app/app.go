@@ -53,6 +53,9 @@ type Options struct {
 	// Redis is a ready client; when nil one is built from RedisOptions.
 	Redis        redis.UniversalClient
 	RedisOptions store.ClientOptions
+	// WaitReplicas is REDIS_WAIT_REPLICAS: every change waits for that many
+	// replicas (Store.WaitForReplicas).
+	WaitReplicas int
 	KeyPrefix    string
 	// HTTPAddr is where /healthz, /readyz and /metrics listen ("" disables).
 	HTTPAddr string
@@ -164,6 +167,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Redis.AddHook(metrics.RedisHook{M: a.Metrics})
 	a.Store = store.New(a.Redis, store.NewKeys(o.KeyPrefix))
+	a.Store.WaitForReplicas(o.WaitReplicas, 0)
 
 	a.Slack, a.slackTr = slackapi.New(slackapi.Config{
 		BotToken: o.BotToken,
@@ -286,7 +290,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 				}
 				return nil
 			},
-			"redis": a.Store.Ping,
+			// The team's slot answers a write: on a Cluster, a keyless
+			// PING would answer while the team's master is down.
+			"redis": func(ctx context.Context) error { return a.Store.CheckWrite(ctx, auth.TeamID, a.replica) },
 		}, o.Pprof)
 		if err != nil {
 			a.Close()

@@ -127,6 +127,8 @@ type Options struct {
 	ExtraRoutes func(r *bot.Router, h *handlers.Handlers)
 	// ShutdownGrace overrides the replicas' shutdown grace (default 10s).
 	ShutdownGrace time.Duration
+	// WaitReplicas is every replica's REDIS_WAIT_REPLICAS.
+	WaitReplicas int
 }
 
 // Env is a running product for one test.
@@ -234,6 +236,7 @@ func (e *Env) StartBot() *Bot {
 		BotToken:      e.Emu.BotToken(),
 		APIURL:        e.Emu.URL(),
 		RedisOptions:  store.ClientOptions{URL: e.Redis.URL()},
+		WaitReplicas:  e.opts.WaitReplicas,
 		KeyPrefix:     e.Prefix,
 		Policy:        e.Policy,
 		PolicyFile:    e.opts.PolicyFile,

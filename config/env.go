@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,10 @@ const (
 	DefaultSandboxAddr  = "127.0.0.1:3000"
 	DefaultCatchUpGrace = 24 * time.Hour
 )
+
+// maxWaitReplicas bounds REDIS_WAIT_REPLICAS (a typo like 100 would make
+// every change unconfirmed).
+const maxWaitReplicas = 16
 
 // Secret is a string that never prints itself: String, GoString,
 // MarshalJSON and LogValue all redact it. Use Reveal to get the value.
@@ -102,6 +107,9 @@ type Env struct {
 	// Pprof is DEBUG_PPROF: serve net/http/pprof under /debug/pprof/ on
 	// HTTP_ADDR (for profiling under load; off by default).
 	Pprof bool
+	// WaitReplicas is REDIS_WAIT_REPLICAS: with N ≥ 1 a change is confirmed
+	// only once Redis WAIT reports N replicas hold it.
+	WaitReplicas int
 }
 
 // rawEnv is what envconfig reads: all strings, so that a bad value never
@@ -125,6 +133,7 @@ type rawEnv struct {
 	SandboxAddr     string `envconfig:"SANDBOX_ADDR" default:"127.0.0.1:3000"`
 	CatchUpGrace    string `envconfig:"CATCHUP_GRACE" default:"24h"`
 	Pprof           string `envconfig:"DEBUG_PPROF"`
+	WaitReplicas    string `envconfig:"REDIS_WAIT_REPLICAS" default:"0"`
 }
 
 // Variables lists the names of every environment variable LoadEnv reads,
@@ -291,6 +300,11 @@ func (raw rawEnv) validate(mode Mode) (Env, error) {
 	default:
 		bad("DEBUG_PPROF", "%q must be 1 or 0", raw.Pprof)
 	}
+	if n, err := strconv.Atoi(strings.TrimSpace(raw.WaitReplicas)); err != nil || n < 0 || n > maxWaitReplicas {
+		bad("REDIS_WAIT_REPLICAS", "%q must be a number of replicas from 0 to %d", raw.WaitReplicas, maxWaitReplicas)
+	} else {
+		env.WaitReplicas = n
+	}
 
 	if len(errs.Problems) > 0 {
 		return Env{}, &errs
@@ -388,9 +402,9 @@ func (e Env) RedactedRedisURL() string {
 
 // String prints the settings with the secrets redacted; %v and %+v use it.
 func (e Env) String() string {
-	return fmt.Sprintf("{SLACK_APP_TOKEN:%s SLACK_BOT_TOKEN:%s SLACK_API_URL:%s REDIS_URL:%s REDIS_ADDRS:%s REDIS_MASTER_NAME:%s REDIS_KEY_PREFIX:%s POLICY_FILE:%s HTTP_ADDR:%s LOG_LEVEL:%s LOG_FORMAT:%s SLACK_PACING:%s SANDBOX_ADDR:%s CATCHUP_GRACE:%s}",
+	return fmt.Sprintf("{SLACK_APP_TOKEN:%s SLACK_BOT_TOKEN:%s SLACK_API_URL:%s REDIS_URL:%s REDIS_ADDRS:%s REDIS_MASTER_NAME:%s REDIS_KEY_PREFIX:%s POLICY_FILE:%s HTTP_ADDR:%s LOG_LEVEL:%s LOG_FORMAT:%s SLACK_PACING:%s SANDBOX_ADDR:%s CATCHUP_GRACE:%s REDIS_WAIT_REPLICAS:%d}",
 		e.AppToken, e.BotToken, e.APIURL, e.RedactedRedisURL(), strings.Join(e.RedisAddrs, ","), e.RedisMasterName,
-		e.KeyPrefix, e.PolicyFile, e.HTTPAddr, e.LogLevel, e.LogFormat, e.SlackPacing, e.SandboxAddr, e.CatchUpGrace)
+		e.KeyPrefix, e.PolicyFile, e.HTTPAddr, e.LogLevel, e.LogFormat, e.SlackPacing, e.SandboxAddr, e.CatchUpGrace, e.WaitReplicas)
 }
 
 // GoString redacts the secrets for %#v.
@@ -413,5 +427,6 @@ func (e Env) LogValue() slog.Value {
 		slog.String("slack_pacing", e.SlackPacing),
 		slog.String("sandbox_addr", e.SandboxAddr),
 		slog.Duration("catchup_grace", e.CatchUpGrace),
+		slog.Int("redis_wait_replicas", e.WaitReplicas),
 	)
 }

@@ -18,7 +18,7 @@ import (
 var envVars = []string{
 	"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_API_URL", "REDIS_URL", "REDIS_ADDRS", "REDIS_MASTER_NAME",
 	"REDIS_KEY_PREFIX", "POLICY_FILE", "HTTP_ADDR", "LOG_LEVEL", "LOG_FORMAT", "SLACK_PACING", "SANDBOX_ADDR",
-	"CATCHUP_GRACE", "SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN_FILE", "REDIS_URL_FILE", "DEBUG_PPROF",
+	"CATCHUP_GRACE", "SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN_FILE", "REDIS_URL_FILE", "DEBUG_PPROF", "REDIS_WAIT_REPLICAS",
 }
 
 // setEnv unsets every variable LoadEnv reads, then sets vars; the test's
@@ -74,20 +74,21 @@ func TestLoadEnvDefaults(t *testing.T) {
 
 func TestLoadEnvAllSet(t *testing.T) {
 	setEnv(t, map[string]string{
-		"SLACK_APP_TOKEN":   appToken,
-		"SLACK_BOT_TOKEN":   botToken,
-		"SLACK_API_URL":     "http://127.0.0.1:9999/api/",
-		"REDIS_URL":         "rediss://user:pw@redis.internal:6380/2",
-		"REDIS_ADDRS":       "10.0.0.1:26379, 10.0.0.2:26379,",
-		"REDIS_MASTER_NAME": "mymaster",
-		"REDIS_KEY_PREFIX":  "test-1",
-		"POLICY_FILE":       "/etc/empower/policy.yaml",
-		"HTTP_ADDR":         "127.0.0.1:0",
-		"LOG_LEVEL":         "DEBUG",
-		"LOG_FORMAT":        "text",
-		"SLACK_PACING":      "off",
-		"SANDBOX_ADDR":      ":3001",
-		"CATCHUP_GRACE":     "2d",
+		"SLACK_APP_TOKEN":     appToken,
+		"SLACK_BOT_TOKEN":     botToken,
+		"SLACK_API_URL":       "http://127.0.0.1:9999/api/",
+		"REDIS_URL":           "rediss://user:pw@redis.internal:6380/2",
+		"REDIS_ADDRS":         "10.0.0.1:26379, 10.0.0.2:26379,",
+		"REDIS_MASTER_NAME":   "mymaster",
+		"REDIS_KEY_PREFIX":    "test-1",
+		"POLICY_FILE":         "/etc/empower/policy.yaml",
+		"HTTP_ADDR":           "127.0.0.1:0",
+		"LOG_LEVEL":           "DEBUG",
+		"LOG_FORMAT":          "text",
+		"SLACK_PACING":        "off",
+		"SANDBOX_ADDR":        ":3001",
+		"CATCHUP_GRACE":       "2d",
+		"REDIS_WAIT_REPLICAS": "1",
 	})
 	got, err := LoadEnv(ModeRun)
 	if err != nil {
@@ -108,6 +109,7 @@ func TestLoadEnvAllSet(t *testing.T) {
 		SlackPacing:     "off",
 		SandboxAddr:     ":3001",
 		CatchUpGrace:    48 * time.Hour,
+		WaitReplicas:    1,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("LoadEnv (-want +got):\n%s", diff)
@@ -225,6 +227,13 @@ func TestLoadEnvErrors(t *testing.T) {
 			vars:     map[string]string{"CATCHUP_GRACE": "-1h"},
 			wantVars: []string{"CATCHUP_GRACE"},
 			wantMsg:  []string{"CATCHUP_GRACE: must not be negative"},
+		},
+		{
+			name:     "wait replicas not a count",
+			mode:     ModeSandbox,
+			vars:     map[string]string{"REDIS_WAIT_REPLICAS": "-1"},
+			wantVars: []string{"REDIS_WAIT_REPLICAS"},
+			wantMsg:  []string{`REDIS_WAIT_REPLICAS: "-1" must be a number of replicas from 0 to 16`},
 		},
 	}
 	secrets := []string{"secret", "hunter2"}

@@ -27,6 +27,11 @@ const (
 	// down or failing over): nothing was recorded, trying again later may
 	// work.
 	Unavailable Code = "unavailable"
+	// Unconfirmed is a change that was written but whose copies could not
+	// be confirmed in time (REDIS_WAIT_REPLICAS): it is most likely kept,
+	// but a failover right now could lose it. It must never be reported as
+	// "nothing was recorded".
+	Unconfirmed Code = "unconfirmed"
 )
 
 // ErrExists is a store's answer when a new record's ID is taken already

@@ -6,14 +6,25 @@ import "github.com/empowerbot/empowerbot/domain"
 // (domain.Internal) or Redis could not answer (domain.Unavailable).
 const SorryText = ":warning: Sorry, something went wrong on our side and nothing was recorded. Please try again in a moment."
 
+// UnconfirmedText is what a person sees when their change was written but
+// Redis could not confirm its copies in time (domain.Unconfirmed, with
+// REDIS_WAIT_REPLICAS): it most likely stands, so they are not told that
+// nothing was recorded, nor to do it again at once (a second /empower log
+// would log a second decision).
+const UnconfirmedText = ":hourglass_flowing_sand: This is saved, but Redis could not yet confirm its backup copy, " +
+	"so a Redis failover in the next moments could still lose it. Check in a minute; do it again only if it is not there."
+
 // UserMessage is the one place where a handler error becomes words: the
 // Message of a domain refusal (domain.Invalid, NotFound, Conflict,
 // Forbidden) or of any domain error that carries one, and SorryText for
 // domain.Internal and for errors without a message (a store error,
-// Redis unavailable). refusal reports whether the person can act on it.
+// Redis unavailable), and UnconfirmedText for domain.Unconfirmed. refusal reports whether the person can act on it.
 func UserMessage(err error) (text string, refusal bool) {
-	if domain.ErrorCode(err) == domain.Internal {
+	switch domain.ErrorCode(err) {
+	case domain.Internal:
 		return SorryText, false
+	case domain.Unconfirmed:
+		return UnconfirmedText, false
 	}
 	if msg := domain.ErrorMessage(err); msg != "" {
 		return msg, domain.IsRefusal(err)

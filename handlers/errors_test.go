@@ -22,6 +22,7 @@ func TestUserMessage(t *testing.T) {
 		{"forbidden wrapped", fmt.Errorf("approve: %w", domain.Forbiddenf("Only approvers.")), "Only approvers.", true},
 		{"unavailable from the store", fmt.Errorf("get decision: %w", domain.Wrap(domain.Unavailable, io.EOF)), SorryText, false},
 		{"unavailable with words", domain.Unavailablef("Slack is slow; try again."), "Slack is slow; try again.", false},
+		{"unconfirmed from the store", fmt.Errorf("create decision: %w", &domain.Error{Code: domain.Unconfirmed, Err: io.EOF}), UnconfirmedText, false},
 		{"internal", errors.New("decode decision: bad json"), SorryText, false},
 		{"internal with a message", domain.Errorf(domain.Internal, "secret detail"), SorryText, false},
 	}

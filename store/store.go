@@ -85,12 +85,15 @@ func NewClient(o ClientOptions) (redis.UniversalClient, error) {
 		return redis.NewClient(base), nil
 	}
 
+	if o.MasterName == "" {
+		// A cluster (one address is its configuration endpoint): built
+		// directly, since redis.UniversalOptions cannot set the state
+		// reload interval.
+		return newClusterClient(o, base), nil
+	}
 	uo := &redis.UniversalOptions{
-		Addrs:      o.Addrs,
-		MasterName: o.MasterName,
-		// One address without a master name is a cluster's configuration
-		// endpoint, not a single node.
-		IsClusterMode:         o.MasterName == "",
+		Addrs:                 o.Addrs,
+		MasterName:            o.MasterName,
 		ContextTimeoutEnabled: true,
 		DialTimeout:           DialTimeout,
 		ReadTimeout:           ReadTimeout,
@@ -103,17 +106,23 @@ func NewClient(o ClientOptions) (redis.UniversalClient, error) {
 	}
 	if base != nil {
 		uo.Username, uo.Password, uo.DB = base.Username, base.Password, base.DB
-		if base.TLSConfig != nil {
-			uo.TLSConfig = base.TLSConfig.Clone()
-			if uo.TLSConfig.MinVersion == 0 {
-				uo.TLSConfig.MinVersion = tls.VersionTLS12
-			}
-		}
-		if o.MasterName != "" {
-			uo.SentinelUsername, uo.SentinelPassword = base.Username, base.Password
-		}
+		uo.TLSConfig = tlsOf(base)
+		uo.SentinelUsername, uo.SentinelPassword = base.Username, base.Password
 	}
 	return redis.NewUniversalClient(uo), nil
+}
+
+// tlsOf is base's TLS configuration (rediss://) for the other nodes, at
+// least TLS 1.2; nil without TLS.
+func tlsOf(base *redis.Options) *tls.Config {
+	if base.TLSConfig == nil {
+		return nil
+	}
+	c := base.TLSConfig.Clone()
+	if c.MinVersion == 0 {
+		c.MinVersion = tls.VersionTLS12
+	}
+	return c
 }
 
 func applyClientDefaults(o *redis.Options) {
@@ -195,6 +204,22 @@ func (s *Store) Keys() Keys { return s.keys }
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// ReadyTTL is how long CheckWrite's key lives.
+const ReadyTTL = 10 * time.Second
+
+// CheckWrite checks that team's data can be written now: it sets a
+// short-lived key of team's (so in team's Cluster slot), named after
+// replica, with SET PX. On a Cluster whose team master is down it fails
+// where a keyless PING would answer, and with WaitForReplicas it fails while
+// the replicas do not confirm writes. /readyz runs it.
+func (s *Store) CheckWrite(ctx context.Context, team, replica string) error {
+	key := s.keys.Team(team, "ready", replica)
+	if err := s.rdb.Do(ctx, "set", key, time.Now().UnixMilli(), "px", ReadyTTL.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("redis write to the team's slot: %w", err)
 	}
 	return nil
 }

@@ -72,6 +72,7 @@ func optionsFromEnv(env config.Env, pol *domain.Policy, log *slog.Logger) app.Op
 			Addrs:      env.RedisAddrs,
 			MasterName: env.RedisMasterName,
 		},
+		WaitReplicas: env.WaitReplicas,
 		KeyPrefix:    env.KeyPrefix,
 		HTTPAddr:     env.HTTPAddr,
 		Pprof:        env.Pprof,
