@@ -745,6 +745,9 @@ func (b *Bot) onEventsAPI(ctx context.Context, evt socketmode.Event, recv time.T
 	if home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok {
 		e.UserID = home.User
 	}
+	if r, ok := ev.InnerEvent.Data.(*slackevents.ReactionAddedEvent); ok {
+		e.UserID = r.User
+	}
 	h := b.cfg.Router.events[e.Type]
 	if h == nil {
 		b.logEnvelope(kind, evt.Request, e.TeamID, e.UserID, e.Type, recv, ackAt, nil, false)

@@ -55,6 +55,16 @@ func (r *Router) View(callbackID string, h handlers.SubmissionFunc) { r.views[ca
 // Event routes Events API events of this inner type.
 func (r *Router) Event(eventType string, h handlers.EventFunc) { r.events[eventType] = h }
 
+// EventTypes lists the inner event types routed, sorted.
+func (r *Router) EventTypes() []string {
+	out := make([]string, 0, len(r.events))
+	for t := range r.events {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // command finds the handler of c, adjusting c.Args for the fallback.
 func (r *Router) command(c *handlers.Command) (handlers.CommandFunc, string) {
 	if h, ok := r.slash[c.Sub]; ok {
@@ -86,6 +96,7 @@ func Routes(h *handlers.Handlers) (*Router, error) {
 	r.View(handlers.ViewDecline, h.DeclineSubmit)
 	r.Event("app_home_opened", h.HomeOpened)
 	r.Event("message", h.MessageIM)
+	r.Event("reaction_added", h.ReactionAdded)
 	r.Action(handlers.ActionOutcomeWorked, h.OutcomeWorked)
 	r.Action(handlers.ActionOutcomeFailed, h.OutcomeFailed)
 	r.Action(handlers.ActionOutcomeNote, h.OutcomeNoteClick)

@@ -185,6 +185,11 @@ type PraiseGivenData struct {
 	Text string `json:"text"`
 	// Values are the core values it was tagged with.
 	Values []string `json:"values"`
+	// Reaction is the emoji of praise given by reaction, and Channel and
+	// MessageTS the message reacted to (empty for /empower praise).
+	Reaction  string `json:"reaction,omitempty"`
+	Channel   string `json:"channel,omitempty"`
+	MessageTS string `json:"message_ts,omitempty"`
 }
 
 // WinPostedData is the payload of win.posted.

@@ -47,6 +47,21 @@ type PraiseGiven struct {
 	Text string
 	// Values are the core values it was tagged with.
 	Values []string
+	// Reacted is the message whose reaction gave this praise (nil for
+	// praise typed with /empower praise).
+	Reacted *ReactedMessage
+}
+
+// ReactedMessage is a person's message someone reacted to with the
+// policy's praise.reaction emoji.
+type ReactedMessage struct {
+	// Channel and TS name the message.
+	Channel, TS string
+	// Reaction is the emoji as reacted (a skin tone included).
+	Reaction string
+	// Permalink links to the message; the Slack side fills it when it
+	// posts the praise.
+	Permalink string
 }
 
 // Win is a team win shared by one person.
@@ -74,6 +89,11 @@ type PraiseTicket struct {
 	AuditID string
 	// Credited are the people whose praise index holds it.
 	Credited []string
+	// Once is the key recording a praise by reaction (empty for others).
+	Once string
+	// Already: praise by reaction refused because the giver already
+	// praised that message.
+	Already bool
 }
 
 // OutcomeRefusal is the error of an outcome, or of its note, that was not

@@ -120,6 +120,9 @@ func digestPraiseText(all []stats.Highlight) string {
 			}
 		}
 		text := "“" + slacktext.EscapeTruncate(hl.Text, 280) + "”"
+		if hl.Reaction != "" && hl.Text == "" {
+			text = fmt.Sprintf(":%s: on a message in %s", hl.Reaction, channelMention(hl.Channel))
+		}
 		if hl.Kind == string(domain.EventWinPosted) {
 			fmt.Fprintf(&b, "\n• :trophy: Win from %s", userOrBot(hl.From))
 			if len(who) > 0 {

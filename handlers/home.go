@@ -289,8 +289,12 @@ func homePraiseBlocks(home *insights.Home) []slack.Block {
 		return nil
 	}
 	pr := home.Praise
-	return []slack.Block{slack.NewDividerBlock(), textSection(fmt.Sprintf(":tada: *Latest praise for you*, from %s · %s\n“%s”",
-		userOrBot(pr.From), dates.ClockText(pr.At, home.Now, home.Loc), slacktext.EscapeTruncate(pr.Text, 1000)))}
+	what := "“" + slacktext.EscapeTruncate(pr.Text, 1000) + "”"
+	if pr.Reaction != "" && pr.Text == "" {
+		what = fmt.Sprintf(":%s: on your message in %s", pr.Reaction, channelMention(pr.Channel))
+	}
+	return []slack.Block{slack.NewDividerBlock(), textSection(fmt.Sprintf(":tada: *Latest praise for you*, from %s · %s\n%s",
+		userOrBot(pr.From), dates.ClockText(pr.At, home.Now, home.Loc), what))}
 }
 
 // decisionStateText is a decision's state for the Home: "inside your box",

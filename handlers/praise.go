@@ -209,6 +209,12 @@ func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 // PostPraise posts p to the praise channel (recognition.Notifier).
 func (n RecognitionNotifier) PostPraise(ctx context.Context, p domain.PraiseGiven) error {
 	text, blocks := praisePost(p)
+	if p.Reacted != nil {
+		if err := n.H.reactedLink(ctx, p.Reacted); err != nil {
+			return err
+		}
+		text, blocks = reactionPraisePost(p)
+	}
 	_, err := n.postToPraise(ctx, text, blocks)
 	return err
 }
@@ -216,9 +222,16 @@ func (n RecognitionNotifier) PostPraise(ctx context.Context, p domain.PraiseGive
 // TellPraised DMs p's person that they were praised (recognition.Notifier).
 func (n RecognitionNotifier) TellPraised(ctx context.Context, p domain.PraiseGiven) error {
 	h := n.H
+	text := slacktext.User(p.Giver) + " praised you in " + channelMention(h.policy().Channels.Praise)
 	dm := fmt.Sprintf(":clap: %s praised you in %s:\n%s", slacktext.User(p.Giver), channelMention(h.policy().Channels.Praise),
 		quote(slacktext.EscapeTruncate(p.Text, praiseTextMax)))
-	_, _, err := h.DM(ctx, p.Team, p.To, slack.MsgOptionText(slacktext.User(p.Giver)+" praised you in "+channelMention(h.policy().Channels.Praise), false),
+	if p.Reacted != nil {
+		if err := h.reactedLink(ctx, p.Reacted); err != nil {
+			return err
+		}
+		text, dm = reactionPraiseDM(p, h.policy().Channels.Praise)
+	}
+	_, _, err := h.DM(ctx, p.Team, p.To, slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(dm), nil, nil)))
 	return err
 }

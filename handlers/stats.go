@@ -213,9 +213,19 @@ func outcomeFigures(f, p *stats.Figures, has bool) string {
 	s := fmt.Sprintf("*Outcomes*: %d worked%s, %d didn't%s, %d not answered yet",
 		f.Worked, delta(f.Worked, p.Worked, has), f.Failed, delta(f.Failed, p.Failed, has), f.Unanswered)
 	if f.User != "" {
-		return s + fmt.Sprintf("\n*Praise*: %d given, %d received · %s", f.PraiseGiven, f.PraiseReceived, countOf(f.WinsPosted, "win"))
+		return s + fmt.Sprintf("\n*Praise*: %d given, %d received · %s", f.PraiseGiven, f.PraiseReceived, countOf(f.WinsPosted, "win")) + reactionFigures(f, p, false)
 	}
-	return s + fmt.Sprintf("\n*Praise*: %d given%s · %s%s", f.PraiseGiven, delta(f.PraiseGiven, p.PraiseGiven, has), countOf(f.WinsPosted, "win"), delta(f.WinsPosted, p.WinsPosted, has))
+	return s + fmt.Sprintf("\n*Praise*: %d given%s · %s%s", f.PraiseGiven, delta(f.PraiseGiven, p.PraiseGiven, has), countOf(f.WinsPosted, "win"), delta(f.WinsPosted, p.WinsPosted, has)) +
+		reactionFigures(f, p, has)
+}
+
+// reactionFigures is the line of praise given by reaction, when there was
+// any (now or in the period before).
+func reactionFigures(f, p *stats.Figures, has bool) string {
+	if f.PraiseByReaction == 0 && (!has || p.PraiseByReaction == 0) {
+		return ""
+	}
+	return fmt.Sprintf("\n*Praise by reaction*: %d of the praise given%s", f.PraiseByReaction, delta(f.PraiseByReaction, p.PraiseByReaction, has))
 }
 
 // commitmentFigures gives the feedback rounds' response rates (team

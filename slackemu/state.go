@@ -23,6 +23,8 @@ type Message struct {
 	// decode it, Buttons to list its buttons, AllText to search its text.
 	Blocks json.RawMessage
 	Files  []File
+	// Reactions are the emoji people added to it (React, Unreact), in order.
+	Reactions []Reaction
 	// Updated counts chat.update / replace_original edits applied to this message.
 	Updated int
 	// Ephemeral messages are visible only to EphemeralUser (chat.postEphemeral, response_url
@@ -168,6 +170,10 @@ func (s *Server) deleteMessageLocked(m *Message) {
 func copyMsg(m *Message) *Message {
 	c := *m
 	c.Files = slices.Clone(m.Files)
+	c.Reactions = slices.Clone(m.Reactions)
+	for i, r := range c.Reactions {
+		c.Reactions[i].Users = slices.Clone(r.Users)
+	}
 	return &c
 }
 

@@ -11,7 +11,7 @@ import (
 // the two equal).
 var DefaultScopes = []string{
 	"commands", "chat:write", "chat:write.public", "im:write", "im:history",
-	"users:read", "usergroups:read", "files:write", "channels:read", "groups:read",
+	"users:read", "usergroups:read", "files:write", "channels:read", "groups:read", "reactions:read",
 }
 
 // SetScopes sets the bot token's scopes: auth.test (and every Web API

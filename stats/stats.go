@@ -92,6 +92,9 @@ type Highlight struct {
 	To   []string
 	Text string
 	At   time.Time
+	// Reaction and Channel are set for praise given by reacting to a
+	// message in Channel (Text is empty then).
+	Reaction, Channel string
 }
 
 // Figures are the outcomes of one window.
@@ -120,6 +123,9 @@ type Figures struct {
 	// PraiseGiven and WinsPosted count praise and wins; for one person,
 	// PraiseGiven counts praise they gave and PraiseReceived praise they got.
 	PraiseGiven, PraiseReceived, WinsPosted int
+	// PraiseByReaction counts the praise of PraiseGiven given by reacting
+	// to a message (praise.reaction).
+	PraiseByReaction int
 	// Highlights are the window's praise and wins, oldest first.
 	Highlights []Highlight
 	// Rounds are the feedback rounds recorded in the window, oldest first
@@ -296,11 +302,15 @@ func Compute(events []domain.Event, in Input) Figures {
 			}
 			if in.User == "" || ev.Actor == in.User {
 				f.PraiseGiven++
+				if p.Reaction != "" {
+					f.PraiseByReaction++
+				}
 			}
 			if in.User != "" && ev.Subject == in.User {
 				f.PraiseReceived++
 			}
-			f.Highlights = append(f.Highlights, Highlight{Kind: string(ev.Type()), From: ev.Actor, To: []string{ev.Subject}, Text: p.Text, At: ev.At})
+			f.Highlights = append(f.Highlights, Highlight{Kind: string(ev.Type()), From: ev.Actor, To: []string{ev.Subject}, Text: p.Text, At: ev.At,
+				Reaction: p.Reaction, Channel: p.Channel})
 		case domain.WinPostedData:
 			if !win {
 				continue

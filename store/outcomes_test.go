@@ -266,3 +266,40 @@ func TestGivePraiseDailyLimitAndUndo(t *testing.T) {
 		t.Errorf("%d praise.given events; want 4", n)
 	}
 }
+
+// Praise by reaction: once per giver and message, atomically with the
+// count; an undone one may be given again; the limit holds.
+func TestGiveReactionPraiseOncePerGiverAndMessage(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := context.Background()
+	ev := domain.Event{Payload: domain.PraiseGivenData{Reaction: "clap", Channel: "C1", MessageTS: "1.1"}, Actor: "U0DAVE", Subject: "U0ERIN", At: t0}
+	const day = "2026-03-02"
+	tk, ok, err := s.GiveReactionPraise(ctx, team, "U0DAVE", day, 2, "C1", "1.1", ev)
+	if err != nil || !ok || tk.Count != 1 || tk.Once == "" {
+		t.Fatalf("first: %v %v %+v", ok, err, tk)
+	}
+	again, ok, err := s.GiveReactionPraise(ctx, team, "U0DAVE", day, 2, "C1", "1.1", ev)
+	if err != nil || ok || !again.Already {
+		t.Fatalf("same message again: ok %v, already %v, %v; want refused as already given", ok, again.Already, err)
+	}
+	if _, ok, _ := s.GiveReactionPraise(ctx, team, "U0BOB", day, 2, "C1", "1.1", ev); !ok {
+		t.Fatal("another giver's praise of the same message refused")
+	}
+	if err := s.UndoPraise(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.GiveReactionPraise(ctx, team, "U0DAVE", day, 2, "C1", "1.1", ev); !ok {
+		t.Fatal("praise refused after the first was taken back")
+	}
+	if _, ok, _ := s.GiveReactionPraise(ctx, team, "U0DAVE", day, 2, "C1", "2.2", ev); !ok {
+		t.Fatal("another message refused below the limit")
+	}
+	over, ok, _ := s.GiveReactionPraise(ctx, team, "U0DAVE", day, 2, "C1", "3.3", ev)
+	if ok || over.Already || over.Count != 2 {
+		t.Fatalf("past the limit: ok %v, already %v, count %d; want refused at 2", ok, over.Already, over.Count)
+	}
+	// Refused past the limit, it was not recorded: the next day it is given.
+	if _, ok, _ := s.GiveReactionPraise(ctx, team, "U0DAVE", "2026-03-03", 2, "C1", "3.3", ev); !ok {
+		t.Fatal("the message refused past yesterday's limit is refused today")
+	}
+}

@@ -150,14 +150,105 @@ praise_unindex(3, ARGV[1])
 return 1
 `)
 
+// undoPraiseOnceScript is undoPraiseScript for praise by reaction. KEYS:
+// count, audit, its record, then the indexes of the people credited. ARGV:
+// audit entry ID.
+var undoPraiseOnceScript = redis.NewScript("#!lua\n" + praiseIndexLua + `
+if redis.call('XDEL', KEYS[2], ARGV[1]) == 1 then
+  if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+end
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+praise_unindex(4, ARGV[1])
+return 1
+`)
+
 // UndoPraise takes back a ticket whose post failed: the count, the audit
-// entry and its place in the praise indexes, in one step (once, however
-// often it is called).
+// entry, its place in the praise indexes and, for praise by reaction, its
+// record, in one step (once, however often it is called).
 func (s *Store) UndoPraise(ctx context.Context, t domain.PraiseTicket) error {
-	keys := append([]string{s.praiseCountKey(t.Team, t.Kind, t.Giver, t.Day), s.AuditKey(t.Team)}, s.praiseKeys(t.Team, t.Credited)...)
-	err := undoPraiseScript.Run(ctx, s.rdb, keys, t.AuditID).Err()
+	keys := []string{s.praiseCountKey(t.Team, t.Kind, t.Giver, t.Day), s.AuditKey(t.Team)}
+	script := undoPraiseScript
+	if t.Once != "" {
+		keys, script = append(keys, t.Once), undoPraiseOnceScript
+	}
+	keys = append(keys, s.praiseKeys(t.Team, t.Credited)...)
+	err := script.Run(ctx, s.rdb, keys, t.AuditID).Err()
 	if err != nil {
 		return fmt.Errorf("undo praise: %w", err)
 	}
 	return nil
+}
+
+// Praise by reaction is given once per reactor and message:
+//
+//	<prefix>:{T}:praise-reaction:<giver>:<channel>:<ts>   the audit entry ID of
+//	                             that praise, kept ReactionPraiseTTL
+//
+// set by the same script that counts and audits it, so that reacting,
+// removing and reacting again, a redelivered event or two replicas handling
+// two events of the same reaction praise once.
+
+// ReactionPraiseTTL is how long the record of a praise by reaction is kept:
+// a reaction added again after that praises again.
+const ReactionPraiseTTL = 400 * 24 * time.Hour
+
+func (s *Store) reactionPraiseKey(team, giver, channel, ts string) string {
+	return s.keys.Team(team, "praise-reaction", giver, channel, ts)
+}
+
+// givePraiseOnceScript. KEYS: count, audit, once, then the indexes of the
+// people credited. ARGV: limit, ttl ms, once ttl ms, then the audit event
+// (at, fields…). Returns {2} when once is set, {0, count} over the limit,
+// {1, count, entry ID}.
+var givePraiseOnceScript = redis.NewScript("#!lua\n" + AuditLua + praiseIndexLua + `
+if redis.call('EXISTS', KEYS[3]) == 1 then return {2} end
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then return {0, n} end
+local aid = audit_id(KEYS[2], ARGV[4])
+n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local id = audit_add(KEYS[2], aid, ARGV, 5)
+redis.call('SET', KEYS[3], id, 'PX', ARGV[3])
+praise_index(4, id, ARGV[4])
+return {1, n, id}
+`)
+
+// GiveReactionPraise is GivePraise for praise by reaction to the message
+// channel/ts: in the same step it refuses praise giver already gave for that
+// message (ok false, t.Already true, nothing written) and records this one.
+// UndoPraise of its ticket takes the record back too.
+func (s *Store) GiveReactionPraise(ctx context.Context, team, giver, day string, limit int, channel, ts string, ev domain.Event) (t domain.PraiseTicket, ok bool, err error) {
+	audit, err := auditArgs(ev)
+	if err != nil {
+		return domain.PraiseTicket{}, false, err
+	}
+	args := append([]any{limit, PraiseCountTTL.Milliseconds(), ReactionPraiseTTL.Milliseconds()}, audit...)
+	credited := praiseRecipients(ev)
+	once := s.reactionPraiseKey(team, giver, channel, ts)
+	keys := append([]string{s.praiseCountKey(team, "praise", giver, day), s.AuditKey(team), once}, s.praiseKeys(team, credited)...)
+	res, err := givePraiseOnceScript.Run(ctx, s.rdb, keys, args...).Slice()
+	if err != nil {
+		return domain.PraiseTicket{}, false, fmt.Errorf("give praise by reaction: %w", err)
+	}
+	t = domain.PraiseTicket{Team: team, Giver: giver, Day: day, Kind: "praise", Credited: credited, Once: once}
+	if len(res) == 0 {
+		return t, false, fmt.Errorf("give praise by reaction: unexpected reply %v", res)
+	}
+	switch st, _ := res[0].(int64); {
+	case st == 2:
+		t.Already = true
+		return t, false, nil
+	case len(res) < 2:
+		return t, false, fmt.Errorf("give praise by reaction: unexpected reply %v", res)
+	case st != 1:
+		n, _ := res[1].(int64)
+		t.Count = int(n)
+		return t, false, nil
+	}
+	n, _ := res[1].(int64)
+	t.Count = int(n)
+	if len(res) > 2 {
+		t.AuditID, _ = res[2].(string)
+	}
+	return t, true, nil
 }

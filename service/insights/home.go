@@ -71,6 +71,9 @@ type Praise struct {
 	From string
 	At   time.Time
 	Text string
+	// Reaction and Channel are set for praise given by reacting to their
+	// message in Channel (Text is empty then).
+	Reaction, Channel string
 }
 
 // Home gathers user's App Home: a few bounded reads of the read model, the
@@ -192,7 +195,7 @@ func (s *Service) latestPraise(ctx context.Context, team, user string, now time.
 	p := &Praise{From: ev.Actor, At: ev.At}
 	switch d := ev.Payload.(type) {
 	case domain.PraiseGivenData:
-		p.Text = d.Text
+		p.Text, p.Reaction, p.Channel = d.Text, d.Reaction, d.Channel
 	case domain.WinPostedData:
 		p.Text = d.Text
 	}

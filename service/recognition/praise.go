@@ -60,15 +60,90 @@ func (s *Service) Praise(ctx context.Context, p domain.PraiseGiven) error {
 	}
 	now := s.clock.Now()
 	ev := domain.Event{Actor: p.Giver, Subject: p.To, At: now, Payload: domain.PraiseGivenData{Text: p.Text, Values: p.Values}}
-	err := s.postToFeed(ctx, p.Team, p.Giver, now, ev, func(ctx context.Context) error { return s.notify.PostPraise(ctx, p) })
-	if err != nil {
+	give := func(day string, limit int) (domain.PraiseTicket, bool, error) {
+		return s.store.GivePraise(ctx, p.Team, p.Giver, day, limit, ev)
+	}
+	if err := s.postToFeed(ctx, p.Team, now, ev, give, func(ctx context.Context) error { return s.notify.PostPraise(ctx, p) }); err != nil {
 		return err
 	}
+	s.tellPraised(ctx, p)
+	return nil
+}
+
+// tellPraised tells p's person, after the post, and refreshes both App
+// Homes.
+func (s *Service) tellPraised(ctx context.Context, p domain.PraiseGiven) {
 	if err := s.notify.TellPraised(ctx, p); err != nil {
 		s.log.Warn("could not DM the praised person", "team", p.Team, "error", err.Error())
 	}
 	s.notify.Touched(ctx, p.Team, p.Giver, p.To)
-	return nil
+}
+
+// IsPraiseReaction reports whether emoji, a reaction as Slack names it
+// ("clap", "clap::skin-tone-3"), is the policy's praise.reaction; never
+// when that is not set.
+func (s *Service) IsPraiseReaction(emoji string) bool {
+	want := s.conf().Reaction
+	if want == "" {
+		return false
+	}
+	emoji = strings.ToLower(strings.Trim(emoji, ":"))
+	return emoji == want || !strings.Contains(want, "::") && strings.HasPrefix(emoji, want+"::skin-tone-")
+}
+
+// PraiseByReaction praises p.To from p.Giver for the message p.Reacted,
+// which p.Giver reacted to with the policy's praise.reaction: the post
+// links to the message (Notifier.PostPraise), the person is told. It
+// praises once per giver and message, whatever the reactions added,
+// removed and added again, redeliveries or replicas. Reactions never answer
+// back, so what is not praise is no error: another emoji, one's own
+// message, the bot's, a bot's or a deactivated person's, a bot reacting,
+// or a message already praised by this giver (given is false). Past the
+// daily limit it is domain.Forbidden, with words for the giver.
+func (s *Service) PraiseByReaction(ctx context.Context, p domain.PraiseGiven) (given bool, err error) {
+	r := p.Reacted
+	if r == nil || !s.IsPraiseReaction(r.Reaction) || p.Giver == "" || p.To == "" || s.CheckRecipient(p.Giver, p.To) != nil {
+		return false, nil
+	}
+	for _, u := range []string{p.To, p.Giver} {
+		who, err := s.dir.Person(ctx, u)
+		switch {
+		case errors.Is(err, ErrNoSuchPerson):
+			return false, nil
+		case err != nil:
+			s.log.Warn("could not look up a person of a praise by reaction", "team", p.Team, "error", err.Error())
+		case who.Bot || who.Deactivated:
+			return false, nil
+		}
+	}
+	now := s.clock.Now()
+	ev := domain.Event{Actor: p.Giver, Subject: p.To, At: now, Payload: domain.PraiseGivenData{
+		Text: p.Text, Values: p.Values, Reaction: r.Reaction, Channel: r.Channel, MessageTS: r.TS,
+	}}
+	already := false
+	give := func(day string, limit int) (domain.PraiseTicket, bool, error) {
+		t, ok, err := s.store.GiveReactionPraise(ctx, p.Team, p.Giver, day, limit, r.Channel, r.TS, ev)
+		already = t.Already
+		return t, ok || t.Already, err
+	}
+	post := func(ctx context.Context) error {
+		if already {
+			return nil
+		}
+		return s.notify.PostPraise(ctx, p)
+	}
+	if err := s.postToFeed(ctx, p.Team, now, ev, give, post); err != nil {
+		if domain.ErrorCode(err) == domain.Forbidden {
+			return false, domain.Forbiddenf("You've given %d praise today, the most the policy allows in a day, so your :%s: on %s's message praised no one this time. Save it for tomorrow!",
+				s.conf().DailyLimit, r.Reaction, slacktext.User(p.To))
+		}
+		return false, err
+	}
+	if already {
+		return false, nil
+	}
+	s.tellPraised(ctx, p)
+	return true, nil
 }
 
 // Win posts w to the praise feed and tells each person it credits (the
@@ -86,8 +161,10 @@ func (s *Service) Win(ctx context.Context, w domain.Win) error {
 	}
 	now := s.clock.Now()
 	ev := domain.Event{Actor: w.Giver, At: now, Payload: domain.WinPostedData{Text: w.Text, Users: w.Users, Values: w.Values}}
-	err := s.postToFeed(ctx, w.Team, w.Giver, now, ev, func(ctx context.Context) error { return s.notify.PostWin(ctx, w) })
-	if err != nil {
+	give := func(day string, limit int) (domain.PraiseTicket, bool, error) {
+		return s.store.GivePraise(ctx, w.Team, w.Giver, day, limit, ev)
+	}
+	if err := s.postToFeed(ctx, w.Team, now, ev, give, func(ctx context.Context) error { return s.notify.PostWin(ctx, w) }); err != nil {
 		return err
 	}
 	for _, u := range w.Users {
@@ -120,13 +197,15 @@ func (s *Service) checkPraised(ctx context.Context, user string) error {
 	return nil
 }
 
-// postToFeed counts ev (praise.given or win.posted) against giver's daily
-// limit and audits it, then posts it with post; a failed post is taken
-// back.
-func (s *Service) postToFeed(ctx context.Context, team, giver string, now time.Time, ev domain.Event, post func(context.Context) error) error {
+// postToFeed counts ev (praise.given or win.posted) against its giver's
+// daily limit and audits it with give (the store's GivePraise or
+// GiveReactionPraise, given the day and the limit), then posts it with
+// post; a failed post is taken back.
+func (s *Service) postToFeed(ctx context.Context, team string, now time.Time, ev domain.Event,
+	give func(day string, limit int) (domain.PraiseTicket, bool, error), post func(context.Context) error) error {
 	limit := s.conf().DailyLimit
 	day := now.In(s.location()).Format("2006-01-02")
-	t, ok, err := s.store.GivePraise(ctx, team, giver, day, limit, ev)
+	t, ok, err := give(day, limit)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,10 @@ type Store interface {
 	// appends ev, in one step, unless giver already posted limit times that
 	// day (ok is false, nothing written).
 	GivePraise(ctx context.Context, team, giver, day string, limit int, ev domain.Event) (t domain.PraiseTicket, ok bool, err error)
+	// GiveReactionPraise is GivePraise for praise by reaction to the
+	// message channel/ts, given once per giver and message: when giver
+	// already praised it, ok is false and t.Already true, nothing written.
+	GiveReactionPraise(ctx context.Context, team, giver, day string, limit int, channel, ts string, ev domain.Event) (t domain.PraiseTicket, ok bool, err error)
 	// UndoPraise takes back a ticket whose post failed.
 	UndoPraise(ctx context.Context, t domain.PraiseTicket) error
 	// Decision returns decision id of team.
@@ -173,7 +177,10 @@ type Config struct {
 	// Location is the policy's time zone: a day of praise is a day there
 	// (UTC when nil).
 	Location *time.Location
-	// Policies, when set, gives DailyLimit and Location from the policy in
+	// Reaction is praise.reaction: the emoji whose reaction to a person's
+	// message praises them ("" turns praise by reaction off).
+	Reaction string
+	// Policies, when set, gives DailyLimit, Location and Reaction from the policy in
 	// force instead, so that a reload applies to what comes next.
 	Policies *domain.Policies
 }
@@ -184,7 +191,7 @@ func (s *Service) conf() Config {
 	c := s.cfg
 	if c.Policies != nil {
 		if p := c.Policies.Current(); p != nil {
-			c.DailyLimit, c.Location = p.Praise.DailyLimit, p.Location
+			c.DailyLimit, c.Location, c.Reaction = p.Praise.DailyLimit, p.Location, p.Praise.Reaction
 		}
 	}
 	return c
