@@ -20,19 +20,19 @@ type Reaction struct {
 // event's envelope ID, empty when no event was delivered. Reacting twice with the same emoji is
 // already_reacted, as reactions.add answers.
 func (s *Server) React(ctx context.Context, userID, channel, ts, name string) (envelopeID string, err error) {
-	ev, err := s.react(userID, channel, ts, name, true)
-	if err != nil || ev == nil {
-		return "", err
-	}
-	id, _ := s.SendEvent(ctx, ev)
-	return id, nil
+	return s.deliverReaction(ctx, userID, channel, ts, name, true)
 }
 
 // Unreact removes userID's emoji name from the message channel/ts (reactions.remove) and,
 // under the same conditions as React, delivers reaction_removed (as Slack does to an app
 // subscribed to it). Removing a reaction that is not there is no_reaction.
 func (s *Server) Unreact(ctx context.Context, userID, channel, ts, name string) (envelopeID string, err error) {
-	ev, err := s.react(userID, channel, ts, name, false)
+	return s.deliverReaction(ctx, userID, channel, ts, name, false)
+}
+
+// deliverReaction changes the reactions of a message and sends the event, if any.
+func (s *Server) deliverReaction(ctx context.Context, userID, channel, ts, name string, add bool) (string, error) {
+	ev, err := s.react(userID, channel, ts, name, add)
 	if err != nil || ev == nil {
 		return "", err
 	}
