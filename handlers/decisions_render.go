@@ -234,6 +234,7 @@ func decisionButtons(p *domain.Policy, d *domain.Decision, level int) *slack.Act
 		plain("Decline this decision?"),
 		plain("You'll be asked for an optional reason; then the requester is told by DM."),
 		plain("Yes, decline"), plain("Cancel"))
+	decline.Confirm.Style = slack.StyleDanger // Slack draws "Yes, decline" red
 	elems := []slack.BlockElement{approve}
 	if level < len(p.Levels)-1 {
 		// The label is exactly "Escalate", as PRODUCT.md names the button;

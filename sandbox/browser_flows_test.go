@@ -22,12 +22,12 @@ func command(text string) chromedp.Action[chromedp.Void] {
 
 // openConv opens a channel of the sidebar ("app" is the bot's DM) and waits for its title.
 func openConv(id, title string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.Click(chromedp.CSS(`a[data-conv="`+id+`"]`)), waitText("#conv-title", title))
+	return chromedp.Steps(clickCSS(`a[data-conv="`+id+`"]`), waitText("#conv-title", title))
 }
 
 // runJob clicks a job's Run now and waits until it has finished.
 func runJob(name string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.Click(chromedp.CSS(`button[data-job="`+name+`"]`)),
+	return chromedp.Steps(clickCSS(`button[data-job="`+name+`"]`),
 		waitText("#toasts .toast", name+" ran"))
 }
 
@@ -44,9 +44,9 @@ func TestSandboxBrowserOutcomeAndDigestChart(t *testing.T) {
 	b.step("three days later the follow-up DM asks how it went",
 		chromedp.Click(chromedp.CSS(`button[data-advance="3d"]`)), waitText("#clock-now", "+3d"),
 		runJob("outcome_followups"),
-		waitText("#messages .msg", "turn out"), chromedp.WaitVisible(chromedp.Search(`//*[@id="messages"]//button[normalize-space(.)="It worked"]`)))
+		waitText("#messages .msg", "turn out"), waitButton("#messages", "It worked"))
 	b.step("It worked", clickButton("messages", "It worked"), waitText("#messages .msg", "worked"),
-		chromedp.WaitVisible(chromedp.Search(`//*[@id="messages"]//button[normalize-space(.)="Add a note"]`)))
+		waitButton("#messages", "Add a note"))
 	b.step("Add a note opens a modal", clickButton("messages", "Add a note"), chromedp.WaitVisible(chromedp.CSS(`#modal textarea`)),
 		chromedp.SendKeys(chromedp.CSS(`#modal textarea`), "they renewed for two years"),
 		chromedp.Click(chromedp.ID("modal-submit")), chromedp.WaitNotVisible(chromedp.ID("modal-backdrop")))
@@ -127,7 +127,7 @@ func TestSandboxBrowserAskAcceptWithDatePicker(t *testing.T) {
 		command("/empower ask @bob a second monitor by 2027-01-15"), waitText("#messages .msg.ephemeral", "a second monitor"))
 	b.step("Bob's DM has Accept / Decline", beUser("U0BOB"), openConv("app", "empowerbot"),
 		chromedp.Click(chromedp.CSS(`.tab[data-tab="messages"]`)), waitText("#messages .msg", "a second monitor"),
-		chromedp.WaitVisible(chromedp.Search(`//*[@id="messages"]//button[normalize-space(.)="Decline"]`)))
+		waitButton("#messages", "Decline"))
 	b.step("Accept opens a modal with the asked date", clickButton("messages", "Accept"),
 		chromedp.WaitVisible(chromedp.CSS(`#modal input[type=date]`)),
 		evalTrue("the date picker starts at the asked date", `document.querySelector("#modal input[type=date]").value === "2027-01-15"`))
@@ -136,7 +136,7 @@ func TestSandboxBrowserAskAcceptWithDatePicker(t *testing.T) {
 		waitText("#messages .msg", "Jan 22, 2027"))
 	b.step("the commitments list has Done", openConv("C0GENERAL", "general"), command("/empower commitments"),
 		waitText("#messages .msg.ephemeral", "a second monitor"),
-		chromedp.WaitVisible(chromedp.Search(`//*[@id="messages"]//button[normalize-space(.)="Done"]`)))
+		waitButton("#messages", "Done"))
 	b.step("Done works in the private list", clickButton("messages", "Done"),
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := chromedp.Evaluate[bool](`(() => { const c = document.querySelector("#confirm-backdrop"); if (c && !c.hidden) document.querySelector("#confirm-ok").click(); return true; })()`)(ctx, tg)

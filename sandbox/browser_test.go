@@ -91,9 +91,17 @@ func clickCSS(sel string) chromedp.Action[chromedp.Void] {
 	return poll(fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false; e.click(); return true; })()`, strconv.Quote(sel)))
 }
 
-// clickButton clicks the visible button labelled label inside the element matching sel.
+// clickButton clicks the visible button labelled label inside the element with ID sel, in
+// one step inside the page (see clickCSS).
 func clickButton(sel, label string) chromedp.Action[chromedp.Void] {
-	return chromedp.Click(chromedp.Search(fmt.Sprintf(`//*[@id=%s]//button[normalize-space(.)=%s]`, strconv.Quote(sel), strconv.Quote(label))))
+	return clickIn("#"+sel, label)
+}
+
+// waitButton waits until a visible, enabled button labelled label is inside the element
+// matching sel.
+func waitButton(sel, label string) chromedp.Action[chromedp.Void] {
+	return poll(fmt.Sprintf(`[...document.querySelectorAll(%s + " button")].some(b => b.offsetParent !== null && !b.disabled && b.innerText.trim() === %s)`,
+		strconv.Quote(sel), strconv.Quote(label)))
 }
 
 // beUser switches the page to a person and waits until their view is loaded.

@@ -70,6 +70,9 @@ type Sandbox struct {
 
 	jobMu   sync.Mutex
 	running map[string]bool // jobs running now
+
+	readMu sync.Mutex
+	reads  map[string]map[string]string // person -> channel -> the last ts they read
 }
 
 // New builds everything (the emulator, Redis, the bot) and binds the page's
@@ -88,7 +91,7 @@ func New(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 		}
 		cfg.Policy, cfg.PolicySource = p, "built-in sample policy"
 	}
-	s := &Sandbox{cfg: cfg, log: cfg.Log, Clock: &clock.Offset{}, running: map[string]bool{}}
+	s := &Sandbox{cfg: cfg, log: cfg.Log, Clock: &clock.Offset{}, running: map[string]bool{}, reads: map[string]map[string]string{}}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -102,6 +105,8 @@ func New(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 		Logger:     cfg.Log.With("component", "slackemu"),
 		// A person reading a modal takes longer than a test.
 		TriggerTTL: 30 * time.Second,
+		// The page shows message times in bot time.
+		MessageClock: s.Clock.Now,
 	})
 	for _, r := range s.dir.rooms {
 		s.Emu.AddChannel(r.ID, r.Name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -42,8 +43,11 @@ const actionTimeout = 15 * time.Second
 //	POST /api/close              {user, view_id}: cancel a modal
 //	POST /api/home               {user}: open the App Home tab
 //	POST /api/jobs/run           {name}: run a scheduled job now
-//	POST /api/clock              {advance: "72h"} or {reset: true}
+//	POST /api/clock              {advance: "72h"} or {reset: true}; with run_due, the jobs that came due run
 //	GET  /api/files/{id}         the bytes of an uploaded file (a chart), for the page to show
+//	GET  /api/tour               the guided tour's steps, with what is done
+//	POST /api/read               {user, channel}: the person has read it; every person's unread counts
+//	GET  /favicon.ico            the page's icon
 func (s *Sandbox) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(webFS, "web")
@@ -62,6 +66,14 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("POST /api/jobs/run", s.handleRunJob)
 	mux.HandleFunc("POST /api/clock", s.handleClock)
 	mux.HandleFunc("GET /api/files/{id}", s.handleFile)
+	mux.HandleFunc("GET /api/tour", s.handleTour)
+	mux.HandleFunc("POST /api/read", s.handleRead)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "max-age=86400")
+		b, _ := webFS.ReadFile("web/favicon.svg")
+		_, _ = w.Write(b)
+	})
 	return loopbackHostOnly(mux)
 }
 
@@ -138,6 +150,9 @@ type StateJSON struct {
 	Values     []string `json:"values"`
 	// Users maps every user ID to its display name, for mentions.
 	Users map[string]string `json:"users"`
+	// Unread is every person's unread counts per conversation ("app" is
+	// their DM with the bot).
+	Unread map[string]map[string]Unread `json:"unread"`
 }
 
 // JobJSON is a scheduled job.
@@ -145,6 +160,11 @@ type JobJSON struct {
 	Name    string `json:"name"`
 	Spec    string `json:"spec"`
 	Running bool   `json:"running"`
+	// About says what it does; Every says its schedule in words; Next is
+	// its next run in bot time (absent when it has no schedule).
+	About string     `json:"about,omitempty"`
+	Every string     `json:"every"`
+	Next  *time.Time `json:"next,omitempty"`
 }
 
 // ClockJSON is the sandbox clock.
@@ -184,6 +204,7 @@ func (s *Sandbox) handleState(w http.ResponseWriter, _ *http.Request) {
 		Timezone: s.cfg.Policy.Location.String(),
 		Values:   s.cfg.Policy.Values,
 		Users:    map[string]string{},
+		Unread:   s.unread(),
 	}
 	if s.InMemory() {
 		st.Banner = InMemoryBanner
@@ -194,9 +215,14 @@ func (s *Sandbox) handleState(w http.ResponseWriter, _ *http.Request) {
 	for _, u := range s.Emu.Users() {
 		st.Users[u.ID] = u.Name
 	}
+	now := s.Clock.Now()
 	s.jobMu.Lock()
 	for _, n := range s.App.Jobs.Names() {
-		st.Jobs = append(st.Jobs, JobJSON{Name: n, Spec: s.specOf(n), Running: s.running[n]})
+		j := JobJSON{Name: n, Spec: s.specOf(n), Running: s.running[n], About: jobAbout[n], Every: specWords(s.specOf(n))}
+		if next := s.nextRun(n, now); !next.IsZero() {
+			j.Next = &next
+		}
+		st.Jobs = append(st.Jobs, j)
 	}
 	s.jobMu.Unlock()
 	writeJSON(w, http.StatusOK, st)
@@ -216,6 +242,9 @@ type MessageJSON struct {
 	Deleted       bool            `json:"deleted,omitempty"`
 	// Files are the files shared with the message (files.completeUploadExternal).
 	Files []FileJSON `json:"files,omitempty"`
+	// At is when it was posted by the bot's clock, as the bot's own
+	// history and cards count time.
+	At time.Time `json:"at"`
 }
 
 // FileJSON is a file shared in a message; URL serves its bytes to the page.
@@ -234,6 +263,10 @@ func messageJSON(m slackemu.Message) MessageJSON {
 	out := MessageJSON{
 		Channel: m.Channel, TS: m.TS, ThreadTS: m.ThreadTS, User: m.User, Text: m.Text,
 		Blocks: m.Blocks, Ephemeral: m.Ephemeral, EphemeralUser: m.EphemeralUser, Updated: m.Updated,
+		At: m.At,
+	}
+	if out.At.IsZero() {
+		out.At = m.Time
 	}
 	for _, f := range m.Files {
 		out.Files = append(out.Files, FileJSON{
@@ -286,10 +319,14 @@ type ViewJSON struct {
 	Blocks json.RawMessage `json:"blocks"`
 	// View is the whole view object (submit and close labels, state).
 	View json.RawMessage `json:"view"`
+	// Version counts the view's updates (views.update, views.publish): of
+	// two copies of one view, the page keeps the higher version, so a copy
+	// fetched before an update that arrives after it is not shown.
+	Version int `json:"version"`
 }
 
 func viewJSON(v slackemu.View) ViewJSON {
-	return ViewJSON{ID: v.ID, Type: v.Type, User: v.UserID, Open: v.Open, Title: v.Title, Blocks: v.Blocks, View: v.JSON}
+	return ViewJSON{ID: v.ID, Type: v.Type, User: v.UserID, Open: v.Open, Title: v.Title, Blocks: v.Blocks, View: v.JSON, Version: v.Updated}
 }
 
 // channelFor maps the page's channel argument to the emulator's: "dm" or
@@ -357,13 +394,15 @@ func (s *Sandbox) handleViews(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// EventJSON is one server-sent event.
+// EventJSON is one server-sent event; kind "unread" carries every
+// person's unread counts after messages changed anywhere.
 type EventJSON struct {
-	Kind    string       `json:"kind"`
-	Channel string       `json:"channel,omitempty"`
-	User    string       `json:"user,omitempty"`
-	Message *MessageJSON `json:"message,omitempty"`
-	View    *ViewJSON    `json:"view,omitempty"`
+	Kind    string                       `json:"kind"`
+	Unread  map[string]map[string]Unread `json:"unread,omitempty"`
+	Channel string                       `json:"channel,omitempty"`
+	User    string                       `json:"user,omitempty"`
+	Message *MessageJSON                 `json:"message,omitempty"`
+	View    *ViewJSON                    `json:"view,omitempty"`
 }
 
 // visible reports whether user may see change c: ephemerals, views and
@@ -403,6 +442,16 @@ func (s *Sandbox) handleEvents(w http.ResponseWriter, r *http.Request) {
 	fl.Flush()
 	keep := time.NewTicker(15 * time.Second)
 	defer keep.Stop()
+	// Unread counts go out once a burst of messages is over.
+	var unreadDue <-chan time.Time
+	send := func(ev EventJSON) {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return
+		}
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		fl.Flush()
+	}
 	for {
 		select {
 		case <-r.Context().Done():
@@ -410,9 +459,15 @@ func (s *Sandbox) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-keep.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 			fl.Flush()
+		case <-unreadDue:
+			unreadDue = nil
+			send(EventJSON{Kind: "unread", Unread: s.unread()})
 		case c, ok := <-changes:
 			if !ok {
 				return
+			}
+			if (c.Kind == slackemu.ChangeMessagePosted || c.Kind == slackemu.ChangeMessageDeleted) && unreadDue == nil {
+				unreadDue = time.After(50 * time.Millisecond)
 			}
 			if !s.visible(user, c) {
 				continue
@@ -427,12 +482,7 @@ func (s *Sandbox) handleEvents(w http.ResponseWriter, r *http.Request) {
 				v := viewJSON(*c.View)
 				ev.View = &v
 			}
-			b, err := json.Marshal(ev)
-			if err != nil {
-				continue
-			}
-			fmt.Fprintf(w, "data: %s\n\n", b)
-			fl.Flush()
+			send(ev)
 		}
 	}
 }
@@ -451,6 +501,7 @@ type actionRequest struct {
 	Name     string                    `json:"name"`
 	Advance  string                    `json:"advance"`
 	Reset    bool                      `json:"reset"`
+	RunDue   bool                      `json:"run_due"`
 }
 
 // readAction decodes the body and checks its user.
@@ -690,24 +741,15 @@ func (s *Sandbox) handleRunJob(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "no job %q; jobs: %s", a.Name, strings.Join(s.App.Jobs.Names(), ", "))
 		return
 	}
-	s.jobMu.Lock()
-	if s.running[a.Name] {
-		s.jobMu.Unlock()
-		fail(w, http.StatusConflict, "%s is already running", a.Name)
-		return
-	}
-	s.running[a.Name] = true
-	s.jobMu.Unlock()
-	defer func() {
-		s.jobMu.Lock()
-		delete(s.running, a.Name)
-		s.jobMu.Unlock()
-	}()
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	if err := s.App.Jobs.RunNow(ctx, a.Name); err != nil {
-		fail(w, http.StatusInternalServerError, "%s: %v", a.Name, err)
+	if err := s.runJob(ctx, a.Name); err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, errRunning) {
+			status = http.StatusConflict
+		}
+		fail(w, status, "%v", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "name": a.Name, "duration_ms": time.Since(start).Milliseconds()})
@@ -731,9 +773,17 @@ func (s *Sandbox) handleClock(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusBadRequest, "advance %q: at most a year at a time", a.Advance)
 			return
 		}
+		from := s.Clock.Now()
 		s.Clock.Advance(d)
 		if s.mem != nil {
 			s.mem.Advance(d)
+		}
+		if a.RunDue {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+			defer cancel()
+			ran := s.runDue(ctx, from, s.Clock.Now())
+			writeJSON(w, http.StatusOK, map[string]any{"ok": true, "clock": s.clockJSON(), "ran": ran})
+			return
 		}
 	default:
 		fail(w, http.StatusBadRequest, `want {"advance": "72h"} or {"reset": true}`)

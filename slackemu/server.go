@@ -62,6 +62,9 @@ type Options struct {
 	// Now is the clock for trigger_id and response_url expiry and event times (default time.Now);
 	// a test can move it forward to expire triggers without sleeping.
 	Now func() time.Time
+	// MessageClock, when set, stamps each message's At when it is posted: the sandbox's bot
+	// clock, so that the page shows message times in bot time. Nil leaves At zero.
+	MessageClock func() time.Time
 
 	// Directory seeded at start.
 	Users      []User

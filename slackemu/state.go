@@ -35,6 +35,8 @@ type Message struct {
 	// "response_url", "ack" or "files.completeUploadExternal".
 	Source string
 	Time   time.Time
+	// At is when it was posted by Options.MessageClock (zero without one).
+	At time.Time
 }
 
 // SlackBlocks decodes Blocks with slack-go.
@@ -108,6 +110,9 @@ type chanLog struct {
 // recordMessageLocked appends a message to its channel (or the ephemeral list) and notifies.
 func (s *Server) recordMessageLocked(m *Message) {
 	m.Time = time.Now()
+	if s.opts.MessageClock != nil {
+		m.At = s.opts.MessageClock()
+	}
 	if m.Ephemeral {
 		s.ephemerals[m.EphemeralUser] = append(s.ephemerals[m.EphemeralUser], m)
 		s.ephByKey[m.Channel+"/"+m.TS] = m

@@ -10,9 +10,15 @@ const S = {
   msgs: [],          // messages of the current conversation
   modal: null,       // the open modal (ViewJSON)
   home: null,        // the App Home (ViewJSON)
-  unread: {},        // conversation -> count
+  unread: {},        // person -> conversation -> {messages, mentions}, kept by the server
   es: null,          // EventSource
+  tour: null,        // the guided tour's steps (GET /api/tour)
+  decorators: [],    // functions (message, body element) adding to a rendered message
 };
+
+// onMessageRendered registers fn(m, body) to add to each rendered message (a reaction bar,
+// a showcase's badge); it runs after the blocks and files are in body.
+function onMessageRendered(fn) { S.decorators.push(fn); }
 
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, attrs, ...kids) => {
@@ -38,10 +44,21 @@ async function api(method, path, body) {
   return j;
 }
 
+// toast shows a short note; the same note again while it shows counts up on it ("×3")
+// instead of stacking a copy.
 function toast(text, isError) {
-  const t = el("div", { class: "toast" + (isError ? " error" : "") }, text);
+  const ms = isError ? 7000 : 3500;
+  const same = [...$("#toasts").children].find((t) => t.dataset.text === text);
+  if (same) {
+    same.dataset.n = String(+same.dataset.n + 1);
+    same.querySelector(".times").textContent = "×" + same.dataset.n;
+    clearTimeout(same._timer);
+    same._timer = setTimeout(() => same.remove(), ms);
+    return;
+  }
+  const t = el("div", { class: "toast" + (isError ? " error" : ""), "data-text": text, "data-n": "1" }, text, el("span", { class: "times" }));
   $("#toasts").append(t);
-  setTimeout(() => t.remove(), isError ? 7000 : 3500);
+  t._timer = setTimeout(() => t.remove(), ms);
 }
 
 // ---- text rendering -------------------------------------------------------------------------
@@ -64,14 +81,27 @@ const EMOJI = {
   hammer_and_wrench: "🛠️", gear: "⚙️", sunglasses: "😎", slightly_smiling_face: "🙂", smile: "😄",
   compass: "🧭", incoming_envelope: "📨", large_blue_circle: "🔵", large_orange_circle: "🟠", large_purple_circle: "🟣", white_circle: "⚪",
   confused: "😕", man_shrugging: "🤷", crossed_fingers: "🤞", point_right: "👉", link: "🔗", lock_with_ink_pen: "🔏",
+  grinning: "😀", smiley: "😃", joy: "😂", laughing: "😆", wink: "😉", blush: "😊", relaxed: "☺️", smiling_face_with_3_hearts: "🥰",
+  sob: "😭", cry: "😢", disappointed: "😞", worried: "😟", grimacing: "😬", sweat_smile: "😅", "100": "💯", ok: "🆗",
+  raised_hand_with_fingers_splayed: "🖐️", point_up: "☝️", point_down: "👇", punch: "👊", facepunch: "👊", fist: "✊",
+  green_heart: "💚", blue_heart: "💙", purple_heart: "💜", yellow_heart: "💛", orange_heart: "🧡", star_struck: "🤩",
+  champagne: "🍾", beers: "🍻", coffee: "☕", pizza: "🍕", cake: "🍰", birthday: "🎂", trophy_cup: "🏆", sun: "☀️",
+  sunny: "☀️", rainbow: "🌈", warning_sign: "⚠️", exclamation: "❗", heavy_exclamation_mark: "❗", heavy_plus_sign: "➕",
+  heavy_minus_sign: "➖", arrow_down: "⬇️", arrow_left: "⬅️", arrows_counterclockwise: "🔄", calling: "📲", phone: "☎️",
+  telephone_receiver: "📞", truck: "🚚", car: "🚗", wrench: "🔧", hammer: "🔨", toolbox: "🧰", hourglass_done: "⌛",
+  white_check: "✅", ballot_box: "🗳️", pencil: "📝", pencil2: "✏️", books: "📚", book: "📖", notebook: "📓",
+  page_facing_up: "📄", bookmark: "🔖", label: "🏷️", key: "🔑", unlock: "🔓", flag: "🚩", triangular_flag_on_post: "🚩",
+  checkered_flag: "🏁", see_no_evil: "🙈", ghost: "👻", robot_face: "🤖", robot: "🤖", nerd_face: "🤓", heart_hands: "🫶",
 };
 
 function escapeHTML(s) {
   return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
+// emojify turns :name: into the emoji for the common names (a skin tone after it is dropped);
+// an unknown name stays as typed, as Slack shows a custom emoji it cannot draw.
 function emojify(html) {
-  return html.replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m);
+  return html.replace(/:([a-z0-9_+-]+):(?::skin-tone-[2-6]:)?/g, (m, name) => EMOJI[name] || m);
 }
 
 // Slack's entities in message text are &amp; &lt; &gt; only.
@@ -105,7 +135,10 @@ function markup(inner) {
   }
   if (target.startsWith("!subteam^")) return `<span class="mention">${escapeHTML(unslack(label || "@group"))}</span>`;
   if (target.startsWith("!date^")) return escapeHTML(unslack(label));
-  if (target.startsWith("!")) return `<span class="mention">@${escapeHTML(target.slice(1))}</span>`;
+  // @here, @channel, @everyone: highlighted as Slack does (the sandbox notifies nobody)
+  if (/^!(here|channel|everyone)$/.test(target)) return `<span class="broadcast">@${target.slice(1)}</span>`;
+  // any other special markup is shown as its label or name in grey, never as raw markup
+  if (target.startsWith("!")) return `<span class="markup">${escapeHTML(unslack(label || target.slice(1)))}</span>`;
   const url = safeURL(unslack(target));
   const text = escapeHTML(unslack(label || target));
   return url ? `<a href="${escapeHTML(url)}" target="_blank" rel="noopener noreferrer">${text}</a>` : text;
@@ -297,17 +330,30 @@ async function clickButton(btn, e, blockID, ctx) {
   }
 }
 
+// confirmDialog shows a confirm object (title, text, confirm, deny, style) and resolves true
+// when confirmed. Its OK button is Slack's red for style "danger", green otherwise.
 function confirmDialog(c) {
+  if (S.confirmDone) S.confirmDone(false);
   return new Promise((resolve) => {
+    const back = $("#confirm-backdrop");
+    const opener = document.activeElement;
     $("#confirm-title").textContent = plain(c.title) || "Are you sure?";
     $("#confirm-text").innerHTML = textHTML(c.text);
     $("#confirm-ok").textContent = plain(c.confirm) || "Yes";
     $("#confirm-deny").textContent = plain(c.deny) || "Cancel";
     $("#confirm-ok").className = c.style === "danger" ? "danger" : "primary";
-    const done = (v) => { $("#confirm-backdrop").hidden = true; $("#confirm-ok").onclick = $("#confirm-deny").onclick = null; resolve(v); };
+    const done = (v) => {
+      S.confirmDone = null;
+      back.hidden = true;
+      $("#confirm-ok").onclick = $("#confirm-deny").onclick = null;
+      if (opener && opener.isConnected) opener.focus();
+      resolve(v);
+    };
+    S.confirmDone = done;
     $("#confirm-ok").onclick = () => done(true);
     $("#confirm-deny").onclick = () => done(false);
-    $("#confirm-backdrop").hidden = false;
+    back.hidden = false;
+    $("#confirm-deny").focus();
   });
 }
 
@@ -411,7 +457,19 @@ function collectValues(root) {
 
 // ---- modal ----------------------------------------------------------------------------------
 
+// newer reports whether view v may replace cur: another view, or the same one at a version
+// at least as high (a copy fetched before an update may arrive after it).
+function newer(cur, v) {
+  return !cur || cur.id !== v.id || (v.version || 0) >= (cur.version || 0);
+}
+
+// showModal shows view v (a re-render of the open one keeps what was typed in each input, as
+// Slack does for inputs whose block_id and action_id stay the same).
 function showModal(v, errors) {
+  if (!newer(S.modal, v)) return;
+  const same = S.modal && S.modal.id === v.id && !$("#modal-backdrop").hidden;
+  const typed = same ? snapshotInputs() : null;
+  if (!same && $("#modal-backdrop").hidden) S.modalOpener = document.activeElement;
   S.modal = v;
   const obj = v.view || {};
   $("#modal-title").textContent = plain(obj.title) || v.title || "";
@@ -423,14 +481,19 @@ function showModal(v, errors) {
   $("#modal-backdrop").hidden = false;
   $("#modal").dataset.view = v.id;
   $("#modal").dataset.callback = obj.callback_id || "";
+  if (typed) restoreInputs(typed);
   const first = body.querySelector("input, textarea, select");
-  if (first && !errors) first.focus();
+  if (errors) { const bad = body.querySelector(".bk-input.invalid input, .bk-input.invalid textarea, .bk-input.invalid select"); if (bad) bad.focus(); }
+  else if (!same) (first || $("#modal-x")).focus();
 }
 
 function hideModal(id) {
   if (id && S.modal && S.modal.id !== id) return;
+  const was = !$("#modal-backdrop").hidden;
   S.modal = null;
   $("#modal-backdrop").hidden = true;
+  if (was && S.modalOpener && S.modalOpener.isConnected) S.modalOpener.focus();
+  S.modalOpener = null;
 }
 
 async function submitModal(ev) {
@@ -438,16 +501,13 @@ async function submitModal(ev) {
   const v = S.modal;
   if (!v) return;
   const { values, errors } = collectValues($("#modal-body"));
-  if (Object.keys(errors).length) { showModal(v, errors); return; }
+  if (Object.keys(errors).length) { showModal(v, errors); return; } // keeps what was typed
   $("#modal-submit").disabled = true;
   try {
     const r = await api("POST", "/api/submit", { user: S.me, view_id: v.id, values });
     if (r.response_action === "errors" && r.errors) {
       const cur = S.modal && S.modal.id === v.id ? S.modal : v;
-      // keep what was typed: re-render with errors, then restore the values
-      const typed = snapshotInputs();
-      showModal(cur, r.errors);
-      restoreInputs(typed);
+      showModal(cur, r.errors); // keeps what was typed
     }
   } catch (err) {
     toast("Submit failed: " + err.message, true);
@@ -456,20 +516,32 @@ async function submitModal(ev) {
   }
 }
 
+// snapshotInputs records what is typed or chosen in each input block of the modal, by
+// block_id and action_id.
 function snapshotInputs() {
-  return [...$("#modal-body").querySelectorAll("input, textarea, select")].map((c) =>
-    ({ c: c.id + "|" + (c.name || "") + "|" + (c.value || ""), value: c.value, checked: c.checked, sel: c.multiple ? [...c.selectedOptions].map((o) => o.value) : null }));
+  const snap = {};
+  for (const w of $("#modal-body").querySelectorAll(".bk-input")) {
+    const key = w.dataset.block + "|" + w.dataset.action;
+    const boxes = [...w.querySelectorAll("input[type=checkbox], input[type=radio]")];
+    if (boxes.length) { snap[key] = { checked: boxes.filter((b) => b.checked).map((b) => b.value) }; continue; }
+    const c = w.querySelector("input, textarea, select");
+    if (!c) continue;
+    snap[key] = c.multiple ? { selected: [...c.selectedOptions].map((o) => o.value) } : { value: c.value };
+  }
+  return snap;
 }
 
+// restoreInputs puts a snapshot back into the inputs that have the same block_id and action_id.
 function restoreInputs(snap) {
-  const ctrls = [...$("#modal-body").querySelectorAll("input, textarea, select")];
-  ctrls.forEach((c, i) => {
-    const s = snap[i];
-    if (!s) return;
-    if (c.type === "checkbox" || c.type === "radio") c.checked = s.checked;
-    else if (c.multiple) { for (const o of c.options) o.selected = s.sel.includes(o.value); }
-    else c.value = s.value;
-  });
+  for (const w of $("#modal-body").querySelectorAll(".bk-input")) {
+    const s = snap[w.dataset.block + "|" + w.dataset.action];
+    if (!s) continue;
+    if (s.checked) { for (const b of w.querySelectorAll("input[type=checkbox], input[type=radio]")) b.checked = s.checked.includes(b.value); continue; }
+    const c = w.querySelector("input, textarea, select");
+    if (!c) continue;
+    if (s.selected) { for (const o of c.options) o.selected = s.selected.includes(o.value); }
+    else if (s.value !== undefined) c.value = s.value;
+  }
 }
 
 async function closeModal() {
@@ -485,9 +557,28 @@ function convChannel() {
   return S.conv === "app" ? "D" + S.me : S.conv;
 }
 
-function fmtTime(ts) {
-  const d = new Date(parseFloat(ts) * 1000);
-  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: S.state.timezone });
+// botNow is the bot's clock now, as last told by the server.
+function botNow() {
+  const c = S.state.clock;
+  return new Date(Date.now() + (c.offset_seconds || 0) * 1000);
+}
+
+function dayKey(d) {
+  return d.toLocaleDateString("en-CA", { timeZone: S.state.timezone });
+}
+
+// fmtTime writes when a message was posted, by the bot's clock and in the policy's zone
+// (as the bot's history and cards count time): "18:05", or "Dec 14, 18:05" on another day.
+function fmtTime(m) {
+  const d = m.at ? new Date(m.at) : new Date(parseFloat(m.ts) * 1000);
+  const tz = S.state.timezone;
+  const time = d.toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz });
+  if (dayKey(d) === dayKey(botNow())) return time;
+  return d.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: tz }) + ", " + time;
+}
+
+function fmtFull(d) {
+  return d.toLocaleString("en-US", { weekday: "short", month: "short", day: "numeric", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: S.state.timezone, timeZoneName: "short" });
 }
 
 function renderMessage(m) {
@@ -496,12 +587,14 @@ function renderMessage(m) {
   const node = el("div", { class: "msg" + (m.ephemeral ? " ephemeral" : ""), "data-ts": m.ts, "data-channel": m.channel });
   node.append(el("div", { class: "avatar" + (bot ? " bot" : "") }, bot ? "e" : name.slice(0, 1).toUpperCase()));
   const body = el("div", { class: "msg-body" });
+  const at = m.at ? new Date(m.at) : new Date(parseFloat(m.ts) * 1000);
   body.append(el("div", { class: "msg-meta" }, el("b", {}, name), bot ? el("span", { class: "app-tag" }, "APP") : null,
-    fmtTime(m.ts), m.updated ? el("span", { class: "edited" }, " (edited)") : null));
+    el("time", { datetime: at.toISOString(), title: fmtFull(at) + " (bot time)" }, fmtTime(m)), m.updated ? el("span", { class: "edited" }, " (edited)") : null));
   if (m.blocks && m.blocks.length) body.append(renderBlocks(m.blocks, { kind: "message", channel: m.channel, ts: m.ts }));
   else body.append(el("div", { class: "mrkdwn", html: mrkdwn(m.text) }));
   for (const f of m.files || []) body.append(renderFile(f));
   if (m.ephemeral) body.append(el("div", { class: "only-you" }, "Only visible to you"));
+  for (const fn of S.decorators) { try { fn(m, body); } catch (err) { console.error(err); } }
   node.append(body);
   return node;
 }
@@ -556,6 +649,15 @@ async function loadMessages() {
 
 // ---- home -----------------------------------------------------------------------------------
 
+// setHome keeps v as the person's Home unless the one shown is newer (item 17: a copy
+// fetched when a modal closed may arrive after the home_published of a later update).
+function setHome(v) {
+  if (!v || v.user && v.user !== S.me) return;
+  if (!newer(S.home, v)) return;
+  S.home = v;
+  if (S.conv === "app" && S.tab === "home") renderHome();
+}
+
 function renderHome() {
   const box = $("#home");
   box.replaceChildren();
@@ -568,8 +670,9 @@ async function openHome() {
   renderHome();
   try {
     const r = await api("POST", "/api/home", { user: S.me });
-    // A Home published meanwhile arrived by the event stream and is newer.
-    if (!S.home) S.home = r.home || { id: "", view: { blocks: [{ type: "section", text: { type: "mrkdwn", text: "_The bot has not published a Home tab for you yet._" } }] } };
+    // A Home published meanwhile may have arrived by the event stream first: keep the newest.
+    if (r.home) setHome(r.home);
+    if (!S.home) S.home = { id: "", view: { blocks: [{ type: "section", text: { type: "mrkdwn", text: "_The bot has not published a Home tab for you yet._" } }] } };
     renderHome();
   } catch (err) {
     toast("Home: " + err.message, true);
@@ -578,25 +681,113 @@ async function openHome() {
 
 // ---- layout ---------------------------------------------------------------------------------
 
+// mentionsOf is the red-badge count of one person: what waits for them (their DMs, the
+// messages naming them), less the conversation they have open on the page.
+function mentionsOf(id) {
+  let n = 0;
+  for (const [conv, u] of Object.entries(S.unread[id] || {})) {
+    if (id === S.me && isOpen(conv)) continue;
+    n += u.mentions || 0;
+  }
+  return n;
+}
+
+// isOpen reports whether the current person is reading conversation conv now.
+function isOpen(conv) {
+  return conv === S.conv && (conv !== "app" || S.tab === "messages");
+}
+
+function personLabel(p) {
+  return p.real_name.split(" ")[0] + " · " + p.role;
+}
+
 function renderPeople() {
   const box = $("#people");
   box.querySelectorAll(".who").forEach((b) => b.remove());
+  const sel = $("#people-select");
+  sel.replaceChildren();
   for (const p of S.state.people) {
-    box.append(el("button", { class: "who" + (p.id === S.me ? " active" : ""), "data-user": p.id, title: p.role,
-      onclick: () => switchUser(p.id) }, p.real_name.split(" ")[0], el("span", { class: "role" }, " · " + p.role)));
+    const n = mentionsOf(p.id);
+    const label = personLabel(p) + (n ? ` (${n})` : "");
+    box.append(el("button", { type: "button", class: "who" + (p.id === S.me ? " active" : ""), "data-user": p.id, title: p.role,
+      "aria-pressed": p.id === S.me ? "true" : "false", "aria-label": label, onclick: () => switchUser(p.id) },
+      p.real_name.split(" ")[0], el("span", { class: "role" }, " · " + p.role), n ? el("span", { class: "count" }, String(n)) : null));
+    sel.append(el("option", { value: p.id, selected: p.id === S.me }, label));
   }
+  sel.value = S.me;
 }
 
 function renderSidebar() {
+  const mine = S.unread[S.me] || {};
   const link = (key, label) => {
-    const n = S.unread[key] || 0;
-    return el("li", {}, el("a", { class: (S.conv === key ? "active" : "") + (n ? " unread" : ""), "data-conv": key,
-      onclick: () => switchConv(key) }, label, n ? el("span", { class: "badge" }, String(n)) : null));
+    const u = isOpen(key) ? null : mine[key];
+    const n = u ? u.mentions : 0;
+    const a = el("a", { href: "#" + encodeURIComponent(key), class: (S.conv === key ? "active" : "") + (u ? " unread" : ""), "data-conv": key,
+      "aria-current": S.conv === key ? "page" : null,
+      onclick: (ev) => { ev.preventDefault(); closeDrawer(); switchConv(key); } },
+      el("span", {}, label), n ? el("span", { class: "badge", "aria-label": `${n} for you` }, String(n)) : null);
+    return el("li", {}, a);
   };
   $("#channels").replaceChildren(...S.state.channels.map((c) => link(c.id, "# " + c.name)));
   $("#apps").replaceChildren(link("app", "● empowerbot"));
-  $("#jobs").replaceChildren(...S.state.jobs.map((j) => el("li", { title: j.spec }, el("span", { class: "job-name" }, j.name),
-    el("button", { class: "small", "data-job": j.name, onclick: (ev) => runJob(j.name, ev.currentTarget) }, "Run now"))));
+  renderJobs();
+}
+
+// renderJobs lists the scheduled jobs: what each does, when it runs and its next run in bot time.
+function renderJobs() {
+  $("#jobs").replaceChildren(...S.state.jobs.map((j) => el("li", { title: j.spec, "data-job-row": j.name },
+    el("div", { class: "job-top" }, el("span", { class: "job-name" }, j.name),
+      el("button", { type: "button", class: "small", "data-job": j.name, "aria-label": "Run " + j.name + " now", onclick: (ev) => runJob(j.name, ev.currentTarget) }, "Run now")),
+    j.about ? el("div", { class: "job-about" }, j.about) : null,
+    el("div", { class: "job-next" }, j.every, j.next ? el("span", {}, " · next ", el("b", {}, fmtWhen(new Date(j.next)))) : null))));
+}
+
+// fmtWhen writes a moment in bot time: "Mon Dec 7, 09:00".
+function fmtWhen(d) {
+  const tz = S.state.timezone;
+  return d.toLocaleDateString("en-US", { weekday: "short", month: "short", day: "numeric", timeZone: tz }) + ", " +
+    d.toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz });
+}
+
+// renderUnread redraws what shows unread counts, and tells the server the open conversation
+// is read.
+function renderUnread() {
+  const mine = S.unread[S.me] || {};
+  const open = Object.keys(mine).find(isOpen);
+  if (open) markRead(open);
+  renderPeople();
+  renderSidebar();
+}
+
+let readTimer = null;
+function markRead(conv) {
+  if (S.unread[S.me]) delete S.unread[S.me][conv];
+  clearTimeout(readTimer);
+  const me = S.me;
+  readTimer = setTimeout(async () => {
+    try {
+      const r = await api("POST", "/api/read", { user: me, channel: conv === "app" ? "dm" : conv });
+      S.unread = r.unread || {};
+      if (S.unread[S.me]) for (const k of Object.keys(S.unread[S.me])) if (isOpen(k)) delete S.unread[S.me][k];
+      renderPeople();
+      renderSidebar();
+    } catch (err) { /* the next event retries */ }
+  }, 30);
+}
+
+function openDrawer() {
+  document.body.classList.add("drawer");
+  $("#menu").setAttribute("aria-expanded", "true");
+  $("#drawer-backdrop").hidden = false;
+  const a = $("#sidebar a.active") || $("#sidebar a");
+  if (a) a.focus();
+}
+
+function closeDrawer() {
+  if (!document.body.classList.contains("drawer")) return;
+  document.body.classList.remove("drawer");
+  $("#menu").setAttribute("aria-expanded", "false");
+  $("#drawer-backdrop").hidden = true;
 }
 
 function renderHeader() {
@@ -624,30 +815,33 @@ function fmtOffset(sec) {
 }
 
 function renderClock(c) {
+  S.state.clock = c;
   const d = new Date(c.now);
   const el2 = $("#clock-now");
-  el2.textContent = "Bot clock: " + d.toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: S.state.timezone }) +
+  el2.textContent = "Bot clock: " + d.toLocaleString("en-US", { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: S.state.timezone, timeZoneName: "short" }) +
     (c.offset_seconds ? ` (+${fmtOffset(c.offset_seconds)})` : "");
   el2.classList.toggle("moved", !!c.offset_seconds);
 }
 
 async function switchConv(key) {
   S.conv = key;
-  delete S.unread[key];
   if (key === "app" && S.tab === "home") openHome();
-  renderSidebar();
+  renderUnread();
   renderHeader();
   S.msgs = [];
   renderMessages();
   await loadMessages();
 }
 
+// switchUser makes the page someone else's: their conversations, modal, Home and unread
+// counts (every person keeps their own).
 async function switchUser(id) {
+  if (S.confirmDone) S.confirmDone(false);
   S.me = id;
-  S.unread = {};
   S.home = null;
   hideModal();
   localStorage.setItem("sandbox.me", id);
+  document.body.dataset.ready = "";
   renderPeople();
   connect();
 }
@@ -655,8 +849,8 @@ async function switchUser(id) {
 async function loadViews() {
   const r = await api("GET", `/api/views?user=${encodeURIComponent(S.me)}`);
   if (r.modal) showModal(r.modal); else hideModal();
-  if (r.home) S.home = r.home;
-  if (S.conv === "app" && S.tab === "home") renderHome();
+  if (r.home) setHome(r.home);
+  else if (S.conv === "app" && S.tab === "home") renderHome();
 }
 
 // connect (re)opens the event stream for the current person, then reloads what they see.
@@ -666,15 +860,18 @@ function connect() {
   S.es = es;
   es.addEventListener("hello", async () => {
     if (S.es !== es) return;
-    renderSidebar();
+    renderUnread();
     renderHeader();
     try { await loadMessages(); await loadViews(); } catch (err) { toast(err.message, true); }
+    if (S.conv === "app" && S.tab === "home" && !S.home) openHome();
     document.body.dataset.ready = S.me;
+    refreshTour();
   });
   es.onmessage = (ev) => { if (S.es === es) onEvent(JSON.parse(ev.data)); };
 }
 
 function onEvent(e) {
+  if (e.kind !== "unread") refreshTour();
   switch (e.kind) {
     case "message_posted":
     case "message_updated":
@@ -682,10 +879,7 @@ function onEvent(e) {
     case "ephemeral": {
       const m = e.message;
       if (m.channel === convChannel()) upsertMessage(m);
-      else if (e.kind !== "message_deleted") {
-        const key = m.channel === "D" + S.me ? "app" : m.channel;
-        if (e.kind !== "message_updated") { S.unread[key] = (S.unread[key] || 0) + 1; renderSidebar(); }
-      }
+      // unread counts come from the server ("unread" events), per person
       break;
     }
     case "view_opened":
@@ -697,8 +891,11 @@ function onEvent(e) {
       if (S.modal && S.modal.id === e.view.id) { hideModal(e.view.id); loadViews().catch(() => {}); }
       break;
     case "home_published":
-      S.home = e.view;
-      if (S.conv === "app" && S.tab === "home") renderHome();
+      setHome(e.view);
+      break;
+    case "unread":
+      S.unread = e.unread || {};
+      renderUnread();
       break;
   }
 }
@@ -733,6 +930,7 @@ async function runJob(name, btn) {
   try {
     const r = await api("POST", "/api/jobs/run", { name });
     toast(`${name} ran (${r.duration_ms} ms)`);
+    refreshState();
   } catch (err) {
     toast(err.message, true);
   } finally {
@@ -740,14 +938,116 @@ async function runJob(name, btn) {
   }
 }
 
-async function moveClock(body) {
+const SPANS = { "1h": "an hour", "1d": "a day", "3d": "3 days", "7d": "a week" };
+
+// moveClock moves the bot's clock; with run_due, the jobs that came due meanwhile run, one
+// after the other, and the note says which.
+async function moveClock(body, btn) {
+  if (btn) btn.disabled = true;
   try {
     const r = await api("POST", "/api/clock", body);
     renderClock(r.clock);
-    toast(body.reset ? "The bot's clock is back to now" : `The bot's clock moved ${body.advance} ahead: run the jobs to see what is due`);
+    const span = SPANS[body.advance] || body.advance;
+    if (body.reset) toast("The bot's clock is back to now");
+    else if (!body.run_due) toast(`The bot's clock moved ${span} ahead: "Advance & run what's due" also runs the jobs`);
+    else {
+      const ran = (r.ran || []).map((j) => j.name + (j.error ? " (failed: " + j.error + ")" : ""));
+      toast(`Moved ${span} ahead. ` + (ran.length ? "Ran: " + ran.join(", ") : "Nothing was due."), (r.ran || []).some((j) => j.error));
+    }
+    await refreshState();
+    renderMessages();
   } catch (err) {
     toast(err.message, true);
+  } finally {
+    if (btn) btn.disabled = false;
   }
+}
+
+// refreshState reloads the clock, the jobs' next runs and the unread counts.
+async function refreshState() {
+  try {
+    const st = await api("GET", "/api/state");
+    S.state.jobs = st.jobs;
+    S.unread = st.unread || {};
+    renderClock(st.clock);
+    renderUnread();
+  } catch (err) { /* server gone */ }
+}
+
+// ---- the guided tour -------------------------------------------------------------------------
+
+let tourTimer = null;
+// refreshTour reloads the tour's ticks soon (once for a burst of events).
+function refreshTour() {
+  if ($("#tour").hidden && S.tour) return;
+  clearTimeout(tourTimer);
+  tourTimer = setTimeout(async () => {
+    try { S.tour = (await api("GET", "/api/tour")).steps || []; renderTour(); } catch (err) { /* try on the next event */ }
+  }, 150);
+}
+
+function tourOpen(open, remember) {
+  $("#tour").hidden = !open;
+  $("#tour-open").setAttribute("aria-expanded", open ? "true" : "false");
+  if (remember) localStorage.setItem("sandbox.tour", open ? "open" : "closed");
+  if (open) refreshTour();
+}
+
+function renderTour() {
+  const steps = S.tour || [];
+  const done = steps.filter((s) => s.done).length;
+  $("#tour-progress").textContent = `${done} of ${steps.length} done`;
+  const current = steps.find((s) => !s.done);
+  $("#tour-steps").replaceChildren(...steps.map((st, i) => {
+    const cls = "step" + (st.done ? " done" : "") + (st.started ? " started" : "") + (st === current ? " current" : "");
+    const state = st.done ? "✓ done" : st.started ? "in progress" : st === current ? "next" : "";
+    const li = el("li", { class: cls, "data-step": st.id, "aria-current": st === current ? "step" : null },
+      el("div", { class: "step-head" }, el("span", { class: "tick", "aria-hidden": "true" }, st.done ? "✓" : String(i + 1)),
+        el("b", { class: "step-title" }, st.title), el("span", { class: "state" }, state)),
+      el("p", {}, st.text),
+      el("div", { class: "step-actions" },
+        el("button", { type: "button", class: "take" + (st === current ? " primary" : ""), onclick: () => takeMeThere(st) }, "Take me there"),
+        st.action ? el("button", { type: "button", class: "act", onclick: (ev) => stepAction(st, ev.currentTarget) }, st.action.label) : null));
+    // a done step shows its text and buttons again when its title is clicked
+    if (st.done) {
+      if (S.tourOpened && S.tourOpened[st.id]) li.classList.add("open");
+      li.querySelector(".step-head").addEventListener("click", () => {
+        S.tourOpened = S.tourOpened || {};
+        S.tourOpened[st.id] = li.classList.toggle("open");
+      });
+    }
+    return li;
+  }));
+}
+
+// takeMeThere switches to the step's person and conversation and puts its command in the
+// composer, ready to send.
+async function takeMeThere(st) {
+  S.conv = st.conv;
+  if (st.tab) S.tab = st.tab;
+  if (window.matchMedia("(max-width: 700px)").matches) tourOpen(false, false);
+  if (st.person !== S.me) {
+    await new Promise((resolve) => {
+      const obs = new MutationObserver(() => { if (document.body.dataset.ready === st.person) { obs.disconnect(); resolve(); } });
+      obs.observe(document.body, { attributes: true, attributeFilter: ["data-ready"] });
+      switchUser(st.person);
+    });
+  } else {
+    await switchConv(st.conv);
+  }
+  if (S.conv === "app" && S.tab === "home") openHome();
+  renderHeader();
+  const input = $("#composer-input");
+  if (st.composer) { input.value = st.composer; }
+  if (!$("#composer").hidden) input.focus();
+  document.body.dataset.there = st.id;
+}
+
+async function stepAction(st, btn) {
+  const a = st.action;
+  if (a.advance) await moveClock({ advance: a.advance, run_due: true }, btn);
+  else if (a.job) await runJob(a.job, btn);
+  refreshTour();
 }
 
 async function init() {
@@ -756,6 +1056,7 @@ async function init() {
   $("#policy").textContent = "Policy: " + S.state.policy;
   $("#hint").textContent = `Try: ${S.state.command} discount 900 for ACME loyal customer #customer-first · ${S.state.command} box · ${S.state.command} help`;
   renderClock(S.state.clock);
+  S.unread = S.state.unread || {};
   const saved = localStorage.getItem("sandbox.me");
   S.me = S.state.people.some((p) => p.id === saved) ? saved : S.state.people[0].id;
   const first = S.state.channels.find((c) => c.purpose === "escalations") || S.state.channels[0];
@@ -765,17 +1066,37 @@ async function init() {
   $("#modal").addEventListener("submit", submitModal);
   $("#modal-close").addEventListener("click", closeModal);
   $("#modal-x").addEventListener("click", closeModal);
+  // each click counts (five clicks of +1h are five hours), so the buttons stay enabled
   document.querySelectorAll("[data-advance]").forEach((b) => b.addEventListener("click", () => moveClock({ advance: b.dataset.advance })));
   $("#clock-reset").addEventListener("click", () => moveClock({ reset: true }));
+  $("#advance-run").addEventListener("click", (ev) => moveClock({ advance: $("#advance-by").value, run_due: true }, ev.currentTarget));
+  $("#people-select").addEventListener("change", (ev) => switchUser(ev.target.value));
+  $("#menu").addEventListener("click", () => document.body.classList.contains("drawer") ? closeDrawer() : openDrawer());
+  $("#drawer-backdrop").addEventListener("click", closeDrawer);
+  $("#tour-open").addEventListener("click", () => tourOpen($("#tour").hidden, true));
+  $("#tour-close").addEventListener("click", () => { tourOpen(false, true); $("#tour-open").focus(); });
+  document.addEventListener("keydown", onKey);
+  new ResizeObserver(() => document.documentElement.style.setProperty("--top", $("#topbar").getBoundingClientRect().bottom + "px")).observe($("#topbar"));
+  document.documentElement.style.setProperty("--top", $("#topbar").getBoundingClientRect().bottom + "px");
+  tourOpen(localStorage.getItem("sandbox.tour") !== "closed", false);
   document.querySelectorAll(".tab").forEach((t) => t.addEventListener("click", () => {
     S.tab = t.dataset.tab;
     renderHeader();
     if (S.tab === "home") openHome();
   }));
+  S.unread = S.state.unread || {};
   connect();
-  setInterval(async () => {
-    try { const st = await api("GET", "/api/state"); renderClock(st.clock); } catch (err) { /* server gone */ }
-  }, 30000);
+  setInterval(refreshState, 30000);
+}
+
+// onKey: Esc closes the confirm dialog, else the modal (as Cancel), else the drawer, else the
+// tour sheet on a phone.
+function onKey(ev) {
+  if (ev.key !== "Escape") return;
+  if (!$("#confirm-backdrop").hidden && S.confirmDone) { ev.preventDefault(); S.confirmDone(false); return; }
+  if (!$("#modal-backdrop").hidden) { ev.preventDefault(); closeModal(); return; }
+  if (document.body.classList.contains("drawer")) { ev.preventDefault(); closeDrawer(); $("#menu").focus(); return; }
+  if (!$("#tour").hidden && window.matchMedia("(max-width: 700px)").matches) { ev.preventDefault(); tourOpen(false, true); $("#tour-open").focus(); }
 }
 
 init().catch((err) => toast("The sandbox did not start: " + err.message, true));
