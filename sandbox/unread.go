@@ -109,13 +109,8 @@ func mentions(m slackemu.Message, user string, groups []string) bool {
 }
 
 func (s *Sandbox) handleRead(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.readAction(w, r)
+	a, ch, ok := s.readChannelAction(w, r)
 	if !ok {
-		return
-	}
-	ch, err := s.channelFor(a.User, a.Channel)
-	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	s.markRead(a.User, ch)

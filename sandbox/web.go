@@ -517,6 +517,21 @@ func (s *Sandbox) readAction(w http.ResponseWriter, r *http.Request) (actionRequ
 	return a, true
 }
 
+// readChannelAction is readAction for an action in a channel: it also
+// resolves the action's channel for its user.
+func (s *Sandbox) readChannelAction(w http.ResponseWriter, r *http.Request) (actionRequest, string, bool) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return a, "", false
+	}
+	ch, err := s.channelFor(a.User, a.Channel)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return a, "", false
+	}
+	return a, ch, true
+}
+
 var mentionRE = regexp.MustCompile(`(?i)(^|[\s(])@([a-z0-9._-]+)`)
 
 // escapeMentions turns "@bob" into "<@U0BOB|bob>", as Slack does for a slash
@@ -548,13 +563,8 @@ func (s *Sandbox) escapeMentions(text string) string {
 }
 
 func (s *Sandbox) handleCommand(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.readAction(w, r)
+	a, ch, ok := s.readChannelAction(w, r)
 	if !ok {
-		return
-	}
-	ch, err := s.channelFor(a.User, a.Channel)
-	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	text := strings.TrimSpace(a.Text)
@@ -572,13 +582,8 @@ func (s *Sandbox) handleCommand(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sandbox) handleMessage(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.readAction(w, r)
+	a, ch, ok := s.readChannelAction(w, r)
 	if !ok {
-		return
-	}
-	ch, err := s.channelFor(a.User, a.Channel)
-	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	post := func() (slackemu.Message, error) { return s.Emu.PostAsUser(a.User, ch, s.escapeMentions(a.Text)) }
