@@ -210,15 +210,6 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.Handlers.Recognition = recognition.New(a.Store,
 		handlers.RecognitionNotifier{H: a.Handlers}, handlers.RecognitionDirectory{H: a.Handlers}, o.Clock, o.Log,
 		recognition.Config{BotUserID: auth.UserID, Policies: a.Policies})
-	// The feedback DMs go out through the jobs' paced fan-out.
-	fanout := &jobs.Fanout{Store: a.Store, Metrics: a.Metrics, Log: o.Log, Now: o.Clock.Now}
-	a.Handlers.Feedback = feedback.New(a.Store, handlers.FeedbackNotifier{H: a.Handlers},
-		handlers.FeedbackDirectory{Slack: a.Slack}, fanout, o.Clock, o.Log, feedback.Config{
-			Team:     auth.TeamID,
-			Policies: a.Policies,
-			Teams:    a.Handlers.Decisions,
-			Away:     a.Handlers,
-		})
 	// A leader's last day away is a day in their own zone.
 	a.Handlers.Away = away.New(a.Policies, a.Store, a.Handlers, o.Clock, a.Zones.Location)
 	commitmentsSlack := handlers.NewCommitmentsSlack(a.Handlers)
@@ -233,6 +224,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Zones:     a.Zones,
 		Away:      a.Handlers,
 	})
+	// The feedback DMs go out through the jobs' paced fan-out.
+	fanout := &jobs.Fanout{Store: a.Store, Metrics: a.Metrics, Log: o.Log, Now: o.Clock.Now}
+	a.Handlers.Feedback = feedback.New(a.Store, handlers.FeedbackNotifier{H: a.Handlers},
+		handlers.FeedbackDirectory{Slack: a.Slack}, fanout, o.Clock, o.Log, feedback.Config{
+			Team:     auth.TeamID,
+			Policies: a.Policies,
+			Teams:    a.Handlers.Decisions,
+			Away:     a.Handlers,
+			Leaders:  a.Handlers.Commitments, // who may reply to an answer or commit to it
+		})
 	a.Insights = insights.New(insights.Config{
 		Store:     a.Store,
 		Approvers: a.Handlers.Decisions,

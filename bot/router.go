@@ -89,6 +89,12 @@ func Routes(h *handlers.Handlers) (*Router, error) {
 	r.View(handlers.ViewFeedback, h.FeedbackSubmit)
 	r.Anonymous(handlers.ActionFeedbackAnswer)
 	r.Anonymous(handlers.ViewFeedback)
+	// Closing the loop: the clicks are the leaders' (logged as any other);
+	// buttons and forms carry only the answer's opaque ID.
+	r.Action(handlers.ActionFeedbackReply, h.FeedbackReplyClick)
+	r.Action(handlers.ActionFeedbackCommit, h.FeedbackCommitClick)
+	r.View(handlers.ViewFeedbackReply, h.FeedbackReplySubmit)
+	r.View(handlers.ViewFeedbackCommit, h.FeedbackCommitSubmit)
 	r.View(handlers.ViewLogDecision, h.LogSubmit)
 	r.Action(handlers.ActionApprove, h.Approve)
 	r.Action(handlers.ActionEscalate, h.Escalate)

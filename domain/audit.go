@@ -74,6 +74,8 @@ const (
 
 	EventFeedbackRound    EventType = "feedback.round"
 	EventFeedbackAnswered EventType = "feedback.answered"
+	EventFeedbackReplied  EventType = "feedback.replied"
+	EventFeedbackReleased EventType = "feedback.released"
 
 	EventAwayStarted EventType = "away.started"
 	EventAwayEnded   EventType = "away.ended"
@@ -184,6 +186,10 @@ func DecodePayload(t EventType, data []byte) (Payload, error) {
 		return decodeAs[FeedbackRoundData](t, data)
 	case EventFeedbackAnswered:
 		return decodeAs[FeedbackAnsweredData](t, data)
+	case EventFeedbackReplied:
+		return decodeAs[FeedbackRepliedData](t, data)
+	case EventFeedbackReleased:
+		return decodeAs[FeedbackReleasedData](t, data)
 	case EventAwayStarted:
 		return decodeAs[AwayStartedData](t, data)
 	case EventAwayEnded:

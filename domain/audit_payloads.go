@@ -236,8 +236,14 @@ type CommitmentFacts struct {
 	// Due is the due date ("2006-01-02" in the policy's timezone), or for
 	// an ask without one the date asked for.
 	Due string `json:"due"`
-	// Source is SourceCommit or SourceAsk.
+	// Source is SourceCommit, SourceAsk or SourceFeedback.
 	Source string `json:"source"`
+	// Answer is the feedback answer a SourceFeedback commitment answers.
+	Answer string `json:"answer,omitempty"`
+	// ToTeam is set for a commitment to a policy team (TeamName) instead
+	// of one person.
+	ToTeam   bool   `json:"to_team,omitempty"`
+	TeamName string `json:"team_name,omitempty"`
 }
 
 // Commitment returns the facts themselves, so that a reader can take them
@@ -246,7 +252,8 @@ func (f CommitmentFacts) Commitment() CommitmentFacts { return f }
 
 // Facts returns the data a commitment event carries about c.
 func (c *Commitment) Facts() CommitmentFacts {
-	f := CommitmentFacts{Leader: c.Leader, Employee: c.Employee, Text: c.Text, Due: c.Due, Source: c.Source}
+	f := CommitmentFacts{Leader: c.Leader, Employee: c.Employee, Text: c.Text, Due: c.Due, Source: c.Source,
+		Answer: c.Answer, ToTeam: c.ToTeam, TeamName: c.TeamName}
 	if c.Due == "" && c.AskedDue != "" {
 		f.Due = c.AskedDue
 	}
@@ -323,6 +330,25 @@ type FeedbackRoundData struct {
 type FeedbackAnsweredData struct {
 	Anonymous bool `json:"anonymous"`
 }
+
+// FeedbackRepliedData is the payload of feedback.replied: a leader
+// (the actor) replied to answer Subject; the person is never named.
+type FeedbackRepliedData struct {
+	Anonymous bool `json:"anonymous"`
+}
+
+// FeedbackReleasedData is the payload of feedback.released: a batch of
+// anonymous answers of a policy team reached its leaders together.
+type FeedbackReleasedData struct {
+	TeamName string `json:"team_name"`
+	Count    int    `json:"count"`
+}
+
+// EventType implements Payload.
+func (FeedbackRepliedData) EventType() EventType { return EventFeedbackReplied }
+
+// EventType implements Payload.
+func (FeedbackReleasedData) EventType() EventType { return EventFeedbackReleased }
 
 // EventType implements Payload.
 func (FeedbackRoundData) EventType() EventType { return EventFeedbackRound }

@@ -25,6 +25,9 @@ const (
 const (
 	SourceCommit = "commit"
 	SourceAsk    = "ask"
+	// SourceFeedback is a commitment made with Commit to this on a
+	// feedback answer.
+	SourceFeedback = "feedback"
 )
 
 // ReminderKind says which reminder of a commitment its leader gets.
@@ -65,6 +68,15 @@ type Commitment struct {
 	OnTime bool `json:"on_time,omitempty"`
 	// Redates counts the new dates the leader set.
 	Redates int `json:"redates,omitempty"`
+	// Answer is the feedback answer (its ID) the commitment was made to
+	// with Commit to this, "" for none; Said is that answer's text.
+	Answer string `json:"answer,omitempty"`
+	Said   string `json:"said,omitempty"`
+	// ToTeam is set for a commitment to a whole policy team (TeamName, ""
+	// for the people in no team) rather than to Employee, who is then "":
+	// the commitment to an anonymous answer.
+	ToTeam   bool   `json:"to_team,omitempty"`
+	TeamName string `json:"team_name,omitempty"`
 }
 
 // NewCommitmentID returns a fresh ID such as "C-7K2QF9" (Crockford base32,
@@ -86,6 +98,9 @@ type CommitmentRecord struct {
 	// Version grows by one with every change; a change is written only
 	// while the stored commitment is still at the version it was read at.
 	Version int64 `json:"-"`
+	// Members are the people a commitment to a team is listed to, when it
+	// is created (not stored in the record).
+	Members []string `json:"-"`
 }
 
 // ErrCommitmentNotFound is the store's answer for a commitment ID it does

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -16,6 +17,9 @@ type FeedbackRound struct {
 	// Index is the question's position in the policy's list.
 	Index int
 	Tick  time.Time
+	// Prev is the round that was current when this one opened ("" for
+	// none): what was done since it opens this round's DM.
+	Prev string
 }
 
 // RoundID names the round of a feedback tick: the tick in Unix milliseconds.
@@ -24,6 +28,9 @@ func RoundID(tick time.Time) string { return strconv.FormatInt(tick.UnixMilli(),
 // FeedbackAnswer is one answer to a round's question. Its JSON is the
 // stored answer: the field names are part of the wire format.
 type FeedbackAnswer struct {
+	// ID is the answer's own opaque ID (NewAnswerID): what buttons and
+	// forms about the answer carry, never the person.
+	ID       string `json:"id,omitempty"`
 	Round    string `json:"round"`
 	Question string `json:"question"`
 	Text     string `json:"text"`
@@ -31,6 +38,33 @@ type FeedbackAnswer struct {
 	User      string    `json:"user,omitempty"`
 	Anonymous bool      `json:"anonymous,omitempty"`
 	At        time.Time `json:"at"`
+	// TeamName is the policy team of the person ("" for none): whose
+	// leaders read it, and to whom a commitment to an anonymous answer is
+	// made.
+	TeamName string `json:"team_name,omitempty"`
+}
+
+// NewAnswerID returns a fresh answer ID such as "F-7K2QF9".
+func NewAnswerID() string { return newID("F-") }
+
+// NormalizeAnswerID reports whether s looks like an answer ID, in its
+// canonical form.
+func NormalizeAnswerID(s string) (string, bool) { return normalizeID("F-", s) }
+
+// AnswerStatus is what leaders did with one feedback answer, as its post in
+// the leaders channel shows it.
+type AnswerStatus struct {
+	// RepliedBy are the leaders who replied, first reply first.
+	RepliedBy []string
+	// Commitment is the commitment made to it ("" for none) and
+	// CommittedBy its leader.
+	Commitment, CommittedBy string
+	// Post is the answer's message in the leaders channel (zero before it
+	// is posted).
+	Post MessageRef
+	// Batch is how many anonymous answers were posted together with it (0
+	// for a named answer).
+	Batch int
 }
 
 // FeedbackRate is a round's response rate.
@@ -47,3 +81,7 @@ func (r FeedbackRate) Pct() int {
 	}
 	return r.Answered * 100 / r.Sent
 }
+
+// ErrAnswerNotFound is the store's answer for a feedback answer ID it does
+// not hold (unknown or expired).
+var ErrAnswerNotFound = errors.New("feedback answer not found")

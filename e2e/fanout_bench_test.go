@@ -109,7 +109,7 @@ func (fb *fanoutBench) run(b *testing.B, id string, lim rate.Limit) jobs.Totals 
 	team := fb.h.TeamID
 	tot, err := f.Run(b.Context(), jobs.FanoutRun{
 		Team: team, Job: "feedback", Run: id, People: fb.people,
-		Send: jobs.SendFunc(handlers.FeedbackNotifier{H: fb.h}.Question(b.Context(), team, fb.round, fb.people)),
+		Send: jobs.SendFunc(handlers.FeedbackNotifier{H: fb.h}.Question(b.Context(), team, fb.round, fb.people, feedback.News{})),
 	})
 	if err != nil {
 		b.Fatal(err)

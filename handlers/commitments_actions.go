@@ -111,7 +111,7 @@ func (h *Handlers) AskAccept(ctx context.Context, a *Action) error {
 		Close:           plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
 			slack.NewSectionBlock(mrkdwn(fmt.Sprintf("%s asked:\n>%s\nAccepting makes it your commitment to them, by the date below.",
-				slacktext.User(cm.Employee), commitText(cm))), nil, nil),
+				commitTo(cm), commitText(cm))), nil, nil),
 			dueInput("Done by", initial),
 		}},
 	}
@@ -145,7 +145,7 @@ func (h *Handlers) AskDecline(ctx context.Context, a *Action) error {
 		Submit:          plain("Decline"),
 		Close:           plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Decline %s's ask?\n>%s", slacktext.User(cm.Employee), commitText(cm))), nil, nil),
+			slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Decline %s's ask?\n>%s", commitTo(cm), commitText(cm))), nil, nil),
 			whyInput("Reason (optional, sent to them by DM)", "What can you do instead, or what would change your answer?"),
 		}},
 	}
@@ -205,7 +205,7 @@ func (h *Handlers) CommitmentNewDate(ctx context.Context, a *Action) error {
 		Close:           plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
 			slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Your commitment to %s:\n>%s\n%s. I'll tell them the new date.",
-				slacktext.User(cm.Employee), commitText(cm), dueSentence(dueLine(cm, h.today())))), nil, nil),
+				commitTo(cm), commitText(cm), dueSentence(dueLine(cm, h.today())))), nil, nil),
 			dueInput("New date", newDateStart(cm, h.today())),
 		}},
 	}

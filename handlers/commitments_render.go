@@ -72,12 +72,12 @@ func askDM(cm *domain.CommitmentRecord, today dates.Date) []slack.MsgOption {
 		when = "They'd like it by *" + commitments.HumanDate(cm.AskedDue, today) + "*; you can change the date when you accept."
 	}
 	text := fmt.Sprintf(":raised_hand: %s asks for your support (`%s`):\n>%s\n%s",
-		slacktext.User(cm.Employee), cm.ID, commitText(cm), when)
+		commitTo(cm), cm.ID, commitText(cm), when)
 	accept := slack.NewButtonBlockElement(ActionAskAccept, cm.ID, plain("Accept"))
 	accept.Style = slack.StylePrimary
 	decline := slack.NewButtonBlockElement(ActionAskDecline, cm.ID, plain("Decline"))
 	return []slack.MsgOption{
-		slack.MsgOptionText(fmt.Sprintf("%s asks for your support: %s", slacktext.User(cm.Employee), slacktext.Truncate(commitText(cm), 2000)), false),
+		slack.MsgOptionText(fmt.Sprintf("%s asks for your support: %s", commitTo(cm), slacktext.Truncate(commitText(cm), 2000)), false),
 		slack.MsgOptionBlocks(
 			slack.NewSectionBlock(mrkdwn(text), nil, nil),
 			slack.NewContextBlock("ask_why", mrkdwn("You work for your people here: accepting makes it a commitment I'll remind you of.")),
@@ -103,7 +103,7 @@ func askAnsweredDM(cm *domain.CommitmentRecord, today dates.Date) []slack.MsgOpt
 			outcome += " Done :white_check_mark:"
 		}
 	}
-	text := fmt.Sprintf("%s asked for your support (`%s`):\n>%s\n%s", slacktext.User(cm.Employee), cm.ID, commitText(cm), outcome)
+	text := fmt.Sprintf("%s asked for your support (`%s`):\n>%s\n%s", commitTo(cm), cm.ID, commitText(cm), outcome)
 	return []slack.MsgOption{
 		slack.MsgOptionText(slacktext.Truncate(text, 3000), false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(text), nil, nil)),
@@ -124,10 +124,10 @@ func ReminderDM(cm *domain.CommitmentRecord, kind domain.ReminderKind, today dat
 	if kind == domain.ReminderOverdue {
 		head = ":warning: *A commitment is overdue*"
 	}
-	text := fmt.Sprintf("%s\nYou committed to %s (`%s`):\n>%s\n%s.", head, slacktext.User(cm.Employee), cm.ID, commitText(cm), dueLine(cm, today))
+	text := fmt.Sprintf("%s\nYou committed to %s (`%s`):\n>%s\n%s.", head, commitTo(cm), cm.ID, commitText(cm), dueLine(cm, today))
 	note := "They're counting on you. Done when it's done; if the date can't hold, set a new one and I'll tell them."
 	return []slack.MsgOption{
-		slack.MsgOptionText(fmt.Sprintf("Commitment to %s: %s, %s", slacktext.User(cm.Employee), slacktext.Truncate(commitText(cm), 2000), dueLine(cm, today)), false),
+		slack.MsgOptionText(fmt.Sprintf("Commitment to %s: %s, %s", commitTo(cm), slacktext.Truncate(commitText(cm), 2000), dueLine(cm, today)), false),
 		slack.MsgOptionBlocks(
 			slack.NewSectionBlock(mrkdwn(text), nil, nil),
 			slack.NewContextBlock("commitment_note", mrkdwn(note)),
@@ -140,11 +140,11 @@ func ReminderDM(cm *domain.CommitmentRecord, kind domain.ReminderKind, today dat
 func settledLine(cm *domain.CommitmentRecord, today dates.Date) string {
 	switch cm.State {
 	case domain.CommitmentDone:
-		return fmt.Sprintf(":white_check_mark: `%s` is done; I told %s.", cm.ID, slacktext.User(cm.Employee))
+		return fmt.Sprintf(":white_check_mark: `%s` is done; I told %s.", cm.ID, commitTo(cm))
 	case domain.CommitmentDeclined:
-		return fmt.Sprintf(":no_entry_sign: You declined `%s`; I told %s.", cm.ID, slacktext.User(cm.Employee))
+		return fmt.Sprintf(":no_entry_sign: You declined `%s`; I told %s.", cm.ID, commitTo(cm))
 	}
-	return fmt.Sprintf(":calendar: `%s` is now due *%s*; I told %s.", cm.ID, commitments.DueText(cm, today), slacktext.User(cm.Employee))
+	return fmt.Sprintf(":calendar: `%s` is now due *%s*; I told %s.", cm.ID, commitments.DueText(cm, today), commitTo(cm))
 }
 
 // settledDM replaces a reminder DM once the leader acted: no live buttons.
@@ -155,7 +155,7 @@ func settledDM(cm *domain.CommitmentRecord, today dates.Date) []slack.MsgOption 
 	} else {
 		outcome = fmt.Sprintf(":calendar: New date: *%s*. I told them, and I'll remind you before then.", commitments.DueText(cm, today))
 	}
-	text := fmt.Sprintf("Your commitment to %s (`%s`):\n>%s\n%s", slacktext.User(cm.Employee), cm.ID, commitText(cm), outcome)
+	text := fmt.Sprintf("Your commitment to %s (`%s`):\n>%s\n%s", commitTo(cm), cm.ID, commitText(cm), outcome)
 	return []slack.MsgOption{
 		slack.MsgOptionText(slacktext.Truncate(text, 3000), false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(text), nil, nil)),
@@ -184,7 +184,9 @@ func commitmentList(l *commitments.List, loc *time.Location) *Reply {
 		cm := it.CommitmentRecord
 		var who string
 		if cm.Leader == l.User {
-			who = "You → " + slacktext.User(cm.Employee)
+			who = "You → " + commitTo(cm)
+		} else if cm.ToTeam {
+			who = slacktext.User(cm.Leader) + " → your team"
 		} else {
 			who = slacktext.User(cm.Leader) + " → you"
 		}

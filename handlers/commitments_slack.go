@@ -61,6 +61,9 @@ func (n *CommitmentsSlack) AskLeader(ctx context.Context, cm *domain.CommitmentR
 func (n *CommitmentsSlack) TellEmployee(ctx context.Context, cm *domain.CommitmentRecord, ev domain.Event) error {
 	today := n.h.today()
 	var text string
+	if cm.Source == domain.SourceFeedback {
+		return n.tellLoop(ctx, cm, ev)
+	}
 	switch p := ev.Payload.(type) {
 	case domain.CommitmentMadeData:
 		if cm.Source != domain.SourceAsk {
@@ -92,13 +95,35 @@ func (n *CommitmentsSlack) TellEmployee(ctx context.Context, cm *domain.Commitme
 	return n.dm(ctx, cm, cm.Employee, text)
 }
 
+// tellLoop tells the person (or each of the team) about a commitment made
+// with Commit to this: made, done ("You said … — we did …"), a new date.
+func (n *CommitmentsSlack) tellLoop(ctx context.Context, cm *domain.CommitmentRecord, ev domain.Event) error {
+	today := n.h.today()
+	var text string
+	switch ev.Payload.(type) {
+	case domain.CommitmentMadeData:
+		text = loopMadeText(cm, today)
+	case domain.CommitmentDoneData:
+		text = loopDoneText(cm)
+	case domain.CommitmentRedatedData:
+		text = fmt.Sprintf(":calendar: %s set a new date for what they committed to after your feedback, *%s*: now *%s* (it was %s).",
+			slacktext.User(cm.Leader), commitText(cm), commitments.DueText(cm, today), commitments.HumanDate(ev.From, today))
+	default:
+		return fmt.Errorf("tell about %s: no words for %s", cm.ID, ev.Type())
+	}
+	if cm.ToTeam {
+		return n.tellTeam(ctx, cm, text)
+	}
+	return n.dm(ctx, cm, cm.Employee, text)
+}
+
 // TellLeader DMs the leader the commitment they made.
 func (n *CommitmentsSlack) TellLeader(ctx context.Context, cm *domain.CommitmentRecord, ev domain.Event) error {
 	if _, ok := ev.Payload.(domain.CommitmentMadeData); !ok {
 		return fmt.Errorf("tell the leader of %s: no words for %s", cm.ID, ev.Type())
 	}
 	return n.dm(ctx, cm, cm.Leader, fmt.Sprintf(":handshake: You committed to %s: *%s*, by *%s* (`%s`). I'll remind you before it's due; `/empower commitments` lists yours.",
-		slacktext.User(cm.Employee), commitText(cm), commitments.DueText(cm, n.h.today()), cm.ID))
+		commitTo(cm), commitText(cm), commitments.DueText(cm, n.h.today()), cm.ID))
 }
 
 // dm DMs text to user about cm, as one section.

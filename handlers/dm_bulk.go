@@ -17,6 +17,11 @@ import (
 // with the DM channel's ID, cached then: a fan-out never waits on
 // conversations.open (Tier 3, 50 a minute).
 func (h *Handlers) dmSender(ctx context.Context, team string, people []string, msg []slack.MsgOption) func(ctx context.Context, person string) (string, string, error) {
+	return h.dmSenderEach(ctx, team, people, func(string) []slack.MsgOption { return msg })
+}
+
+// dmSenderEach is dmSender for a message of each person's own (msgFor).
+func (h *Handlers) dmSenderEach(ctx context.Context, team string, people []string, msgFor func(person string) []slack.MsgOption) func(ctx context.Context, person string) (string, string, error) {
 	channels, err := h.Store.DMChannels(ctx, team, people)
 	if err != nil {
 		h.Log.Warn("dm channel cache unavailable for a fan-out", "error", err.Error())
@@ -28,6 +33,7 @@ func (h *Handlers) dmSender(ctx context.Context, team string, people []string, m
 		if target == "" {
 			target = person
 		}
+		msg := msgFor(person)
 		ch, ts, err := h.Slack.PostMessageContext(ctx, target, msg...)
 		if cached == "" && slackapi.Code(err) == "channel_not_found" {
 			// The user ID was not taken as a channel: open the DM the

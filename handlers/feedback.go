@@ -61,18 +61,28 @@ func answerButton(round string) slack.Block {
 
 // FeedbackDM is the weekly question DM of round r.
 func FeedbackDM(r domain.FeedbackRound, anonymousAllowed bool) []slack.MsgOption {
+	return FeedbackDMWithNews(r, anonymousAllowed, nil)
+}
+
+// FeedbackDMWithNews is the weekly question DM of round r, opening with
+// what was done about feedback since the last one (done).
+func FeedbackDMWithNews(r domain.FeedbackRound, anonymousAllowed bool, done []feedback.Done) []slack.MsgOption {
 	q := slacktext.EscapeTruncate(r.Question, slacktext.SectionTextMax-100)
 	note := whyLine
 	if anonymousAllowed {
 		note += " You can answer anonymously."
 	}
+	text := "This week's question from your leader: " + q
+	if len(done) > 0 {
+		text = "You said … — we did …: your leaders did what they committed to. " + text
+	}
 	return []slack.MsgOption{
-		slack.MsgOptionText("This week's question from your leader: "+q, false),
-		slack.MsgOptionBlocks(
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionBlocks(append(newsBlocks(done),
 			slack.NewSectionBlock(fbVerbatim(":wave: *This week's question from your leader*\n>"+q), nil, nil),
 			slack.NewContextBlock("feedback_why", fbMrkdwn(note)),
 			answerButton(r.ID),
-		),
+		)...),
 	}
 }
 
@@ -167,6 +177,9 @@ func (h *Handlers) FeedbackSubmit(ctx context.Context, s *Submission) (*slack.Vi
 	if err != nil {
 		return nil, err
 	}
+	if rc.Held {
+		return slack.NewUpdateViewSubmissionResponse(feedbackHeldThanks(rc.Floor)), nil
+	}
 	return slack.NewUpdateViewSubmissionResponse(feedbackThanks(rc.Anonymous, rc.Posted)), nil
 }
 
@@ -195,6 +208,18 @@ func feedbackPostBlocks(question, answer, author string) (string, []slack.Block)
 		slack.NewContextBlock("feedback_question", fbVerbatim("Question: "+q)),
 		slack.NewSectionBlock(fbVerbatim(a), nil, nil),
 		slack.NewContextBlock("feedback_from", fbMrkdwn(from)),
+	}
+}
+
+// feedbackHeldThanks replaces the modal once an anonymous answer is held
+// for the anonymity floor.
+func feedbackHeldThanks(floor int) *slack.ModalViewRequest {
+	msg := fmt.Sprintf(":pray: *Thank you.* Your answer is saved, without your name. To keep it anonymous, your leaders get it together with other anonymous answers from your team, once there are at least %d, in random order and without times.", floor)
+	return &slack.ModalViewRequest{
+		Type:   slack.VTModal,
+		Title:  fbPlain("Feedback"),
+		Close:  fbPlain("Close"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(fbMrkdwn(msg), nil, nil)}},
 	}
 }
 

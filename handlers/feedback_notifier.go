@@ -33,23 +33,24 @@ var (
 
 // Question returns the sender of round r's question DM to people
 // (feedback.Notifier).
-func (n FeedbackNotifier) Question(ctx context.Context, team string, r domain.FeedbackRound, people []string) feedback.Send {
-	return n.H.dmSender(ctx, team, people, FeedbackDM(r, n.H.policy().Feedback.AnonymousAllowed))
+func (n FeedbackNotifier) Question(ctx context.Context, team string, r domain.FeedbackRound, people []string, news feedback.News) feedback.Send {
+	plain := FeedbackDM(r, n.H.policy().Feedback.AnonymousAllowed)
+	if news.Empty() {
+		return n.H.dmSender(ctx, team, people, plain)
+	}
+	return n.H.dmSenderEach(ctx, team, people, func(person string) []slack.MsgOption {
+		done := news.For(person)
+		if len(done) == 0 {
+			return plain
+		}
+		return FeedbackDMWithNews(r, n.H.policy().Feedback.AnonymousAllowed, done)
+	})
 }
 
 // Reminder returns the sender of round r's reminder DM to people
 // (feedback.Notifier).
 func (n FeedbackNotifier) Reminder(ctx context.Context, team string, r domain.FeedbackRound, people []string) feedback.Send {
 	return n.H.dmSender(ctx, team, people, FeedbackReminderDM(r))
-}
-
-// PostAnswer posts a to channel (feedback.Notifier): with a.User's name, or
-// anonymised when a.User is "".
-func (n FeedbackNotifier) PostAnswer(ctx context.Context, channel string, a domain.FeedbackAnswer) error {
-	if _, _, err := n.H.Slack.PostMessageContext(ctx, channel, FeedbackPost(a.Question, a.Text, a.User)...); err != nil {
-		return fmt.Errorf("post feedback answer: %w", err)
-	}
-	return nil
 }
 
 // usersListPage is the users.list page size (Slack accepts up to 1000;

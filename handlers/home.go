@@ -254,8 +254,12 @@ func homeCommitmentBlocks(home *insights.Home) []slack.Block {
 			break
 		}
 		btn := slack.NewButtonBlockElement(ActionCommitmentDone, c.ID, plain("Done")).WithStyle(slack.StylePrimary)
+		to := userOrBot(c.Employee)
+		if c.ToTeam {
+			to = teamWords(c.TeamName)
+		}
 		out = append(out, slack.NewSectionBlock(mrkdwn(slacktext.Truncate(fmt.Sprintf("You promised %s: “%s” · %s",
-			userOrBot(c.Employee), slacktext.EscapeTruncate(c.Text, 500), homeDueText(c.Due, today)), 3000)), nil, slack.NewAccessory(btn)))
+			to, slacktext.EscapeTruncate(c.Text, 500), homeDueText(c.Due, today)), 3000)), nil, slack.NewAccessory(btn)))
 	}
 	if len(home.Received) == 0 {
 		return out
@@ -269,7 +273,11 @@ func homeCommitmentBlocks(home *insights.Home) []slack.Block {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "• %s promised you: “%s” · %s", userOrBot(c.Leader), slacktext.EscapeTruncate(c.Text, 300), homeDueText(c.Due, today))
+		whom := "you"
+		if c.ToTeam {
+			whom = "your team"
+		}
+		fmt.Fprintf(&b, "• %s promised %s: “%s” · %s", userOrBot(c.Leader), whom, slacktext.EscapeTruncate(c.Text, 300), homeDueText(c.Due, today))
 	}
 	return append(out, textSection(b.String()))
 }

@@ -22,7 +22,8 @@ import (
 // ("<channel>|<ts>" of the ask's DM to the leader). Three sorted sets index it:
 //
 //	<prefix>:{T}:commitments:by-leader:<U>    the leader's, score = created (Unix ms)
-//	<prefix>:{T}:commitments:by-employee:<U>  the employee's, score = created (Unix ms)
+//	<prefix>:{T}:commitments:by-employee:<U>  the employee's (and, for a commitment to a team, each
+//	                                          member's), score = created (Unix ms)
 //	<prefix>:{T}:commitments:open             open ones, score = due date as YYYYMMDD
 //
 // Every change is one Lua script that checks the expected version and state,
@@ -58,18 +59,19 @@ func openScore(c *CommitmentRecord) string {
 }
 
 // createCommitmentScript stores a new commitment with its indexes and audit
-// event. KEYS: commitment, open, by-leader, by-employee, audit. ARGV: id,
+// event. KEYS: commitment, open, by-leader, audit, then the by-employee
+// index of each person it is to (one, or a team's members). ARGV: id,
 // state, due, data, created ms, open score ("" when not open), then the
 // audit event (at, fields…). Returns the audit entry's ID, or 0 when the
 // commitment exists (nothing is written).
 var createCommitmentScript = redis.NewScript("#!lua\n" + AuditLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local aid = audit_id(KEYS[5], ARGV[7])
+local aid = audit_id(KEYS[4], ARGV[7])
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'due', ARGV[3], 'ver', 1, 'data', ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
+for i = 5, #KEYS do redis.call('ZADD', KEYS[i], ARGV[5], ARGV[1]) end
 if ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1]) end
-return audit_add(KEYS[5], aid, ARGV, 8)
+return audit_add(KEYS[4], aid, ARGV, 8)
 `)
 
 // updateCommitmentScript applies one change when the commitment is still at
@@ -114,7 +116,16 @@ func (s *Store) createCommitment(ctx context.Context, c *CommitmentRecord, ev do
 	}
 	keys := []string{
 		s.commitmentKey(c.Team, c.ID), s.openCommitmentsKey(c.Team),
-		s.leaderCommitmentsKey(c.Team, c.Leader), s.employeeCommitmentsKey(c.Team, c.Employee), s.AuditKey(c.Team),
+		s.leaderCommitmentsKey(c.Team, c.Leader), s.AuditKey(c.Team),
+	}
+	if c.Employee != "" {
+		keys = append(keys, s.employeeCommitmentsKey(c.Team, c.Employee))
+	}
+	for _, m := range c.Members {
+		// A commitment to a team is listed to each of its people.
+		if m != "" && m != c.Employee && m != c.Leader {
+			keys = append(keys, s.employeeCommitmentsKey(c.Team, m))
+		}
 	}
 	args := append([]any{c.ID, string(c.State), c.Due, string(data), c.CreatedAt.UnixMilli(), openScore(c)}, audit...)
 	res, err := createCommitmentScript.Run(ctx, s.rdb, keys, args...).Result()

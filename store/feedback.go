@@ -19,7 +19,8 @@ import (
 // (RoundID: the tick in Unix milliseconds). Its keys:
 //
 //	<prefix>:{T}:feedback:current            the newest round's ID
-//	<prefix>:{T}:feedback:round:<R>          hash: question, index (in the policy's list), tick (Unix ms)
+//	<prefix>:{T}:feedback:round:<R>          hash: question, index (in the policy's list), tick (Unix ms),
+//	                                         prev (the round current when it opened)
 //	<prefix>:{T}:feedback:answered:<R>       set of the people who answered round R (for the reminder
 //	                                         and the response rate; never shown to anyone)
 //	<prefix>:{T}:feedback:answers:<R>        list of answers, JSON (FeedbackAnswer); an anonymous
@@ -53,7 +54,7 @@ func (s *Store) feedbackKey(team string, parts ...string) string {
 var openRoundScript = redis.NewScript(`
 local prev = redis.call('GET', KEYS[1]) or ''
 if redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('HSET', KEYS[2], 'question', ARGV[2], 'index', ARGV[3], 'tick', ARGV[1])
+  redis.call('HSET', KEYS[2], 'question', ARGV[2], 'index', ARGV[3], 'tick', ARGV[1], 'prev', prev)
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
 end
 if prev == '' or tonumber(prev) < tonumber(ARGV[1]) then
@@ -98,40 +99,19 @@ func (s *Store) FeedbackRound(ctx context.Context, team, id string) (*domain.Fee
 	}
 	idx, _ := strconv.Atoi(v["index"])
 	ms, _ := strconv.ParseInt(v["tick"], 10, 64)
-	return &domain.FeedbackRound{ID: id, Question: v["question"], Index: idx, Tick: time.UnixMilli(ms)}, nil
+	return &domain.FeedbackRound{ID: id, Question: v["question"], Index: idx, Tick: time.UnixMilli(ms), Prev: v["prev"]}, nil
 }
 
-// SaveFeedbackAnswer stores a, marks user as having answered a.Round and
-// appends ev (the answer's feedback.answered event, built by the feedback
-// service), in one transaction. user is kept only in the set of people who
-// answered (for the reminder and the response rate), even for an anonymous
-// answer; an anonymous answer whose record or event names a person is
-// refused, nothing written.
+// SaveFeedbackAnswer stores a (given an ID when it has none), marks user
+// as having answered a.Round and appends ev (the answer's
+// feedback.answered event, built by the feedback service), in one step,
+// with no anonymity floor: KeepFeedbackAnswer with a floor of one.
 func (s *Store) SaveFeedbackAnswer(ctx context.Context, team, user string, a domain.FeedbackAnswer, ev domain.Event) error {
-	if a.Round == "" || user == "" {
-		return fmt.Errorf("save feedback answer: a round and a user are needed")
+	if a.ID == "" {
+		a.ID = domain.NewAnswerID()
 	}
-	if a.Anonymous && (a.User != "" || ev.Actor != "") {
-		return fmt.Errorf("save feedback answer: an anonymous answer must not name its author")
-	}
-	body, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("encode answer: %w", err)
-	}
-	answered := s.feedbackKey(team, "answered", a.Round)
-	answers := s.feedbackKey(team, "answers", a.Round)
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.SAdd(ctx, answered, user)
-		p.Expire(ctx, answered, FeedbackTTL)
-		p.RPush(ctx, answers, body)
-		p.Expire(ctx, answers, FeedbackTTL)
-		_, err := s.AppendAudit(ctx, p, team, ev)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("save feedback answer: %w", err)
-	}
-	return nil
+	_, err := s.KeepFeedbackAnswer(ctx, team, user, a, ev, 1)
+	return err
 }
 
 // FeedbackAnswers returns the answers to round, oldest first.

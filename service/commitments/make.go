@@ -93,11 +93,7 @@ func (s *Service) Commit(ctx context.Context, r CommitRequest) (*domain.Commitme
 	if err != nil {
 		return nil, err
 	}
-	s.tellEmployee(ctx, c, ev)
-	if err := s.notify.TellLeader(ctx, c, ev); err != nil {
-		s.dmFailed(c, c.Leader, err)
-	}
-	s.notify.Changed(ctx, c)
+	s.announce(ctx, c, ev)
 	return c, nil
 }
 
@@ -223,4 +219,84 @@ func (s *Service) create(ctx context.Context, c *domain.CommitmentRecord, p doma
 		}
 		return ev, err
 	}
+}
+
+// FeedbackRequest is a leader's Commit to this on a feedback answer, as
+// typed in its form: what they will do, and by when.
+type FeedbackRequest struct {
+	Team   string
+	Leader string
+	// ID is the commitment's ID, drawn (domain.NewCommitmentID) and
+	// reserved on the answer before it is made, so that an answer gets one
+	// commitment.
+	ID string
+	// Answer is the answer's ID and Said its text.
+	Answer, Said string
+	// Employee is the answer's author for a named answer; "" for an
+	// anonymous one, whose commitment is to policy team TeamName.
+	Employee string
+	TeamName string
+	// Members are the team's people, for an anonymous answer: the
+	// commitment is listed to each of them.
+	Members []string
+	// Text is what the leader will do; When the date as they typed it
+	// (the grammar of commit: "friday", "12/15", "in 2 weeks").
+	Text, When string
+}
+
+// The inputs of the Commit to this form.
+const (
+	// FieldText is what the leader will do.
+	FieldText Field = iota + 10
+	// FieldWhen is the date typed.
+	FieldWhen
+)
+
+// CommitToFeedback makes r's commitment: to the answer's author, or, for
+// an anonymous answer, to the author's whole team (listed to each member as
+// "to your team", reminded and closed like any other). Refusals of the
+// input are *FieldError on FieldText or FieldWhen; a non-leader is
+// domain.Forbidden.
+func (s *Service) CommitToFeedback(ctx context.Context, r FeedbackRequest) (*domain.CommitmentRecord, error) {
+	if err := s.MayCommit(ctx, r.Team, r.Leader); err != nil {
+		return nil, err
+	}
+	if r.Employee == r.Leader {
+		return nil, onField(FieldText, domain.Invalidf("That's your own answer: a commitment is a promise to your people."))
+	}
+	if err := checkText(r.Text, "Say what you will do about it."); err != nil {
+		return nil, onField(FieldText, err)
+	}
+	if strings.TrimSpace(r.When) == "" {
+		return nil, onField(FieldWhen, domain.Invalidf("Say by when: `friday`, `12/15`, `in 2 weeks`."))
+	}
+	due, err := s.readDate(ctx, r.Team, r.Leader, r.When)
+	if err != nil {
+		return nil, onField(FieldWhen, dateError(err))
+	}
+	now := s.clock.Now()
+	c := &domain.CommitmentRecord{Commitment: domain.Commitment{
+		ID: r.ID, Team: r.Team, Leader: r.Leader, Employee: r.Employee, Text: strings.TrimSpace(r.Text), State: domain.CommitmentOpen,
+		Source: domain.SourceFeedback, Due: due.String(), CreatedAt: now, MadeAt: now,
+		Answer: r.Answer, Said: r.Said, ToTeam: r.Employee == "", TeamName: r.TeamName,
+	}}
+	if c.ToTeam {
+		c.Members = r.Members
+	}
+	ev := event(c, domain.CommitmentMadeData{CommitmentFacts: c.Facts()}, r.Leader, "", string(c.State), now)
+	if err := s.store.CreateCommitment(ctx, c, ev); err != nil {
+		return nil, err
+	}
+	s.announce(ctx, c, ev)
+	return c, nil
+}
+
+// announce tells both sides of the commitment c just made (ev) and
+// refreshes what shows it.
+func (s *Service) announce(ctx context.Context, c *domain.CommitmentRecord, ev domain.Event) {
+	s.tellEmployee(ctx, c, ev)
+	if err := s.notify.TellLeader(ctx, c, ev); err != nil {
+		s.dmFailed(c, c.Leader, err)
+	}
+	s.notify.Changed(ctx, c)
 }

@@ -44,9 +44,36 @@ type Store interface {
 	CurrentFeedbackRound(ctx context.Context, team string) (*domain.FeedbackRound, error)
 	// FeedbackRound returns round id, nil when it is unknown or expired.
 	FeedbackRound(ctx context.Context, team, id string) (*domain.FeedbackRound, error)
-	// SaveFeedbackAnswer stores a, marks user as having answered a.Round
-	// and appends ev, in one step.
-	SaveFeedbackAnswer(ctx context.Context, team, user string, a domain.FeedbackAnswer, ev domain.Event) error
+	// KeepFeedbackAnswer stores a, marks user as having answered a.Round
+	// and appends ev, in one atomic step, holding an anonymous answer
+	// until floor anonymous answers of a.TeamName wait: it returns the
+	// IDs of the answers to post now (none while held), the same when
+	// called again.
+	KeepFeedbackAnswer(ctx context.Context, team, user string, a domain.FeedbackAnswer, ev domain.Event, floor int) ([]string, error)
+	// FeedbackAnswer returns answer id and what leaders did with it;
+	// domain.ErrAnswerNotFound when unknown.
+	FeedbackAnswer(ctx context.Context, team, id string) (domain.FeedbackAnswer, domain.AnswerStatus, error)
+	// FeedbackAuthor returns who wrote answer id ("" when unknown).
+	FeedbackAuthor(ctx context.Context, team, id string) (string, error)
+	// FeedbackAnswerPosted records where answer id was posted, and in a
+	// batch of how many anonymous answers (0 for a named one).
+	FeedbackAnswerPosted(ctx context.Context, team, id string, post domain.MessageRef, batch int) error
+	// HeldFeedbackAnswers counts a policy team's anonymous answers held.
+	HeldFeedbackAnswers(ctx context.Context, team, teamName string) (int, error)
+	// ClaimFeedbackReply reserves reply op; false when it was sent or is
+	// being sent.
+	ClaimFeedbackReply(ctx context.Context, team, op string) (bool, error)
+	// ReleaseFeedbackReply gives reply op back.
+	ReleaseFeedbackReply(ctx context.Context, team, op string) error
+	// FeedbackReplySent records reply op, with ev (feedback.replied).
+	FeedbackReplySent(ctx context.Context, team, op string, ev domain.Event) error
+	// ClaimFeedbackCommitment reserves answer id for commitment cid by
+	// leader, or returns the commitment made to it first and its leader.
+	ClaimFeedbackCommitment(ctx context.Context, team, id, cid, leader string) (ok bool, first, firstBy string, err error)
+	// ReleaseFeedbackCommitment gives answer id's reservation for cid back.
+	ReleaseFeedbackCommitment(ctx context.Context, team, id, cid string) error
+	// ReadAudit reads team's audit events in [from, to).
+	ReadAudit(ctx context.Context, team string, from, to time.Time) ([]domain.Event, error)
 	// FeedbackAnswered returns the people who answered round.
 	FeedbackAnswered(ctx context.Context, team, round string) (map[string]bool, error)
 	// FeedbackRoundRate counts the people round's DM reached and those of
@@ -69,13 +96,21 @@ type Send func(ctx context.Context, person string) (channel, ts string, err erro
 type Notifier interface {
 	// Question returns how to DM round r's question to one of people
 	// (prepared once for all of them, so that a run of thousands costs
-	// little beyond the DMs).
-	Question(ctx context.Context, team string, r domain.FeedbackRound, people []string) Send
+	// little beyond the DMs); the DM opens with what news holds for the
+	// person (what was done about feedback since the last round).
+	Question(ctx context.Context, team string, r domain.FeedbackRound, people []string, news News) Send
 	// Reminder returns how to DM the reminder of round r to one of people.
 	Reminder(ctx context.Context, team string, r domain.FeedbackRound, people []string) Send
 	// PostAnswer posts a to channel, with its author's name (a.User), or
-	// anonymised when a.User is "".
-	PostAnswer(ctx context.Context, channel string, a domain.FeedbackAnswer) error
+	// anonymised when a.User is "" (then without a time, one of st.Batch
+	// posted together), with Reply and Commit to this; it returns the post.
+	PostAnswer(ctx context.Context, channel string, a domain.FeedbackAnswer, st domain.AnswerStatus) (domain.MessageRef, error)
+	// ShowAnswer updates a's post (st.Post) to show st: who replied, who
+	// committed to what. It logs its own failures.
+	ShowAnswer(ctx context.Context, a domain.FeedbackAnswer, st domain.AnswerStatus)
+	// RelayReply DMs author leader's reply text to their answer a. For an
+	// anonymous answer nothing goes to the leader.
+	RelayReply(ctx context.Context, team, author string, a domain.FeedbackAnswer, leader, text string) error
 }
 
 // Dispatch is one run of a DM to many people.
@@ -127,6 +162,12 @@ type Teams interface {
 	TeamOf(ctx context.Context, user string) string
 }
 
+// Leaders tells who the policy's leaders are; *commitments.Service
+// implements it.
+type Leaders interface {
+	IsLeader(ctx context.Context, team, user string) (bool, error)
+}
+
 // Clock tells the time.
 type Clock interface {
 	Now() time.Time
@@ -158,6 +199,12 @@ type Config struct {
 	Policies *domain.Policies
 	// Away, when set, tells who is away: they get no feedback DMs.
 	Away AbsenceDirectory
+	// AnonymityFloor is feedback.anonymity_floor: anonymous answers reach
+	// the leaders in batches of at least this many (the policy's when
+	// following Policies; one or less: each at once).
+	AnonymityFloor int
+	// Leaders, when set, tells who may reply to an answer or commit to it.
+	Leaders Leaders
 	// ResumeWithin is how far back a round whose DMs were not all sent
 	// (the bot stopped mid-run) is finished by the next run (default 24h,
 	// as CATCHUP_GRACE).
@@ -200,5 +247,6 @@ func (s *Service) conf() Config {
 	}
 	c.Frontline, c.Questions, c.Location = p.Frontline, p.Feedback.Questions, p.Location
 	c.AnonymousAllowed, c.LeadersChannel = p.Feedback.AnonymousAllowed, p.Channels.Leaders
+	c.AnonymityFloor = p.Feedback.AnonymityFloor
 	return c
 }

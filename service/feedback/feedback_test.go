@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/feedback"
@@ -53,7 +54,7 @@ func (n *fakeNotifier) send(kind string, r domain.FeedbackRound) feedback.Send {
 	}
 }
 
-func (n *fakeNotifier) Question(_ context.Context, _ string, r domain.FeedbackRound, _ []string) feedback.Send {
+func (n *fakeNotifier) Question(_ context.Context, _ string, r domain.FeedbackRound, _ []string, _ feedback.News) feedback.Send {
 	return n.send("question", r)
 }
 
@@ -61,14 +62,20 @@ func (n *fakeNotifier) Reminder(_ context.Context, _ string, r domain.FeedbackRo
 	return n.send("reminder", r)
 }
 
-func (n *fakeNotifier) PostAnswer(_ context.Context, channel string, a domain.FeedbackAnswer) error {
+func (n *fakeNotifier) PostAnswer(_ context.Context, channel string, a domain.FeedbackAnswer, _ domain.AnswerStatus) (domain.MessageRef, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.channels = append(n.channels, channel)
 	if n.postErr != nil {
-		return n.postErr
+		return domain.MessageRef{}, n.postErr
 	}
 	n.posts = append(n.posts, a)
+	return domain.MessageRef{Channel: channel, TS: fmt.Sprintf("%d.1", len(n.posts))}, nil
+}
+
+func (n *fakeNotifier) ShowAnswer(context.Context, domain.FeedbackAnswer, domain.AnswerStatus) {}
+
+func (n *fakeNotifier) RelayReply(context.Context, string, string, domain.FeedbackAnswer, string, string) error {
 	return nil
 }
 
@@ -513,7 +520,8 @@ func TestAnswerNamedAndAnonymous(t *testing.T) {
 		{Round: r, Question: q, Text: "more training", User: "U1", At: t0},
 		{Round: r, Question: q, Text: "clearer goals", Anonymous: true, At: t0},
 	}
-	if diff := cmp.Diff(wantPosts, e.notify.posts, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+	if diff := cmp.Diff(wantPosts, e.notify.posts, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }),
+		cmpopts.IgnoreFields(domain.FeedbackAnswer{}, "ID")); diff != "" {
 		t.Errorf("posts (-want +got):\n%s", diff)
 	}
 	// Stored the same way; the audit events name only the named person.

@@ -86,6 +86,9 @@ func (s *Service) RunRoundFor(ctx context.Context, tick time.Time, only func(per
 	if err != nil {
 		return err
 	}
+	if stored, err := s.store.FeedbackRound(ctx, team, round.ID); err == nil && stored != nil {
+		round.Prev = stored.Prev // the round before this one, whichever replica opened it
+	}
 	if prev != "" && prev != round.ID {
 		if pr, err := s.store.FeedbackRound(ctx, team, prev); err == nil && pr != nil && pr.Tick.Before(round.Tick) {
 			s.recordRate(ctx, *pr, stageClosed)
@@ -125,12 +128,20 @@ func (s *Service) RunRoundFor(ctx context.Context, tick time.Time, only func(per
 	return nil
 }
 
-// ask DMs round's question to everyone of aud who has not had it.
+// ask DMs round's question to everyone of aud who has not had it, each
+// opening with what was done about feedback since the round before.
 func (s *Service) ask(ctx context.Context, round domain.FeedbackRound, aud Audience) error {
 	team := s.cfg.Team
+	from := round.Tick.Add(-7 * 24 * time.Hour)
+	if round.Prev != "" {
+		if pr, err := s.store.FeedbackRound(ctx, team, round.Prev); err == nil && pr != nil && pr.Tick.Before(round.Tick) {
+			from = pr.Tick
+		}
+	}
+	news := s.newsSince(ctx, from, s.clock.Now().Add(time.Millisecond))
 	return s.delivery.Deliver(ctx, Dispatch{
 		Team: team, Job: JobRound, Run: round.ID, People: aud.People, Excluded: aud.Excluded,
-		Send: s.notify.Question(ctx, team, round, aud.People),
+		Send: s.notify.Question(ctx, team, round, aud.People, news),
 	})
 }
 
