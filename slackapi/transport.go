@@ -112,13 +112,24 @@ type Options struct {
 }
 
 // IdempotentMethods are the Web API methods whose call may be repeated with
-// the same effect (they set a message or a view to given content): the
-// transport retries them on 5xx answers and timeouts. Posting methods are
-// never retried on those: the first call may have posted.
+// the same effect (they set a message or a view to given content, or only
+// read; conversations.open answers the same DM channel every time): the
+// transport retries them on 5xx answers and timeouts. Posting methods
+// (chat.postMessage, chat.postEphemeral, views.open, ...) are never retried
+// on those: the first call may have posted.
 var IdempotentMethods = map[string]bool{
-	"chat.update":   true,
-	"views.publish": true,
-	"views.update":  true,
+	"chat.update":           true,
+	"views.publish":         true,
+	"views.update":          true,
+	"conversations.open":    true,
+	"conversations.info":    true,
+	"conversations.history": true,
+	"chat.getPermalink":     true,
+	"users.info":            true,
+	"users.list":            true,
+	"usergroups.list":       true,
+	"usergroups.users.list": true,
+	"auth.test":             true,
 }
 
 // NewTransport returns a Transport with o's settings.

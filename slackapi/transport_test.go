@@ -125,6 +125,18 @@ func TestIdempotentCallIsRetriedAfter5xx(t *testing.T) {
 		t.Errorf("chat.update after three 503s = %v, want a retryable error", err)
 	}
 
+	// Reads and conversations.open are retried too: a DM is not lost
+	// because Slack answered 503 to the opening of its channel.
+	emu.AddUser(slackemu.User{ID: "U1", Name: "dave"})
+	emu.InjectStatus("conversations.open", 1, 503)
+	emu.InjectStatus("users.info", 2, 503)
+	if _, _, _, err := api.OpenConversationContext(t.Context(), &slack.OpenConversationParameters{Users: []string{"U1"}}); err != nil {
+		t.Errorf("conversations.open after a 503: %v", err)
+	}
+	if _, err := api.GetUserInfoContext(t.Context(), "U1"); err != nil {
+		t.Errorf("users.info after two 503s: %v", err)
+	}
+
 	// A post is never repeated on a 5xx: the first one may have posted.
 	emu.InjectStatus("chat.postMessage", 1, 503)
 	if _, _, err := api.PostMessageContext(t.Context(), "C1", slack.MsgOptionText("x", false)); err == nil {

@@ -174,6 +174,7 @@ type apiHandler func(c *call) (map[string]any, *apiError)
 type injection struct {
 	retryAfter time.Duration // > 0: answer 429
 	status     int           // > 0: answer this HTTP status (a 5xx) without doing the call
+	delay      time.Duration // > 0: do the call, answering after this long
 	slackErr   string
 }
 
@@ -184,6 +185,16 @@ func (s *Server) InjectStatus(method string, times int, status int) {
 	defer s.mu.Unlock()
 	for range times {
 		s.injections[method] = append(s.injections[method], injection{status: status, slackErr: "service_unavailable"})
+	}
+}
+
+// InjectDelay makes the next times calls of method wait d before they are
+// done and answered, as a slow Slack does.
+func (s *Server) InjectDelay(method string, times int, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.injections[method] = append(s.injections[method], injection{delay: max(d, time.Nanosecond)})
 	}
 }
 
@@ -330,7 +341,17 @@ func (s *Server) serveCall(method string, p params, r *http.Request) (int, map[s
 		s.mu.Unlock()
 		return fail(http.StatusOK, e)
 	}
-	if inj := s.injections[method]; len(inj) > 0 {
+	if inj := s.injections[method]; len(inj) > 0 && inj[0].delay > 0 {
+		d := inj[0].delay
+		s.injections[method] = inj[1:]
+		s.mu.Unlock()
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		s.mu.Lock()
+	} else if len(inj) > 0 {
 		first := inj[0]
 		s.injections[method] = inj[1:]
 		if first.retryAfter > 0 {
