@@ -59,6 +59,7 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("POST /api/command", s.handleCommand)
 	mux.HandleFunc("POST /api/message", s.handleMessage)
 	mux.HandleFunc("POST /api/click", s.handleClick)
+	mux.HandleFunc("POST /api/react", s.handleReact)
 	mux.HandleFunc("POST /api/choose", s.handleChoose)
 	mux.HandleFunc("POST /api/submit", s.handleSubmit)
 	mux.HandleFunc("POST /api/close", s.handleClose)
@@ -153,6 +154,9 @@ type StateJSON struct {
 	// Unread is every person's unread counts per conversation ("app" is
 	// their DM with the bot).
 	Unread map[string]map[string]Unread `json:"unread"`
+	// Reaction is the policy's praise.reaction: the page offers it on
+	// people's messages ("" hides the button).
+	Reaction string `json:"reaction,omitempty"`
 }
 
 // JobJSON is a scheduled job.
@@ -205,6 +209,7 @@ func (s *Sandbox) handleState(w http.ResponseWriter, _ *http.Request) {
 		Values:   s.cfg.Policy.Values,
 		Users:    map[string]string{},
 		Unread:   s.unread(),
+		Reaction: s.cfg.Policy.Praise.Reaction,
 	}
 	if s.InMemory() {
 		st.Banner = InMemoryBanner
@@ -245,6 +250,14 @@ type MessageJSON struct {
 	// At is when it was posted by the bot's clock, as the bot's own
 	// history and cards count time.
 	At time.Time `json:"at"`
+	// Reactions are the emoji people added, with who added them.
+	Reactions []ReactionJSON `json:"reactions,omitempty"`
+}
+
+// ReactionJSON is one emoji on a message.
+type ReactionJSON struct {
+	Name  string   `json:"name"`
+	Users []string `json:"users"`
 }
 
 // FileJSON is a file shared in a message; URL serves its bytes to the page.
@@ -267,6 +280,9 @@ func messageJSON(m slackemu.Message) MessageJSON {
 	}
 	if out.At.IsZero() {
 		out.At = m.Time
+	}
+	for _, r := range m.Reactions {
+		out.Reactions = append(out.Reactions, ReactionJSON{Name: r.Name, Users: r.Users})
 	}
 	for _, f := range m.Files {
 		out.Files = append(out.Files, FileJSON{
@@ -597,6 +613,32 @@ func (s *Sandbox) handleMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "ts": m.TS})
+}
+
+// handleReact adds the emoji a.Name to the message a.Channel/a.TS as a.User,
+// or takes it away when they had added it, as clicking a reaction in Slack
+// does; the emulator sends the bot reaction_added (praise by reaction).
+func (s *Sandbox) handleReact(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.readAction(w, r)
+	if !ok {
+		return
+	}
+	msg, status, err := s.messageOf(a)
+	if err != nil {
+		fail(w, status, "%v", err)
+		return
+	}
+	react := s.Emu.React
+	for _, re := range msg.Reactions {
+		if re.Name == a.Name && slices.Contains(re.Users, a.User) {
+			react = s.Emu.Unreact
+		}
+	}
+	if _, err := react(r.Context(), a.User, msg.Channel, msg.TS, a.Name); err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 }
 
 // messageOf finds the message an action names (channel and ts), as the

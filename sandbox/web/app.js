@@ -594,9 +594,33 @@ function renderMessage(m) {
   else body.append(el("div", { class: "mrkdwn", html: mrkdwn(m.text) }));
   for (const f of m.files || []) body.append(renderFile(f));
   if (m.ephemeral) body.append(el("div", { class: "only-you" }, "Only visible to you"));
+  else body.append(renderReactions(m));
   for (const fn of S.decorators) { try { fn(m, body); } catch (err) { console.error(err); } }
   node.append(body);
   return node;
+}
+
+// renderReactions shows a message's reactions and, on a person's message, a button that
+// reacts with the policy's praise emoji as the current person (praise by reaction).
+function renderReactions(m) {
+  const bar = el("div", { class: "reactions" });
+  const emoji = { clap: "\u{1F44F}" };
+  for (const r of m.reactions || []) {
+    const mine = r.users.includes(S.me);
+    bar.append(el("button", { class: "reaction" + (mine ? " mine" : ""), "aria-pressed": String(mine),
+      title: r.users.map(userName).join(", ") + " reacted with :" + r.name + ":",
+      onclick: () => react(m, r.name) }, (emoji[r.name] || ":" + r.name + ":") + " " + r.users.length));
+  }
+  const name = S.state.reaction;
+  if (name && m.user !== S.state.bot.id && !(m.reactions || []).some((r) => r.name === name)) {
+    bar.append(el("button", { class: "reaction add", "data-react": name, "aria-label": "React with :" + name + ": (praises " + userName(m.user) + ")",
+      title: "React with :" + name + ": (praises " + userName(m.user) + ")", onclick: () => react(m, name) }, (emoji[name] || ":" + name + ":")));
+  }
+  return bar;
+}
+
+async function react(m, name) {
+  try { await api("POST", "/api/react", { user: S.me, channel: m.channel, ts: m.ts, name }); } catch (err) { toast(err.message, true); }
 }
 
 // keepAtBottom scrolls the conversation to its end once an image has loaded and grown it.
