@@ -118,7 +118,7 @@ func TestSandboxInTheBrowser(t *testing.T) {
 	b := newBrowser(t)
 	_, base := start(t, sandbox.Config{})
 
-	b.step("open the page", chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0ALICE"]`)))
+	b.step("open the page", chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0ALICE"]`)))
 	b.step("be Alice", beUser("U0ALICE"))
 	b.step("the in-memory banner shows", waitText("#banner", "nothing persists"))
 	b.step("open #general", clickCSS(`a[data-conv="C0GENERAL"]`), waitText("#conv-title", "general"))
@@ -138,6 +138,7 @@ func TestSandboxInTheBrowser(t *testing.T) {
 	b.step("the buttons are styled", chromedp.WaitVisible(chromedp.CSS(`#messages button.bk-button.primary`)),
 		chromedp.WaitVisible(chromedp.CSS(`#messages button.bk-button.danger`)))
 	b.screenshot("sandbox-escalation.png")
+	b.note("card-before.png")
 	b.step("Bob clicks Approve", clickButton("messages", "Approve"),
 		// a confirm dialog, if the bot asks for one
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -147,6 +148,7 @@ func TestSandboxInTheBrowser(t *testing.T) {
 		waitText("#messages .msg", "Approved by"),
 		poll(`![...document.querySelectorAll("#messages button")].some(b => b.innerText.trim() === "Approve")`),
 	)
+	b.note("card-after.png")
 
 	b.step("be Alice again", beUser("U0ALICE"))
 	b.step("Alice sees the approval DM", clickCSS(`a[data-conv="app"]`),

@@ -77,7 +77,6 @@ func TestSandboxBrowserGuidedTour(t *testing.T) {
 		sendComposer(), waitText("#messages .msg.ephemeral", "$120"), stepDone("inside"))
 	b.step("2. above the box", takeMeThere("above", "U0ALICE", "general"), sendComposer(),
 		waitText("#messages .msg.ephemeral", "$900"), stepDone("above"))
-	b.note("tour-1280.png")
 	b.step("3. be Bob: approve", takeMeThere("approve", "U0BOB", "escalations"),
 		waitText("#messages .msg", "$900"), clickIn("#messages", "Approve"), confirmIfAsked(),
 		waitText("#messages .msg", "Approved by"), stepDone("approve"))
@@ -85,6 +84,9 @@ func TestSandboxBrowserGuidedTour(t *testing.T) {
 		clickIn(`#tour-steps .step[data-step="outcome"]`, "+3 days, run what's due"),
 		waitText("#toasts .toast", "outcome_followups"), waitText("#clock-now", "+3d"),
 		clickIn("#messages", "It worked"), stepDone("outcome"))
+	b.step("clear the toasts", evalTrue("toasts removed", `(() => { document.querySelectorAll(".toast").forEach(t => t.remove()); return true; })()`))
+	b.note("tour-1280.png")
+	b.screenshot("sandbox-tour.png")
 	b.step("5. praise", takeMeThere("praise", "U0ALICE", "general"), sendComposer(), stepDone("praise"))
 	b.step("6. feedback", takeMeThere("feedback", "U0ALICE", "empowerbot"),
 		clickIn(`#tour-steps .step[data-step="feedback"]`, "Run feedback now"),
@@ -125,15 +127,19 @@ func TestSandboxBrowserPhone(t *testing.T) {
 	b := newBrowser(t)
 	_, base := start(t, sandbox.Config{})
 	b.step("open the page at phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(base),
-		chromedp.WaitVisible(chromedp.CSS(`body[data-ready]`)), chromedp.WaitVisible(chromedp.ID("tour")))
+		chromedp.WaitVisible(chromedp.CSS(`body[data-ready]`)), chromedp.WaitVisible(chromedp.CSS(`#tour-steps .step[data-step="digest"]`)))
 	b.step("no sideways scroll with the tour open", evalTrue("no horizontal scroll", noSideScroll),
 		evalTrue("the person picker is a select", `document.querySelector("#people-select").offsetParent !== null`),
 		evalTrue("the sidebar is hidden", `document.querySelector("#sidebar").getBoundingClientRect().right <= 0 || getComputedStyle(document.querySelector("#sidebar")).visibility === "hidden"`))
-	b.note("tour-390.png")
 	b.step("take me there closes the sheet", takeMeThere("inside", "U0ALICE", "general"),
 		chromedp.WaitNotVisible(chromedp.ID("tour")), evalTrue("no horizontal scroll", noSideScroll),
 		evalTrue("the messages have the width", `document.querySelector("#messages").getBoundingClientRect().width >= 380`))
 	b.step("log it: the answer fits", sendComposer(), waitText("#messages .msg.ephemeral", "$120"), evalTrue("no horizontal scroll", noSideScroll))
+	b.screenshot("sandbox-phone.png")
+	b.step("the tour again: one step done", clickCSS("#tour-open"), chromedp.WaitVisible(chromedp.ID("tour")), stepDone("inside"),
+		evalTrue("no horizontal scroll", noSideScroll))
+	b.note("tour-390.png")
+	b.step("close the sheet with Esc", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("tour")))
 	b.step("the drawer opens and a channel closes it", clickCSS("#menu"), chromedp.WaitVisible(chromedp.CSS(`#sidebar a[data-conv="app"]`)),
 		evalTrue("no horizontal scroll", noSideScroll), clickCSS(`#sidebar a[data-conv="app"]`), waitText("#conv-title", "empowerbot"),
 		poll(`getComputedStyle(document.querySelector("#sidebar")).visibility === "hidden"`))
