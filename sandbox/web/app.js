@@ -92,7 +92,13 @@ const EMOJI = {
   white_check: "✅", ballot_box: "🗳️", pencil: "📝", pencil2: "✏️", books: "📚", book: "📖", notebook: "📓",
   page_facing_up: "📄", bookmark: "🔖", label: "🏷️", key: "🔑", unlock: "🔓", flag: "🚩", triangular_flag_on_post: "🚩",
   checkered_flag: "🏁", see_no_evil: "🙈", ghost: "👻", robot_face: "🤖", robot: "🤖", nerd_face: "🤓", heart_hands: "🫶",
+  palm_tree: "🌴", beach_with_umbrella: "🏖️", airplane: "✈️", house: "🏠", office: "🏢", world_map: "🗺️", globe_with_meridians: "🌐",
 };
+// :clock1: … :clock12: and :clock130: … :clock1230:
+for (let h = 1; h <= 12; h++) {
+  EMOJI["clock" + h] = String.fromCodePoint(0x1F550 + h - 1);
+  EMOJI["clock" + h + "30"] = String.fromCodePoint(0x1F55C + h - 1);
+}
 
 function escapeHTML(s) {
   return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
