@@ -225,7 +225,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Away:      a.Handlers,
 	})
 	// The feedback DMs go out through the jobs' paced fan-out.
-	fanout := &jobs.Fanout{Store: a.Store, Metrics: a.Metrics, Log: o.Log, Now: o.Clock.Now}
+	// A DM whose claim it takes over is looked for in the DM's history
+	// before it is sent again (exactly one DM per run across crashes).
+	fanout := &jobs.Fanout{Store: a.Store, Finder: a.Handlers, Metrics: a.Metrics, Log: o.Log, Now: o.Clock.Now}
 	a.Handlers.Feedback = feedback.New(a.Store, handlers.FeedbackNotifier{H: a.Handlers},
 		handlers.FeedbackDirectory{Slack: a.Slack}, fanout, o.Clock, o.Log, feedback.Config{
 			Team:     auth.TeamID,

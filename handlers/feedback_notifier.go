@@ -34,7 +34,8 @@ var (
 // Question returns the sender of round r's question DM to people
 // (feedback.Notifier).
 func (n FeedbackNotifier) Question(ctx context.Context, team string, r domain.FeedbackRound, people []string, news feedback.News) feedback.Send {
-	plain := FeedbackDM(r, n.H.policy().Feedback.AnonymousAllowed)
+	tag := FanoutMetadata(feedback.JobRound, r.ID)
+	plain := append(FeedbackDM(r, n.H.policy().Feedback.AnonymousAllowed), tag)
 	if news.Empty() {
 		return n.H.dmSender(ctx, team, people, plain)
 	}
@@ -43,14 +44,14 @@ func (n FeedbackNotifier) Question(ctx context.Context, team string, r domain.Fe
 		if len(done) == 0 {
 			return plain
 		}
-		return FeedbackDMWithNews(r, n.H.policy().Feedback.AnonymousAllowed, done)
+		return append(FeedbackDMWithNews(r, n.H.policy().Feedback.AnonymousAllowed, done), tag)
 	})
 }
 
 // Reminder returns the sender of round r's reminder DM to people
 // (feedback.Notifier).
 func (n FeedbackNotifier) Reminder(ctx context.Context, team string, r domain.FeedbackRound, people []string) feedback.Send {
-	return n.H.dmSender(ctx, team, people, FeedbackReminderDM(r))
+	return n.H.dmSender(ctx, team, people, append(FeedbackReminderDM(r), FanoutMetadata(feedback.JobReminder, r.ID)))
 }
 
 // usersListPage is the users.list page size (Slack accepts up to 1000;

@@ -26,6 +26,11 @@ import (
 //   - claims each person atomically in Redis just before the send and records
 //     the result right after it, so two replicas, a rerun after a crash or a
 //     catch-up run never DM anyone twice and never skip anyone;
+//   - when it takes over the claim of a run that died while sending (the DM
+//     may have reached Slack before the death, unrecorded), first asks
+//     Finder whether the DM of this (job, run) is already in the person's
+//     DM channel (the DMs carry message metadata naming it), and records it
+//     as sent instead of sending it again;
 //   - paces the sends with its own limiter (Rate) on top of the Web API
 //     client's per-method pacing and 429 handling;
 //   - stops launching sends when ctx ends, but lets the sends in flight finish
@@ -47,10 +52,27 @@ type FanoutStore interface {
 // SendFunc delivers one person's DM and returns its channel and timestamp.
 type SendFunc func(ctx context.Context, person string) (channel, ts string, err error)
 
+// Finder finds a fan-out DM that already went out: the DM of (job, run) to
+// person, sent at or after since (zero: as far back as it looks). found is
+// false when there is none. handlers.Handlers implements it by reading the
+// DM channel's history for the DM's message metadata.
+type Finder interface {
+	FindFanoutDM(ctx context.Context, team, job, run, person string, since time.Time) (channel, ts string, found bool, err error)
+}
+
+// FanoutBegun is the part of the ledger that says when a run began (its
+// DMs cannot be older), for Finder.
+type FanoutBegun interface {
+	FanoutBegun(ctx context.Context, team, job, run string) (time.Time, error)
+}
+
 // Fanout is the engine. Its zero value is not usable: set Store; the rest
 // has defaults.
 type Fanout struct {
-	Store   FanoutStore
+	Store FanoutStore
+	// Finder, when set, is asked before a DM whose claim was taken over is
+	// sent again (see above). Without it such a DM is sent again.
+	Finder  Finder
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	// Rate bounds the sends per second of one run (0 or rate.Inf: no bound
@@ -108,8 +130,11 @@ type Totals struct {
 	// Retried counts the retries of sends.
 	Retried int
 	// TakenOver counts claims of a run that died mid-send which this run
-	// took over (and sent).
+	// took over (and sent, or found sent).
 	TakenOver int
+	// Found counts the taken-over DMs Finder found already delivered: they
+	// were recorded as sent, not sent again (they are also in Skipped).
+	Found int
 	// Left is the number of people not handled because the run was stopped.
 	Left int
 }
@@ -155,7 +180,7 @@ func (f *Fanout) defaults() Fanout {
 
 // counter holds a run's live totals.
 type counter struct {
-	sent, skipped, failed, retried, takenOver, left atomic.Int64
+	sent, skipped, failed, retried, takenOver, found, left atomic.Int64
 }
 
 // Run delivers r.Send to every person of r once, and returns the totals.
@@ -252,6 +277,7 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 
 	tot.Sent, tot.Skipped, tot.Failed = int(n.sent.Load()), int(n.skipped.Load()), int(n.failed.Load())
 	tot.Retried, tot.TakenOver, tot.Left = int(n.retried.Load()), int(n.takenOver.Load()), int(n.left.Load())
+	tot.Found = int(n.found.Load())
 	elapsed := time.Since(start)
 	perSec := 0.0
 	if s := elapsed.Seconds(); s > 0 {
@@ -259,7 +285,7 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 	}
 	log.Info("fanout done",
 		"audience", tot.Audience, "excluded", tot.Excluded, "sent", tot.Sent, "skipped", tot.Skipped, "failed", tot.Failed,
-		"retried", tot.Retried, "taken_over", tot.TakenOver, "left", tot.Left,
+		"retried", tot.Retried, "taken_over", tot.TakenOver, "found_sent", tot.Found, "left", tot.Left,
 		"duration_ms", elapsed.Milliseconds(), "per_second", float64(int(perSec*10))/10)
 
 	if tot.Left == 0 && lastErr == nil {
@@ -321,7 +347,13 @@ func (c *Fanout) pass(ctx context.Context, lim *rate.Limiter, people []string, d
 
 // deliver claims, sends and records one person, keeping the claim in held
 // while it sends. It returns the claim's state and an error for a failure
-// that may pass (the claim is released).
+// that may pass.
+//
+// A DM that may have reached Slack unrecorded (the claim was taken over
+// from a run that died, or an attempt failed in a way that does not say it
+// was refused: a 5xx, a timeout) is looked for with Finder before it is
+// sent (again); when it is left for a later run its claim is not given back
+// but left to expire, so that the later run takes it over and looks too.
 func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person string, held *claims, n *counter) (store.LeaseState, error) {
 	sctx, cancel := context.WithTimeout(bg, c.SendTimeout)
 	defer cancel()
@@ -348,9 +380,34 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 	// once it is being recorded or given back.
 	held.add(person)
 	defer held.remove(person)
+	uncertain := takenOver // the DM may be out already
+	giveBack := func() {
+		held.remove(person)
+		if !uncertain {
+			c.release(bg, r, owner, person)
+		}
+	}
 
 	backoff := c.Backoff
 	for attempt := 0; ; attempt++ {
+		if uncertain {
+			found, err := c.alreadySent(sctx, r, owner, person)
+			switch {
+			case err != nil:
+				// Not known whether it went out: a later run looks again
+				// rather than risk a second DM.
+				giveBack()
+				n.failed.Add(1)
+				c.count(r.Job, "failed", 1)
+				return res, err
+			case found:
+				held.remove(person)
+				n.skipped.Add(1)
+				n.found.Add(1)
+				c.count(r.Job, "skipped", 1)
+				return res, nil
+			}
+		}
 		ch, ts, err := r.Send(sctx, person)
 		if err == nil {
 			held.remove(person)
@@ -363,14 +420,18 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 			c.count(r.Job, "sent", 1)
 			return res, nil
 		}
+		kind := slackapi.Classify(err)
+		if _, limited := slackapi.RetryAfter(err); !limited && kind != slackapi.Permanent && kind != slackapi.Auth {
+			// A 5xx or a timeout: Slack may have posted it.
+			uncertain = uncertain || c.Finder != nil
+		}
 		if sctx.Err() != nil && ctx.Err() != nil {
 			// Cut short by a stop: the next run sends it.
-			held.remove(person)
-			c.release(bg, r, owner, person)
+			giveBack()
 			n.left.Add(1)
 			return res, nil
 		}
-		switch slackapi.Classify(err) {
+		switch kind {
 		case slackapi.Permanent:
 			code := cmp.Or(slackapi.Code(err), "permanent")
 			held.remove(person)
@@ -385,8 +446,7 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 			// The token no longer works: no retry will help and the person
 			// is not at fault; leave them to the next run, say so loudly,
 			// and (Run) stop trying anyone else.
-			held.remove(person)
-			c.release(bg, r, owner, person)
+			giveBack()
 			n.failed.Add(1)
 			c.count(r.Job, "failed", 1)
 			c.Log.Error("slack refused the bot token during a fan-out: check the installation", "job", r.Job, "run", r.Run, "code", slackapi.Code(err))
@@ -399,8 +459,7 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 			backoff *= 2
 		}
 		if attempt >= c.Retries || sctx.Err() != nil {
-			held.remove(person)
-			c.release(bg, r, owner, person)
+			giveBack()
 			n.failed.Add(1)
 			c.count(r.Job, "failed", 1)
 			return res, fmt.Errorf("send: %w", err)
@@ -413,14 +472,48 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 		}
 		if ctx.Err() != nil {
 			// Stopped while waiting to retry: leave the person to the next run.
-			held.remove(person)
-			c.release(bg, r, owner, person)
+			giveBack()
 			n.left.Add(1)
 			return res, nil
 		}
 		n.retried.Add(1)
 		c.count(r.Job, "retried", 1)
 	}
+}
+
+// alreadySent asks Finder whether the DM went out (a taken-over claim, or
+// an attempt that may have reached Slack), and records it as sent when it
+// did. Without a Finder, or when the bot may not read DM history
+// (missing_scope: an installation without im:history), it reports false:
+// the DM is sent (again), and the missing scope is logged.
+func (c *Fanout) alreadySent(ctx context.Context, r FanoutRun, owner, person string) (bool, error) {
+	if c.Finder == nil {
+		return false, nil
+	}
+	var since time.Time
+	if b, ok := c.Store.(FanoutBegun); ok {
+		if t, err := b.FanoutBegun(ctx, r.Team, r.Job, r.Run); err == nil && !t.IsZero() {
+			// Replicas' clocks may differ a little.
+			since = t.Add(-time.Minute)
+		}
+	}
+	ch, ts, found, err := c.Finder.FindFanoutDM(ctx, r.Team, r.Job, r.Run, person, since)
+	switch {
+	case err != nil && slackapi.Classify(err) == slackapi.Permanent:
+		c.Log.Error("cannot read a DM's history to check a fan-out DM that may be out already (is im:history granted?): sending it",
+			"job", r.Job, "run", r.Run, "code", slackapi.Code(err))
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("check whether a dm went out: %w", err)
+	case !found:
+		return false, nil
+	}
+	if err := c.recordSent(ctx, r, owner, person, ch, ts); err != nil {
+		// Found, so not sent again; the claim expires and a later run
+		// finds it again and records it.
+		c.Log.Warn("could not record a DM found sent", "job", r.Job, "run", r.Run, "error", err.Error())
+	}
+	return true, nil
 }
 
 func (c *Fanout) release(bg context.Context, r FanoutRun, owner, person string) {

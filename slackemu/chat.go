@@ -79,6 +79,10 @@ func (s *Server) chatPostMessage(c *call) (map[string]any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	md, e := messageMetadata(c.p)
+	if e != nil {
+		return nil, e
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch, ok := s.resolveChannelLocked(c.p.str("channel"))
@@ -86,7 +90,7 @@ func (s *Server) chatPostMessage(c *call) (map[string]any, *apiError) {
 		return nil, errf("channel_not_found")
 	}
 	m := &Message{Channel: ch, TS: s.nextTSLocked(), ThreadTS: c.p.str("thread_ts"), User: s.opts.BotUserID,
-		Text: text, Blocks: blocks, Source: c.method}
+		Text: text, Blocks: blocks, Metadata: md, Source: c.method}
 	s.recordMessageLocked(m)
 	return map[string]any{"channel": ch, "ts": m.TS, "message": s.messageJSON(m)}, nil
 }

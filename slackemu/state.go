@@ -25,6 +25,9 @@ type Message struct {
 	Files  []File
 	// Reactions are the emoji people added to it (React, Unreact), in order.
 	Reactions []Reaction
+	// Metadata is the message's metadata (chat.postMessage's metadata: an
+	// event_type and an event_payload), nil when it has none.
+	Metadata *slack.SlackMetadata
 	// Updated counts chat.update / replace_original edits applied to this message.
 	Updated int
 	// Ephemeral messages are visible only to EphemeralUser (chat.postEphemeral, response_url
@@ -178,6 +181,10 @@ func copyMsg(m *Message) *Message {
 	c.Reactions = slices.Clone(m.Reactions)
 	for i, r := range c.Reactions {
 		c.Reactions[i].Users = slices.Clone(r.Users)
+	}
+	if m.Metadata != nil {
+		md := *m.Metadata
+		c.Metadata = &md
 	}
 	return &c
 }

@@ -407,6 +407,7 @@ func (s *Server) apiHandlers() map[string]apiHandler {
 		"chat.getPermalink":            s.chatGetPermalink,
 		"conversations.open":           s.conversationsOpen,
 		"conversations.info":           s.conversationsInfo,
+		"conversations.history":        s.conversationsHistory,
 		"users.info":                   s.usersInfo,
 		"users.list":                   s.usersList,
 		"usergroups.list":              s.usergroupsList,

@@ -83,6 +83,13 @@ func (s *Server) workspaceCheckLocked(method string, p params) *apiError {
 		need = "files:write"
 	case "conversations.open":
 		need = "im:write"
+	case "conversations.history":
+		need = "channels:history"
+		if c, ok := s.channels[p.str("channel")]; ok && c.IsPrivate {
+			need = "groups:history"
+		} else if ok && c.IsIM {
+			need = "im:history"
+		}
 	}
 	scopes := s.scopesLocked()
 	if need != "" && !slices.Contains(scopes, need) {

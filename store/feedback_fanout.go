@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -129,6 +130,19 @@ func (s *Store) FanoutBegin(ctx context.Context, team, job, run string, now time
 		out[k] = ParseFanoutState(v)
 	}
 	return out, nil
+}
+
+// FanoutBegun returns when a pending run began (its first FanoutBegin);
+// the zero time when it is not pending (completed, or never begun).
+func (s *Store) FanoutBegun(ctx context.Context, team, job, run string) (time.Time, error) {
+	ms, err := s.rdb.ZScore(ctx, s.fanoutPendingKey(team, job), run).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return time.Time{}, nil
+	case err != nil:
+		return time.Time{}, fmt.Errorf("fanout %s begun: %w", job, err)
+	}
+	return time.UnixMilli(int64(ms)), nil
 }
 
 // FanoutLedger returns a run's ledger.
