@@ -22,7 +22,7 @@ func TestFanoutTakeoverFindsTheDMTheDeadRunSent(t *testing.T) {
 	ctx := env.Ctx()
 	round := domain.FeedbackRound{ID: "R-takeover", Question: "What slows you down?", Tick: time.Now()}
 	people := []string{apptest.Alice, apptest.Dave, apptest.Erin}
-	send := handlers.FeedbackNotifier{H: a.Handlers}.Question(ctx, apptest.Team, round, people)
+	send := handlers.FeedbackNotifier{H: a.Handlers}.Question(ctx, apptest.Team, round, people, feedback.News{})
 
 	// The dead run: it began, claimed Dave, and its DM reached Slack.
 	if _, err := a.Store.FanoutBegin(ctx, apptest.Team, feedback.JobRound, round.ID, time.Now()); err != nil {
