@@ -16,6 +16,13 @@ type ActivityLimits struct {
 	Currency string
 	// Frontline is the person's own limit: decided alone up to and including it.
 	Frontline money.Amount
+	// Policy is the activity's frontline limit in the policy.
+	Policy money.Amount
+	// Own is the limit the person earned for the activity (LimitsFor), nil
+	// for none; Capped is set when the policy caps it below Own.Amount, at
+	// Frontline.
+	Own    *domain.PersonalLimit
+	Capped bool
 	// Levels are who approves above it, lowest first.
 	Levels []LevelLimit
 }
@@ -52,6 +59,7 @@ func Limits(p *domain.Policy, activity string) (ActivityLimits, bool) {
 		Summary:   act.Summary,
 		Currency:  p.CurrencyOf(act),
 		Frontline: act.FrontlineLimit,
+		Policy:    act.FrontlineLimit,
 		Levels:    make([]LevelLimit, 0, len(p.Levels)),
 	}
 	for i, l := range p.Levels {

@@ -16,7 +16,7 @@ func TestLimits(t *testing.T) {
 		t.Fatal("Limits(refund) not found")
 	}
 	want := box.ActivityLimits{
-		Activity: "refund", Currency: "USD", Frontline: usd(100),
+		Activity: "refund", Currency: "USD", Frontline: usd(100), Policy: usd(100),
 		Levels: []box.LevelLimit{
 			{Level: 0, Name: "team-lead", Approvers: []string{"U0BOB"}, NoLimit: true},
 			{Level: 1, Name: "manager", Approvers: []string{"U0CAROL", "S0MANAGERS"}, Limit: usd(1000)},

@@ -37,6 +37,13 @@ type Route struct {
 // An unknown activity is an *InputError; a non-positive amount or a policy
 // without levels, when one is needed, is an error.
 func Decide(p *domain.Policy, activity string, amount money.Amount, tags []string) (Route, error) {
+	return DecideFor(p, activity, amount, tags, nil)
+}
+
+// DecideFor is Decide for a person with limits of their own (earned
+// autonomy, nil for none): up to their own limit for the activity (as
+// OwnLimit caps it under p) the decision is inside their box.
+func DecideFor(p *domain.Policy, activity string, amount money.Amount, tags []string, own domain.PersonalLimits) (Route, error) {
 	act, ok := p.Activity(activity)
 	if !ok {
 		return Route{}, unknownActivity(p, activity)
@@ -46,8 +53,12 @@ func Decide(p *domain.Policy, activity string, amount money.Amount, tags []strin
 	}
 	cur := p.CurrencyOf(act)
 	r := Route{Level: -1}
+	limit := act.FrontlineLimit
+	if pl, ok := own[act.Name]; ok {
+		limit, _ = OwnLimit(p, act, &pl)
+	}
 
-	if amount > act.FrontlineLimit {
+	if amount > limit {
 		if len(p.Levels) == 0 {
 			return Route{}, errors.New("decide: the policy has no levels to escalate to")
 		}
@@ -60,7 +71,7 @@ func Decide(p *domain.Policy, activity string, amount money.Amount, tags []strin
 		} else {
 			r.Level = lvl
 			r.Reasons = append(r.Reasons, fmt.Sprintf("%s is above your %s box",
-				amount.Format(cur), act.FrontlineLimit.Format(cur)))
+				amount.Format(cur), limit.Format(cur)))
 		}
 	}
 	for _, t := range dedupe(tags) {

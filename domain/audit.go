@@ -40,6 +40,13 @@ import (
 //	                     ("2006-01-02"); a new period replaces the one before
 //	away.ended           actor and subject the leader (`back`); from the last
 //	                     day the period had, to "back"
+//	autonomy.proposed    actor "", subject the person, to the proposal ID
+//	autonomy.raised      actor the leader, subject the person; from the
+//	                     limit before, to the limit now ("500", "900")
+//	autonomy.deferred    actor the leader (Not now), subject the person, to
+//	                     the proposal ID
+//	autonomy.reset       actor the leader, subject the person; from the
+//	                     personal limit, to the policy's
 //
 // A payload is stored as a JSON object (the event's data) with its keys in
 // sorted order, as earlier versions wrote them.
@@ -194,6 +201,14 @@ func DecodePayload(t EventType, data []byte) (Payload, error) {
 		return decodeAs[AwayStartedData](t, data)
 	case EventAwayEnded:
 		return decodeAs[AwayEndedData](t, data)
+	case EventAutonomyProposed:
+		return decodeAs[AutonomyProposedData](t, data)
+	case EventAutonomyRaised:
+		return decodeAs[AutonomyRaisedData](t, data)
+	case EventAutonomyDeferred:
+		return decodeAs[AutonomyDeferredData](t, data)
+	case EventAutonomyReset:
+		return decodeAs[AutonomyResetData](t, data)
 	}
 	if !json.Valid(data) {
 		return nil, fmt.Errorf("decode %s data: invalid JSON", t)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/money"
 )
 
 // Lookback is how far before a window's start the events for Compute should
@@ -139,6 +140,24 @@ type Figures struct {
 	Open []Commitment
 	// Days has one entry per day of the window.
 	Days []Day
+	// LimitsRaised and LimitsReset count the limits of their own people
+	// were given (earned autonomy) and leaders took back in the window;
+	// LimitChanges are those changes, oldest first.
+	LimitsRaised, LimitsReset int
+	LimitChanges              []LimitChange
+}
+
+// LimitChange is one limit of a person's own raised or reset.
+type LimitChange struct {
+	// Kind is domain.EventAutonomyRaised or domain.EventAutonomyReset.
+	Kind     string
+	Person   string
+	By       string
+	Activity string
+	Currency string
+	// From and To are the person's limit before and after.
+	From, To money.Amount
+	At       time.Time
 }
 
 // Decisions is the number of decisions made in the window.
@@ -321,6 +340,20 @@ func Compute(events []domain.Event, in Input) Figures {
 			}
 			f.WinsPosted++
 			f.Highlights = append(f.Highlights, Highlight{Kind: string(ev.Type()), From: ev.Actor, To: users, Text: p.Text, At: ev.At})
+		case domain.AutonomyRaisedData, domain.AutonomyResetData:
+			if !win || (in.User != "" && ev.Subject != in.User && ev.Actor != in.User) || !in.peopleInTeams(ev.Subject) {
+				continue
+			}
+			c := LimitChange{Kind: string(ev.Type()), Person: ev.Subject, By: ev.Actor, At: ev.At}
+			if r, ok := p.(domain.AutonomyRaisedData); ok {
+				f.LimitsRaised++
+				c.Activity, c.Currency, c.From, c.To = r.Activity, r.Currency, r.From, r.Amount
+			} else {
+				r := p.(domain.AutonomyResetData)
+				f.LimitsReset++
+				c.Activity, c.Currency, c.From, c.To = r.Activity, r.Currency, r.Amount, r.To
+			}
+			f.LimitChanges = append(f.LimitChanges, c)
 		case domain.FeedbackRoundData:
 			if !win || in.User != "" || in.Teams != nil {
 				continue

@@ -40,10 +40,17 @@ func (s *Store) requesterKey(team, user string) string {
 
 // createDecisionScript stores a new decision with its indexes and audit event.
 //
-// KEYS: decision, pending, by-requester, all, audit, outcomes due.
+// KEYS: decision, pending, by-requester, all, audit, outcomes due, the
+// requester's autonomy hash (autonomy.go).
 // ARGV: id, state, level, requester, data, created ms, deadline ms ("" when
-// not pending), outcome due ms ("" for none), the call's op ID, then the
+// not pending), outcome due ms ("" for none), the call's op ID, the field
+// of the requester's own limit for the activity ("limit:<activity>", ""
+// for no check), the limit it was routed with ("" for none), then the
 // audit event (at, fields…).
+//
+// When a field is given and the requester's own limit is not the one it
+// was routed with, nothing is written and the answer is {'own', the
+// limit's JSON or ”}: the caller routes it again with that limit.
 //
 // Safe to run twice: a second run of the same call (a client retry after a
 // timeout) finds its own op ID and answers 1 again, changing nothing.
@@ -52,14 +59,18 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   if redis.call('HGET', KEYS[1], 'op') == ARGV[9] and redis.call('HGET', KEYS[1], 'ver') == '1' then return 1 end
   return 0
 end
-local aid = audit_id(KEYS[5], ARGV[10])
+if ARGV[10] ~= '' then
+  local own = redis.call('HGET', KEYS[7], ARGV[10]) or ''
+  if own ~= ARGV[11] then return {'own', own} end
+end
+local aid = audit_id(KEYS[5], ARGV[12])
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'level', ARGV[3],
   'requester', ARGV[4], 'ver', 1, 'data', ARGV[5], 'op', ARGV[9])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
 if ARGV[7] ~= '' then redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1]) end
 if ARGV[8] ~= '' then redis.call('ZADD', KEYS[6], ARGV[8], ARGV[1]) end
-audit_add(KEYS[5], aid, ARGV, 11)
+audit_add(KEYS[5], aid, ARGV, 13)
 return 1
 `)
 
@@ -110,6 +121,20 @@ func pendingScore(d *domain.DecisionRecord) string {
 // audit stream, in one atomic step. It returns domain.ErrExists when the ID is
 // taken. On success d.Version is 1.
 func (s *Store) CreateDecision(ctx context.Context, d *domain.DecisionRecord, ev domain.Event) error {
+	return s.createDecision(ctx, d, ev, "", "")
+}
+
+// CreateDecisionRouted is CreateDecision for d routed with its
+// requester's own limit for its activity as the store keeps it, own (the
+// kept JSON, *domain.OwnLimitChangedError.Raw; "" for none): when the
+// limit kept for them is another one now (a raise or a reset came first),
+// nothing is written and the error is a *domain.OwnLimitChangedError
+// holding the limit kept, to route d again with.
+func (s *Store) CreateDecisionRouted(ctx context.Context, d *domain.DecisionRecord, own string, ev domain.Event) error {
+	return s.createDecision(ctx, d, ev, "limit:"+d.Activity, own)
+}
+
+func (s *Store) createDecision(ctx context.Context, d *domain.DecisionRecord, ev domain.Event, ownField, expected string) error {
 	data, err := json.Marshal(&d.Decision)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
@@ -120,14 +145,27 @@ func (s *Store) CreateDecision(ctx context.Context, d *domain.DecisionRecord, ev
 	}
 	keys := []string{
 		s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.requesterKey(d.Team, d.Requester),
-		s.allDecisionsKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team),
+		s.allDecisionsKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team), s.autonomyKey(d.Team, d.Requester),
 	}
 	args := append([]any{d.ID, string(d.State), d.Level, d.Requester, string(data),
-		d.CreatedAt.UnixMilli(), pendingScore(d), outcomeScore(d, ""), newOp()}, audit...)
-	n, err := s.runScript(ctx, createDecisionScript, keys, args...).Int()
+		d.CreatedAt.UnixMilli(), pendingScore(d), outcomeScore(d, ""), newOp(), ownField, expected}, audit...)
+	res, err := s.runScript(ctx, createDecisionScript, keys, args...).Result()
 	if err != nil {
 		return fmt.Errorf("create decision: %w", err)
 	}
+	if arr, ok := res.([]any); ok && len(arr) == 2 && arr[0] == "own" {
+		js, _ := arr[1].(string)
+		e := &domain.OwnLimitChangedError{Raw: js}
+		if js != "" {
+			var pl domain.PersonalLimit
+			if err := json.Unmarshal([]byte(js), &pl); err != nil {
+				return fmt.Errorf("create decision: decode own limit: %w", err)
+			}
+			e.Limit = &pl
+		}
+		return e
+	}
+	n, _ := res.(int64)
 	if n == 0 {
 		return domain.ErrExists
 	}

@@ -17,7 +17,8 @@ type Box struct {
 	// User is whose box it is; Viewer who asked (the same person, or a
 	// leader looking at one of their people's box).
 	User, Viewer string
-	// Limits is every activity's box, in the policy's order; each level's
+	// Limits is every activity's box, in the policy's order, with the
+	// person's own limits (box.LimitsFor); each level's
 	// approvers are the person's team's (the top-level ones for a level the
 	// team leaves out, or for no team).
 	Limits []box.ActivityLimits
@@ -45,7 +46,7 @@ func (s *Service) Box(ctx context.Context, team, user string) Box {
 	if err != nil {
 		s.log.Warn("could not resolve approver levels", "team", team, "user", user, "error", err.Error())
 	}
-	b := Box{User: user, Viewer: user, Limits: box.AllLimits(p), Tags: box.EscalationTags(p), Team: v.TeamOf(user)}
+	b := Box{User: user, Viewer: user, Limits: box.LimitsFor(p, s.ownLimits(ctx, team, user)), Tags: box.EscalationTags(p), Team: v.TeamOf(user)}
 	for i := range b.Limits {
 		for j, l := range b.Limits[i].Levels {
 			b.Limits[i].Levels[j].Approvers = slices.Clone(p.ApproversOf(b.Team, l.Level))
@@ -59,6 +60,26 @@ func (s *Service) Box(ctx context.Context, team, user string) Box {
 	}
 	b.Escalations = escalationsFor(p, b.ApprovesFor)
 	return b
+}
+
+// limitStore reads people's own limits (earned autonomy); *store.Store
+// implements it.
+type limitStore interface {
+	PersonalLimits(ctx context.Context, team, user string) (domain.PersonalLimits, error)
+}
+
+// ownLimits returns user's own limits; none when the store keeps none or
+// cannot be read (logged: the box then shows the policy's limits).
+func (s *Service) ownLimits(ctx context.Context, team, user string) domain.PersonalLimits {
+	ls, ok := s.store.(limitStore)
+	if !ok {
+		return nil
+	}
+	own, err := ls.PersonalLimits(ctx, team, user)
+	if err != nil {
+		s.log.Warn("could not read own limits", "team", team, "user", user, "error", err.Error())
+	}
+	return own
 }
 
 // escalationsFor is where an approver for teams answers: the first such
@@ -80,6 +101,10 @@ func (s *Service) BoxOf(ctx context.Context, team, viewer, user string) (Box, er
 	}
 	p := s.policy()
 	v, err := s.roster.View(ctx, p)
+	if err == nil && !v.IsFrontline(user) {
+		return Box{}, domain.NotFoundf("%s isn't on the front line in the policy, so they have no box to look at. `/empower box` shows yours.",
+			slacktext.User(user))
+	}
 	if len(v.ApproverLevels(v.TeamOf(user), viewer)) == 0 {
 		if err != nil {
 			return Box{}, fmt.Errorf("resolve the policy's user groups: %w", err)

@@ -24,42 +24,44 @@ const idAttempts = 6
 // refusal.
 func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (*domain.DecisionRecord, error) {
 	p := s.policy()
-	route, err := box.Decide(p, req.Activity, req.Amount, req.Tags)
+	now := s.clock.Now()
+	teamName := s.view(ctx, p).TeamOf(user)
+	// Routed first with the policy's box; when the decision leaves it, the
+	// store checks, in the same step that stores it, that its requester
+	// has no limit of their own for it (earned autonomy), or else gives
+	// it, to route it again with (ownLimit).
+	d, err := s.routed(ctx, p, team, user, teamName, req, nil, now)
 	if err != nil {
-		var ie *box.InputError
-		if errors.As(err, &ie) {
-			return nil, domain.Invalidf(":warning: %s", slacktext.Escape(ie.Message))
-		}
 		return nil, err
 	}
-	now := s.clock.Now()
-	act, _ := p.Activity(req.Activity)
-	d := &domain.DecisionRecord{Decision: domain.Decision{
-		Team: team, Requester: user, Activity: req.Activity, Amount: req.Amount, Currency: p.CurrencyOf(act),
-		Customer: req.Customer, Reason: req.Reason, Tags: req.Tags, CreatedAt: now, Level: -1,
-		TeamName: s.view(ctx, p).TeamOf(user),
-	}}
-	if route.Autonomous {
-		d.State = domain.StateAutonomous
-		d.OutcomeDue = s.outcomeDue(p, now)
-	} else {
-		d.State = domain.StatePending
-		d.Level = route.Level
-		d.LevelName = p.LevelName(route.Level)
-		d.Why = strings.Join(route.Reasons, "; ")
-		d.ExceedsAll = route.ExceedsAll
-		d.Deadline = deadline(now, p.RespondWithin(route.Level))
-		d.History = []domain.HistoryEntry{{Action: "created", Actor: user, To: d.LevelName, At: now}}
-		s.skipAway(ctx, d, now) // nobody is here at that level: the next one (away.go)
-	}
+	rs, checks := s.store.(routedStore)
+	checked, own := false, ""
 	key := domain.RequestKey(ctx)
-	for attempt := 1; ; attempt++ {
+	for attempt, reroutes := 1, 0; ; attempt++ {
 		d.ID = domain.NewDecisionID()
 		if attempt == 1 && key != "" {
 			d.ID = domain.DecisionIDFor(team, key)
 		}
 		ev := event(d, domain.DecisionCreatedData{DecisionFacts: d.Facts()}, user, "", string(d.State), now)
-		err = s.store.CreateDecision(ctx, d, ev)
+		if checks && (checked || d.State == domain.StatePending) {
+			err = rs.CreateDecisionRouted(ctx, d, own, ev)
+		} else {
+			err = s.store.CreateDecision(ctx, d, ev)
+		}
+		var oe *domain.OwnLimitChangedError
+		if errors.As(err, &oe) && reroutes < idAttempts {
+			reroutes++
+			attempt--
+			checked, own = true, oe.Raw
+			var limits domain.PersonalLimits
+			if oe.Limit != nil {
+				limits = domain.PersonalLimits{req.Activity: *oe.Limit}
+			}
+			if d, err = s.routed(ctx, p, team, user, teamName, req, limits, now); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if errors.Is(err, domain.ErrExists) && attempt == 1 && key != "" {
 			if prev := s.loggedBefore(ctx, d); prev != nil {
 				return prev, nil
@@ -77,6 +79,49 @@ func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (
 		s.postCard(ctx, d)
 	}
 	s.notify.Changed(ctx, d)
+	return d, nil
+}
+
+// routedStore is the store's check of a requester's own limit as a
+// decision is stored (see Log); *store.Store implements it.
+type routedStore interface {
+	// CreateDecisionRouted is CreateDecision for d routed with its
+	// requester's own limit as kept (own, "" for none); a
+	// *domain.OwnLimitChangedError, with nothing written, when they have
+	// another one.
+	CreateDecisionRouted(ctx context.Context, d *domain.DecisionRecord, own string, ev domain.Event) error
+}
+
+// routed applies the rules of the box under p, with user's own limits
+// (nil for none), to req and returns the decision to store.
+func (s *Service) routed(ctx context.Context, p *domain.Policy, team, user, teamName string, req box.Request, own domain.PersonalLimits, now time.Time) (*domain.DecisionRecord, error) {
+	route, err := box.DecideFor(p, req.Activity, req.Amount, req.Tags, own)
+	if err != nil {
+		var ie *box.InputError
+		if errors.As(err, &ie) {
+			return nil, domain.Invalidf(":warning: %s", slacktext.Escape(ie.Message))
+		}
+		return nil, err
+	}
+	act, _ := p.Activity(req.Activity)
+	d := &domain.DecisionRecord{Decision: domain.Decision{
+		Team: team, Requester: user, Activity: req.Activity, Amount: req.Amount, Currency: p.CurrencyOf(act),
+		Customer: req.Customer, Reason: req.Reason, Tags: req.Tags, CreatedAt: now, Level: -1,
+		TeamName: teamName,
+	}}
+	if route.Autonomous {
+		d.State = domain.StateAutonomous
+		d.OutcomeDue = s.outcomeDue(p, now)
+	} else {
+		d.State = domain.StatePending
+		d.Level = route.Level
+		d.LevelName = p.LevelName(route.Level)
+		d.Why = strings.Join(route.Reasons, "; ")
+		d.ExceedsAll = route.ExceedsAll
+		d.Deadline = deadline(now, p.RespondWithin(route.Level))
+		d.History = []domain.HistoryEntry{{Action: "created", Actor: user, To: d.LevelName, At: now}}
+		s.skipAway(ctx, d, now) // nobody is here at that level: the next one (away.go)
+	}
 	return d, nil
 }
 

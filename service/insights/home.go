@@ -82,8 +82,12 @@ func (s *Service) Home(ctx context.Context, team, user string) (*Home, error) {
 	team = s.teamOr(team)
 	now := s.now()
 	h := &Home{Team: team, User: user, Now: now, Loc: s.policy().Location,
-		Box: box.AllLimits(s.policy()), AlwaysEscalate: box.EscalationTags(s.policy())}
-	var err error
+		AlwaysEscalate: box.EscalationTags(s.policy())}
+	own, err := s.store.PersonalLimits(ctx, team, user)
+	if err != nil {
+		return nil, err
+	}
+	h.Box = box.LimitsFor(s.policy(), own)
 	if h.Levels, err = s.appr.LevelsOf(ctx, team, user); err != nil {
 		return nil, err
 	}

@@ -38,6 +38,9 @@ type Store interface {
 	// MarkHomeOpened and HomeOpenedAll record and list who opened the App Home.
 	MarkHomeOpened(ctx context.Context, team, user string) error
 	HomeOpenedAll(ctx context.Context, team string) ([]string, error)
+	// PersonalLimits returns user's own limits (earned autonomy), by
+	// activity.
+	PersonalLimits(ctx context.Context, team, user string) (domain.PersonalLimits, error)
 	// RecentDecisions returns user's newest decisions, at most n.
 	RecentDecisions(ctx context.Context, team, user string, n int) ([]domain.Decision, error)
 	// WaitingDecisions returns the pending decisions, earliest deadline

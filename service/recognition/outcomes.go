@@ -57,6 +57,9 @@ func (s *Service) RecordOutcome(ctx context.Context, team, user, id, result, not
 		return nil, err
 	}
 	s.afterOutcome(ctx, rec)
+	if st := s.cfg.Streaks; st != nil {
+		st.OutcomeRecorded(ctx, rec)
+	}
 	return rec, nil
 }
 

@@ -183,6 +183,15 @@ type Config struct {
 	// Policies, when set, gives DailyLimit, Location and Reaction from the policy in
 	// force instead, so that a reload applies to what comes next.
 	Policies *domain.Policies
+	// Streaks, when set, is told each recorded outcome (earned autonomy:
+	// a decision that worked may complete a streak).
+	Streaks Streaks
+}
+
+// Streaks counts streaks of decisions that worked (earned autonomy);
+// *autonomy.Service implements it. It logs its own failures.
+type Streaks interface {
+	OutcomeRecorded(ctx context.Context, d *domain.Decision)
 }
 
 // conf returns the rules in force: cfg, with the policy's values when the
