@@ -28,6 +28,7 @@ import (
 	"github.com/empowerbot/empowerbot/metrics"
 	"github.com/empowerbot/empowerbot/ops"
 	"github.com/empowerbot/empowerbot/roster"
+	"github.com/empowerbot/empowerbot/service/autonomy"
 	"github.com/empowerbot/empowerbot/service/away"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
@@ -207,9 +208,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Roster = roster.New(auth.TeamID, handlers.RosterGroups{H: a.Handlers}, o.Log)
 	a.Handlers.Decisions = decisions.New(a.Policies, a.Store, handlers.DecisionNotifier{H: a.Handlers}, a.Roster, a.Handlers, o.Clock, o.Log)
+	a.Handlers.Autonomy = autonomy.New(a.Policies, a.Store, handlers.AutonomyNotifier{H: a.Handlers}, a.Roster, o.Clock, o.Log)
 	a.Handlers.Recognition = recognition.New(a.Store,
 		handlers.RecognitionNotifier{H: a.Handlers}, handlers.RecognitionDirectory{H: a.Handlers}, o.Clock, o.Log,
-		recognition.Config{BotUserID: auth.UserID, Policies: a.Policies})
+		recognition.Config{BotUserID: auth.UserID, Policies: a.Policies, Streaks: a.Handlers.Autonomy})
 	// A leader's last day away is a day in their own zone.
 	a.Handlers.Away = away.New(a.Policies, a.Store, a.Handlers, o.Clock, a.Zones.Location)
 	commitmentsSlack := handlers.NewCommitmentsSlack(a.Handlers)

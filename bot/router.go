@@ -114,6 +114,8 @@ func Routes(h *handlers.Handlers) (*Router, error) {
 	r.Action(handlers.ActionCommitmentDone, h.CommitmentDone)
 	r.Action(handlers.ActionCommitmentNewDate, h.CommitmentNewDate)
 	r.View(handlers.ViewCommitmentNewDate, h.CommitmentNewDateSubmit)
+	r.Action(handlers.ActionRaise, h.RaiseClick)
+	r.Action(handlers.ActionNotNow, h.NotNowClick)
 	return r, nil
 }
 

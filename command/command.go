@@ -81,8 +81,8 @@ var table = []Sub{
 	},
 	{Name: "feedback", Summary: "tell your leader how they can help you, any time"},
 	{
-		Name: "box", Args: "[<@user>]",
-		Summary: "your limits for each activity, your team and its approvers; a leader may look at one of their people's box",
+		Name: "box", Args: "[<@user> [reset <activity>]]",
+		Summary: "your limits for each activity, your team and its approvers; a leader may look at one of their people's box, or reset a limit they earned",
 		Example: "box @dave",
 	},
 	{

@@ -20,7 +20,7 @@ func TestHelp(t *testing.T) {
 		"• `/empower commitments`: the commitments made by you and to you, with their status",
 		"• `/empower outcome <decision-id> worked|failed [note]`: record how a decision turned out",
 		"• `/empower feedback`: tell your leader how they can help you, any time",
-		"• `/empower box [<@user>]`: your limits for each activity, your team and its approvers; a leader may look at one of their people's box",
+		"• `/empower box [<@user> [reset <activity>]]`: your limits for each activity, your team and its approvers; a leader may look at one of their people's box, or reset a limit they earned",
 		"• `/empower stats [7d|30d]`: measurable outcomes: your team's if you lead one, your own otherwise",
 		"• `/empower help`: this list",
 	}

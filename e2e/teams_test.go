@@ -169,7 +169,7 @@ func TestTeamRouting(t *testing.T) {
 			t.Errorf("%s looking at alice's box: %s", who, got)
 		}
 	}
-	if got := e.Command(frank, "box <@U0ALICE|alice> everything").AllText(); !strings.Contains(got, "/empower box [<@user>]") {
+	if got := e.Command(frank, "box <@U0ALICE|alice> everything").AllText(); !strings.Contains(got, "/empower box [<@user> [reset <activity>]]") {
 		t.Errorf("box with extra words: %s", got)
 	}
 	// Each lead's App Home lists only what their team's chain may answer.

@@ -27,24 +27,27 @@ var boxUsage = command.MustLookup("box").Usage()
 // to see that person's box (decisions.Service.BoxOf).
 func (h *Handlers) Box(ctx context.Context, c *Command) (*Reply, error) {
 	if c.Args == "" {
-		return boxReply(h.Decisions.Box(ctx, c.TeamID, c.UserID)), nil
+		return boxReply(h.policy(), h.Decisions.Box(ctx, c.TeamID, c.UserID)), nil
 	}
 	user, rest, err := splitMention(c.Args, "the person", boxUsage)
 	if err != nil {
 		return nil, err
 	}
+	if word, activity, _ := strings.Cut(rest, " "); strings.EqualFold(word, "reset") {
+		return h.boxReset(ctx, c, user, strings.TrimSpace(activity))
+	}
 	if rest != "" {
-		return nil, domain.Invalidf("I only know `/empower box` and `/empower box @person`; I don't know `%s`.\n%s", slacktext.Code(rest), boxUsage)
+		return nil, domain.Invalidf("I only know `/empower box`, `/empower box @person` and `/empower box @person reset <activity>`; I don't know `%s`.\n%s", slacktext.Code(rest), boxUsage)
 	}
 	bx, err := h.Decisions.BoxOf(ctx, c.TeamID, c.UserID, user)
 	if err != nil {
 		return nil, err
 	}
-	return boxReply(bx), nil
+	return boxReply(h.policy(), bx), nil
 }
 
 // boxReply renders bx.
-func boxReply(bx decisions.Box) *Reply {
+func boxReply(p *domain.Policy, bx decisions.Box) *Reply {
 	intro := "*Your box*: up to these amounts the call is yours to make, no one to ask. Above them, I bring in the leader who can clear it."
 	own := bx.Viewer == bx.User
 	if !own {
@@ -72,7 +75,10 @@ func boxReply(bx decisions.Box) *Reply {
 		if !own {
 			whose = "theirs"
 		}
-		fmt.Fprintf(&b, "*%s*: %s up to *%s*", slacktext.Escape(al.Activity), whose, al.Frontline.Format(al.Currency))
+		fmt.Fprintf(&b, "*%s*: %s up to *%s*%s", slacktext.Escape(al.Activity), whose, al.Frontline.Format(al.Currency), ownLimitText(p, al))
+		if al.Own != nil && !own {
+			fmt.Fprintf(&b, "\n_To take it back: /empower box %s reset %s_", slacktext.User(bx.User), slacktext.Escape(al.Activity))
+		}
 		if al.Summary != "" {
 			fmt.Fprintf(&b, "\n_%s_", slacktext.EscapeTruncate(al.Summary, 300))
 		}

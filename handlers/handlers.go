@@ -23,6 +23,7 @@ import (
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/metrics"
+	"github.com/empowerbot/empowerbot/service/autonomy"
 	"github.com/empowerbot/empowerbot/service/away"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/decisions"
@@ -65,6 +66,8 @@ type Handlers struct {
 	Insights *insights.Service
 	// Away is the service of leaders' time away (away, back, delegates).
 	Away *away.Service
+	// Autonomy is earned autonomy: raise proposals, their answers, resets.
+	Autonomy *autonomy.Service
 	// Zones tells each person's time zone (nil: everyone is in the
 	// policy's); see dm_zones.go.
 	Zones ZoneDirectory

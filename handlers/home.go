@@ -177,6 +177,12 @@ func homeBoxText(home *insights.Home) string {
 			break
 		}
 		fmt.Fprintf(&b, "\n• *%s*: %s up to *%s*", slacktext.EscapeTruncate(al.Activity, 60), who, al.Frontline.Format(al.Currency))
+		if al.Own != nil {
+			fmt.Fprintf(&b, ", earned: raised from %s by %s on %s", al.Policy.Format(al.Currency), slacktext.User(al.Own.By), al.Own.At.In(home.Loc).Format("Jan 2"))
+			if al.Capped {
+				b.WriteString(" (capped by the policy now)")
+			}
+		}
 		for _, ll := range al.Levels {
 			switch {
 			case top < 0 || ll.Level != top:

@@ -156,12 +156,44 @@ func FigureBlocks(f *stats.Figures, prev *stats.Figures) []slack.Block {
 	if has {
 		p = *prev
 	}
-	return []slack.Block{
+	blocks := []slack.Block{
 		textSection(decisionFigures(f, &p, has)),
 		textSection(escalationFigures(f, &p, has)),
 		textSection(outcomeFigures(f, &p, has)),
 		textSection(commitmentFigures(f, &p, has)),
 	}
+	if s := autonomyFigures(f, &p, has); s != "" {
+		blocks = append(blocks, textSection(s))
+	}
+	return blocks
+}
+
+// maxLimitChanges bounds the raises and resets listed by name.
+const maxLimitChanges = 5
+
+// autonomyFigures counts the limits raised and reset (earned autonomy),
+// naming the latest; "" when there were none in either window.
+func autonomyFigures(f, p *stats.Figures, has bool) string {
+	if f.LimitsRaised+f.LimitsReset == 0 && (!has || p.LimitsRaised+p.LimitsReset == 0) {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Earned autonomy*: %s raised%s, %d reset%s",
+		countOf(f.LimitsRaised, "limit"), delta(f.LimitsRaised, p.LimitsRaised, has), f.LimitsReset, delta(f.LimitsReset, p.LimitsReset, has))
+	cs := f.LimitChanges
+	if len(cs) > maxLimitChanges {
+		fmt.Fprintf(&b, "\n…%d earlier", len(cs)-maxLimitChanges)
+		cs = cs[len(cs)-maxLimitChanges:]
+	}
+	for _, c := range cs {
+		verb := "raised"
+		if c.Kind == string(domain.EventAutonomyReset) {
+			verb = "reset"
+		}
+		fmt.Fprintf(&b, "\n• %s's %s box %s from %s to %s by %s", slacktext.User(c.Person), slacktext.EscapeTruncate(c.Activity, 60),
+			verb, c.From.Format(c.Currency), c.To.Format(c.Currency), userOrBot(c.By))
+	}
+	return b.String()
 }
 
 // decisionFigures counts the decisions, per activity.
