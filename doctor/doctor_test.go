@@ -98,6 +98,20 @@ func TestDoctorMissingScopes(t *testing.T) {
 	wantLine(t, out, doctor.CheckChannel, "C0ESCALATE", false, "lacks channels:read")
 }
 
+// Without users:read or usergroups:read, the people cannot be checked, and
+// each line says so and what to do.
+func TestDoctorMissingPeopleScopes(t *testing.T) {
+	emu := workspace(t)
+	emu.SetScopes("commands", "chat:write", "chat:write.public", "im:write", "files:write", "channels:read", "groups:read", "im:history", "reactions:read")
+	res, out := check(t, emu, apptest.DefaultPolicy, emu.BotToken())
+	wantLine(t, out, doctor.CheckScopes, "bot token", false, "missing users:read, usergroups:read", "reinstall")
+	wantLine(t, out, doctor.CheckUser, "U0BOB", false, "lacks users:read", "reinstall")
+	wantLine(t, out, doctor.CheckUserGroup, "S0FRONTLINE", false, "lacks usergroups:read")
+	if doctor.Failures(res)[doctor.CheckChannel] != 0 {
+		t.Errorf("channels failed with their scopes given:\n%s", out)
+	}
+}
+
 func TestDoctorChannels(t *testing.T) {
 	emu := workspace(t)
 	emu.AddPrivateChannel("C0SECRET", "leaders-private")

@@ -55,6 +55,7 @@ func rowsOf(rows []map[string]string, event, subject string) []map[string]string
 // refused.
 func TestExportAScriptedWeek(t *testing.T) {
 	pol := strings.Replace(feedbackPolicy(yearlySpec, yearlySpec, true), "frontline: [", "admins: [U0CAROL]\nfrontline: [", 1)
+	pol = strings.Replace(pol, "daily_limit: 10", "daily_limit: 10\n  reaction: clap", 1)
 	e := startFeedback(t, apptest.Options{Policy: pol})
 	de := &decisionEnv{Env: e.Env, t: t, store: e.store}
 	start := e.Clock.Now()
@@ -72,6 +73,25 @@ func TestExportAScriptedWeek(t *testing.T) {
 	}
 	if r := e.Command(apptest.Bob, "commit <@U0DAVE|dave> get you on the safety course by friday"); strings.Contains(r.AllText(), ":warning:") {
 		t.Fatalf("commit: %s", r.AllText())
+	}
+	// Dave says how the first one turned out; Bob shares a win; Erin claps
+	// Dave's message in #general.
+	if r := e.Command(apptest.Dave, "outcome "+inside+" worked they renewed for a year"); strings.Contains(r.AllText(), ":warning:") {
+		t.Fatalf("outcome: %s", r.AllText())
+	}
+	if r := e.Command(apptest.Bob, "win ACME renewed for a year <@U0DAVE|dave> #customer-first"); !strings.Contains(r.AllText(), "is up") {
+		t.Fatalf("win: %s", r.AllText())
+	}
+	said, err := e.Emu.PostAsUser(apptest.Dave, apptest.General, "ACME is back up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Emu.React(e.Ctx(), apptest.Erin, apptest.General, said.TS, "clap"); err != nil {
+		t.Fatal(err)
+	}
+	clapPost, err := e.Emu.WaitMessage(e.Ctx(), apptest.Praise, func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "<@U0ERIN> praises <@U0DAVE>") })
+	if err != nil {
+		t.Fatalf("no praise by reaction: %v", err)
 	}
 	e.runNow(jobs.JobFeedback)
 	e.fbAnswer(apptest.Alice, "Clearer goals each quarter would help", true)
@@ -115,7 +135,21 @@ func TestExportAScriptedWeek(t *testing.T) {
 		"reason": "loyal customer since 2019", "level": "team-lead", "to": "pending"})
 	// What the card said: "Approved by @bob".
 	want(one("decision.approved", above), map[string]string{"actor": apptest.Bob, "from": "pending", "to": "approved", "amount": "900.00"})
-	want(one("praise.given", ""), map[string]string{"actor": apptest.Bob, "text": "saved the ACME account", "tags": "ownership"})
+	praise := rowsOf(rows, "praise.given", apptest.Dave)
+	if len(praise) != 2 {
+		t.Fatalf("%d praise.given rows, want 2 (typed, by reaction)", len(praise))
+	}
+	want(praise[0], map[string]string{"actor": apptest.Bob, "text": "saved the ACME account", "tags": "ownership"})
+	// What #praise showed: "@erin praises @dave for this message in #general".
+	want(praise[1], map[string]string{"actor": apptest.Erin, "subject": apptest.Dave, "text": ""})
+	for _, w := range []string{`"reaction":"clap"`, `"channel":"` + apptest.General + `"`, `"message_ts":"` + said.TS + `"`} {
+		if !strings.Contains(praise[1]["details"], w) {
+			t.Errorf("the praise by reaction's details lack %s: %s (the post: %s)", w, praise[1]["details"], clapPost.AllText())
+		}
+	}
+	// What Dave said with /empower outcome, and Bob's win as posted.
+	want(one("outcome.worked", inside), map[string]string{"actor": apptest.Dave})
+	want(one("win.posted", ""), map[string]string{"actor": apptest.Bob, "text": "ACME renewed for a year", "tags": "customer-first"})
 	want(one("commitment.made", ""), map[string]string{"actor": apptest.Bob, "person": apptest.Dave, "text": "get you on the safety course"})
 	answers := rowsOf(rows, "feedback.answered", "")
 	if len(answers) != 2 {
@@ -136,16 +170,33 @@ func TestExportAScriptedWeek(t *testing.T) {
 		t.Errorf("the export names the author of an anonymous answer")
 	}
 
-	// The JSON export holds the same rows, field by field.
-	var js []export.Row
+	// The JSON export holds the same rows, every column, field by field.
+	var js []map[string]json.RawMessage
 	if err := json.Unmarshal(jsonOut.Bytes(), &js); err != nil {
 		t.Fatalf("the JSON export does not parse: %v", err)
 	}
+	if len(js) != len(rows) {
+		t.Fatalf("%d JSON rows, %d CSV rows", len(js), len(rows))
+	}
 	for i, r := range js {
-		c := rows[i]
-		if r.Time != c["time"] || r.Event != c["event"] || r.Subject != c["subject"] || r.Actor != c["actor"] || r.Amount != c["amount"] ||
-			r.Customer != c["customer"] || r.Reason != c["reason"] || r.Text != c["text"] || r.Person != c["person"] || string(r.Details) != c["details"] {
-			t.Errorf("row %d differs: JSON %+v, CSV %v", i, r, c)
+		for _, col := range export.Columns {
+			raw, got := r[col], ""
+			switch {
+			case raw == nil:
+			case col == "details":
+				got = string(raw)
+			case col == "anonymous":
+				if string(raw) == "true" {
+					got = "true"
+				}
+			default:
+				if err := json.Unmarshal(raw, &got); err != nil {
+					t.Fatalf("row %d %s = %s: %v", i, col, raw, err)
+				}
+			}
+			if got != rows[i][col] {
+				t.Errorf("row %d (%s) %s: JSON %q, CSV %q", i, rows[i]["event"], col, got, rows[i][col])
+			}
 		}
 	}
 	lines := strings.SplitN(csvOut.String(), "\n", 5)

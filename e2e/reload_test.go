@@ -26,6 +26,7 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "policy.yaml")
 	e := startDecisions(t, apptest.Options{PolicyFile: file, Replicas: 2})
 
+	before := e.Emu.Envelopes()
 	// Pending at team-lead before any reload.
 	_, pending := e.decide(apptest.Dave, "discount 900 for ACME loyal customer")
 	card := e.escalation(pending, "team-lead")
@@ -103,6 +104,14 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 	waitCount("decisions above the box after the refused reload", &above, aboveAtInvalid+20)
 	stop()
 	wg.Wait()
+	// Every envelope of the load, through both reloads, was acked at its
+	// first attempt: none redelivered, none lost.
+	env := e.Emu.Envelopes()
+	sentEnv, ackedEnv := env.Sent-before.Sent, env.Acked-before.Acked
+	if sentEnv != ackedEnv || env.Redelivered != before.Redelivered || env.NeverAcked != 0 {
+		t.Errorf("envelopes during the reloads: %d sent, %d acked, %d redelivered, %d lost; want every one acked at once",
+			sentEnv, ackedEnv, env.Redelivered-before.Redelivered, env.NeverAcked)
+	}
 
 	mu.Lock()
 	if len(failures) > 0 {
@@ -144,8 +153,11 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 	}
 	e.click(apptest.Bob, card, "Approve")
 	e.waitUpdated(card.TS, "approved", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "Approved by") })
-	t.Logf("reload under load: %d commands answered of %d sent (%d inside, %d above the box), 0 lost; both replicas reloaded in %v",
-		answered.Load(), sent.Load(), inside.Load(), above.Load(), took)
+	mu.Lock()
+	refusedCmds := len(failures)
+	mu.Unlock()
+	t.Logf("reload under load: envelopes %d sent, %d acked, %d redelivered, %d lost; commands %d sent, %d answered with a decision (%d inside, %d above the box), %d refused; both replicas reloaded in %v",
+		sentEnv, ackedEnv, env.Redelivered-before.Redelivered, env.NeverAcked, sent.Load(), answered.Load(), inside.Load(), above.Load(), refusedCmds, took)
 }
 
 // TestPolicyReloadWhenTheFileChanges is the Kubernetes case: a ConfigMap

@@ -3,6 +3,7 @@ package slackemu
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -479,4 +480,37 @@ func (s *Server) AckLatencies() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.latencies)
+}
+
+// EnvelopeStats counts the envelopes the emulator delivered: Sent counts each envelope once
+// (its timeout redeliveries aside; a forced Redeliver counts as one more), Acked those
+// acknowledged at some attempt, Redelivered those sent more than once, NeverAcked those given
+// up on after every retry (Slack drops them: lost).
+type EnvelopeStats struct {
+	Sent, Acked, Redelivered, NeverAcked int
+}
+
+// Envelopes returns the counts of every envelope delivered so far (SendRaw frames aside).
+func (s *Server) Envelopes() EnvelopeStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[*delivery]bool{}
+	var st EnvelopeStats
+	for _, d := range s.deliveries {
+		if seen[d] || d.raw != nil {
+			continue
+		}
+		seen[d] = true
+		st.Sent++
+		if d.acked {
+			st.Acked++
+		}
+		if len(d.ids) > 1 || d.attempt > 0 {
+			st.Redelivered++
+		}
+		if errors.Is(d.err, ErrNotAcked) {
+			st.NeverAcked++
+		}
+	}
+	return st
 }
