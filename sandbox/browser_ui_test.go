@@ -157,6 +157,8 @@ func TestSandboxBrowserPhone(t *testing.T) {
 		evalTrue("tag kept", `document.querySelector('#modal .bk-input[data-block="tags"] input[value="courage"]').checked`),
 		poll(inViewport("#modal-submit")))
 	b.step("Esc closes the modal", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("modal-backdrop")))
+	b.step("the picker switches person", setValue("#people-select", "U0BOB"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="U0BOB"]`)),
+		evalTrue("Bob is picked", `document.querySelector("#people-select").value === "U0BOB"`), evalTrue("no horizontal scroll", noSideScroll))
 }
 
 // TestSandboxBrowserUnreadAndDialogs: unread counts are each person's (the person picker

@@ -159,6 +159,18 @@ func (s *Sandbox) cast() tourCast {
 		}
 	}
 	c.currency = pol.CurrencyOf(c.activity)
+	if c.activity.FrontlineLimit <= 0 {
+		c.activity.FrontlineLimit = 500 * 100
+	}
+	if c.activity.Name == "" {
+		c.activity.Name = "discount"
+	}
+	if c.escalations == "" {
+		c.escalations = generalID
+	}
+	if c.leader == "" {
+		c.leader = generalID
+	}
 	return c
 }
 

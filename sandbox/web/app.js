@@ -1,5 +1,9 @@
 // empowerbot sandbox page: a small Slack. Plain JS, no build step.
 // It renders whatever Block Kit the bot sends, so new flows appear without changes here.
+//
+// To add a piece (a showcase, a button on messages): onMessageRendered(fn) adds to every
+// rendered message; a guided-tour step is added server-side (sandbox/tour.go), and the panel
+// draws it; the sidebar's sections are #channels, #apps and #jobs, each redrawn from S.state.
 "use strict";
 
 const S = {
@@ -825,7 +829,10 @@ function renderHeader() {
   const ch = S.state.channels.find((c) => c.id === S.conv);
   $("#conv-title").textContent = isApp ? "empowerbot" : "# " + (ch ? ch.name : S.conv);
   $("#tabs").hidden = !isApp;
-  document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.dataset.tab === S.tab));
+  document.querySelectorAll(".tab").forEach((t) => {
+    t.classList.toggle("active", t.dataset.tab === S.tab);
+    t.setAttribute("aria-selected", t.dataset.tab === S.tab ? "true" : "false");
+  });
   const home = isApp && S.tab === "home";
   $("#home").hidden = !home;
   $("#messages").hidden = home;
