@@ -335,6 +335,8 @@ type FeedbackAnsweredData struct {
 // (the actor) replied to answer Subject; the person is never named.
 type FeedbackRepliedData struct {
 	Anonymous bool `json:"anonymous"`
+	// TeamName is the answer's policy team ("" for none).
+	TeamName string `json:"team_name,omitempty"`
 }
 
 // FeedbackReleasedData is the payload of feedback.released: a batch of

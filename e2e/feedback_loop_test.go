@@ -399,3 +399,67 @@ func TestFeedbackCommitToThisClosesTheLoop(t *testing.T) {
 		t.Errorf("Dave's next DM = %q; want only the team's news", dave.AllText())
 	}
 }
+
+// Stats and the digest count replies and commitments made from feedback
+// and kept; a team's response rate is shown only for a team of at least
+// the anonymity floor (3): north (Erin alone) has none, south (the crew)
+// has one.
+func TestFeedbackStatsCountTheLoopAndHideSmallTeamsRates(t *testing.T) {
+	pol := noFloor(feedbackPolicy(yearlySpec, yearlySpec, false)) + `
+  anonymity_floor: 3
+teams:
+  - name: north
+    members: [` + apptest.Erin + `]
+  - name: south
+    members: [` + crewGroup + `]
+`
+	pol = strings.Replace(pol, "  anonymity_floor: 1\n", "", 1)
+	e := startLoop(t, pol, 1)
+	e.runNow(jobs.JobFeedback)
+	e.fbAnswer(apptest.Erin, "A second van for the north route.", false)
+	post := e.waitAnswerPost(apptest.Leaders, "second van")
+	e.reply(apptest.Bob, post, "Ordering one.")
+	e.waitDMText(apptest.Erin, "Ordering one")
+	e.commitTo(apptest.Bob, post, "Order a second van", "tomorrow")
+	e.waitDMText(apptest.Erin, "committed to you")
+	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), jobs.JobCommitmentReminders); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Emu.WaitDM(e.Ctx(), apptest.Bob, func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Order a second van") && len(m.Buttons()) > 0
+	})
+	if err != nil {
+		t.Fatalf("no reminder: %v", err)
+	}
+	if _, err := e.Emu.Click(e.Ctx(), apptest.Bob, r, "Done"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitDMText(apptest.Erin, "You said … — we did …")
+
+	st := e.Command(apptest.Bob, "stats").AllText()
+	t.Logf("Bob's stats:\n%s", st)
+	wantText(t, "Bob's stats", st, []string{
+		"*Closing the loop*: 1 reply to feedback · 1 commitment from feedback, 1 kept",
+		"feedback rate not shown (fewer than 3 people)",
+		"*south*",
+		"feedback 0% answered",
+	})
+	for _, line := range strings.Split(st, "\n") {
+		if strings.Contains(line, "*north*") && strings.Contains(line, "% answered") {
+			t.Errorf("north's rate (one person) is shown: %s", line)
+		}
+	}
+	tick := e.Clock.Now().Add(time.Minute)
+	if err := e.Bots()[0].App.Handlers.Digest(e.Ctx(), tick); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.Emu.WaitMessage(e.Ctx(), apptest.Leaders, func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "Weekly digest") })
+	if err != nil {
+		t.Fatalf("no digest: %v", err)
+	}
+	t.Logf("digest:\n%s", d.AllText())
+	wantText(t, "the digest", d.AllText(), []string{
+		"*Closing the loop*: 1 reply to feedback",
+		"• *north*", "feedback rate not shown (fewer than 3 people)",
+	})
+}

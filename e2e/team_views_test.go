@@ -104,7 +104,7 @@ func TestTeamDigests(t *testing.T) {
 	}
 	wantText(t, "north's digest", team[0].AllText(),
 		[]string{"north · Weekly digest", "*Decisions*: 2 _(+2 vs last week)_ · *1 inside the box*", "*Leaders' answers*: 1 approved"},
-		"By team", "south", "*Feedback*")
+		"By team", "south")
 }
 
 // The App Home names the person's team, and a leader's lists only what

@@ -91,8 +91,21 @@ func teamLabel(t *insights.TeamFigures) string {
 // teamLine is one team's week in a line.
 func teamLine(t *insights.TeamFigures) string {
 	f := &t.Figures
-	return fmt.Sprintf("• *%s*: %s (%d inside the box, %d above) · %d approved, %d declined · %d worked, %d didn't · %d overdue",
-		teamLabel(t), countOf(f.Decisions(), "decision"), f.Inside, f.Above, f.Approved, f.Declined, f.Worked, f.Failed, len(f.Overdue))
+	return fmt.Sprintf("• *%s*: %s (%d inside the box, %d above) · %d approved, %d declined · %d worked, %d didn't · %d overdue · %s",
+		teamLabel(t), countOf(f.Decisions(), "decision"), f.Inside, f.Above, f.Approved, f.Declined, f.Worked, f.Failed, len(f.Overdue), teamRateText(f))
+}
+
+// teamRateText is a team's feedback response rate in a few words, none
+// for fewer people than the anonymity floor.
+func teamRateText(f *stats.Figures) string {
+	rate, ok := f.FeedbackRate()
+	switch {
+	case !ok || f.People() == 0:
+		return "no feedback round"
+	case f.RateHidden():
+		return fmt.Sprintf("feedback rate not shown (fewer than %d people)", f.Floor)
+	}
+	return fmt.Sprintf("feedback %d%% answered", rate)
 }
 
 // teamLineBlocks are a titled line per team, in as many sections as they
@@ -261,25 +274,47 @@ func reactionFigures(f, p *stats.Figures, has bool) string {
 }
 
 // commitmentFigures gives the feedback rounds' response rates (team
-// figures only) and the commitments kept.
+// figures only; hidden for fewer people than the anonymity floor), what
+// leaders did with the answers, and the commitments kept.
 func commitmentFigures(f, p *stats.Figures, has bool) string {
 	var b strings.Builder
-	if f.User == "" && f.Teams == nil {
-		if rate, ok := f.FeedbackRate(); ok {
-			fmt.Fprintf(&b, "*Feedback*: %d%% answered", rate)
-			for i, r := range f.Rounds {
-				if i == 5 {
-					fmt.Fprintf(&b, "\n…and %d more rounds", len(f.Rounds)-i)
-					break
-				}
-				fmt.Fprintf(&b, "\n• _%s_: %d of %d answered (%d%%)", slacktext.EscapeTruncate(r.Question, 120), r.Answered, r.Sent, r.RatePct)
-			}
-		} else {
-			b.WriteString("*Feedback*: no round in this period")
-		}
+	if f.User == "" {
+		b.WriteString(feedbackRateLine(f, true))
 		b.WriteString("\n")
 	}
+	replies := fmt.Sprintf("%d replies", f.Replies)
+	if f.Replies == 1 {
+		replies = "1 reply"
+	}
+	fmt.Fprintf(&b, "*Closing the loop*: %s to feedback%s · %s from feedback, %d kept%s\n",
+		replies, delta(f.Replies, p.Replies, has), countOf(f.LoopMade, "commitment"), f.LoopKept, delta(f.LoopKept, p.LoopKept, has))
 	fmt.Fprintf(&b, "*Commitments*: %d done on time%s, %d late, *%d overdue now*", f.OnTime, delta(f.OnTime, p.OnTime, has), f.Late, len(f.Overdue))
+	return b.String()
+}
+
+// feedbackRateLine is the response rate of f's rounds, with a line per
+// round when rounds is set; hidden when fewer people than the anonymity
+// floor were asked.
+func feedbackRateLine(f *stats.Figures, rounds bool) string {
+	rate, ok := f.FeedbackRate()
+	switch {
+	case !ok || f.People() == 0:
+		return "*Feedback*: no round in this period"
+	case f.RateHidden():
+		return fmt.Sprintf("*Feedback*: response rate not shown: fewer than %d people were asked (the anonymity floor)", f.Floor)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Feedback*: %d%% answered", rate)
+	if !rounds {
+		return b.String()
+	}
+	for i, r := range f.Rounds {
+		if i == 5 {
+			fmt.Fprintf(&b, "\n…and %d more rounds", len(f.Rounds)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n• _%s_: %d of %d answered (%d%%)", slacktext.EscapeTruncate(r.Question, 120), r.Answered, r.Sent, r.RatePct)
+	}
 	return b.String()
 }
 

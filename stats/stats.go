@@ -42,6 +42,9 @@ type Input struct {
 	// TeamOf returns a person's policy team ("" for none); nil puts
 	// everyone in no team.
 	TeamOf func(user string) string
+	// Floor is feedback.anonymity_floor: a response rate of fewer people
+	// than this is not shown (RateHidden).
+	Floor int
 }
 
 // Activity holds the decisions of one activity in the window.
@@ -134,6 +137,10 @@ type Figures struct {
 	Rounds []Round
 	// OnTime and Late count commitments done in the window.
 	OnTime, Late int
+	// Replies counts leaders' replies to feedback answers in the window;
+	// LoopMade the commitments made with Commit to this, LoopKept those
+	// done (closing the loop).
+	Replies, LoopMade, LoopKept int
 	// Overdue lists commitments not done whose due date is before Now's day.
 	Overdue []Commitment
 	// Open lists commitments not done (overdue ones included), by due date.
@@ -187,6 +194,33 @@ func (f *Figures) FeedbackRate() (int, bool) {
 		return 0, true
 	}
 	return answered * 100 / sent, true
+}
+
+// People is how many people the window's feedback rounds reached (the
+// most any round did).
+func (f *Figures) People() int {
+	n := 0
+	for _, r := range f.Rounds {
+		n = max(n, r.Sent)
+	}
+	return n
+}
+
+// RateHidden reports whether the response rate is hidden: it would be of
+// fewer people than the anonymity floor.
+func (f *Figures) RateHidden() bool { return f.Floor > 1 && f.People() < f.Floor }
+
+// loopMine reports whether commitment facts c (of a commitment made to
+// feedback) belong to in: its leader or person for one person's figures,
+// the person's (or the team's) policy team for team figures.
+func (in *Input) loopMine(c domain.CommitmentFacts) bool {
+	if in.User != "" && c.Leader != in.User && c.Employee != in.User {
+		return false
+	}
+	if c.ToTeam {
+		return in.Teams == nil || contains(in.Teams, c.TeamName)
+	}
+	return in.peopleInTeams(c.Employee)
 }
 
 // Compute reduces events (oldest first; they may start before in.From, see
@@ -354,6 +388,10 @@ func Compute(events []domain.Event, in Input) Figures {
 				c.Activity, c.Currency, c.From, c.To = r.Activity, r.Currency, r.Amount, r.To
 			}
 			f.LimitChanges = append(f.LimitChanges, c)
+		case domain.FeedbackRepliedData:
+			if win && (in.User == "" || ev.Actor == in.User) && (in.Teams == nil || contains(in.Teams, p.TeamName)) {
+				f.Replies++
+			}
 		case domain.FeedbackRoundData:
 			if !win || in.User != "" || in.Teams != nil {
 				continue
@@ -368,6 +406,9 @@ func Compute(events []domain.Event, in Input) Figures {
 			r.Question = p.Question
 			r.Sent, r.Answered, r.RatePct = p.Sent, p.Answered, p.RatePct
 		case domain.CommitmentMadeData:
+			if p.Source == domain.SourceFeedback && win && in.loopMine(p.CommitmentFacts) {
+				f.LoopMade++
+			}
 			c := commits[ev.Subject]
 			if c == nil {
 				c = &Commitment{ID: ev.Subject}
@@ -380,6 +421,9 @@ func Compute(events []domain.Event, in Input) Figures {
 				c.Due = firstNonEmpty(ev.To, p.Due, c.Due)
 			}
 		case domain.CommitmentDoneData:
+			if p.Answer != "" && win && in.loopMine(p.CommitmentFacts) {
+				f.LoopKept++
+			}
 			c := commits[ev.Subject]
 			if c == nil {
 				// Made before the events read: take what the done event carries.

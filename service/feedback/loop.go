@@ -107,7 +107,7 @@ func (s *Service) SendReply(ctx context.Context, r Reply) error {
 		s.log.Warn("could not relay a reply to feedback", "answer", r.Answer, "error", err.Error())
 		return domain.Unavailablef("I couldn't deliver your reply just now; nothing was sent. Please try again.")
 	}
-	ev := domain.Event{Actor: r.Leader, Subject: r.Answer, At: s.clock.Now(), Payload: domain.FeedbackRepliedData{Anonymous: t.Answer.Anonymous}}
+	ev := domain.Event{Actor: r.Leader, Subject: r.Answer, At: s.clock.Now(), Payload: domain.FeedbackRepliedData{Anonymous: t.Answer.Anonymous, TeamName: t.Answer.TeamName}}
 	if err := s.store.FeedbackReplySent(ctx, r.Team, r.Op, ev); err != nil {
 		s.log.Warn("could not record a reply to feedback", "answer", r.Answer, "error", err.Error())
 	}

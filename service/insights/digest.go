@@ -63,14 +63,23 @@ func (s *Service) Digest(ctx context.Context, tick time.Time) error {
 	if err != nil {
 		return fmt.Errorf("digest: %w", err)
 	}
-	cur := stats.Input{From: from, To: tick, Now: tick, Loc: loc}
-	prev := stats.Input{From: prevFrom, To: from, Now: from, Loc: loc}
+	floor := p.Feedback.AnonymityFloor
+	cur := stats.Input{From: from, To: tick, Now: tick, Loc: loc, Floor: floor}
+	prev := stats.Input{From: prevFrom, To: from, Now: from, Loc: loc, Floor: floor}
+	var teamOf func(string) string
 	if len(p.Teams) > 0 {
 		v, err := s.teamView(ctx, p)
 		if err != nil {
 			return fmt.Errorf("digest: %w", err)
 		}
 		cur.TeamOf, prev.TeamOf = v.TeamOf, v.TeamOf
+		teamOf = v.TeamOf
+	}
+	rounds := stats.Compute(evs, cur).Rounds // the organisation's rounds
+	withRates := func(figs ...*stats.Figures) {
+		if err := s.teamRates(ctx, team, rounds, teamOf, figs...); err != nil {
+			s.log.Warn("digest: no team response rates", "error", err.Error())
+		}
 	}
 	digest := func(teamName, channel string, cur, prev stats.Input) *Digest {
 		return &Digest{Team: team, Channel: channel, TeamName: teamName, Tick: tick, From: from, Loc: loc,
@@ -84,6 +93,9 @@ func (s *Service) Digest(ctx context.Context, tick time.Time) error {
 		d := digest("", channel, cur, prev)
 		if len(p.Teams) > 0 {
 			d.Teams = perTeam(evs, cur, teamNames(p))
+			for i := range d.Teams {
+				withRates(&d.Teams[i].Figures)
+			}
 		}
 		errs = append(errs, s.postDigestOnce(ctx, d, digestPostStep))
 	}
@@ -94,7 +106,9 @@ func (s *Service) Digest(ctx context.Context, tick time.Time) error {
 		}
 		tc, tp := cur, prev
 		tc.Teams, tp.Teams = []string{t.Name}, []string{t.Name}
-		errs = append(errs, s.postDigestOnce(ctx, digest(t.Name, channel, tc, tp), digestPostStep+":team:"+t.Name))
+		d := digest(t.Name, channel, tc, tp)
+		withRates(&d.Cur)
+		errs = append(errs, s.postDigestOnce(ctx, d, digestPostStep+":team:"+t.Name))
 	}
 	return errors.Join(errs...)
 }

@@ -27,6 +27,10 @@ type Store interface {
 	ReadAudit(ctx context.Context, team string, from, to time.Time) ([]domain.Event, error)
 	// FeedbackRoundRate is a feedback round's response rate as it is now.
 	FeedbackRoundRate(ctx context.Context, team, round string) (domain.FeedbackRate, error)
+	// FanoutDelivered returns the people run of job reached; with
+	// FeedbackAnswered (who answered a round) it gives a team's rate.
+	FanoutDelivered(ctx context.Context, team, job, run string) ([]string, error)
+	FeedbackAnswered(ctx context.Context, team, round string) (map[string]bool, error)
 
 	// AwaitTickStep claims step at tick once across replicas, waiting while
 	// another owner holds it: it returns the owner to finish it with, or ""

@@ -35,7 +35,7 @@ func (s *Service) Stats(ctx context.Context, team, user string, days int) (*Stat
 	leader := len(levels) > 0
 	p := s.policy()
 	now := s.now()
-	in := stats.Input{From: now.AddDate(0, 0, -days), To: now.Add(time.Millisecond), Now: now, Loc: p.Location}
+	in := stats.Input{From: now.AddDate(0, 0, -days), To: now.Add(time.Millisecond), Now: now, Loc: p.Location, Floor: p.Feedback.AnonymityFloor}
 	if !leader || len(p.Teams) == 0 {
 		if !leader {
 			in.User = user
@@ -57,7 +57,15 @@ func (s *Service) Stats(ctx context.Context, team, user string, days int) (*Stat
 	}
 	in.TeamOf = v.TeamOf
 	st := &Stats{Days: days, Team: true, Teams: perTeam(evs, in, scope)}
+	rounds := stats.Compute(evs, in).Rounds // the organisation's rounds
 	in.Teams = scope
 	st.Figures = stats.Compute(evs, in)
+	figs := []*stats.Figures{&st.Figures}
+	for i := range st.Teams {
+		figs = append(figs, &st.Teams[i].Figures)
+	}
+	if err := s.teamRates(ctx, team, rounds, v.TeamOf, figs...); err != nil {
+		return nil, fmt.Errorf("stats for %s: %w", team, err)
+	}
 	return st, nil
 }
