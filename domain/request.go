@@ -25,9 +25,17 @@ func RequestKey(ctx context.Context) string {
 // DecisionIDFor returns the decision ID derived from the request key of
 // workspace team: a redelivered request gets the ID the first handling
 // used, so the decision is stored once.
-func DecisionIDFor(team, requestKey string) string {
+func DecisionIDFor(team, requestKey string) string { return idFor("D-", team, requestKey) }
+
+// CommitmentIDFor is DecisionIDFor for commitments (and asks): the ID a
+// command's commitment gets, the same every time the same request is
+// handled.
+func CommitmentIDFor(team, requestKey string) string { return idFor("C-", team, requestKey) }
+
+// idFor derives an ID of prefix from team and a request key.
+func idFor(prefix, team, requestKey string) string {
 	sum := sha256.Sum256([]byte(team + "\x00" + requestKey))
-	out := []byte("D-")
+	out := []byte(prefix)
 	for _, c := range sum[:6] {
 		out = append(out, idAlphabet[int(c)%len(idAlphabet)])
 	}

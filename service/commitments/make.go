@@ -89,9 +89,12 @@ func (s *Service) Commit(ctx context.Context, r CommitRequest) (*domain.Commitme
 		Team: r.Team, Leader: r.Leader, Employee: r.Employee, Text: r.Text, State: domain.CommitmentOpen,
 		Source: domain.SourceCommit, Due: due.String(), CreatedAt: now, MadeAt: now,
 	}}
-	ev, err := s.create(ctx, c, domain.CommitmentMadeData{CommitmentFacts: c.Facts()}, r.Leader)
+	ev, prev, err := s.create(ctx, c, domain.CommitmentMadeData{CommitmentFacts: c.Facts()}, r.Leader)
 	if err != nil {
 		return nil, err
+	}
+	if prev != nil {
+		return prev, nil // the same command, handled again after a crash: told before
 	}
 	s.announce(ctx, c, ev)
 	return c, nil
@@ -143,8 +146,14 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 	if !due.IsZero() {
 		c.AskedDue = due.String()
 	}
-	if _, err := s.create(ctx, c, domain.CommitmentAskedData{CommitmentFacts: c.Facts()}, r.Employee); err != nil {
+	_, prev, err := s.create(ctx, c, domain.CommitmentAskedData{CommitmentFacts: c.Facts()}, r.Employee)
+	if err != nil {
 		return nil, false, err
+	}
+	if prev != nil {
+		// The same command, handled again after a crash: the leader was
+		// asked unless that handling died before its DM.
+		return prev, !prev.AskDM.IsZero(), nil
 	}
 	dm, err := s.notify.AskLeader(ctx, c)
 	if err != nil {
@@ -208,17 +217,39 @@ func (s *Service) checkPerson(ctx context.Context, team, user string) error {
 }
 
 // create stores c under a fresh ID with its audit event, of payload p by
-// actor, and returns the event.
-func (s *Service) create(ctx context.Context, c *domain.CommitmentRecord, p domain.Payload, actor string) (domain.Event, error) {
+// actor, and returns the event. A command's commitment (ctx carries its
+// domain.RequestKey) gets the ID derived from the request: when an earlier
+// handling of the same command stored it (a redelivery after a crash), that
+// one is returned as prev and nothing is written.
+func (s *Service) create(ctx context.Context, c *domain.CommitmentRecord, p domain.Payload, actor string) (ev domain.Event, prev *domain.CommitmentRecord, err error) {
+	key := domain.RequestKey(ctx)
 	for attempt := 1; ; attempt++ {
 		c.ID = domain.NewCommitmentID()
-		ev := event(c, p, actor, "", string(c.State), c.CreatedAt)
-		err := s.store.CreateCommitment(ctx, c, ev)
+		if attempt == 1 && key != "" {
+			c.ID = domain.CommitmentIDFor(c.Team, key)
+		}
+		ev = event(c, p, actor, "", string(c.State), c.CreatedAt)
+		err = s.store.CreateCommitment(ctx, c, ev)
+		if errors.Is(err, domain.ErrExists) && attempt == 1 && key != "" {
+			if prev := s.madeBefore(ctx, c); prev != nil {
+				return ev, prev, nil
+			}
+		}
 		if errors.Is(err, domain.ErrExists) && attempt < createAttempts {
 			continue // the ID is taken: draw another
 		}
-		return ev, err
+		return ev, nil, err
 	}
+}
+
+// madeBefore returns the commitment an earlier handling of the same
+// request stored under c's ID, or nil when the ID belongs to another one.
+func (s *Service) madeBefore(ctx context.Context, c *domain.CommitmentRecord) *domain.CommitmentRecord {
+	prev, err := s.store.GetCommitment(ctx, c.Team, c.ID)
+	if err != nil || prev.Leader != c.Leader || prev.Employee != c.Employee || prev.Text != c.Text || prev.Source != c.Source {
+		return nil
+	}
+	return prev
 }
 
 // FeedbackRequest is a leader's Commit to this on a feedback answer, as

@@ -60,14 +60,31 @@ func (s *Service) Praise(ctx context.Context, p domain.PraiseGiven) error {
 	}
 	now := s.clock.Now()
 	ev := domain.Event{Actor: p.Giver, Subject: p.To, At: now, Payload: domain.PraiseGivenData{Text: p.Text, Values: p.Values}}
-	give := func(day string, limit int) (domain.PraiseTicket, bool, error) {
-		return s.store.GivePraise(ctx, p.Team, p.Giver, day, limit, ev)
+	err := s.postToFeed(ctx, p.Team, now, ev, s.giveOnce(ctx, p.Team, p.Giver, ev), func(ctx context.Context) error { return s.notify.PostPraise(ctx, p) })
+	if errors.Is(err, errPostedBefore) {
+		return nil // the same command, handled again after a crash
 	}
-	if err := s.postToFeed(ctx, p.Team, now, ev, give, func(ctx context.Context) error { return s.notify.PostPraise(ctx, p) }); err != nil {
+	if err != nil {
 		return err
 	}
 	s.tellPraised(ctx, p)
 	return nil
+}
+
+// errPostedBefore is postToFeed's answer for a command whose praise or win
+// an earlier handling of the same request posted.
+var errPostedBefore = errors.New("posted by an earlier handling of the same request")
+
+// giveOnce counts and audits ev for giver (the give of postToFeed): once
+// per request when ctx names one (domain.RequestKey), so that a command
+// handled again after a crash counts, audits and posts it once.
+func (s *Service) giveOnce(ctx context.Context, team, giver string, ev domain.Event) func(day string, limit int) (domain.PraiseTicket, bool, error) {
+	return func(day string, limit int) (domain.PraiseTicket, bool, error) {
+		if key := domain.RequestKey(ctx); key != "" {
+			return s.store.GiveRequestPraise(ctx, team, giver, day, limit, key, ev)
+		}
+		return s.store.GivePraise(ctx, team, giver, day, limit, ev)
+	}
 }
 
 // tellPraised tells p's person, after the post, and refreshes both App
@@ -161,10 +178,11 @@ func (s *Service) Win(ctx context.Context, w domain.Win) error {
 	}
 	now := s.clock.Now()
 	ev := domain.Event{Actor: w.Giver, At: now, Payload: domain.WinPostedData{Text: w.Text, Users: w.Users, Values: w.Values}}
-	give := func(day string, limit int) (domain.PraiseTicket, bool, error) {
-		return s.store.GivePraise(ctx, w.Team, w.Giver, day, limit, ev)
+	err := s.postToFeed(ctx, w.Team, now, ev, s.giveOnce(ctx, w.Team, w.Giver, ev), func(ctx context.Context) error { return s.notify.PostWin(ctx, w) })
+	if errors.Is(err, errPostedBefore) {
+		return nil // the same command, handled again after a crash
 	}
-	if err := s.postToFeed(ctx, w.Team, now, ev, give, func(ctx context.Context) error { return s.notify.PostWin(ctx, w) }); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, u := range w.Users {
@@ -209,6 +227,9 @@ func (s *Service) postToFeed(ctx context.Context, team string, now time.Time, ev
 	if err != nil {
 		return err
 	}
+	if t.Already && !ok {
+		return errPostedBefore
+	}
 	if !ok {
 		what := "praise"
 		if ev.Type() == domain.EventWinPosted {
@@ -221,6 +242,9 @@ func (s *Service) postToFeed(ctx context.Context, team string, now time.Time, ev
 			s.log.Error("could not take back praise whose post failed", "team", team, "error", uerr.Error())
 		}
 		return fmt.Errorf("post to the praise channel: %w", err)
+	}
+	if err := s.store.PraisePosted(context.WithoutCancel(ctx), t); err != nil {
+		s.log.Warn("could not record praise posted", "team", team, "error", err.Error())
 	}
 	return nil
 }

@@ -34,6 +34,14 @@ type Store interface {
 	// message channel/ts, given once per giver and message: when giver
 	// already praised it, ok is false and t.Already true, nothing written.
 	GiveReactionPraise(ctx context.Context, team, giver, day string, limit int, channel, ts string, ev domain.Event) (t domain.PraiseTicket, ok bool, err error)
+	// GiveRequestPraise is GivePraise for the request req (a slash
+	// command's domain.RequestKey): handled again (a redelivery after a
+	// crash), it writes nothing and answers the first call's ticket (ok,
+	// post it) until PraisePosted, then t.Already.
+	GiveRequestPraise(ctx context.Context, team, giver, day string, limit int, req string, ev domain.Event) (t domain.PraiseTicket, ok bool, err error)
+	// PraisePosted records that the post of t (from GiveRequestPraise)
+	// went out.
+	PraisePosted(ctx context.Context, t domain.PraiseTicket) error
 	// UndoPraise takes back a ticket whose post failed.
 	UndoPraise(ctx context.Context, t domain.PraiseTicket) error
 	// Decision returns decision id of team.
