@@ -200,18 +200,28 @@ func (s *Store) reactionPraiseKey(team, giver, channel, ts string) string {
 // people credited. ARGV: limit, ttl ms, once ttl ms, then the audit event
 // (at, fields…). Returns {2} when once is set, {0, count} over the limit,
 // {1, count, entry ID}.
-var givePraiseOnceScript = redis.NewScript("#!lua\n" + AuditLua + praiseIndexLua + `
+var givePraiseOnceScript = redis.NewScript("#!lua\n" + AuditLua + praiseIndexLua + praiseGiveOnceLua + `
 if redis.call('EXISTS', KEYS[3]) == 1 then return {2} end
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n >= tonumber(ARGV[1]) then return {0, n} end
-local aid = audit_id(KEYS[2], ARGV[4])
-n = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-local id = audit_add(KEYS[2], aid, ARGV, 5)
-redis.call('SET', KEYS[3], id, 'PX', ARGV[3])
-praise_index(4, id, ARGV[4])
-return {1, n, id}
+return praise_give_once(tonumber(redis.call('GET', KEYS[1]) or '0'))
 `)
+
+// praiseGiveOnceLua defines praise_give_once(n), n being the day's count:
+// over the limit {0, n}; else it counts, audits, records the entry ID in
+// KEYS[3] (the once key, for ARGV[3] ms) and indexes it (KEYS[4…]), and
+// returns {1, count, entry ID}. KEYS: count, audit, once, indexes. ARGV:
+// limit, ttl ms, once ttl ms, then the audit event (at, fields…).
+const praiseGiveOnceLua = `
+local function praise_give_once(n)
+  if n >= tonumber(ARGV[1]) then return {0, n} end
+  local aid = audit_id(KEYS[2], ARGV[4])
+  n = redis.call('INCR', KEYS[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  local id = audit_add(KEYS[2], aid, ARGV, 5)
+  redis.call('SET', KEYS[3], id, 'PX', ARGV[3])
+  praise_index(4, id, ARGV[4])
+  return {1, n, id}
+end
+`
 
 // GiveReactionPraise is GivePraise for praise by reaction to the message
 // channel/ts: in the same step it refuses praise giver already gave for that

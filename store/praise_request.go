@@ -38,21 +38,14 @@ func (s *Store) requestPraiseKey(team, req string) string {
 // audit event (at, fields…). Returns {2} when the request's praise was
 // posted, {3, count, entry ID} when it was counted but not posted yet,
 // {0, count} over the limit, {1, count, entry ID}.
-var giveRequestPraiseScript = redis.NewScript("#!lua\n" + AuditLua + praiseIndexLua + `
+var giveRequestPraiseScript = redis.NewScript("#!lua\n" + AuditLua + praiseIndexLua + praiseGiveOnceLua + `
 local v = redis.call('GET', KEYS[3])
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if v then
   if string.sub(v, 1, 7) == 'posted:' then return {2} end
   return {3, n, v}
 end
-if n >= tonumber(ARGV[1]) then return {0, n} end
-local aid = audit_id(KEYS[2], ARGV[4])
-n = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-local id = audit_add(KEYS[2], aid, ARGV, 5)
-redis.call('SET', KEYS[3], id, 'PX', ARGV[3])
-praise_index(4, id, ARGV[4])
-return {1, n, id}
+return praise_give_once(n)
 `)
 
 // GiveRequestPraise is GivePraise (praise or a win, by ev's type) for the
