@@ -15,6 +15,7 @@ import (
 	"github.com/empowerbot/empowerbot/export"
 	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
+	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/slackemu"
 )
 
@@ -473,5 +474,30 @@ func TestAutonomyBoxOfSomeoneElse(t *testing.T) {
 	}
 	if got := e.Command(apptest.Bob, "box <@U0DAVE|dave>").AllText(); !strings.Contains(got, "*<@U0DAVE>'s box*") {
 		t.Errorf("box @dave by Bob: %s", got)
+	}
+}
+
+// A proposal recorded by a replica that died before any of its DMs went
+// out is sent, once, when the person's next decision works out.
+func TestAutonomyProposalWhoseDMsDiedIsSentAgain(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Policy: autonomyPolicy()})
+	now := e.Clock.Now()
+	pr := &domain.Proposal{ID: domain.NewProposalID(), Team: apptest.Team, Person: apptest.Alice, Activity: "discount", Currency: "USD",
+		Limit: money.FromMajor(500), Largest: money.FromMajor(900), Count: 3, First: now, Last: now,
+		Decisions: []string{"D-AAAAAA", "D-BBBBBB", "D-CCCCCC"}, Approvers: []string{apptest.Bob}, CreatedAt: now}
+	ev := domain.Event{Subject: pr.Person, To: pr.ID, At: now, Payload: domain.AutonomyProposedData{}}
+	if ok, err := e.store.Propose(e.Ctx(), pr, time.Time{}, ev); err != nil || !ok {
+		t.Fatalf("propose: %v, %v", ok, err)
+	}
+	e.worked(apptest.Alice, "discount 600 for ACME")
+	e.noProposal(apptest.Bob, "a proposal a moment old")
+	e.Clock.Advance(3 * time.Minute)
+	e.worked(apptest.Alice, "discount 650 for ACME")
+	if m := e.proposal(apptest.Bob); !strings.Contains(m.AllText(), "D-BBBBBB") || len(m.Buttons()) != 2 {
+		t.Errorf("the proposal sent again: %s", m.AllText())
+	}
+	e.worked(apptest.Alice, "discount 700 for ACME")
+	if n := len(e.proposals(apptest.Bob)); n != 1 {
+		t.Errorf("%d proposal DMs; want it sent again once", n)
 	}
 }

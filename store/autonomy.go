@@ -205,6 +205,17 @@ func (s *Store) SetProposalDM(ctx context.Context, team, id, approver string, at
 	return nil
 }
 
+// ClaimProposalResend claims, once ever, the sending again of proposal id's
+// DMs (their first sending died before any was recorded): true for the one
+// caller that sends them.
+func (s *Store) ClaimProposalResend(ctx context.Context, team, id string) (bool, error) {
+	ok, err := s.rdb.HSetNX(ctx, s.proposalKey(team, id), "resend", "1").Result()
+	if err != nil {
+		return false, fmt.Errorf("claim proposal resend: %w", err)
+	}
+	return ok, nil
+}
+
 // answerScript answers an open proposal once.
 //
 // KEYS: proposal, person, audit. ARGV: proposal ID, new state, by, at ms,

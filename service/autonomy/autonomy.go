@@ -47,6 +47,9 @@ type Store interface {
 	Propose(ctx context.Context, pr *domain.Proposal, since time.Time, ev domain.Event) (bool, error)
 	// Proposal returns a proposal; domain.NotFound when there is none.
 	Proposal(ctx context.Context, team, id string) (*domain.Proposal, error)
+	// ClaimProposalResend claims, once ever, the sending again of a
+	// proposal's DMs.
+	ClaimProposalResend(ctx context.Context, team, id string) (bool, error)
 	// SetProposalDM records where an approver's DM of a proposal is.
 	SetProposalDM(ctx context.Context, team, id, approver string, at domain.MessageRef) error
 	// AnswerProposal answers an open proposal once (a raise sets limit);
@@ -131,7 +134,8 @@ func (s *Service) Consider(ctx context.Context, team, user, activity string) (*d
 	if err != nil {
 		return nil, err
 	}
-	if st.Open[activity] != "" {
+	if id := st.Open[activity]; id != "" {
+		s.resend(ctx, p, team, id)
 		return nil, nil // once per streak: the open one waits for its answer
 	}
 	var own *domain.PersonalLimit
@@ -181,23 +185,60 @@ func (s *Service) Consider(ctx context.Context, team, user, activity string) (*d
 	if err != nil || !proposed {
 		return nil, err
 	}
+	s.send(ctx, pr, offers)
+	return pr, nil
+}
+
+// resendAfter is how old an open proposal with no DM recorded must be for
+// its DMs to be sent again (its first sending died: a crash, Slack down).
+const resendAfter = 2 * time.Minute
+
+// resend sends again, once ever, the DMs of open proposal id when none was
+// recorded resendAfter after it was made.
+func (s *Service) resend(ctx context.Context, p *domain.Policy, team, id string) {
+	pr, err := s.store.Proposal(ctx, team, id)
+	if err != nil || pr.State != domain.ProposalOpen || len(pr.DMs) > 0 || s.clock.Now().Sub(pr.CreatedAt) < resendAfter {
+		return
+	}
+	act, ok := p.Activity(pr.Activity)
+	if !ok {
+		return
+	}
+	if claimed, err := s.store.ClaimProposalResend(ctx, team, id); err != nil || !claimed {
+		return
+	}
+	v, _ := s.roster.View(ctx, p)
+	offers := map[string]money.Amount{}
+	for _, a := range pr.Approvers {
+		amt, _, ok := offer(p, v, act, pr, a)
+		if !ok {
+			amt = min(pr.Largest, pr.Limit)
+		}
+		offers[a] = amt
+	}
+	s.log.Info("sending a raise proposal's DMs again", "team", team, "proposal", id)
+	s.send(ctx, pr, offers)
+}
+
+// send DMs open proposal pr to each of its approvers with their offer and
+// records each DM.
+func (s *Service) send(ctx context.Context, pr *domain.Proposal, offers map[string]money.Amount) {
 	for _, a := range pr.Approvers {
 		at, err := s.notify.SendProposal(ctx, pr, a, offers[a])
 		if err != nil {
-			s.log.Warn("could not DM a raise proposal", "team", team, "proposal", pr.ID, "approver", a, "error", err.Error())
+			s.log.Warn("could not DM a raise proposal", "team", pr.Team, "proposal", pr.ID, "approver", a, "error", err.Error())
 			continue
 		}
-		if err := s.store.SetProposalDM(ctx, team, pr.ID, a, at); err != nil {
-			s.log.Warn("could not record a proposal DM", "team", team, "proposal", pr.ID, "error", err.Error())
+		if err := s.store.SetProposalDM(ctx, pr.Team, pr.ID, a, at); err != nil {
+			s.log.Warn("could not record a proposal DM", "team", pr.Team, "proposal", pr.ID, "error", err.Error())
 		}
 	}
 	// An answer may have come from a DM sent first while the others went
 	// out: bring them all in line.
-	if cur, err := s.store.Proposal(ctx, team, pr.ID); err == nil && cur.State != domain.ProposalOpen {
+	if cur, err := s.store.Proposal(ctx, pr.Team, pr.ID); err == nil && cur.State != domain.ProposalOpen {
 		s.showAnswer(ctx, cur)
 	}
-	s.notify.Touched(ctx, team, pr.Approvers...)
-	return pr, nil
+	s.notify.Touched(ctx, pr.Team, pr.Approvers...)
 }
 
 // offer is what leader may raise pr's person to: the streak's largest
