@@ -46,8 +46,8 @@ const WaitTimeout = 500 * time.Millisecond
 var ErrNotReplicated = errors.New("written, but not confirmed by enough replicas in time")
 
 // WaitForReplicas makes every write of s wait for n replicas (Redis WAIT,
-// up to timeout each; 0 is WaitTimeout). n ≤ 0 does nothing. Call it once,
-// before use.
+// up to timeout each; 0 is WaitTimeout; at most 9/10 of ReadTimeout, which
+// bounds the pipeline's read). n ≤ 0 does nothing. Call it once, before use.
 func (s *Store) WaitForReplicas(n int, timeout time.Duration) {
 	if n <= 0 {
 		return
@@ -55,6 +55,7 @@ func (s *Store) WaitForReplicas(n int, timeout time.Duration) {
 	if timeout <= 0 {
 		timeout = WaitTimeout
 	}
+	timeout = min(timeout, ReadTimeout*9/10)
 	h := &waitHook{n: int64(n), timeout: timeout}
 	switch c := s.rdb.(type) {
 	case *redis.Client:

@@ -15,9 +15,8 @@ import (
 )
 
 // replicated starts a master and a replica of it, and returns a Store on
-// the master whose writes wait for one replica (timeout: short, so that an
-// unconfirmed write costs the test little).
-func replicated(t *testing.T) (st *store.Store, master, replica *redistest.Server, replicaClient *redis.Client) {
+// the master whose writes wait up to timeout for one replica.
+func replicated(t *testing.T, timeout time.Duration) (st *store.Store, master, replica *redistest.Server, replicaClient *redis.Client) {
 	t.Helper()
 	master = redistest.StartOwn(t, redistest.Options{})
 	replica = redistest.StartOwn(t, redistest.Options{})
@@ -50,7 +49,7 @@ func replicated(t *testing.T) (st *store.Store, master, replica *redistest.Serve
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
 	st = store.New(rdb, store.NewKeys("wait"))
-	st.WaitForReplicas(1, 200*time.Millisecond)
+	st.WaitForReplicas(1, timeout)
 	return st, master, replica, replicaClient
 }
 
@@ -81,7 +80,8 @@ var writes = []struct {
 }
 
 func TestWaitReplicasConfirmsWhatTheReplicaHolds(t *testing.T) {
-	st, _, _, rc := replicated(t)
+	// A generous timeout: a busy machine must not make this unconfirmed.
+	st, _, _, rc := replicated(t, 5*time.Second)
 	ctx := t.Context()
 	for _, w := range writes {
 		key, err := w.do(ctx, st)
@@ -96,7 +96,8 @@ func TestWaitReplicasConfirmsWhatTheReplicaHolds(t *testing.T) {
 }
 
 func TestWaitReplicasWithoutReplicaIsUnconfirmedNotLost(t *testing.T) {
-	st, master, replica, _ := replicated(t)
+	// Short: each unconfirmed write waits the whole timeout.
+	st, master, replica, _ := replicated(t, 200*time.Millisecond)
 	replica.Kill()
 	mc := master.Client(t)
 	ctx := t.Context()
