@@ -96,7 +96,7 @@ func (n FeedbackNotifier) ShowAnswer(ctx context.Context, a domain.FeedbackAnswe
 // RelayReply DMs author leader's reply to a (feedback.Notifier).
 func (n FeedbackNotifier) RelayReply(ctx context.Context, team, author string, a domain.FeedbackAnswer, leader, text string) error {
 	head := fmt.Sprintf(":leftwards_arrow_with_hook: *%s replied to your feedback*", slacktext.User(leader))
-	said := "You said: " + quoteLines(slacktext.EscapeTruncate(a.Text, 1200))
+	said := "You said: “" + slacktext.EscapeTruncate(a.Text, 1200) + "”"
 	note := "They read what you wrote and answered it. To talk it over, reply to them directly, or answer again next week."
 	if a.Anonymous {
 		note = "You answered anonymously, and you still are: I passed their reply on without telling them who you are."
