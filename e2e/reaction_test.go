@@ -226,6 +226,14 @@ func TestReactionsThatPraiseNoOne(t *testing.T) {
 		t.Fatalf("praise = %q", res.AllText())
 	}
 	e.react(apptest.Bob, e.lastPraisePost(), "clap", true)
+	// Erin claps the bot's DM telling her: a DM is no public channel, and
+	// the bot does not even look it up (it has no im:read).
+	dm := e.waitDM(apptest.Erin, "praised you")
+	if id := e.react(apptest.Erin, dm, "clap", true); id == "" {
+		t.Fatal("no event for a reaction in the bot's DM")
+	} else if l := e.Logs.Lines(`"envelope_id":"` + id + `"`); !strings.Contains(l[0], `"outcome":"ok"`) {
+		t.Errorf("the reaction in a DM was not handled cleanly: %s", l[0])
+	}
 
 	if evs := e.reactionPraise(); len(evs) != 0 {
 		t.Errorf("%d praise by reaction; want none: %+v", len(evs), evs)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -26,6 +27,12 @@ func (h *Handlers) ReactionAdded(ctx context.Context, e *Event) error {
 		return nil
 	}
 	ch := ev.Item.Channel
+	// What can never praise is left before any call: a DM (conversations.info
+	// of one needs im:read, which the bot does not ask for), one's own
+	// message, the bot's.
+	if strings.HasPrefix(ch, "D") || ev.User == ev.ItemUser || ev.ItemUser == h.BotUserID {
+		return nil
+	}
 	public, err := h.publicWithBot(ctx, ch)
 	if err != nil || !public {
 		return err
