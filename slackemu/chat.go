@@ -3,6 +3,7 @@ package slackemu
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -35,6 +36,9 @@ func messageContent(p params) (text string, blocks json.RawMessage, e *apiError)
 		norm, problems := checkBlocks(blocks, surfaceMessage)
 		if len(problems) > 0 {
 			return "", nil, errf("invalid_blocks", problems...)
+		}
+		if n := blocksText(decodeAny(norm)); n > maxBlocksText {
+			return "", nil, errf("msg_blocks_too_long", fmt.Sprintf("[ERROR] the blocks hold %d characters of text, more than %d", n, maxBlocksText))
 		}
 		blocks = norm
 	}
@@ -126,6 +130,9 @@ func (s *Server) chatUpdate(c *call) (map[string]any, *apiError) {
 		norm, problems := checkBlocks(blocks, surfaceMessage)
 		if len(problems) > 0 {
 			return nil, errf("invalid_blocks", problems...)
+		}
+		if n := blocksText(decodeAny(norm)); n > maxBlocksText {
+			return nil, errf("msg_blocks_too_long", fmt.Sprintf("[ERROR] the blocks hold %d characters of text, more than %d", n, maxBlocksText))
 		}
 		blocks = norm
 	}

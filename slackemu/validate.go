@@ -3,7 +3,10 @@ package slackemu
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
+	"sort"
+	"time"
 	"unicode/utf8"
 )
 
@@ -67,6 +70,12 @@ func (v *validator) blocks(raw json.RawMessage, sf surface, ptr string) []any {
 			v.errorf(p, "must be an object")
 			continue
 		}
+		if raw, present := m["block_id"]; present {
+			if _, isStr := raw.(string); !isStr {
+				v.errorf(p+"/block_id", "must be a string, found %s", jsonType(raw))
+				continue
+			}
+		}
 		if id, ok := m["block_id"].(string); ok {
 			if id == "" || runes(id) > 255 {
 				v.errorf(p+"/block_id", "must be 1 to 255 characters, found %d", runes(id))
@@ -85,6 +94,9 @@ func (v *validator) blocks(raw json.RawMessage, sf surface, ptr string) []any {
 }
 
 func (v *validator) block(b map[string]any, sf surface, p string) {
+	if allowed, ok := blockProps[str(b, "type")]; ok {
+		v.props(b, p, allowed)
+	}
 	switch t := str(b, "type"); t {
 	case "section":
 		_, hasText := b["text"]
@@ -154,11 +166,56 @@ func (v *validator) block(b map[string]any, sf surface, p string) {
 		if t, ok := b["title"]; ok {
 			v.text(t, p+"/title", 1, 2000, true)
 		}
-	case "rich_text", "video", "file", "markdown", "table":
-		if t == "markdown" {
-			if runes(str(b, "text")) > 12000 {
-				v.errorf(p+"/text", "must be at most 12000 characters")
+	case "markdown":
+		if s, ok := b["text"].(string); !ok || s == "" || runes(s) > 12000 {
+			v.errorf(p+"/text", "must be 1 to 12000 characters")
+		}
+	case "rich_text":
+		arr, ok := b["elements"].([]any)
+		if !ok || len(arr) == 0 {
+			v.errorf(p+"/elements", "must contain at least 1 item")
+			return
+		}
+		for i, e := range arr {
+			m, _ := e.(map[string]any)
+			switch str(m, "type") {
+			case "rich_text_section", "rich_text_list", "rich_text_preformatted", "rich_text_quote":
+				if _, ok := m["elements"].([]any); !ok {
+					v.errorf(fmt.Sprintf("%s/elements/%d/elements", p, i), "must be an array")
+				}
+			default:
+				v.errorf(fmt.Sprintf("%s/elements/%d/type", p, i), "unknown rich text element type %q", str(m, "type"))
 			}
+		}
+	case "table":
+		rows, ok := b["rows"].([]any)
+		if !ok || len(rows) == 0 || len(rows) > 100 {
+			v.errorf(p+"/rows", "must contain 1 to 100 rows, found %d", len(rows))
+			return
+		}
+		for i, r := range rows {
+			cells, ok := r.([]any)
+			if !ok || len(cells) == 0 || len(cells) > 20 {
+				v.errorf(fmt.Sprintf("%s/rows/%d", p, i), "must contain 1 to 20 cells, found %d", len(cells))
+			}
+		}
+	case "video":
+		for _, k := range []string{"alt_text", "title", "video_url", "thumbnail_url"} {
+			if _, ok := b[k]; !ok {
+				v.errorf(p+"/"+k, "video block must have %s", k)
+			}
+		}
+		v.url(b, "video_url", p)
+		v.url(b, "thumbnail_url", p)
+		if t, ok := b["title"]; ok {
+			v.text(t, p+"/title", 1, 200, true)
+		}
+	case "file":
+		if str(b, "external_id") == "" {
+			v.errorf(p+"/external_id", "file block must have external_id")
+		}
+		if str(b, "source") != "remote" {
+			v.errorf(p+"/source", "must be remote, found %q", str(b, "source"))
 		}
 	case "":
 		v.errorf(p+"/type", "missing block type")
@@ -174,6 +231,9 @@ func (v *validator) image(m map[string]any, p string) {
 	if runes(str(m, "image_url")) > 3000 {
 		v.errorf(p+"/image_url", "must be at most 3000 characters")
 	}
+	if str(m, "image_url") != "" {
+		v.url(m, "image_url", p)
+	}
 	alt, ok := m["alt_text"].(string)
 	if !ok || alt == "" || runes(alt) > 2000 {
 		v.errorf(p+"/alt_text", "must be 1 to 2000 characters")
@@ -187,6 +247,7 @@ func (v *validator) text(t any, p string, minLen, maxLen int, plainOnly bool) {
 		v.errorf(p, "must be a text object")
 		return
 	}
+	v.props(m, p, textProps)
 	typ := str(m, "type")
 	switch {
 	case typ != "plain_text" && typ != "mrkdwn":
@@ -249,6 +310,12 @@ func (v *validator) element(e any, p string, allowed map[string]bool, ids map[st
 		v.image(m, p)
 		return
 	}
+	if raw, present := m["action_id"]; present {
+		if _, isStr := raw.(string); !isStr {
+			v.errorf(p+"/action_id", "must be a string, found %s", jsonType(raw))
+			return
+		}
+	}
 	if id, ok := m["action_id"].(string); ok {
 		if id == "" || runes(id) > 255 {
 			v.errorf(p+"/action_id", "must be 1 to 255 characters, found %d", runes(id))
@@ -271,7 +338,11 @@ func (v *validator) element(e any, p string, allowed map[string]bool, ids map[st
 	}
 	switch t {
 	case "button":
+		v.props(m, p, buttonProps)
 		v.text(m["text"], p+"/text", 1, 75, true)
+		if str(m, "url") != "" {
+			v.url(m, "url", p)
+		}
 		if runes(str(m, "value")) > 2000 {
 			v.errorf(p+"/value", "must be at most 2000 characters, found %d", runes(str(m, "value")))
 		}
@@ -307,8 +378,10 @@ func (v *validator) element(e any, p string, allowed map[string]bool, ids map[st
 	case "checkboxes", "radio_buttons":
 		v.options(m["options"], p+"/options", 1, 10, false)
 	case "datepicker":
-		if d, ok := m["initial_date"].(string); ok && !datePattern.MatchString(d) {
-			v.errorf(p+"/initial_date", "must be YYYY-MM-DD, found %q", d)
+		if d, ok := m["initial_date"].(string); ok {
+			if _, err := time.Parse("2006-01-02", d); err != nil || !datePattern.MatchString(d) {
+				v.errorf(p+"/initial_date", "must be a valid date as YYYY-MM-DD, found %q", d)
+			}
 		}
 	case "plain_text_input":
 		for _, k := range []string{"min_length", "max_length"} {
@@ -335,9 +408,10 @@ func (v *validator) options(o any, p string, minN, maxN int, plainOnly bool) {
 			v.errorf(op, "must be an option object")
 			continue
 		}
+		v.props(m, op, optionProps)
 		v.text(m["text"], op+"/text", 1, 75, plainOnly)
-		if val := str(m, "value"); val == "" || runes(val) > 75 {
-			v.errorf(op+"/value", "must be 1 to 75 characters, found %d", runes(val))
+		if val := str(m, "value"); val == "" || runes(val) > 150 {
+			v.errorf(op+"/value", "must be 1 to 150 characters, found %d", runes(val))
 		}
 		if d, ok := m["description"]; ok {
 			v.text(d, op+"/description", 1, 75, plainOnly)
@@ -351,6 +425,7 @@ func (v *validator) confirm(c any, p string) {
 		v.errorf(p, "must be a confirmation dialog object")
 		return
 	}
+	v.props(m, p, confirmProps)
 	v.text(m["title"], p+"/title", 1, 100, true)
 	v.text(m["text"], p+"/text", 1, 300, false)
 	v.text(m["confirm"], p+"/confirm", 1, 30, true)
@@ -366,6 +441,7 @@ func checkView(raw json.RawMessage, wantHome bool) (map[string]any, []string) {
 		return nil, []string{"[ERROR] must be a view object [json-pointer:/view]"}
 	}
 	t := str(view, "type")
+	v.props(view, "/view", viewProps)
 	switch {
 	case wantHome && t != "home":
 		v.errorf("/view/type", "must be home, found %q", t)
@@ -411,4 +487,101 @@ func checkView(raw json.RawMessage, wantHome bool) (map[string]any, []string) {
 		return nil, v.problems
 	}
 	return view, nil
+}
+
+// What each object may hold: Slack refuses any other property with
+// "invalid additional property" (its JSON schemas say additionalProperties:
+// false).
+var (
+	blockProps = map[string]map[string]bool{
+		"section":   set("type", "block_id", "text", "fields", "accessory", "expand"),
+		"header":    set("type", "block_id", "text"),
+		"divider":   set("type", "block_id"),
+		"context":   set("type", "block_id", "elements"),
+		"actions":   set("type", "block_id", "elements"),
+		"input":     set("type", "block_id", "label", "element", "hint", "optional", "dispatch_action"),
+		"image":     set("type", "block_id", "image_url", "slack_file", "alt_text", "title"),
+		"rich_text": set("type", "block_id", "elements"),
+		"markdown":  set("type", "block_id", "text"),
+		"table":     set("type", "block_id", "rows", "column_settings"),
+		"file":      set("type", "block_id", "external_id", "source"),
+		"video": set("type", "block_id", "alt_text", "author_name", "description", "provider_icon_url",
+			"provider_name", "title", "title_url", "thumbnail_url", "video_url"),
+	}
+	textProps    = set("type", "text", "emoji", "verbatim")
+	buttonProps  = set("type", "text", "action_id", "url", "value", "style", "confirm", "accessibility_label")
+	optionProps  = set("text", "value", "description", "url")
+	confirmProps = set("title", "text", "confirm", "deny", "style")
+	viewProps    = set("type", "title", "blocks", "close", "submit", "private_metadata", "callback_id",
+		"clear_on_close", "notify_on_close", "external_id", "submit_disabled")
+)
+
+// props refuses the properties of m that allowed does not name, as Slack
+// does, in a stable order.
+func (v *validator) props(m map[string]any, p string, allowed map[string]bool) {
+	var extra []string
+	for k := range m {
+		if !allowed[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	for _, k := range extra {
+		v.errorf(p+"/"+k, "invalid additional property: %s", k)
+	}
+}
+
+// url refuses m[k] unless it is an absolute http(s) URL.
+func (v *validator) url(m map[string]any, k, p string) {
+	s, _ := m[k].(string)
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errorf(p+"/"+k, "must be a valid URL, found %q", s)
+	}
+}
+
+// jsonType names the JSON type of a decoded value, for error messages.
+func jsonType(x any) string {
+	switch x.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	case []any:
+		return "array"
+	default:
+		return "object"
+	}
+}
+
+// maxBlocksText is the most text (characters, all text of all blocks
+// together) a message may carry: Slack refuses more with
+// msg_blocks_too_long (undocumented; reported from about 12,000 on,
+// slackapi/bolt-js#2867, #2509).
+const maxBlocksText = 12000
+
+// blocksText counts the characters of every "text" string in blocks (the
+// text of text objects, markdown blocks and rich text), as Slack counts
+// them: characters, not bytes.
+func blocksText(x any) int {
+	n := 0
+	switch t := x.(type) {
+	case map[string]any:
+		for k, val := range t {
+			if s, ok := val.(string); ok && k == "text" {
+				n += runes(s)
+				continue
+			}
+			n += blocksText(val)
+		}
+	case []any:
+		for _, e := range t {
+			n += blocksText(e)
+		}
+	}
+	return n
 }

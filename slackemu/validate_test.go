@@ -87,7 +87,22 @@ func TestBlockKitLimits(t *testing.T) {
 		{"select 100 options", `[{"type":"actions","elements":[{"type":"static_select","options":` + options(100, "o", "v") + `}]}]`, ""},
 		{"select 101 options", `[{"type":"actions","elements":[{"type":"static_select","options":` + options(101, "o", "v") + `}]}]`, "/options"},
 		{"option text 76", `[{"type":"actions","elements":[{"type":"static_select","options":` + options(1, rep("o", 76), "v") + `}]}]`, "/options/0/text/text"},
-		{"option value 76", `[{"type":"actions","elements":[{"type":"static_select","options":` + options(1, "o", rep("v", 75)) + `}]}]`, "/options/0/value"},
+		{"option value 150", `[{"type":"actions","elements":[{"type":"static_select","options":` + options(1, "o", rep("v", 149)) + `}]}]`, ""},
+		{"option value 151", `[{"type":"actions","elements":[{"type":"static_select","options":` + options(1, "o", rep("v", 150)) + `}]}]`, "/options/0/value"},
+		{"unknown block property", `[{"type":"divider","colour":"red"}]`, "invalid additional property: colour"},
+		{"unknown text property", `[{"type":"section","text":{"type":"mrkdwn","text":"x","bold":true}}]`, "/blocks/0/text/bold"},
+		{"unknown button property", `[{"type":"actions","elements":[{"type":"button","text":{"type":"plain_text","text":"b"},"colour":"red"}]}]`, "/blocks/0/elements/0/colour"},
+		{"numeric block_id", `[{"type":"divider","block_id":12}]`, "/blocks/0/block_id"},
+		{"numeric action_id", `[{"type":"actions","elements":[{"type":"button","text":{"type":"plain_text","text":"b"},"action_id":7}]}]`, "/blocks/0/elements/0/action_id"},
+		{"bad button url", `[{"type":"actions","elements":[{"type":"button","text":{"type":"plain_text","text":"b"},"url":"not a url"}]}]`, "/blocks/0/elements/0/url"},
+		{"bad image url", `[{"type":"image","image_url":"ftp//x","alt_text":"a"}]`, "/blocks/0/image_url"},
+		{"bad date", `[{"type":"actions","elements":[{"type":"datepicker","initial_date":"2026-02-30"}]}]`, "/initial_date"},
+		{"rich_text ok", `[{"type":"rich_text","elements":[{"type":"rich_text_section","elements":[{"type":"text","text":"x"}]}]}]`, ""},
+		{"rich_text empty", `[{"type":"rich_text","elements":[]}]`, "/blocks/0/elements"},
+		{"rich_text bad element", `[{"type":"rich_text","elements":[{"type":"paragraph"}]}]`, "/blocks/0/elements/0/type"},
+		{"table 101 rows", `[{"type":"table","rows":[` + elements(101, func(int) string { return `[{"type":"raw_text","text":"x"}]` }) + `]}]`, "/blocks/0/rows"},
+		{"video missing url", `[{"type":"video","alt_text":"a","title":{"type":"plain_text","text":"t"},"thumbnail_url":"https://x/y.png"}]`, "/blocks/0/video_url"},
+		{"file not remote", `[{"type":"file","external_id":"F1","source":"local"}]`, "/blocks/0/source"},
 		{"checkboxes 11", `[{"type":"actions","elements":[{"type":"checkboxes","options":` + options(11, "o", "v") + `}]}]`, "/options"},
 		{"overflow 6", `[{"type":"section","text":` + mrkdwn + `,"accessory":{"type":"overflow","options":` + options(6, "o", "v") + `}}]`, "/accessory/options"},
 		{"input in message", `[{"type":"input","label":{"type":"plain_text","text":"L"},"element":{"type":"plain_text_input"}}]`, ""},
@@ -163,5 +178,31 @@ func TestWebAPIErrors(t *testing.T) {
 	}
 	if n := len(emu.Messages("C0GENERAL")); n != 0 {
 		t.Errorf("messages after delete = %d", n)
+	}
+}
+
+// A message whose blocks carry more than about 12,000 characters of text in
+// all is refused with msg_blocks_too_long, counted in characters (a
+// 3,000-character section of "é" is 3,000, not 6,000 bytes).
+func TestMessageBlocksTooLong(t *testing.T) {
+	emu := newEmu(t, slackemu.Options{})
+	section := func(s string) string { return `{"type":"section","text":{"type":"mrkdwn","text":"` + s + `"}}` }
+	four := strings.Repeat("é", 3000)
+	ok := "[" + strings.Join([]string{section(four), section(four), section(four), section(four)}, ",") + "]"
+	if out := postForm(t, emu, "chat.postMessage", url.Values{"channel": {"C0GENERAL"}, "blocks": {ok}}); out["ok"] != true {
+		t.Errorf("12,000 characters of text in blocks = %v, want ok", out)
+	}
+	tooLong := "[" + strings.Join([]string{section(four), section(four), section(four), section(four), section("x")}, ",") + "]"
+	if out := postForm(t, emu, "chat.postMessage", url.Values{"channel": {"C0GENERAL"}, "blocks": {tooLong}}); out["error"] != "msg_blocks_too_long" {
+		t.Errorf("12,001 characters of text in blocks = %v, want msg_blocks_too_long", out)
+	}
+}
+
+// Views refuse unknown properties too.
+func TestViewUnknownProperty(t *testing.T) {
+	emu := newEmu(t, slackemu.Options{})
+	out := postForm(t, emu, "views.publish", url.Values{"user_id": {"U0DAVE"}, "view": {`{"type":"home","blocks":[],"colour":"red"}`}})
+	if out["error"] != "invalid_arguments" || !strings.Contains(messages(out), "invalid additional property: colour") {
+		t.Errorf("views.publish with an unknown property = %v %s", out, messages(out))
 	}
 }
