@@ -328,7 +328,7 @@ func runScenario(t *testing.T, replicas int) {
 	}
 	if err := apptest.WaitFor(10*time.Second, func() bool {
 		return count(emu.Messages(apptest.Escalations), func(m slackemu.Message) bool {
-			return strings.Contains(m.AllText(), bigID) && strings.Contains(m.AllText(), "<@U0BOB>") && len(m.Buttons()) == 0
+			return strings.Contains(m.AllText(), bigID) && strings.Contains(m.AllText(), "Now with the *manager*") && len(m.Buttons()) == 0
 		}) == 1
 	}); err != nil {
 		t.Errorf("the team lead's message of %s still has buttons after the timeout: %v", bigID, err)

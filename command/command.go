@@ -51,7 +51,7 @@ var table = []Sub{
 		Args:     "<activity> <amount> [for <customer>] [reason…] [#tag…]",
 		Summary:  "log a decision you made",
 		Example:  "discount $250 for ACME travel charge waived #customer-first",
-		Note:     "a customer of several words goes in quotes or ends at a comma: `for \"Umbrella Corp\" billing error` or `for Umbrella Corp, billing error`; amounts like 250, $250, 1,250.50 or .50",
+		Note:     "a customer of several words goes in quotes or ends at a comma: `for \"Umbrella Corp\" billing error` or `for Umbrella Corp, billing error`; amounts like 250, $250 or 1,250.50 (`.5` is 50 cents)",
 	},
 	{
 		Name: "praise", Args: "<@user> <text> [#value]",

@@ -12,7 +12,7 @@ func TestHelp(t *testing.T) {
 	want := []string{
 		"*empowerbot*: you decide inside your box; above it, a leader answers fast.",
 		"• `/empower`: open a form to log a decision (also `/empower log`)",
-		"• `/empower <activity> <amount> [for <customer>] [reason…] [#tag…]`: log a decision you made, e.g. `/empower discount $250 for ACME travel charge waived #customer-first`; a customer of several words goes in quotes or ends at a comma: `for \"Umbrella Corp\" billing error` or `for Umbrella Corp, billing error`; amounts like 250, $250, 1,250.50 or .50",
+		"• `/empower <activity> <amount> [for <customer>] [reason…] [#tag…]`: log a decision you made, e.g. `/empower discount $250 for ACME travel charge waived #customer-first`; a customer of several words goes in quotes or ends at a comma: `for \"Umbrella Corp\" billing error` or `for Umbrella Corp, billing error`; amounts like 250, $250 or 1,250.50 (`.5` is 50 cents)",
 		"• `/empower praise <@user> <text> [#value]`: praise someone in public, in the praise channel",
 		"• `/empower win <text> [<@user>…] [#value]`: share a team win in the praise channel",
 		"• `/empower commit <@user> <text> by <date>`: leaders: commit to an action for one of your people, with a date",

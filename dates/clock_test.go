@@ -16,9 +16,10 @@ func TestClockText(t *testing.T) {
 		loc  *time.Location
 		want string
 	}{
-		{now, chicago, "10:42"},
-		{now.Add(-11 * time.Hour), chicago, "Sun Mar 1 23:42"}, // the day before in Chicago
-		{now.Add(-11 * time.Hour), nil, "05:42"},               // the same day in UTC
+		{now, chicago, "10:42 AM CST"},
+		{now.Add(-11 * time.Hour), chicago, "Sun Mar 1, 11:42 PM CST"}, // the day before in Chicago
+		{now.Add(-11 * time.Hour), nil, "5:42 AM UTC"},                 // the same day in UTC
+		{now.AddDate(-1, 0, 0), chicago, "Sun Mar 2, 2025, 10:42 AM CST"},
 	}
 	for _, tt := range tests {
 		if got := ClockText(tt.t, now, tt.loc); got != tt.want {
@@ -37,13 +38,13 @@ func TestClockTextZonedNamesTheZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 18, 16, 42, 0, 0, time.UTC)
-	if got := ClockTextZoned(at, at, chicago); got != "10:42 CST" {
+	if got := ClockText(at, at, chicago); got != "10:42 AM CST" {
 		t.Errorf("Chicago: %q", got)
 	}
-	if got := ClockTextZoned(at, at, tokyo); got != "01:42 JST" {
+	if got := ClockText(at, at, tokyo); got != "1:42 AM JST" {
 		t.Errorf("Tokyo, the same day in Tokyo: %q", got)
 	}
-	if got := ClockTextZoned(at, at.Add(-12*time.Hour), tokyo); got != "Thu Nov 19 01:42 JST" {
+	if got := ClockText(at, at.Add(-12*time.Hour), tokyo); got != "Thu Nov 19, 1:42 AM JST" {
 		t.Errorf("Tokyo, another day: %q", got)
 	}
 }

@@ -150,7 +150,7 @@ func Parse(s string, now time.Time, loc *time.Location) (Date, error) {
 		return Date{}, err
 	}
 	if d.Before(today) {
-		return Date{}, errorf(s, "%s is in the past (today is %s): pick today or a later date.", d.String(), today.String())
+		return Date{}, errorf(s, "That's in the past (%s; today is %s): pick today or a later date.", d.Human(today), today.Human(today))
 	}
 	if limit := Of(today.utc().AddDate(MaxYears, 0, 0)); d.After(limit) {
 		return Date{}, &Error{Input: s, TooFar: true,

@@ -146,7 +146,7 @@ func TestParseErrors(t *testing.T) {
 		{"2026-11-17", "in the past"},
 		{"2020-01-01", "in the past"},
 		{"11/17/2026", "in the past"},
-		{"yesterday", "is in the past (today is 2026-11-18)"},
+		{"yesterday", "That's in the past (Tue Nov 17; today is Wed Nov 18)"},
 		{"in 0 days", "is today"},
 		{"in 0 weeks", "is today"},
 		{"in -3 days", "as a number"},

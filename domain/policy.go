@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/empowerbot/empowerbot/money"
@@ -165,6 +166,12 @@ func (p *Policy) LevelName(i int) string {
 		return p.Levels[i].Name
 	}
 	return "level " + strconv.Itoa(i+1)
+}
+
+// RoleName is a level's name as people say it of a person: "team-lead"
+// is "team lead".
+func RoleName(level string) string {
+	return strings.TrimSpace(strings.NewReplacer("-", " ", "_", " ").Replace(level))
 }
 
 // LevelApprovers returns the approvers of level i of the chain; none for an

@@ -46,7 +46,7 @@ func startTwoApprovals(t *testing.T) *decisionEnv {
 func TestTwoApprovals(t *testing.T) {
 	e := startTwoApprovals(t)
 	res, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	if !strings.Contains(res.AllText(), "2 approvers of *team-lead*") {
+	if !strings.Contains(res.AllText(), "2 of your team leads") {
 		t.Errorf("the reply does not say two approvals are needed: %s", res.AllText())
 	}
 	card := e.escalation(id, "0 of 2 approvals")
@@ -66,10 +66,10 @@ func TestTwoApprovals(t *testing.T) {
 
 	// The same approver twice counts once, and is told so, privately.
 	e.click(apptest.Bob, card, "Approve")
-	e.waitEphemeral(apptest.Bob, "You already approved `"+id+"`; it's waiting for 1 more approval")
+	e.waitEphemeral(apptest.Bob, "You've approved this one already; it's waiting for 1 more approval")
 	// The requester never counts.
 	e.click(apptest.Dave, card, "Approve")
-	e.waitEphemeral(apptest.Dave, "is your own decision")
+	e.waitEphemeral(apptest.Dave, "This call is yours")
 	if d := e.decision(id); len(d.Approvals) != 1 {
 		t.Errorf("approvals after the repeat and the requester: %v", d.Approvers())
 	}
@@ -141,7 +141,7 @@ func TestTwoApprovalsDeclineAndEscalate(t *testing.T) {
 	e.click(apptest.Bob, card2, "Approve")
 	e.waitUpdated(card2.TS, "1 of 2", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "1 of 2 approvals") })
 	e.click(frank, card2, "Escalate")
-	up := e.escalation(id2, "needs *manager*")
+	up := e.escalation(id2, "for the manager")
 	if !strings.Contains(up.AllText(), "0 of 2 approvals") {
 		t.Errorf("the manager's card does not start afresh: %s", up.AllText())
 	}
@@ -196,7 +196,7 @@ func TestTwoApprovalsTwentyConcurrentClicks(t *testing.T) {
 	}
 	for _, u := range []string{apptest.Bob, frank, gina} {
 		for _, eph := range e.Emu.Ephemerals(u) {
-			if txt := eph.AllText(); !strings.Contains(txt, "already approved") && !strings.Contains(txt, "You already approved") {
+			if txt := eph.AllText(); !strings.Contains(txt, "already approved") && !strings.Contains(txt, "You've approved this one already") {
 				t.Errorf("%s told: %s", u, txt)
 			}
 		}

@@ -74,11 +74,11 @@ func TestAwayRefusals(t *testing.T) {
 		name, user, text string
 		want             []string
 	}{
-		{"not a leader", apptest.Dave, "away until friday", []string{"`away` is for leaders", "Nothing was stored"}},
+		{"not a leader", apptest.Dave, "away until friday", []string{"`away` is for leaders", "nothing was stored"}},
 		{"not a leader, with a delegate", apptest.Dave, "away until friday delegate " + cmBob, []string{"`away` is for leaders"}},
-		{"delegate not a leader", apptest.Bob, "away until friday delegate " + cmDave, []string{"<@U0DAVE> isn't a leader in the policy", "Nothing was stored"}},
+		{"delegate not a leader", apptest.Bob, "away until friday delegate " + cmDave, []string{"<@U0DAVE> doesn't answer approvals, so they can't cover yours", "Nothing was stored"}},
 		{"delegate yourself", apptest.Bob, "away until friday delegate " + cmBob, []string{"can't be your own delegate", "Nothing was stored"}},
-		{"a date in the past", apptest.Bob, "away until 2026-11-17", []string{"2026-11-17 is in the past", "Nothing was stored"}},
+		{"a date in the past", apptest.Bob, "away until 2026-11-17", []string{"That's in the past (Tue Nov 17; today is Wed Nov 18)", "Nothing was stored"}},
 		{"more than a year away", apptest.Bob, "away until 2027-11-19", []string{"Fri Nov 19, 2027 is more than a year away", "up to Thu Nov 18, 2027", "Nothing was stored"}},
 		{"years away", apptest.Bob, "away until 2040-01-01", []string{"more than a year away"}},
 		{"unreadable date", apptest.Bob, "away until whenever", []string{"I can't read `whenever` as a date", "Nothing was stored"}},
@@ -206,7 +206,7 @@ func TestAwayDelegateAnswersFor(t *testing.T) {
 	e.addFrank()
 	wantIn(t, "away", e.say(apptest.Bob, "away until friday delegate "+awayFrankAt), "<@U0FRANK> covers for you")
 
-	id, card := e.pendingCard("discount 900 for ACME", "team-lead", ":palm_tree: <@U0BOB> is away until Fri Nov 20: <@U0FRANK> answers for them.")
+	id, card := e.pendingCard("discount 900 for ACME", "team lead", ":palm_tree: <@U0BOB> is away until Fri Nov 20: <@U0FRANK> answers for them.")
 	// It waits on Frank's App Home too.
 	if _, err := e.Emu.OpenHome(e.Ctx(), awayFrank); err != nil {
 		t.Fatal(err)
@@ -241,7 +241,7 @@ func TestAwayDelegateAnswersFor(t *testing.T) {
 		t.Errorf("the manager's card says Bob is away: %s", bigCard.AllText())
 	}
 	e.click(awayFrank, bigCard, "Approve")
-	e.waitEphemeral(awayFrank, "Nothing changed")
+	e.waitEphemeral(awayFrank, "(`"+big+"`).")
 	if d := e.decision(big); d.State != domain.StatePending {
 		t.Errorf("frank answered what was not routed to bob: %s", d.State)
 	}
@@ -261,12 +261,12 @@ func TestAwayDelegateUntilMidnight(t *testing.T) {
 	e.approves(awayFrank, card, "Approved by <@U0FRANK> for <@U0BOB>")
 
 	e.Clock.Set(time.Date(2026, 11, 21, 0, 0, 30, 0, cmChicago))
-	late, lateCard := e.pendingCard("discount 800 for ACME", "team-lead")
+	late, lateCard := e.pendingCard("discount 800 for ACME", "team lead")
 	if strings.Contains(lateCard.AllText(), ":palm_tree:") {
 		t.Errorf("the card after midnight says Bob is away: %s", lateCard.AllText())
 	}
 	e.click(awayFrank, lateCard, "Approve")
-	e.waitEphemeral(awayFrank, "Only the approvers of `"+late+"`")
+	e.waitEphemeral(awayFrank, "Only its leaders can answer this one")
 	if d := e.decision(late); d.State != domain.StatePending {
 		t.Errorf("frank answered for bob after bob's last day: %s", d.State)
 	}
@@ -279,15 +279,15 @@ func TestAwayWithoutDelegate(t *testing.T) {
 	wantIn(t, "bob away", e.say(apptest.Bob, "away until friday"), "other approvers answer")
 
 	// Another approver of the level is here: they take it.
-	_, card := e.pendingCard("discount 900 for ACME", "team-lead", ":palm_tree: <@U0BOB> is away until Fri Nov 20.")
+	_, card := e.pendingCard("discount 900 for ACME", "team lead", ":palm_tree: <@U0BOB> is away until Fri Nov 20.")
 	e.approves(awayFrank, card, "Approved by <@U0FRANK> at")
 
 	// Nobody of the level is here: it goes to the next level at once.
 	wantIn(t, "frank away", e.say(awayFrank, "away until tomorrow"), "Thu Nov 19")
 	res, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	wantIn(t, "log reply", res.AllText(), "*manager*", "<@U0CAROL>")
+	wantIn(t, "log reply", res.AllText(), "your manager, <@U0CAROL>,")
 	up := e.escalation(id, "Approve")
-	wantIn(t, "manager's card", up.AllText(), "needs *manager*", "Nobody at team-lead is here (<@U0BOB>, <@U0FRANK> away), so it went to manager")
+	wantIn(t, "manager's card", up.AllText(), "for the manager", "Went to the manager while <@U0BOB>, <@U0FRANK> are away")
 	if d := e.decision(id); d.Level != 1 || d.LevelName != "manager" {
 		t.Errorf("stored level: %d %s", d.Level, d.LevelName)
 	}
@@ -295,7 +295,7 @@ func TestAwayWithoutDelegate(t *testing.T) {
 
 	// Back: it comes to the team lead again.
 	wantIn(t, "back", e.say(apptest.Bob, "back"), "Welcome back")
-	_, again := e.pendingCard("discount 700 for ACME", "team-lead")
+	_, again := e.pendingCard("discount 700 for ACME", "team lead")
 	if strings.Contains(again.AllText(), "<@U0BOB> is away") {
 		t.Errorf("card says bob is away after back: %s", again.AllText())
 	}
@@ -369,7 +369,7 @@ func TestAwayEndsAtMidnightInTheLeadersZone(t *testing.T) {
 func TestAwayDelegateFromTheLevelAbove(t *testing.T) {
 	e := startAway(t, apptest.Options{})
 	e.say(apptest.Bob, "away until friday delegate "+cmCarol)
-	_, card := e.pendingCard("discount 900 for ACME", "team-lead", "<@U0CAROL> answers for them")
+	_, card := e.pendingCard("discount 900 for ACME", "team lead", "<@U0CAROL> answers for them")
 	e.approves(apptest.Carol, card, "Approved by <@U0CAROL> for <@U0BOB> at")
 	e.waitDM(apptest.Dave, "<@U0CAROL> for <@U0BOB> approved your")
 

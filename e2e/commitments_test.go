@@ -213,7 +213,7 @@ func TestCommitRefusedForNonLeader(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
 	for _, user := range []string{apptest.Dave, apptest.Mallory} {
 		reply, _ := e.commit(user, "commit "+cmErin+" cover your Tuesday shift by friday")
-		want := "Only leaders named in the policy can make commitments; to ask a leader for support use `/empower ask @leader …`"
+		want := "Commitments are what leaders promise their people, so only leaders make them; to ask a leader for support, use `/empower ask @leader …`"
 		if !strings.Contains(reply, want) {
 			t.Errorf("%s: reply %q", user, reply)
 		}
@@ -241,7 +241,7 @@ func TestCommitInputErrors(t *testing.T) {
 		{"empty text", "commit " + cmDave + " by friday", "Say what you will do"},
 		{"empty date", "commit " + cmDave + " the course by ", "end with `by <date>`"},
 		{"unreadable date", "commit " + cmDave + " the course by someday", "can't read `someday` as a date"},
-		{"past date", "commit " + cmDave + " the course by 2026-11-01", "2026-11-01 is in the past"},
+		{"past date", "commit " + cmDave + " the course by 2026-11-01", "That's in the past (Sun Nov 1; today is Wed Nov 18)"},
 		{"past slash date", "commit " + cmDave + " the course by 11/17/2026", "in the past"},
 		{"in 0 days", "commit " + cmDave + " the course by in 0 days", "is today"},
 		{"too far", "commit " + cmDave + " the course by 2040-01-01", "more than 5 years away"},
@@ -371,7 +371,7 @@ func TestAskDeclineWithReason(t *testing.T) {
 	e := startCommitments(t, apptest.Options{})
 	// Only leaders can be asked; the error names them.
 	reply, _ := e.commit(apptest.Dave, "ask "+cmErin+" cover my shift")
-	if !strings.Contains(reply, "<@U0ERIN> isn't one of the leaders") || !strings.Contains(reply, "<@U0BOB> <@U0CAROL>") ||
+	if !strings.Contains(reply, "<@U0ERIN> doesn't lead a team here") || !strings.Contains(reply, "<@U0BOB> <@U0CAROL>") ||
 		!strings.Contains(reply, command.MustLookup("ask").Usage()) {
 		t.Errorf("non-leader ask: %q", reply)
 	}

@@ -197,13 +197,13 @@ func TestDecisionInsideTheBox(t *testing.T) {
 func TestDecisionAboveTheBox(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	res, id := e.decide(apptest.Dave, "discount 900 for ACME customer threatened to leave")
-	for _, want := range []string{"above your box", "team-lead", "<@U0BOB>"} {
+	for _, want := range []string{"above your box", "your team lead, <@U0BOB>,"} {
 		if !strings.Contains(res.AllText(), want) {
 			t.Errorf("reply lacks %q: %q", want, res.AllText())
 		}
 	}
 	m := e.escalation(id, "$900 is above their $500 box")
-	for _, want := range []string{"<@U0BOB>", "<@U0DAVE>", "ACME", "customer threatened to leave", "discount", "$900", "USD", "team-lead"} {
+	for _, want := range []string{"<@U0BOB>", "<@U0DAVE>", "ACME", "customer threatened to leave", "discount", "$900", "USD", "team lead"} {
 		if !strings.Contains(m.AllText(), want) {
 			t.Errorf("escalation message lacks %q: %s", want, m.AllText())
 		}
@@ -230,7 +230,7 @@ func TestDecisionRefusals(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	_, small := e.decide(apptest.Dave, "discount 900 for ACME")
 	_, big := e.decide(apptest.Dave, "discount 5000 for Globex")
-	smallMsg := e.escalation(small, "team-lead")
+	smallMsg := e.escalation(small, "team lead")
 	bigMsg := e.escalation(big, "manager")
 
 	tests := []struct {
@@ -239,8 +239,8 @@ func TestDecisionRefusals(t *testing.T) {
 		id         string
 		want       string
 	}{
-		{"not an approver", apptest.Mallory, smallMsg, small, "Only the approvers"},
-		{"the requester", apptest.Dave, smallMsg, small, "your own decision"},
+		{"not an approver", apptest.Mallory, smallMsg, small, "Only its leaders"},
+		{"the requester", apptest.Dave, smallMsg, small, "This call is yours"},
 		{"a lower level above its limit", apptest.Bob, bigMsg, big, "up to $2,000"},
 	}
 	for _, tt := range tests {
@@ -262,7 +262,7 @@ func TestDecisionRefusals(t *testing.T) {
 func TestDecisionApprove(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	m := e.escalation(id, "team-lead")
+	m := e.escalation(id, "team lead")
 	e.click(apptest.Bob, m, "Approve")
 	up := e.waitUpdated(m.TS, "approved", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "Approved by <@U0BOB>") })
 	if b := up.Buttons(); len(b) != 0 {
@@ -289,15 +289,15 @@ func TestDecisionApprove(t *testing.T) {
 func TestDecisionEscalate(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	m := e.escalation(id, "team-lead")
+	m := e.escalation(id, "team lead")
 	e.click(apptest.Bob, m, "Escalate")
 	up := e.waitUpdated(m.TS, "escalated", func(m slackemu.Message) bool {
-		return strings.Contains(m.AllText(), "Escalated by <@U0BOB> to manager")
+		return strings.Contains(m.AllText(), "Brought to the manager by <@U0BOB>")
 	})
 	if b := up.Buttons(); len(b) != 0 {
 		t.Errorf("old message keeps buttons: %q", buttonLabels(up))
 	}
-	if !strings.Contains(up.Text, "moved up to manager") {
+	if !strings.Contains(up.Text, "now with the manager") {
 		t.Errorf("old message's notification text = %q; want it to say it moved up", up.Text)
 	}
 	next := e.escalation(id, "<@U0CAROL>")
@@ -307,13 +307,13 @@ func TestDecisionEscalate(t *testing.T) {
 	if got, want := buttonLabels(next), []string{"Approve", "Decline"}; !slices.Equal(got, want) {
 		t.Errorf("top-level buttons: got %q, want %q (no Escalate at the top)", got, want)
 	}
-	e.waitDM(apptest.Dave, "up to *manager*")
+	e.waitDM(apptest.Dave, "brought in your manager, <@U0CAROL>,")
 	if d := e.decision(id); d.Level != 1 || d.State != domain.StatePending {
 		t.Errorf("stored: level %d state %s", d.Level, d.State)
 	}
 	// Bob is below the decision's level now.
 	e.click(apptest.Bob, next, "Approve")
-	e.waitEphemeral(apptest.Bob, "now waits for *manager*")
+	e.waitEphemeral(apptest.Bob, "This one has moved up: it's for the manager, <@U0CAROL>, now")
 	e.click(apptest.Carol, next, "Approve")
 	e.waitDM(apptest.Dave, "approved your")
 	e.waitUpdated(m.TS, "approved too", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "Approved by <@U0CAROL>") })
@@ -322,7 +322,7 @@ func TestDecisionEscalate(t *testing.T) {
 func TestDecisionDeclineWithReason(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	m := e.escalation(id, "team-lead")
+	m := e.escalation(id, "team lead")
 	e.click(apptest.Bob, m, "Decline")
 	v, err := e.Emu.WaitView(e.Ctx(), apptest.Bob, func(v slackemu.View) bool { return v.CallbackID == handlers.ViewDecline })
 	if err != nil {
@@ -355,7 +355,7 @@ func TestDecisionDeclineWithReason(t *testing.T) {
 func TestDecisionConcurrentApprovals(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	m := e.escalation(id, "team-lead")
+	m := e.escalation(id, "team lead")
 	var wg sync.WaitGroup
 	for i := range 20 {
 		user := []string{apptest.Bob, apptest.Carol}[i%2]
@@ -386,7 +386,7 @@ func TestDecisionConcurrentApprovals(t *testing.T) {
 	}
 	for _, u := range []string{apptest.Bob, apptest.Carol} {
 		for _, eph := range e.Emu.Ephemerals(u) {
-			if !strings.Contains(eph.AllText(), "already approved") && !strings.Contains(eph.AllText(), "got there first") {
+			if !strings.Contains(eph.AllText(), "already approved") && !strings.Contains(eph.AllText(), "moved it up") {
 				t.Errorf("loser %s told: %s", u, eph.AllText())
 			}
 		}
@@ -399,7 +399,7 @@ func TestDecisionSafetyTagReachesManager(t *testing.T) {
 	if !strings.Contains(res.AllText(), "manager") {
 		t.Errorf("reply does not name the manager level: %s", res.AllText())
 	}
-	m := e.escalation(id, "tagged #safety")
+	m := e.escalation(id, "flagged #safety")
 	if !strings.Contains(m.AllText(), "<@U0CAROL>") || strings.Contains(m.AllText(), "<@U0BOB>") {
 		t.Errorf("safety message should mention the manager only: %s", m.AllText())
 	}
@@ -414,7 +414,7 @@ func TestDecisionSafetyTagReachesManager(t *testing.T) {
 func TestDecisionTimeoutWithTwoReplicas(t *testing.T) {
 	e := startDecisions(t, apptest.Options{Replicas: 2})
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	first := e.escalation(id, "team-lead")
+	first := e.escalation(id, "team lead")
 
 	// Before the deadline nothing moves.
 	for _, b := range e.Bots() {
@@ -437,9 +437,9 @@ func TestDecisionTimeoutWithTwoReplicas(t *testing.T) {
 	}
 	wg.Wait()
 	e.escalation(id, "<@U0CAROL>")
-	e.waitDM(apptest.Dave, "didn't answer")
+	e.waitDM(apptest.Dave, "without an answer")
 	e.waitUpdated(first.TS, "timed out", func(m slackemu.Message) bool {
-		return strings.Contains(m.AllText(), "No answer from team-lead in time, moved to manager") && len(m.Buttons()) == 0
+		return strings.Contains(m.AllText(), "Moved up to the manager when the team lead's time to answer ran out") && len(m.Buttons()) == 0
 	})
 
 	types := e.auditTypes(id)
@@ -482,12 +482,24 @@ func TestDecisionTimeoutWithTwoReplicas(t *testing.T) {
 	if d := e.decision(id); d.State != domain.StatePending || d.Level != 1 || d.Reminders != 1 {
 		t.Errorf("after the reminder: %s level %d reminders %d", d.State, d.Level, d.Reminders)
 	}
+
+	// Once Carol approves, the nudge in the thread says so instead.
+	var nudge slackemu.Message
+	for _, m := range e.Emu.Messages(apptest.Escalations) {
+		if m.ThreadTS != "" && strings.Contains(m.AllText(), "still waiting") {
+			nudge = m
+		}
+	}
+	e.click(apptest.Carol, e.escalation(id, "for the manager"), "Approve")
+	e.waitUpdated(nudge.TS, "the nudge after the approval", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "was approved by <@U0CAROL>: nothing more is needed here") && !strings.Contains(m.AllText(), "still waiting")
+	})
 }
 
 func TestDecisionApprovedAfterRestart(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	m := e.escalation(id, "team-lead")
+	m := e.escalation(id, "team lead")
 	for _, b := range e.Bots() {
 		if err := b.Stop(); err != nil {
 			t.Fatalf("stop: %v", err)
@@ -582,7 +594,7 @@ func TestDecisionMentionsAreNeutralised(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	text := `discount 900 for "<!here> Corp" please <!channel> <!everyone> <!subteam^S0FRONTLINE|@frontline> @here <@U0MALLORY>`
 	res, id := e.decide(apptest.Dave, text)
-	m := e.escalation(id, "team-lead")
+	m := e.escalation(id, "team lead")
 	e.click(apptest.Bob, m, "Approve")
 	e.waitDM(apptest.Dave, "approved your")
 
@@ -607,13 +619,13 @@ func TestDecisionMentionsAreNeutralised(t *testing.T) {
 func TestDecisionBoxCommand(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	res := e.Command(apptest.Dave, "box")
-	for _, want := range []string{"discount", "yours up to *$500*", "team-lead", "up to $2,000", "<@U0CAROL>", "travel-waiver", "#safety"} {
+	for _, want := range []string{"discount", "yours up to *$500*", "team lead", "up to $2,000", "<@U0CAROL>", "travel-waiver", "#safety"} {
 		if !strings.Contains(res.AllText(), want) {
 			t.Errorf("box reply lacks %q: %s", want, res.AllText())
 		}
 	}
 	res = e.Command(apptest.Bob, "box")
-	if !strings.Contains(res.AllText(), "You answer escalations as *team-lead*") {
+	if !strings.Contains(res.AllText(), "You answer escalations as *team lead*") {
 		t.Errorf("an approver's box lacks their role: %s", res.AllText())
 	}
 }
@@ -752,7 +764,7 @@ func TestDecisionGroupApproversAreResolvedAndCached(t *testing.T) {
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
 	m := e.escalation(id, "<!subteam^S0LEADS>")
 	e.click(apptest.Mallory, m, "Approve")
-	e.waitEphemeral(apptest.Mallory, "Only the approvers")
+	e.waitEphemeral(apptest.Mallory, "Only its leaders")
 	e.click(apptest.Bob, m, "Approve")
 	e.waitDM(apptest.Dave, "approved your")
 	if n := e.Emu.CallCount("usergroups.users.list"); n != atStart {

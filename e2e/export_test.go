@@ -65,7 +65,7 @@ func TestExportAScriptedWeek(t *testing.T) {
 		t.Fatalf("not inside the box: %s", res.AllText())
 	}
 	_, above := de.decide(apptest.Dave, "discount 900 for Umbrella loyal customer since 2019")
-	card := de.escalation(above, "team-lead")
+	card := de.escalation(above, "team lead")
 	de.click(apptest.Bob, card, "Approve")
 	de.waitDM(apptest.Dave, "approved")
 	if r := e.Command(apptest.Bob, "praise <@U0DAVE|dave> saved the ACME account #ownership"); strings.Contains(r.AllText(), ":warning:") {
@@ -205,7 +205,7 @@ func TestExportAScriptedWeek(t *testing.T) {
 	// /empower export: refused to anyone but an admin, nothing sent.
 	filesBefore := len(e.Emu.Files())
 	r := e.Command(apptest.Dave, "export 7d")
-	if !strings.Contains(r.AllText(), "admins only") || !strings.Contains(r.AllText(), "<@U0CAROL>") {
+	if !strings.Contains(r.AllText(), "they're for the workspace's empowerbot admins") || !strings.Contains(r.AllText(), "<@U0CAROL>") {
 		t.Errorf("a non-admin's export = %q, want a refusal naming the admins", r.AllText())
 	}
 	if len(e.Emu.Files()) != filesBefore {

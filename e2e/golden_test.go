@@ -55,7 +55,7 @@ func TestGoldenBlockKit(t *testing.T) {
 	// Escalation card, then approved.
 	at(0, 0)
 	_, approved := e.decide(apptest.Dave, "discount 900 for ACME renewal at risk #customer-first")
-	card := e.escalation(approved, "team-lead")
+	card := e.escalation(approved, "team lead")
 	n.check(t, "escalation_card", messageGolden(card))
 	at(0, 10*time.Minute+30*time.Second)
 	e.click(apptest.Bob, card, "Approve")
@@ -67,7 +67,7 @@ func TestGoldenBlockKit(t *testing.T) {
 	// Declined with a reason.
 	at(0, 20*time.Minute)
 	_, declined := e.decide(apptest.Alice, "discount 1500 for Initech")
-	card = e.escalation(declined, "team-lead")
+	card = e.escalation(declined, "team lead")
 	at(0, 35*time.Minute+30*time.Second)
 	e.click(apptest.Bob, card, "Decline")
 	v, err := e.Emu.WaitView(e.Ctx(), apptest.Bob, func(v slackemu.View) bool { return v.Open && strings.Contains(v.Title, "Decline") })
@@ -110,7 +110,7 @@ func TestGoldenBlockKit(t *testing.T) {
 	// and of a leader.
 	at(3, 70*time.Minute)
 	_, pending := e.decide(apptest.Erin, "discount 800 for Globex")
-	e.escalation(pending, "team-lead")
+	e.escalation(pending, "team lead")
 	at(3, 80*time.Minute)
 	for _, who := range []struct{ user, name, want string }{
 		{apptest.Dave, "home_frontline", approved},
@@ -185,7 +185,7 @@ var goldenPatterns = []struct {
 	{"VIEW", regexp.MustCompile(`\bV[0-9A-Z]{8,}\b`)},
 	{"DATE", regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}\b`)},
 	{"DATE", regexp.MustCompile(`\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}(?:, \d{4})?\b`)},
-	{"TIME", regexp.MustCompile(`\b\d{1,2}:\d{2}\b`)},
+	{"TIME", regexp.MustCompile(`\b\d{1,2}:\d{2}(?: [AP]M)?(?: [A-Z]{3,5}\b| [+-]\d{2,4}\b)?`)},
 }
 
 func (n *normaliser) normalise(s string) string {

@@ -70,8 +70,8 @@ func TestAskUnreadableDateIsRefused(t *testing.T) {
 	commitReply, _ := e.commit(apptest.Bob, "commit "+cmDave+" a ladder by someday")
 	for _, tt := range []struct{ user, text, want string }{
 		{apptest.Dave, "ask " + cmBob + " a ladder by someday", "can't read `someday` as a date"},
-		{apptest.Dave, "ask " + cmBob + " a ladder by yesterday", "2026-11-17 is in the past (today is 2026-11-18)"},
-		{apptest.Bob, "commit " + cmDave + " a ladder by yesterday", "2026-11-17 is in the past (today is 2026-11-18)"},
+		{apptest.Dave, "ask " + cmBob + " a ladder by yesterday", "That's in the past (Tue Nov 17; today is Wed Nov 18)"},
+		{apptest.Bob, "commit " + cmDave + " a ladder by yesterday", "That's in the past (Tue Nov 17; today is Wed Nov 18)"},
 	} {
 		reply, id := e.commit(tt.user, tt.text)
 		if !strings.Contains(reply, tt.want) || strings.Contains(reply, "can't read `yesterday`") {
@@ -162,7 +162,7 @@ func TestBoxWithoutLevelLimits(t *testing.T) {
 		t.Fatalf("box lacks travel-waiver: %q", txt)
 	}
 	travel, _, _ = strings.Cut(travel, ":shield:")
-	if n := strings.Count(travel, "approves any amount"); n != 1 || !strings.Contains(travel, "above that, *team-lead* approves any amount (<@U0BOB>)") {
+	if n := strings.Count(travel, "approves any amount"); n != 1 || !strings.Contains(travel, "above that, the *team lead* approves any amount (<@U0BOB>)") {
 		t.Errorf("travel-waiver in the box says \"approves any amount\" %d times; want once, for team-lead: %q", n, travel)
 	}
 }

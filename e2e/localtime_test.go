@@ -218,8 +218,8 @@ func TestTimesShownInTheReadersZoneWithTheZoneNamed(t *testing.T) {
 	e.Clock.Advance(2 * time.Minute)
 	e.click(apptest.Bob, card, "Approve")
 	// The card is a channel post: the policy's zone, named.
-	e.waitUpdated(card.TS, "approved at 10:02 CST", func(m slackemu.Message) bool {
-		return strings.Contains(m.AllText(), "Approved by <@U0BOB> at 10:02 CST")
+	e.waitUpdated(card.TS, "approved at 10:02 AM CST", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "Approved by <@U0BOB> at 10:02 AM CST")
 	})
 	// Alice's App Home: her zone, named once.
 	if _, err := e.Emu.OpenHome(e.Ctx(), apptest.Alice); err != nil {
@@ -229,7 +229,7 @@ func TestTimesShownInTheReadersZoneWithTheZoneNamed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no App Home for Alice: %v", err)
 	}
-	if txt := home.AllText(); !strings.Contains(txt, "Times are in your time zone, Asia/Tokyo (JST)") || !strings.Contains(txt, "inside your box · 01:00") {
+	if txt := home.AllText(); !strings.Contains(txt, "Times are in your time zone, Asia/Tokyo (JST)") || !strings.Contains(txt, "inside your box · 1:00 AM JST") {
 		t.Errorf("Alice's App Home does not show her Tokyo times: %s", txt)
 	}
 	// Alice's follow-up DM: her zone, named.
@@ -238,7 +238,7 @@ func TestTimesShownInTheReadersZoneWithTheZoneNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	dm := e.waitDM(apptest.Alice, mine)
-	if !strings.Contains(dm.AllText(), "You made this call on Thu Nov 19 01:00 JST") {
+	if !strings.Contains(dm.AllText(), "You made this call on Thu Nov 19, 1:00 AM JST") {
 		t.Errorf("follow-up DM does not show Alice's time in Tokyo: %s", dm.AllText())
 	}
 }

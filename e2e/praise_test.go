@@ -76,7 +76,7 @@ func TestPraiseRefusals(t *testing.T) {
 		{"praise dave great work", "I don't know `dave`: start with the person you're praising"},
 		{"praise " + mDave, "Say what <@U0DAVE> did"},
 		{"praise " + mDave + " #courage", "Say what <@U0DAVE> did"},
-		{"praise " + mDave + " great save #bravery", "Unknown value `#bravery`: the values are #customer-first #ownership #courage"},
+		{"praise " + mDave + " great save #bravery", "`#bravery` isn't one of our values: #customer-first #ownership #courage"},
 		{"praise <@U0NOBODY|nobody> great save", "can't find <@U0NOBODY>"},
 	} {
 		res := e.Command(apptest.Alice, c.text)
@@ -103,7 +103,7 @@ func TestPraiseDailyLimit(t *testing.T) {
 		}
 	}
 	res := e.Command(apptest.Alice, "praise "+mErin+" one more")
-	if !strings.Contains(res.AllText(), "You've posted 3 praise today") {
+	if !strings.Contains(res.AllText(), "You've shared 3 praise posts today") {
 		t.Errorf("4th praise = %q; want the daily limit refusal", res.AllText())
 	}
 	if n := len(e.Emu.Messages(apptest.Praise)); n != 3 {
@@ -118,7 +118,7 @@ func TestPraiseDailyLimit(t *testing.T) {
 			t.Fatalf("win %d = %q", i+2, res.AllText())
 		}
 	}
-	if res := e.Command(apptest.Alice, "win one win too many"); !strings.Contains(res.AllText(), "You've posted 3 wins today") {
+	if res := e.Command(apptest.Alice, "win one win too many"); !strings.Contains(res.AllText(), "You've shared 3 wins today") {
 		t.Errorf("4th win = %q; want the daily limit refusal", res.AllText())
 	}
 	// The next day in the policy's timezone starts a new count.
@@ -185,7 +185,7 @@ func TestWinPostsAndCreditsEveryone(t *testing.T) {
 	}
 	post := e.lastPraisePost()
 	txt := post.AllText()
-	for _, want := range []string{"Team win", "<@U0BOB>", "ACME renewed for 3 years", "Credit to the whole team and <@U0DAVE>, <@U0ERIN>", "#ownership #courage"} {
+	for _, want := range []string{"Team win", "<@U0BOB>", "ACME renewed for 3 years", "Credit to <@U0DAVE> and <@U0ERIN>, and the whole team", "#ownership #courage"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("win post lacks %q: %s", want, txt)
 		}
@@ -209,7 +209,7 @@ func TestWinRefusals(t *testing.T) {
 		{"win", "What did the team win"},
 		{"win " + mDave + " " + mErin, "Say what the team won"},
 		{"win #courage", "Say what the team won"},
-		{"win ACME renewed #teamwork", "Unknown value `#teamwork`: the values are"},
+		{"win ACME renewed #teamwork", "`#teamwork` isn't one of our values:"},
 	} {
 		res := e.Command(apptest.Bob, c.text)
 		if !strings.Contains(res.AllText(), c.want) {

@@ -43,7 +43,7 @@ func TestRedisRestartWithAOFKeepsPendingEscalation(t *testing.T) {
 	e := startDecisions(t, apptest.Options{Redis: rs})
 	_, inside := e.decide(apptest.Dave, "discount 100 for ACME")
 	_, pending := e.decide(apptest.Dave, "discount 900 for Globex")
-	m := e.escalation(pending, "team-lead")
+	m := e.escalation(pending, "team lead")
 	rs.Kill() // a crash, not a clean shutdown
 	rs.Restart()
 	if err := apptest.WaitFor(15*time.Second, func() bool {

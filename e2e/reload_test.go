@@ -29,7 +29,7 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 	before := e.Emu.Envelopes()
 	// Pending at team-lead before any reload.
 	_, pending := e.decide(apptest.Dave, "discount 900 for ACME loyal customer")
-	card := e.escalation(pending, "team-lead")
+	card := e.escalation(pending, "team lead")
 
 	// The load: four people's worth of $100 discounts, one after the other each.
 	var sent, answered, inside, above atomic.Int64

@@ -71,7 +71,7 @@ func (e *decisionEnv) runRemindersOn(bots []*apptest.Bot) {
 func (e *decisionEnv) reminderDMs(user, id string) []slackemu.Message {
 	var out []slackemu.Message
 	for _, m := range e.Emu.DMs(user) {
-		if strings.Contains(m.AllText(), id) && strings.Contains(m.AllText(), "reminded you") ||
+		if strings.Contains(m.AllText(), id) && strings.Contains(m.AllText(), "No longer waiting for you") ||
 			strings.Contains(m.AllText(), id) && strings.Contains(m.AllText(), "Still waiting for you") {
 			out = append(out, m)
 		}
@@ -107,7 +107,7 @@ func (e *decisionEnv) waitDMUpdated(user, ts, what string, pred func(slackemu.Me
 func TestReminderOncePerApproverAcrossReplicas(t *testing.T) {
 	e := startReminders(t, 2)
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	card := e.escalation(id, "team-lead")
+	card := e.escalation(id, "team lead")
 
 	// Not before remind_after.
 	e.Clock.Advance(2*time.Hour - time.Minute)
@@ -124,7 +124,7 @@ func TestReminderOncePerApproverAcrossReplicas(t *testing.T) {
 	mal := e.oneReminder(apptest.Mallory, id)
 	for _, m := range []slackemu.Message{bob, mal} {
 		txt := m.AllText()
-		for _, want := range []string{"<@U0DAVE>", "$900", "ACME", "team-lead"} {
+		for _, want := range []string{"<@U0DAVE>", "$900", "ACME", "team lead"} {
 			if !strings.Contains(txt, want) {
 				t.Errorf("reminder lacks %q: %s", want, txt)
 			}
@@ -166,7 +166,7 @@ func TestReminderOncePerApproverAcrossReplicas(t *testing.T) {
 func TestReminderDMActsOnTheCard(t *testing.T) {
 	e := startReminders(t, 1)
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	card := e.escalation(id, "team-lead")
+	card := e.escalation(id, "team lead")
 	e.Clock.Advance(2*time.Hour + time.Minute)
 	e.runReminders()
 	bob := e.oneReminder(apptest.Bob, id)
@@ -193,7 +193,7 @@ func TestReminderDMActsOnTheCard(t *testing.T) {
 func TestReminderFollowsTheCardAndRestartsAtTheNextLevel(t *testing.T) {
 	e := startReminders(t, 2)
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	card := e.escalation(id, "team-lead")
+	card := e.escalation(id, "team lead")
 	e.Clock.Advance(2*time.Hour + time.Minute)
 	e.runReminders()
 	bob := e.oneReminder(apptest.Bob, id)
@@ -201,7 +201,7 @@ func TestReminderFollowsTheCardAndRestartsAtTheNextLevel(t *testing.T) {
 	// Escalate on the card: the reminder says so and loses its buttons.
 	e.click(apptest.Bob, card, "Escalate")
 	e.waitDMUpdated(apptest.Bob, bob.TS, "moved up", func(m slackemu.Message) bool {
-		return strings.Contains(m.AllText(), "Moved up to *manager*") && len(m.Buttons()) == 0
+		return strings.Contains(m.AllText(), "Now with the *manager*") && len(m.Buttons()) == 0
 	})
 	next := e.escalation(id, "<@U0CAROL>")
 
@@ -234,7 +234,7 @@ func TestReminderFollowsTheCardAndRestartsAtTheNextLevel(t *testing.T) {
 func TestReminderNoneOnceDecided(t *testing.T) {
 	e := startReminders(t, 1)
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	card := e.escalation(id, "team-lead")
+	card := e.escalation(id, "team lead")
 	e.click(apptest.Bob, card, "Approve")
 	e.waitDM(apptest.Dave, "approved your")
 	e.Clock.Advance(2*time.Hour + time.Minute)
@@ -249,7 +249,7 @@ func TestReminderNoneOnceDecided(t *testing.T) {
 func TestReminderFollowsTheAppHome(t *testing.T) {
 	e := startReminders(t, 1)
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	card := e.escalation(id, "team-lead")
+	card := e.escalation(id, "team lead")
 	e.Clock.Advance(2*time.Hour + time.Minute)
 	e.runReminders()
 	mal := e.oneReminder(apptest.Mallory, id)
@@ -275,7 +275,7 @@ func TestReminderSkipsLeadersAway(t *testing.T) {
 		t.Fatalf("away: %s", res.AllText())
 	}
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	e.escalation(id, "team-lead")
+	e.escalation(id, "team lead")
 	e.Clock.Advance(2*time.Hour + time.Minute)
 	e.runReminders()
 	e.oneReminder(apptest.Mallory, id)
@@ -298,7 +298,7 @@ func TestReminderGoesToTheDelegateOfALeaderAway(t *testing.T) {
 		t.Fatalf("away with a delegate: %s", res.AllText())
 	}
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	card := e.escalation(id, "team-lead")
+	card := e.escalation(id, "team lead")
 	e.Clock.Advance(2*time.Hour + time.Minute)
 	e.runReminders()
 	e.runReminders()
@@ -342,7 +342,7 @@ func TestReminderSkipsWhoApprovedAlready(t *testing.T) {
 	e.Emu.AddUserGroup(leads, "leads", apptest.Bob, apptest.Mallory)
 	e.StartBot()
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	card := e.escalation(id, "team-lead")
+	card := e.escalation(id, "team lead")
 	e.click(apptest.Bob, card, "Approve")
 	e.waitUpdated(card.TS, "one approval", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "1 of 2") })
 
@@ -372,7 +372,7 @@ func TestReminderSkipsWhoApprovedAlready(t *testing.T) {
 func TestReminderDeclineFromTheDM(t *testing.T) {
 	e := startReminders(t, 1)
 	_, id := e.decide(apptest.Dave, "discount 900 for ACME")
-	card := e.escalation(id, "team-lead")
+	card := e.escalation(id, "team lead")
 	e.Clock.Advance(2*time.Hour + time.Minute)
 	e.runReminders()
 	bob := e.oneReminder(apptest.Bob, id)

@@ -75,11 +75,11 @@ func scriptedWeek(t *testing.T, e *decisionEnv) map[string]string {
 	}
 	// Above the box: approved, declined, and one that times out to the manager.
 	_, ids["approved"] = e.decide(apptest.Dave, "discount 900 for ACME")
-	e.click(apptest.Bob, e.escalation(ids["approved"], "team-lead"), "Approve")
+	e.click(apptest.Bob, e.escalation(ids["approved"], "team lead"), "Approve")
 	e.waitDM(apptest.Dave, "approved your")
 
 	_, ids["declined"] = e.decide(apptest.Alice, "discount 1500 for Initech")
-	e.click(apptest.Bob, e.escalation(ids["declined"], "team-lead"), "Decline")
+	e.click(apptest.Bob, e.escalation(ids["declined"], "team lead"), "Decline")
 	v, err := e.Emu.WaitView(e.Ctx(), apptest.Bob, func(v slackemu.View) bool { return v.Open && strings.Contains(v.Title, "Decline") })
 	if err != nil {
 		t.Fatalf("no decline modal: %v", err)
@@ -90,7 +90,7 @@ func scriptedWeek(t *testing.T, e *decisionEnv) map[string]string {
 	e.waitDM(apptest.Alice, "declined your")
 
 	_, ids["timeout"] = e.decide(apptest.Erin, "discount 800")
-	e.escalation(ids["timeout"], "team-lead")
+	e.escalation(ids["timeout"], "team lead")
 	e.Clock.Advance(4*time.Hour + time.Minute)
 	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), "escalation_timeouts"); err != nil {
 		t.Fatal(err)
@@ -305,7 +305,7 @@ func TestDigestTwoReplicasPostedOnceWithChart(t *testing.T) {
 	e.decide(apptest.Dave, "discount 250 for ACME")
 	e.decide(apptest.Alice, "discount 100")
 	_, above := e.decide(apptest.Dave, "discount 900")
-	e.click(apptest.Bob, e.escalation(above, "team-lead"), "Approve")
+	e.click(apptest.Bob, e.escalation(above, "team lead"), "Approve")
 	e.audit(domain.Event{Actor: apptest.Bob, Subject: apptest.Dave,
 		Payload: domain.PraiseGivenData{Text: "Kept ACME <!channel> *happy*", Values: []string{"courage"}}})
 	e.audit(domain.Event{Actor: apptest.Carol, Subject: "C-1", Payload: made(apptest.Carol, apptest.Erin, "fix the roster", e.dueDate(-2))})
@@ -454,11 +454,11 @@ func TestHomePublishedAndRefreshedAfterApproval(t *testing.T) {
 	if strings.Join(labels, ",") != "Approve,Escalate,Decline" {
 		t.Errorf("Home buttons %v; want Approve, Escalate, Decline as on the channel message", labels)
 	}
-	e.home(apptest.Dave, "the pending decision", homeHas(above, "waiting for *team-lead*"))
+	e.home(apptest.Dave, "the pending decision", homeHas(above, "waiting for the *team lead*"))
 
 	// Bob approves from his Home: the channel message is updated too, both
 	// Homes are refreshed, Dave is told.
-	msg := e.escalation(above, "team-lead")
+	msg := e.escalation(above, "team lead")
 	if _, err := e.Emu.ClickInView(e.Ctx(), apptest.Bob, bobHome.ID, "Approve"); err != nil {
 		t.Fatal(err)
 	}

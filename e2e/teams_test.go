@@ -104,7 +104,7 @@ func TestTeamRouting(t *testing.T) {
 	}
 	// Another team's lead, and the top-level lead, are refused with who may
 	// answer.
-	e.refused(gina, card, aliceID, "comes from team *north*")
+	e.refused(gina, card, aliceID, "This one is from team *north*")
 	e.refused(apptest.Bob, card, aliceID, "<@"+frank+">")
 	e.click(frank, card, "Approve")
 	e.waitDM(apptest.Alice, "<@"+frank+"> approved your")
@@ -124,7 +124,7 @@ func TestTeamRouting(t *testing.T) {
 	if txt := joeCard.AllText(); !strings.Contains(txt, "<@"+gina+">") || strings.Contains(txt, "<@"+frank+">") {
 		t.Errorf("south's card: %s", txt)
 	}
-	e.refused(frank, joeCard, joeID, "comes from team *south*")
+	e.refused(frank, joeCard, joeID, "This one is from team *south*")
 	e.click(apptest.Carol, joeCard, "Approve")
 	e.waitDM(joe, "<@"+apptest.Carol+"> approved your")
 
@@ -143,7 +143,7 @@ func TestTeamRouting(t *testing.T) {
 	if !strings.Contains(daveCard.AllText(), "<@"+apptest.Bob+">") {
 		t.Errorf("dave's card does not mention bob: %s", daveCard.AllText())
 	}
-	e.refused(frank, daveCard, daveID, "Only the approvers")
+	e.refused(frank, daveCard, daveID, "Only its leaders")
 	e.click(apptest.Bob, daveCard, "Approve")
 	e.waitDM(apptest.Dave, "approved your")
 
@@ -165,7 +165,7 @@ func TestTeamRouting(t *testing.T) {
 		t.Errorf("the shared manager looking at joe's box: %s", box)
 	}
 	for _, who := range []string{gina, apptest.Dave} {
-		if got := e.Command(who, "box <@U0ALICE|alice>").AllText(); !strings.Contains(got, "Only the leaders who answer <@U0ALICE>'s escalations") {
+		if got := e.Command(who, "box <@U0ALICE|alice>").AllText(); !strings.Contains(got, "<@U0ALICE>'s box is for them and their leaders to see") {
 			t.Errorf("%s looking at alice's box: %s", who, got)
 		}
 	}
@@ -209,10 +209,10 @@ func TestTeamMovesKeepOldDecisionsWhereTheyWere(t *testing.T) {
 		t.Fatalf("teams before and after the move: %q, %q; want north, south", a.TeamName, b.TeamName)
 	}
 	old := e.cardIn(northEsc, before)
-	e.refused(gina, old, before, "comes from team *north*")
+	e.refused(gina, old, before, "This one is from team *north*")
 	e.click(frank, old, "Approve")
 	e.waitDM(apptest.Erin, "<@"+frank+"> approved your")
-	e.refused(frank, e.cardIn(apptest.Escalations, after), after, "comes from team *south*")
+	e.refused(frank, e.cardIn(apptest.Escalations, after), after, "This one is from team *south*")
 
 	// A user-group change, once the roster refreshed: ivy leaves north's
 	// group, so she is in south from now on.
@@ -232,7 +232,7 @@ func TestTeamMovesKeepOldDecisionsWhereTheyWere(t *testing.T) {
 	gone.Teams = moved.Teams[1:]
 	bot.App.Policies.Set(&gone)
 	card := e.cardIn(northEsc, ivyBefore)
-	e.refused(frank, card, ivyBefore, "Only the approvers")
+	e.refused(frank, card, ivyBefore, "Only its leaders")
 	e.click(apptest.Bob, card, "Approve")
 	e.waitDM(ivy, "<@"+apptest.Bob+"> approved your")
 	if d := e.decision(ivyBefore); d.TeamName != northTeam || d.State != domain.StateApproved {

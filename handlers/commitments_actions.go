@@ -81,12 +81,13 @@ func dueInput(label, initial string) *slack.InputBlock {
 	return slack.NewInputBlock(blockDue, plain(label), nil, dp)
 }
 
-// whyInput is an optional reason input.
-func whyInput(label, hint string) *slack.InputBlock {
-	in := slack.NewPlainTextInputBlockElement(plain(hint), actionWhy)
+// whyInput is an optional reason input (Slack adds "(optional)" to its
+// label), with placeholder and hint, what happens to it.
+func whyInput(label, placeholder, hint string) *slack.InputBlock {
+	in := slack.NewPlainTextInputBlockElement(plain(placeholder), actionWhy)
 	in.Multiline = true
 	in.MaxLength = commitments.MaxReason
-	b := slack.NewInputBlock(blockWhy, plain(label), nil, in)
+	b := slack.NewInputBlock(blockWhy, plain(label), plain(hint), in)
 	b.Optional = true
 	return b
 }
@@ -96,7 +97,7 @@ func whyInput(label, hint string) *slack.InputBlock {
 func (h *Handlers) AskAccept(ctx context.Context, a *Action) error {
 	cm, err := h.Commitments.Answerable(ctx, commitmentAction(a.Value, a))
 	if err != nil {
-		return err
+		return h.settleStale(ctx, a, err)
 	}
 	initial := cm.AskedDue
 	if d, err := dates.ParseISO(initial); err != nil || d.Before(h.today()) {
@@ -135,7 +136,7 @@ func (h *Handlers) AskAcceptSubmit(ctx context.Context, s *Submission) (*slack.V
 func (h *Handlers) AskDecline(ctx context.Context, a *Action) error {
 	cm, err := h.Commitments.Answerable(ctx, commitmentAction(a.Value, a))
 	if err != nil {
-		return err
+		return h.settleStale(ctx, a, err)
 	}
 	v := slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -146,7 +147,7 @@ func (h *Handlers) AskDecline(ctx context.Context, a *Action) error {
 		Close:           plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
 			slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Decline %s's ask?\n>%s", commitTo(cm), commitText(cm))), nil, nil),
-			whyInput("Reason (optional, sent to them by DM)", "What can you do instead, or what would change your answer?"),
+			whyInput("Reason", "What can you do instead, or what would change your answer?", "Only they see it: I send it to them by DM."),
 		}},
 	}
 	if _, err := h.Slack.OpenViewContext(ctx, a.TriggerID, v); err != nil {
@@ -187,6 +188,29 @@ func formError(err error) (*slack.ViewSubmissionResponse, error) {
 // commitment is done and the employee is thanked on the leader's behalf.
 func (h *Handlers) CommitmentDone(ctx context.Context, a *Action) error {
 	_, err := h.Commitments.Done(ctx, commitmentAction(a.Value, a))
+	return h.settleStale(ctx, a, err)
+}
+
+// settleStale answers a click on a DM whose buttons no longer apply (Done
+// on a commitment done meanwhile, Accept on an ask answered from the App
+// Home): when err says the commitment is settled, the DM is replaced with
+// what happened to it, without buttons. err is returned as it is, so the
+// person is also told.
+func (h *Handlers) settleStale(ctx context.Context, a *Action, err error) error {
+	if domain.ErrorCode(err) != domain.Conflict || a.Container != "message" || !strings.HasPrefix(a.ChannelID, "D") || a.MessageTS == "" {
+		return err
+	}
+	cm, gerr := h.Store.GetCommitment(ctx, a.TeamID, a.Value)
+	if gerr != nil || cm.State == domain.CommitmentAsked {
+		return err
+	}
+	msg := settledDM(cm, h.today())
+	if cm.AskDM.TS == a.MessageTS || cm.State == domain.CommitmentDeclined {
+		msg = askAnsweredDM(cm, h.today())
+	}
+	if _, _, _, uerr := h.Slack.UpdateMessageContext(ctx, a.ChannelID, a.MessageTS, msg...); uerr != nil {
+		h.Log.Warn("could not update a settled commitment's DM", "team", a.TeamID, "commitment", cm.ID, "error", uerr.Error())
+	}
 	return err
 }
 
@@ -194,7 +218,7 @@ func (h *Handlers) CommitmentDone(ctx context.Context, a *Action) error {
 func (h *Handlers) CommitmentNewDate(ctx context.Context, a *Action) error {
 	cm, err := h.Commitments.Changeable(ctx, commitmentAction(a.Value, a))
 	if err != nil {
-		return err
+		return h.settleStale(ctx, a, err)
 	}
 	v := slack.ModalViewRequest{
 		Type:            slack.VTModal,

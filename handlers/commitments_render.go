@@ -122,7 +122,7 @@ func reminderButtons(cm *domain.CommitmentRecord) *slack.ActionBlock {
 func ReminderDM(cm *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) []slack.MsgOption {
 	head := ":alarm_clock: *A commitment is coming due*"
 	if kind == domain.ReminderOverdue {
-		head = ":warning: *A commitment is overdue*"
+		head = ":hourglass: *A commitment is overdue*"
 	}
 	text := fmt.Sprintf("%s\nYou committed to %s (`%s`):\n>%s\n%s.", head, commitTo(cm), cm.ID, commitText(cm), dueLine(cm, today))
 	note := "They're counting on you. Done when it's done; if the date can't hold, set a new one and I'll tell them."

@@ -57,7 +57,7 @@ func (h *Handlers) parseError(c *Command, err error) error {
 			msg += ". " + slacktext.Escape(strings.ToUpper(hint[:1])+hint[1:])
 		}
 	} else {
-		msg = ":warning: " + slacktext.Escape(msg)
+		msg = slacktext.Escape(msg)
 	}
 	return domain.Invalidf("%s\n%s", msg, usage)
 }

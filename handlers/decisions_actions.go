@@ -57,7 +57,10 @@ func declineView(d *domain.Decision, level int, channel string) slack.ModalViewR
 	in := slack.NewPlainTextInputBlockElement(plain("What should they know? It helps them decide alone next time."), "reason")
 	in.Multiline = true
 	in.MaxLength = decisions.MaxDeclineReason
-	reason := slack.NewInputBlock("reason", plain("Reason (optional, sent to them by DM)"), nil, in)
+	// Slack adds "(optional)" to the label itself; the hint says where the
+	// reason goes: the requester's DM and the card, which the channel sees.
+	reason := slack.NewInputBlock("reason", plain("Reason"), plain(
+		"I send it to them by DM, and it's shown on the card in the escalations channel."), in)
 	reason.Optional = true
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,

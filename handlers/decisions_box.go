@@ -86,10 +86,10 @@ func boxReply(p *domain.Policy, bx decisions.Box) *Reply {
 			if l.NoLimit {
 				// The lowest level without a limit clears every amount:
 				// the levels above it never get one of these, so stop.
-				fmt.Fprintf(&b, "\n• above that, *%s* approves any amount (%s)", slacktext.Escape(l.Name), slacktext.Mentions(l.Approvers))
+				fmt.Fprintf(&b, "\n• above that, the *%s* approves any amount (%s)", slacktext.Escape(domain.RoleName(l.Name)), slacktext.Mentions(l.Approvers))
 				break
 			}
-			fmt.Fprintf(&b, "\n• above that, *%s* approves up to %s (%s)", slacktext.Escape(l.Name), l.Limit.Format(al.Currency), slacktext.Mentions(l.Approvers))
+			fmt.Fprintf(&b, "\n• above that, the *%s* approves up to %s (%s)", slacktext.Escape(domain.RoleName(l.Name)), l.Limit.Format(al.Currency), slacktext.Mentions(l.Approvers))
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil))
 		plainText = append(plainText, b.String())
@@ -98,7 +98,7 @@ func boxReply(p *domain.Policy, bx decisions.Box) *Reply {
 	if len(bx.Tags) > 0 {
 		var parts []string
 		for _, t := range bx.Tags {
-			parts = append(parts, fmt.Sprintf("#%s → *%s*", slacktext.Escape(t.Tag), slacktext.Escape(t.LevelName)))
+			parts = append(parts, fmt.Sprintf("#%s (the *%s*)", slacktext.Escape(t.Tag), slacktext.Escape(domain.RoleName(t.LevelName))))
 		}
 		line := ":shield: Whatever the amount, these always go to a leader: " + strings.Join(parts, ", ") + "."
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line), nil, nil))
@@ -108,7 +108,7 @@ func boxReply(p *domain.Policy, bx decisions.Box) *Reply {
 	if own && len(bx.Approves) > 0 {
 		var names []string
 		for _, l := range bx.Approves {
-			names = append(names, "*"+slacktext.Escape(l)+"*")
+			names = append(names, "*"+slacktext.Escape(domain.RoleName(l))+"*")
 		}
 		line := ":raised_hand: You answer escalations as " + strings.Join(names, " and ")
 		if len(bx.ApprovesFor) > 0 {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/decisions"
 	"github.com/empowerbot/empowerbot/slacktext"
+	"github.com/empowerbot/empowerbot/store"
 )
 
 // DecisionNotifier is decisions.Notifier in Slack: the escalation cards in
@@ -71,13 +74,18 @@ func (n DecisionNotifier) TellRequester(ctx context.Context, d *domain.DecisionR
 	return err
 }
 
+// threadNudge is the ReminderDM.Approver under which the nudge of a card's
+// thread is recorded ("thread-2" for d's second reminder), beside the
+// reminder DMs: UpdateCards then updates it once the decision is answered.
+const threadNudge = "thread-"
+
 // Remind posts a reminder to the approvers of d's level in the thread of
-// its card (in the escalations channel when it has none).
+// its card (in the escalations channel when it has none), once per
+// reminder, and records it so that it is updated with the card.
 func (n DecisionNotifier) Remind(ctx context.Context, d *domain.DecisionRecord) error {
 	h := n.H
 	p := h.policy()
-	text := fmt.Sprintf(":bell: %s, %s's %s (`%s`) is still waiting for your answer.",
-		slacktext.Mentions(decisions.ApproverIDs(p, &d.Decision, d.Level)), slacktext.User(d.Requester), summary(&d.Decision), d.ID)
+	text := nudgeText(p, &d.Decision, d.Level)
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(text), nil, nil))}
 	channel := p.EscalationsChannel(d.TeamName)
@@ -85,10 +93,43 @@ func (n DecisionNotifier) Remind(ctx context.Context, d *domain.DecisionRecord) 
 		channel = m.Channel
 		opts = append(opts, slack.MsgOptionTS(m.TS))
 	}
-	if _, _, err := h.Slack.PostMessageContext(ctx, channel, opts...); err != nil {
+	nudge, owner := threadNudge+strconv.Itoa(d.Reminders), store.NewOwner()
+	claimed, err := h.Store.ClaimDecisionReminder(ctx, d.Team, d.ID, d.Level, nudge, owner, 2*time.Minute)
+	if err != nil || !claimed {
+		return err
+	}
+	ch, ts, err := h.Slack.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		if rerr := h.Store.ReleaseDecisionReminder(context.WithoutCancel(ctx), d.Team, d.ID, d.Level, nudge, owner); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
 		return fmt.Errorf("post the reminder of %s: %w", d.ID, err)
 	}
-	return nil
+	m := domain.ReminderDM{Level: d.Level, Approver: nudge, MessageRef: domain.MessageRef{Channel: ch, TS: ts}}
+	recorded, err := h.Store.DecisionReminderSent(context.WithoutCancel(ctx), d.Team, d.ID, m, owner)
+	if err == nil && !recorded {
+		return n.WithdrawReminderDM(ctx, m)
+	}
+	if latest, gerr := h.Store.GetDecision(ctx, d.Team, d.ID); err == nil && gerr == nil && latest.Version != d.Version {
+		return n.UpdateReminderDM(ctx, latest, m) // answered while the nudge was on its way
+	}
+	return err
+}
+
+// nudgeText is the nudge in the thread of d's card for level: still
+// waiting while that level may answer, what happened once it may not.
+func nudgeText(p *domain.Policy, d *domain.Decision, level int) string {
+	what := fmt.Sprintf("%s's %s (`%s`)", slacktext.User(d.Requester), summary(d), d.ID)
+	switch {
+	case d.State == domain.StateApproved:
+		return fmt.Sprintf(":white_check_mark: %s was approved by %s: nothing more is needed here.", what, approversText(d))
+	case d.State == domain.StateDeclined:
+		return fmt.Sprintf(":no_entry: %s was declined by %s: nothing more is needed here.", what, decisions.DecidedByText(d))
+	case d.State != domain.StatePending || d.Level != level:
+		return fmt.Sprintf(":arrow_right: %s is now with %s: nothing more is needed here.", what, decisions.LeadersText(p, d, d.Level, "the"))
+	}
+	return fmt.Sprintf(":bell: %s, %s is still waiting for your answer.",
+		slacktext.Mentions(decisions.ApproverIDs(p, d, level)), what)
 }
 
 // Changed refreshes the App Home of everyone d concerns.

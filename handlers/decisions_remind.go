@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -47,10 +48,15 @@ func (n DecisionNotifier) SendReminderDM(ctx context.Context, d *domain.Decision
 	return domain.MessageRef{Channel: ch, TS: ts}, nil
 }
 
-// UpdateReminderDM renders reminder DM m of d anew with chat.update.
+// UpdateReminderDM renders reminder DM m of d anew with chat.update (or
+// the nudge in its card's thread, which is recorded beside them).
 func (n DecisionNotifier) UpdateReminderDM(ctx context.Context, d *domain.DecisionRecord, m domain.ReminderDM) error {
 	h := n.H
 	text, blocks := reminderMessage(h.policy(), &d.Decision, m.Level, h.Clock.Now())
+	if strings.HasPrefix(m.Approver, threadNudge) {
+		text = nudgeText(h.policy(), &d.Decision, m.Level)
+		blocks = []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
+	}
 	if _, _, _, err := h.Slack.UpdateMessageContext(ctx, m.Channel, m.TS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("update the reminder of %s to %s: %w", d.ID, m.Approver, err)
@@ -88,15 +94,18 @@ func (n DecisionNotifier) updateReminderDMs(ctx context.Context, d *domain.Decis
 // the level may no longer act, what happened instead of the buttons.
 func reminderMessage(p *domain.Policy, d *domain.Decision, level int, now time.Time) (string, []slack.Block) {
 	text, blocks := escalationMessage(p, d, level, now)
-	lname := slacktext.Escape(p.LevelName(level))
+	role := slacktext.Escape(domain.RoleName(p.LevelName(level)))
 	who := fmt.Sprintf("%s's %s (`%s`)", slacktext.User(d.Requester), summary(d), d.ID)
 	var head string
-	if d.State == domain.StatePending && d.Level == level {
-		head = fmt.Sprintf(":bell: Still waiting for you: %s is above their box and needs an answer from *%s*. Whatever you decide, they'll hear from me right away.", who, lname)
-		text = fmt.Sprintf("Still waiting for you: decision %s, %s's %s %s, needs an answer from %s.",
-			d.ID, slacktext.User(d.Requester), amountText(d), slacktext.Escape(d.Activity), lname)
-	} else {
-		head = fmt.Sprintf(":bell: I reminded you about %s, which was waiting for *%s*.", who, lname)
+	switch {
+	case d.State == domain.StatePending && d.Level == level:
+		head = fmt.Sprintf(":bell: Still waiting for you: %s is above their box, and yours to answer as %s. Whatever you decide, they'll hear from me right away.", who, role)
+		text = fmt.Sprintf("Still waiting for you: %s's %s %s, above their box (%s).",
+			slacktext.User(d.Requester), amountText(d), slacktext.Escape(d.Activity), d.ID)
+	case d.State == domain.StatePending:
+		head = fmt.Sprintf(":bell: No longer waiting for you: %s has moved up.", who)
+	default:
+		head = fmt.Sprintf(":bell: No longer waiting for you: %s has its answer.", who)
 	}
 	for i, b := range blocks {
 		sb, ok := b.(*slack.SectionBlock)
@@ -106,7 +115,7 @@ func reminderMessage(p *domain.Policy, d *domain.Decision, level int, now time.T
 		cb, ok := b.(*slack.ContextBlock)
 		if ok && cb.BlockID == "moved" {
 			blocks[i] = slack.NewContextBlock("moved", mrkdwn(fmt.Sprintf(
-				":arrow_right: Moved up to *%s*, so nothing more is needed from you here.", slacktext.Escape(p.LevelName(d.Level)))))
+				":arrow_right: Now with the *%s*, so nothing more is needed from you here.", slacktext.Escape(domain.RoleName(p.LevelName(d.Level))))))
 		}
 	}
 	return text, blocks

@@ -46,7 +46,7 @@ func TestReminderMessage(t *testing.T) {
 	_, card := escalationMessage(p, &d, 0, now)
 	text, blocks := reminderMessage(p, &d, 0, now)
 	all := text + readable(t, blocks)
-	for _, want := range []string{"Still waiting for you", "<@U0DAVE>", "$900", "ACME &lt;!channel&gt;", "team-lead", "D-7K2QF9"} {
+	for _, want := range []string{"Still waiting for you", "<@U0DAVE>", "$900", "ACME &lt;!channel&gt;", "as team lead", "D-7K2QF9"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("pending reminder lacks %q: %s", want, all)
 		}
@@ -61,7 +61,7 @@ func TestReminderMessage(t *testing.T) {
 	approved := d
 	approved.State, approved.DecidedBy, approved.DecidedAt = domain.StateApproved, "U0BOB", now
 	text, blocks = reminderMessage(p, &approved, 0, now)
-	if all := text + readable(t, blocks); !strings.Contains(all, "Approved by <@U0BOB>") || strings.Contains(all, "Still waiting") {
+	if all := text + readable(t, blocks); !strings.Contains(all, "Approved by <@U0BOB>") || strings.Contains(all, "Still waiting") || !strings.Contains(all, "No longer waiting for you") {
 		t.Errorf("approved reminder: %s", all)
 	}
 	if ids := actionIDs(blocks); len(ids) != 0 {
@@ -71,7 +71,7 @@ func TestReminderMessage(t *testing.T) {
 	moved := d
 	moved.Level, moved.LevelName = 1, "manager"
 	text, blocks = reminderMessage(p, &moved, 0, now)
-	if all := text + readable(t, blocks); !strings.Contains(all, "Moved up to *manager*, so nothing more is needed from you") {
+	if all := text + readable(t, blocks); !strings.Contains(all, "No longer waiting for you") || !strings.Contains(all, "Now with the *manager*, so nothing more is needed from you") {
 		t.Errorf("moved-up reminder: %s", all)
 	}
 	if ids := actionIDs(blocks); len(ids) != 0 {

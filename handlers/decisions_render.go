@@ -68,24 +68,30 @@ func summary(d *domain.Decision) string {
 	return s
 }
 
-// historyLine renders one history entry: "Escalated by @bob to manager · 10:42".
+// historyLine renders one history entry: "Brought to the manager by @bob ·
+// 10:42 AM CST".
 func historyLine(e domain.HistoryEntry, now time.Time, clock ClockFunc) string {
 	at := clock(e.At, now)
 	by := ""
 	if e.Actor != "" {
 		by = " by " + decisions.ByText(e.Actor, e.For) // "by @frank for @bob" (a delegate)
 	}
+	to, from := slacktext.Escape(domain.RoleName(e.To)), slacktext.Escape(domain.RoleName(e.From))
 	switch e.Action {
 	case "created":
-		return fmt.Sprintf("Sent to %s · %s", e.To, at)
+		return fmt.Sprintf("Brought to the %s · %s", to, at)
 	case "escalated":
-		return fmt.Sprintf("Escalated%s to %s · %s", by, e.To, at)
+		return fmt.Sprintf("Brought to the %s%s · %s", to, by, at)
 	case "timeout":
-		return fmt.Sprintf("No answer from %s in time, moved to %s · %s", e.From, e.To, at)
+		return fmt.Sprintf("Moved up to the %s when the %s's time to answer ran out · %s", to, from, at)
 	case "reminded":
-		return fmt.Sprintf("Reminder sent to %s · %s", e.To, at)
+		return fmt.Sprintf("Reminded the %s · %s", to, at)
 	case "away":
-		return fmt.Sprintf("Nobody at %s is here (%s away), so it went to %s · %s", e.From, e.Note, e.To, at)
+		are := "is"
+		if strings.Contains(e.Note, ",") {
+			are = "are"
+		}
+		return fmt.Sprintf("Went to the %s while %s %s away · %s", to, e.Note, are, at)
 	case "approval":
 		return fmt.Sprintf("Approved%s (%s) · %s", by, e.Note, at)
 	case "approved":
@@ -117,12 +123,17 @@ func parseButtonValue(v string) (id string, level int, ok bool) {
 // history, and the buttons while that level may still act on it.
 func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time.Time) (string, []slack.Block) {
 	clock := channelClock(p) // a channel post: the policy's zone
-	lname := p.LevelName(level)
-	text := fmt.Sprintf("Decision %s: %s asks for a %s %s above the box; %s to answer.",
-		d.ID, slacktext.User(d.Requester), amountText(d), slacktext.Escape(d.Activity), lname)
+	leaders := decisions.LeadersText(p, d, level, "the")
+	text := fmt.Sprintf("%s asks for a %s %s above their box: for %s, to answer (%s).",
+		slacktext.User(d.Requester), amountText(d), slacktext.Escape(d.Activity), leaders, d.ID)
 
-	head := fmt.Sprintf(":raised_hand: %s made a call that's above the box and needs *%s* (%s): %s",
-		slacktext.User(d.Requester), slacktext.Escape(lname), slacktext.Mentions(decisions.ApproverIDs(p, d, level)), summary(d))
+	// While the card's level may answer, its head says who is asked; once
+	// it may not (decided, moved up), only what it is about.
+	head := fmt.Sprintf(":raised_hand: %s made a call above their box, for %s, to answer: %s",
+		slacktext.User(d.Requester), leaders, summary(d))
+	if d.State != domain.StatePending || d.Level != level {
+		head = fmt.Sprintf(":raised_hand: %s made a call above their box: %s", slacktext.User(d.Requester), summary(d))
+	}
 	fields := []*slack.TextBlockObject{
 		mrkdwn("*Requester*\n" + slacktext.User(d.Requester)),
 		mrkdwn("*Activity*\n" + slacktext.EscapeTruncate(d.Activity, 100)),
@@ -149,7 +160,7 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 			slack.SectionBlockOptionBlockID("reason")))
 	}
 	if d.Why != "" {
-		blocks = append(blocks, slack.NewContextBlock("why", mrkdwn(":arrow_up: Why it's here: "+slacktext.Escape(whyForLeaders(d.Why)))))
+		blocks = append(blocks, slack.NewContextBlock("why", mrkdwn(":arrow_up: Why it's here: "+whyForLeaders(d.Why))))
 	}
 
 	var hist []string
@@ -158,6 +169,9 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 		start = len(d.History) - historyShown
 	}
 	for _, e := range d.History[start:] {
+		if e.Action == "approved" || e.Action == "declined" {
+			continue // the outcome below says it, once
+		}
 		hist = append(hist, historyLine(e, now, clock))
 	}
 	if len(hist) > 0 {
@@ -178,14 +192,17 @@ func escalationMessage(p *domain.Policy, d *domain.Decision, level int, now time
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(msg), nil, nil, slack.SectionBlockOptionBlockID("outcome")))
 	case d.State == domain.StatePending && d.Level != level:
-		text = fmt.Sprintf("Decision %s: moved up to %s.", d.ID, slacktext.Escape(p.LevelName(d.Level)))
+		// The role, not the names: an old card does not mention the people
+		// its next card asks.
+		role := slacktext.Escape(domain.RoleName(p.LevelName(d.Level)))
+		text = fmt.Sprintf("Decision %s: now with the %s.", d.ID, role)
 		blocks = append(blocks, slack.NewContextBlock("moved", mrkdwn(fmt.Sprintf(
-			":arrow_right: Moved up to *%s*: the buttons are on the new message.", slacktext.Escape(p.LevelName(d.Level))))))
+			":arrow_right: Now with the *%s*, on a new card: nothing more to do here.", role))))
 	case d.State == domain.StatePending:
 		if !d.Deadline.IsZero() {
 			note := fmt.Sprintf(":hourglass_flowing_sand: Please answer by %s", clock(d.Deadline, now))
 			if level < len(p.Levels)-1 {
-				note += fmt.Sprintf("; after that it moves up to *%s* on its own.", slacktext.Escape(p.LevelName(level+1)))
+				note += fmt.Sprintf("; after that it goes to the *%s* on its own.", slacktext.Escape(domain.RoleName(p.LevelName(level+1))))
 			} else {
 				note += "."
 			}
@@ -207,7 +224,7 @@ func approvalProgress(p *domain.Policy, d *domain.Decision) string {
 		return ""
 	}
 	if len(d.Approvals) == 0 {
-		return fmt.Sprintf(":ballot_box_with_check: 0 of %d approvals: *%s* needs %d different approvers.", needed, slacktext.Escape(d.LevelName), needed)
+		return fmt.Sprintf(":ballot_box_with_check: 0 of %d approvals: this needs %d different %ss.", needed, needed, slacktext.Escape(domain.RoleName(d.LevelName)))
 	}
 	return fmt.Sprintf(":ballot_box_with_check: %d of %d approvals: %s", len(d.Approvals), needed, slacktext.Mentions(d.Approvers()))
 }
@@ -232,7 +249,7 @@ func decisionButtons(p *domain.Policy, d *domain.Decision, level int) *slack.Act
 	decline := slack.NewButtonBlockElement(ActionDecline, v, plain("Decline")).WithStyle(slack.StyleDanger)
 	decline.Confirm = slack.NewConfirmationBlockObject(
 		plain("Decline this decision?"),
-		plain("You'll be asked for an optional reason; then the requester is told by DM."),
+		plain("You can add a reason next; I'll tell them by DM."),
 		plain("Yes, decline"), plain("Cancel"))
 	decline.Confirm.Style = slack.StyleDanger // Slack draws "Yes, decline" red
 	elems := []slack.BlockElement{approve}
@@ -254,12 +271,8 @@ func logReply(p *domain.Policy, d *domain.Decision) *Reply {
 			d.ID, summary(d))
 	default:
 		l := d.Level
-		asked := "*" + slacktext.Escape(p.LevelName(l)) + "*"
-		if n := p.ApprovalsNeeded(l); n > 1 {
-			asked = fmt.Sprintf("%d approvers of *%s*", n, slacktext.Escape(p.LevelName(l)))
-		}
-		text = fmt.Sprintf(":arrow_up: Logged `%s`: %s. It's above your box (%s), so I've asked %s (%s) in %s. They have %s to answer; I'll DM you as soon as they do.",
-			d.ID, summary(d), slacktext.Escape(d.Why), asked, slacktext.Mentions(decisions.ApproverIDs(p, d, l)),
+		text = fmt.Sprintf(":arrow_up: Logged `%s`: %s. %s, so I've asked %s, in %s. They have %s to answer; I'll DM you as soon as they do.",
+			d.ID, summary(d), whyForRequester(d.Why), decisions.LeadersText(p, d, l, "your"),
 			channelMention(p.EscalationsChannel(d.TeamName)), policyDurationText(p.RespondWithin(l)))
 	}
 	text = withUnderstood(text, d) // what was read as customer and reason
@@ -288,13 +301,12 @@ func outcomeDM(p *domain.Policy, d *domain.Decision, e domain.HistoryEntry) stri
 		}
 		return msg + "\nThanks for asking: bringing a leader in when it's above the box is exactly right."
 	case "escalated":
-		return fmt.Sprintf(":arrow_up: %s passed your %s (`%s`) up to *%s* (%s). They have %s to answer; I'll DM you when they do.",
-			decisions.ByText(e.Actor, e.For), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(decisions.ApproverIDs(p, d, d.Level)),
+		return fmt.Sprintf(":arrow_up: %s brought in %s, for your %s (`%s`). They have %s to answer; I'll DM you when they do.",
+			decisions.ByText(e.Actor, e.For), decisions.LeadersText(p, d, d.Level, "your"), summary(d), d.ID,
 			policyDurationText(p.RespondWithin(d.Level)))
 	case "timeout":
-		return fmt.Sprintf(":hourglass: *%s* didn't answer your %s (`%s`) in time, so I moved it up to *%s* (%s). They have %s to answer.",
-			slacktext.Escape(e.From), summary(d), d.ID, slacktext.Escape(e.To), slacktext.Mentions(decisions.ApproverIDs(p, d, d.Level)),
-			policyDurationText(p.RespondWithin(d.Level)))
+		return fmt.Sprintf(":hourglass: Your %s (`%s`) waited its time without an answer, so I've brought in %s. They have %s to answer; I'll DM you when they do.",
+			summary(d), d.ID, decisions.LeadersText(p, d, d.Level, "your"), policyDurationText(p.RespondWithin(d.Level)))
 	}
 	return ""
 }

@@ -66,8 +66,8 @@ func TestEscalationMessage(t *testing.T) {
 		{"pending at team-lead", base, 0, []string{ActionApprove, ActionEscalate, ActionDecline},
 			[]string{"<@U0BOB>", "$900 is above their $500 box", "$900 USD", "D-7K2QF9"}},
 		{"pending at the top", escalated, 1, []string{ActionApprove, ActionDecline},
-			[]string{"<@U0CAROL> <!subteam^S0MANAGERS>", "Escalated by <@U0BOB> to manager · 10:42"}},
-		{"old level after escalation", escalated, 0, nil, []string{"Moved up to *manager*"}},
+			[]string{"for the managers, <@U0CAROL> or <!subteam^S0MANAGERS>, to answer", "Brought to the manager by <@U0BOB> · 10:42 AM"}},
+		{"old level after escalation", escalated, 0, nil, []string{"Now with the *manager*"}},
 		{"approved", approved, 0, nil, []string{"Approved by <@U0CAROL> at 10:42"}},
 	}
 	for _, tt := range tests {
@@ -103,6 +103,44 @@ func TestEscalationMessage(t *testing.T) {
 	}
 }
 
+// A decided card says who decided it, once, and no longer who is asked;
+// the card of a level it moved up from says where it went, without buttons.
+func TestDecidedCardSaysItOnce(t *testing.T) {
+	p := testPolicy(t)
+	now := time.Date(2026, 3, 2, 16, 42, 0, 0, time.UTC)
+	d := domain.Decision{
+		ID: "D-7K2QF9", Requester: "U0DAVE", Activity: "discount", Amount: money.FromMajor(900), Currency: "USD",
+		State: domain.StatePending, Level: 0, LevelName: "team-lead", Why: "$900 is above your $500 box", CreatedAt: now,
+		History: []domain.HistoryEntry{{Action: "created", Actor: "U0DAVE", To: "team-lead", At: now}},
+	}
+	_, pending := escalationMessage(p, &d, 0, now)
+	if js := blocksJSON(t, pending); !strings.Contains(js, jsonEscape("for the team lead, <@U0BOB>, to answer")) {
+		t.Errorf("a pending card does not say who answers it:\n%s", js)
+	}
+	for _, decided := range []struct {
+		state        domain.DecisionState
+		action, says string
+	}{
+		{domain.StateApproved, "approved", "Approved by <@U0BOB>"},
+		{domain.StateDeclined, "declined", "Declined by <@U0BOB>"},
+	} {
+		d := d
+		d.State, d.DecidedBy, d.DecidedAt = decided.state, "U0BOB", now
+		d.History = append(append([]domain.HistoryEntry{}, d.History...), domain.HistoryEntry{Action: decided.action, Actor: "U0BOB", At: now})
+		text, blocks := escalationMessage(p, &d, 0, now)
+		js := blocksJSON(t, blocks)
+		if n := strings.Count(js, jsonEscape(decided.says)); n != 1 {
+			t.Errorf("%s card says %q %d times, want once:\n%s", decided.state, decided.says, n, js)
+		}
+		if strings.Contains(js, "to answer") || strings.Contains(text, "to answer") || strings.Contains(js, "needs") {
+			t.Errorf("%s card still asks for an answer:\n%s\n%s", decided.state, text, js)
+		}
+		if strings.Contains(js, `"actions"`) {
+			t.Errorf("%s card keeps its buttons:\n%s", decided.state, js)
+		}
+	}
+}
+
 func jsonEscape(s string) string {
 	b, _ := json.Marshal(s)
 	return strings.Trim(string(b), `"`)
@@ -116,6 +154,27 @@ func TestButtonValueRoundTrip(t *testing.T) {
 	for _, bad := range []string{"", "D-7K2QF9", "|1", "D-1|x"} {
 		if _, _, ok := parseButtonValue(bad); ok {
 			t.Errorf("parseButtonValue(%q) accepted", bad)
+		}
+	}
+}
+
+// Why a decision left the box, as the requester and the leaders read it: a
+// tag that always escalates is thanked, not framed as going too far.
+func TestWhyItLeftTheBox(t *testing.T) {
+	tests := []struct{ why, requester, leaders string }{
+		{"$900 is above your $500 box", "$900 is above your box of $500", "$900 is above their $500 box"},
+		{"tagged #safety", "Thank you for flagging #safety: that always comes to a leader", "flagged #safety, which always comes to a leader"},
+		{"$900 is above your $500 box; tagged #safety", "$900 is above your box of $500 and flagged #safety (thank you for raising it)",
+			"$900 is above their $500 box; flagged #safety, which always comes to a leader"},
+		{"$20,000 is above every limit, so it goes to the top (director)", "$20,000 is above every limit, the most any leader approves",
+			"$20,000 is above every limit, the most any leader approves"},
+	}
+	for _, tt := range tests {
+		if got := whyForRequester(tt.why); got != tt.requester {
+			t.Errorf("whyForRequester(%q) = %q, want %q", tt.why, got, tt.requester)
+		}
+		if got := whyForLeaders(tt.why); got != tt.leaders {
+			t.Errorf("whyForLeaders(%q) = %q, want %q", tt.why, got, tt.leaders)
 		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/chart"
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
@@ -43,7 +45,7 @@ func (h *Handlers) PostDigest(ctx context.Context, d *insights.Digest) error {
 	case len(d.Teams) > 0:
 		blocks = orgDigest(blocks, d.Teams)
 	}
-	title := fmt.Sprintf("Decisions and outcomes per day, %s – %s", d.From.In(d.Loc).Format("Jan 2"), d.Tick.Add(-time.Millisecond).In(d.Loc).Format("Jan 2"))
+	title := fmt.Sprintf("Decisions and outcomes per day, %s – %s", d.From.In(d.Loc).Format("Mon Jan 2"), d.Tick.Add(-time.Millisecond).In(d.Loc).Format("Mon Jan 2"))
 	png, err := chart.PNG(title, d.Cur.Days)
 	if err == nil {
 		_, err = h.Slack.UploadFileContext(ctx, slack.UploadFileParameters{
@@ -77,7 +79,7 @@ func DigestMessage(cur, prev *stats.Figures) (string, []slack.Block) {
 		blocks = append(blocks, textSection(digestPraiseText(cur.Highlights)))
 	}
 	if len(cur.Overdue) > 0 {
-		blocks = append(blocks, textSection(digestOverdueText(cur.Overdue)))
+		blocks = append(blocks, textSection(digestOverdueText(cur.Overdue, dates.Of(cur.To.Add(-time.Millisecond).In(loc)))))
 	}
 	text := slacktext.Truncate(fmt.Sprintf("Weekly digest %s: %s (%d inside the box, %d above), %d worked, %d didn't, %d praise, %s overdue.",
 		period, countOf(cur.Decisions(), "decision"), cur.Inside, cur.Above, cur.Worked, cur.Failed, cur.PraiseGiven, countOf(len(cur.Overdue), "commitment")), 3000)
@@ -141,7 +143,7 @@ func digestPraiseText(all []stats.Highlight) string {
 
 // digestOverdueText names the leaders with overdue commitments, and what
 // they promised.
-func digestOverdueText(overdue []stats.Commitment) string {
+func digestOverdueText(overdue []stats.Commitment, today dates.Date) string {
 	byLeader := map[string][]stats.Commitment{}
 	for _, c := range overdue {
 		byLeader[c.Leader] = append(byLeader[c.Leader], c)
@@ -164,7 +166,7 @@ func digestOverdueText(overdue []stats.Commitment) string {
 				items = append(items, fmt.Sprintf("%d more", len(byLeader[l])-j))
 				break
 			}
-			items = append(items, fmt.Sprintf("“%s” for %s, due %s", slacktext.EscapeTruncate(c.Text, 120), userOrBot(c.Employee), c.Due))
+			items = append(items, fmt.Sprintf("“%s” for %s, due %s", slacktext.EscapeTruncate(c.Text, 120), userOrBot(c.Employee), commitments.HumanDate(c.Due, today)))
 		}
 		fmt.Fprintf(&b, "\n• %s: %s", userOrBot(l), strings.Join(items, "; "))
 	}

@@ -60,26 +60,21 @@ type ZoneDirectory interface {
 // ClockFunc shows the moment t to a reader, relative to now.
 type ClockFunc func(t, now time.Time) string
 
-// clockFor returns how moments are shown to user in a DM: with local_time,
-// in their own zone, named ("10:42 JST"); without, in the policy's zone, as
-// always ("10:42").
+// clockFor returns how moments are shown to user in a DM, zone named
+// ("10:42 AM CST"): with local_time in their own zone, without in the
+// policy's.
 func (h *Handlers) clockFor(ctx context.Context, team, user string) ClockFunc {
-	if h.Zones == nil || !h.Zones.Local() {
-		loc := h.policy().Location
-		return func(t, now time.Time) string { return dates.ClockText(t, now, loc) }
+	loc := h.policy().Location
+	if h.Zones != nil && h.Zones.Local() {
+		loc = h.zoneOf(ctx, team, user)
 	}
-	loc := h.zoneOf(ctx, team, user)
-	return func(t, now time.Time) string { return dates.ClockTextZoned(t, now, loc) }
+	return func(t, now time.Time) string { return dates.ClockText(t, now, loc) }
 }
 
 // channelClock returns how moments are shown in a channel post of p: in
-// the policy's zone, named when local_time has people read times in zones
-// of their own.
+// the policy's zone, named.
 func channelClock(p *domain.Policy) ClockFunc {
 	loc := p.Location
-	if p.LocalTime {
-		return func(t, now time.Time) string { return dates.ClockTextZoned(t, now, loc) }
-	}
 	return func(t, now time.Time) string { return dates.ClockText(t, now, loc) }
 }
 

@@ -39,11 +39,11 @@ func parseExportWindow(args string) (int, bool) {
 func (h *Handlers) ExportCommand(ctx context.Context, c *Command) (*Reply, error) {
 	days, ok := parseExportWindow(c.Args)
 	if !ok {
-		return nil, domain.Invalidf(":warning: I can export the last `7d`, `30d` or `90d`, not `%s`.\n%s", slacktext.Code(c.Args), exportUsage)
+		return nil, domain.Invalidf("I can export the last `7d`, `30d` or `90d`, not `%s`.\n%s", slacktext.Code(c.Args), exportUsage)
 	}
 	p := h.policy()
 	if !p.IsAdmin(c.UserID) {
-		who := "the policy names no admins yet; whoever runs the bot can add you under `admins`"
+		who := "none are set up yet; whoever runs the bot can add you under `admins` in its settings"
 		if len(p.Admins) > 0 {
 			mentions := make([]string, len(p.Admins))
 			for i, a := range p.Admins {
@@ -51,7 +51,7 @@ func (h *Handlers) ExportCommand(ctx context.Context, c *Command) (*Reply, error
 			}
 			who = "ask " + strings.Join(mentions, " or ")
 		}
-		return nil, domain.Forbiddenf(":lock: Exports are for the policy's admins only: %s.", who)
+		return nil, domain.Forbiddenf(":lock: Exports hold everyone's history, so they're for the workspace's empowerbot admins: %s.", who)
 	}
 	loc := p.Location
 	if loc == nil {

@@ -215,8 +215,8 @@ func homeWaitingBlocks(p *domain.Policy, home *insights.Home) []slack.Block {
 			out = append(out, homeContext(fmt.Sprintf("…and %d more in %s.", len(home.Waiting)-i, channelMention(p.Channels.Escalations))))
 			break
 		}
-		line := fmt.Sprintf("`%s` %s asks: %s · with *%s* · asked %s", d.ID, slacktext.User(d.Requester), summary(&d),
-			slacktext.Escape(d.LevelName), dates.ClockText(d.CreatedAt, home.Now, home.Loc))
+		line := fmt.Sprintf("`%s` %s asks: %s · for the *%s* · asked %s", d.ID, slacktext.User(d.Requester), summary(&d),
+			slacktext.Escape(domain.RoleName(d.LevelName)), dates.ClockText(d.CreatedAt, home.Now, home.Loc))
 		if d.TeamName != "" {
 			line += " · team *" + slacktext.EscapeTruncate(d.TeamName, 100) + "*"
 		}
@@ -253,7 +253,7 @@ func homeCommitmentBlocks(home *insights.Home) []slack.Block {
 	if len(home.Made)+len(home.Received) == 0 {
 		out = append(out, homeContext("No open commitments by you or to you."))
 	}
-	today := home.Now.In(home.Loc).Format(time.DateOnly)
+	today := dates.Of(home.Now.In(home.Loc))
 	for i, c := range home.Made {
 		if i == homeCommitments {
 			out = append(out, homeContext(fmt.Sprintf("…and %d more you made: `/empower commitments` lists them all.", len(home.Made)-i)))
@@ -288,13 +288,17 @@ func homeCommitmentBlocks(home *insights.Home) []slack.Block {
 	return append(out, textSection(b.String()))
 }
 
-// homeDueText is "due 2026-03-05", or "*overdue* since 2026-03-01" when
-// due is before today.
-func homeDueText(due, today string) string {
-	if due != "" && due < today {
-		return "*overdue* since " + due
+// homeDueText is "due Thu Mar 5", or "*overdue* since Sun Mar 1" when due
+// is before today.
+func homeDueText(due string, today dates.Date) string {
+	d, err := dates.ParseISO(due)
+	if err != nil {
+		return "due " + slacktext.Escape(due)
 	}
-	return "due " + due
+	if d.Before(today) {
+		return "*overdue* since " + d.Human(today)
+	}
+	return "due " + d.Human(today)
 }
 
 // homePraiseBlocks show the latest praise the person received, if any.
@@ -322,7 +326,7 @@ func decisionStateText(d domain.Decision, now time.Time, loc *time.Location) str
 	case domain.StateDeclined:
 		return ":no_entry: declined by " + decisions.DecidedByText(&d) + " · " + dates.ClockText(d.DecidedAt, now, loc)
 	case domain.StatePending:
-		return ":hourglass_flowing_sand: waiting for *" + slacktext.Escape(d.LevelName) + "*"
+		return ":hourglass_flowing_sand: waiting for the *" + slacktext.Escape(domain.RoleName(d.LevelName)) + "*"
 	}
 	return string(d.State)
 }

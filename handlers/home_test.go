@@ -53,9 +53,9 @@ func TestHomeBlocksFrontline(t *testing.T) {
 	for _, want := range []string{
 		"*Your box*: up to these amounts the call is yours to make", "• *discount*: yours up to *$500*",
 		"`D-AAAAAA` *discount* of *$250* · :white_check_mark: inside your box · 10:42",
-		"`D-BBBBBB` *discount* of *$900* · :no_entry: declined by <@U0BOB> · Sun Mar 1 10:42",
-		"• <@U0BOB> promised you: “book &lt;!here&gt; training” · *overdue* since 2026-03-01",
-		":tada: *Latest praise for you*, from <@U0CAROL> · 10:42\\n“Calm under pressure”",
+		"`D-BBBBBB` *discount* of *$900* · :no_entry: declined by <@U0BOB> · Sun Mar 1, 10:42 AM CST",
+		"• <@U0BOB> promised you: “book &lt;!here&gt; training” · *overdue* since Sun Mar 1",
+		":tada: *Latest praise for you*, from <@U0CAROL> · 10:42 AM CST\\n“Calm under pressure”",
 		":bulb: What I can do for you: record the calls you make on the spot (`/empower discount 250 for ACME …`)",
 		"(`/empower praise @name …`)", "(`/empower ask @leader …`)",
 	} {
@@ -88,9 +88,9 @@ func TestHomeBlocksLeaderStaysWithinLimits(t *testing.T) {
 	for _, want := range []string{
 		"*Your people's box*", "• *discount*: theirs up to *$500*; you approve up to *$2,000*",
 		":raised_hand: *Waiting for your answer* (25)", `…and 5 more in \u003c#C0ESCALATE\u003e.`, // context elements escape their own JSON
-		"`D-000000` <@U0DAVE> asks: *discount* of *$900* for *ACME* · with *team-lead* · asked 10:17\\n_renewal &lt;!channel&gt;_",
-		`"block_id":"home-D-000000"`, "You promised <@U0DAVE>: “promise” · *overdue* since 2026-03-01",
-		"You promised <@U0DAVE>: “promise” · due 2026-03-02", "…and 5 more you made",
+		"`D-000000` <@U0DAVE> asks: *discount* of *$900* for *ACME* · for the *team lead* · asked 10:17 AM CST\\n_renewal &lt;!channel&gt;_",
+		`"block_id":"home-D-000000"`, "You promised <@U0DAVE>: “promise” · *overdue* since Sun Mar 1",
+		"You promised <@U0DAVE>: “promise” · due Mon Mar 2", "…and 5 more you made",
 		"What I can do for you: bring you what's above your people's box", "(`/empower away until …`)", "`/empower stats`",
 	} {
 		if !strings.Contains(got, want) {

@@ -90,9 +90,9 @@ func (h *Handlers) parsePraiseBody(s, usage string, trailingCredits bool) (prais
 			v := box.TagName(t.text)
 			if !slices.Contains(h.policy().Values, v) {
 				if len(h.policy().Values) == 0 {
-					return in, domain.Invalidf("Unknown value `#%s`: the policy has no values to tag. Leave the tag out.\n%s", slacktext.Code(v), usage)
+					return in, domain.Invalidf("`#%s` isn't one of our values (none are set up yet), so leave the tag out.\n%s", slacktext.Code(v), usage)
 				}
-				return in, domain.Invalidf("Unknown value `#%s`: the values are %s.\n%s", slacktext.Code(v), tagsText(h.policy().Values), usage)
+				return in, domain.Invalidf("`#%s` isn't one of our values: %s.\n%s", slacktext.Code(v), tagsText(h.policy().Values), usage)
 			}
 			if !slices.Contains(in.Values, v) {
 				in.Values = append(in.Values, v)
@@ -277,15 +277,16 @@ func winPost(w domain.Win) (string, []slack.Block) {
 	}
 	credit := "Credit to the whole team"
 	if len(w.Users) > 0 {
+		credit = "Credit to "
 		names := make([]string, 0, len(w.Users))
 		for i, u := range w.Users {
 			if i == 50 {
-				names = append(names, fmt.Sprintf("and %d more", len(w.Users)-i))
+				names = append(names, fmt.Sprintf("%d more", len(w.Users)-i))
 				break
 			}
 			names = append(names, slacktext.User(u))
 		}
-		credit += " and " + strings.Join(names, ", ")
+		credit += joinAnd(names) + ", and the whole team"
 	}
 	blocks = append(blocks, slack.NewContextBlock("win_credit", mrkdwn(":raised_hands: "+credit+".")))
 	if len(w.Values) > 0 {

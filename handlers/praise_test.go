@@ -27,7 +27,7 @@ func TestParsePraiseBody(t *testing.T) {
 		{in: "renewed <#C1|general>", credits: true, text: "renewed <#C1|general>"},
 		{in: "renewed <!subteam^S1|@team> <@U0DAVE|dave>", credits: true, text: "renewed <!subteam^S1|@team>", users: []string{"U0DAVE"}},
 		{in: "shipped <!channel>", credits: true, text: "shipped <!channel>"},
-		{in: "great #bravery", err: "Unknown value `#bravery`: the values are #customer-first #courage"},
+		{in: "great #bravery", err: "`#bravery` isn't one of our values: #customer-first #courage"},
 		{in: "<@U0DAVE|dave>", credits: true, text: "", users: []string{"U0DAVE"}},
 	} {
 		got, err := h.parsePraiseBody(c.in, "usage", c.credits)

@@ -39,7 +39,7 @@ func parseStatsWindow(args string) (int, bool) {
 func (h *Handlers) Stats(ctx context.Context, c *Command) (*Reply, error) {
 	days, ok := parseStatsWindow(c.Args)
 	if !ok {
-		return nil, domain.Invalidf(":warning: I can show stats for the last `7d` or `30d`, not `%s`.\n%s", slacktext.Code(c.Args), statsUsage)
+		return nil, domain.Invalidf("I can show stats for the last `7d` or `30d`, not `%s`.\n%s", slacktext.Code(c.Args), statsUsage)
 	}
 	st, err := h.Insights.Stats(ctx, c.TeamID, c.UserID, days)
 	if err != nil {

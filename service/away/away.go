@@ -129,7 +129,7 @@ func (s *Service) Away(ctx context.Context, r Request) (*domain.Absence, error) 
 		return nil, err
 	}
 	if !ok {
-		return nil, domain.Forbiddenf("`away` is for leaders: it hands the approvals that come to you to someone else while you're out. You're not an approver in the policy, so nothing comes to you to hand over. Nothing was stored.")
+		return nil, domain.Forbiddenf("`away` is for leaders: it hands the approvals that come to you to someone else while you're out. None come to you, so there's nothing to hand over, and nothing was stored.")
 	}
 	now := s.clock.Now()
 	loc := s.Zone(ctx, r.Team, r.User)
@@ -198,7 +198,7 @@ func (s *Service) checkDelegate(ctx context.Context, r Request, now time.Time, t
 		return err
 	}
 	if !ok {
-		return domain.Invalidf("%s isn't a leader in the policy, so they can't answer approvals for you: name another leader, or leave out `delegate` and your level's other approvers will cover. Nothing was stored.",
+		return domain.Invalidf("%s doesn't answer approvals, so they can't cover yours: name another leader, or leave out `delegate` and the other leaders at your level will cover. Nothing was stored.",
 			slacktext.User(r.Delegate))
 	}
 	as, err := s.store.Absences(ctx, r.Team, now)

@@ -55,7 +55,7 @@ func (s *Service) MayCommit(ctx context.Context, team, user string) error {
 		return err
 	}
 	if !ok {
-		return domain.Forbiddenf("Only leaders named in the policy can make commitments; to ask a leader for support use `/empower ask @leader …`")
+		return domain.Forbiddenf("Commitments are what leaders promise their people, so only leaders make them; to ask a leader for support, use `/empower ask @leader …`")
 	}
 	return nil
 }
@@ -113,7 +113,7 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 		return nil, false, err
 	}
 	if !ok {
-		return nil, false, domain.Invalidf("%s isn't one of the leaders in the policy; you can ask %s.",
+		return nil, false, domain.Invalidf("%s doesn't lead a team here, so I can't pass this on to them; you can ask %s.",
 			slacktext.User(r.Leader), s.leaderHint())
 	}
 	text := r.Text

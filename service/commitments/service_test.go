@@ -259,13 +259,13 @@ func TestCommitRefusals(t *testing.T) {
 		code domain.Code
 		want string
 	}{
-		{"not a leader", req(dave, erin, "the course", "friday"), domain.Forbidden, "Only leaders named in the policy can make commitments"},
+		{"not a leader", req(dave, erin, "the course", "friday"), domain.Forbidden, "Commitments are what leaders promise their people, so only leaders make them"},
 		{"to oneself", req(bob, bob, "the course", "friday"), domain.Invalid, "not to yourself"},
 		{"no text", req(bob, dave, " ", "friday"), domain.Invalid, "Say what you will do for them"},
 		{"too long", req(bob, dave, strings.Repeat("x", 501), "friday"), domain.Invalid, "Please keep it to 500 characters (it has 501)."},
 		{"no date", req(bob, dave, "the course", ""), domain.Invalid, "end with `by <date>`"},
 		{"unreadable date", req(bob, dave, "the course", "some <day>"), domain.Invalid, ":calendar: I can't read `some &lt;day&gt;` as a date"},
-		{"past date", req(bob, dave, "the course", "2026-11-01"), domain.Invalid, "2026-11-01 is in the past"},
+		{"past date", req(bob, dave, "the course", "2026-11-01"), domain.Invalid, "That's in the past (Sun Nov 1; today is Wed Nov 18)"},
 		{"the bot", req(bob, botUser, "the course", "friday"), domain.Invalid, "That's me: name a person."},
 		{"nobody", req(bob, "U0NOBODY", "the course", "friday"), domain.NotFound, "I can't find <@U0NOBODY> in this workspace."},
 		{"a bot", req(bob, "U0ROBOT", "the course", "friday"), domain.Invalid, "<@U0ROBOT> is a bot or a deactivated account"},
@@ -327,7 +327,7 @@ func TestAsk(t *testing.T) {
 		return e.svc.Ask(ctx, commitments.AskRequest{Team: team, Employee: dave, Leader: leader, Text: text, When: when, HasBy: hasBy, Typed: typed})
 	}
 	_, _, err := ask(erin, "cover my shift", "", false, "cover my shift")
-	wantRefusal(t, err, domain.Invalid, "<@U0ERIN> isn't one of the leaders in the policy; you can ask <@U0BOB> <!subteam^S0MANAGERS>.")
+	wantRefusal(t, err, domain.Invalid, "<@U0ERIN> doesn't lead a team here, so I can't pass this on to them; you can ask <@U0BOB> <!subteam^S0MANAGERS>.")
 	_, _, err = e.svc.Ask(ctx, commitments.AskRequest{Team: team, Employee: bob, Leader: bob, Text: "x"})
 	wantRefusal(t, err, domain.Invalid, "You can't ask yourself: name one of the leaders, <@U0BOB> <!subteam^S0MANAGERS>.")
 	_, _, err = ask(bob, "a van", "2026-01-01", true, "a van by 2026-01-01")

@@ -70,8 +70,8 @@ func (s *Service) Approve(ctx context.Context, team, id, user string) (*domain.D
 		}
 		needed := p.ApprovalsNeeded(d.Level)
 		if d.ApprovedBy(user) {
-			return nil, domain.Conflictf("You already approved `%s`; it's waiting for %s at *%s*. Nothing changed.",
-				d.ID, moreApprovals(needed-len(d.Approvals)), slacktext.Escape(d.LevelName))
+			return nil, domain.Conflictf("You've approved this one already; it's waiting for %s (`%s`).",
+				moreApprovals(needed-len(d.Approvals)), d.ID)
 		}
 		e, ev := s.approval(p, d, user, s.onBehalf(ctx, d, user), needed) // a delegate approves for an away leader (away.go)
 		err := s.store.UpdateDecision(ctx, d, domain.StatePending, &ev)
@@ -145,7 +145,7 @@ func (s *Service) Escalate(ctx context.Context, team, id string, level int, user
 		return nil, domain.Conflictf("%s", s.alreadyText(p, d))
 	}
 	if d.Level >= len(p.Levels)-1 {
-		return nil, domain.Conflictf("`%s` is already with the top level, *%s*: approve or decline it.", d.ID, slacktext.Escape(d.LevelName))
+		return nil, domain.Conflictf("There's no one higher to pass this to: it's yours to approve or decline (`%s`).", d.ID)
 	}
 	now := s.clock.Now()
 	forWho := s.onBehalf(ctx, d, user) // a delegate answers for an away leader (away.go)

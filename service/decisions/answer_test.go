@@ -63,8 +63,8 @@ func TestLogAboveTheBoxAsksTheLevelThatCoversIt(t *testing.T) {
 func TestLogRefusesAnUnknownActivity(t *testing.T) {
 	f := setup(t)
 	_, err := f.svc.Log(t.Context(), team, dave, box.Request{Activity: "discont", Amount: money.FromMajor(10)})
-	if domain.ErrorCode(err) != domain.Invalid || !strings.HasPrefix(domain.ErrorMessage(err), ":warning: ") {
-		t.Fatalf("got %v (%s), want an Invalid refusal starting with a warning", err, domain.ErrorCode(err))
+	if domain.ErrorCode(err) != domain.Invalid || !strings.HasPrefix(domain.ErrorMessage(err), "Unknown activity") {
+		t.Fatalf("got %v (%s), want an Invalid refusal that names the unknown activity, with no warning sign", err, domain.ErrorCode(err))
 	}
 	if ids, _ := f.store.DecisionsBetween(t.Context(), team, t0.Add(-time.Hour), t0.Add(time.Hour)); len(ids) != 0 {
 		t.Errorf("stored %v, want nothing", ids)
@@ -98,7 +98,7 @@ func TestApproveTellsTheRequesterAndUpdatesTheCards(t *testing.T) {
 	}
 
 	_, err = f.svc.Approve(t.Context(), team, d.ID, carol)
-	wantRefusal(t, err, domain.Conflict, "<@U0BOB> already approved `"+d.ID+"` at 15:42, so nothing changed.")
+	wantRefusal(t, err, domain.Conflict, "<@U0BOB> already approved this one at 3:42 PM UTC (`"+d.ID+"`).")
 }
 
 func TestWhoMayAnswer(t *testing.T) {
@@ -114,11 +114,11 @@ func TestWhoMayAnswer(t *testing.T) {
 		msg  string
 	}{
 		{"the requester", small.ID, dave, domain.Forbidden,
-			"`" + small.ID + "` is your own decision, so someone else has to answer it: <@U0BOB>. Nothing changed."},
+			"This call is yours, so someone else answers it: your team lead, <@U0BOB> (`" + small.ID + "`)."},
 		{"no approver", small.ID, mallory, domain.Forbidden,
-			"Only the approvers of `" + small.ID + "` can answer it: *team-lead* (<@U0BOB>) or *manager* (<@U0CAROL> <!subteam^S0MANAGERS>). Nothing changed."},
+			"Only its leaders can answer this one: the team lead, <@U0BOB>, or a leader above them (`" + small.ID + "`)."},
 		{"a lower level", large.ID, bob, domain.Forbidden,
-			"As *team-lead* you can approve discount up to $2,000; `" + large.ID + "` is $5,000, so it's for *manager* (<@U0CAROL> <!subteam^S0MANAGERS>). Nothing changed."},
+			"You approve discount up to $2,000, and this one is $5,000, so it's for the managers, <@U0CAROL> or <!subteam^S0MANAGERS> (`" + large.ID + "`)."},
 		{"an unknown decision", "D-NOPE00", bob, domain.NotFound, "I can't find decision `D-NOPE00`; nothing changed."},
 		{"the manager below the top", small.ID, carol, "", ""},
 		{"the manager through a group", large.ID, mia, "", ""},
@@ -161,9 +161,9 @@ func TestEscalateMovesUpAndPostsTheNextLevelsCard(t *testing.T) {
 
 	_, err := f.svc.Escalate(t.Context(), team, d.ID, 0, carol)
 	wantRefusal(t, err, domain.Conflict,
-		"<@U0BOB> got there first (escalated at 16:00): `"+d.ID+"` is now with *manager*, so nothing changed.")
+		"<@U0BOB> moved it up at 4:00 PM UTC: it's with the managers, <@U0CAROL> or <!subteam^S0MANAGERS>, now (`"+d.ID+"`).")
 	_, err = f.svc.Escalate(t.Context(), team, d.ID, 1, carol)
-	wantRefusal(t, err, domain.Conflict, "`"+d.ID+"` is already with the top level, *manager*: approve or decline it.")
+	wantRefusal(t, err, domain.Conflict, "There's no one higher to pass this to: it's yours to approve or decline (`"+d.ID+"`).")
 }
 
 func TestDecline(t *testing.T) {
@@ -213,7 +213,7 @@ func TestDeclineThatLosesTheRaceStaysInTheForm(t *testing.T) {
 	if !errors.As(err, &fe) {
 		t.Fatalf("got %v, want a *FormError", err)
 	}
-	wantRefusal(t, err, domain.Conflict, "<@U0CAROL> already approved `"+d.ID+"` at 15:00, so nothing changed.")
+	wantRefusal(t, err, domain.Conflict, "<@U0CAROL> already approved this one at 3:00 PM UTC (`"+d.ID+"`).")
 	if got := f.get(t, d.ID); got.State != domain.StateApproved {
 		t.Errorf("state %s, want approved", got.State)
 	}

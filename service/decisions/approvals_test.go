@@ -31,7 +31,7 @@ func TestApprovalsNeededCountsDistinctApprovers(t *testing.T) {
 		t.Errorf("after one approval: %s by %v", got.State, got.Approvers())
 	}
 	_, err = f.svc.Approve(ctx, team, d.ID, bob)
-	wantRefusal(t, err, domain.Conflict, "You already approved `"+d.ID+"`; it's waiting for 1 more approval at *team-lead*. Nothing changed.")
+	wantRefusal(t, err, domain.Conflict, "You've approved this one already; it's waiting for 1 more approval (`"+d.ID+"`).")
 	_, err = f.svc.Approve(ctx, team, d.ID, dave)
 	if domain.ErrorCode(err) != domain.Forbidden {
 		t.Errorf("the requester approving: %v", err)

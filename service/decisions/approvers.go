@@ -3,7 +3,6 @@ package decisions
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/dates"
@@ -105,8 +104,8 @@ func (s *Service) checkMayAct(ctx context.Context, p *domain.Policy, d *domain.D
 		return domain.Conflictf("%s", s.alreadyText(p, d))
 	}
 	if user == d.Requester {
-		return domain.Forbiddenf("`%s` is your own decision, so someone else has to answer it: %s. Nothing changed.",
-			d.ID, slacktext.Mentions(ApproverIDs(p, &d.Decision, d.Level)))
+		return domain.Forbiddenf("This call is yours, so someone else answers it: %s (`%s`).",
+			LeadersText(p, &d.Decision, d.Level, "your"), d.ID)
 	}
 	v, err := s.roster.View(ctx, p)
 	if !mayApprove(p, v, &d.Decision, user) && s.onBehalf(ctx, d, user) == "" { // or a delegate of an away leader (away.go)
@@ -121,29 +120,30 @@ func (s *Service) checkMayAct(ctx context.Context, p *domain.Policy, d *domain.D
 
 // notApproverText tells someone who may not answer d why, and who may.
 func notApproverText(p *domain.Policy, v *roster.View, d *domain.DecisionRecord, user string) string {
-	var who []string
-	for _, l := range box.ActingLevels(p, d.Activity, d.Amount, d.Level) {
-		who = append(who, fmt.Sprintf("*%s* (%s)", slacktext.Escape(p.LevelName(l)), slacktext.Mentions(ApproverIDs(p, &d.Decision, l))))
+	acting := box.ActingLevels(p, d.Activity, d.Amount, d.Level)
+	answer := LeadersText(p, &d.Decision, d.Level, "the")
+	if len(acting) > 0 {
+		answer = LeadersText(p, &d.Decision, acting[0], "the")
 	}
-	answer := strings.Join(who, " or ")
+	if len(acting) > 1 {
+		answer += ", or a leader above them"
+	}
 	levels := v.ApproverLevels(d.TeamName, user)
 	if len(levels) > 0 {
 		l := levels[len(levels)-1]
-		name := p.LevelName(l)
 		if lim, ok := box.Limits(p, d.Activity); ok && l < len(lim.Levels) && !lim.Levels[l].NoLimit && lim.Levels[l].Limit < d.Amount {
-			return fmt.Sprintf("As *%s* you can approve %s up to %s; `%s` is %s, so it's for %s. Nothing changed.",
-				slacktext.Escape(name), slacktext.Escape(d.Activity), lim.Levels[l].Limit.Format(lim.Currency), d.ID,
-				d.Amount.Format(d.Currency), answer)
+			return fmt.Sprintf("You approve %s up to %s, and this one is %s, so it's for %s (`%s`).",
+				slacktext.Escape(d.Activity), lim.Levels[l].Limit.Format(lim.Currency),
+				d.Amount.Format(d.Currency), answer, d.ID)
 		}
-		return fmt.Sprintf("`%s` now waits for *%s*, above *%s*, so it's for %s. Nothing changed.",
-			d.ID, slacktext.Escape(d.LevelName), slacktext.Escape(name), answer)
+		return fmt.Sprintf("This one has moved up: it's for %s, now (`%s`).", answer, d.ID)
 	}
 	if _, ok := p.Team(d.TeamName); ok && len(v.LevelsOf(user)) > 0 {
 		// A leader of another team.
-		return fmt.Sprintf("`%s` comes from team *%s*, and you don't approve for that team, so it's for %s. Nothing changed.",
-			d.ID, slacktext.Escape(d.TeamName), answer)
+		return fmt.Sprintf("This one is from team *%s*, so it's for %s (`%s`).",
+			slacktext.Escape(d.TeamName), answer, d.ID)
 	}
-	return fmt.Sprintf("Only the approvers of `%s` can answer it: %s. Nothing changed.", d.ID, answer)
+	return fmt.Sprintf("Only its leaders can answer this one: %s (`%s`).", answer, d.ID)
 }
 
 // alreadyText tells someone who acted too late what happened to d first.
@@ -151,22 +151,22 @@ func (s *Service) alreadyText(p *domain.Policy, d *domain.DecisionRecord) string
 	now, loc := s.clock.Now(), p.Location
 	switch d.State {
 	case domain.StateApproved:
-		return fmt.Sprintf("%s already approved `%s` at %s, so nothing changed.", approvedByText(d), d.ID, dates.ClockText(d.DecidedAt, now, loc))
+		return fmt.Sprintf("%s already approved this one at %s (`%s`).", approvedByText(d), dates.ClockText(d.DecidedAt, now, loc), d.ID)
 	case domain.StateDeclined:
-		return fmt.Sprintf("%s already declined `%s` at %s, so nothing changed.", DecidedByText(&d.Decision), d.ID, dates.ClockText(d.DecidedAt, now, loc))
+		return fmt.Sprintf("%s already declined this one at %s (`%s`).", DecidedByText(&d.Decision), dates.ClockText(d.DecidedAt, now, loc), d.ID)
 	case domain.StateAutonomous:
-		return fmt.Sprintf("`%s` was inside the box: there is nothing to approve.", d.ID)
+		return fmt.Sprintf("This one was inside the box: there's nothing to approve (`%s`).", d.ID)
 	}
 	if n := len(d.History); n > 0 {
 		last := d.History[n-1]
-		who := "the bot"
+		what := "It moved up on its own"
 		if last.Actor != "" {
-			who = slacktext.User(last.Actor)
+			what = slacktext.User(last.Actor) + " moved it up"
 		}
-		return fmt.Sprintf("%s got there first (%s at %s): `%s` is now with *%s*, so nothing changed.",
-			who, last.Action, dates.ClockText(last.At, now, loc), d.ID, slacktext.Escape(d.LevelName))
+		return fmt.Sprintf("%s at %s: it's with %s, now (`%s`).",
+			what, dates.ClockText(last.At, now, loc), LeadersText(p, &d.Decision, d.Level, "the"), d.ID)
 	}
-	return fmt.Sprintf("`%s` changed meanwhile, so nothing changed.", d.ID)
+	return fmt.Sprintf("This one changed a moment ago; have another look (`%s`).", d.ID)
 }
 
 // approvedByText names who approved d: the approver, or everyone who

@@ -109,7 +109,7 @@ func (s *Service) BoxOf(ctx context.Context, team, viewer, user string) (Box, er
 		if err != nil {
 			return Box{}, fmt.Errorf("resolve the policy's user groups: %w", err)
 		}
-		return Box{}, domain.Forbiddenf("Only the leaders who answer %s's escalations can look at their box. `/empower box` shows yours.",
+		return Box{}, domain.Forbiddenf("%s's box is for them and their leaders to see; `/empower box` shows yours.",
 			slacktext.User(user))
 	}
 	b := s.Box(ctx, team, user)

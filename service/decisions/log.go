@@ -99,7 +99,7 @@ func (s *Service) routed(ctx context.Context, p *domain.Policy, team, user, team
 	if err != nil {
 		var ie *box.InputError
 		if errors.As(err, &ie) {
-			return nil, domain.Invalidf(":warning: %s", slacktext.Escape(ie.Message))
+			return nil, domain.Invalidf("%s", slacktext.Escape(ie.Message))
 		}
 		return nil, err
 	}

@@ -231,11 +231,14 @@ func (s *Service) postToFeed(ctx context.Context, team string, now time.Time, ev
 		return errPostedBefore
 	}
 	if !ok {
-		what := "praise"
+		what := "praise post"
 		if ev.Type() == domain.EventWinPosted {
-			what = "wins"
+			what = "win"
 		}
-		return domain.Forbiddenf("You've posted %d %s today, the most the policy allows in a day. Nothing was posted: save this one for tomorrow!", limit, what)
+		if limit != 1 {
+			what += "s"
+		}
+		return domain.Forbiddenf("You've shared %d %s today, as many as a day holds: thank you for noticing so much! Nothing was posted; keep this one for tomorrow.", limit, what)
 	}
 	if err := post(ctx); err != nil {
 		if uerr := s.store.UndoPraise(context.WithoutCancel(ctx), t); uerr != nil {

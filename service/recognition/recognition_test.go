@@ -288,7 +288,7 @@ func TestPraiseDailyLimitCountsWhatWasPosted(t *testing.T) {
 			t.Fatalf("praise %d: %v", i+1, err)
 		}
 	}
-	wantCode(t, "third praise", praise("too many"), domain.Forbidden, "You've posted 2 praise today, the most the policy allows in a day.")
+	wantCode(t, "third praise", praise("too many"), domain.Forbidden, "You've shared 2 praise posts today, as many as a day holds: thank you for noticing so much!")
 	// Wins are counted apart.
 	if err := e.svc.Win(t.Context(), domain.Win{Team: team, Giver: "U0DAVE", Text: "shipped"}); err != nil {
 		t.Fatalf("win after the praise limit: %v", err)
@@ -296,7 +296,7 @@ func TestPraiseDailyLimitCountsWhatWasPosted(t *testing.T) {
 	// The day is the policy's: 23:59 in Chicago is still the same day, and
 	// 00:00 the next.
 	e.clock.Set(time.Date(2026, 3, 3, 5, 59, 0, 0, time.UTC))
-	wantCode(t, "praise late the same day", praise("still today"), domain.Forbidden, "You've posted 2 praise today")
+	wantCode(t, "praise late the same day", praise("still today"), domain.Forbidden, "You've shared 2 praise posts today")
 	e.clock.Set(time.Date(2026, 3, 3, 6, 0, 0, 0, time.UTC))
 	if err := praise("tomorrow"); err != nil {
 		t.Errorf("praise on the next day: %v", err)
@@ -328,7 +328,7 @@ func TestWin(t *testing.T) {
 	if got := e.notify.Calls(); !slices.Equal(got, want) {
 		t.Errorf("calls = %q; want %q", got, want)
 	}
-	wantCode(t, "second win", e.svc.Win(t.Context(), domain.Win{Team: team, Giver: "U0DAVE", Text: "again"}), domain.Forbidden, "You've posted 1 wins today")
+	wantCode(t, "second win", e.svc.Win(t.Context(), domain.Win{Team: team, Giver: "U0DAVE", Text: "again"}), domain.Forbidden, "You've shared 1 win today")
 }
 
 func TestOutcomeWorkedIsPraisedInPublic(t *testing.T) {
