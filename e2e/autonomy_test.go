@@ -44,7 +44,7 @@ func (e *decisionEnv) approved(user, text string) string {
 	if id == "" {
 		e.t.Fatalf("%q logged no decision", text)
 	}
-	e.click(apptest.Bob, e.escalation(id, "team-lead"), "Approve")
+	e.click(apptest.Bob, e.escalation(id, "team lead"), "Approve")
 	if err := apptest.WaitFor(10*time.Second, func() bool { return e.decision(id).State == domain.StateApproved }); err != nil {
 		e.t.Fatalf("%s never approved: %v", id, err)
 	}
@@ -55,7 +55,7 @@ func (e *decisionEnv) approved(user, text string) string {
 func (e *decisionEnv) declined(user, text string) string {
 	e.t.Helper()
 	_, id := e.decide(user, text)
-	if _, err := e.Emu.Click(e.Ctx(), apptest.Bob, e.escalation(id, "team-lead"), "Decline"); err != nil {
+	if _, err := e.Emu.Click(e.Ctx(), apptest.Bob, e.escalation(id, "team lead"), "Decline"); err != nil {
 		e.t.Fatal(err)
 	}
 	v, err := e.Emu.WaitView(e.Ctx(), apptest.Bob, func(v slackemu.View) bool { return v.CallbackID == handlers.ViewDecline })
@@ -466,7 +466,7 @@ func TestAutonomyLimitCappedByALoweredPolicy(t *testing.T) {
 
 func TestAutonomyBoxOfSomeoneElse(t *testing.T) {
 	e := startDecisions(t, apptest.Options{Policy: autonomyPolicy()})
-	if got := e.Command(apptest.Alice, "box <@U0DAVE|dave>").AllText(); !strings.Contains(got, "Only the leaders who answer <@U0DAVE>'s escalations can look at their box") {
+	if got := e.Command(apptest.Alice, "box <@U0DAVE|dave>").AllText(); !strings.Contains(got, "<@U0DAVE>'s box is for them and their leaders to see") {
 		t.Errorf("box @dave by Alice: %s", got)
 	}
 	if got := e.Command(apptest.Bob, "box <@U0MALLORY|mallory>").AllText(); !strings.Contains(got, "isn't on the front line") {
