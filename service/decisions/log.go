@@ -76,7 +76,14 @@ func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (
 		return nil, fmt.Errorf("log decision: %w", err)
 	}
 	if d.State == domain.StatePending {
-		s.postCard(ctx, d)
+		// The card goes out after the person's answer (domain.Later): the
+		// decision is stored, and a card lost to a crash is posted by the
+		// redelivery (loggedBefore) or by Repair (the escalation timeouts job).
+		domain.Later(ctx, func(ctx context.Context) {
+			s.postCard(ctx, d)
+			s.notify.Changed(ctx, d)
+		})
+		return d, nil
 	}
 	s.notify.Changed(ctx, d)
 	return d, nil
@@ -136,7 +143,11 @@ func (s *Service) loggedBefore(ctx context.Context, d *domain.DecisionRecord) *d
 		return nil
 	}
 	if prev.State == domain.StatePending && len(prev.Messages) == 0 {
-		s.postCard(ctx, prev)
+		domain.Later(ctx, func(ctx context.Context) {
+			s.postCard(ctx, prev)
+			s.notify.Changed(ctx, prev)
+		})
+		return prev
 	}
 	s.notify.Changed(ctx, prev)
 	return prev
