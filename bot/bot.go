@@ -491,14 +491,25 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 	c := handlers.NewCommand(sc)
 	h, route := b.cfg.Router.command(c)
 	done := make(chan cmdResult, 1)
+	acked := make(chan struct{})    // closed once the envelope is acknowledged
+	finished := make(chan struct{}) // closed when the handler's goroutine ends
 	go func() {
+		defer close(finished)
 		hctx, cancel := b.handlerCtx(ctx)
 		defer cancel()
+		hctx, after := domain.WithAfterReply(hctx)
 		var res cmdResult
 		key := firstNonEmpty(c.TriggerID, evt.Request.EnvelopeID)
 		var cl claim
 		res.err = b.guarded(func() error {
-			cl = b.claimSlash(hctx, c.TeamID, key)
+			if route == routeDecision {
+				// Logging a decision is idempotent by the request key (its ID
+				// is derived from it and a redelivery gets the stored
+				// decision's reply): no claim, one Redis round trip.
+				cl = claim{first: true}
+			} else {
+				cl = b.claimSlash(hctx, c.TeamID, key)
+			}
 			if !cl.first {
 				res.dup, res.replay = true, cl.reply
 				return nil
@@ -512,9 +523,14 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 			res.reply = r
 			return err
 		})
-		cl.finish(hctx, res)
 		done <- res
+		<-acked
+		// What the handler left for after its answer (an escalation card),
+		// then the claim recorded done with the reply: neither delays the ack.
+		b.runAfterReply(hctx, after, route)
+		cl.finish(hctx, res)
 	}()
+	defer func() { <-finished }()
 
 	timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
 	defer timer.Stop()
@@ -522,10 +538,12 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 	case res := <-done:
 		ackAt := time.Now()
 		b.ack(evt.Request, b.slashPayload(res), kind, recv)
+		close(acked)
 		b.logEnvelope(kind, evt.Request, c.TeamID, c.UserID, route, recv, ackAt, res.err, res.dup)
 	case <-timer.C:
 		ackAt := time.Now()
 		b.ack(evt.Request, nil, kind, recv)
+		close(acked)
 		res := <-done
 		if msg := b.slashPayload(res); msg != nil && c.ResponseURL != "" {
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -536,6 +554,19 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 			}
 		}
 		b.logEnvelope(kind, evt.Request, c.TeamID, c.UserID, route, recv, ackAt, res.err, res.dup)
+	}
+}
+
+// runAfterReply runs the work a handler left for after its answer (see
+// domain.Later) with a pool slot, logging a panic.
+func (b *Bot) runAfterReply(ctx context.Context, after *domain.AfterReply, route string) {
+	err := b.guarded(func() error {
+		after.Run(ctx)
+		return nil
+	})
+	var pe *panicError
+	if errors.As(err, &pe) {
+		b.cfg.Log.Error("work after the reply", "route", route, "error", pe.Error(), "stack", string(pe.stack))
 	}
 }
 
@@ -622,9 +653,14 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event, recv time
 			dup  bool
 		}
 		done := make(chan subResult, 1)
+		acked := make(chan struct{})    // closed once the envelope is acknowledged
+		finished := make(chan struct{}) // closed when the handler's goroutine ends
+		defer func() { <-finished }()
 		go func() {
+			defer close(finished)
 			hctx, cancel := b.handlerCtx(ctx)
 			defer cancel()
+			hctx, after := domain.WithAfterReply(hctx)
 			var res subResult
 			res.err = b.guarded(func() error {
 				if h == nil {
@@ -639,6 +675,8 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event, recv time
 				return err
 			})
 			done <- res
+			<-acked
+			b.runAfterReply(hctx, after, s.CallbackID)
 		}()
 		timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
 		defer timer.Stop()
@@ -653,10 +691,12 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event, recv time
 				payload = errorView(cb.View, res.err)
 			}
 			b.ack(evt.Request, payload, kind, recv)
+			close(acked)
 			b.logEnvelope(kind, evt.Request, s.TeamID, s.UserID, s.CallbackID, recv, ackAt, res.err, res.dup)
 		case <-timer.C:
 			ackAt := time.Now()
 			b.ack(evt.Request, nil, kind, recv)
+			close(acked)
 			res := <-done
 			if res.err != nil && !b.cfg.Router.anonymous[s.CallbackID] {
 				hctx, cancel := b.handlerCtx(ctx)

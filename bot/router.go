@@ -65,6 +65,11 @@ func (r *Router) EventTypes() []string {
 	return out
 }
 
+// routeDecision is the route of the fallback, `/empower <activity> <amount>
+// …`. Its handler must be idempotent by the request key (domain.RequestKey):
+// the bot does not claim its envelopes, so a redelivery is handled again.
+const routeDecision = "decision"
+
 // command finds the handler of c, adjusting c.Args for the fallback.
 func (r *Router) command(c *handlers.Command) (handlers.CommandFunc, string) {
 	if h, ok := r.slash[c.Sub]; ok {
@@ -72,7 +77,7 @@ func (r *Router) command(c *handlers.Command) (handlers.CommandFunc, string) {
 	}
 	c.Args = c.Text
 	// The fallback is `/empower <activity> <amount> …`: a decision.
-	return r.fallback, "decision"
+	return r.fallback, routeDecision
 }
 
 // Routes lists every route of the product. The slash routes come from the

@@ -164,10 +164,13 @@ func (h *Handlers) LogSubmit(ctx context.Context, s *Submission) (*slack.ViewSub
 	}
 	reply := logReply(h.policy(), &d.Decision)
 	if channel := s.PrivateMetadata; channel != "" {
-		if _, err := h.Slack.PostEphemeralContext(ctx, channel, s.UserID, slack.MsgOptionText(reply.Text, false),
-			slack.MsgOptionBlocks(reply.Blocks...)); err != nil {
-			h.Log.Warn("could not post the confirmation", "team", s.TeamID, "decision", d.ID, "error", err.Error())
-		}
+		// The confirmation in the channel goes out after the modal's answer.
+		domain.Later(ctx, func(ctx context.Context) {
+			if _, err := h.Slack.PostEphemeralContext(ctx, channel, s.UserID, slack.MsgOptionText(reply.Text, false),
+				slack.MsgOptionBlocks(reply.Blocks...)); err != nil {
+				h.Log.Warn("could not post the confirmation", "team", s.TeamID, "decision", d.ID, "error", err.Error())
+			}
+		})
 	}
 	return slack.NewUpdateViewSubmissionResponse(&slack.ModalViewRequest{
 		Type:   slack.VTModal,
