@@ -424,6 +424,40 @@ func (b *Bot) claimSlash(ctx context.Context, team, id string) claim {
 	}
 }
 
+// claimInHandler runs h for slash command key with the claim of its
+// envelope handed to the handler's first state change (a decision's
+// script, domain.EnvelopeClaim), so that the dedupe costs no round trip of
+// its own. While another replica holds a live claim it waits and runs h
+// again, like claimSlash; when the command was handled it returns the
+// recorded reply (claim.first false). A handler that changes nothing (a
+// refusal) takes no claim: a redelivery gets the same refusal.
+func (b *Bot) claimInHandler(ctx context.Context, c *handlers.Command, key string, h handlers.CommandFunc) (claim, *handlers.Reply, error) {
+	cl := claim{b: b, team: c.TeamID, id: key, token: newToken(), first: true}
+	for {
+		ec := &domain.EnvelopeClaim{Team: c.TeamID, Kind: "slash", ID: key, Token: cl.token,
+			Lease: b.cfg.ClaimLease, TTL: b.cfg.DedupeTTL}
+		hctx := domain.WithEnvelopeClaim(domain.WithRequestKey(ctx, "slash:"+key), ec)
+		r, err := h(hctx, c)
+		switch ec.Outcome {
+		case domain.Claimed:
+			cl.held = true
+			return cl, r, err
+		case domain.ClaimDone:
+			cl.first, cl.done, cl.reply = false, true, ec.Reply
+			return cl, nil, nil
+		case domain.ClaimBusy:
+			select {
+			case <-ctx.Done():
+				cl.first = false
+				return cl, nil, nil
+			case <-time.After(50 * time.Millisecond):
+			}
+		default:
+			return cl, r, err
+		}
+	}
+}
+
 // keepAlive renews the claim's lease until the returned stop is called.
 func (c *claim) keepAlive(ctx context.Context) (stop func()) {
 	if !c.held {
@@ -502,14 +536,18 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 		key := firstNonEmpty(c.TriggerID, evt.Request.EnvelopeID)
 		var cl claim
 		res.err = b.guarded(func() error {
-			if route == routeDecision {
-				// Logging a decision is idempotent by the request key (its ID
-				// is derived from it and a redelivery gets the stored
-				// decision's reply): no claim, one Redis round trip.
-				cl = claim{first: true}
-			} else {
-				cl = b.claimSlash(hctx, c.TeamID, key)
+			if route == routeDecision && h != nil && b.cfg.Dedupe != nil && key != "" {
+				// The decision's script claims the envelope itself: one
+				// Redis round trip for both (see claimInHandler).
+				var err error
+				cl, res.reply, err = b.claimInHandler(hctx, c, key, h)
+				if !cl.first {
+					res.dup, res.replay = true, cl.reply
+					return nil
+				}
+				return err
 			}
+			cl = b.claimSlash(hctx, c.TeamID, key)
 			if !cl.first {
 				res.dup, res.replay = true, cl.reply
 				return nil

@@ -66,8 +66,9 @@ func (r *Router) EventTypes() []string {
 }
 
 // routeDecision is the route of the fallback, `/empower <activity> <amount>
-// …`. Its handler must be idempotent by the request key (domain.RequestKey):
-// the bot does not claim its envelopes, so a redelivery is handled again.
+// …`. The bot hands its envelope's claim to the handler's first state change
+// (domain.EnvelopeClaim: the decision's script claims it in the same step)
+// instead of claiming it before the handler runs.
 const routeDecision = "decision"
 
 // command finds the handler of c, adjusting c.Args for the fallback.

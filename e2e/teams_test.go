@@ -62,6 +62,7 @@ func (e *decisionEnv) cardIn(channel, id string) slackemu.Message {
 	if err != nil {
 		e.t.Fatalf("no card for %s in %s: %v\nmessages: %s", id, channel, err, dump(e.Emu.Messages(channel)))
 	}
+	e.recorded(id, m)
 	return m
 }
 

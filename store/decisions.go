@@ -54,7 +54,10 @@ func (s *Store) requesterKey(team, user string) string {
 //
 // Safe to run twice: a second run of the same call (a client retry after a
 // timeout) finds its own op ID and answers 1 again, changing nothing.
-var createDecisionScript = redis.NewScript("#!lua\n" + AuditLua + `
+var createDecisionScript = redis.NewScript("#!lua\n" + AuditLua + createDecisionLua)
+
+// createDecisionLua is the body of createDecisionScript.
+const createDecisionLua = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   if redis.call('HGET', KEYS[1], 'op') == ARGV[9] and redis.call('HGET', KEYS[1], 'ver') == '1' then return 1 end
   return 0
@@ -72,7 +75,23 @@ if ARGV[7] ~= '' then redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1]) end
 if ARGV[8] ~= '' then redis.call('ZADD', KEYS[6], ARGV[8], ARGV[1]) end
 audit_add(KEYS[5], aid, ARGV, 13)
 return 1
-`)
+`
+
+// createDecisionClaimScript is createDecisionScript that first claims the
+// request's envelope (claim_envelope, store/envelopes.go) in the same step:
+// one round trip for the dedupe, the decision, its indexes and its audit.
+//
+// KEYS: those of createDecisionScript, then the envelope's mark. ARGV: those
+// of createDecisionScript, then the claim's token, lease ms and mark ttl ms.
+// Returns {"busy", ""} or {"done", reply} (nothing changed) or the answer
+// of createDecisionScript.
+var createDecisionClaimScript = redis.NewScript("#!lua\n" + AuditLua + claimEnvelopeLua + `
+local cttl = table.remove(ARGV)
+local clease = table.remove(ARGV)
+local ctok = table.remove(ARGV)
+local claimed = claim_envelope(KEYS[8], ctok, clease, cttl)
+if claimed then return claimed end
+` + createDecisionLua)
 
 // updateDecisionScript applies one change of state when the decision is
 // still at the expected version and state.
@@ -149,9 +168,34 @@ func (s *Store) createDecision(ctx context.Context, d *domain.DecisionRecord, ev
 	}
 	args := append([]any{d.ID, string(d.State), d.Level, d.Requester, string(data),
 		d.CreatedAt.UnixMilli(), pendingScore(d), outcomeScore(d, ""), newOp(), ownField, expected}, audit...)
-	res, err := s.runScript(ctx, createDecisionScript, keys, args...).Result()
-	if err != nil {
-		return fmt.Errorf("create decision: %w", err)
+	var res any
+	if c := domain.EnvelopeClaimOf(ctx); c != nil {
+		// The request's envelope is claimed in the same step (bot.go).
+		if c.Lease <= 0 || c.TTL <= 0 {
+			return fmt.Errorf("create decision: claim lease and ttl must be positive, got %s, %s", c.Lease, c.TTL)
+		}
+		keys = append(keys, s.keys.Team(c.Team, "dedupe", c.Kind, c.ID))
+		args = append(args, c.Token, c.Lease.Milliseconds(), c.TTL.Milliseconds())
+		res, err = s.runScript(ctx, createDecisionClaimScript, keys, args...).Result()
+		if err != nil {
+			return fmt.Errorf("create decision: %w", err)
+		}
+		if arr, ok := res.([]any); ok && len(arr) == 2 && (arr[0] == "busy" || arr[0] == "done") {
+			c.Outcome = domain.ClaimBusy
+			if arr[0] == "done" {
+				c.Outcome = domain.ClaimDone
+				if r, _ := arr[1].(string); r != "" {
+					c.Reply = []byte(r)
+				}
+			}
+			return domain.ErrEnvelopeTaken
+		}
+		c.Outcome = domain.Claimed
+	} else {
+		res, err = s.runScript(ctx, createDecisionScript, keys, args...).Result()
+		if err != nil {
+			return fmt.Errorf("create decision: %w", err)
+		}
 	}
 	if arr, ok := res.([]any); ok && len(arr) == 2 && arr[0] == "own" {
 		js, _ := arr[1].(string)

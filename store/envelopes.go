@@ -13,26 +13,39 @@ import (
 // while a replica handles the envelope, "d:<reply>" once it is handled, and
 // "1" when an older version marked it (handled, reply unknown).
 
-// claimEnvelopeScript claims an envelope for token unless a live claim of
-// another token holds it or it is done. Running it twice with the same
-// token claims once (the second run renews the lease).
+// claimEnvelopeLua defines claim_envelope(key, token, lease ms, ttl ms): it
+// claims the envelope whose mark is key for token unless a live claim of
+// another token holds it or it is done, and returns nil when claimed,
+// {"busy", ""} or {"done", reply} otherwise. Running it twice with the same
+// token claims once (the second run renews the lease). Scripts that claim
+// an envelope in the same step as their change call it first
+// (createDecisionClaimScript).
+const claimEnvelopeLua = `
+local function claim_envelope(key, tok, lease, ttl)
+  local v = redis.call('GET', key)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if v then
+    local kind = string.sub(v, 1, 2)
+    if kind == 'd:' then return {'done', string.sub(v, 3)} end
+    if kind ~= 'p:' then return {'done', ''} end
+    local sep = string.find(v, ':', 3, true)
+    local exp = sep and tonumber(string.sub(v, 3, sep - 1)) or 0
+    local cur = sep and string.sub(v, sep + 1) or ''
+    if cur ~= tok and exp and exp > now then return {'busy', ''} end
+  end
+  redis.call('SET', key, 'p:' .. (now + tonumber(lease)) .. ':' .. tok, 'PX', ttl)
+  return nil
+end
+`
+
+// claimEnvelopeScript claims an envelope (claim_envelope).
 //
 // KEYS: the mark. ARGV: token, lease ms, mark ttl ms.
 // Returns {"claimed", ""}, {"busy", ""} or {"done", reply}.
-var claimEnvelopeScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if v then
-  local kind = string.sub(v, 1, 2)
-  if kind == 'd:' then return {'done', string.sub(v, 3)} end
-  if kind ~= 'p:' then return {'done', ''} end
-  local sep = string.find(v, ':', 3, true)
-  local exp = sep and tonumber(string.sub(v, 3, sep - 1)) or 0
-  local tok = sep and string.sub(v, sep + 1) or ''
-  if tok ~= ARGV[1] and exp and exp > now then return {'busy', ''} end
-end
-redis.call('SET', KEYS[1], 'p:' .. (now + tonumber(ARGV[2])) .. ':' .. ARGV[1], 'PX', ARGV[3])
+var claimEnvelopeScript = redis.NewScript("#!lua\n" + claimEnvelopeLua + `
+local r = claim_envelope(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+if r then return r end
 return {'claimed', ''}
 `)
 

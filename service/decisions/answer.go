@@ -244,8 +244,19 @@ func (s *Service) raceLost(p *domain.Policy, err error) error {
 // concerns are refreshed. Failures are logged: the
 // change itself is saved.
 func (s *Service) afterChange(ctx context.Context, p *domain.Policy, d *domain.DecisionRecord, e domain.HistoryEntry) {
+	if len(d.Messages) == 0 {
+		// The first card is posted after the ack of the command that logged
+		// d, then recorded: it may have been recorded since d was read. (If
+		// it is recorded after this change, its poster sees the newer
+		// version and updates it.)
+		if latest, err := s.store.GetDecision(ctx, d.Team, d.ID); err == nil {
+			d.Messages = latest.Messages
+		}
+	}
 	s.updateCards(ctx, d)
-	if d.State == domain.StatePending {
+	// An approval leaves the level as it was: a card it has not got yet is
+	// on its way (or Repair posts it), never posted twice from here.
+	if d.State == domain.StatePending && e.Action != "approval" {
 		if _, ok := d.MessageFor(d.Level); !ok {
 			s.postCard(ctx, d)
 		}
