@@ -54,3 +54,18 @@ func (a *AfterReply) Run(ctx context.Context) {
 		}
 	}
 }
+
+// clickedCardCtx is the context key of ClickedCard.
+type clickedCardCtx struct{}
+
+// WithClickedCard returns ctx carrying the escalation card a button was
+// clicked on.
+func WithClickedCard(ctx context.Context, m DecisionMessage) context.Context {
+	return context.WithValue(ctx, clickedCardCtx{}, m)
+}
+
+// ClickedCard returns the card set by WithClickedCard.
+func ClickedCard(ctx context.Context) (DecisionMessage, bool) {
+	m, ok := ctx.Value(clickedCardCtx{}).(DecisionMessage)
+	return m, ok && m.Channel != "" && m.TS != ""
+}

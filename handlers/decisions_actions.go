@@ -15,12 +15,21 @@ import (
 
 // Approve handles the Approve button (decisions.Service.Approve).
 func (h *Handlers) Approve(ctx context.Context, a *Action) error {
-	id, _, err := clickedButton(a)
+	id, level, err := clickedButton(a)
 	if err != nil {
 		return err
 	}
-	_, err = h.Decisions.Approve(ctx, a.TeamID, id, a.UserID)
+	_, err = h.Decisions.Approve(clickedCard(ctx, a, level), a.TeamID, id, a.UserID)
 	return err
+}
+
+// clickedCard tells the decisions service which card was clicked, so that a
+// card whose recording a crash prevented is adopted (decisions.clicked).
+func clickedCard(ctx context.Context, a *Action, level int) context.Context {
+	if a.Container != "message" || a.ChannelID == "" || a.MessageTS == "" {
+		return ctx
+	}
+	return domain.WithClickedCard(ctx, domain.DecisionMessage{Level: level, MessageRef: domain.MessageRef{Channel: a.ChannelID, TS: a.MessageTS}})
 }
 
 // Escalate handles the Escalate button (decisions.Service.Escalate).
@@ -29,7 +38,7 @@ func (h *Handlers) Escalate(ctx context.Context, a *Action) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.Decisions.Escalate(ctx, a.TeamID, id, level, a.UserID)
+	_, err = h.Decisions.Escalate(clickedCard(ctx, a, level), a.TeamID, id, level, a.UserID)
 	return err
 }
 

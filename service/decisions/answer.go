@@ -210,7 +210,30 @@ func (s *Service) clicked(ctx context.Context, team, id string) (*domain.Decisio
 	if err != nil {
 		return nil, err
 	}
+	s.adoptClickedCard(ctx, d)
 	return d, nil
+}
+
+// adoptClickedCard records the card clicked on (domain.ClickedCard) as the
+// card of d's level when d has none recorded: it was posted after the ack of
+// the command that logged d and the process died before recording it. Its
+// poster, if alive, sees its own card recorded (postCard).
+func (s *Service) adoptClickedCard(ctx context.Context, d *domain.DecisionRecord) {
+	card, ok := domain.ClickedCard(ctx)
+	if !ok || card.Level != d.Level || d.State != domain.StatePending {
+		return
+	}
+	if _, has := d.MessageFor(d.Level); has {
+		return
+	}
+	attached, _, err := s.store.AttachMessage(ctx, d.Team, d.ID, card)
+	if err != nil {
+		s.log.Warn("could not record a clicked card", "team", d.Team, "decision", d.ID, "error", err.Error())
+		return
+	}
+	if attached {
+		d.Messages = append(d.Messages, card)
+	}
 }
 
 // moveUp moves a pending d to the next level of p with a fresh deadline

@@ -20,6 +20,9 @@ func (s *Service) postCard(ctx context.Context, d *domain.DecisionRecord) {
 		s.log.Error("could not record escalation message", "team", d.Team, "decision", d.ID, "error", err.Error())
 		return
 	}
+	if !attached && s.recordedAlready(ctx, d, m) {
+		attached = true // a click adopted our card before we recorded it
+	}
 	if !attached {
 		// Another replica posted it first: withdraw ours.
 		if err := s.notify.WithdrawCard(ctx, m); err != nil {
@@ -54,4 +57,15 @@ func (s *Service) updateCards(ctx context.Context, d *domain.DecisionRecord) {
 	if err := s.store.CardsFresh(ctx, d.Team, d.ID); err != nil {
 		s.log.Warn("could not mark cards fresh", "team", d.Team, "decision", d.ID, "error", err.Error())
 	}
+}
+
+// recordedAlready reports whether m is the card recorded for its level (a
+// click adopted it, adoptClickedCard).
+func (s *Service) recordedAlready(ctx context.Context, d *domain.DecisionRecord, m domain.DecisionMessage) bool {
+	cur, err := s.store.GetDecision(ctx, d.Team, d.ID)
+	if err != nil {
+		return false
+	}
+	rec, ok := cur.MessageFor(m.Level)
+	return ok && rec.MessageRef == m.MessageRef
 }
