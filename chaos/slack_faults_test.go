@@ -133,7 +133,7 @@ func TestSlackFaults(t *testing.T) {
 	for _, c := range approve {
 		final(c, "Approved by")
 	}
-	final(escalate, "Moved up")
+	final(escalate, "Now with the *manager*, on a new card")
 	final(decline, "Declined by")
 	escID := decisionID.FindString(escalate.AllText())
 	if _, err := w.WaitCard(apptest.Escalations, escID, func(m slackemu.Message) bool {
