@@ -2,8 +2,6 @@ package sandbox_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -27,7 +25,7 @@ func clickFirst(label string) chromedp.Action[chromedp.Void] {
 // TestSandboxBrowserEarnedAutonomy: in the sample, Alice's three discounts above her $500 box
 // are approved by Bob; three days later she answers It worked to each follow-up, and Bob's DM
 // proposes to raise her box to $900. He raises it; Alice is told and her box shows it. The
-// screenshots are autonomy-proposal.png and autonomy-box.png (into SCREENSHOT_DIR when set).
+// screenshots are autonomy-proposal.png and autonomy-box.png (into docs/ with UPDATE_SCREENSHOTS=1).
 func TestSandboxBrowserEarnedAutonomy(t *testing.T) {
 	b := newBrowser(t)
 	_, base := start(t, sandbox.Config{})
@@ -47,29 +45,11 @@ func TestSandboxBrowserEarnedAutonomy(t *testing.T) {
 	b.step("Bob's DM proposes a raise", beUser("U0BOB"), openConv("app", "empowerbot"),
 		waitText("#messages .msg", "were all approved and none failed"),
 		chromedp.WaitVisible(chromedp.Search(`//*[@id="messages"]//button[normalize-space(.)="Raise to $900"]`)))
-	b.shot("autonomy-proposal.png")
+	b.screenshot("autonomy-proposal.png")
 	b.step("Bob raises it", clickButton("messages", "Raise to $900"),
 		waitText("#messages .msg", "raised @alice's discount box to $900"))
 	b.step("Alice is told, and her box shows it", beUser("U0ALICE"), openConv("app", "empowerbot"),
 		waitText("#messages .msg", "your discount box grew to $900, thanks to your track record"),
 		command("/empower box"), waitText("#messages .msg.ephemeral", "earned: raised from the policy's $500 by @bob"))
-	b.shot("autonomy-box.png")
-}
-
-// shot is screenshot, saved into SCREENSHOT_DIR instead when it is set.
-func (b *browser) shot(name string) {
-	b.t.Helper()
-	dir := os.Getenv("SCREENSHOT_DIR")
-	if dir == "" {
-		b.screenshot(name)
-		return
-	}
-	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	if err != nil || len(png) == 0 {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("screenshot saved to %s", filepath.Join(dir, name))
+	b.screenshot("autonomy-box.png")
 }

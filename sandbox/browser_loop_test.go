@@ -36,7 +36,7 @@ func clickOnMessage(text, label string) chromedp.Action[chromedp.Void] {
 // all three reach #leaders together. Bob replies to one: Alice, who wrote it, gets the reply
 // by DM, still anonymous. He commits to another (to the team, as it is anonymous), marks it
 // done, and Alice is told "You said … — we did …". The screenshots are loop-held.png,
-// loop-reply.png and loop-done.png (into SCREENSHOT_DIR when set).
+// loop-reply.png and loop-done.png (into docs/ with UPDATE_SCREENSHOTS=1).
 func TestSandboxBrowserClosingTheLoop(t *testing.T) {
 	b := newBrowser(t)
 	_, base := start(t, sandbox.Config{})
@@ -50,7 +50,7 @@ func TestSandboxBrowserClosingTheLoop(t *testing.T) {
 		clickCSS(`#modal .bk-input[data-block="feedback_anon"] input[value="anonymous"]`),
 		chromedp.Click(chromedp.ID("modal-submit")),
 		waitText("#modal-body", "at least 3"))
-	b.shot("loop-held.png")
+	b.screenshot("loop-held.png")
 	b.step("close the thank-you", chromedp.Click(chromedp.ID("modal-close")), chromedp.WaitNotVisible(chromedp.ID("modal-backdrop")))
 	b.step("nothing reached #leaders yet", beUser("U0BOB"), openConv("C0LEADERS", "leaders"),
 		evalTrue("no anonymous post", `!document.querySelector("#messages").innerText.includes("surprise weekend")`))
@@ -69,7 +69,7 @@ func TestSandboxBrowserClosingTheLoop(t *testing.T) {
 		waitText("#messages .msg", "Replied by"))
 	b.step("Alice, who wrote it, gets the reply, still anonymous", beUser("U0ALICE"), openConv("app", "empowerbot"),
 		waitText("#messages .msg", "replied to your feedback"), waitText("#messages .msg", "without telling them who you are"))
-	b.shot("loop-reply.png")
+	b.screenshot("loop-reply.png")
 	b.step("Bob commits to the van, for the team", beUser("U0BOB"), openConv("C0LEADERS", "leaders"),
 		clickOnMessage("second van", "Commit to this"),
 		chromedp.WaitVisible(chromedp.CSS(`#modal .bk-input[data-block="fb_what"] textarea`)),
@@ -82,5 +82,5 @@ func TestSandboxBrowserClosingTheLoop(t *testing.T) {
 		waitText("#messages .msg.ephemeral", "Lease a second van"), clickIn("#messages", "Done"))
 	b.step("Alice is told: you said … — we did …", beUser("U0ALICE"), openConv("app", "empowerbot"),
 		waitText("#messages .msg", "You said … — we did …"), waitText("#messages .msg", "Lease a second van"))
-	b.shot("loop-done.png")
+	b.screenshot("loop-done.png")
 }
