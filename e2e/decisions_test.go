@@ -291,7 +291,7 @@ func TestDecisionApprove(t *testing.T) {
 	}
 	// PRODUCT.md: "Approved by @bob at 10:42", in the blocks and in the
 	// notification text, which no longer asks for an answer.
-	if !regexp.MustCompile(`Approved by <@U0BOB> at \d\d:\d\d`).MatchString(up.AllText()) ||
+	if !regexp.MustCompile(`Approved by <@U0BOB> at \d{1,2}:\d\d [AP]M [A-Z]{3,5}\b`).MatchString(up.AllText()) ||
 		!strings.Contains(up.Text, "Approved by <@U0BOB> at ") {
 		t.Errorf("approved message = text %q blocks %s", up.Text, up.Blocks)
 	}
