@@ -75,9 +75,6 @@ func (s *Server) conversationsHistory(c *call) (map[string]any, *apiError) {
 	if !ok {
 		return nil, errf("channel_not_found")
 	}
-	if ch.BotNotMember && ch.IsPrivate {
-		return nil, errf("channel_not_found")
-	}
 	if ch.BotNotMember {
 		return nil, errf("not_in_channel")
 	}

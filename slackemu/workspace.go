@@ -35,9 +35,13 @@ func (s *Server) SetFreePlan(free bool) {
 // SetBotMember says whether the bot is a member of channel (it is of every
 // channel unless told otherwise). As in Slack, conversations.info of a
 // private channel without the bot answers channel_not_found, and of a
-// public one is_member false; posting to a private channel without the bot
-// is channel_not_found, to a public one not_in_channel without the
-// chat:write.public scope; sharing a file there is not_in_channel.
+// public one is_member false; the channel methods (chat.postMessage,
+// chat.postEphemeral, chat.update, chat.delete, conversations.history) in
+// a private channel without the bot answer not_in_channel, whatever the
+// scopes (no scope lets a bot into a private channel: only an invitation
+// does); in a public one chat.postMessage answers not_in_channel without
+// the chat:write.public scope, and conversations.history always; sharing a
+// file there is not_in_channel.
 func (s *Server) SetBotMember(channel string, member bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -107,11 +111,11 @@ func (s *Server) workspaceCheckLocked(method string, p params) *apiError {
 		if ch.IsPrivate {
 			return errf("channel_not_found")
 		}
-	case "chat.postMessage", "chat.update":
+	case "chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete", "conversations.history":
 		if ch.IsPrivate {
-			return errf("channel_not_found")
+			return errf("not_in_channel")
 		}
-		if !slices.Contains(scopes, "chat:write.public") {
+		if method == "chat.postMessage" && !slices.Contains(scopes, "chat:write.public") {
 			return errf("not_in_channel")
 		}
 	}
