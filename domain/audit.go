@@ -131,16 +131,24 @@ func (e Event) EncodeData() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s data: %w", e.Type(), err)
 	}
-	// A map is encoded with its keys sorted: the data reads the same
-	// whichever struct it came from.
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(b, &fields); err != nil {
-		return nil, fmt.Errorf("encode %s data: %w", e.Type(), err)
+	if sorted, ok := sortKeys(b); ok {
+		return sorted, nil
 	}
-	if b, err = json.Marshal(fields); err != nil {
+	if b, err = sortKeysDecoded(b); err != nil {
 		return nil, fmt.Errorf("encode %s data: %w", e.Type(), err)
 	}
 	return b, nil
+}
+
+// sortKeysDecoded is sortKeys by decoding b into a map and encoding the
+// map (encoding/json sorts a map's keys): the data reads the same whichever
+// struct it came from.
+func sortKeysDecoded(b []byte) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	return json.Marshal(fields)
 }
 
 // DecodePayload decodes the data of an event of type t ("" or "{}" for an
