@@ -216,12 +216,14 @@ func (s *Service) PublishHome(ctx context.Context, team, user string) error {
 }
 
 // HomeOpened publishes user's App Home, which they just opened, and
-// remembers them, so that later changes that concern them refresh it.
+// remembers them, so that later changes that concern them refresh it. The
+// publish takes its turn with the background refreshes of their Home
+// (Homes), so that it never lands after a newer one.
 func (s *Service) HomeOpened(ctx context.Context, team, user string) error {
 	team = s.teamOr(team)
 	if err := s.store.MarkHomeOpened(ctx, team, user); err != nil {
 		s.log.Warn("could not record that the Home was opened", "team", team, "error", err.Error())
 	}
 	s.homes.noteOpened(team, user)
-	return s.PublishHome(ctx, team, user)
+	return s.homes.publishNow(ctx, team, user)
 }

@@ -51,9 +51,20 @@ type notifier struct {
 	homes   []*insights.Home
 	digests []*insights.Digest
 	err     error // returned by PostDigest
+	// hold, when set, holds the next Home published (gathered already)
+	// until it is closed; held is closed once that Home is waiting.
+	hold, held chan struct{}
 }
 
 func (n *notifier) PublishHome(_ context.Context, h *insights.Home) error {
+	n.mu.Lock()
+	hold, held := n.hold, n.held
+	n.hold = nil
+	n.mu.Unlock()
+	if hold != nil {
+		close(held)
+		<-hold
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.homes = append(n.homes, h)
@@ -266,6 +277,50 @@ func TestHomeOpenedPublishesAndRefreshFollows(t *testing.T) {
 	}
 	if got := n.published(); len(got) != 2 {
 		t.Errorf("a refresh after Close published; %d Homes", len(got))
+	}
+}
+
+// TestHomeOpenedNeverPublishesAnOlderHome: a Home gathered when the person
+// opened the tab, but published after a change refreshed it, must not stay
+// (issue 16 item 17: a pending item with live buttons after it was
+// answered). The refresh of the change renders once more after it instead.
+func TestHomeOpenedNeverPublishesAnOlderHome(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	svc, n := newService(t, st)
+	homes := svc.Homes()
+	t.Cleanup(func() { homes.Close(context.Background()) })
+	mustDecide(t, st, decision("D-AAAAAA", "U0DAVE", 900, domain.StatePending, 0, now.Add(-time.Hour)))
+	if err := svc.HomeOpened(ctx, "", "U0BOB"); err != nil {
+		t.Fatal(err)
+	}
+
+	hold, held := make(chan struct{}), make(chan struct{})
+	n.mu.Lock()
+	n.hold, n.held = hold, held
+	n.mu.Unlock()
+	opened := make(chan error, 1)
+	go func() { opened <- svc.HomeOpened(ctx, "", "U0BOB") }() // Bob opens the tab again: gathered, held
+	<-held
+	before := len(n.published())
+	mustDecide(t, st, decision("D-BBBBBB", "U0DAVE", 700, domain.StatePending, 0, now)) // a change after it was gathered
+	homes.Refresh(ctx, team, "U0BOB")
+	// Before the fix the refresh published at once, and the held Home after
+	// it; give it the chance (a bounded wait, not an assertion).
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && len(n.published()) == before; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(hold)
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	if err := homes.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := n.published()
+	last := got[len(got)-1]
+	if w := decisionIDs(last.Waiting); !slices.Equal(w, []string{"D-AAAAAA", "D-BBBBBB"}) {
+		t.Errorf("Bob's Home published last waits for %v; want both decisions (the Home gathered before D-BBBBBB was published after the refresh)", w)
 	}
 }
 

@@ -144,6 +144,37 @@ func (hs *Homes) schedule(ctx context.Context, team, user string) {
 	}()
 }
 
+// publishNow publishes user's Home now, in turn with the background
+// refreshes: when one is rendering their Home, it is told to render once
+// more instead (what it publishes last then shows the latest state), so a
+// Home gathered before a change is never published after the Home that
+// shows it. It returns the first publish's error.
+func (hs *Homes) publishNow(ctx context.Context, team, user string) error {
+	key := team + "|" + user
+	hs.mu.Lock()
+	if hs.running[key] != nil {
+		hs.dirty[key] = true
+		hs.mu.Unlock()
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	if len(hs.running) == 0 {
+		hs.idle = make(chan struct{})
+	}
+	hs.running[key] = cancel
+	hs.mu.Unlock()
+	defer hs.finished(key)
+	err := hs.svc.PublishHome(ctx, team, user)
+	for hs.again(key) {
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), homeRefreshTimeout)
+		if err := hs.svc.PublishHome(rctx, team, user); err != nil {
+			hs.svc.log.Warn("could not refresh an App Home", "team", team, "user", user, "error", err.Error())
+		}
+		rcancel()
+	}
+	return err
+}
+
 // again reports whether key's Home changed during its refresh, and must be
 // rendered once more.
 func (hs *Homes) again(key string) bool {
