@@ -380,29 +380,34 @@ type cmdResult struct {
 	replay []byte
 }
 
-// claim is a slash command's claim (see EnvelopeClaimer).
+// claim is an envelope's claim (see EnvelopeClaimer): a slash command's,
+// a button click's or a modal submission's.
 type claim struct {
 	b           *Bot
-	team, id    string
+	team, kind  string
+	id          string
 	token       string
 	first, done bool
 	reply       []byte
 	held        bool // the claim is recorded in Redis
 }
 
-// claimSlash claims slash command id. It waits while another replica holds
-// a live claim (it renews it while it handles the command) until that one
-// finishes or its lease runs out (it died), so a redelivery is answered
-// once. When Redis cannot answer, the command is handled (its state change
-// is idempotent: Log derives the decision ID from the request key).
-func (b *Bot) claimSlash(ctx context.Context, team, id string) claim {
-	c := claim{b: b, team: team, id: id, token: newToken(), first: true}
+// claimEnvelope claims envelope id of kind ("slash", "action", "view"). It
+// waits while another replica holds a live claim (it renews it while it
+// handles the envelope) until that one finishes or its lease runs out (it
+// died), so that a redelivery is handled once: again when the handling it
+// repeats died before it finished, and answered with the recorded reply
+// when it finished. When Redis cannot answer, the envelope is handled (the
+// handlers' state changes are idempotent: they derive their IDs from the
+// request key and recognise their own earlier change).
+func (b *Bot) claimEnvelope(ctx context.Context, team, kind, id string) claim {
+	c := claim{b: b, team: team, kind: kind, id: id, token: newToken(), first: true}
 	if b.cfg.Dedupe == nil || id == "" {
 		return c
 	}
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-		first, done, reply, err := b.cfg.Dedupe.ClaimEnvelope(cctx, team, "slash", id, c.token, b.cfg.ClaimLease, b.cfg.DedupeTTL)
+		first, done, reply, err := b.cfg.Dedupe.ClaimEnvelope(cctx, team, kind, id, c.token, b.cfg.ClaimLease, b.cfg.DedupeTTL)
 		cancel()
 		switch {
 		case err != nil:
@@ -428,11 +433,11 @@ func (b *Bot) claimSlash(ctx context.Context, team, id string) claim {
 // envelope handed to the handler's first state change (a decision's
 // script, domain.EnvelopeClaim), so that the dedupe costs no round trip of
 // its own. While another replica holds a live claim it waits and runs h
-// again, like claimSlash; when the command was handled it returns the
+// again, like claimEnvelope; when the command was handled it returns the
 // recorded reply (claim.first false). A handler that changes nothing (a
 // refusal) takes no claim: a redelivery gets the same refusal.
 func (b *Bot) claimInHandler(ctx context.Context, c *handlers.Command, key string, h handlers.CommandFunc) (claim, *handlers.Reply, error) {
-	cl := claim{b: b, team: c.TeamID, id: key, token: newToken(), first: true}
+	cl := claim{b: b, team: c.TeamID, kind: "slash", id: key, token: newToken(), first: true}
 	for {
 		ec := &domain.EnvelopeClaim{Team: c.TeamID, Kind: "slash", ID: key, Token: cl.token,
 			Lease: b.cfg.ClaimLease, TTL: b.cfg.DedupeTTL}
@@ -478,7 +483,7 @@ func (c *claim) keepAlive(ctx context.Context) (stop func()) {
 				return
 			case <-t.C:
 				rctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-				if err := c.b.cfg.Dedupe.RenewEnvelope(rctx, c.team, "slash", c.id, c.token, c.b.cfg.ClaimLease); err != nil {
+				if err := c.b.cfg.Dedupe.RenewEnvelope(rctx, c.team, c.kind, c.id, c.token, c.b.cfg.ClaimLease); err != nil {
 					c.b.cfg.Log.Warn("could not renew an envelope claim", "id", c.id, "error", err.Error())
 				}
 				cancel()
@@ -488,28 +493,39 @@ func (c *claim) keepAlive(ctx context.Context) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
-// finish records the command handled with its reply, or, when it failed,
-// drops the claim so that a redelivery handles it again.
-func (c *claim) finish(ctx context.Context, res cmdResult) {
+// finish records the envelope handled with reply (what a redelivery is
+// answered with), or, when its handling failed (failure not nil), drops
+// the claim so that a redelivery handles it again.
+func (c *claim) finish(ctx context.Context, reply []byte, failure error) {
 	if !c.held {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	var err error
-	if res.err != nil {
-		err = c.b.cfg.Dedupe.ReleaseEnvelope(ctx, c.team, "slash", c.id, c.token)
+	if failure != nil {
+		err = c.b.cfg.Dedupe.ReleaseEnvelope(ctx, c.team, c.kind, c.id, c.token)
 	} else {
-		var reply []byte
-		if m := c.b.slashPayload(res); m != nil {
-			reply, _ = json.Marshal(m)
-		}
-		err = c.b.cfg.Dedupe.FinishEnvelope(ctx, c.team, "slash", c.id, reply, c.b.cfg.DedupeTTL)
+		err = c.b.cfg.Dedupe.FinishEnvelope(ctx, c.team, c.kind, c.id, reply, c.b.cfg.DedupeTTL)
 	}
 	if err != nil {
 		c.b.cfg.Metrics.RedisErrors.WithLabelValues("dedupe").Inc()
-		c.b.cfg.Log.Warn("could not record an envelope handled", "id", c.id, "error", err.Error())
+		c.b.cfg.Log.Warn("could not record an envelope handled", "kind", c.kind, "id", c.id, "error", err.Error())
 	}
+}
+
+// slashReply is what a redelivery of a handled slash command is answered
+// with: JSON of its message (nil for none).
+func (b *Bot) slashReply(res cmdResult) []byte {
+	if res.err != nil {
+		return nil
+	}
+	m := b.slashPayload(res)
+	if m == nil {
+		return nil
+	}
+	reply, _ := json.Marshal(m)
+	return reply
 }
 
 // newToken returns a random claim token.
@@ -547,7 +563,7 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 				}
 				return err
 			}
-			cl = b.claimSlash(hctx, c.TeamID, key)
+			cl = b.claimEnvelope(hctx, c.TeamID, "slash", key)
 			if !cl.first {
 				res.dup, res.replay = true, cl.reply
 				return nil
@@ -566,7 +582,7 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 		// What the handler left for after its answer (an escalation card),
 		// then the claim recorded done with the reply: neither delays the ack.
 		b.runAfterReply(hctx, after, route)
-		cl.finish(hctx, res)
+		cl.finish(hctx, b.slashReply(res), res.err)
 	}()
 	defer func() { <-finished }()
 
@@ -645,109 +661,208 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event, recv time
 	cb, _ := evt.Data.(slack.InteractionCallback)
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
-		ackAt := time.Now()
-		b.ack(evt.Request, nil, kind, recv)
-		var firstErr error
-		route := ""
-		for _, ba := range cb.ActionCallback.BlockActions {
-			a := newAction(&cb, ba)
-			route = a.ActionID
-			h := b.cfg.Router.actions[a.ActionID]
-			if h == nil {
-				continue
-			}
-			hctx, cancel := b.handlerCtx(ctx)
-			err := b.guarded(func() error {
-				if !b.firstTime(hctx, a.TeamID, "action", firstNonEmpty(cb.TriggerID, evt.Request.EnvelopeID)+":"+a.ActionID) {
-					return errDuplicate
-				}
-				return h(hctx, a)
-			})
-			if err != nil && !errors.Is(err, errDuplicate) {
-				b.tellActionError(hctx, a, err)
-			}
-			cancel()
-			if errors.Is(err, errDuplicate) {
-				b.logEnvelope(kind, evt.Request, a.TeamID, a.UserID, route, recv, ackAt, nil, true)
-				return
-			}
-			if firstErr == nil {
-				firstErr = err
-			}
-		}
-		b.logEnvelope(kind, evt.Request, cb.Team.ID, cb.User.ID, route, recv, ackAt, firstErr, false)
+		b.onActions(ctx, evt, &cb, recv)
 	case slack.InteractionTypeViewSubmission:
-		s := &handlers.Submission{
-			TeamID: cb.Team.ID, UserID: cb.User.ID, CallbackID: cb.View.CallbackID, ViewID: cb.View.ID,
-			PrivateMetadata: cb.View.PrivateMetadata, TriggerID: cb.TriggerID, Callback: &cb,
-		}
-		if cb.View.State != nil {
-			s.Values = cb.View.State.Values
-		}
-		h := b.cfg.Router.views[s.CallbackID]
-		type subResult struct {
-			resp *slack.ViewSubmissionResponse
-			err  error
-			dup  bool
-		}
-		done := make(chan subResult, 1)
-		acked := make(chan struct{})    // closed once the envelope is acknowledged
-		finished := make(chan struct{}) // closed when the handler's goroutine ends
-		defer func() { <-finished }()
-		go func() {
-			defer close(finished)
-			hctx, cancel := b.handlerCtx(ctx)
-			defer cancel()
-			hctx, after := domain.WithAfterReply(hctx)
-			var res subResult
-			res.err = b.guarded(func() error {
-				if h == nil {
-					return nil
-				}
-				if !b.firstTime(hctx, s.TeamID, "view", firstNonEmpty(cb.TriggerID, evt.Request.EnvelopeID)) {
-					res.dup = true
-					return nil
-				}
-				r, err := h(hctx, s)
-				res.resp = r
-				return err
-			})
-			done <- res
-			<-acked
-			b.runAfterReply(hctx, after, s.CallbackID)
-		}()
-		timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
-		defer timer.Stop()
-		select {
-		case res := <-done:
-			ackAt := time.Now()
-			var payload any
-			if res.resp != nil {
-				payload = res.resp
-			}
-			if res.err != nil {
-				payload = errorView(cb.View, res.err)
-			}
-			b.ack(evt.Request, payload, kind, recv)
-			close(acked)
-			b.logEnvelope(kind, evt.Request, s.TeamID, s.UserID, s.CallbackID, recv, ackAt, res.err, res.dup)
-		case <-timer.C:
-			ackAt := time.Now()
-			b.ack(evt.Request, nil, kind, recv)
-			close(acked)
-			res := <-done
-			if res.err != nil && !b.cfg.Router.anonymous[s.CallbackID] {
-				hctx, cancel := b.handlerCtx(ctx)
-				b.tellUser(hctx, s.UserID, "", handlers.ErrorReply(res.err).Text)
-				cancel()
-			}
-			b.logEnvelope(kind, evt.Request, s.TeamID, s.UserID, s.CallbackID, recv, ackAt, res.err, res.dup)
-		}
+		b.onSubmission(ctx, evt, &cb, recv)
 	default:
 		ackAt := time.Now()
 		b.ack(evt.Request, nil, kind, recv)
 		b.logEnvelope(kind, evt.Request, cb.Team.ID, cb.User.ID, string(cb.Type), recv, ackAt, nil, false)
 	}
+}
+
+// interactiveKey is the identity of an interactive envelope across its
+// redeliveries: its trigger_id.
+func interactiveKey(evt socketmode.Event, cb *slack.InteractionCallback) string {
+	return firstNonEmpty(cb.TriggerID, evt.Request.EnvelopeID)
+}
+
+// onActions handles the clicks of a block_actions envelope like a slash
+// command: each under the claim of its envelope ("action", the trigger and
+// the action ID), so that a redelivery after a crash is handled again and
+// one of a finished click changes nothing; the envelope is acknowledged
+// once the handlers answered, or at the ack budget. The person is told of
+// an error after the ack.
+func (b *Bot) onActions(ctx context.Context, evt socketmode.Event, cb *slack.InteractionCallback, recv time.Time) {
+	const kind = "interactive"
+	type actResult struct {
+		route string
+		err   error
+		dup   bool
+	}
+	done := make(chan actResult, 1)
+	acked := make(chan struct{})    // closed once the envelope is acknowledged
+	finished := make(chan struct{}) // closed when the handlers' goroutine ends
+	defer func() { <-finished }()
+	go func() {
+		defer close(finished)
+		hctx, cancel := b.handlerCtx(ctx)
+		defer cancel()
+		hctx, after := domain.WithAfterReply(hctx)
+		var res actResult
+		type failed struct {
+			a   *handlers.Action
+			err error
+		}
+		var claims []claim
+		var fails []failed
+		for _, ba := range cb.ActionCallback.BlockActions {
+			a := newAction(cb, ba)
+			res.route = a.ActionID
+			h := b.cfg.Router.actions[a.ActionID]
+			if h == nil {
+				continue
+			}
+			key := interactiveKey(evt, cb) + ":" + a.ActionID
+			var cl claim
+			err := b.guarded(func() error {
+				cl = b.claimEnvelope(hctx, a.TeamID, "action", key)
+				if !cl.first {
+					return errDuplicate
+				}
+				stop := cl.keepAlive(hctx)
+				defer stop()
+				return h(domain.WithRequestKey(hctx, "action:"+key), a)
+			})
+			if errors.Is(err, errDuplicate) {
+				res.dup = true
+				continue
+			}
+			claims = append(claims, cl)
+			if err != nil {
+				fails = append(fails, failed{a, err})
+				if res.err == nil {
+					res.err = err
+				}
+			}
+		}
+		done <- res
+		<-acked
+		for _, f := range fails {
+			b.tellActionError(hctx, f.a, f.err)
+		}
+		b.runAfterReply(hctx, after, res.route)
+		for i := range claims {
+			claims[i].finish(hctx, nil, res.err)
+		}
+	}()
+	timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
+	defer timer.Stop()
+	var res actResult
+	var ackAt time.Time
+	select {
+	case res = <-done:
+		ackAt = time.Now()
+		b.ack(evt.Request, nil, kind, recv)
+		close(acked)
+	case <-timer.C:
+		ackAt = time.Now()
+		b.ack(evt.Request, nil, kind, recv)
+		close(acked)
+		res = <-done
+	}
+	b.logEnvelope(kind, evt.Request, cb.Team.ID, cb.User.ID, res.route, recv, ackAt, res.err, res.dup && res.err == nil)
+}
+
+// subResult is the outcome of a modal submission's handler.
+type subResult struct {
+	resp *slack.ViewSubmissionResponse
+	err  error
+	dup  bool
+	// replay is the answer recorded when the submission was first handled
+	// (a redelivery of a finished one), JSON of its ack payload.
+	replay []byte
+}
+
+// onSubmission handles a view_submission envelope like a slash command:
+// under the claim of its envelope ("view", its trigger), so that a
+// redelivery after a crash is handled again and one of a finished
+// submission gets the same answer (the same errors or view, or a bare ack
+// that closes the modal).
+func (b *Bot) onSubmission(ctx context.Context, evt socketmode.Event, cb *slack.InteractionCallback, recv time.Time) {
+	const kind = "interactive"
+	s := &handlers.Submission{
+		TeamID: cb.Team.ID, UserID: cb.User.ID, CallbackID: cb.View.CallbackID, ViewID: cb.View.ID,
+		PrivateMetadata: cb.View.PrivateMetadata, TriggerID: cb.TriggerID, Callback: cb,
+	}
+	if cb.View.State != nil {
+		s.Values = cb.View.State.Values
+	}
+	h := b.cfg.Router.views[s.CallbackID]
+	done := make(chan subResult, 1)
+	acked := make(chan struct{})    // closed once the envelope is acknowledged
+	finished := make(chan struct{}) // closed when the handler's goroutine ends
+	defer func() { <-finished }()
+	go func() {
+		defer close(finished)
+		hctx, cancel := b.handlerCtx(ctx)
+		defer cancel()
+		hctx, after := domain.WithAfterReply(hctx)
+		var res subResult
+		var cl claim
+		key := interactiveKey(evt, cb)
+		res.err = b.guarded(func() error {
+			if h == nil {
+				return nil
+			}
+			cl = b.claimEnvelope(hctx, s.TeamID, "view", key)
+			if !cl.first {
+				res.dup, res.replay = true, cl.reply
+				return nil
+			}
+			stop := cl.keepAlive(hctx)
+			defer stop()
+			r, err := h(domain.WithRequestKey(hctx, "view:"+key), s)
+			res.resp = r
+			return err
+		})
+		done <- res
+		<-acked
+		b.runAfterReply(hctx, after, s.CallbackID)
+		var reply []byte
+		if p := submissionPayload(cb.View, res); p != nil {
+			reply, _ = json.Marshal(p)
+		}
+		cl.finish(hctx, reply, res.err)
+	}()
+	timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		ackAt := time.Now()
+		b.ack(evt.Request, submissionPayload(cb.View, res), kind, recv)
+		close(acked)
+		b.logEnvelope(kind, evt.Request, s.TeamID, s.UserID, s.CallbackID, recv, ackAt, res.err, res.dup)
+	case <-timer.C:
+		ackAt := time.Now()
+		b.ack(evt.Request, nil, kind, recv)
+		close(acked)
+		res := <-done
+		if res.err != nil && !b.cfg.Router.anonymous[s.CallbackID] {
+			hctx, cancel := b.handlerCtx(ctx)
+			b.tellUser(hctx, s.UserID, "", handlers.ErrorReply(res.err).Text)
+			cancel()
+		}
+		b.logEnvelope(kind, evt.Request, s.TeamID, s.UserID, s.CallbackID, recv, ackAt, res.err, res.dup)
+	}
+}
+
+// submissionPayload is the ack payload answering a submission of view
+// with res: the recorded answer of a redelivery, the handler's response,
+// or the error shown in the modal; nil for a bare ack.
+func submissionPayload(view slack.View, res subResult) any {
+	switch {
+	case res.dup:
+		if len(res.replay) == 0 {
+			return nil
+		}
+		return json.RawMessage(res.replay)
+	case res.err != nil:
+		return errorView(view, res.err)
+	case res.resp != nil:
+		return res.resp
+	}
+	return nil
 }
 
 var errDuplicate = errors.New("duplicate envelope")
