@@ -211,7 +211,19 @@ func buttonValue(m slackemu.Message, text string) string {
 }
 
 func isReminder(m slackemu.Message) bool {
-	return strings.Contains(strings.ToLower(m.AllText()), "reminder")
+	job, _ := fanoutTag(m)
+	return job == "feedback_reminder"
+}
+
+// fanoutTag returns the fan-out job and run a DM is tagged with (its
+// metadata), which it keeps once answered and without its buttons.
+func fanoutTag(m slackemu.Message) (job, run string) {
+	if m.Metadata == nil {
+		return "", ""
+	}
+	job, _ = m.Metadata.EventPayload["job"].(string)
+	run, _ = m.Metadata.EventPayload["run"].(string)
+	return job, run
 }
 
 func count(ms []slackemu.Message, pred func(slackemu.Message) bool) int {
@@ -358,7 +370,10 @@ func runScenario(t *testing.T, replicas int) {
 	if _, err := emu.WaitDM(ctx, apptest.Bob, reminder); err != nil {
 		t.Fatalf("no commitment reminder DM to Bob: %v", err)
 	}
-	feedbackDM := func(m slackemu.Message) bool { return hasButton(m, "Answer") }
+	feedbackDM := func(m slackemu.Message) bool {
+		job, _ := fanoutTag(m)
+		return job == "feedback" || job == "feedback_reminder"
+	}
 	for _, u := range []string{apptest.Alice, apptest.Dave, apptest.Erin} {
 		if _, err := emu.WaitDM(ctx, u, feedbackDM); err != nil {
 			t.Fatalf("no feedback DM to %s: %v", u, err)
@@ -372,12 +387,12 @@ func runScenario(t *testing.T, replicas int) {
 	}
 	// Dave answers a round: the reminder leaves him out of it from then on.
 	question, err := emu.WaitDM(ctx, apptest.Dave, func(m slackemu.Message) bool {
-		return feedbackDM(m) && !isReminder(m)
+		return feedbackDM(m) && !isReminder(m) && hasButton(m, "Answer")
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	answeredRound := buttonValue(question, "Answer")
+	_, answeredRound := fanoutTag(question)
 	if _, err := emu.Click(ctx, apptest.Dave, question, "Answer"); err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +492,7 @@ func runScenario(t *testing.T, replicas int) {
 	for _, u := range []string{apptest.Alice, apptest.Dave, apptest.Erin} {
 		for _, m := range emu.DMs(u) {
 			if feedbackDM(m) && isReminder(m) {
-				r := buttonValue(m, "Answer")
+				_, r := fanoutTag(m)
 				reminders[u+" "+r]++
 				if u == apptest.Dave && r == answeredRound && m.Time.After(answeredAt) {
 					t.Errorf("Dave was reminded of round %s after answering it", r)
@@ -487,7 +502,7 @@ func runScenario(t *testing.T, replicas int) {
 			if !feedbackDM(m) {
 				continue
 			}
-			r := buttonValue(m, "Answer")
+			_, r := fanoutTag(m)
 			if rounds[r] == nil {
 				rounds[r] = map[string]int{}
 			}

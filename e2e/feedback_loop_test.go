@@ -121,7 +121,7 @@ func TestFeedbackFloorAcrossReplicasAndRestart(t *testing.T) {
 	e.StopAll()
 	e.StartBot()
 	e.StartBot()
-	e.fbAnswer(apptest.Dave, "Dave's anonymous idea", true)
+	e.fbAgain(apptest.Dave, "Dave's anonymous idea", true)
 	if err := apptest.WaitFor(10*time.Second, func() bool { return len(anonPosts(e, apptest.Leaders)) == 3 }); err != nil {
 		t.Fatalf("anonymous posts = %d; want the 3 together: %v\n%s", len(anonPosts(e, apptest.Leaders)), err, dump(e.Emu.Messages(apptest.Leaders)))
 	}

@@ -404,6 +404,7 @@ func noFloor(policy string) string {
 func TestFeedbackAnonymousAnswerNeverExposesThePerson(t *testing.T) {
 	e := startFeedback(t, apptest.Options{Policy: noFloor(feedbackPolicy(yearlySpec, yearlySpec, true))})
 	e.runNow(jobs.JobFeedback)
+	question := e.feedbackDMOf(apptest.Alice, false)
 	fromCall := len(e.Emu.Calls(""))
 	fromLog := len(e.Logs.String())
 
@@ -426,11 +427,20 @@ func TestFeedbackAnonymousAnswerNeverExposesThePerson(t *testing.T) {
 		t.Errorf("Alice's modals after the answer = %v; want one thank-you", views)
 	}
 
-	// Nothing sent to Slack or logged from the click on names Alice, her
-	// user ID or her DM channel.
+	// Her own question DM thanks her, without the Answer button: the one
+	// call that names her DM channel, and it carries nothing of the answer.
+	e.waitAnswered(apptest.Alice, question, "")
+
+	// Nothing else sent to Slack or logged from the click on names Alice,
+	// her user ID or her DM channel.
 	secrets := []string{apptest.Alice, e.Emu.DMChannelID(apptest.Alice), "alice", "Alice Adams"}
+	var ownDM []string // the updates of her own DM
 	for _, c := range e.Emu.Calls("")[fromCall:] {
 		raw, _ := json.Marshal(c.Params)
+		if c.Method == "chat.update" && c.Param("channel") == question.Channel && c.Param("ts") == question.TS {
+			ownDM = append(ownDM, string(raw))
+			continue
+		}
 		for _, s := range secrets {
 			if strings.Contains(string(raw), s) {
 				t.Errorf("%s call exposes %q: %s", c.Method, s, raw)
@@ -459,7 +469,17 @@ func TestFeedbackAnonymousAnswerNeverExposesThePerson(t *testing.T) {
 	}
 	answers, err := e.store.FeedbackAnswers(e.Ctx(), apptest.Team, round.ID)
 	if err != nil || len(answers) != 1 || answers[0].User != "" || !answers[0].Anonymous || answers[0].Text != answer {
-		t.Errorf("stored answers = %+v, %v; want one anonymous answer without user", answers, err)
+		t.Fatalf("stored answers = %+v, %v; want one anonymous answer without user", answers, err)
+	}
+	if len(ownDM) != 1 {
+		t.Errorf("%d updates of Alice's own DM; want 1", len(ownDM))
+	}
+	for _, raw := range ownDM {
+		for _, never := range []string{"Clearer goals", "&amp; thanks", answers[0].ID, "anonym"} {
+			if strings.Contains(raw, never) {
+				t.Errorf("the update of Alice's own DM carries %q of her answer: %s", never, raw)
+			}
+		}
 	}
 	evs, err := e.store.ReadAudit(e.Ctx(), apptest.Team, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	if err != nil {

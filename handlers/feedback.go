@@ -99,6 +99,24 @@ func FeedbackReminderDM(r domain.FeedbackRound) []slack.MsgOption {
 	}
 }
 
+// answeredLine thanks a person who answered, in the DM they answered from.
+const answeredLine = ":pray: *Thank you: your answer is in.* Your leader reads every one and works for you here: expect them to follow up. Something else on your mind? `/empower feedback` any time."
+
+// FeedbackAnsweredDM is round r's question DM (or its reminder) once the
+// person answered r: it thanks them, and has no Answer button. A question
+// DM still opens with done, what was done since the last one. Nothing in it
+// points to the answer or says whether it was anonymous.
+func FeedbackAnsweredDM(r domain.FeedbackRound, done []feedback.Done) []slack.MsgOption {
+	q := slacktext.EscapeTruncate(r.Question, slacktext.SectionTextMax-100)
+	return []slack.MsgOption{
+		slack.MsgOptionText("Thank you: your answer to this week's question is in. "+q, false),
+		slack.MsgOptionBlocks(append(newsBlocks(done),
+			slack.NewSectionBlock(fbVerbatim(":white_check_mark: *You answered this week's question from your leader*\n>"+q), nil, nil),
+			slack.NewContextBlock("feedback_answered", fbMrkdwn(answeredLine)),
+		)...),
+	}
+}
+
 // feedbackModal is the answer form for round r.
 func feedbackModal(r domain.FeedbackRound, anonymousAllowed bool) slack.ModalViewRequest {
 	input := slack.NewPlainTextInputBlockElement(fbPlain("What would help you most?"), feedbackTextAction).

@@ -54,6 +54,17 @@ func (n FeedbackNotifier) Reminder(ctx context.Context, team string, r domain.Fe
 	return n.H.dmSender(ctx, team, people, append(FeedbackReminderDM(r), FanoutMetadata(feedback.JobReminder, r.ID)))
 }
 
+// ShowAnswered updates dm, round r's DM of job to a person who answered
+// it, to the thank-you without the Answer button (feedback.Notifier). The
+// DM keeps its fan-out metadata, so that a run taking over finds it.
+func (n FeedbackNotifier) ShowAnswered(ctx context.Context, r domain.FeedbackRound, job string, dm domain.MessageRef, done []feedback.Done) error {
+	opts := append(FeedbackAnsweredDM(r, done), FanoutMetadata(job, r.ID))
+	if _, _, _, err := n.H.Slack.UpdateMessageContext(ctx, dm.Channel, dm.TS, opts...); err != nil {
+		return fmt.Errorf("show feedback dm answered: %w", err)
+	}
+	return nil
+}
+
 // usersListPage is the users.list page size (Slack accepts up to 1000;
 // bigger pages mean fewer calls to a Tier 2 method).
 const usersListPage = 1000

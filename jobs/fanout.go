@@ -112,6 +112,11 @@ type FanoutRun struct {
 	// deactivated users); it is only reported.
 	Excluded int
 	Send     SendFunc
+	// Sent, when set, is called once a person's DM is recorded as sent (by
+	// this run, or found sent after a takeover), with its channel and
+	// timestamp: what a person did meanwhile (answered, say) can be shown
+	// on the DM now that its reference is stored.
+	Sent func(ctx context.Context, person, channel, ts string)
 }
 
 // Totals are the counts of one run.
@@ -415,6 +420,8 @@ func (c *Fanout) deliver(ctx, bg context.Context, r FanoutRun, owner, person str
 				// The DM is out; the claim stays (it is ours, or was taken
 				// over) and expires, and a later run takes it over.
 				c.Log.Warn("could not record a sent DM", "job", r.Job, "run", r.Run, "error", err.Error())
+			} else if r.Sent != nil {
+				r.Sent(sctx, person, ch, ts)
 			}
 			n.sent.Add(1)
 			c.count(r.Job, "sent", 1)
@@ -512,6 +519,8 @@ func (c *Fanout) alreadySent(ctx context.Context, r FanoutRun, owner, person str
 		// Found, so not sent again; the claim expires and a later run
 		// finds it again and records it.
 		c.Log.Warn("could not record a DM found sent", "job", r.Job, "run", r.Run, "error", err.Error())
+	} else if r.Sent != nil {
+		r.Sent(ctx, person, ch, ts)
 	}
 	return true, nil
 }

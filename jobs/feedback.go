@@ -39,6 +39,7 @@ var _ feedback.Delivery = (*Fanout)(nil)
 func (f *Fanout) Deliver(ctx context.Context, d feedback.Dispatch) error {
 	_, err := f.Run(ctx, FanoutRun{
 		Team: d.Team, Job: d.Job, Run: d.Run, People: d.People, Excluded: d.Excluded, Send: SendFunc(d.Send),
+		Sent: d.Sent,
 	})
 	return err
 }

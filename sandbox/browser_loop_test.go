@@ -56,8 +56,15 @@ func TestSandboxBrowserClosingTheLoop(t *testing.T) {
 		evalTrue("no anonymous post", `!document.querySelector("#messages").innerText.includes("surprise weekend")`))
 	b.step("Dave answers anonymously", beUser("U0DAVE"), openConv("app", "empowerbot"), waitButton("#messages", "Answer"),
 		answerFeedback("More time with customers, fewer reports.", "at least 3"))
-	b.step("Alice adds a second answer: the third releases all three", beUser("U0ALICE"), openConv("app", "empowerbot"), waitButton("#messages", "Answer"),
-		answerFeedback("Could we get a second van for the north route?", "Thank you"))
+	b.step("Alice's question DM thanks her, its Answer button gone", beUser("U0ALICE"), openConv("app", "empowerbot"),
+		waitText("#messages .msg", "Thank you: your answer is in"),
+		evalTrue("no Answer button left", `![...document.querySelectorAll("#messages button")].some(b => b.innerText.trim() === "Answer")`))
+	b.step("Alice adds a second answer with /empower feedback: the third releases all three",
+		command("/empower feedback"), chromedp.WaitVisible(chromedp.CSS(`#modal .bk-input[data-block="feedback_text"] textarea`)),
+		chromedp.SendKeys(chromedp.CSS(`#modal .bk-input[data-block="feedback_text"] textarea`), "Could we get a second van for the north route?"),
+		clickCSS(`#modal .bk-input[data-block="feedback_anon"] input[value="anonymous"]`),
+		chromedp.Click(chromedp.ID("modal-submit")), waitText("#modal-body", "Thank you"),
+		chromedp.Click(chromedp.ID("modal-close")), chromedp.WaitNotVisible(chromedp.ID("modal-backdrop")))
 	b.step("Bob sees the three together in #leaders", beUser("U0BOB"), openConv("C0LEADERS", "leaders"),
 		waitText("#messages .msg", "surprise weekend"), waitText("#messages .msg", "second van"), waitText("#messages .msg", "fewer reports"),
 		waitText("#messages .msg", "One of 3 anonymous answers"))

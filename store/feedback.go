@@ -163,3 +163,12 @@ func (s *Store) FeedbackRoundRate(ctx context.Context, team, round string) (doma
 	}
 	return r, nil
 }
+
+// FeedbackHasAnswered reports whether person answered round.
+func (s *Store) FeedbackHasAnswered(ctx context.Context, team, round, person string) (bool, error) {
+	ok, err := s.rdb.SIsMember(ctx, s.feedbackKey(team, "answered", round), person).Result()
+	if err != nil {
+		return false, fmt.Errorf("feedback answered: %w", err)
+	}
+	return ok, nil
+}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/domain"
 )
 
 // The fan-out ledger.
@@ -286,4 +288,21 @@ func (s *Store) DMChannels(ctx context.Context, team string, users []string) (ma
 		}
 	}
 	return out, nil
+}
+
+// FanoutDM returns where run of job's DM to person is (zero when it was not
+// recorded as sent): the DM to update once the person acted on it.
+func (s *Store) FanoutDM(ctx context.Context, team, job, run, person string) (domain.MessageRef, error) {
+	v, err := s.rdb.HGet(ctx, s.fanoutKey(team, job, run), person).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return domain.MessageRef{}, nil
+	case err != nil:
+		return domain.MessageRef{}, fmt.Errorf("read fanout %s dm: %w", job, err)
+	}
+	st := ParseFanoutState(v)
+	if !st.Sent() || st.Channel == "" || st.TS == "" {
+		return domain.MessageRef{}, nil
+	}
+	return domain.MessageRef{Channel: st.Channel, TS: st.TS}, nil
 }

@@ -95,6 +95,9 @@ func (s *Service) Answer(ctx context.Context, team, user string, in Answer) (Rec
 	if err != nil {
 		return Receipt{}, err
 	}
+	// The person's own DMs of the round say it is answered, after the
+	// reply to the submission.
+	domain.Later(ctx, func(ctx context.Context) { s.showAnswered(ctx, team, user, round) })
 	rc := Receipt{Anonymous: anonymous}
 	if len(ids) == 0 {
 		rc.Held, rc.Floor = true, floor

@@ -79,6 +79,11 @@ type Store interface {
 	// FeedbackRoundRate counts the people round's DM reached and those of
 	// them who answered.
 	FeedbackRoundRate(ctx context.Context, team, round string) (domain.FeedbackRate, error)
+	// FanoutDM returns where run of job's DM to person is (zero when it
+	// was not sent).
+	FanoutDM(ctx context.Context, team, job, run, person string) (domain.MessageRef, error)
+	// FeedbackHasAnswered reports whether person answered round.
+	FeedbackHasAnswered(ctx context.Context, team, round, person string) (bool, error)
 	// FanoutDelivered returns the people run of job reached, sorted.
 	FanoutDelivered(ctx context.Context, team, job, run string) ([]string, error)
 	// FanoutPending returns job's runs begun at or after since and not
@@ -108,6 +113,12 @@ type Notifier interface {
 	// ShowAnswer updates a's post (st.Post) to show st: who replied, who
 	// committed to what. It logs its own failures.
 	ShowAnswer(ctx context.Context, a domain.FeedbackAnswer, st domain.AnswerStatus)
+	// ShowAnswered updates dm, round r's question or reminder DM of job
+	// (JobRound, JobReminder) to a person who answered r: it thanks them
+	// and has no Answer button left; a question DM still opens with done
+	// (what was done since the round before). Nothing in it points to the
+	// answer.
+	ShowAnswered(ctx context.Context, r domain.FeedbackRound, job string, dm domain.MessageRef, done []Done) error
 	// RelayReply DMs author leader's reply text to their answer a. For an
 	// anonymous answer nothing goes to the leader.
 	RelayReply(ctx context.Context, team, author string, a domain.FeedbackAnswer, leader, text string) error
@@ -122,6 +133,9 @@ type Dispatch struct {
 	// Excluded counts the people the audience left out (only reported).
 	Excluded int
 	Send     Send
+	// Sent, when set, is called once a person's DM is recorded as sent,
+	// with where it is.
+	Sent func(ctx context.Context, person, channel, ts string)
 }
 
 // Delivery sends a Dispatch: each of its people once per (Job, Run),

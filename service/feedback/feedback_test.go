@@ -75,6 +75,10 @@ func (n *fakeNotifier) PostAnswer(_ context.Context, channel string, a domain.Fe
 
 func (n *fakeNotifier) ShowAnswer(context.Context, domain.FeedbackAnswer, domain.AnswerStatus) {}
 
+func (n *fakeNotifier) ShowAnswered(context.Context, domain.FeedbackRound, string, domain.MessageRef, []feedback.Done) error {
+	return nil
+}
+
 func (n *fakeNotifier) RelayReply(context.Context, string, string, domain.FeedbackAnswer, string, string) error {
 	return nil
 }

@@ -132,17 +132,24 @@ func (s *Service) RunRoundFor(ctx context.Context, tick time.Time, only func(per
 // opening with what was done about feedback since the round before.
 func (s *Service) ask(ctx context.Context, round domain.FeedbackRound, aud Audience) error {
 	team := s.cfg.Team
-	from := round.Tick.Add(-7 * 24 * time.Hour)
-	if round.Prev != "" {
-		if pr, err := s.store.FeedbackRound(ctx, team, round.Prev); err == nil && pr != nil && pr.Tick.Before(round.Tick) {
-			from = pr.Tick
-		}
-	}
-	news := s.newsSince(ctx, from, s.clock.Now().Add(time.Millisecond))
+	news := s.roundNews(ctx, round)
 	return s.delivery.Deliver(ctx, Dispatch{
 		Team: team, Job: JobRound, Run: round.ID, People: aud.People, Excluded: aud.Excluded,
 		Send: s.notify.Question(ctx, team, round, aud.People, news),
+		Sent: s.sentHook(team, JobRound, round),
 	})
+}
+
+// roundNews is what was done about feedback since the round before round,
+// up to now: what round's question DM opens with.
+func (s *Service) roundNews(ctx context.Context, round domain.FeedbackRound) News {
+	from := round.Tick.Add(-7 * 24 * time.Hour)
+	if round.Prev != "" {
+		if pr, err := s.store.FeedbackRound(ctx, s.cfg.Team, round.Prev); err == nil && pr != nil && pr.Tick.Before(round.Tick) {
+			from = pr.Tick
+		}
+	}
+	return s.newsSince(ctx, from, s.clock.Now().Add(time.Millisecond))
 }
 
 // RunReminder is the feedback_reminder job's run: it DMs, once per round,
@@ -175,6 +182,7 @@ func (s *Service) RunReminderFor(ctx context.Context, _ time.Time, only func(per
 		// round, however often the reminder's schedule fires.
 		Team: team, Job: JobReminder, Run: round.ID, People: people,
 		Send: s.notify.Reminder(ctx, team, *round, people),
+		Sent: s.sentHook(team, JobReminder, *round),
 	})
 	if err != nil {
 		return err
