@@ -215,12 +215,12 @@ func unknownActivity(p *domain.Policy, name string) *InputError {
 		names[i] = a.Name
 	}
 	if s := closest(strings.ToLower(name), names); s != "" {
-		return inputErr(FieldActivity, "Unknown activity %q: did you mean %s?", name, s)
+		return inputErr(FieldActivity, "I don't know the activity %q: did you mean %s?", name, s)
 	}
 	if len(names) == 0 {
-		return inputErr(FieldActivity, "Unknown activity %q: the policy has no activities yet.", name)
+		return inputErr(FieldActivity, "I don't know the activity %q: no activities are set up yet.", name)
 	}
-	return inputErr(FieldActivity, "Unknown activity %q: the activities are %s.", name, strings.Join(names, ", "))
+	return inputErr(FieldActivity, "I don't know the activity %q: the activities are %s.", name, strings.Join(names, ", "))
 }
 
 // CheckTags lower-cases tags (a leading "#" is dropped), removes repeats and
@@ -246,13 +246,15 @@ func CheckTags(p *domain.Policy, tags []string) ([]string, error) {
 		}
 		if !known {
 			if len(allowed) == 0 {
-				return nil, inputErr(FieldTags, "Unknown tag #%s: the policy allows no tags.", t)
+				return nil, inputErr(FieldTags, "I don't know the tag #%s: no values or tags are set up yet.", t)
 			}
-			msg := fmt.Sprintf("Unknown tag #%s: ", t)
+			msg := fmt.Sprintf("I don't know the tag #%s: ", t)
 			if s := closest(t, allowed); s != "" {
-				msg += fmt.Sprintf("did you mean #%s? ", s)
+				msg += fmt.Sprintf("did you mean #%s? The tags are #", s)
+			} else {
+				msg += "the tags are #"
 			}
-			msg += "The tags are #" + strings.Join(allowed, ", #") + "."
+			msg += strings.Join(allowed, ", #") + "."
 			return nil, inputErr(FieldTags, "%s", msg)
 		}
 		out = append(out, t)

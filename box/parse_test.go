@@ -120,9 +120,9 @@ func TestParseDecisionErrors(t *testing.T) {
 		wantMsg   string // the whole message, or a part of it after "~"
 	}{
 		{"", box.FieldActivity, "~Tell me what you decided"},
-		{"discont 250", box.FieldActivity, `Unknown activity "discont": did you mean discount?`},
-		{"travel 250", box.FieldActivity, `Unknown activity "travel": did you mean travel-waiver?`},
-		{"pizza 250", box.FieldActivity, `Unknown activity "pizza": the activities are discount, travel-waiver.`},
+		{"discont 250", box.FieldActivity, `I don't know the activity "discont": did you mean discount?`},
+		{"travel 250", box.FieldActivity, `I don't know the activity "travel": did you mean travel-waiver?`},
+		{"pizza 250", box.FieldActivity, `I don't know the activity "pizza": the activities are discount, travel-waiver.`},
 		{"discount", box.FieldAmount, "Add the amount after the activity, like `discount 250`."},
 		{"discount for ACME", box.FieldAmount, "~Add the amount"},
 		{"discount #safety", box.FieldAmount, "~Add the amount"},
@@ -153,8 +153,8 @@ func TestParseDecisionErrors(t *testing.T) {
 		{"discount $", box.FieldAmount, "~The amount after `$` is missing"},
 		{"discount $ #safety", box.FieldAmount, "~The amount after `$` is missing"},
 		{"discount 250 for " + strings.Repeat("x", 201), box.FieldCustomer, "The customer name is too long: 201 characters; keep it to 200."},
-		{"discount 250 #saftey", box.FieldTags, "Unknown tag #saftey: did you mean #safety? The tags are #customer-first, #ownership, #courage, #legal, #safety."},
-		{"discount 250 #pizza", box.FieldTags, "Unknown tag #pizza: The tags are #customer-first, #ownership, #courage, #legal, #safety."},
+		{"discount 250 #saftey", box.FieldTags, "I don't know the tag #saftey: did you mean #safety? The tags are #customer-first, #ownership, #courage, #legal, #safety."},
+		{"discount 250 #pizza", box.FieldTags, "I don't know the tag #pizza: the tags are #customer-first, #ownership, #courage, #legal, #safety."},
 		{"discount 250 " + strings.Repeat("ü", 2001), box.FieldReason, "The reason is too long: 2,001 characters; keep it to 2,000."},
 	}
 	p := productPolicy()
@@ -224,7 +224,7 @@ func TestParseDecisionNoTagsAllowed(t *testing.T) {
 	p.Values, p.AlwaysEscalate = nil, nil
 	_, err := box.ParseDecision(p, "discount 10 #courage")
 	var ie *box.InputError
-	if !errors.As(err, &ie) || ie.Message != "Unknown tag #courage: the policy allows no tags." {
+	if !errors.As(err, &ie) || ie.Message != "I don't know the tag #courage: no values or tags are set up yet." {
 		t.Errorf("ParseDecision error = %v; want the no-tags message", err)
 	}
 }

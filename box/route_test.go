@@ -104,7 +104,7 @@ func TestDecideErrors(t *testing.T) {
 		amount    money.Amount
 		wantInput string // the InputError's message, "" for another error
 	}{
-		{"unknown activity", productPolicy(), "discont", usd(10), `Unknown activity "discont": did you mean discount?`},
+		{"unknown activity", productPolicy(), "discont", usd(10), `I don't know the activity "discont": did you mean discount?`},
 		{"zero", productPolicy(), "discount", 0, ""},
 		{"negative", productPolicy(), "discount", -1, ""},
 		{"no levels above the box", noLevels, "discount", usd(900), ""},

@@ -165,7 +165,7 @@ func TestAutonomyStreakEarnsAProposalAndARaise(t *testing.T) {
 	}
 	// Someone who is not her first-level leader is refused.
 	e.click(apptest.Carol, pr, "Raise to $900")
-	e.waitEphemeral(apptest.Carol, "first-level leaders")
+	e.waitEphemeral(apptest.Carol, "This one is for <@U0BOB> to answer, as <@U0ALICE>'s team lead")
 
 	e.click(apptest.Bob, pr, "Raise to $900")
 	news := e.waitDM(apptest.Alice, "your discount box grew to $900, thanks to your track record")
@@ -184,10 +184,10 @@ func TestAutonomyStreakEarnsAProposalAndARaise(t *testing.T) {
 	}
 
 	// Her box, as she and her leader see it, and the App Home.
-	if got := e.Command(apptest.Alice, "box").AllText(); !strings.Contains(got, "yours up to *$900* (earned: raised from the policy's $500 by <@U0BOB>") {
+	if got := e.Command(apptest.Alice, "box").AllText(); !strings.Contains(got, "yours up to *$900* (earned: raised from $500 by <@U0BOB>") {
 		t.Errorf("box after the raise: %s", got)
 	}
-	if got := e.Command(apptest.Bob, "box <@U0ALICE|alice>").AllText(); !strings.Contains(got, "theirs up to *$900* (earned: raised from the policy's $500 by <@U0BOB>") ||
+	if got := e.Command(apptest.Bob, "box <@U0ALICE|alice>").AllText(); !strings.Contains(got, "theirs up to *$900* (earned: raised from $500 by <@U0BOB>") ||
 		!strings.Contains(got, "To take it back: /empower box <@U0ALICE> reset discount") {
 		t.Errorf("box @alice by Bob: %s", got)
 	}
@@ -376,11 +376,11 @@ func TestAutonomyReset(t *testing.T) {
 	e := startDecisions(t, apptest.Options{Policy: autonomyPolicy()})
 	// Nothing to reset yet, and every bad input says what is wrong.
 	for _, c := range []struct{ user, text, want string }{
-		{apptest.Bob, "box <@U0ALICE|alice> reset discount", "has no discount box of their own to reset: theirs is the policy's $500"},
+		{apptest.Bob, "box <@U0ALICE|alice> reset discount", "<@U0ALICE>'s discount box hasn't been raised, so there's nothing to reset: it's the usual $500"},
 		{apptest.Bob, "box <@U0ALICE|alice> reset discont", "did you mean discount"},
 		{apptest.Bob, "box <@U0ALICE|alice> reset", "Say which activity to reset"},
-		{apptest.Bob, "box <@U0MALLORY|mallory> reset discount", "isn't on the front line"},
-		{apptest.Dave, "box <@U0ALICE|alice> reset discount", "Only the leaders who answer <@U0ALICE>'s escalations"},
+		{apptest.Bob, "box <@U0MALLORY|mallory> reset discount", "doesn't log decisions on the front line"},
+		{apptest.Dave, "box <@U0ALICE|alice> reset discount", "Only <@U0ALICE>'s own leaders can reset their box: <@U0BOB>."},
 		{apptest.Bob, "box nobody reset discount", "isn't a person I know"},
 	} {
 		if got := e.Command(c.user, c.text).AllText(); !strings.Contains(got, c.want) {
@@ -389,17 +389,17 @@ func TestAutonomyReset(t *testing.T) {
 	}
 	e.raised()
 	got := e.Command(apptest.Bob, "box <@U0ALICE|alice> reset discount").AllText()
-	if !strings.Contains(got, "<@U0ALICE>'s discount box is back to the policy's $500 (it was $900)") {
+	if !strings.Contains(got, "<@U0ALICE>'s discount box is back to the usual $500 (it was $900)") {
 		t.Errorf("reset reply: %s", got)
 	}
-	kind := e.waitDM(apptest.Alice, "set your discount box back to the policy's $500")
-	if !strings.Contains(kind.Text, "It isn't a mark against you") {
+	kind := e.waitDM(apptest.Alice, "set your discount box back to the usual $500")
+	if !strings.Contains(kind.Text, "It's no mark against you") {
 		t.Errorf("the reset DM is not kind: %s", kind.Text)
 	}
 	if got := e.Command(apptest.Alice, "box").AllText(); !strings.Contains(got, "yours up to *$500*") || strings.Contains(got, "earned") {
 		t.Errorf("box after the reset: %s", got)
 	}
-	if got := e.Command(apptest.Bob, "box <@U0ALICE|alice> reset discount").AllText(); !strings.Contains(got, "has no discount box of their own") {
+	if got := e.Command(apptest.Bob, "box <@U0ALICE|alice> reset discount").AllText(); !strings.Contains(got, "discount box hasn't been raised") {
 		t.Errorf("a second reset: %s", got)
 	}
 	if n := e.autonomyEvents(apptest.Alice, domain.EventAutonomyReset); n != 1 {
@@ -441,7 +441,7 @@ func TestAutonomyLimitCappedByALoweredPolicy(t *testing.T) {
 		}
 	}
 	got := e.Command(apptest.Alice, "box").AllText()
-	if !strings.Contains(got, "yours up to *$700* (earned: raised to $900 by <@U0BOB>") || !strings.Contains(got, "the policy's *team-lead* limit caps it at $700 now") {
+	if !strings.Contains(got, "yours up to *$700* (earned: raised to $900 by <@U0BOB>") || !strings.Contains(got, "for now it stops at $700, the most a team lead approves") {
 		t.Errorf("box under the lowered policy: %s", got)
 	}
 	if _, id := e.decide(apptest.Alice, "discount 800 for ACME"); !strings.Contains(e.decision(id).Why, "above your $700 box") {
@@ -469,7 +469,7 @@ func TestAutonomyBoxOfSomeoneElse(t *testing.T) {
 	if got := e.Command(apptest.Alice, "box <@U0DAVE|dave>").AllText(); !strings.Contains(got, "<@U0DAVE>'s box is for them and their leaders to see") {
 		t.Errorf("box @dave by Alice: %s", got)
 	}
-	if got := e.Command(apptest.Bob, "box <@U0MALLORY|mallory>").AllText(); !strings.Contains(got, "isn't on the front line") {
+	if got := e.Command(apptest.Bob, "box <@U0MALLORY|mallory>").AllText(); !strings.Contains(got, "doesn't log decisions on the front line") {
 		t.Errorf("box @mallory by Bob: %s", got)
 	}
 	if got := e.Command(apptest.Bob, "box <@U0DAVE|dave>").AllText(); !strings.Contains(got, "*<@U0DAVE>'s box*") {

@@ -440,7 +440,7 @@ teams:
 	t.Logf("Bob's stats:\n%s", st)
 	wantText(t, "Bob's stats", st, []string{
 		"*Closing the loop*: 1 reply to feedback · 1 commitment from feedback, 1 kept",
-		"feedback rate not shown (fewer than 3 people)",
+		"feedback rate kept private (fewer than 3 people)",
 		"*south*",
 		"feedback 0% answered",
 	})
@@ -460,6 +460,6 @@ teams:
 	t.Logf("digest:\n%s", d.AllText())
 	wantText(t, "the digest", d.AllText(), []string{
 		"*Closing the loop*: 1 reply to feedback",
-		"• *north*", "feedback rate not shown (fewer than 3 people)",
+		"• *north*", "feedback rate kept private (fewer than 3 people)",
 	})
 }

@@ -258,12 +258,12 @@ func TestReactionPraiseKeepsTheDailyLimit(t *testing.T) {
 	m := e.say(apptest.Dave, apptest.General, "Shipped the fix")
 	e.react(apptest.Alice, m, "clap", true)
 	eph, err := e.Emu.WaitEphemeral(e.Ctx(), apptest.Alice, func(m slackemu.Message) bool {
-		return strings.Contains(m.Text, "You've given 2 praise today")
+		return strings.Contains(m.Text, "you've shared 2 praise posts today")
 	})
 	if err != nil {
 		t.Fatalf("Alice was not told about the limit: %v\n%s", err, dump(e.Emu.Ephemerals(apptest.Alice)))
 	}
-	if eph.Channel != apptest.General || !strings.Contains(eph.Text, "your :clap: on <@U0DAVE>'s message praised no one") {
+	if eph.Channel != apptest.General || !strings.Contains(eph.Text, "Your :clap: on <@U0DAVE>'s message posted no praise this time") {
 		t.Errorf("limit note = %q in %s", eph.Text, eph.Channel)
 	}
 	if n := len(e.reactionPraise()); n != 0 {

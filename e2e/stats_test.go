@@ -212,7 +212,7 @@ func TestStatsScriptedWeek(t *testing.T) {
 		t.Errorf("stats reply is public")
 	}
 	for _, want := range []string{"Your team's outcomes, last 7 days", "*Decisions*: 6", "*3 inside the box*", "3 above it",
-		"discount: 2 inside ($350), 3 above ($3,200)", "team-lead 3", "manager 1", "1 timed out", "2 approved, 1 declined",
+		"discount: 2 inside ($350), 3 above ($3,200)", "Team lead: 3", "Manager: 1", "1 timed out", "2 approved, 1 declined",
 		"1 worked", "1 didn't", "3 not answered yet", "*Praise*: 1 given", "1 win", "66% answered",
 		"1 done on time", "1 late", "*1 overdue now*"} {
 		if !strings.Contains(res.AllText(), want) {

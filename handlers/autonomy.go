@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/service/autonomy"
@@ -39,6 +40,14 @@ func plural(activity string) string {
 	return activity + "s"
 }
 
+// countOfActivity is n decisions of activity: "1 discount", "5 discounts".
+func countOfActivity(n int, activity string) string {
+	if n == 1 {
+		return "1 " + slacktext.Escape(activity)
+	}
+	return fmt.Sprintf("%d %s", n, slacktext.Escape(plural(activity)))
+}
+
 // streakDates is when a streak's decisions were logged: "Nov 3" or
 // "Nov 3 – Dec 1", in loc.
 func streakDates(pr *domain.Proposal, loc *time.Location) string {
@@ -54,6 +63,10 @@ func streakDates(pr *domain.Proposal, loc *time.Location) string {
 // largest was $900. Raise their discount box to $900?"
 func proposalHead(pr *domain.Proposal, amount money.Amount) string {
 	act := slacktext.Escape(pr.Activity)
+	if pr.Count == 1 {
+		return fmt.Sprintf("%s's last %s above their %s box was approved and didn't fail; it was %s. Raise their %s box to %s?",
+			slacktext.User(pr.Person), act, pr.Limit.Format(pr.Currency), pr.Largest.Format(pr.Currency), act, amount.Format(pr.Currency))
+	}
 	return fmt.Sprintf("%s's last %d %s above their %s box were all approved and none failed; the largest was %s. Raise their %s box to %s?",
 		slacktext.User(pr.Person), pr.Count, slacktext.Escape(plural(pr.Activity)), pr.Limit.Format(pr.Currency),
 		pr.Largest.Format(pr.Currency), act, amount.Format(pr.Currency))
@@ -72,8 +85,8 @@ func proposalBlocks(p *domain.Policy, pr *domain.Proposal, amount money.Amount, 
 		}
 		ids = append(ids, "`"+slacktext.Code(id)+"`")
 	}
-	evidence := fmt.Sprintf(":mag: The evidence: %d %s logged %s (%s), each approved by a leader and reported as working; the largest %s.",
-		pr.Count, slacktext.Escape(plural(pr.Activity)), streakDates(pr, p.Location), strings.Join(ids, ", "), pr.Largest.Format(pr.Currency))
+	evidence := fmt.Sprintf(":mag: %s, %s (%s): each approved by a leader, none reported as not working.",
+		countOfActivity(pr.Count, pr.Activity), streakDates(pr, p.Location), strings.Join(ids, ", "))
 	if amount < pr.Largest {
 		evidence += fmt.Sprintf(" Your own limit for %s stops at %s, so that's what you can raise it to.", slacktext.Escape(plural(pr.Activity)), amount.Format(pr.Currency))
 	}
@@ -84,12 +97,12 @@ func proposalBlocks(p *domain.Policy, pr *domain.Proposal, amount money.Amount, 
 	text := head
 	switch pr.State {
 	case domain.ProposalRaised:
-		line := fmt.Sprintf("%s raised %s's %s box to %s on %s.", slacktext.User(pr.AnsweredBy), slacktext.User(pr.Person),
-			slacktext.Escape(pr.Activity), pr.RaisedTo.Format(pr.Currency), pr.AnsweredAt.In(p.Location).Format("Jan 2 at 15:04"))
+		line := fmt.Sprintf("%s raised %s's %s box to %s (%s).", slacktext.User(pr.AnsweredBy), slacktext.User(pr.Person),
+			slacktext.Escape(pr.Activity), pr.RaisedTo.Format(pr.Currency), dates.ClockText(pr.AnsweredAt, now, p.Location))
 		text = line
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":white_check_mark: *"+line+"*"), nil, nil, slack.SectionBlockOptionBlockID("answer")))
 	case domain.ProposalDeferred:
-		line := fmt.Sprintf("%s said not now on %s.", slacktext.User(pr.AnsweredBy), pr.AnsweredAt.In(p.Location).Format("Jan 2 at 15:04"))
+		line := fmt.Sprintf("%s said not now (%s).", slacktext.User(pr.AnsweredBy), dates.ClockText(pr.AnsweredAt, now, p.Location))
 		text = line
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":hourglass: *"+line+"* Their box stays as it is; I'll ask again after their next streak."),
 			nil, nil, slack.SectionBlockOptionBlockID("answer")))
@@ -139,7 +152,7 @@ func (n AutonomyNotifier) TellRaised(ctx context.Context, pr *domain.Proposal) e
 
 // TellReset implements autonomy.Notifier.
 func (n AutonomyNotifier) TellReset(ctx context.Context, team, user, leader string, act domain.Activity, currency string, own, policy money.Amount) error {
-	text := fmt.Sprintf(":handshake: %s has set your %s box back to the policy's %s for now (it was %s). It isn't a mark against you: above %s a leader simply joins the call again, and every decision that goes well still counts toward the next raise. If you'd like to know why, ask %s.",
+	text := fmt.Sprintf(":handshake: %s has set your %s box back to the usual %s for now (it was %s). It's no mark against you: above %s a leader simply joins the call again, and every decision that goes well counts toward the next raise. Ask %s if you'd like to know why.",
 		slacktext.User(leader), slacktext.Escape(act.Name), policy.Format(currency), own.Format(currency), policy.Format(currency), slacktext.User(leader))
 	if _, _, err := n.H.DM(ctx, team, user, slack.MsgOptionText(text, false)); err != nil {
 		return fmt.Errorf("tell %s of a reset: %w", user, err)
@@ -175,25 +188,26 @@ func (h *Handlers) boxReset(ctx context.Context, c *Command, user, activity stri
 	}
 	act, _ := box.CheckActivity(h.policy(), activity)
 	cur := h.policy().CurrencyOf(act)
-	return Text(fmt.Sprintf(":ok_hand: Done: %s's %s box is back to the policy's %s (it was %s). I've told them kindly; their next streak counts from now.",
+	return Text(fmt.Sprintf(":ok_hand: Done: %s's %s box is back to the usual %s (it was %s). I've let them know it's no mark against them; their next streak counts from now.",
 		slacktext.User(user), slacktext.Escape(act.Name), policy.Format(cur), own.Format(cur))), nil
 }
 
 // ownLimitText says where a person's own limit for al came from, for the
-// box: "raised from $500 by @bob on Dec 2", and when the policy caps it.
+// box: "raised from $500 by @bob on Wed Dec 2", and, when a level limit
+// now holds it lower, where it stops for now.
 func ownLimitText(p *domain.Policy, al box.ActivityLimits) string {
 	if al.Own == nil {
 		return ""
 	}
 	o := al.Own
-	when := o.At.In(p.Location).Format("Jan 2")
+	when := o.At.In(p.Location).Format("Mon Jan 2")
 	if al.Capped {
 		level := o.Level
 		if level == "" {
 			level = p.LevelName(0)
 		}
-		return fmt.Sprintf(" (earned: raised to %s by %s on %s; the policy's *%s* limit caps it at %s now)",
-			o.Amount.Format(al.Currency), slacktext.User(o.By), when, slacktext.Escape(level), al.Frontline.Format(al.Currency))
+		return fmt.Sprintf(" (earned: raised to %s by %s on %s; for now it stops at %s, the most a %s approves)",
+			o.Amount.Format(al.Currency), slacktext.User(o.By), when, al.Frontline.Format(al.Currency), slacktext.Escape(domain.RoleName(level)))
 	}
-	return fmt.Sprintf(" (earned: raised from the policy's %s by %s on %s)", al.Policy.Format(al.Currency), slacktext.User(o.By), when)
+	return fmt.Sprintf(" (earned: raised from %s by %s on %s)", al.Policy.Format(al.Currency), slacktext.User(o.By), when)
 }

@@ -81,8 +81,8 @@ func DigestMessage(cur, prev *stats.Figures) (string, []slack.Block) {
 	if len(cur.Overdue) > 0 {
 		blocks = append(blocks, textSection(digestOverdueText(cur.Overdue, dates.Of(cur.To.Add(-time.Millisecond).In(loc)))))
 	}
-	text := slacktext.Truncate(fmt.Sprintf("Weekly digest %s: %s (%d inside the box, %d above), %d worked, %d didn't, %d praise, %s overdue.",
-		period, countOf(cur.Decisions(), "decision"), cur.Inside, cur.Above, cur.Worked, cur.Failed, cur.PraiseGiven, countOf(len(cur.Overdue), "commitment")), 3000)
+	text := slacktext.Truncate(fmt.Sprintf("Weekly digest %s: %s (%d inside the box, %d above), %d worked, %d didn't, %s, %s overdue.",
+		period, countOf(cur.Decisions(), "decision"), cur.Inside, cur.Above, cur.Worked, cur.Failed, countOf(cur.PraiseGiven, "praise post"), countOf(len(cur.Overdue), "commitment")), 3000)
 	return text, blocks
 }
 
@@ -126,9 +126,9 @@ func digestPraiseText(all []stats.Highlight) string {
 			text = fmt.Sprintf(":%s: on a message in %s", hl.Reaction, channelMention(hl.Channel))
 		}
 		if hl.Kind == string(domain.EventWinPosted) {
-			fmt.Fprintf(&b, "\n• :trophy: Win from %s", userOrBot(hl.From))
+			fmt.Fprintf(&b, "\n• :trophy: Team win shared by %s", userOrBot(hl.From))
 			if len(who) > 0 {
-				fmt.Fprintf(&b, " with %s", strings.Join(who, " "))
+				fmt.Fprintf(&b, ", crediting %s", strings.Join(who, " "))
 			}
 			b.WriteString(": " + text)
 		} else {
@@ -157,7 +157,7 @@ func digestOverdueText(overdue []stats.Commitment, today dates.Date) string {
 	b.WriteString(":hourglass: *Overdue commitments*")
 	for i, l := range leaders {
 		if i == digestOverdue {
-			fmt.Fprintf(&b, "\n…and %d more leaders", len(leaders)-i)
+			fmt.Fprintf(&b, "\n…and %s", moreOf(len(leaders)-i, "leader", "leaders"))
 			break
 		}
 		var items []string

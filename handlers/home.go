@@ -178,9 +178,13 @@ func homeBoxText(home *insights.Home) string {
 		}
 		fmt.Fprintf(&b, "\n• *%s*: %s up to *%s*", slacktext.EscapeTruncate(al.Activity, 60), who, al.Frontline.Format(al.Currency))
 		if al.Own != nil {
-			fmt.Fprintf(&b, ", earned: raised from %s by %s on %s", al.Policy.Format(al.Currency), slacktext.User(al.Own.By), al.Own.At.In(home.Loc).Format("Jan 2"))
+			fmt.Fprintf(&b, ", earned: raised from %s by %s on %s", al.Policy.Format(al.Currency), slacktext.User(al.Own.By), al.Own.At.In(home.Loc).Format("Mon Jan 2"))
 			if al.Capped {
-				b.WriteString(" (capped by the policy now)")
+				level := al.Own.Level
+				if level == "" && len(al.Levels) > 0 {
+					level = al.Levels[0].Name
+				}
+				fmt.Fprintf(&b, " (for now no more than a %s approves)", slacktext.EscapeTruncate(domain.RoleName(level), 60))
 			}
 		}
 		for _, ll := range al.Levels {

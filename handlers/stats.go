@@ -103,7 +103,7 @@ func teamRateText(f *stats.Figures) string {
 	case !ok || f.People() == 0:
 		return "no feedback round"
 	case f.RateHidden():
-		return fmt.Sprintf("feedback rate not shown (fewer than %d people)", f.Floor)
+		return fmt.Sprintf("feedback rate kept private (fewer than %d people)", f.Floor)
 	}
 	return fmt.Sprintf("feedback %d%% answered", rate)
 }
@@ -120,7 +120,7 @@ func teamLineBlocks(title string, teams []insights.TeamFigures) []slack.Block {
 		line := teamLine(&teams[i])
 		full := b.Len()+1+len(line) > room
 		if i == maxTeamLines || full && len(blocks)+1 == teamLineSections {
-			fmt.Fprintf(&b, "\n…and %d more teams", len(teams)-i)
+			fmt.Fprintf(&b, "\n…and %s", moreOf(len(teams)-i, "team", "teams"))
 			break
 		}
 		if full {
@@ -146,6 +146,15 @@ func countOf(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// moreOf is n of a noun, in its singular one or its plural many ("1 more
+// activity", "3 more activities").
+func moreOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 more " + one
+	}
+	return fmt.Sprintf("%d more %s", n, many)
 }
 
 // delta is " (+2 vs last week)" when prev is known.
@@ -195,7 +204,7 @@ func autonomyFigures(f, p *stats.Figures, has bool) string {
 		countOf(f.LimitsRaised, "limit"), delta(f.LimitsRaised, p.LimitsRaised, has), f.LimitsReset, delta(f.LimitsReset, p.LimitsReset, has))
 	cs := f.LimitChanges
 	if len(cs) > maxLimitChanges {
-		fmt.Fprintf(&b, "\n…%d earlier", len(cs)-maxLimitChanges)
+		fmt.Fprintf(&b, "\n…and %d earlier", len(cs)-maxLimitChanges)
 		cs = cs[len(cs)-maxLimitChanges:]
 	}
 	for _, c := range cs {
@@ -216,13 +225,23 @@ func decisionFigures(f, p *stats.Figures, has bool) string {
 		f.Decisions(), delta(f.Decisions(), p.Decisions(), has), f.Inside, delta(f.Inside, p.Inside, has), f.Above, delta(f.Above, p.Above, has))
 	for i, a := range f.Activities {
 		if i == maxStatsActivities {
-			fmt.Fprintf(&b, "\n…and %d more activities", len(f.Activities)-i)
+			fmt.Fprintf(&b, "\n…and %s", moreOf(len(f.Activities)-i, "activity", "activities"))
 			break
 		}
 		fmt.Fprintf(&b, "\n• %s: %d inside (%s), %d above (%s)", slacktext.EscapeTruncate(a.Name, 60),
 			a.Inside, money.Amount(a.InsideAmount).Format(a.Currency), a.Above, money.Amount(a.AboveAmount).Format(a.Currency))
 	}
 	return b.String()
+}
+
+// roleTitle is a level's name as a role at the start of a line: "Team
+// lead" for team-lead.
+func roleTitle(level string) string {
+	r := domain.RoleName(level)
+	if r == "" {
+		return r
+	}
+	return strings.ToUpper(r[:1]) + r[1:]
 }
 
 // escalationFigures counts the escalations per level and the leaders'
@@ -238,7 +257,7 @@ func escalationFigures(f, p *stats.Figures, has bool) string {
 		sort.Strings(names)
 		parts := make([]string, len(names))
 		for i, n := range names {
-			parts[i] = fmt.Sprintf("%s %d", slacktext.EscapeTruncate(n, 60), f.EscalationsByLevel[n])
+			parts[i] = fmt.Sprintf("%s: %d", slacktext.EscapeTruncate(roleTitle(n), 60), f.EscalationsByLevel[n])
 		}
 		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
 	}
@@ -301,7 +320,7 @@ func feedbackRateLine(f *stats.Figures, rounds bool) string {
 	case !ok || f.People() == 0:
 		return "*Feedback*: no round in this period"
 	case f.RateHidden():
-		return fmt.Sprintf("*Feedback*: response rate not shown: fewer than %d people were asked (the anonymity floor)", f.Floor)
+		return fmt.Sprintf("*Feedback*: the response rate stays private, so no one can be singled out: fewer than %d people were asked", f.Floor)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Feedback*: %d%% answered", rate)
@@ -310,7 +329,7 @@ func feedbackRateLine(f *stats.Figures, rounds bool) string {
 	}
 	for i, r := range f.Rounds {
 		if i == 5 {
-			fmt.Fprintf(&b, "\n…and %d more rounds", len(f.Rounds)-i)
+			fmt.Fprintf(&b, "\n…and %s", moreOf(len(f.Rounds)-i, "round", "rounds"))
 			break
 		}
 		fmt.Fprintf(&b, "\n• _%s_: %d of %d answered (%d%%)", slacktext.EscapeTruncate(r.Question, 120), r.Answered, r.Sent, r.RatePct)

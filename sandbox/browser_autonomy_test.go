@@ -50,6 +50,6 @@ func TestSandboxBrowserEarnedAutonomy(t *testing.T) {
 		waitText("#messages .msg", "raised @alice's discount box to $900"))
 	b.step("Alice is told, and her box shows it", beUser("U0ALICE"), openConv("app", "empowerbot"),
 		waitText("#messages .msg", "your discount box grew to $900, thanks to your track record"),
-		command("/empower box"), waitText("#messages .msg.ephemeral", "earned: raised from the policy's $500 by @bob"))
+		command("/empower box"), waitText("#messages .msg.ephemeral", "earned: raised from $500 by @bob"))
 	b.screenshot("autonomy-box.png")
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/box"
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/roster"
@@ -290,7 +291,12 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 		if verr != nil {
 			return nil, fmt.Errorf("resolve the policy's user groups: %w", verr)
 		}
-		return nil, domain.Forbiddenf("Only %s's first-level leaders can answer this; nothing changed.", slacktext.User(pr.Person))
+		role := domain.RoleName(p.LevelName(0))
+		if len(pr.Approvers) > 1 {
+			role += "s"
+		}
+		return nil, domain.Forbiddenf("This one is for %s to answer, as %s's %s; nothing changed.",
+			orList(pr.Approvers), slacktext.User(pr.Person), slacktext.Escape(role))
 	}
 	if pr.State != domain.ProposalOpen {
 		s.showAnswer(ctx, pr)
@@ -303,11 +309,11 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 	switch state {
 	case domain.ProposalRaised:
 		if !ok {
-			return nil, domain.Conflictf("The policy no longer has the activity *%s*; nothing changed.", slacktext.Escape(pr.Activity))
+			return nil, domain.Conflictf("*%s* isn't one of the activities any more, so there's no box to raise; nothing changed.", slacktext.Escape(pr.Activity))
 		}
 		amt, level, ok := offer(p, v, act, pr, leader)
 		if !ok {
-			return nil, domain.Forbiddenf("Only %s's leaders can raise their box; nothing changed.", slacktext.User(pr.Person))
+			return nil, domain.Forbiddenf("Only %s's own leaders can raise their box; nothing changed.", slacktext.User(pr.Person))
 		}
 		st, err := s.store.Autonomy(ctx, team, pr.Person)
 		if err != nil {
@@ -319,7 +325,7 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 		}
 		cur, _ := box.OwnLimit(p, act, own)
 		if amt <= cur {
-			return nil, domain.Conflictf("%s's %s box is %s already, as much as you may give; nothing changed.",
+			return nil, domain.Conflictf("%s's %s box is %s already, as much as you can give; nothing changed.",
 				slacktext.User(pr.Person), slacktext.Escape(pr.Activity), cur.Format(pr.Currency))
 		}
 		limit = &domain.PersonalLimit{Activity: pr.Activity, Amount: amt, Currency: pr.Currency, By: leader, At: now,
@@ -362,13 +368,26 @@ func (s *Service) showAnswer(ctx context.Context, pr *domain.Proposal) {
 	}
 }
 
+// orList mentions people as one would say them: "@bob", "@bob or
+// @frank", "@bob, @frank or @gina".
+func orList(ids []string) string {
+	if len(ids) <= 1 {
+		return slacktext.Mentions(ids)
+	}
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = slacktext.Mentions([]string{id})
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
 // answeredText says who answered pr first, to leader, who clicked after.
 func answeredText(p *domain.Policy, pr *domain.Proposal, leader string, now time.Time) string {
 	who := slacktext.User(pr.AnsweredBy)
 	if pr.AnsweredBy == leader {
 		who = "You"
 	}
-	when := pr.AnsweredAt.In(p.Location).Format("Jan 2 at 15:04")
+	when := dates.ClockText(pr.AnsweredAt, now, p.Location)
 	if pr.State == domain.ProposalRaised {
 		return fmt.Sprintf("%s already raised %s's %s box to %s (%s); nothing changed.",
 			who, slacktext.User(pr.Person), slacktext.Escape(pr.Activity), pr.RaisedTo.Format(pr.Currency), when)
@@ -393,16 +412,19 @@ func (s *Service) Reset(ctx context.Context, team, leader, user, activity string
 		if verr != nil {
 			return 0, 0, fmt.Errorf("resolve the policy's user groups: %w", verr)
 		}
-		return 0, 0, domain.NotFoundf("%s isn't on the front line in the policy, so they have no box to reset; nothing changed.", slacktext.User(user))
+		return 0, 0, domain.NotFoundf("%s doesn't log decisions on the front line, so they have no box to reset; nothing changed.", slacktext.User(user))
 	}
 	if len(v.ApproverLevels(v.TeamOf(user), leader)) == 0 {
-		return 0, 0, domain.Forbiddenf("Only the leaders who answer %s's escalations can reset their box; nothing changed.", slacktext.User(user))
+		if leaders := v.Approvers(v.TeamOf(user), 0); len(leaders) > 0 {
+			return 0, 0, domain.Forbiddenf("Only %s's own leaders can reset their box: %s. Nothing changed.", slacktext.User(user), orList(leaders))
+		}
+		return 0, 0, domain.Forbiddenf("Only %s's own leaders can reset their box; nothing changed.", slacktext.User(user))
 	}
 	act, err := box.CheckActivity(p, strings.TrimSpace(activity))
 	if err != nil {
 		var ie *box.InputError
 		if errors.As(err, &ie) {
-			return 0, 0, domain.Invalidf(":warning: %s Nothing changed.", slacktext.Escape(ie.Message))
+			return 0, 0, domain.Invalidf("%s Nothing changed.", slacktext.Escape(ie.Message))
 		}
 		return 0, 0, err
 	}
@@ -413,7 +435,7 @@ func (s *Service) Reset(ctx context.Context, team, leader, user, activity string
 	pl, ok := st.Limits[act.Name]
 	cur := p.CurrencyOf(act)
 	if !ok {
-		return 0, 0, domain.Conflictf("%s has no %s box of their own to reset: theirs is the policy's %s. Nothing changed.",
+		return 0, 0, domain.Conflictf("%s's %s box hasn't been raised, so there's nothing to reset: it's the usual %s. Nothing changed.",
 			slacktext.User(user), slacktext.Escape(act.Name), act.FrontlineLimit.Format(cur))
 	}
 	own, _ = box.OwnLimit(p, act, &pl)
@@ -426,7 +448,7 @@ func (s *Service) Reset(ctx context.Context, team, leader, user, activity string
 		return 0, 0, err
 	}
 	if !reset {
-		return 0, 0, domain.Conflictf("%s's %s box was just reset by someone else; it's the policy's %s. Nothing changed.",
+		return 0, 0, domain.Conflictf("Someone else just reset %s's %s box; it's back to the usual %s. Nothing changed.",
 			slacktext.User(user), slacktext.Escape(act.Name), act.FrontlineLimit.Format(cur))
 	}
 	if err := s.notify.TellReset(ctx, team, user, leader, act, cur, own, act.FrontlineLimit); err != nil {

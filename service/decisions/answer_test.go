@@ -63,7 +63,7 @@ func TestLogAboveTheBoxAsksTheLevelThatCoversIt(t *testing.T) {
 func TestLogRefusesAnUnknownActivity(t *testing.T) {
 	f := setup(t)
 	_, err := f.svc.Log(t.Context(), team, dave, box.Request{Activity: "discont", Amount: money.FromMajor(10)})
-	if domain.ErrorCode(err) != domain.Invalid || !strings.HasPrefix(domain.ErrorMessage(err), "Unknown activity") {
+	if domain.ErrorCode(err) != domain.Invalid || !strings.HasPrefix(domain.ErrorMessage(err), "I don't know the activity") {
 		t.Fatalf("got %v (%s), want an Invalid refusal that names the unknown activity, with no warning sign", err, domain.ErrorCode(err))
 	}
 	if ids, _ := f.store.DecisionsBetween(t.Context(), team, t0.Add(-time.Hour), t0.Add(time.Hour)); len(ids) != 0 {

@@ -102,7 +102,7 @@ func (s *Service) BoxOf(ctx context.Context, team, viewer, user string) (Box, er
 	p := s.policy()
 	v, err := s.roster.View(ctx, p)
 	if err == nil && !v.IsFrontline(user) {
-		return Box{}, domain.NotFoundf("%s isn't on the front line in the policy, so they have no box to look at. `/empower box` shows yours.",
+		return Box{}, domain.NotFoundf("%s doesn't log decisions on the front line, so they have no box to look at. `/empower box` shows yours.",
 			slacktext.User(user))
 	}
 	if len(v.ApproverLevels(v.TeamOf(user), viewer)) == 0 {

@@ -47,7 +47,7 @@ func (s *Service) Answerable(ctx context.Context, team, leader, id string) (Targ
 			return Target{}, err
 		}
 		if !ok {
-			return Target{}, domain.Forbiddenf("Only the leaders named in the policy can reply to feedback or commit to it. Nothing was sent.")
+			return Target{}, domain.Forbiddenf("Replying to feedback and committing to it are for leaders; nothing was sent.")
 		}
 	}
 	if _, ok := domain.NormalizeAnswerID(id); !ok {

@@ -151,8 +151,8 @@ func (s *Service) PraiseByReaction(ctx context.Context, p domain.PraiseGiven) (g
 	}
 	if err := s.postToFeed(ctx, p.Team, now, ev, give, post); err != nil {
 		if domain.ErrorCode(err) == domain.Forbidden {
-			return false, domain.Forbiddenf("You've given %d praise today, the most the policy allows in a day, so your :%s: on %s's message praised no one this time. Save it for tomorrow!",
-				s.conf().DailyLimit, r.Reaction, slacktext.User(p.To))
+			return false, domain.Forbiddenf("Your :%s: on %s's message posted no praise this time: you've shared %s today, as many as a day holds. Thank you for noticing so much; save it for tomorrow!",
+				r.Reaction, slacktext.User(p.To), praisePosts(s.conf().DailyLimit))
 		}
 		return false, err
 	}
@@ -215,6 +215,14 @@ func (s *Service) checkPraised(ctx context.Context, user string) error {
 	return nil
 }
 
+// praisePosts is "1 praise post" or "10 praise posts".
+func praisePosts(n int) string {
+	if n == 1 {
+		return "1 praise post"
+	}
+	return fmt.Sprintf("%d praise posts", n)
+}
+
 // postToFeed counts ev (praise.given or win.posted) against its giver's
 // daily limit and audits it with give (the store's GivePraise or
 // GiveReactionPraise, given the day and the limit), then posts it with
@@ -231,14 +239,14 @@ func (s *Service) postToFeed(ctx context.Context, team string, now time.Time, ev
 		return errPostedBefore
 	}
 	if !ok {
-		what := "praise post"
+		what := praisePosts(limit)
 		if ev.Type() == domain.EventWinPosted {
-			what = "win"
+			what = fmt.Sprintf("%d wins", limit)
+			if limit == 1 {
+				what = "1 win"
+			}
 		}
-		if limit != 1 {
-			what += "s"
-		}
-		return domain.Forbiddenf("You've shared %d %s today, as many as a day holds: thank you for noticing so much! Nothing was posted; keep this one for tomorrow.", limit, what)
+		return domain.Forbiddenf("You've shared %s today, as many as a day holds: thank you for noticing so much! Nothing was posted; keep this one for tomorrow.", what)
 	}
 	if err := post(ctx); err != nil {
 		if uerr := s.store.UndoPraise(context.WithoutCancel(ctx), t); uerr != nil {
