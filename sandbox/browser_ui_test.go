@@ -219,7 +219,7 @@ func TestSandboxBrowserUnreadAndDialogs(t *testing.T) {
 			const at = new Date(m.querySelector("time").getAttribute("datetime")); const ahead = (at - Date.now()) / 3600e3; return ahead > 4.9 && ahead < 5.1; })()`),
 		evalTrue("and the earlier card its own", `(() => { const t = [...document.querySelectorAll("#messages .msg time")].map(t => new Date(t.getAttribute("datetime"))); return t.length >= 2 && (t[t.length - 1] - t[0]) / 3600e3 > 4.9; })()`))
 	b.step("the jobs say what they do and when they run next",
-		waitText(`#jobs [data-job-row="digest"] .job-about`, "leaders"), waitText(`#jobs [data-job-row="digest"] .job-next`, "Fridays at 16:00"),
+		waitText(`#jobs [data-job-row="digest"] .job-about`, "leaders"), waitText(`#jobs [data-job-row="digest"] .job-next`, "Fridays at 4:00 PM"),
 		waitText(`#jobs [data-job-row="digest"] .job-next`, "next"))
 
 	api := slack.New(sb.Emu.BotToken(), slack.OptionAPIURL(sb.Emu.URL()))

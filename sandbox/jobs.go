@@ -36,8 +36,8 @@ var weekdays = map[string]string{
 	"SUN": "Sundays", "MON": "Mondays", "TUE": "Tuesdays", "WED": "Wednesdays", "THU": "Thursdays", "FRI": "Fridays", "SAT": "Saturdays",
 }
 
-// specWords writes a schedule spec in words: "Mondays at 09:00", "every day
-// at 08:00", "every 5 minutes"; a spec it cannot say is given as it is.
+// specWords writes a schedule spec in words: "Mondays at 9:00 AM", "every
+// day at 8:00 AM", "every 5 minutes"; a spec it cannot say is given as it is.
 func specWords(spec string) string {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
@@ -58,7 +58,11 @@ func specWords(spec string) string {
 	if errM != nil || errH != nil {
 		return spec
 	}
-	at := fmt.Sprintf("at %02d:%02d", h, m)
+	if m < 0 || m > 59 || h < 0 || h > 23 {
+		return spec
+	}
+	// a 12-hour clock, as the bot writes times (dates.ClockText)
+	at := "at " + time.Date(2000, 1, 1, h, m, 0, 0, time.UTC).Format("3:04 PM")
 	if f[4] == "*" {
 		return "every day " + at
 	}

@@ -9,15 +9,18 @@ import (
 
 func TestSpecWords(t *testing.T) {
 	for spec, want := range map[string]string{
-		"0 9 * * MON":  "Mondays at 09:00",
-		"30 16 * * 5":  "Fridays at 16:30",
-		"0 8 * * *":    "every day at 08:00",
+		"0 9 * * MON":  "Mondays at 9:00 AM",
+		"30 16 * * 5":  "Fridays at 4:30 PM",
+		"0 8 * * *":    "every day at 8:00 AM",
 		"*/5 * * * *":  "every 5 minutes",
 		"@every 1h":    "every 1h",
 		"0 9 1 * *":    "0 9 1 * *",
 		"":             "not scheduled",
 		"0 9 * * 1-5":  "0 9 * * 1-5",
-		" 0 10 * * * ": "every day at 10:00",
+		"0 0 * * SUN":  "Sundays at 12:00 AM",
+		"0 12 * * *":   "every day at 12:00 PM",
+		"61 9 * * *":   "61 9 * * *",
+		" 0 10 * * * ": "every day at 10:00 AM",
 	} {
 		if got := specWords(spec); got != want {
 			t.Errorf("specWords(%q) = %q, want %q", spec, got, want)

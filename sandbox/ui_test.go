@@ -129,8 +129,8 @@ func TestSandboxAdvanceAndRunWhatIsDue(t *testing.T) {
 		if j.About == "" || j.Every == "" || j.Next == nil || !j.Next.After(st.Clock.Now) {
 			t.Errorf("job %s: about %q, every %q, next %v (clock %v); want all, next after the clock", j.Name, j.About, j.Every, j.Next, st.Clock.Now)
 		}
-		if j.Name == "digest" && j.Every != "Fridays at 16:00" {
-			t.Errorf("digest every %q, want Fridays at 16:00", j.Every)
+		if j.Name == "digest" && j.Every != "Fridays at 4:00 PM" {
+			t.Errorf("digest every %q, want Fridays at 4:00 PM", j.Every)
 		}
 	}
 }

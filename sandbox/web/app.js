@@ -577,18 +577,31 @@ function dayKey(d) {
   return d.toLocaleDateString("en-CA", { timeZone: S.state.timezone });
 }
 
-// fmtTime writes when a message was posted, by the bot's clock and in the policy's zone
-// (as the bot's history and cards count time): "18:05", or "Dec 14, 18:05" on another day.
-function fmtTime(m) {
-  const d = m.at ? new Date(m.at) : new Date(parseFloat(m.ts) * 1000);
-  const tz = S.state.timezone;
-  const time = d.toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz });
-  if (dayKey(d) === dayKey(botNow())) return time;
-  return d.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: tz }) + ", " + time;
+// clockOf writes d's time of day by the bot's clock, in the policy's zone, the way the bot
+// writes times in its messages (dates.ClockText): a 12-hour clock, "1:05 PM", with the zone
+// named ("1:05 PM CST") when zone is set.
+function clockOf(d, zone) {
+  const s = d.toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit", hour12: true, timeZone: S.state.timezone, timeZoneName: zone ? "short" : undefined });
+  return s.replace(/[\u202f\u00a0]/g, " ");
 }
 
+// dayOf writes d's day in the policy's zone the way the bot does: "Fri Dec 18".
+function dayOf(d) {
+  return d.toLocaleDateString("en-US", { weekday: "short", month: "short", day: "numeric", timeZone: S.state.timezone }).replace(",", "");
+}
+
+// fmtTime writes when a message was posted, by the bot's clock and in the policy's zone
+// (as the bot's history and cards count time): "1:05 PM", or "Fri Dec 14, 1:05 PM" on
+// another day.
+function fmtTime(m) {
+  const d = m.at ? new Date(m.at) : new Date(parseFloat(m.ts) * 1000);
+  if (dayKey(d) === dayKey(botNow())) return clockOf(d);
+  return dayOf(d) + ", " + clockOf(d);
+}
+
+// fmtFull writes a moment in full, the zone named: "Fri Dec 18, 2026, 1:05 PM CST".
 function fmtFull(d) {
-  return d.toLocaleString("en-US", { weekday: "short", month: "short", day: "numeric", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: S.state.timezone, timeZoneName: "short" });
+  return dayOf(d) + ", " + d.toLocaleDateString("en-US", { year: "numeric", timeZone: S.state.timezone }) + ", " + clockOf(d, true);
 }
 
 function renderMessage(m) {
@@ -776,11 +789,9 @@ function renderJobs() {
     el("div", { class: "job-next" }, j.every, j.next ? el("span", {}, " · next ", el("b", {}, fmtWhen(new Date(j.next)))) : null))));
 }
 
-// fmtWhen writes a moment in bot time: "Mon Dec 7, 09:00".
+// fmtWhen writes a moment in bot time: "Mon Dec 7, 9:00 AM".
 function fmtWhen(d) {
-  const tz = S.state.timezone;
-  return d.toLocaleDateString("en-US", { weekday: "short", month: "short", day: "numeric", timeZone: tz }) + ", " +
-    d.toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz });
+  return dayOf(d) + ", " + clockOf(d);
 }
 
 // renderUnread redraws what shows unread counts, and tells the server the open conversation
@@ -855,7 +866,7 @@ function renderClock(c) {
   S.state.clock = c;
   const d = new Date(c.now);
   const el2 = $("#clock-now");
-  el2.textContent = "Bot clock: " + d.toLocaleString("en-US", { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: S.state.timezone, timeZoneName: "short" }) +
+  el2.textContent = "Bot clock: " + dayOf(d) + ", " + clockOf(d, true) +
     (c.offset_seconds ? ` (+${fmtOffset(c.offset_seconds)})` : "");
   el2.classList.toggle("moved", !!c.offset_seconds);
 }
