@@ -916,7 +916,8 @@ func (b *Bot) tellUser(ctx context.Context, user, channel, text string) {
 		_, err = b.cfg.Client.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
 	}
 	if channel == "" || err != nil {
-		_, _, err = b.cfg.Client.PostMessageContext(ctx, user, slack.MsgOptionText(text, false))
+		p := slackapi.Poster{API: b.cfg.Client, Log: b.cfg.Log}
+		_, _, err = p.Post(ctx, user, slackapi.Tag{}, slack.MsgOptionText(text, false))
 	}
 	if err != nil {
 		b.cfg.Log.Warn("could not tell the user about an error", "user", user, "error", err.Error())

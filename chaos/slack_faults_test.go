@@ -13,9 +13,12 @@ import (
 )
 
 // faults injects, on each method, the failures Slack really answers: a
-// 503 (on the methods a retry cannot repeat the effect of: the bot retries
-// them), a 429 with Retry-After 1 s and a 2.5 s answer, in that order, as
-// the next calls of the method.
+// 503 (not on the methods a retry cannot repeat the effect of, such as
+// views.open with its one-time trigger_id), a 429 with Retry-After 1 s and a
+// 2.5 s answer, in that order, as the next calls of the method; on
+// chat.postMessage, then a 504 after the message was posted (Slack's front
+// end giving up on a call its back end completed): the bot cannot tell a
+// 503 that did not post from a 504 that did but by reading the channel.
 func faults(emu *slackemu.Server, methods map[string]bool) {
 	for m, with503 := range methods {
 		if with503 {
@@ -23,6 +26,9 @@ func faults(emu *slackemu.Server, methods map[string]bool) {
 		}
 		emu.InjectRateLimit(m, 1, time.Second)
 		emu.InjectDelay(m, 1, 2500*time.Millisecond)
+		if m == "chat.postMessage" {
+			emu.InjectStatusAfter(m, 1, 504)
+		}
 	}
 }
 
@@ -31,7 +37,8 @@ func faults(emu *slackemu.Server, methods map[string]bool) {
 // answer each. Promised: every envelope acknowledged within Slack's 3 s;
 // every person answered; every card posted once and left in its final
 // state (approved, escalated, declined) with no buttons; the requester told
-// of each answer by exactly one DM.
+// of each answer by exactly one DM, although chat.postMessage answered 503
+// (not posted) and 504 (posted) to cards and DMs.
 func TestSlackFaults(t *testing.T) {
 	t.Parallel()
 	w := NewWorld(t, WorldOptions{})
@@ -43,11 +50,11 @@ func TestSlackFaults(t *testing.T) {
 	bot.WaitReady()
 
 	// Logging: the card, the confirmation's DM channel, the directory and
-	// the App Home all go through failing calls. chat.postMessage gets no
-	// 503: a post that may or may not have happened is not retried (see
-	// the report); it gets a 429 and a slow answer.
+	// the App Home all go through failing calls. The cards' posts answer
+	// 503 (not posted) and 504 (posted): the bot reads the channel's
+	// history (which fails too) before posting again.
 	faults(emu, map[string]bool{
-		"chat.postMessage": false, "chat.postEphemeral": false,
+		"chat.postMessage": true, "conversations.history": true, "chat.postEphemeral": false,
 		"conversations.open": true, "users.info": true, "usergroups.users.list": true,
 		"usergroups.list": true, "views.publish": true,
 	})
@@ -76,7 +83,7 @@ func TestSlackFaults(t *testing.T) {
 
 	// Answering: every card update, DM and the decline modal fail first.
 	faults(emu, map[string]bool{
-		"chat.update": true, "chat.postMessage": false, "views.open": true, "views.update": true,
+		"chat.update": true, "chat.postMessage": true, "conversations.history": true, "views.open": true, "views.update": true,
 	})
 	ctx := w.Ctx()
 	approve, escalate, decline := cards[:2], cards[2], cards[3]
@@ -203,7 +210,17 @@ func TestSlackFaults(t *testing.T) {
 		slices.Sort(unfaulted)
 		t.Errorf("methods the bot used that never failed in this test: %v (inject faults on them too)", unfaulted)
 	}
-	f.Extra = append(f.Extra, fmt.Sprintf("decline_clicks=%d methods=%s", tries, strings.Join(methods, ",")))
+	posts5xx := 0
+	for _, c := range emu.Calls("chat.postMessage") {
+		if c.Status >= 500 {
+			posts5xx++
+		}
+	}
+	if posts5xx < 4 {
+		t.Errorf("chat.postMessage answered a 5xx %d times, want 4 (a 503 and a 504 in each phase)", posts5xx)
+	}
+	f.Extra = append(f.Extra, fmt.Sprintf("decline_clicks=%d post_5xx=%d history_reads=%d methods=%s",
+		tries, posts5xx, emu.CallCount("conversations.history"), strings.Join(methods, ",")))
 	f.Report(t)
 }
 

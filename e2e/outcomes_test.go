@@ -408,9 +408,10 @@ func TestOutcomeFollowUpRetriedAfterSlackError(t *testing.T) {
 	_, d2 := e.decide(apptest.Erin, "discount $100 for Initech")
 	e.Clock.Advance(73 * time.Hour)
 
-	// Slack fails the first DM for a reason that may pass: it stays due,
-	// the other one goes out.
-	e.Emu.InjectError("chat.postMessage", 1, "internal_error")
+	// Slack fails the first DM for a reason that may pass, on every
+	// attempt of the run (the bot looks in the DM between them, finds
+	// nothing and tries again): it stays due, the other one goes out.
+	e.Emu.InjectError("chat.postMessage", 4, "internal_error")
 	run()
 	if !due(d1) || len(e.followUps(apptest.Dave, d1)) != 0 {
 		t.Fatalf("%s: due %v, %d DMs after a failed send; want still due, none sent", d1, due(d1), len(e.followUps(apptest.Dave, d1)))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/decisions"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/store"
 )
@@ -29,12 +30,17 @@ func (n DecisionNotifier) PostCard(ctx context.Context, d *domain.DecisionRecord
 	p := h.policy()
 	text, blocks := escalationMessage(p, &d.Decision, level, h.Clock.Now())
 	blocks = h.withAway(ctx, &d.Decision, level, blocks) // who is away until when (away.go)
-	ch, ts, err := h.Slack.PostMessageContext(ctx, p.EscalationsChannel(d.TeamName),
+	ch, ts, err := h.post(ctx, p.EscalationsChannel(d.TeamName), CardTag(d.ID, level),
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.DecisionMessage{}, fmt.Errorf("post the card of %s: %w", d.ID, err)
 	}
 	return domain.DecisionMessage{Level: level, MessageRef: domain.MessageRef{Channel: ch, TS: ts}}, nil
+}
+
+// CardTag names the card of decision id for level in its message metadata.
+func CardTag(id string, level int) slackapi.Tag {
+	return slackapi.PostTag("card", id+"/"+strconv.Itoa(level))
 }
 
 // UpdateCards renders every card of d anew with chat.update.
@@ -69,7 +75,8 @@ func (n DecisionNotifier) TellRequester(ctx context.Context, d *domain.DecisionR
 	if text == "" {
 		return nil
 	}
-	_, _, err := h.DM(ctx, d.Team, d.Requester, slack.MsgOptionText(text, false),
+	tag := slackapi.PostTag("told", fmt.Sprintf("%s/%s/%d", d.ID, e.Action, e.At.UnixNano()))
+	_, _, err := h.DMTagged(ctx, d.Team, d.Requester, tag, slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(text), nil, nil)))
 	return err
 }
@@ -98,7 +105,7 @@ func (n DecisionNotifier) Remind(ctx context.Context, d *domain.DecisionRecord) 
 	if err != nil || !claimed {
 		return err
 	}
-	ch, ts, err := h.Slack.PostMessageContext(ctx, channel, opts...)
+	ch, ts, err := h.post(ctx, channel, slackapi.PostTag("nudge", fmt.Sprintf("%s/%d/%s", d.ID, d.Level, nudge)), opts...)
 	if err != nil {
 		if rerr := h.Store.ReleaseDecisionReminder(context.WithoutCancel(ctx), d.Team, d.ID, d.Level, nudge, owner); rerr != nil {
 			err = errors.Join(err, rerr)

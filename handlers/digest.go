@@ -15,6 +15,7 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/insights"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 	"github.com/empowerbot/empowerbot/stats"
 )
@@ -59,7 +60,7 @@ func (h *Handlers) PostDigest(ctx context.Context, d *insights.Digest) error {
 		}
 	}
 	h.Log.Warn("could not upload the digest chart; posting the digest without it", "error", err.Error())
-	if _, _, err := h.Slack.PostMessageContext(ctx, d.Channel,
+	if _, _, err := h.post(ctx, d.Channel, slackapi.Tag{},
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("post digest: %w", err)
 	}

@@ -7,23 +7,47 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/store"
 )
 
 // DM sends a direct message from the bot to user and returns its channel and
 // timestamp. The DM channel is opened with conversations.open once per
 // person and cached in Redis; when the cache cannot be read the channel is
-// opened anyway, so a Redis hiccup never loses a DM.
+// opened anyway, so a Redis hiccup never loses a DM. It is posted once
+// across Slack's 5xx answers and timeouts (post).
 func (h *Handlers) DM(ctx context.Context, team, user string, opts ...slack.MsgOption) (channel, ts string, err error) {
+	return h.DMTagged(ctx, team, user, slackapi.Tag{}, opts...)
+}
+
+// DMTagged is DM for a message tag names (slackapi.PostTag); the zero Tag
+// is a fresh one.
+func (h *Handlers) DMTagged(ctx context.Context, team, user string, tag slackapi.Tag, opts ...slack.MsgOption) (channel, ts string, err error) {
 	channel, err = h.DMChannel(ctx, team, user)
 	if err != nil {
 		return "", "", err
 	}
-	_, ts, err = h.Slack.PostMessageContext(ctx, channel, opts...)
+	_, ts, err = h.post(ctx, channel, tag, opts...)
 	if err != nil {
 		return channel, "", fmt.Errorf("dm %s: %w", user, err)
 	}
 	return channel, ts, nil
+}
+
+// Poster posts the bot's messages exactly once (slackapi.Poster): nil
+// Posts in Handlers means one with the defaults over Slack.
+func (h *Handlers) poster() *slackapi.Poster {
+	if h.Posts != nil {
+		return h.Posts
+	}
+	return &slackapi.Poster{API: h.Slack, BotUserID: h.BotUserID, Log: h.Log}
+}
+
+// post posts opts to channel, tagged with tag (zero: a fresh one), once
+// across Slack's 5xx answers and timeouts: after one, the channel's history
+// tells whether it was posted before it is posted again.
+func (h *Handlers) post(ctx context.Context, channel string, tag slackapi.Tag, opts ...slack.MsgOption) (string, string, error) {
+	return h.poster().Post(ctx, channel, tag, opts...)
 }
 
 // dmOpenWait is how long a replica waits for another one that is opening

@@ -64,10 +64,12 @@ const FanoutEventType = "empowerbot_round"
 
 // FanoutMetadata tags a fan-out DM of (job, run).
 func FanoutMetadata(job, run string) slack.MsgOption {
-	return slack.MsgOptionMetadata(slack.SlackMetadata{
-		EventType:    FanoutEventType,
-		EventPayload: map[string]any{"job": job, "run": run},
-	})
+	return fanoutTag(job, run).Option()
+}
+
+// fanoutTag names the fan-out DM of (job, run).
+func fanoutTag(job, run string) slackapi.Tag {
+	return slackapi.Tag{EventType: FanoutEventType, Payload: map[string]string{"job": job, "run": run}}
 }
 
 // fanoutHistoryPages bounds how many pages of a DM's history
@@ -77,33 +79,19 @@ const fanoutHistoryPages = 5
 // FindFanoutDM looks in person's DM with the bot for the fan-out DM of
 // (job, run) sent at or after since (jobs.Finder): it reads the DM's
 // history (conversations.history with include_all_metadata, which needs
-// im:history) newest first and returns the first message of the bot's
-// tagged with FanoutMetadata(job, run).
+// im:history) newest first, as every post of the bot's is looked for
+// (slackapi.Poster.Find), for the bot's message tagged with
+// FanoutMetadata(job, run).
 func (h *Handlers) FindFanoutDM(ctx context.Context, team, job, run, person string, since time.Time) (string, string, bool, error) {
 	ch, err := h.DMChannel(ctx, team, person)
 	if err != nil {
 		return "", "", false, fmt.Errorf("find fan-out dm: %w", err)
 	}
-	p := &slack.GetConversationHistoryParameters{ChannelID: ch, Limit: 200, IncludeAllMetadata: true, Inclusive: true}
-	if !since.IsZero() {
-		p.Oldest = fmt.Sprintf("%d.%06d", since.Unix(), since.Nanosecond()/1000)
+	p := *h.poster()
+	p.Pages = fanoutHistoryPages
+	ch, ts, found, err := p.Find(ctx, ch, "", fanoutTag(job, run), since)
+	if err != nil {
+		return "", "", false, fmt.Errorf("find fan-out dm: %w", err)
 	}
-	for range fanoutHistoryPages {
-		res, err := h.Slack.GetConversationHistoryContext(ctx, p)
-		if err != nil {
-			return "", "", false, fmt.Errorf("find fan-out dm: conversations.history: %w", err)
-		}
-		for _, m := range res.Messages {
-			md := m.Metadata
-			if md.EventType == FanoutEventType && md.EventPayload["job"] == job && md.EventPayload["run"] == run &&
-				(m.User == h.BotUserID || m.BotID != "") {
-				return ch, m.Timestamp, true, nil
-			}
-		}
-		if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
-			break
-		}
-		p.Cursor = res.ResponseMetaData.NextCursor
-	}
-	return ch, "", false, nil
+	return ch, ts, found, nil
 }

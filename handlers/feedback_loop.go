@@ -12,6 +12,7 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/service/commitments"
 	"github.com/empowerbot/empowerbot/service/feedback"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
 
@@ -77,7 +78,7 @@ func answerPostBlocks(a domain.FeedbackAnswer, st domain.AnswerStatus) (string, 
 // anonymised when a.User is "", with Reply and Commit to this.
 func (n FeedbackNotifier) PostAnswer(ctx context.Context, channel string, a domain.FeedbackAnswer, st domain.AnswerStatus) (domain.MessageRef, error) {
 	text, blocks := answerPostBlocks(a, st)
-	ch, ts, err := n.H.Slack.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	ch, ts, err := n.H.post(ctx, channel, slackapi.PostTag("answer", a.ID), slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.MessageRef{}, fmt.Errorf("post feedback answer: %w", err)
 	}

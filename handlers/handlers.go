@@ -30,6 +30,7 @@ import (
 	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/service/insights"
 	"github.com/empowerbot/empowerbot/service/recognition"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/store"
 )
 
@@ -71,6 +72,10 @@ type Handlers struct {
 	// Zones tells each person's time zone (nil: everyone is in the
 	// policy's); see dm_zones.go.
 	Zones ZoneDirectory
+
+	// Posts posts the bot's messages once across Slack's failures; nil: a
+	// slackapi.Poster with its defaults over Slack.
+	Posts *slackapi.Poster
 
 	// dmOpens makes concurrent DMs to one new person open the channel once.
 	dmOpens singleflight.Group

@@ -6,6 +6,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/empowerbot/empowerbot/slackapi"
 )
 
 // messagesTabAnswer is what the bot answers in its Messages tab: it does
@@ -29,7 +31,7 @@ func (h *Handlers) MessageIM(ctx context.Context, e *Event) error {
 	if strings.TrimSpace(ev.Text) == "" || ev.ThreadTimeStamp != "" && ev.ThreadTimeStamp != ev.TimeStamp {
 		return nil
 	}
-	_, _, err := h.Slack.PostMessageContext(ctx, ev.Channel,
+	_, _, err := h.post(ctx, ev.Channel, slackapi.Tag{},
 		slack.MsgOptionText(messagesTabAnswer, false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, messagesTabAnswer, false, false), nil, nil)))
 	return err

@@ -29,7 +29,7 @@ var (
 // postToPraise posts text and blocks to the praise channel and returns
 // where.
 func (n RecognitionNotifier) postToPraise(ctx context.Context, text string, blocks []slack.Block) (domain.MessageRef, error) {
-	ch, ts, err := n.H.Slack.PostMessageContext(ctx, n.H.policy().Channels.Praise, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	ch, ts, err := n.H.post(ctx, n.H.policy().Channels.Praise, slackapi.Tag{}, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.MessageRef{}, err
 	}

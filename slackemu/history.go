@@ -19,7 +19,10 @@ import (
 //     inclusive), limit at a time (default 100, at most 999) with a
 //     next_cursor while has_more; a message's metadata is returned only
 //     with include_all_metadata. It needs channels:history, groups:history
-//     or im:history, by the kind of channel (workspaceCheckLocked).
+//     or im:history, by the kind of channel (workspaceCheckLocked);
+//   - conversations.replies lists one thread, its parent first and then its
+//     replies oldest first, with the same bounds, limit, cursor, metadata
+//     and scopes; thread_not_found when ts is no message of the channel.
 
 // maxHistoryLimit is the most conversations.history returns at once.
 const maxHistoryLimit = 999
@@ -145,4 +148,72 @@ func compareTS(a, b string) int {
 	}
 	af, bf = (af + "000000")[:6], (bf + "000000")[:6]
 	return strings.Compare(af, bf)
+}
+
+func (s *Server) conversationsReplies(c *call) (map[string]any, *apiError) {
+	limit := 100
+	if v := c.p.str("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, errf("invalid_limit")
+		}
+		if n > 0 {
+			limit = min(n, maxHistoryLimit)
+		}
+	}
+	oldest, latest := c.p.str("oldest"), c.p.str("latest")
+	inclusive := c.p.bool("inclusive")
+	withMeta := c.p.bool("include_all_metadata")
+	after := ""
+	if cur := c.p.str("cursor"); cur != "" {
+		b, err := base64.StdEncoding.DecodeString(cur)
+		ts, ok := strings.CutPrefix(string(b), "after:")
+		if err != nil || !ok {
+			return nil, errf("invalid_cursor")
+		}
+		after = ts
+	}
+	thread := c.p.str("ts")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[c.p.str("channel")]
+	if !ok {
+		return nil, errf("channel_not_found")
+	}
+	if ch.BotNotMember {
+		return nil, errf("not_in_channel")
+	}
+	if thread == "" || s.findMessageLocked(ch.ID, thread) == nil {
+		return nil, errf("thread_not_found")
+	}
+	var msgs []*Message
+	if l := s.logs[ch.ID]; l != nil {
+		msgs = l.msgs
+	}
+	out := []any{}
+	hasMore, next := false, ""
+	for _, m := range msgs { // oldest first
+		if m.TS != thread && m.ThreadTS != thread {
+			continue
+		}
+		if after != "" && compareTS(m.TS, after) <= 0 {
+			continue
+		}
+		if m.TS != thread && (!tsAfter(m.TS, oldest, inclusive) || !tsBefore(m.TS, latest, inclusive)) {
+			continue
+		}
+		if len(out) == limit {
+			hasMore = true
+			last := out[len(out)-1].(map[string]any)["ts"].(string)
+			next = base64.StdEncoding.EncodeToString([]byte("after:" + last))
+			break
+		}
+		j := s.messageJSON(m)
+		delete(j, "channel")
+		if withMeta && m.Metadata != nil {
+			j["metadata"] = m.Metadata
+		}
+		out = append(out, j)
+	}
+	return map[string]any{"messages": out, "has_more": hasMore, "response_metadata": map[string]any{"next_cursor": next}}, nil
 }

@@ -176,6 +176,7 @@ type injection struct {
 	status     int           // > 0: answer this HTTP status (a 5xx) without doing the call
 	delay      time.Duration // > 0: do the call, answering after this long
 	slackErr   string
+	after      bool // with status: do the call, then answer status
 }
 
 // InjectStatus makes the next times calls of method answer HTTP status (e.g. 503, as Slack does
@@ -185,6 +186,18 @@ func (s *Server) InjectStatus(method string, times int, status int) {
 	defer s.mu.Unlock()
 	for range times {
 		s.injections[method] = append(s.injections[method], injection{status: status, slackErr: "service_unavailable"})
+	}
+}
+
+// InjectStatusAfter makes the next times calls of method be done and then
+// answered HTTP status (e.g. 504), as Slack does when its front end gives up
+// on a call its back end went on to complete: the message is posted, the
+// caller is told it failed.
+func (s *Server) InjectStatusAfter(method string, times int, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.injections[method] = append(s.injections[method], injection{status: status, slackErr: "service_unavailable", after: true})
 	}
 }
 
@@ -361,6 +374,10 @@ func (s *Server) serveCall(method string, p params, r *http.Request) (int, map[s
 			return st, body
 		}
 		s.mu.Unlock()
+		if first.status > 0 && first.after {
+			_, _ = h(&call{method: method, p: p, r: r})
+			return fail(first.status, errf(first.slackErr))
+		}
 		if first.status > 0 {
 			return fail(first.status, errf(first.slackErr))
 		}
@@ -408,6 +425,7 @@ func (s *Server) apiHandlers() map[string]apiHandler {
 		"conversations.open":           s.conversationsOpen,
 		"conversations.info":           s.conversationsInfo,
 		"conversations.history":        s.conversationsHistory,
+		"conversations.replies":        s.conversationsReplies,
 		"users.info":                   s.usersInfo,
 		"users.list":                   s.usersList,
 		"usergroups.list":              s.usergroupsList,

@@ -10,7 +10,7 @@ import (
 // those of deploy/slack-app-manifest.yaml (a test in package deploy keeps
 // the two equal).
 var DefaultScopes = []string{
-	"commands", "chat:write", "chat:write.public", "im:write", "im:history",
+	"commands", "chat:write", "chat:write.public", "im:write", "im:history", "channels:history", "groups:history",
 	"users:read", "usergroups:read", "files:write", "channels:read", "groups:read", "reactions:read",
 }
 
@@ -87,7 +87,7 @@ func (s *Server) workspaceCheckLocked(method string, p params) *apiError {
 		need = "files:write"
 	case "conversations.open":
 		need = "im:write"
-	case "conversations.history":
+	case "conversations.history", "conversations.replies":
 		need = "channels:history"
 		if c, ok := s.channels[p.str("channel")]; ok && c.IsPrivate {
 			need = "groups:history"
@@ -111,7 +111,7 @@ func (s *Server) workspaceCheckLocked(method string, p params) *apiError {
 		if ch.IsPrivate {
 			return errf("channel_not_found")
 		}
-	case "chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete", "conversations.history":
+	case "chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete", "conversations.history", "conversations.replies":
 		if ch.IsPrivate {
 			return errf("not_in_channel")
 		}
