@@ -24,7 +24,7 @@ test: ## all tests with the race detector (starts its own redis-server)
 run: ## connect to Slack (needs SLACK_APP_TOKEN, SLACK_BOT_TOKEN, POLICY_FILE, Redis)
 	$(GO) run ./cmd/empowerbot run
 
-sandbox: ## everything local: Slack emulator web page, the bot, in-memory Redis
+sandbox: ## everything local: Slack emulator web page, the bot, its own redis-server (nothing saved)
 	$(GO) run ./cmd/empowerbot sandbox
 
 lint: ## gofmt check and go vet

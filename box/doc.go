@@ -6,5 +6,5 @@
 // Levels are indexes into domain.Policy.Levels, lowest first.
 //
 // It imports only domain, money and slacktext: never slack-go, go-redis,
-// cron or gonum.
+// cron or x/image.
 package box

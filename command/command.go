@@ -10,7 +10,7 @@
 // binding in package handlers.
 //
 // It is pure: it imports only the standard library and the project's pure
-// packages, never slack-go, go-redis, cron or gonum.
+// packages, never slack-go, go-redis, cron or x/image.
 package command
 
 import (

@@ -5,7 +5,7 @@
 //
 // It imports only the standard library and the project's pure packages
 // (money, dates, slacktext). It must never import slack-go, go-redis, cron
-// or gonum: how a noun is stored (Redis versions, keys) and where it was
+// or x/image: how a noun is stored (Redis versions, keys) and where it was
 // posted (Slack channels and timestamps) belong to the adapters; a service
 // only carries a MessageRef, unread, from the notifier that posted a
 // message to the store and back, and a record's version (DecisionRecord,

@@ -2,68 +2,86 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
-	"github.com/empowerbot/empowerbot/apptest"
-	"github.com/empowerbot/empowerbot/domain"
-	"github.com/empowerbot/empowerbot/store"
+	"github.com/redis/go-redis/v9"
 )
 
-// memStore is the store over the sandbox's in-memory Redis, as the sandbox
-// wires it.
-func memStore(t *testing.T) (*store.Store, *memRedis) {
+// childClient starts the sandbox's own redis-server and a client of it.
+func childClient(t *testing.T) (*childRedis, *redis.Client) {
 	t.Helper()
-	mem, err := startMemRedis()
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server not found on PATH: install it, e.g. apt-get install -y redis-server")
+	}
+	r, err := startChildRedis(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(mem.Close)
-	rdb, err := store.NewClient(store.ClientOptions{URL: mem.URL()})
+	t.Cleanup(r.Close)
+	o, err := redis.ParseURL(r.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = rdb.Close() })
-	rdb.AddHook(newShebangHook())
-	return store.New(rdb, store.NewKeys("sbx")), mem
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	return r, c
 }
 
-// TestMemRedisRunsTheStoresScripts: the store's "#!lua" scripts (audit
-// stream appends, by EVALSHA after the first EVAL) work on miniredis.
-func TestMemRedisRunsTheStoresScripts(t *testing.T) {
-	st, _ := memStore(t)
+// TestChildRedisAdvanceShortensTTLs: moving the sandbox clock by 2h deletes
+// the keys with less than 2h to live, takes 2h off the others' and leaves
+// keys without a TTL alone, as miniredis's FastForward did.
+func TestChildRedisAdvanceShortensTTLs(t *testing.T) {
+	r, c := childClient(t)
 	ctx := context.Background()
-	at := time.Now()
-	for i := range 3 {
-		if _, err := st.Audit(ctx, "T1", domain.Event{Payload: domain.UnknownData{Type: "test.event"}, Actor: "U1", At: at.Add(time.Duration(i) * time.Millisecond)}); err != nil {
-			t.Fatalf("append %d: %v", i, err)
-		}
+	c.Set(ctx, "k:1h", "a", time.Hour)
+	c.Set(ctx, "k:3h", "b", 3*time.Hour)
+	c.Set(ctx, "k:forever", "c", 0)
+	pipe := c.Pipeline()
+	for i := range 2500 { // more than one SCAN page
+		pipe.Set(ctx, fmt.Sprintf("bulk:%d", i), "x", 90*time.Minute)
 	}
-	evs, err := st.ReadAudit(ctx, "T1", at.Add(-time.Second), at.Add(time.Second))
-	if err != nil || len(evs) != 3 {
-		t.Fatalf("read audit = %d events, %v; want 3", len(evs), err)
-	}
-	if _, err := st.AppendAudit(ctx, st.Client(), "T1", domain.Event{Payload: domain.UnknownData{Type: "test.event"}, At: at}); err != nil {
+	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := r.Advance(ctx, 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Exists(ctx, "k:1h").Val(); n != 0 {
+		t.Errorf("a 1h key survived a 2h advance")
+	}
+	if n := c.DBSize(ctx).Val(); n != 2 {
+		t.Errorf("%d keys after the advance, want 2 (k:3h and k:forever)", n)
+	}
+	if ttl := c.PTTL(ctx, "k:3h").Val(); ttl <= 59*time.Minute || ttl > time.Hour {
+		t.Errorf("a 3h key has %s left after a 2h advance, want just under 1h", ttl)
+	}
+	if ttl := c.PTTL(ctx, "k:forever").Val(); ttl != -1 {
+		t.Errorf("a key without TTL has TTL %s after the advance", ttl)
+	}
 }
 
-// TestMemRedisExpiresKeys: TTLs run out with the wall clock and with the
-// sandbox clock's advances (miniredis only expires keys when told).
-func TestMemRedisExpiresKeys(t *testing.T) {
-	st, mem := memStore(t)
-	ctx := context.Background()
-	if first, err := st.Dedupe(ctx, "T1", "k", "a", 200*time.Millisecond); err != nil || !first {
-		t.Fatalf("dedupe = %v %v", first, err)
+// TestChildRedisCloseStopsTheServer: Close ends redis-server and removes its
+// directory.
+func TestChildRedisCloseStopsTheServer(t *testing.T) {
+	r, c := childClient(t)
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatal(err)
 	}
-	if err := apptest.WaitFor(10*time.Second, func() bool {
-		first, err := st.Dedupe(ctx, "T1", "k", "a", time.Hour)
-		return err == nil && first
-	}); err != nil {
-		t.Fatalf("a 200ms key never expired: %v", err)
+	r.Close()
+	select {
+	case <-r.done:
+	default:
+		t.Error("redis-server still runs after Close")
 	}
-	mem.Advance(2 * time.Hour)
-	if first, err := st.Dedupe(ctx, "T1", "k", "a", time.Hour); err != nil || !first {
-		t.Errorf("a 1h key survived a 2h advance: %v %v", first, err)
+	if _, err := os.Stat(r.dir); !os.IsNotExist(err) {
+		t.Errorf("its directory %s is still there: %v", r.dir, err)
+	}
+	if ping(r.addr) {
+		t.Error("the port still answers PING after Close")
 	}
 }

@@ -1,6 +1,7 @@
 // Package sandbox runs the whole product locally for `empowerbot sandbox`:
 // the Slack emulator (slackemu), the unchanged bot (package app) connected
-// to it over Socket Mode, Redis (the deployment's, or miniredis in memory),
+// to it over Socket Mode, Redis (the deployment's, or a redis-server of its
+// own with nothing saved; miniredis in memory with -tags miniredis),
 // and a web page that looks and works like a small Slack: pick who you are,
 // type /empower commands, click the bot's buttons, fill its modals, open the
 // App Home tab, run scheduled jobs now and move the clock.
@@ -32,14 +33,15 @@ import (
 )
 
 // InMemoryBanner is shown on stderr and on the page when Redis is in memory.
-const InMemoryBanner = "Redis is in memory (miniredis): nothing persists; set REDIS_URL to keep state"
+const InMemoryBanner = "Redis is the sandbox's own, in memory: nothing persists; set REDIS_URL to keep state"
 
 // Config configures a Sandbox.
 type Config struct {
 	// Addr is where the page listens (SANDBOX_ADDR; "127.0.0.1:0" picks a port).
 	Addr string
 	// Redis, when its URL or Addrs are set, is the Redis to use; otherwise
-	// an in-memory miniredis is started.
+	// the sandbox starts its own: redis-server from PATH, without saving
+	// anything (or miniredis in memory, built with -tags miniredis).
 	Redis store.ClientOptions
 	// KeyPrefix is REDIS_KEY_PREFIX (default "empower").
 	KeyPrefix string
@@ -60,7 +62,7 @@ type Sandbox struct {
 	Emu     *slackemu.Server
 	App     *app.App
 	Clock   *clock.Offset
-	mem     *memRedis // nil when a real Redis is used
+	mem     memRedis // nil when the deployment's Redis is used
 	rdb     redis.UniversalClient
 	dir     directory
 	ln      net.Listener
@@ -126,7 +128,9 @@ func New(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
 	if s.mem != nil {
-		s.rdb.AddHook(newShebangHook())
+		if h := s.mem.Hook(); h != nil {
+			s.rdb.AddHook(h)
+		}
 	}
 
 	s.App, err = app.New(ctx, app.Options{
@@ -159,7 +163,7 @@ func New(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 	return s, nil
 }
 
-// InMemory reports whether Redis is the in-memory miniredis.
+// InMemory reports whether Redis is the sandbox's own (nothing persists).
 func (s *Sandbox) InMemory() bool { return s.mem != nil }
 
 // URL is the page's address, "http://127.0.0.1:3000/".

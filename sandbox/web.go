@@ -823,7 +823,10 @@ func (s *Sandbox) handleClock(w http.ResponseWriter, r *http.Request) {
 		from := s.Clock.Now()
 		s.Clock.Advance(d)
 		if s.mem != nil {
-			s.mem.Advance(d)
+			if err := s.mem.Advance(r.Context(), d); err != nil {
+				fail(w, http.StatusInternalServerError, "%v", err)
+				return
+			}
 		}
 		if a.RunDue {
 			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)

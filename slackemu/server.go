@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -260,11 +259,19 @@ func (s *Server) Start(addr string) error {
 	return nil
 }
 
+// TB is the part of testing.TB that Start uses (the emulator does not import
+// testing, so that the sandbox's binary does not carry it).
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Start starts a Server for a test on 127.0.0.1:0 and closes it when the test ends.
 //
 //	emu := slackemu.Start(t, slackemu.Options{Users: []slackemu.User{{ID: "U0DAVE", Name: "dave"}}})
 //	api := slack.New(emu.BotToken(), slack.OptionAPIURL(emu.URL()), slack.OptionAppLevelToken(emu.AppToken()))
-func Start(t testing.TB, opts Options) *Server {
+func Start(t TB, opts Options) *Server {
 	t.Helper()
 	s := New(opts)
 	if err := s.Start("127.0.0.1:0"); err != nil {

@@ -56,9 +56,10 @@ func commands() []command {
 		},
 		{
 			name: "sandbox", summary: "run everything locally: a Slack emulator with a web page, the bot and Redis",
-			about: "Runs a local Slack emulator with a web page, the unchanged bot connected to it and an\n" +
-				"in-memory Redis (unless REDIS_URL is set), with a sample policy and people, so every\n" +
-				"flow can be tried in a browser without a Slack workspace.",
+			about: "Runs a local Slack emulator with a web page, the unchanged bot connected to it and a\n" +
+				"redis-server of its own from PATH that saves nothing (unless REDIS_URL is set), with a\n" +
+				"sample policy and people, so every flow can be tried in a browser without a Slack\n" +
+				"workspace. Without redis-server: go run -tags miniredis ./cmd/empowerbot sandbox.",
 			env: concat([]string{"SANDBOX_ADDR", "POLICY_FILE (optional; the sample policy otherwise)", "REDIS_URL (optional)", "REDIS_KEY_PREFIX", "HTTP_ADDR (optional)"}, envLogging),
 			run: func(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
 				return runSandbox(ctx, stdout, stderr)

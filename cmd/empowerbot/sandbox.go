@@ -13,7 +13,8 @@ import (
 )
 
 // runSandbox is `empowerbot sandbox`: the emulator, its web page on
-// SANDBOX_ADDR, the bot, and Redis (REDIS_URL when set, else in memory).
+// SANDBOX_ADDR, the bot, and Redis (REDIS_URL when set, else its own
+// redis-server, saving nothing).
 func runSandbox(ctx context.Context, stdout, stderr io.Writer) int {
 	env, err := config.LoadEnv(config.ModeSandbox)
 	if err != nil {

@@ -11,7 +11,7 @@
 // defines (Store, Notifier, Roster, Clock): *store.Store is its Store,
 // package handlers implements the Notifier. It imports only domain, box,
 // money, dates, slacktext, roster and the standard library: never
-// slack-go, go-redis, cron or gonum, nor handlers, store, jobs or bot.
+// slack-go, go-redis, cron or x/image, nor handlers, store, jobs or bot.
 package autonomy
 
 import (

@@ -10,7 +10,7 @@
 // through Clock, all defined here; its refusals are domain errors whose
 // messages are what the person reads. It imports only domain, dates,
 // slacktext and the standard library: never slack-go, go-redis, cron or
-// gonum, nor handlers, store, jobs or bot.
+// x/image, nor handlers, store, jobs or bot.
 package away
 
 import (

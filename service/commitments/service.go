@@ -10,7 +10,7 @@
 // renders the words and the Block Kit of what it is asked to say) and
 // Directory, and the time through Clock, all defined here. Its refusals are
 // domain errors whose messages are what the person reads. It must not
-// import slack-go, go-redis, cron or gonum, nor the handlers, store, jobs
+// import slack-go, go-redis, cron or x/image, nor the handlers, store, jobs
 // or bot packages.
 package commitments
 

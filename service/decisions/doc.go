@@ -11,6 +11,6 @@
 // words people see.
 //
 // It imports only domain, box, money, dates, slacktext and the standard
-// library: never slack-go, go-redis, cron or gonum, nor handlers, store,
+// library: never slack-go, go-redis, cron or x/image, nor handlers, store,
 // jobs or bot.
 package decisions

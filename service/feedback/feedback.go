@@ -11,7 +11,7 @@
 // per run whatever restarts or replicas; all are interfaces it defines,
 // implemented by *store.Store, package handlers and the jobs fan-out. It
 // imports only domain and the standard library: never slack-go, go-redis,
-// cron or gonum, nor handlers, store, jobs or bot.
+// cron or x/image, nor handlers, store, jobs or bot.
 package feedback
 
 import (

@@ -8,7 +8,7 @@
 // to Slack through Notifier (implemented in handlers, where the Block Kit
 // and the chart are drawn) and learns who approves where from Approvers. It
 // imports only domain, box, stats and the standard library: never slack-go,
-// go-redis, cron, gonum, or the handlers, store and jobs packages.
+// go-redis, cron, x/image, or the handlers, store and jobs packages.
 package insights
 
 import (

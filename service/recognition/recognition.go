@@ -11,7 +11,7 @@
 // them), interfaces it defines and package handlers and *store.Store
 // implement. It imports only domain, the project's pure packages (command,
 // slacktext) and the standard library; never slack-go, go-redis, cron or
-// gonum, nor handlers, store, jobs or bot.
+// x/image, nor handlers, store, jobs or bot.
 package recognition
 
 import (

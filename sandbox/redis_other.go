@@ -1,0 +1,8 @@
+//go:build !unix
+
+package sandbox
+
+import "syscall"
+
+// childProcAttr: nothing special outside Unix.
+func childProcAttr() *syscall.SysProcAttr { return nil }
