@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/apptest"
+	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/handlers"
 	"github.com/empowerbot/empowerbot/jobs"
 	"github.com/empowerbot/empowerbot/service/feedback"
 	"github.com/empowerbot/empowerbot/slackemu"
@@ -157,5 +159,97 @@ func TestFeedbackDMOnItsWayWhenAnsweredShowsAnswered(t *testing.T) {
 		if m := e.feedbackDMOf(u, false); strings.Contains(m.AllText(), answeredText) {
 			t.Errorf("%s's DM says answered: %s", u, m.AllText())
 		}
+	}
+}
+
+// updatesOf counts the chat.update calls of message ts.
+func updatesOf(emu *slackemu.Server, ts string) int {
+	n := 0
+	for _, c := range emu.Calls("chat.update") {
+		if c.Param("ts") == ts {
+			n++
+		}
+	}
+	return n
+}
+
+// A commitment's reminder DMs lose their Done and New date buttons once it
+// is done or given a new date anywhere: from the App Home, or from another
+// reminder. Each says what became of it, once, whatever the double clicks.
+func TestCommitmentReminderDMsSayWhatBecameOfIt(t *testing.T) {
+	e := startCommitments(t, apptest.Options{})
+	_, a := e.commit(apptest.Bob, "commit "+cmDave+" fix the van's heater by tomorrow")
+	e.runReminders(1)
+	a1 := e.waitDM(apptest.Bob, "coming due")
+	e.Clock.Advance(48 * time.Hour) // Friday: overdue
+	e.runReminders(1)
+	a2 := e.waitDM(apptest.Bob, "is overdue")
+	if n := len(e.reminders(apptest.Bob, a)); n != 2 {
+		t.Fatalf("%d reminders of %s; want 2", n, a)
+	}
+
+	// Done from the App Home, twice (a double click): both reminders say
+	// it is done, without buttons, each updated once; Dave is thanked once.
+	if _, err := e.Emu.OpenHome(e.Ctx(), apptest.Bob); err != nil {
+		t.Fatal(err)
+	}
+	home := e.home(apptest.Bob, "the commitment", homeHas("fix the van's heater"))
+	for range 2 {
+		if _, err := e.Emu.ClickInView(e.Ctx(), apptest.Bob, home.ID, "Done"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.waitDM(apptest.Dave, "did what they promised: *fix the van's heater*")
+	for _, r := range []slackemu.Message{a1, a2} {
+		e.waitDMUpdated(apptest.Bob, r.TS, "done", func(m slackemu.Message) bool {
+			return strings.Contains(m.AllText(), "Done. I told them") && strings.Contains(m.AllText(), a) && len(m.Buttons()) == 0
+		})
+	}
+	if err := apptest.WaitFor(10*time.Second, func() bool {
+		return e.commitment(a).State == domain.CommitmentDone && countOf(cmAuditTypes(e.audits(a)), domain.EventCommitmentDone) == 1
+	}); err != nil {
+		t.Fatalf("commitment %s not done once: %+v, audit %v", a, e.commitment(a), cmAuditTypes(e.audits(a)))
+	}
+	for _, r := range []slackemu.Message{a1, a2} {
+		if n := updatesOf(e.Emu, r.TS); n != 1 {
+			t.Errorf("reminder %s updated %d times; want once", r.TS, n)
+		}
+	}
+	thanks := 0
+	for _, m := range e.Emu.DMs(apptest.Dave) {
+		if strings.Contains(m.AllText(), "did what they promised") {
+			thanks++
+		}
+	}
+	if thanks != 1 {
+		t.Errorf("Dave was thanked %d times; want once", thanks)
+	}
+
+	// A new date from the newer reminder: the older one says so too.
+	_, b := e.commit(apptest.Bob, "commit "+cmDave+" order new gloves by monday")
+	e.Clock.Advance(48 * time.Hour) // Sunday: due tomorrow
+	e.runReminders(1)
+	if err := apptest.WaitFor(10*time.Second, func() bool { return len(e.reminders(apptest.Bob, b)) == 1 }); err != nil {
+		t.Fatalf("%d reminders of %s; want 1", len(e.reminders(apptest.Bob, b)), b)
+	}
+	b1 := e.reminders(apptest.Bob, b)[0]
+	e.Clock.Advance(48 * time.Hour) // Tuesday: overdue
+	e.runReminders(1)
+	if err := apptest.WaitFor(10*time.Second, func() bool { return len(e.reminders(apptest.Bob, b)) == 2 }); err != nil {
+		t.Fatalf("%d reminders of %s; want 2", len(e.reminders(apptest.Bob, b)), b)
+	}
+	b2 := e.reminders(apptest.Bob, b)[1]
+	e.click(apptest.Bob, b2, "New date")
+	v := e.openModal(apptest.Bob, handlers.ViewCommitmentNewDate)
+	if ack := e.submit(apptest.Bob, v, slackemu.Values{}.Set("due", "due", "2026-11-27")); len(ack.Errors) != 0 {
+		t.Fatalf("new date refused: %v", ack.Errors)
+	}
+	for _, r := range []slackemu.Message{b1, b2} {
+		e.waitDMUpdated(apptest.Bob, r.TS, "moved", func(m slackemu.Message) bool {
+			return strings.Contains(m.AllText(), "New date: *Fri Nov 27*") && len(m.Buttons()) == 0
+		})
+	}
+	if a1Now, _ := e.Emu.Message(a1.Channel, a1.TS); updatesOf(e.Emu, a1.TS) != 1 || !strings.Contains(a1Now.AllText(), "Done.") {
+		t.Errorf("another commitment's reminder changed: %q", a1Now.AllText())
 	}
 }

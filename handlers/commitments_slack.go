@@ -154,16 +154,30 @@ func (n *CommitmentsSlack) ShowAnswered(ctx context.Context, cm *domain.Commitme
 
 // ShowSettled shows the leader the change where they clicked: the reminder
 // DM is updated in place (no live buttons), the list is refreshed; the App
-// Home refreshes through Changed.
-func (n *CommitmentsSlack) ShowSettled(ctx context.Context, cm *domain.CommitmentRecord, at commitments.Origin) {
+// Home refreshes through Changed. Every other reminder DM of reminders is
+// updated the same way, wherever the change was made.
+func (n *CommitmentsSlack) ShowSettled(ctx context.Context, cm *domain.CommitmentRecord, at commitments.Origin, reminders []domain.MessageRef) {
 	w, _ := at.(where)
+	var clicked domain.MessageRef
 	switch {
 	case w.Container == "ephemeral" && w.ResponseURL != "":
 		n.refreshList(ctx, cm, w)
 	case w.Container == "message" && w.Channel != "" && w.TS != "":
-		if _, _, _, err := n.h.Slack.UpdateMessageContext(ctx, w.Channel, w.TS, settledDM(cm, n.h.today())...); err != nil {
-			n.h.Log.Warn("could not update the reminder DM", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
+		clicked = domain.MessageRef{Channel: w.Channel, TS: w.TS}
+		n.settleReminder(ctx, cm, clicked)
+	}
+	for _, dm := range reminders {
+		if dm != clicked && !dm.IsZero() {
+			n.settleReminder(ctx, cm, dm)
 		}
+	}
+}
+
+// settleReminder updates reminder DM dm of cm to say what became of it,
+// without buttons (the Web API client retries a failed chat.update).
+func (n *CommitmentsSlack) settleReminder(ctx context.Context, cm *domain.CommitmentRecord, dm domain.MessageRef) {
+	if _, _, _, err := n.h.Slack.UpdateMessageContext(ctx, dm.Channel, dm.TS, settledDM(cm, n.h.today())...); err != nil {
+		n.h.Log.Warn("could not update the reminder DM", "team", cm.Team, "commitment", cm.ID, "error", err.Error())
 	}
 }
 
@@ -188,10 +202,14 @@ func (n *CommitmentsSlack) refreshList(ctx context.Context, cm *domain.Commitmen
 	}
 }
 
-// Remind DMs the leader the reminder of cm, with Done and New date.
-func (n *CommitmentsSlack) Remind(ctx context.Context, cm *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) error {
-	_, _, err := n.h.DM(ctx, cm.Team, cm.Leader, ReminderDM(cm, kind, today)...)
-	return err
+// Remind DMs the leader the reminder of cm, with Done and New date, and
+// returns the DM.
+func (n *CommitmentsSlack) Remind(ctx context.Context, cm *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) (domain.MessageRef, error) {
+	ch, ts, err := n.h.DM(ctx, cm.Team, cm.Leader, ReminderDM(cm, kind, today)...)
+	if err != nil {
+		return domain.MessageRef{}, err
+	}
+	return domain.MessageRef{Channel: ch, TS: ts}, nil
 }
 
 // Changed refreshes the App Home of both sides of cm.

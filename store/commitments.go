@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -288,6 +289,22 @@ func (s *Store) OpenCommitmentsDueBy(ctx context.Context, team, due string, limi
 	return ids, nil
 }
 
+// Reminder DMs of a commitment. Each reminder DM sent is recorded in the
+// commitment's hash as the field "remind:<day>" = "<channel>|<ts>", by the
+// script that ends the day's lease, and only while the commitment is still
+// open with the due date the reminder was for; otherwise that script
+// answers that it was settled meanwhile and the sender shows it so. Once the
+// commitment is done or given a new date, TakeCommitmentReminderDMs takes
+// them all (read and deleted in one step), so that exactly one change shows
+// each of them settled. At most maxReminderDMs are kept: the oldest go.
+
+// maxReminderDMs bounds the reminder DMs kept per commitment (a month of
+// daily overdue nudges).
+const maxReminderDMs = 31
+
+// reminderDMPrefix starts the commitment hash's fields of reminder DMs.
+const reminderDMPrefix = "remind:"
+
 // reminderKind is the lease of one commitment's reminder on one day
 // ("<prefix>:{T}:commitment-remind:<ID>:<day>", "1" in older versions,
 // which counts as done). A marker per kind and due date
@@ -299,6 +316,12 @@ func (s *Store) OpenCommitmentsDueBy(ctx context.Context, team, due string, limi
 // fields…) or nothing. The commitment must be open with that due date, and
 // a due-soon reminder needs its marker unset; the first claim of a due date
 // sets the marker, and an overdue one appends the event.
+//
+// done: KEYS[2] commitment; ARGV[4] field, ARGV[5] "<channel>|<ts>",
+// ARGV[6] due, ARGV[7] how many reminder DMs to keep. The DM is recorded
+// while the commitment is open with that due date (the oldest beyond the
+// bound go); otherwise the lease ends and the script answers 4: the
+// commitment was settled while the DM was on its way.
 //
 // release: KEYS[2] marker; ARGV[4] kind. A due-soon reminder's marker goes
 // with the lease, so that a later run sends it.
@@ -313,9 +336,41 @@ local aid = nil
 if ARGV[5] == 'overdue' and first and #ARGV >= 7 then aid = audit_id(KEYS[4], ARGV[7]) end
 if first then redis.call('SET', KEYS[3], '1', 'PX', ARGV[6]) end
 if aid then audit_add(KEYS[4], aid, ARGV, 8) end`,
+	done: `
+if #KEYS >= 2 and #ARGV >= 7 and redis.call('EXISTS', KEYS[2]) == 1 then
+  local cur = redis.call('HMGET', KEYS[2], 'state', 'due')
+  if cur[1] ~= 'open' or cur[2] ~= ARGV[6] then
+    redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+    return 4
+  end
+  redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+  local fields = {}
+  for _, k in ipairs(redis.call('HKEYS', KEYS[2])) do
+    if string.sub(k, 1, 7) == 'remind:' then fields[#fields + 1] = k end
+  end
+  local keep = tonumber(ARGV[7])
+  if #fields > keep then
+    table.sort(fields)
+    for i = 1, #fields - keep do redis.call('HDEL', KEYS[2], fields[i]) end
+  end
+end`,
 	release: `
 if ARGV[4] == 'soon' then redis.call('DEL', KEYS[2]) end`,
 })
+
+// takeReminderDMsScript reads and deletes the reminder DMs of commitment
+// KEYS[1]; it returns field, value pairs.
+var takeReminderDMsScript = redis.NewScript(`
+local out = {}
+for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(k, 1, 7) == 'remind:' then
+    out[#out + 1] = k
+    out[#out + 1] = redis.call('HGET', KEYS[1], k)
+    redis.call('HDEL', KEYS[1], k)
+  end
+end
+return out
+`)
 
 // Retention of reminder leases and markers.
 const (
@@ -358,17 +413,63 @@ func (s *Store) ClaimCommitmentReminder(ctx context.Context, c *CommitmentRecord
 	return st == LeaseClaimed, nil
 }
 
-// CommitmentReminderSent records that owner sent c's reminder of day: no
-// one sends it again that day.
-func (s *Store) CommitmentReminderSent(ctx context.Context, c *CommitmentRecord, day, owner string) error {
-	ok, err := s.finishLease(ctx, reminderKind, []string{s.reminderKey(c, day)}, owner, reminderDayKeep, "")
+// CommitmentReminderSent records that owner sent c's reminder of day, the
+// DM dm: no one sends it again that day, and the DM is kept beside the
+// commitment (see TakeCommitmentReminderDMs) while the commitment is still
+// open with c.Due, in the same step. settled reports that it is not any
+// more (done, or given a new date, while the DM was on its way): the
+// caller shows dm settled. Recording it again is harmless.
+func (s *Store) CommitmentReminderSent(ctx context.Context, c *CommitmentRecord, day, owner string, dm domain.MessageRef) (settled bool, err error) {
+	keys := []string{s.reminderKey(c, day), s.commitmentKey(c.Team, c.ID)}
+	args := leaseArgs(owner, reminderDayKeep.Milliseconds(), "",
+		[]any{reminderDMPrefix + day, dm.Channel + "|" + dm.TS, c.Due, maxReminderDMs})
+	n, err := reminderKind.done.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
-		return fmt.Errorf("record commitment reminder %s %s: %w", c.ID, day, err)
+		return false, fmt.Errorf("record commitment reminder %s %s: %w", c.ID, day, err)
 	}
-	if !ok {
-		return fmt.Errorf("record commitment reminder %s %s: %w", c.ID, day, ErrLeaseHeld)
+	switch n {
+	case 1:
+		return false, nil
+	case 4:
+		return true, nil
+	case 2:
+		// Finished already (a retry, or an older version's marker): settled
+		// when the commitment moved on since.
+		cur, err := s.GetCommitment(ctx, c.Team, c.ID)
+		if errors.Is(err, domain.ErrCommitmentNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("record commitment reminder %s %s: %w", c.ID, day, err)
+		}
+		return cur.State != domain.CommitmentOpen || cur.Due != c.Due, nil
 	}
-	return nil
+	return false, fmt.Errorf("record commitment reminder %s %s: %w", c.ID, day, ErrLeaseHeld)
+}
+
+// TakeCommitmentReminderDMs returns the reminder DMs recorded for
+// commitment id, oldest first, and forgets them, in one step: of two
+// changes racing, each DM goes to one. Taken after the change is written,
+// none recorded before it is missed (one recorded after it finds the
+// commitment settled, see CommitmentReminderSent).
+func (s *Store) TakeCommitmentReminderDMs(ctx context.Context, team, id string) ([]domain.MessageRef, error) {
+	res, err := takeReminderDMsScript.Run(ctx, s.rdb, []string{s.commitmentKey(team, id)}).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("take reminder dms of %s: %w", id, err)
+	}
+	type dm struct{ day, v string }
+	var all []dm
+	for i := 0; i+1 < len(res); i += 2 {
+		all = append(all, dm{res[i], res[i+1]})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].day < all[j].day })
+	out := make([]domain.MessageRef, 0, len(all))
+	for _, d := range all {
+		if ref := parseMsgRef(d.v); !ref.IsZero() {
+			out = append(out, ref)
+		}
+	}
+	return out, nil
 }
 
 // ReleaseCommitmentReminder gives back owner's claim of the day's reminder

@@ -79,8 +79,8 @@ func TestCommitmentReminderOncePerDayAndDueDate(t *testing.T) {
 		t.Helper()
 		claimed := claim(c, kind, day, owner)
 		if claimed {
-			if err := s.CommitmentReminderSent(ctx, c, day, owner); err != nil {
-				t.Fatal(err)
+			if settled, err := s.CommitmentReminderSent(ctx, c, day, owner, domain.MessageRef{Channel: "DL", TS: day}); err != nil || settled {
+				t.Fatalf("record reminder: settled %v, %v", settled, err)
 			}
 		}
 		return claimed
@@ -143,5 +143,83 @@ func TestCommitmentReminderOncePerDayAndDueDate(t *testing.T) {
 	}
 	if got := remind(domain.ReminderOverdue, "2026-03-08", "c"); got {
 		t.Errorf("done commitment's reminder claimed")
+	}
+}
+
+// The reminder DMs of a commitment are kept while it is open with their due
+// date, taken once (oldest first) after a change, bounded, and a DM
+// recorded after the change is reported settled.
+func TestCommitmentReminderDMsTakenOnce(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := context.Background()
+	c := openCommitment("C-EEEEEE", "2026-03-05")
+	if err := s.CreateCommitment(ctx, c, madeEvent(c)); err != nil {
+		t.Fatal(err)
+	}
+	send := func(c *store.CommitmentRecord, day string) bool {
+		t.Helper()
+		claimed, err := s.ClaimCommitmentReminder(ctx, c, domain.ReminderOverdue, day, "o", time.Minute, nil)
+		if err != nil || !claimed {
+			t.Fatalf("claim %s: %v, %v", day, claimed, err)
+		}
+		settled, err := s.CommitmentReminderSent(ctx, c, day, "o", domain.MessageRef{Channel: "DL", TS: day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Recording it again (a retry) answers the same.
+		again, err := s.CommitmentReminderSent(ctx, c, day, "o", domain.MessageRef{Channel: "DL", TS: day})
+		if err != nil || again != settled {
+			t.Fatalf("record %s again: settled %v (first %v), %v", day, again, settled, err)
+		}
+		return settled
+	}
+	// More than the bound: the oldest go.
+	start := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
+	var days []string
+	for i := range 33 {
+		day := start.AddDate(0, 0, i).Format("2006-01-02")
+		days = append(days, day)
+		if send(c, day) {
+			t.Fatalf("reminder of %s settled while open", day)
+		}
+	}
+	cur, err := s.GetCommitment(ctx, team, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.State = domain.CommitmentDone
+	if err := s.UpdateCommitment(ctx, cur, domain.CommitmentOpen, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TakeCommitmentReminderDMs(ctx, team, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 31 || got[0].TS != days[2] || got[30].TS != days[32] || got[0].Channel != "DL" {
+		t.Fatalf("taken = %d DMs %v; want the newest 31, oldest first", len(got), got)
+	}
+	if again, err := s.TakeCommitmentReminderDMs(ctx, team, c.ID); err != nil || len(again) != 0 {
+		t.Errorf("taken twice: %v, %v", again, err)
+	}
+	// A reminder claimed while open and recorded after the change: settled.
+	c2 := openCommitment("C-FFFFFF", "2026-03-05")
+	if err := s.CreateCommitment(ctx, c2, madeEvent(c2)); err != nil {
+		t.Fatal(err)
+	}
+	if claimed, err := s.ClaimCommitmentReminder(ctx, c2, domain.ReminderOverdue, "2026-03-06", "o", time.Minute, nil); err != nil || !claimed {
+		t.Fatalf("claim: %v, %v", claimed, err)
+	}
+	moved, _ := s.GetCommitment(ctx, team, c2.ID)
+	moved.Due = "2026-03-20"
+	if err := s.UpdateCommitment(ctx, moved, domain.CommitmentOpen, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if settled, err := s.CommitmentReminderSent(ctx, c2, "2026-03-06", "o", domain.MessageRef{Channel: "DL", TS: "1.0"}); err != nil || !settled {
+			t.Errorf("recorded after a new date: settled %v, %v; want settled", settled, err)
+		}
+	}
+	if got, err := s.TakeCommitmentReminderDMs(ctx, team, c2.ID); err != nil || len(got) != 0 {
+		t.Errorf("a settled reminder was kept: %v, %v", got, err)
 	}
 }

@@ -142,8 +142,9 @@ func (s *Service) DeclineAsk(ctx context.Context, a Action, reason string) (*dom
 }
 
 // Done marks the open commitment a.ID done by its leader, on time when it
-// is not past its due date: the leader sees it settled where they clicked,
-// and the employee is told. A commitment settled already is domain.Conflict.
+// is not past its due date: the leader sees it settled where they clicked
+// and in every reminder DM of it (none keeps live buttons), and the
+// employee is told. A commitment settled already is domain.Conflict.
 func (s *Service) Done(ctx context.Context, a Action) (*domain.CommitmentRecord, error) {
 	c, err := s.own(ctx, a)
 	if err != nil {
@@ -162,15 +163,16 @@ func (s *Service) Done(ctx context.Context, a Action) (*domain.CommitmentRecord,
 	if err := s.store.UpdateCommitment(ctx, c, domain.CommitmentOpen, &ev); err != nil {
 		return nil, s.raceLost(err)
 	}
-	s.notify.ShowSettled(ctx, c, a.At)
+	s.notify.ShowSettled(ctx, c, a.At, s.takeReminders(ctx, c))
 	s.tellEmployee(ctx, c, ev)
 	s.notify.Changed(ctx, c)
 	return c, nil
 }
 
 // Redate moves the open commitment a.ID to picked ("2006-01-02"), another
-// date from today on: the leader sees it where they clicked, and the
-// employee is told the new date and the old one. A date that cannot be
+// date from today on: the leader sees it where they clicked and in every
+// reminder DM of the old date (none keeps live buttons), and the employee
+// is told the new date and the old one. A date that cannot be
 // taken, or a commitment settled meanwhile, is a *FieldError on FieldDue.
 func (s *Service) Redate(ctx context.Context, a Action, picked string) (*domain.CommitmentRecord, error) {
 	c, err := s.own(ctx, a)
@@ -195,7 +197,7 @@ func (s *Service) Redate(ctx context.Context, a Action, picked string) (*domain.
 	if err := s.store.UpdateCommitment(ctx, c, domain.CommitmentOpen, &ev); err != nil {
 		return nil, onField(FieldDue, s.raceLost(err))
 	}
-	s.notify.ShowSettled(ctx, c, a.At)
+	s.notify.ShowSettled(ctx, c, a.At, s.takeReminders(ctx, c))
 	s.tellEmployee(ctx, c, ev)
 	s.notify.Changed(ctx, c)
 	return c, nil

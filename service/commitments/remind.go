@@ -97,7 +97,7 @@ func (s *Service) RemindIn(ctx context.Context, team, owner string, loc *time.Lo
 func (s *Service) sendReminder(ctx context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date, owner string) error {
 	bg := context.WithoutCancel(ctx)
 	dctx, cancel := context.WithTimeout(ctx, reminderLease/2)
-	err := s.notify.Remind(dctx, c, kind, today)
+	dm, err := s.notify.Remind(dctx, c, kind, today)
 	cancel()
 	if err != nil {
 		s.log.Warn("could not send a commitment reminder", "commitment", c.ID, "error", err.Error())
@@ -106,12 +106,42 @@ func (s *Service) sendReminder(ctx context.Context, c *domain.CommitmentRecord, 
 		}
 		return fmt.Errorf("remind %s: %w", c.ID, err)
 	}
-	if err := s.store.CommitmentReminderSent(bg, c, today.String(), owner); err != nil {
+	settled, err := s.store.CommitmentReminderSent(bg, c, today.String(), owner, dm)
+	if err != nil {
 		// The reminder is out; the claim expires and a later run of the
 		// same day may send it again.
 		s.log.Warn("could not record a sent commitment reminder", "commitment", c.ID, "error", err.Error())
+		return nil
+	}
+	if settled {
+		// Done or given a new date while the DM was on its way: the DM
+		// says so at once, as the change showed the ones before it.
+		s.showSettledLate(bg, c, dm)
 	}
 	return nil
+}
+
+// showSettledLate shows dm, a reminder of c recorded after c changed, as
+// c is now.
+func (s *Service) showSettledLate(ctx context.Context, c *domain.CommitmentRecord, dm domain.MessageRef) {
+	cur, err := s.store.GetCommitment(ctx, c.Team, c.ID)
+	if err != nil {
+		s.log.Warn("could not show a late reminder settled", "commitment", c.ID, "error", err.Error())
+		return
+	}
+	s.notify.ShowSettled(ctx, cur, nil, []domain.MessageRef{dm})
+}
+
+// takeReminders returns the reminder DMs of c sent before its change, for
+// the change to show settled (read after the change is written: one
+// recorded later finds c settled and shows itself). A failure is logged:
+// the change is saved.
+func (s *Service) takeReminders(ctx context.Context, c *domain.CommitmentRecord) []domain.MessageRef {
+	dms, err := s.store.TakeCommitmentReminderDMs(ctx, c.Team, c.ID)
+	if err != nil {
+		s.log.Warn("could not read a commitment's reminder DMs", "commitment", c.ID, "error", err.Error())
+	}
+	return dms
 }
 
 // awayNow returns the leaders away in team at now; none when it cannot be

@@ -58,8 +58,14 @@ type Store interface {
 	// is no longer open with that due date. The first overdue claim of a
 	// due date appends overdue (when not nil) in the same step.
 	ClaimCommitmentReminder(ctx context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, day, owner string, lease time.Duration, overdue *domain.Event) (claimed bool, err error)
-	// CommitmentReminderSent records that owner sent c's reminder of day.
-	CommitmentReminderSent(ctx context.Context, c *domain.CommitmentRecord, day, owner string) error
+	// CommitmentReminderSent records that owner sent c's reminder of day,
+	// the DM dm, kept beside c while c is still open with c.Due, in one
+	// step; settled reports that c is not (done or given a new date while
+	// the DM was on its way).
+	CommitmentReminderSent(ctx context.Context, c *domain.CommitmentRecord, day, owner string, dm domain.MessageRef) (settled bool, err error)
+	// TakeCommitmentReminderDMs returns the reminder DMs kept for
+	// commitment id and forgets them, in one step.
+	TakeCommitmentReminderDMs(ctx context.Context, team, id string) ([]domain.MessageRef, error)
 	// ReleaseCommitmentReminder gives owner's claim of c's reminder of day
 	// back, so that a later run sends it.
 	ReleaseCommitmentReminder(ctx context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, day, owner string) error
@@ -81,13 +87,15 @@ type Notifier interface {
 	// refreshes the place the leader answered from (at). It logs its own
 	// failures: the answer is saved whatever happens here.
 	ShowAnswered(ctx context.Context, c *domain.CommitmentRecord, at Origin)
-	// ShowSettled shows the leader, where they acted (at), what changed:
-	// the reminder updated in place, their list refreshed. It logs its own
+	// ShowSettled shows the leader, where they acted (at, nil for
+	// nowhere), what changed: the reminder updated in place, their list
+	// refreshed; and every reminder DM of reminders (those of c sent
+	// before the change) says so too, without its buttons. It logs its own
 	// failures.
-	ShowSettled(ctx context.Context, c *domain.CommitmentRecord, at Origin)
+	ShowSettled(ctx context.Context, c *domain.CommitmentRecord, at Origin, reminders []domain.MessageRef)
 	// Remind sends c's leader its reminder of kind, with Done and New date;
-	// today is the day it is sent for.
-	Remind(ctx context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) error
+	// today is the day it is sent for. It returns the DM.
+	Remind(ctx context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) (domain.MessageRef, error)
 	// Changed refreshes what shows c to its leader and employee (their App
 	// Home). It never fails the caller.
 	Changed(ctx context.Context, c *domain.CommitmentRecord)

@@ -88,19 +88,19 @@ func (n *notifier) ShowAnswered(_ context.Context, c *domain.CommitmentRecord, a
 	n.record("show-answered %s %v", c.ID, at)
 }
 
-func (n *notifier) ShowSettled(_ context.Context, c *domain.CommitmentRecord, at commitments.Origin) {
+func (n *notifier) ShowSettled(_ context.Context, c *domain.CommitmentRecord, at commitments.Origin, _ []domain.MessageRef) {
 	n.record("show-settled %s %v", c.ID, at)
 }
 
-func (n *notifier) Remind(_ context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) error {
+func (n *notifier) Remind(_ context.Context, c *domain.CommitmentRecord, kind domain.ReminderKind, today dates.Date) (domain.MessageRef, error) {
 	n.mu.Lock()
 	fail := n.remindFail
 	n.mu.Unlock()
 	if fail != nil {
-		return fail
+		return domain.MessageRef{}, fail
 	}
 	n.record("remind %s %s %s", c.ID, kind, today)
-	return nil
+	return domain.MessageRef{Channel: "D" + c.Leader, TS: today.String()}, nil
 }
 
 func (n *notifier) Changed(_ context.Context, c *domain.CommitmentRecord) {
