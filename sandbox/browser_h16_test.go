@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -147,4 +148,58 @@ func TestSandboxBrowserContrast(t *testing.T) {
 	b.step("the log modal", clickCSS(`.tab[data-tab="messages"]`), command("/empower"),
 		chromedp.WaitVisible(chromedp.CSS(`#modal .bk-input[data-block="amount"] input`)))
 	check("the log modal")
+}
+
+// clearToasts removes the notes the page shows for a moment, before a screenshot.
+func clearToasts() chromedp.Action[chromedp.Void] {
+	return evalTrue("toasts removed", `(() => { document.querySelectorAll(".toast").forEach(t => t.remove()); return true; })()`)
+}
+
+// lastCard is JavaScript finding the last message in #messages whose text has text.
+func lastCard(text string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#messages .msg")].filter(m => m.innerText.includes(%s)).pop()`, strconv.Quote(text))
+}
+
+// TestSandboxBrowserCardBeforeAndAfter: an escalation card before and after a decision, at
+// 1280×800 (Bob approves Alice's $900) and at 390×844 (he declines her $700 with a reason):
+// the card is whole in the window without sideways scroll, its buttons are there before and
+// gone after, and the decided card says who decided. With UPDATE_SCREENSHOTS=1 it writes
+// docs/screenshots/card-{before,after}-{1280,390}.png.
+func TestSandboxBrowserCardBeforeAndAfter(t *testing.T) {
+	b := newBrowser(t)
+	_, base := start(t, sandbox.Config{})
+	b.step("open the page", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base),
+		chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0ALICE"]`)), clickCSS("#tour-close"), chromedp.WaitNotVisible(chromedp.ID("tour")),
+		waitText("#banner", "nothing persists"), clickCSS("#banner-close"), chromedp.WaitNotVisible(chromedp.ID("banner")))
+	b.step("Alice logs $900", beUser("U0ALICE"), openConv("C0GENERAL", "general"),
+		command("/empower discount 900 for ACME loyal customer, late delivery #customer-first"), waitText("#messages .msg.ephemeral", "$900"))
+	b.step("Bob's card before", beUser("U0BOB"), openConv("C0ESCALATE", "escalations"), waitButton("#messages", "Approve"),
+		clearToasts(), evalTrue("no sideways scroll", noSideScroll),
+		evalTrue("the card's buttons are in the window", `(() => { const m = `+lastCard("$900")+`; const r = m.getBoundingClientRect(); return r.bottom <= innerHeight && r.top >= 0; })()`))
+	b.screenshot("screenshots/card-before-1280.png")
+	b.step("Bob approves", clickIn("#messages", "Approve"), confirmIfAsked(), waitText("#messages .msg", "Approved by"),
+		poll(`![...document.querySelectorAll("#messages button")].some(b => b.innerText.trim() === "Approve")`), clearToasts())
+	b.screenshot("screenshots/card-after-1280.png")
+
+	b.step("Alice logs $700 at phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-ready]`)), evalTrue("the banner stays hidden", `document.querySelector("#banner").hidden`),
+		setValue("#people-select", "U0ALICE"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="U0ALICE"]`)),
+		clickCSS("#menu"), chromedp.WaitVisible(chromedp.CSS(`#sidebar a[data-conv="C0GENERAL"]`)), clickCSS(`#sidebar a[data-conv="C0GENERAL"]`), waitText("#conv-title", "general"),
+		command("/empower discount 700 for Initech, shipping damage"), waitText("#messages .msg.ephemeral", "$700"))
+	b.step("Bob's card before, on a phone", setValue("#people-select", "U0BOB"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="U0BOB"]`)),
+		clickCSS("#menu"), chromedp.WaitVisible(chromedp.CSS(`#sidebar a[data-conv="C0ESCALATE"]`)), clickCSS(`#sidebar a[data-conv="C0ESCALATE"]`), waitText("#conv-title", "escalations"),
+		poll(`getComputedStyle(document.querySelector("#sidebar")).visibility === "hidden"`),
+		waitText("#messages .msg", "$700"), waitButton("#messages", "Decline"), clearToasts(),
+		evalTrue("no sideways scroll", noSideScroll),
+		evalTrue("the card is whole in the window", `(() => { const r = `+lastCard("$700")+`.getBoundingClientRect(), m = document.querySelector("#messages").getBoundingClientRect(); return r.top >= m.top && r.bottom <= m.bottom; })()`),
+		evalTrue("the composer's placeholder fits", `(() => { const i = document.querySelector("#composer-input"); const c = document.createElement("canvas").getContext("2d"); c.font = getComputedStyle(i).font; return c.measureText(i.placeholder).width <= i.clientWidth - 24; })()`),
+		evalTrue("the card fits the width", `(() => { const m = `+lastCard("$700")+`; return m.scrollWidth <= m.clientWidth + 1 && m.getBoundingClientRect().right <= innerWidth; })()`),
+		evalTrue("the card's buttons are in the window", `(() => { const bs = [...`+lastCard("$700")+`.querySelectorAll("button.bk-button")]; return bs.length >= 3 && bs.every(b => { const r = b.getBoundingClientRect(); return r.left >= 0 && r.right <= innerWidth && r.bottom <= innerHeight && r.top >= 0; }); })()`))
+	b.screenshot("screenshots/card-before-390.png")
+	b.step("Bob declines with a reason", clickIn("#messages", "Decline"), confirmIfAsked(), chromedp.WaitVisible(chromedp.CSS(`#modal textarea`)),
+		poll(inViewport("#modal-submit")), chromedp.SendKeys(chromedp.CSS(`#modal textarea`), "Initech's damage claim is with the carrier; let's wait for it"),
+		clickCSS("#modal-submit"), chromedp.WaitNotVisible(chromedp.ID("modal-backdrop")),
+		poll(`(() => { const m = `+lastCard("$700")+`; return !!m && m.innerText.includes("Declined by") && !m.querySelector("button.bk-button"); })()`),
+		clearToasts(), evalTrue("no sideways scroll", noSideScroll))
+	b.screenshot("screenshots/card-after-390.png")
 }

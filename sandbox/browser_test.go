@@ -138,7 +138,6 @@ func TestSandboxInTheBrowser(t *testing.T) {
 	b.step("the buttons are styled", chromedp.WaitVisible(chromedp.CSS(`#messages button.bk-button.primary`)),
 		chromedp.WaitVisible(chromedp.CSS(`#messages button.bk-button.danger`)))
 	b.screenshot("sandbox-escalation.png")
-	b.note("card-before.png")
 	b.step("Bob clicks Approve", clickButton("messages", "Approve"),
 		// a confirm dialog, if the bot asks for one
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -148,7 +147,6 @@ func TestSandboxInTheBrowser(t *testing.T) {
 		waitText("#messages .msg", "Approved by"),
 		poll(`![...document.querySelectorAll("#messages button")].some(b => b.innerText.trim() === "Approve")`),
 	)
-	b.note("card-after.png")
 
 	b.step("be Alice again", beUser("U0ALICE"))
 	b.step("Alice sees the approval DM", clickCSS(`a[data-conv="app"]`),

@@ -3,8 +3,6 @@ package sandbox_test
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -14,22 +12,6 @@ import (
 
 	"github.com/empowerbot/empowerbot/sandbox"
 )
-
-// note saves a screenshot for a closing note to $NOTES_DIR/name when NOTES_DIR is set.
-func (b *browser) note(name string) {
-	b.t.Helper()
-	dir := os.Getenv("NOTES_DIR")
-	if dir == "" {
-		return
-	}
-	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		b.t.Fatalf("screenshot: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-		b.t.Fatalf("save the screenshot: %v", err)
-	}
-}
 
 // clickIn clicks, in one step inside the page, the first visible button under sel whose
 // text is label, waiting until there is one.
@@ -85,8 +67,7 @@ func TestSandboxBrowserGuidedTour(t *testing.T) {
 		waitText("#toasts .toast", "outcome_followups"), waitText("#clock-now", "+3d"),
 		clickIn("#messages", "It worked"), stepDone("outcome"))
 	b.step("clear the toasts", evalTrue("toasts removed", `(() => { document.querySelectorAll(".toast").forEach(t => t.remove()); return true; })()`))
-	b.note("tour-1280.png")
-	b.screenshot("sandbox-tour.png")
+	b.screenshot("screenshots/tour-1280.png")
 	b.step("5. praise", takeMeThere("praise", "U0ALICE", "general"), sendComposer(), stepDone("praise"))
 	b.step("6. feedback", takeMeThere("feedback", "U0ALICE", "empowerbot"),
 		clickIn(`#tour-steps .step[data-step="feedback"]`, "Run feedback now"),
@@ -138,7 +119,7 @@ func TestSandboxBrowserPhone(t *testing.T) {
 	b.screenshot("sandbox-phone.png")
 	b.step("the tour again: one step done", clickCSS("#tour-open"), chromedp.WaitVisible(chromedp.ID("tour")), stepDone("inside"),
 		evalTrue("no horizontal scroll", noSideScroll))
-	b.note("tour-390.png")
+	b.screenshot("screenshots/tour-390.png")
 	b.step("close the sheet with Esc", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("tour")))
 	b.step("the drawer opens and a channel closes it", clickCSS("#menu"), chromedp.WaitVisible(chromedp.CSS(`#sidebar a[data-conv="app"]`)),
 		evalTrue("no horizontal scroll", noSideScroll), clickCSS(`#sidebar a[data-conv="app"]`), waitText("#conv-title", "empowerbot"),

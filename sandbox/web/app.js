@@ -849,7 +849,10 @@ function renderHeader() {
   $("#messages").hidden = home;
   $("#composer").hidden = home;
   const who = S.state.people.find((p) => p.id === S.me);
-  $("#composer-input").placeholder = `Message ${isApp ? "empowerbot" : "#" + (ch ? ch.name : "")} as ${who ? who.real_name : S.me}, or type /empower …`;
+  const where = isApp ? "empowerbot" : "#" + (ch ? ch.name : "");
+  // a phone's composer is narrow: the hint below it says how to type a command
+  $("#composer-input").placeholder = matchMedia("(max-width: 700px)").matches ? `Message ${where}`
+    : `Message ${where} as ${who ? who.real_name : S.me}, or type /empower …`;
 }
 
 // fmtOffset writes a clock offset in seconds as "3d", "1d 4h", "2h 30m".
@@ -1100,7 +1103,13 @@ async function stepAction(st, btn) {
 
 async function init() {
   S.state = await api("GET", "/api/state");
-  if (S.state.banner) { $("#banner").textContent = "⚠️ " + S.state.banner; $("#banner").hidden = false; }
+  // the banner (e.g. Redis in memory) can be hidden; it comes back when its words change
+  if (S.state.banner && localStorage.getItem("sandbox.banner") !== S.state.banner) {
+    $("#banner-text").textContent = "⚠️ " + S.state.banner;
+    $("#banner").title = S.state.banner;
+    $("#banner").hidden = false;
+  }
+  $("#banner-close").addEventListener("click", () => { localStorage.setItem("sandbox.banner", S.state.banner); $("#banner").hidden = true; });
   $("#policy").textContent = "Policy: " + S.state.policy;
   $("#hint").textContent = `Try: ${S.state.command} discount 900 for ACME loyal customer #customer-first · ${S.state.command} box · ${S.state.command} help`;
   renderClock(S.state.clock);
