@@ -65,7 +65,7 @@ var table = []Sub{
 	},
 	{
 		Name: "commit", Args: "<@user> <text> by <date>",
-		Summary: "leaders: commit to an action for one of your people, with a date",
+		Summary: "leaders: promise one of your people what you will do for them, by a date",
 		Example: "commit @dave get you on the safety course by friday",
 	},
 	{
@@ -73,16 +73,16 @@ var table = []Sub{
 		Summary: "ask a leader for support; they can accept or decline",
 		Example: "ask @bob a second van for Tuesdays by end of month",
 	},
-	{Name: "commitments", Summary: "the commitments made by you and to you, with their status"},
+	{Name: "commitments", Summary: "the commitments made by you and to you, and where each stands"},
 	{
 		Name: "outcome", Args: "<decision-id> worked|failed [note]",
-		Summary: "record how a decision turned out",
+		Summary: "say how a decision turned out",
 		Example: "outcome D-7K2QF9 worked the customer renewed",
 	},
 	{Name: "feedback", Summary: "tell your leader how they can help you, any time"},
 	{
 		Name: "box", Args: "[<@user> [reset <activity>]]",
-		Summary: "your limits for each activity, your team and its approvers; a leader may look at one of their people's box, or reset a limit they earned",
+		Summary: "what is yours to decide alone, and who comes in above it; leaders can look at one of their people's box, or take back a limit they earned",
 		Example: "box @dave",
 	},
 	{

@@ -118,7 +118,7 @@ func TestAwayAndBack(t *testing.T) {
 	wantIn(t, "back from someone never away", e.say(apptest.Dave, "back"), "You weren't away")
 
 	got = e.say(apptest.Carol, "away until in 3 days")
-	wantIn(t, "away without a delegate", got, "until the end of *Sat Nov 21*", "level's other approvers answer")
+	wantIn(t, "away without a delegate", got, "until the end of *Sat Nov 21*", "The other leaders at your level answer")
 
 	evs := e.awayEvents()
 	if len(evs) != 3 {
@@ -276,7 +276,7 @@ func TestAwayDelegateUntilMidnight(t *testing.T) {
 func TestAwayWithoutDelegate(t *testing.T) {
 	e := startAway(t, apptest.Options{Policy: awayPolicy(t, "approvers: [U0BOB]", "approvers: [U0BOB, U0FRANK]")})
 	e.addFrank()
-	wantIn(t, "bob away", e.say(apptest.Bob, "away until friday"), "other approvers answer")
+	wantIn(t, "bob away", e.say(apptest.Bob, "away until friday"), "other leaders at your level answer")
 
 	// Another approver of the level is here: they take it.
 	_, card := e.pendingCard("discount 900 for ACME", "team lead", ":palm_tree: <@U0BOB> is away until Fri Nov 20.")

@@ -379,7 +379,7 @@ func TestFeedbackCommitToThisClosesTheLoop(t *testing.T) {
 		t.Errorf("Erin's loop DM = %q; want what she said and what was done", erin.AllText())
 	}
 	for _, p := range team {
-		m := e.waitDMText(p, "Publish rotas two weeks ahead*. Thank you")
+		m := e.waitDMText(p, "We did: *Publish rotas two weeks ahead*. <@U0BOB> saw to it. Thank you")
 		if !strings.Contains(m.AllText(), "Someone in your team said") {
 			t.Errorf("%s's team loop DM = %q", p, m.AllText())
 		}

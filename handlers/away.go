@@ -77,7 +77,7 @@ func (h *Handlers) AwayCommand(ctx context.Context, c *Command) (*Reply, error) 
 		return nil, withUsage(err, awayUsage)
 	}
 	today := dates.Of(h.Clock.Now().In(h.Away.Zone(ctx, c.TeamID, c.UserID)))
-	who := "Your level's other approvers answer what comes to you meanwhile (or the next level, where there are none)."
+	who := "The other leaders at your level answer what comes to you meanwhile (or the leaders above you, where there are none)."
 	if a.Delegate != "" {
 		who = fmt.Sprintf("%s covers for you: what comes to you goes to them too, and they can approve, escalate or decline it for you.",
 			slacktext.User(a.Delegate))

@@ -140,11 +140,11 @@ func ReminderDM(cm *domain.CommitmentRecord, kind domain.ReminderKind, today dat
 func settledLine(cm *domain.CommitmentRecord, today dates.Date) string {
 	switch cm.State {
 	case domain.CommitmentDone:
-		return fmt.Sprintf(":white_check_mark: `%s` is done; I told %s.", cm.ID, commitTo(cm))
+		return fmt.Sprintf(":white_check_mark: Your commitment to %s is done (`%s`); I told them. Thank you for keeping your word.", commitTo(cm), cm.ID)
 	case domain.CommitmentDeclined:
 		return fmt.Sprintf(":no_entry_sign: You declined `%s`; I told %s.", cm.ID, commitTo(cm))
 	}
-	return fmt.Sprintf(":calendar: `%s` is now due *%s*; I told %s.", cm.ID, commitments.DueText(cm, today), commitTo(cm))
+	return fmt.Sprintf(":calendar: Your commitment to %s is now due *%s* (`%s`); I told them.", commitTo(cm), commitments.DueText(cm, today), cm.ID)
 }
 
 // settledDM replaces a reminder DM once the leader acted: no live buttons.

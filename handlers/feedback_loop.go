@@ -297,11 +297,11 @@ func commitToOf(c *domain.Commitment) string {
 func loopDoneText(cm *domain.CommitmentRecord) string {
 	said := slacktext.EscapeTruncate(cm.Said, 600)
 	if cm.ToTeam {
-		return fmt.Sprintf(":white_check_mark: *You said … — we did …*\nSomeone in your team said: “%s”\n%s did it: *%s*. Thank you for saying it.",
-			said, slacktext.User(cm.Leader), commitText(cm))
+		return fmt.Sprintf(":white_check_mark: *You said … — we did …*\nSomeone in your team said: “%s”\nWe did: *%s*. %s saw to it. Thank you for speaking up.",
+			said, commitText(cm), slacktext.User(cm.Leader))
 	}
-	return fmt.Sprintf(":white_check_mark: *You said … — we did …*\nYou said: “%s”\n%s did it: *%s*. Thank you for saying it.",
-		said, slacktext.User(cm.Leader), commitText(cm))
+	return fmt.Sprintf(":white_check_mark: *You said … — we did …*\nYou said: “%s”\nWe did: *%s*. %s saw to it. Thank you for speaking up.",
+		said, commitText(cm), slacktext.User(cm.Leader))
 }
 
 // loopMadeText tells the person (or each of the team) that their leader
@@ -352,8 +352,8 @@ func newsBlocks(done []feedback.Done) []slack.Block {
 		if d.ToTeam {
 			who = "Someone in your team said"
 		}
-		fmt.Fprintf(&b, "\n• %s: “%s” — %s did: *%s*", who, slacktext.EscapeTruncate(d.Said, 200),
-			slacktext.User(d.Leader), slacktext.EscapeTruncate(d.Did, 200))
+		fmt.Fprintf(&b, "\n• %s: “%s” — we did: *%s* (%s)", who, slacktext.EscapeTruncate(d.Said, 200),
+			slacktext.EscapeTruncate(d.Did, 200), slacktext.User(d.Leader))
 	}
 	return []slack.Block{slack.NewSectionBlock(fbMrkdwn(slacktext.Truncate(b.String(), slacktext.SectionTextMax)), nil, nil), slack.NewDividerBlock()}
 }

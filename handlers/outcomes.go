@@ -180,10 +180,11 @@ func (h *Handlers) OutcomeCommand(ctx context.Context, c *Command) (*Reply, erro
 		return nil, err
 	}
 	if result == domain.OutcomeWorked {
-		return Text(fmt.Sprintf(":tada: Recorded: `%s` worked. Thank you for taking the risk: I've praised you in %s and told your leader.",
-			d.ID, channelMention(h.policy().Channels.Praise))), nil
+		return Text(fmt.Sprintf(":tada: Recorded: %s worked (`%s`). Thank you for taking the risk: I've praised you in %s and told your leader.",
+			decisionPhrase(d, true), d.ID, channelMention(h.policy().Channels.Praise))), nil
 	}
-	return Text(fmt.Sprintf(":pray: Recorded: `%s` didn't work out. That stays private: I've let your leader know, and they own the fallout. Thank you for taking the risk.", d.ID)), nil
+	return Text(fmt.Sprintf(":pray: Recorded: %s didn't work out (`%s`). That stays private: I've let your leader know, and they own the fallout. Thank you for taking the risk.",
+		decisionPhrase(d, true), d.ID)), nil
 }
 
 // OutcomeWorked handles the follow-up DM's It worked button.
@@ -205,10 +206,13 @@ func (h *Handlers) outcomeClick(ctx context.Context, a *Action, result string) e
 	return err
 }
 
-// failedLeaderText tells the leader about a decision that didn't work out.
-func (h *Handlers) failedLeaderText(d *domain.Decision) string {
+// failedLeaderText tells leader about a decision that didn't work out.
+func (h *Handlers) failedLeaderText(d *domain.Decision, leader string) string {
 	how := "on their own authority, inside their box"
-	if d.State == domain.StateApproved && d.DecidedBy != "" {
+	switch {
+	case d.State == domain.StateApproved && d.DecidedBy == leader:
+		how = "with your approval"
+	case d.State == domain.StateApproved && d.DecidedBy != "":
 		how = "with " + slacktext.User(d.DecidedBy) + "'s approval"
 	}
 	s := fmt.Sprintf(":compass: %s's %s (`%s`, decided %s) didn't work out. This stays private; no one else is told. You own the fallout: check in with %s, thank them for taking the risk, and help put it right.",
@@ -328,7 +332,7 @@ func (n RecognitionNotifier) TellLeader(ctx context.Context, d *domain.Decision,
 		text = fmt.Sprintf(":tada: Good news: %s's %s worked (`%s`). I've praised the risk they took in %s; a word from you would mean a lot too.",
 			slacktext.User(d.Requester), strings.TrimPrefix(decisionPhrase(d, true), "the "), d.ID, channelMention(h.policy().Channels.Praise))
 	case recognition.NewsFailed:
-		text = h.failedLeaderText(d)
+		text = h.failedLeaderText(d, leader)
 	case recognition.NewsNoted:
 		text = fmt.Sprintf(":memo: %s added a note about %s (`%s`), which didn't work out:", slacktext.User(d.Requester), decisionPhrase(d, true), d.ID)
 	default:

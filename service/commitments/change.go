@@ -247,16 +247,16 @@ func (s *Service) settledText(c *domain.CommitmentRecord) string {
 	today := s.today()
 	switch c.State {
 	case domain.CommitmentDone:
-		return fmt.Sprintf("`%s` is already done (%s). Nothing changed.", c.ID, dates.Of(c.ClosedAt.In(s.policy().Location)).Human(today))
+		return fmt.Sprintf("That commitment is already done (%s, `%s`). Nothing changed.", dates.Of(c.ClosedAt.In(s.policy().Location)).Human(today), c.ID)
 	case domain.CommitmentDeclined:
-		return fmt.Sprintf("`%s` was declined already. Nothing changed.", c.ID)
+		return fmt.Sprintf("That ask was declined already (`%s`). Nothing changed.", c.ID)
 	case domain.CommitmentOpen:
 		if c.Source == domain.SourceAsk {
-			return fmt.Sprintf("`%s` was accepted already: it's a commitment due %s. Nothing changed.", c.ID, DueText(c, today))
+			return fmt.Sprintf("That ask was accepted already: it's a commitment due %s (`%s`). Nothing changed.", DueText(c, today), c.ID)
 		}
-		return fmt.Sprintf("`%s` is open, due %s. Nothing changed.", c.ID, DueText(c, today))
+		return fmt.Sprintf("That commitment is still open, due %s (`%s`). Nothing changed.", DueText(c, today), c.ID)
 	}
-	return fmt.Sprintf("`%s` is still waiting for an answer. Nothing changed.", c.ID)
+	return fmt.Sprintf("That ask is still waiting for an answer (`%s`). Nothing changed.", c.ID)
 }
 
 // raceLost turns a change that lost a race into a refusal saying where the

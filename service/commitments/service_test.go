@@ -420,7 +420,7 @@ func TestAcceptAndDecline(t *testing.T) {
 	}
 	// Answered: a second answer, from the same form or the other one, is refused beside its field.
 	_, err = e.svc.Accept(ctx, act(bob), "2026-11-28")
-	wantField(t, err, commitments.FieldDue, domain.Conflict, "`"+c.ID+"` was accepted already: it's a commitment due Fri Nov 27. Nothing changed.")
+	wantField(t, err, commitments.FieldDue, domain.Conflict, "That ask was accepted already: it's a commitment due Fri Nov 27 (`"+c.ID+"`). Nothing changed.")
 	_, err = e.svc.DeclineAsk(ctx, act(bob), "")
 	wantField(t, err, commitments.FieldReason, domain.Conflict, "was accepted already")
 	_, err = e.svc.Answerable(ctx, act(bob))
@@ -440,7 +440,7 @@ func TestAcceptAndDecline(t *testing.T) {
 		t.Errorf("declined event: %+v", evs)
 	}
 	_, err = e.svc.Accept(ctx, commitments.Action{Team: team, ID: d.ID, User: bob}, "2026-11-27")
-	wantField(t, err, commitments.FieldDue, domain.Conflict, "`"+d.ID+"` was declined already. Nothing changed.")
+	wantField(t, err, commitments.FieldDue, domain.Conflict, "That ask was declined already (`"+d.ID+"`). Nothing changed.")
 }
 
 func TestDoneAndNewDate(t *testing.T) {
@@ -494,7 +494,7 @@ func TestDoneAndNewDate(t *testing.T) {
 	}
 	// Settled: every later click says where it stands.
 	_, err = e.svc.Done(ctx, act(bob))
-	wantRefusal(t, err, domain.Conflict, "`"+c.ID+"` is already done (Tue Nov 24). Nothing changed.")
+	wantRefusal(t, err, domain.Conflict, "That commitment is already done (Tue Nov 24, `"+c.ID+"`). Nothing changed.")
 	_, err = e.svc.Changeable(ctx, act(bob))
 	wantRefusal(t, err, domain.Conflict, "is already done")
 	_, err = e.svc.Redate(ctx, act(bob), "2026-12-01")

@@ -142,9 +142,9 @@ func refusalText(ref *domain.OutcomeRefusal, user string) string {
 		return fmt.Sprintf("Only %s can say how `%s` turned out: it was their call. Nothing changed.", slacktext.User(d.Requester), d.ID)
 	case domain.RefusedState:
 		if d.State == domain.StateDeclined {
-			return fmt.Sprintf("`%s` was declined, so it never happened and has no outcome to record. Nothing changed.", d.ID)
+			return fmt.Sprintf("That decision was declined, so it never happened and has no outcome to record (`%s`). Nothing changed.", d.ID)
 		}
-		return fmt.Sprintf("`%s` is still waiting for a leader's answer, so there's no outcome to record yet. Nothing changed.", d.ID)
+		return fmt.Sprintf("That decision is still waiting for a leader's answer, so there's no outcome to record yet (`%s`). Nothing changed.", d.ID)
 	case domain.RefusedNoOutcome:
 		return fmt.Sprintf("Tell me how `%s` turned out first; then you can add a note. Nothing changed.", d.ID)
 	case domain.RefusedAlready:

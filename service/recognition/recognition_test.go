@@ -398,7 +398,7 @@ func TestOutcomeRefusals(t *testing.T) {
 		"I can't find decision `D-ZZZZZZ`. Check the ID in your confirmation or the follow-up DM. Nothing was recorded.\nUsage")
 	wantCode(t, "someone else", record("U0ERIN", auto.ID, domain.OutcomeWorked), domain.Forbidden, "Only <@U0DAVE> can say how `D-AAAAA3` turned out")
 	wantCode(t, "pending", record("U0DAVE", pending.ID, domain.OutcomeWorked), domain.Conflict, "still waiting for a leader's answer")
-	wantCode(t, "declined", record("U0DAVE", declined.ID, domain.OutcomeFailed), domain.Conflict, "`D-AAAAA5` was declined")
+	wantCode(t, "declined", record("U0DAVE", declined.ID, domain.OutcomeFailed), domain.Conflict, "That decision was declined, so it never happened and has no outcome to record (`D-AAAAA5`)")
 	if got := e.notify.Calls(); len(got) != 0 {
 		t.Fatalf("refusals told Slack %q", got)
 	}
