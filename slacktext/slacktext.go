@@ -73,7 +73,7 @@ func User(id string) string { return "<@" + id + ">" }
 
 // Mentions mentions the user (U…, W…) and user group (S…) IDs of the
 // policy, separated by spaces: users as <@U…>, user groups as
-// <!subteam^S…>; "no approvers configured" when there are none. Only IDs
+// <!subteam^S…>; "no one named yet" when there are none. Only IDs
 // from the policy may be passed here.
 func Mentions(ids []string) string {
 	out := make([]string, 0, len(ids))
@@ -85,7 +85,7 @@ func Mentions(ids []string) string {
 		}
 	}
 	if len(out) == 0 {
-		return "no approvers configured"
+		return "no one named yet"
 	}
 	return strings.Join(out, " ")
 }

@@ -50,7 +50,7 @@ func TestMentions(t *testing.T) {
 		want string
 	}{
 		{[]string{"U0BOB", "W0ERIN", "S0LEADS"}, "<@U0BOB> <@W0ERIN> <!subteam^S0LEADS>"},
-		{nil, "no approvers configured"},
+		{nil, "no one named yet"},
 	} {
 		if got := Mentions(tt.ids); got != tt.want {
 			t.Errorf("Mentions(%q) = %q, want %q", tt.ids, got, tt.want)

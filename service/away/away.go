@@ -191,7 +191,7 @@ func yearAhead(today dates.Date) dates.Date {
 // themselves.
 func (s *Service) checkDelegate(ctx context.Context, r Request, now time.Time, today dates.Date) error {
 	if r.Delegate == r.User {
-		return domain.Invalidf("You can't be your own delegate: name another leader to cover for you, or leave out `delegate` and your level's other approvers will. Nothing was stored.")
+		return domain.Invalidf("You can't be your own delegate: name another leader to cover for you, or leave out `delegate` and the other leaders at your level will. Nothing was stored.")
 	}
 	ok, err := s.IsLeader(ctx, r.Team, r.Delegate)
 	if err != nil {

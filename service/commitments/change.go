@@ -219,7 +219,7 @@ func (s *Service) own(ctx context.Context, a Action) (*domain.CommitmentRecord, 
 		if c.State == domain.CommitmentAsked {
 			return nil, domain.Forbiddenf("Only %s, who was asked, can answer `%s`. Nothing changed.", slacktext.User(c.Leader), c.ID)
 		}
-		return nil, domain.Forbiddenf("`%s` is %s's commitment: only they can mark it done or move its date. Nothing changed.", c.ID, slacktext.User(c.Leader))
+		return nil, domain.Forbiddenf("That's %s's commitment (`%s`): only they can mark it done or move its date. Nothing changed.", slacktext.User(c.Leader), c.ID)
 	}
 	return c, nil
 }

@@ -452,7 +452,7 @@ func TestDoneAndNewDate(t *testing.T) {
 	}
 
 	_, err := e.svc.Done(ctx, act(dave))
-	wantRefusal(t, err, domain.Forbidden, "`"+c.ID+"` is <@U0BOB>'s commitment: only they can mark it done or move its date. Nothing changed.")
+	wantRefusal(t, err, domain.Forbidden, "That's <@U0BOB>'s commitment (`"+c.ID+"`): only they can mark it done or move its date. Nothing changed.")
 	_, err = e.svc.Changeable(ctx, act(dave))
 	wantRefusal(t, err, domain.Forbidden, "only they can mark it done")
 	_, err = e.svc.Redate(ctx, act(bob), "2026-11-19")
