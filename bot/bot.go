@@ -81,8 +81,9 @@ type Bot struct {
 	cfg       Config
 	sm        *socketmode.Client
 	connected atomic.Bool
-	connects  atomic.Int64 // Socket Mode connections made
-	sem       chan struct{}
+	connects  atomic.Int64  // Socket Mode connections made
+	sem       chan struct{} // handler slots (MaxInFlight)
+	afterSem  chan struct{} // slots of work after the answers (MaxInFlight): never delays a handler
 	inflight  sync.WaitGroup
 }
 
@@ -116,9 +117,10 @@ func New(cfg Config) *Bot {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
 	}
 	return &Bot{
-		cfg: cfg,
-		sm:  socketmode.New(cfg.Client, opts...),
-		sem: make(chan struct{}, cfg.MaxInFlight),
+		cfg:      cfg,
+		sm:       socketmode.New(cfg.Client, opts...),
+		sem:      make(chan struct{}, cfg.MaxInFlight),
+		afterSem: make(chan struct{}, cfg.MaxInFlight),
 	}
 }
 
@@ -287,10 +289,13 @@ func (b *Bot) handlerCtx(work context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(work, b.cfg.HandlerTimeout)
 }
 
-// guarded runs f with a pool slot, turning a panic into an error.
-func (b *Bot) guarded(f func() error) (err error) {
-	b.sem <- struct{}{}
-	defer func() { <-b.sem }()
+// guarded runs f with a handler slot, turning a panic into an error.
+func (b *Bot) guarded(f func() error) error { return b.guardedIn(b.sem, f) }
+
+// guardedIn runs f with a slot of sem, turning a panic into an error.
+func (b *Bot) guardedIn(sem chan struct{}, f func() error) (err error) {
+	sem <- struct{}{}
+	defer func() { <-sem }()
 	defer func() {
 		if r := recover(); r != nil {
 			err = &panicError{value: r, stack: debug.Stack()}
@@ -378,6 +383,9 @@ type cmdResult struct {
 	// replay is the reply recorded when the command was first handled
 	// (a redelivery of a finished command), JSON of a slack.Msg.
 	replay []byte
+	// encoded is the reply's JSON when the handler's state change recorded
+	// it already (domain.ClaimFinished).
+	encoded []byte
 }
 
 // claim is an envelope's claim (see EnvelopeClaimer): a slash command's,
@@ -447,6 +455,10 @@ func (b *Bot) claimInHandler(ctx context.Context, c *handlers.Command, key strin
 		case domain.Claimed:
 			cl.held = true
 			return cl, r, err
+		case domain.ClaimFinished:
+			// Recorded handled with its answer in the same step.
+			cl.reply = ec.Reply
+			return cl, r, err
 		case domain.ClaimDone:
 			cl.first, cl.done, cl.reply = false, true, ec.Reply
 			return cl, nil, nil
@@ -514,20 +526,6 @@ func (c *claim) finish(ctx context.Context, reply []byte, failure error) {
 	}
 }
 
-// slashReply is what a redelivery of a handled slash command is answered
-// with: JSON of its message (nil for none).
-func (b *Bot) slashReply(res cmdResult) []byte {
-	if res.err != nil {
-		return nil
-	}
-	m := b.slashPayload(res)
-	if m == nil {
-		return nil
-	}
-	reply, _ := json.Marshal(m)
-	return reply
-}
-
 // newToken returns a random claim token.
 func newToken() string {
 	var b [12]byte
@@ -540,81 +538,86 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 	sc, _ := evt.Data.(slack.SlashCommand)
 	c := handlers.NewCommand(sc)
 	h, route := b.cfg.Router.command(c)
-	done := make(chan cmdResult, 1)
-	acked := make(chan struct{})    // closed once the envelope is acknowledged
-	finished := make(chan struct{}) // closed when the handler's goroutine ends
-	go func() {
-		defer close(finished)
-		hctx, cancel := b.handlerCtx(ctx)
-		defer cancel()
-		hctx, after := domain.WithAfterReply(hctx)
-		var res cmdResult
-		key := firstNonEmpty(c.TriggerID, evt.Request.EnvelopeID)
-		var cl claim
-		res.err = b.guarded(func() error {
-			if route == routeDecision && h != nil && b.cfg.Dedupe != nil && key != "" {
-				// The decision's script claims the envelope itself: one
-				// Redis round trip for both (see claimInHandler).
-				var err error
-				cl, res.reply, err = b.claimInHandler(hctx, c, key, h)
-				if !cl.first {
-					res.dup, res.replay = true, cl.reply
-					return nil
-				}
-				return err
-			}
-			cl = b.claimEnvelope(hctx, c.TeamID, "slash", key)
+	hctx, cancel := b.handlerCtx(ctx)
+	defer cancel()
+	hctx, after := domain.WithAfterReply(hctx)
+
+	// The handler runs on this goroutine; when it takes longer than the
+	// budget, the timer acknowledges the envelope bare, and the answer goes
+	// to the response_url.
+	var late time.Time // when the timer acknowledged; read once it is done
+	lateDone := make(chan struct{})
+	timer := time.AfterFunc(b.cfg.AckBudget-time.Since(recv), func() {
+		defer close(lateDone)
+		late = time.Now()
+		b.ack(evt.Request, nil, kind, recv)
+	})
+
+	var res cmdResult
+	key := firstNonEmpty(c.TriggerID, evt.Request.EnvelopeID)
+	var cl claim
+	res.err = b.guarded(func() error {
+		if route == routeDecision && h != nil && b.cfg.Dedupe != nil && key != "" {
+			// The decision's script claims the envelope itself: one
+			// Redis round trip for both (see claimInHandler).
+			var err error
+			cl, res.reply, err = b.claimInHandler(hctx, c, key, h)
 			if !cl.first {
 				res.dup, res.replay = true, cl.reply
 				return nil
 			}
-			if h == nil {
-				return domain.Invalidf("%s", command.Usage())
-			}
-			stop := cl.keepAlive(hctx)
-			defer stop()
-			r, err := h(domain.WithRequestKey(hctx, "slash:"+key), c)
-			res.reply = r
+			res.encoded = cl.reply // the answer recorded with the decision
 			return err
-		})
-		done <- res
-		<-acked
-		// What the handler left for after its answer (an escalation card),
-		// then the claim recorded done with the reply: neither delays the ack.
-		b.runAfterReply(hctx, after, route)
-		cl.finish(hctx, b.slashReply(res), res.err)
-	}()
-	defer func() { <-finished }()
+		}
+		cl = b.claimEnvelope(hctx, c.TeamID, "slash", key)
+		if !cl.first {
+			res.dup, res.replay = true, cl.reply
+			return nil
+		}
+		if h == nil {
+			return domain.Invalidf("%s", command.Usage())
+		}
+		stop := cl.keepAlive(hctx)
+		defer stop()
+		r, err := h(domain.WithRequestKey(hctx, "slash:"+key), c)
+		res.reply = r
+		return err
+	})
+	payload := b.slashJSON(&res)
 
-	timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
-	defer timer.Stop()
-	select {
-	case res := <-done:
+	if timer.Stop() {
 		ackAt := time.Now()
-		b.ack(evt.Request, b.slashPayload(res), kind, recv)
-		close(acked)
+		var p any
+		if payload != nil {
+			p = json.RawMessage(payload)
+		}
+		b.ack(evt.Request, p, kind, recv)
 		b.logEnvelope(kind, evt.Request, c.TeamID, c.UserID, route, recv, ackAt, res.err, res.dup)
-	case <-timer.C:
-		ackAt := time.Now()
-		b.ack(evt.Request, nil, kind, recv)
-		close(acked)
-		res := <-done
-		if msg := b.slashPayload(res); msg != nil && c.ResponseURL != "" {
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := postResponse(rctx, c.ResponseURL, msg)
-			cancel()
+	} else {
+		<-lateDone
+		if payload != nil && c.ResponseURL != "" {
+			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+			err := postResponse(rctx, c.ResponseURL, payload)
+			rcancel()
 			if err != nil {
 				b.cfg.Log.Warn("response_url post failed", "envelope_id", evt.Request.EnvelopeID, "error", err.Error())
 			}
 		}
-		b.logEnvelope(kind, evt.Request, c.TeamID, c.UserID, route, recv, ackAt, res.err, res.dup)
+		b.logEnvelope(kind, evt.Request, c.TeamID, c.UserID, route, recv, late, res.err, res.dup)
 	}
+	// What the handler left for after its answer (an escalation card),
+	// then the claim recorded done with the reply: neither delays the ack.
+	b.runAfterReply(hctx, after, route)
+	cl.finish(hctx, payload, res.err)
 }
 
 // runAfterReply runs the work a handler left for after its answer (see
 // domain.Later) with a pool slot, logging a panic.
 func (b *Bot) runAfterReply(ctx context.Context, after *domain.AfterReply, route string) {
-	err := b.guarded(func() error {
+	if after.Empty() {
+		return
+	}
+	err := b.guardedIn(b.afterSem, func() error {
 		after.Run(ctx)
 		return nil
 	})
@@ -648,7 +651,33 @@ func (b *Bot) slashPayload(res cmdResult) *slack.Msg {
 	return &m
 }
 
-func postResponse(ctx context.Context, url string, msg *slack.Msg) error {
+// slashJSON is slashPayload as JSON (nil for none), encoded once for the
+// ack and the record of the answer: a recorded answer is sent as it is.
+func (b *Bot) slashJSON(res *cmdResult) []byte {
+	switch {
+	case res.dup && len(res.replay) > 0 && json.Valid(res.replay):
+		return res.replay
+	case !res.dup && res.err == nil && len(res.encoded) > 0:
+		return res.encoded
+	}
+	m := b.slashPayload(*res)
+	if m == nil {
+		return nil
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		b.cfg.Log.Warn("could not encode a reply", "error", err.Error())
+		return nil
+	}
+	return out
+}
+
+// postResponse posts msg, the JSON of a slack.Msg, to a response_url.
+func postResponse(ctx context.Context, url string, msgJSON []byte) error {
+	var msg slack.Msg
+	if err := json.Unmarshal(msgJSON, &msg); err != nil {
+		return fmt.Errorf("read the reply: %w", err)
+	}
 	wm := &slack.WebhookMessage{Text: msg.Text, ResponseType: msg.ResponseType}
 	if len(msg.Blocks.BlockSet) > 0 {
 		wm.Blocks = &msg.Blocks

@@ -35,6 +35,16 @@ func Later(ctx context.Context, f func(context.Context)) {
 	f(ctx)
 }
 
+// Empty reports whether no work is left (safe to call on nil).
+func (a *AfterReply) Empty() bool {
+	if a == nil {
+		return true
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.fns) == 0
+}
+
 // Run runs, in order, the work left so far, each with ctx; work left while
 // it runs runs too. Safe to call on nil.
 func (a *AfterReply) Run(ctx context.Context) {

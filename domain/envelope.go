@@ -19,6 +19,10 @@ const (
 	ClaimBusy
 	// ClaimDone: the envelope was handled; Reply is its recorded answer.
 	ClaimDone
+	// ClaimFinished: the change was applied and the envelope recorded
+	// handled in the same step, with Reply (what Done gave) as its answer:
+	// there is no claim left to finish.
+	ClaimFinished
 )
 
 // ErrEnvelopeTaken is returned by a state change that found its envelope
@@ -33,6 +37,12 @@ var ErrEnvelopeTaken = errors.New("envelope handled or being handled elsewhere")
 type EnvelopeClaim struct {
 	Team, Kind, ID, Token string
 	Lease, TTL            time.Duration
+	// Done, when set, gives the answer of the request once a decision d is
+	// stored, or nil when its handling goes on after the answer (a card to
+	// post): with an answer, the store records the envelope handled with
+	// it in the decision's own step (Outcome ClaimFinished), and nothing is
+	// left to record after the ack.
+	Done func(d *DecisionRecord) []byte
 
 	Outcome ClaimOutcome
 	Reply   []byte

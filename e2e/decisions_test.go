@@ -689,15 +689,21 @@ func BenchmarkInsideTheBox(b *testing.B) {
 // TestRedisRoundTripsPerCommand counts the Redis round trips of each kind
 // of decision command (the closing note's figure): one before the ack, inside
 // the box and above it (the envelope's claim, the decision, its indexes and
-// its audit event in one script); after the ack, the envelope recorded done
-// with its reply (so a redelivery gets it) and, above the box, the posted
-// card recorded.
+// its audit event in one script). Inside the box that is all: the same
+// script records the envelope handled with its answer. Above it, after the
+// ack, the posted card is recorded and the envelope recorded done with its
+// answer (so a redelivery gets it). The App Home's set of who opened it,
+// read every few seconds by a replica, is not a command's and not counted.
 func TestRedisRoundTripsPerCommand(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{NoBot: true})
-	rtt := startHookedBot(t, env)
+	keys := store.NewKeys(env.Prefix)
+	homeOpened := keys.Team(apptest.Team, "home", "opened")
+	rtt := startHookedBot(t, env, func(cmd redis.Cmder) bool {
+		args := cmd.Args()
+		return cmd.Name() == "smembers" && len(args) == 2 && fmt.Sprint(args[1]) == homeOpened
+	})
 	ctx := context.Background()
 	rdb := env.Redis.Client(t)
-	keys := store.NewKeys(env.Prefix)
 	// settled waits until the command's envelope is recorded done: the last
 	// step of its handling, after the ack.
 	settled := func(res slackemu.SlashResult) {
@@ -714,7 +720,7 @@ func TestRedisRoundTripsPerCommand(t *testing.T) {
 		text         string
 		ackPath, all int64
 	}{
-		{"discount 250 for ACME", 1, 2},
+		{"discount 250 for ACME", 1, 1},
 		{"discount 900 for ACME", 1, 3},
 	}
 	for _, warm := range []string{"discount 250 for warmup", "discount 900 for warmup"} {
@@ -743,7 +749,11 @@ func TestRedisRoundTripsPerCommand(t *testing.T) {
 // roundTrips counts Redis round trips: one per command sent alone, one per
 // pipeline or transaction; inHandler counts those of a slash command's
 // handler (its context carries the request key), which the ack waits for.
-type roundTrips struct{ n, inHandler atomic.Int64 }
+type roundTrips struct {
+	n, inHandler atomic.Int64
+	// skip, when set, leaves out the commands it is true for.
+	skip func(redis.Cmder) bool
+}
 
 func (h *roundTrips) count(ctx context.Context) {
 	h.n.Add(1)
@@ -756,7 +766,9 @@ func (h *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next 
 
 func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.count(ctx)
+		if h.skip == nil || !h.skip(cmd) {
+			h.count(ctx)
+		}
 		return next(ctx, cmd)
 	}
 }
@@ -769,8 +781,9 @@ func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 }
 
 // startHookedBot starts one replica wired by app.New exactly as apptest
-// does, but on a Redis client that counts round trips.
-func startHookedBot(tb testing.TB, env *apptest.Env) *roundTrips {
+// does, but on a Redis client that counts round trips (but those skip,
+// when given, is true for).
+func startHookedBot(tb testing.TB, env *apptest.Env, skip ...func(redis.Cmder) bool) *roundTrips {
 	tb.Helper()
 	rdb, err := store.NewClient(store.ClientOptions{URL: env.Redis.URL()})
 	if err != nil {
@@ -778,6 +791,9 @@ func startHookedBot(tb testing.TB, env *apptest.Env) *roundTrips {
 	}
 	tb.Cleanup(func() { _ = rdb.Close() })
 	rtt := &roundTrips{}
+	if len(skip) > 0 {
+		rtt.skip = skip[0]
+	}
 	rdb.AddHook(rtt)
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Options{

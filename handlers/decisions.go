@@ -23,11 +23,27 @@ func (h *Handlers) Decide(ctx context.Context, c *Command) (*Reply, error) {
 	if err != nil {
 		return nil, h.parseError(c, err)
 	}
+	p := h.policy()
+	if ec := domain.EnvelopeClaimOf(ctx); ec != nil {
+		// A decision inside the box is answered once stored: its envelope
+		// is recorded handled with that answer in the same step. Above it,
+		// the card is posted after the answer, under the claim.
+		ec.Done = func(d *domain.DecisionRecord) []byte {
+			if d.State == domain.StatePending {
+				return nil
+			}
+			b, err := logReply(p, &d.Decision).Encode()
+			if err != nil {
+				return nil
+			}
+			return b
+		}
+	}
 	d, err := h.logDecision(ctx, c.TeamID, c.UserID, req)
 	if err != nil {
 		return nil, err
 	}
-	return logReply(h.policy(), &d.Decision), nil
+	return logReply(p, &d.Decision), nil
 }
 
 // parseError turns a parser error into what the person sees: the specific

@@ -13,6 +13,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"unicode"
@@ -142,6 +143,13 @@ func (r *Reply) Message() slack.Msg {
 		m.Blocks = slack.Blocks{BlockSet: r.Blocks}
 	}
 	return m
+}
+
+// Encode returns Message as JSON, the payload of the ack and the answer a
+// redelivery gets.
+func (r *Reply) Encode() ([]byte, error) {
+	m := r.Message()
+	return json.Marshal(&m)
 }
 
 // Text returns a plain private reply.

@@ -85,13 +85,23 @@ return 1
 // of createDecisionScript, then the claim's token, lease ms and mark ttl ms.
 // Returns {"busy", ""} or {"done", reply} (nothing changed) or the answer
 // of createDecisionScript.
+//
+// With a reply (the last ARGV, "" for none), a decision stored records the
+// envelope handled with it at once ("d:<reply>"), instead of claimed.
 var createDecisionClaimScript = redis.NewScript("#!lua\n" + AuditLua + claimEnvelopeLua + `
+local creply = table.remove(ARGV)
 local cttl = table.remove(ARGV)
 local clease = table.remove(ARGV)
 local ctok = table.remove(ARGV)
 local claimed = claim_envelope(KEYS[8], ctok, clease, cttl)
 if claimed then return claimed end
-` + createDecisionLua)
+local function create_decision()
+` + createDecisionLua + `
+end
+local r = create_decision()
+if r == 1 and creply ~= '' then redis.call('SET', KEYS[8], 'd:' .. creply, 'PX', cttl) end
+return r
+`)
 
 // updateDecisionScript applies one change of state when the decision is
 // still at the expected version and state.
@@ -174,8 +184,12 @@ func (s *Store) createDecision(ctx context.Context, d *domain.DecisionRecord, ev
 		if c.Lease <= 0 || c.TTL <= 0 {
 			return fmt.Errorf("create decision: claim lease and ttl must be positive, got %s, %s", c.Lease, c.TTL)
 		}
+		var reply []byte
+		if c.Done != nil {
+			reply = c.Done(d)
+		}
 		keys = append(keys, s.keys.Team(c.Team, "dedupe", c.Kind, c.ID))
-		args = append(args, c.Token, c.Lease.Milliseconds(), c.TTL.Milliseconds())
+		args = append(args, c.Token, c.Lease.Milliseconds(), c.TTL.Milliseconds(), reply)
 		res, err = s.runScript(ctx, createDecisionClaimScript, keys, args...).Result()
 		if err != nil {
 			return fmt.Errorf("create decision: %w", err)
@@ -191,6 +205,9 @@ func (s *Store) createDecision(ctx context.Context, d *domain.DecisionRecord, ev
 			return domain.ErrEnvelopeTaken
 		}
 		c.Outcome = domain.Claimed
+		if n, _ := res.(int64); n == 1 && len(reply) > 0 {
+			c.Outcome, c.Reply = domain.ClaimFinished, reply
+		}
 	} else {
 		res, err = s.runScript(ctx, createDecisionScript, keys, args...).Result()
 		if err != nil {

@@ -70,6 +70,46 @@ func TestCreateDecisionClaimsTheEnvelope(t *testing.T) {
 	}
 }
 
+// TestCreateDecisionFinishesTheEnvelope: with the request's answer (Done),
+// a decision created records its envelope handled in the same step, so that
+// nothing is left to record after the ack; a redelivery gets the answer and
+// changes nothing. Without one (Done gives nil: a card to post after the
+// answer), the envelope is claimed as before.
+func TestCreateDecisionFinishesTheEnvelope(t *testing.T) {
+	s, _, _ := setupDecisions(t)
+	ctx := context.Background()
+
+	first := claimFor("trigF", "tokA")
+	var gotID string
+	first.Done = func(d *domain.DecisionRecord) []byte { gotID = d.ID; return []byte(`{"text":"yours"}`) }
+	d := pendingDecision("D-FIN1")
+	if err := s.CreateDecision(domain.WithEnvelopeClaim(ctx, first), d, createdEvent(d)); err != nil {
+		t.Fatal(err)
+	}
+	if first.Outcome != domain.ClaimFinished || string(first.Reply) != `{"text":"yours"}` || gotID != "D-FIN1" {
+		t.Fatalf("outcome %v, reply %q, Done saw %q; want ClaimFinished with the answer for D-FIN1", first.Outcome, first.Reply, gotID)
+	}
+	redelivered := claimFor("trigF", "tokB")
+	d2 := pendingDecision("D-FIN2")
+	err := s.CreateDecision(domain.WithEnvelopeClaim(ctx, redelivered), d2, createdEvent(d2))
+	if redelivered.Outcome != domain.ClaimDone || string(redelivered.Reply) != `{"text":"yours"}` || !errors.Is(err, domain.ErrEnvelopeTaken) {
+		t.Errorf("redelivery: outcome %v, reply %q, error %v; want ClaimDone with the answer", redelivered.Outcome, redelivered.Reply, err)
+	}
+	if _, err := s.GetDecision(ctx, team, "D-FIN2"); !errors.Is(err, domain.ErrDecisionNotFound) {
+		t.Errorf("the redelivery stored a decision: %v", err)
+	}
+
+	later := claimFor("trigP", "tokA")
+	later.Done = func(*domain.DecisionRecord) []byte { return nil }
+	p := pendingDecision("D-FIN3")
+	if err := s.CreateDecision(domain.WithEnvelopeClaim(ctx, later), p, createdEvent(p)); err != nil {
+		t.Fatal(err)
+	}
+	if later.Outcome != domain.Claimed {
+		t.Errorf("no answer yet: outcome %v, want Claimed", later.Outcome)
+	}
+}
+
 // BenchmarkCreateDecision measures storing a decision, alone and with the
 // envelope's claim in the same script (the ack path of a slash command).
 func BenchmarkCreateDecision(b *testing.B) {

@@ -85,7 +85,9 @@ func (s *Service) Log(ctx context.Context, team, user string, req box.Request) (
 		})
 		return d, nil
 	}
-	s.notify.Changed(ctx, d)
+	// The App Homes it concerns are refreshed after the answer too: the
+	// ack waits for no read of who opened the Home.
+	domain.Later(ctx, func(ctx context.Context) { s.notify.Changed(ctx, d) })
 	return d, nil
 }
 
