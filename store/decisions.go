@@ -87,7 +87,8 @@ return 1
 // of createDecisionScript.
 //
 // With a reply (the last ARGV, "" for none), a decision stored records the
-// envelope handled with it at once ("d:<reply>"), instead of claimed.
+// envelope handled with it at once ("f:<token>:<reply>"), instead of
+// claimed.
 var createDecisionClaimScript = redis.NewScript("#!lua\n" + AuditLua + claimEnvelopeLua + `
 local creply = table.remove(ARGV)
 local cttl = table.remove(ARGV)
@@ -99,7 +100,7 @@ local function create_decision()
 ` + createDecisionLua + `
 end
 local r = create_decision()
-if r == 1 and creply ~= '' then redis.call('SET', KEYS[8], 'd:' .. creply, 'PX', cttl) end
+if r == 1 and creply ~= '' then redis.call('SET', KEYS[8], 'f:' .. ctok .. ':' .. creply, 'PX', cttl) end
 return r
 `)
 

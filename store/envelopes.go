@@ -10,8 +10,11 @@ import (
 )
 
 // An envelope mark (key dedupe:<kind>:<id>) is "p:<lease end ms>:<token>"
-// while a replica handles the envelope, "d:<reply>" once it is handled, and
-// "1" when an older version marked it (handled, reply unknown).
+// while a replica handles the envelope, "d:<reply>" once it is handled,
+// "f:<token>:<reply>" once handled in the same step as its claim (an
+// autonomous decision's script: the token tells that step's own retry from
+// another handling), and "1" when an older version marked it (handled,
+// reply unknown).
 
 // claimEnvelopeLua defines claim_envelope(key, token, lease ms, ttl ms): it
 // claims the envelope whose mark is key for token unless a live claim of
@@ -28,11 +31,21 @@ local function claim_envelope(key, tok, lease, ttl)
   if v then
     local kind = string.sub(v, 1, 2)
     if kind == 'd:' then return {'done', string.sub(v, 3)} end
-    if kind ~= 'p:' then return {'done', ''} end
-    local sep = string.find(v, ':', 3, true)
-    local exp = sep and tonumber(string.sub(v, 3, sep - 1)) or 0
-    local cur = sep and string.sub(v, sep + 1) or ''
-    if cur ~= tok and exp and exp > now then return {'busy', ''} end
+    if kind == 'f:' then
+      -- Handled in its claim's own step: by another handling, done; by
+      -- this one (a client retry of the step), claimed again, so that the
+      -- step runs again and writes (a WAIT after it covers the first run).
+      local sep = string.find(v, ':', 3, true)
+      if not sep then return {'done', ''} end
+      if string.sub(v, 3, sep - 1) ~= tok then return {'done', string.sub(v, sep + 1)} end
+    elseif kind ~= 'p:' then
+      return {'done', ''}
+    else
+      local sep = string.find(v, ':', 3, true)
+      local exp = sep and tonumber(string.sub(v, 3, sep - 1)) or 0
+      local cur = sep and string.sub(v, sep + 1) or ''
+      if cur ~= tok and exp and exp > now then return {'busy', ''} end
+    end
   end
   redis.call('SET', key, 'p:' .. (now + tonumber(lease)) .. ':' .. tok, 'PX', ttl)
   return nil

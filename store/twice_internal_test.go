@@ -56,3 +56,35 @@ func TestDecisionScriptsAreSafeToRunTwice(t *testing.T) {
 		t.Errorf("decision = %+v, %v; want version 2, approved", got, err)
 	}
 }
+
+// A decision created with its envelope's claim and its answer, its script
+// sent twice (a client retry after a timeout): the second run is the same
+// handling's (its token), so it answers as the first did (stored, the
+// envelope handled with the answer) and writes again, so that a WAIT after
+// it also covers the first run's writes; not "done", which writes nothing.
+func TestClaimedDecisionScriptSentTwice(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	s := New(rdb, NewKeys(srv.Prefix(t)))
+	scriptRuns = 2
+	t.Cleanup(func() { scriptRuns = 1 })
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	d := &domain.DecisionRecord{Decision: domain.Decision{
+		ID: "D-TWICE2", Team: "T1", Requester: "U0DAVE", Activity: "discount", Amount: money.FromMajor(250),
+		Currency: "USD", State: domain.StateAutonomous, CreatedAt: t0,
+	}}
+	created := domain.Event{Actor: "U0DAVE", Subject: d.ID, To: "autonomous", At: t0, Payload: domain.DecisionCreatedData{DecisionFacts: d.Facts()}}
+	c := &domain.EnvelopeClaim{Team: "T1", Kind: "slash", ID: "trigT", Token: "tokT", Lease: 3 * time.Second, TTL: time.Hour,
+		Done: func(*domain.DecisionRecord) []byte { return []byte(`{"text":"yours"}`) }}
+	if err := s.CreateDecision(domain.WithEnvelopeClaim(ctx, c), d, created); err != nil {
+		t.Fatalf("CreateDecision sent twice: %v", err)
+	}
+	if c.Outcome != domain.ClaimFinished || string(c.Reply) != `{"text":"yours"}` {
+		t.Errorf("sent twice: outcome %v, reply %q; want ClaimFinished with the answer", c.Outcome, c.Reply)
+	}
+	v, err := rdb.Get(ctx, s.keys.Team("T1", "dedupe", "slash", "trigT")).Result()
+	if err != nil || v != `f:tokT:{"text":"yours"}` {
+		t.Errorf("the mark is %q, %v; want the answer under the handling's token", v, err)
+	}
+}
