@@ -1,22 +1,19 @@
 package chaos
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/empowerbot/empowerbot/handlers"
+	"github.com/empowerbot/empowerbot/redisproc"
 )
 
 // Redis processes of the Sentinel and Cluster tests: each a redis-server
@@ -41,12 +38,7 @@ func needTool(t *testing.T, name string) {
 type redisProc struct {
 	t    *testing.T
 	Port int
-	dir  string
-	args []string // after the config file
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *redisproc.Proc
 }
 
 // Addr is the process's host:port.
@@ -56,84 +48,44 @@ func (p *redisProc) Addr() string { return "127.0.0.1:" + strconv.Itoa(p.Port) }
 // when sentinel) on a free port; it is SIGKILLed on t's cleanup.
 func startRedis(t *testing.T, name string, sentinel bool, conf ...string) *redisProc {
 	t.Helper()
-	port := freePort(t)
 	dir := filepath.Join(t.TempDir(), name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	lines := append([]string{
-		"port " + strconv.Itoa(port), "bind 127.0.0.1", "dir " + dir, `save ""`, "appendonly no",
-		"daemonize no", `logfile ""`, "repl-diskless-sync-delay 0",
-	}, conf...)
-	if sentinel {
-		lines = []string{"port " + strconv.Itoa(port), "bind 127.0.0.1", "dir " + dir, "daemonize no", `logfile ""`}
-		lines = append(lines, conf...)
+	proc, err := redisproc.Start(redisproc.Spec{Args: func(port int) ([]string, error) {
+		lines := append([]string{
+			"port " + strconv.Itoa(port), "bind 127.0.0.1", "dir " + dir, `save ""`, "appendonly no",
+			"daemonize no", `logfile ""`, "repl-diskless-sync-delay 0",
+		}, conf...)
+		if sentinel {
+			lines = append([]string{"port " + strconv.Itoa(port), "bind 127.0.0.1", "dir " + dir, "daemonize no", `logfile ""`}, conf...)
+		}
+		file := filepath.Join(dir, "redis.conf")
+		if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+		if sentinel {
+			return []string{file, "--sentinel"}, nil
+		}
+		return []string{file}, nil
+	}})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	file := filepath.Join(dir, "redis.conf")
-	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := &redisProc{t: t, Port: port, dir: dir, args: []string{file}}
-	if sentinel {
-		p.args = append(p.args, "--sentinel")
-	}
-	p.start()
-	t.Cleanup(func() { p.stop(syscall.SIGKILL) })
+	p := &redisProc{t: t, Port: proc.Port(), proc: proc}
+	t.Cleanup(p.Kill)
 	return p
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func (p *redisProc) start() {
-	p.t.Helper()
-	cmd := exec.Command("redis-server", p.args...)
-	if err := cmd.Start(); err != nil {
-		p.t.Fatalf("start redis-server: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	p.mu.Lock()
-	p.cmd, p.done = cmd, done
-	p.mu.Unlock()
-	c := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, DialTimeout: time.Second})
-	defer func() { _ = c.Close() }()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			p.t.Fatalf("redis-server on %s did not answer", p.Addr())
-		}
-		select {
-		case <-done:
-			p.t.Fatalf("redis-server on %s exited at start", p.Addr())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
 // Kill ends the process with SIGKILL and waits for it.
-func (p *redisProc) Kill() { p.stop(syscall.SIGKILL) }
+func (p *redisProc) Kill() { p.proc.Kill() }
 
 // Restart starts the process again on the same port and files.
-func (p *redisProc) Restart() { p.start() }
-
-func (p *redisProc) stop(sig syscall.Signal) {
-	p.mu.Lock()
-	cmd, done := p.cmd, p.done
-	p.cmd = nil
-	p.mu.Unlock()
-	if cmd == nil {
-		return
+func (p *redisProc) Restart() {
+	p.t.Helper()
+	if err := p.proc.Restart(); err != nil {
+		p.t.Fatal(err)
 	}
-	_ = cmd.Process.Signal(sig)
-	<-done
 }
 
 // Client is a plain client of the process (closed on cleanup).

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/redisproc"
 )
 
 // childClient starts the sandbox's own redis-server and a client of it.
@@ -73,15 +75,13 @@ func TestChildRedisCloseStopsTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Close()
-	select {
-	case <-r.done:
-	default:
-		t.Error("redis-server still runs after Close")
+	if pid := r.proc.PID(); pid != 0 {
+		t.Errorf("redis-server (pid %d) still runs after Close", pid)
 	}
 	if _, err := os.Stat(r.dir); !os.IsNotExist(err) {
 		t.Errorf("its directory %s is still there: %v", r.dir, err)
 	}
-	if ping(r.addr) {
+	if redisproc.Ping(r.proc.Addr()) {
 		t.Error("the port still answers PING after Close")
 	}
 }

@@ -158,7 +158,7 @@ func runLoad(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return fmt.Errorf("pprof directory: %w", err)
 		}
 	}
-	if e.redis, err = startRedis(ctx); err != nil {
+	if e.redis, err = startRedis(); err != nil {
 		return err
 	}
 	defer e.redis.stop()

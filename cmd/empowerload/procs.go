@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/redisproc"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat (100
@@ -22,57 +22,34 @@ import (
 const clockTicks = 100
 
 // freePort returns a free TCP port on 127.0.0.1.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
+func freePort() (int, error) { return redisproc.FreePort() }
 
 // redisServer is the redis-server this run started.
 type redisServer struct {
-	cmd  *exec.Cmd
+	proc *redisproc.Proc
 	addr string
 	rdb  *redis.Client
 }
 
 // startRedis starts redis-server on a free loopback port, without
 // persistence, and waits until it answers.
-func startRedis(ctx context.Context) (*redisServer, error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return nil, errors.New("redis-server not found on PATH: install it (apt-get install redis-server)")
-	}
-	port, err := freePort()
+func startRedis() (*redisServer, error) {
+	proc, err := redisproc.Start(redisproc.Spec{Args: func(port int) ([]string, error) {
+		return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+			"--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning"}, nil
+	}})
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start redis-server: %w", err)
-	}
-	r := &redisServer{cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	r := &redisServer{proc: proc, addr: proc.Addr()}
 	r.rdb = redis.NewClient(&redis.Options{Addr: r.addr})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if err := r.rdb.Ping(ctx).Err(); err == nil {
-			return r, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			r.stop()
-			return nil, fmt.Errorf("redis-server on %s did not answer within 10s", r.addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return r, nil
 }
 
 // stop stops the redis-server this run started, by its PID.
 func (r *redisServer) stop() {
 	_ = r.rdb.Close()
-	stopProcess(r.cmd, 5*time.Second)
+	r.proc.Stop(syscall.SIGTERM, 5*time.Second)
 }
 
 // commandStats returns INFO commandstats as command -> calls (commands run

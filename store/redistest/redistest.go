@@ -5,23 +5,20 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/empowerbot/empowerbot/redisproc"
 )
 
 // notFound is the message of a test that needs redis-server and has none.
@@ -47,9 +44,7 @@ type Server struct {
 	addr string
 	dir  string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	proc *redisproc.Proc // nil for REDIS_URL
 }
 
 // Start returns a Redis server for t: the one at REDIS_URL when that is set,
@@ -75,21 +70,15 @@ func StartOwn(t testing.TB, opts Options) *Server {
 		t.Fatal(notFound)
 	}
 	s := &Server{t: t, opts: opts, dir: t.TempDir()}
-	var lastErr error
-	for range 5 { // a free port can be taken between picking and binding it
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("redistest: pick a port: %v", err)
-		}
-		s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		s.url = "redis://" + s.addr + "/0"
-		if lastErr = s.start(); lastErr == nil {
-			t.Cleanup(s.Stop)
-			return s
-		}
+	proc, err := redisproc.Start(redisproc.Spec{Args: s.args, StartTimeout: startTimeout})
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
 	}
-	t.Fatalf("redistest: start redis-server: %v", lastErr)
-	return nil
+	s.proc = proc
+	s.addr = proc.Addr()
+	s.url = "redis://" + s.addr + "/0"
+	t.Cleanup(s.Stop)
+	return s
 }
 
 // URL is the server's redis:// URL, suitable for redis.ParseURL and REDIS_URL.
@@ -126,34 +115,37 @@ func (s *Server) Prefix(t testing.TB) string {
 
 // Stop stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it.
 // It does nothing for an external server or one already stopped.
-func (s *Server) Stop() { s.stop(syscall.SIGTERM) }
+func (s *Server) Stop() {
+	if s.proc != nil {
+		s.proc.Stop(syscall.SIGTERM, 5*time.Second)
+	}
+}
 
 // Kill ends the server at once with SIGKILL, as a crash would.
-func (s *Server) Kill() { s.stop(syscall.SIGKILL) }
+func (s *Server) Kill() {
+	if s.proc != nil {
+		s.proc.Kill()
+	}
+}
 
 // Restart stops the server if it runs and starts it again on the same port
 // with the same data directory, so data in the AOF survives. It fails the
 // test when the server does not come back.
 func (s *Server) Restart() {
 	s.t.Helper()
-	if s.dir == "" {
+	if s.proc == nil {
 		s.t.Fatal("redistest: Restart needs a server started by StartOwn, not REDIS_URL")
 	}
-	s.Stop()
-	var err error
-	for range 50 { // the old socket may linger for a moment
-		if err = s.start(); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := s.proc.Restart(); err != nil {
+		s.t.Fatalf("redistest: %v", err)
 	}
-	s.t.Fatalf("redistest: restart redis-server on %s: %v", s.addr, err)
 }
 
-func (s *Server) start() error {
-	_, port, _ := net.SplitHostPort(s.addr)
+// args are redis-server's flags for port: no RDB snapshots; the
+// append-only file with an fsync per write when Options.AOF is set.
+func (s *Server) args(port int) ([]string, error) {
 	args := []string{
-		"--port", port,
+		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
 		"--save", "",
@@ -161,45 +153,9 @@ func (s *Server) start() error {
 		"--logfile", "",
 	}
 	if s.opts.AOF {
-		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
-	} else {
-		args = append(args, "--appendonly", "no")
+		return append(args, "--appendonly", "yes", "--appendfsync", "always"), nil
 	}
-	cmd := exec.Command("redis-server", args...)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("exec redis-server: %w", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-
-	if err := waitReady(s.addr, done); err != nil {
-		_ = cmd.Process.Kill()
-		<-done
-		return fmt.Errorf("%w; output:\n%s", err, out.String())
-	}
-	s.mu.Lock()
-	s.cmd, s.done = cmd, done
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *Server) stop(sig syscall.Signal) {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd, s.done = nil, nil
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
+	return append(args, "--appendonly", "no"), nil
 }
 
 func (s *Server) deletePrefix(prefix string) {
@@ -217,51 +173,6 @@ func (s *Server) deletePrefix(prefix string) {
 	}
 }
 
-// waitReady polls addr until it answers PING, the process exits, or
-// startTimeout passes.
-func waitReady(addr string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(startTimeout)
-	for {
-		if ping(addr) {
-			return nil
-		}
-		select {
-		case <-exited:
-			return errors.New("redis-server exited during start-up")
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("redis-server on %s did not answer PING within %s", addr, startTimeout)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// ping sends one inline PING and reports whether +PONG came back.
-func ping(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return false
-	}
-	buf := make([]byte, 7)
-	n, _ := c.Read(buf)
-	return strings.HasPrefix(string(buf[:n]), "+PONG")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // sanitize keeps a test name usable inside a key: no spaces, braces or
 // glob characters.
 func sanitize(name string) string {
@@ -273,22 +184,4 @@ func sanitize(name string) string {
 			return '_'
 		}
 	}, name)
-}
-
-// syncBuffer collects a process's output safely across goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
