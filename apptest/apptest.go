@@ -168,7 +168,7 @@ func Start(t testing.TB, o Options) *Env {
 		// A Redis the test owns is stopped after this env's cleanups, and
 		// the test may restart it meanwhile: its process's goroutines are
 		// the test's, not the app's (the app starts no process).
-		leakOpts = append(leakOpts, goleak.IgnoreAnyFunction("github.com/empowerbot/empowerbot/store/redistest.(*Server).start.func1"),
+		leakOpts = append(leakOpts, goleak.IgnoreAnyFunction("github.com/empowerbot/empowerbot/redisproc.(*Proc).start.func1"),
 			goleak.IgnoreAnyFunction("os/exec.(*Cmd).writerDescriptor.func1"))
 	}
 	t.Cleanup(func() { CheckLeaks(t, leakOpts...) }) // first registered: runs last
