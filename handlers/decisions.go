@@ -24,6 +24,9 @@ func (h *Handlers) Decide(ctx context.Context, c *Command) (*Reply, error) {
 		return nil, h.parseError(c, err)
 	}
 	p := h.policy()
+	// answered is the answer Done gave, for the decision it was given for.
+	var answered *domain.DecisionRecord
+	var answer *Reply
 	if ec := domain.EnvelopeClaimOf(ctx); ec != nil {
 		// A decision inside the box is answered once stored: its envelope
 		// is recorded handled with that answer in the same step. Above it,
@@ -32,16 +35,21 @@ func (h *Handlers) Decide(ctx context.Context, c *Command) (*Reply, error) {
 			if d.State == domain.StatePending {
 				return nil
 			}
-			b, err := logReply(p, &d.Decision).Encode()
+			r := logReply(p, &d.Decision)
+			b, err := r.Encode()
 			if err != nil {
 				return nil
 			}
+			answered, answer = d, r
 			return b
 		}
 	}
 	d, err := h.logDecision(ctx, c.TeamID, c.UserID, req)
 	if err != nil {
 		return nil, err
+	}
+	if d == answered {
+		return answer, nil // the answer recorded with it: written once
 	}
 	return logReply(p, &d.Decision), nil
 }

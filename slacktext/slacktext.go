@@ -32,7 +32,12 @@ var escaper = strings.NewReplacer(
 
 // Escape escapes &, < and > as Slack requires and breaks bare broadcast words,
 // so user text can never ping anyone or change the layout.
-func Escape(s string) string { return escaper.Replace(s) }
+func Escape(s string) string {
+	if !strings.ContainsAny(s, "&<>@") {
+		return s // nothing to escape (most text): no copy
+	}
+	return escaper.Replace(s)
+}
 
 // Truncate cuts s to at most max runes, ending with "…" when it was cut.
 func Truncate(s string, max int) string {

@@ -69,3 +69,29 @@ func TestCode(t *testing.T) {
 		}
 	}
 }
+
+// FuzzEscapeAsReplacer: the shortcut for text with nothing to escape
+// changes nothing of what Escape returns.
+func FuzzEscapeAsReplacer(f *testing.F) {
+	for _, s := range []string{"", "ACME", "a & b", "<@U1>", "@channel", "@here now", "@everyone", "mail@example.com", "é @"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Escape(s), escaper.Replace(s); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// BenchmarkEscape measures escaping text with nothing to escape (a
+// customer's name) and with something.
+func BenchmarkEscape(b *testing.B) {
+	for _, s := range []string{"ACME Corporation", "ACME & Sons <ltd>"} {
+		b.Run(s, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = Escape(s)
+			}
+		})
+	}
+}

@@ -42,15 +42,23 @@ import (
 
 // auditArgs returns ev's at (Unix ms) followed by its field/value pairs.
 func auditArgs(ev domain.Event) ([]any, error) {
+	return appendAuditArgs(make([]any, 0, auditArgsLen), ev)
+}
+
+// auditArgsLen is how many arguments auditArgs gives.
+const auditArgsLen = 15
+
+// appendAuditArgs appends auditArgs(ev) to dst.
+func appendAuditArgs(dst []any, ev domain.Event) ([]any, error) {
 	data, err := ev.EncodeData()
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	at := strconv.FormatInt(ev.At.UnixMilli(), 10)
-	return []any{at,
+	return append(dst, at,
 		"type", string(ev.Type()), "actor", ev.Actor, "subject", ev.Subject,
-		"from", ev.From, "to", ev.To, "at", at, "data", string(data),
-	}, nil
+		"from", ev.From, "to", ev.To, "at", at, "data", data, // bytes: sent as they are, not copied
+	), nil
 }
 
 // AuditLua defines two Lua functions for scripts that append to the audit

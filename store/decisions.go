@@ -169,16 +169,17 @@ func (s *Store) createDecision(ctx context.Context, d *domain.DecisionRecord, ev
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
-	audit, err := auditArgs(ev)
-	if err != nil {
+	// The arguments, with room for the audit event's and the claim's:
+	// built once (the ack path of every decision).
+	keys := make([]string, 7, 8)
+	keys[0], keys[1], keys[2] = s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.requesterKey(d.Team, d.Requester)
+	keys[3], keys[4], keys[5], keys[6] = s.allDecisionsKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team), s.autonomyKey(d.Team, d.Requester)
+	args := make([]any, 0, 11+auditArgsLen+4)
+	args = append(args, d.ID, string(d.State), d.Level, d.Requester, data,
+		d.CreatedAt.UnixMilli(), pendingScore(d), outcomeScore(d, ""), newOp(), ownField, expected)
+	if args, err = appendAuditArgs(args, ev); err != nil {
 		return err
 	}
-	keys := []string{
-		s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.requesterKey(d.Team, d.Requester),
-		s.allDecisionsKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team), s.autonomyKey(d.Team, d.Requester),
-	}
-	args := append([]any{d.ID, string(d.State), d.Level, d.Requester, string(data),
-		d.CreatedAt.UnixMilli(), pendingScore(d), outcomeScore(d, ""), newOp(), ownField, expected}, audit...)
 	var res any
 	if c := domain.EnvelopeClaimOf(ctx); c != nil {
 		// The request's envelope is claimed in the same step (bot.go).

@@ -157,10 +157,16 @@ func (k Keys) Prefix() string { return k.prefix }
 // whole key for "{}"), and braces inside it are replaced, so that the tag is
 // always the team.
 func (k Keys) Team(teamID string, parts ...string) string {
+	tag := teamTag(teamID)
+	n := len(k.prefix) + len(tag) + 3
+	for _, p := range parts {
+		n += 1 + len(p)
+	}
 	var b strings.Builder
+	b.Grow(n) // one allocation: a key is built for every command
 	b.WriteString(k.prefix)
 	b.WriteString(":{")
-	b.WriteString(teamTag(teamID))
+	b.WriteString(tag)
 	b.WriteByte('}')
 	for _, p := range parts {
 		b.WriteByte(':')
