@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -54,7 +55,163 @@ func newClusterClient(o ClientOptions, base *redis.Options) *redis.ClusterClient
 	}
 	cc := redis.NewClusterClient(co)
 	cc.AddHook(&reloadOnConnError{cc: cc, gap: ClusterReloadMinGap})
+	sendOnce(cc)
 	return cc
+}
+
+// A command is sent again only when it surely did not run.
+//
+// go-redis's cluster client tries a command, a pipeline or a transaction
+// again after a network error or a timeout, up to MaxRedirects more times,
+// even with MaxRetries -1 (osscluster.go: shouldRetry). A script whose reply
+// was lost may have run: sent again, it would run twice. sendOnce lets a
+// try follow another only when that one surely did not reach Redis (no
+// connection could be had, or Redis answered, as with MOVED, READONLY or
+// CLUSTERDOWN, which run nothing); after a try whose outcome is unknown
+// (a timeout or a connection dropped after sending) every further try of
+// the same call answers that try's error without sending anything, so the
+// caller gets the error a single node gives, and decides.
+
+// sendOnce installs the hooks on cc: one on the cluster client that gives
+// each call its record of sends, and one on every node client that checks
+// and keeps that record.
+func sendOnce(cc *redis.ClusterClient) {
+	cc.AddHook(callSends{})
+	cc.OnNewNode(func(node *redis.Client) { node.AddHook(nodeSends{}) })
+}
+
+type sendsKey struct{}
+
+// sends records, for one call of a cluster client, the commands whose last
+// try may have run, with that try's error.
+type sends struct {
+	mu     sync.Mutex
+	unsure map[redis.Cmder]error
+}
+
+// blocked returns the error of an earlier try of one of cmds whose outcome
+// is unknown, or nil when they may be sent.
+func (s *sends) blocked(cmds ...redis.Cmder) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range cmds {
+		if err := s.unsure[c]; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// note records cmd as maybe run when err leaves its outcome unknown.
+func (s *sends) note(cmd redis.Cmder, err error) {
+	if !outcomeUnknown(err) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unsure == nil {
+		s.unsure = make(map[redis.Cmder]error)
+	}
+	if s.unsure[cmd] == nil {
+		s.unsure[cmd] = err
+	}
+}
+
+// outcomeUnknown reports whether a try that failed with err may have run
+// its command: not when there was no error, when Redis answered (an error
+// reply, redis.Nil), when no connection could be had (a failed dial, the
+// pool's timeout, a closed client), or when the caller's own context ended
+// before it (go-redis does not try again then).
+func outcomeUnknown(err error) bool {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.Is(err, redis.ErrClosed) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var re redis.Error
+	if errors.As(err, &re) {
+		return false
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return false
+	}
+	return true
+}
+
+// callSends gives every call of the cluster client its own record of sends.
+type callSends struct{}
+
+var _ redis.Hook = callSends{}
+
+// DialHook leaves dialling alone.
+func (callSends) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// ProcessHook gives one command's call its record.
+func (callSends) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		return next(context.WithValue(ctx, sendsKey{}, &sends{}), cmd)
+	}
+}
+
+// ProcessPipelineHook gives one pipeline's (or transaction's) call its record.
+func (callSends) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		return next(context.WithValue(ctx, sendsKey{}, &sends{}), cmds)
+	}
+}
+
+// nodeSends, on a node client, sends a try only when no earlier try of the
+// same call may have run its commands, and records the tries that may have.
+// Outside a cluster client's call (no record) it does nothing.
+type nodeSends struct{}
+
+var _ redis.Hook = nodeSends{}
+
+// DialHook leaves dialling alone.
+func (nodeSends) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// ProcessHook checks and records one command's try.
+func (nodeSends) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		s, _ := ctx.Value(sendsKey{}).(*sends)
+		if s == nil {
+			return next(ctx, cmd)
+		}
+		if err := s.blocked(cmd); err != nil {
+			cmd.SetErr(err)
+			return err
+		}
+		err := next(ctx, cmd)
+		s.note(cmd, err)
+		return err
+	}
+}
+
+// ProcessPipelineHook checks and records one try of a pipeline's (or a
+// transaction's) commands on a node. Answered without sending, go-redis
+// does not try that batch again.
+func (nodeSends) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		s, _ := ctx.Value(sendsKey{}).(*sends)
+		if s == nil {
+			return next(ctx, cmds)
+		}
+		if err := s.blocked(cmds...); err != nil {
+			for _, c := range cmds {
+				c.SetErr(err)
+			}
+			return err
+		}
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if c.Err() != nil {
+				s.note(c, c.Err())
+			} else if outcomeUnknown(err) {
+				s.note(c, err)
+			}
+		}
+		return err
+	}
 }
 
 // reloadOnConnError asks a cluster client to reload its slot map when a
