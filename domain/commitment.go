@@ -77,6 +77,14 @@ type Commitment struct {
 	// the commitment to an anonymous answer.
 	ToTeam   bool   `json:"to_team,omitempty"`
 	TeamName string `json:"team_name,omitempty"`
+	// Request is the request (RequestKey) of the person's action that made
+	// its latest change (an ask answered, done, a new date), written with
+	// it: a redelivery of that request after a crash recognises the change
+	// as its own and finishes what followed it (the DMs), where any other
+	// is told where the commitment stands. RedatedFrom is the due date
+	// before the latest new date.
+	Request     string `json:"request,omitempty"`
+	RedatedFrom string `json:"redated_from,omitempty"`
 }
 
 // NewCommitmentID returns a fresh ID such as "C-7K2QF9" (Crockford base32,

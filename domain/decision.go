@@ -164,6 +164,34 @@ type HistoryEntry struct {
 	Note   string    `json:"note,omitempty"`
 	// For is the away leader Actor acted for, as their delegate.
 	For string `json:"for,omitempty"`
+	// Request is the request (RequestKey: a click's or a submission's) of
+	// the person's action that made this change, written with it: a
+	// redelivery of that request after a crash recognises the change as
+	// its own and finishes what followed it (the cards, the DMs), where
+	// anyone else's request is told it was answered already.
+	Request string `json:"request,omitempty"`
+}
+
+// ChangeBy returns the index in d's history of the entry request made,
+// and whether it is d's latest change: no entry after it but those made
+// in the same change (the levels it skipped for being away, at the same
+// moment). It returns -1 when request made none ("" makes none).
+func (d *Decision) ChangeBy(request string) (i int, latest bool) {
+	if request == "" {
+		return -1, false
+	}
+	for i := len(d.History) - 1; i >= 0; i-- {
+		if d.History[i].Request != request {
+			continue
+		}
+		for _, later := range d.History[i+1:] {
+			if later.Action != "away" || !later.At.Equal(d.History[i].At) {
+				return i, false
+			}
+		}
+		return i, true
+	}
+	return -1, false
 }
 
 // Decided reports whether the decision reached a final answer from a leader.

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/empowerbot/empowerbot/domain"
 )
@@ -60,6 +61,30 @@ func TestFeedbackRatePct(t *testing.T) {
 	} {
 		if got := tt.rate.Pct(); got != tt.want {
 			t.Errorf("%+v.Pct(): got %d, want %d", tt.rate, got, tt.want)
+		}
+	}
+}
+
+func TestChangeBy(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	d := &domain.Decision{History: []domain.HistoryEntry{
+		{Action: "created", At: t0},
+		{Action: "escalated", Actor: "U1", At: t0.Add(time.Minute), Request: "action:t1:escalate"},
+		{Action: "away", At: t0.Add(time.Minute)}, // skipped in the same change
+	}}
+	if i, latest := d.ChangeBy("action:t1:escalate"); i != 1 || !latest {
+		t.Errorf("escalation then its away level: %d %v, want 1 true", i, latest)
+	}
+	d.History = append(d.History, domain.HistoryEntry{Action: "approved", Actor: "U2", At: t0.Add(2 * time.Minute), Request: "action:t2:approve"})
+	if i, latest := d.ChangeBy("action:t1:escalate"); i != 1 || latest {
+		t.Errorf("escalation approved since: %d %v, want 1 false", i, latest)
+	}
+	if i, latest := d.ChangeBy("action:t2:approve"); i != 3 || !latest {
+		t.Errorf("approval: %d %v, want 3 true", i, latest)
+	}
+	for _, r := range []string{"", "action:t3:approve"} {
+		if i, latest := d.ChangeBy(r); i != -1 || latest {
+			t.Errorf("request %q: %d %v, want -1 false", r, i, latest)
 		}
 	}
 }

@@ -22,6 +22,24 @@ func RequestKey(ctx context.Context) string {
 	return k
 }
 
+// finishingCtx is the context key of Finishing.
+type finishingCtx struct{}
+
+// WithFinishing returns ctx marking what is done under it as the finishing
+// of an earlier handling of the same request (a redelivery after a crash),
+// whose state change was saved but whose messages may or may not have gone
+// out: a message posted under ctx is looked for first and posted only when
+// it is not there (slackapi.Poster.PostAgain).
+func WithFinishing(ctx context.Context) context.Context {
+	return context.WithValue(ctx, finishingCtx{}, true)
+}
+
+// Finishing reports whether ctx was marked by WithFinishing.
+func Finishing(ctx context.Context) bool {
+	f, _ := ctx.Value(finishingCtx{}).(bool)
+	return f
+}
+
 // DecisionIDFor returns the decision ID derived from the request key of
 // workspace team: a redelivered request gets the ID the first handling
 // used, so the decision is stored once.

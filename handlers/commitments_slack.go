@@ -48,9 +48,9 @@ func (n *CommitmentsSlack) Person(ctx context.Context, _, user string) (commitme
 	return commitments.Person{Exists: true, Bot: u.IsBot, Deactivated: u.Deleted}, nil
 }
 
-// AskLeader DMs the ask to its leader with Accept and Decline.
+// AskLeader DMs the ask to its leader with Accept and Decline, once (dmOnce).
 func (n *CommitmentsSlack) AskLeader(ctx context.Context, cm *domain.CommitmentRecord) (domain.MessageRef, error) {
-	ch, ts, err := n.h.DM(ctx, cm.Team, cm.Leader, askDM(cm, n.h.today())...)
+	ch, ts, err := n.h.dmOnce(ctx, cm.Team, cm.Leader, askTag(cm), askDM(cm, n.h.today())...)
 	if err != nil {
 		return domain.MessageRef{}, err
 	}
@@ -92,7 +92,7 @@ func (n *CommitmentsSlack) TellEmployee(ctx context.Context, cm *domain.Commitme
 	default:
 		return fmt.Errorf("tell the employee of %s: no words for %s", cm.ID, ev.Type())
 	}
-	return n.dm(ctx, cm, cm.Employee, text)
+	return n.dm(ctx, cm, cm.Employee, ev, text)
 }
 
 // tellLoop tells the person (or each of the team) about a commitment made
@@ -112,9 +112,9 @@ func (n *CommitmentsSlack) tellLoop(ctx context.Context, cm *domain.CommitmentRe
 		return fmt.Errorf("tell about %s: no words for %s", cm.ID, ev.Type())
 	}
 	if cm.ToTeam {
-		return n.tellTeam(ctx, cm, text)
+		return n.tellTeam(ctx, cm, ev, text)
 	}
-	return n.dm(ctx, cm, cm.Employee, text)
+	return n.dm(ctx, cm, cm.Employee, ev, text)
 }
 
 // TellLeader DMs the leader the commitment they made.
@@ -122,13 +122,14 @@ func (n *CommitmentsSlack) TellLeader(ctx context.Context, cm *domain.Commitment
 	if _, ok := ev.Payload.(domain.CommitmentMadeData); !ok {
 		return fmt.Errorf("tell the leader of %s: no words for %s", cm.ID, ev.Type())
 	}
-	return n.dm(ctx, cm, cm.Leader, fmt.Sprintf(":handshake: You committed to %s: *%s*, by *%s* (`%s`). I'll remind you before it's due; `/empower commitments` lists yours.",
+	return n.dm(ctx, cm, cm.Leader, ev, fmt.Sprintf(":handshake: You committed to %s: *%s*, by *%s* (`%s`). I'll remind you before it's due; `/empower commitments` lists yours.",
 		commitTo(cm), commitText(cm), commitments.DueText(cm, n.h.today()), cm.ID))
 }
 
-// dm DMs text to user about cm, as one section.
-func (n *CommitmentsSlack) dm(ctx context.Context, cm *domain.CommitmentRecord, user, text string) error {
-	_, _, err := n.h.DM(ctx, cm.Team, user, slack.MsgOptionText(slacktext.Truncate(text, 3000), false),
+// dm DMs text to user about ev, a change of cm, as one section, once
+// (dmOnce, toldTag).
+func (n *CommitmentsSlack) dm(ctx context.Context, cm *domain.CommitmentRecord, user string, ev domain.Event, text string) error {
+	_, _, err := n.h.dmOnce(ctx, cm.Team, user, toldTag(cm, user, ev), slack.MsgOptionText(slacktext.Truncate(text, 3000), false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(slacktext.Truncate(text, slacktext.SectionTextMax)), nil, nil)))
 	return err
 }

@@ -30,7 +30,7 @@ func (n DecisionNotifier) PostCard(ctx context.Context, d *domain.DecisionRecord
 	p := h.policy()
 	text, blocks := escalationMessage(p, &d.Decision, level, h.Clock.Now())
 	blocks = h.withAway(ctx, &d.Decision, level, blocks) // who is away until when (away.go)
-	ch, ts, err := h.post(ctx, p.EscalationsChannel(d.TeamName), CardTag(d.ID, level),
+	ch, ts, err := h.postOnce(ctx, p.EscalationsChannel(d.TeamName), CardTag(d.ID, level),
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.DecisionMessage{}, fmt.Errorf("post the card of %s: %w", d.ID, err)
@@ -68,7 +68,8 @@ func (n DecisionNotifier) WithdrawCard(ctx context.Context, m domain.DecisionMes
 	return nil
 }
 
-// TellRequester DMs d's requester what e did to it (outcomeDM).
+// TellRequester DMs d's requester what e did to it (outcomeDM), once: the
+// DM is named by e, so that a redelivery finishing e finds it (dmOnce).
 func (n DecisionNotifier) TellRequester(ctx context.Context, d *domain.DecisionRecord, e domain.HistoryEntry) error {
 	h := n.H
 	text := outcomeDM(h.policy(), &d.Decision, e)
@@ -76,7 +77,7 @@ func (n DecisionNotifier) TellRequester(ctx context.Context, d *domain.DecisionR
 		return nil
 	}
 	tag := slackapi.PostTag("told", fmt.Sprintf("%s/%s/%d", d.ID, e.Action, e.At.UnixNano()))
-	_, _, err := h.DMTagged(ctx, d.Team, d.Requester, tag, slack.MsgOptionText(text, false),
+	_, _, err := h.dmOnce(ctx, d.Team, d.Requester, tag, slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(text), nil, nil)))
 	return err
 }

@@ -318,7 +318,7 @@ func loopMadeText(cm *domain.CommitmentRecord, today dates.Date) string {
 
 // tellTeam DMs text to each person of cm's team; it returns the first
 // failure and goes on with the others.
-func (n *CommitmentsSlack) tellTeam(ctx context.Context, cm *domain.CommitmentRecord, text string) error {
+func (n *CommitmentsSlack) tellTeam(ctx context.Context, cm *domain.CommitmentRecord, ev domain.Event, text string) error {
 	people, err := n.h.Feedback.TeamPeople(ctx, cm.TeamName)
 	if err != nil {
 		return err
@@ -328,7 +328,7 @@ func (n *CommitmentsSlack) tellTeam(ctx context.Context, cm *domain.CommitmentRe
 		if p == cm.Leader {
 			continue
 		}
-		if err := n.dm(ctx, cm, p, text); err != nil && first == nil {
+		if err := n.dm(ctx, cm, p, ev, text); err != nil && first == nil {
 			first = err
 		}
 	}

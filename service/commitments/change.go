@@ -87,11 +87,16 @@ func (s *Service) Changeable(ctx context.Context, a Action) (*domain.CommitmentR
 // Accept turns the ask a.ID into a.User's commitment, due on picked
 // ("2006-01-02"): the ask's message shows the answer and the employee is
 // told. A date that cannot be taken, or an ask answered meanwhile, is a
-// *FieldError on FieldDue.
+// *FieldError on FieldDue. A redelivery of the submission whose change is
+// saved finishes what followed it (finishing).
 func (s *Service) Accept(ctx context.Context, a Action, picked string) (*domain.CommitmentRecord, error) {
 	c, err := s.own(ctx, a)
 	if err != nil {
 		return nil, err
+	}
+	if fctx, ok := finishing(ctx, c); ok {
+		s.answered(fctx, c, a, acceptedEvent(c, a.User))
+		return c, nil
 	}
 	due, err := s.checkPicked(ctx, a.Team, a.User, picked)
 	if err != nil {
@@ -100,26 +105,56 @@ func (s *Service) Accept(ctx context.Context, a Action, picked string) (*domain.
 	if c.State != domain.CommitmentAsked {
 		return nil, onField(FieldDue, domain.Conflictf("%s", s.settledText(c)))
 	}
-	now := s.clock.Now()
-	c.State, c.Due, c.MadeAt = domain.CommitmentOpen, due.String(), now
-	ev := event(c, domain.CommitmentMadeData{CommitmentFacts: c.Facts(), AskedDue: c.AskedDue},
-		a.User, string(domain.CommitmentAsked), string(domain.CommitmentOpen), now)
+	c.State, c.Due, c.MadeAt, c.Request = domain.CommitmentOpen, due.String(), s.clock.Now(), domain.RequestKey(ctx)
+	ev := acceptedEvent(c, a.User)
 	if err := s.store.UpdateCommitment(ctx, c, domain.CommitmentAsked, &ev); err != nil {
 		return nil, onField(FieldDue, s.raceLost(err))
 	}
+	s.answered(ctx, c, a, ev)
+	return c, nil
+}
+
+// acceptedEvent is the event of c's ask accepted by user.
+func acceptedEvent(c *domain.CommitmentRecord, user string) domain.Event {
+	return event(c, domain.CommitmentMadeData{CommitmentFacts: c.Facts(), AskedDue: c.AskedDue},
+		user, string(domain.CommitmentAsked), string(domain.CommitmentOpen), c.MadeAt)
+}
+
+// answered follows the answer ev to the ask c, given by a: the ask's
+// message shows it, the employee is told, the views refreshed.
+func (s *Service) answered(ctx context.Context, c *domain.CommitmentRecord, a Action, ev domain.Event) {
 	s.notify.ShowAnswered(ctx, c, a.At)
 	s.tellEmployee(ctx, c, ev)
 	s.notify.Changed(ctx, c)
-	return c, nil
+}
+
+// finishing reports whether c's latest change was made by the request of
+// ctx (domain.RequestKey): Slack delivered it again after the process
+// handling it died, its change saved. What followed the change is then done
+// again under the returned context (domain.WithFinishing: a DM sent before
+// the crash is found, not sent twice). Any other request, the same
+// person's included, is told where c stands.
+func finishing(ctx context.Context, c *domain.CommitmentRecord) (context.Context, bool) {
+	key := domain.RequestKey(ctx)
+	if key == "" || c.Request != key {
+		return ctx, false
+	}
+	return domain.WithFinishing(ctx), true
 }
 
 // DeclineAsk declines the ask a.ID, with an optional reason sent to the
 // employee: the ask's message shows the answer. A reason too long, or an
-// ask answered meanwhile, is a *FieldError on FieldReason.
+// ask answered meanwhile, is a *FieldError on FieldReason. A redelivery of
+// the submission whose change is saved finishes what followed it
+// (finishing).
 func (s *Service) DeclineAsk(ctx context.Context, a Action, reason string) (*domain.CommitmentRecord, error) {
 	c, err := s.own(ctx, a)
 	if err != nil {
 		return nil, err
+	}
+	if fctx, ok := finishing(ctx, c); ok {
+		s.answered(fctx, c, a, declinedEvent(c, a.User))
+		return c, nil
 	}
 	reason = strings.TrimSpace(reason)
 	if n := utf8.RuneCountInString(reason); n > MaxReason {
@@ -128,45 +163,64 @@ func (s *Service) DeclineAsk(ctx context.Context, a Action, reason string) (*dom
 	if c.State != domain.CommitmentAsked {
 		return nil, onField(FieldReason, domain.Conflictf("%s", s.settledText(c)))
 	}
-	now := s.clock.Now()
-	c.State, c.ClosedAt, c.DeclineReason = domain.CommitmentDeclined, now, reason
-	ev := event(c, domain.CommitmentDeclinedData{CommitmentFacts: c.Facts(), Reason: reason},
-		a.User, string(domain.CommitmentAsked), string(domain.CommitmentDeclined), now)
+	c.State, c.ClosedAt, c.DeclineReason, c.Request = domain.CommitmentDeclined, s.clock.Now(), reason, domain.RequestKey(ctx)
+	ev := declinedEvent(c, a.User)
 	if err := s.store.UpdateCommitment(ctx, c, domain.CommitmentAsked, &ev); err != nil {
 		return nil, onField(FieldReason, s.raceLost(err))
 	}
-	s.notify.ShowAnswered(ctx, c, a.At)
-	s.tellEmployee(ctx, c, ev)
-	s.notify.Changed(ctx, c)
+	s.answered(ctx, c, a, ev)
 	return c, nil
+}
+
+// declinedEvent is the event of c's ask declined by user.
+func declinedEvent(c *domain.CommitmentRecord, user string) domain.Event {
+	return event(c, domain.CommitmentDeclinedData{CommitmentFacts: c.Facts(), Reason: c.DeclineReason},
+		user, string(domain.CommitmentAsked), string(domain.CommitmentDeclined), c.ClosedAt)
 }
 
 // Done marks the open commitment a.ID done by its leader, on time when it
 // is not past its due date: the leader sees it settled where they clicked
 // and in every reminder DM of it (none keeps live buttons), and the
-// employee is told. A commitment settled already is domain.Conflict.
+// employee is told. A commitment settled already is domain.Conflict. A
+// redelivery of the click whose change is saved finishes what followed it
+// (finishing).
 func (s *Service) Done(ctx context.Context, a Action) (*domain.CommitmentRecord, error) {
 	c, err := s.own(ctx, a)
 	if err != nil {
 		return nil, err
 	}
+	if fctx, ok := finishing(ctx, c); ok {
+		s.settled(fctx, c, a, doneEvent(c, a.User))
+		return c, nil
+	}
 	if c.State != domain.CommitmentOpen {
 		return nil, domain.Conflictf("%s", s.settledText(c))
 	}
-	now := s.clock.Now()
 	due, derr := dates.ParseISO(c.Due)
-	c.State, c.ClosedAt = domain.CommitmentDone, now
+	c.State, c.ClosedAt, c.Request = domain.CommitmentDone, s.clock.Now(), domain.RequestKey(ctx)
 	c.OnTime = derr == nil && !s.today().After(due)
-	onTime := c.OnTime
-	ev := event(c, domain.CommitmentDoneData{CommitmentFacts: c.Facts(), OnTime: &onTime},
-		a.User, string(domain.CommitmentOpen), string(domain.CommitmentDone), now)
+	ev := doneEvent(c, a.User)
 	if err := s.store.UpdateCommitment(ctx, c, domain.CommitmentOpen, &ev); err != nil {
 		return nil, s.raceLost(err)
 	}
+	s.settled(ctx, c, a, ev)
+	return c, nil
+}
+
+// doneEvent is the event of c done by user.
+func doneEvent(c *domain.CommitmentRecord, user string) domain.Event {
+	onTime := c.OnTime
+	return event(c, domain.CommitmentDoneData{CommitmentFacts: c.Facts(), OnTime: &onTime},
+		user, string(domain.CommitmentOpen), string(domain.CommitmentDone), c.ClosedAt)
+}
+
+// settled follows ev, c done or given a new date by a: the leader sees it
+// where they acted and in every reminder DM of it, the employee is told,
+// the views refreshed.
+func (s *Service) settled(ctx context.Context, c *domain.CommitmentRecord, a Action, ev domain.Event) {
 	s.notify.ShowSettled(ctx, c, a.At, s.takeReminders(ctx, c))
 	s.tellEmployee(ctx, c, ev)
 	s.notify.Changed(ctx, c)
-	return c, nil
 }
 
 // Redate moves the open commitment a.ID to picked ("2006-01-02"), another
@@ -174,10 +228,16 @@ func (s *Service) Done(ctx context.Context, a Action) (*domain.CommitmentRecord,
 // reminder DM of the old date (none keeps live buttons), and the employee
 // is told the new date and the old one. A date that cannot be
 // taken, or a commitment settled meanwhile, is a *FieldError on FieldDue.
+// A redelivery of the submission whose change is saved finishes what
+// followed it (finishing).
 func (s *Service) Redate(ctx context.Context, a Action, picked string) (*domain.CommitmentRecord, error) {
 	c, err := s.own(ctx, a)
 	if err != nil {
 		return nil, err
+	}
+	if fctx, ok := finishing(ctx, c); ok {
+		s.settled(fctx, c, a, s.redatedEvent(c, a.User))
+		return c, nil
 	}
 	due, err := s.checkPicked(ctx, a.Team, a.User, picked)
 	switch {
@@ -190,17 +250,19 @@ func (s *Service) Redate(ctx context.Context, a Action, picked string) (*domain.
 	if err != nil {
 		return nil, onField(FieldDue, err)
 	}
-	old := c.Due
-	c.Due = due.String()
+	c.RedatedFrom, c.Due, c.Request = c.Due, due.String(), domain.RequestKey(ctx)
 	c.Redates++
-	ev := event(c, domain.CommitmentRedatedData{CommitmentFacts: c.Facts()}, a.User, old, c.Due, s.clock.Now())
+	ev := s.redatedEvent(c, a.User)
 	if err := s.store.UpdateCommitment(ctx, c, domain.CommitmentOpen, &ev); err != nil {
 		return nil, onField(FieldDue, s.raceLost(err))
 	}
-	s.notify.ShowSettled(ctx, c, a.At, s.takeReminders(ctx, c))
-	s.tellEmployee(ctx, c, ev)
-	s.notify.Changed(ctx, c)
+	s.settled(ctx, c, a, ev)
 	return c, nil
+}
+
+// redatedEvent is the event of c's latest new date, set by user.
+func (s *Service) redatedEvent(c *domain.CommitmentRecord, user string) domain.Event {
+	return event(c, domain.CommitmentRedatedData{CommitmentFacts: c.Facts()}, user, c.RedatedFrom, c.Due, s.clock.Now())
 }
 
 // own loads commitment a.ID for a.User, refusing anyone but its leader.

@@ -94,7 +94,15 @@ func (s *Service) Commit(ctx context.Context, r CommitRequest) (*domain.Commitme
 		return nil, err
 	}
 	if prev != nil {
-		return prev, nil // the same command, handled again after a crash: told before
+		// The same command, handled again after a crash that may have come
+		// before either DM: unless it changed since, both sides are told,
+		// each DM looked for first so that one sent before the crash is not
+		// sent twice.
+		if prev.Version == 1 {
+			s.announce(domain.WithFinishing(ctx), prev,
+				event(prev, domain.CommitmentMadeData{CommitmentFacts: prev.Facts()}, r.Leader, "", string(prev.State), prev.CreatedAt))
+		}
+		return prev, nil
 	}
 	s.announce(ctx, c, ev)
 	return c, nil
@@ -152,8 +160,13 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 	}
 	if prev != nil {
 		// The same command, handled again after a crash: the leader was
-		// asked unless that handling died before its DM.
-		return prev, !prev.AskDM.IsZero(), nil
+		// asked when that handling recorded the DM, or they answered since.
+		// Otherwise it may have died before the DM, or after it: the DM is
+		// looked for first and sent only when it is not there.
+		if !prev.AskDM.IsZero() || prev.State != domain.CommitmentAsked {
+			return prev, true, nil
+		}
+		c, ctx = prev, domain.WithFinishing(ctx)
 	}
 	dm, err := s.notify.AskLeader(ctx, c)
 	if err != nil {

@@ -57,12 +57,16 @@ func (s *Service) MayAct(ctx context.Context, team, id, user string) (*domain.De
 // until then the approval is recorded and the cards show the progress.
 // Every count is one change guarded by the decision's version, so
 // concurrent clicks count each approver once and approve it once. Its cards
-// are updated and, once approved, the requester is told.
+// are updated and, once approved, the requester is told. A redelivery of
+// the click whose change is saved finishes what followed it (finishOwn).
 func (s *Service) Approve(ctx context.Context, team, id, user string) (*domain.DecisionRecord, error) {
 	p := s.policy()
 	d, err := s.clicked(ctx, team, id)
 	if err != nil {
 		return nil, err
+	}
+	if s.finishOwn(ctx, p, d) {
+		return d, nil
 	}
 	for attempt := 1; ; attempt++ {
 		if err := s.checkMayAct(ctx, p, d, user); err != nil {
@@ -73,7 +77,7 @@ func (s *Service) Approve(ctx context.Context, team, id, user string) (*domain.D
 			return nil, domain.Conflictf("You've approved this one already; it's waiting for %s (`%s`).",
 				moreApprovals(needed-len(d.Approvals)), d.ID)
 		}
-		e, ev := s.approval(p, d, user, s.onBehalf(ctx, d, user), needed) // a delegate approves for an away leader (away.go)
+		e, ev := s.approval(p, d, user, s.onBehalf(ctx, d, user), needed, domain.RequestKey(ctx)) // a delegate approves for an away leader (away.go)
 		err := s.store.UpdateDecision(ctx, d, domain.StatePending, &ev)
 		var ce *domain.DecisionConflictError
 		if errors.As(err, &ce) && ce.Current.State == domain.StatePending && attempt < approveAttempts {
@@ -93,8 +97,9 @@ func (s *Service) Approve(ctx context.Context, team, id, user string) (*domain.D
 // approval applies user's approval to the pending d, whose level needs
 // needed approvals, and returns its history entry and audit event: the
 // final approval approves it, an earlier one is counted. forWho is the
-// away leader user approves for, as their delegate ("" for none).
-func (s *Service) approval(p *domain.Policy, d *domain.DecisionRecord, user, forWho string, needed int) (domain.HistoryEntry, domain.Event) {
+// away leader user approves for, as their delegate ("" for none); request
+// is the click's (domain.RequestKey), kept in the entry.
+func (s *Service) approval(p *domain.Policy, d *domain.DecisionRecord, user, forWho string, needed int, request string) (domain.HistoryEntry, domain.Event) {
 	now := s.clock.Now()
 	from := string(d.State)
 	n := 1
@@ -104,14 +109,14 @@ func (s *Service) approval(p *domain.Policy, d *domain.DecisionRecord, user, for
 	}
 	if n < needed {
 		note := fmt.Sprintf("%d of %d", n, needed)
-		e := domain.HistoryEntry{Action: "approval", Actor: user, From: from, To: d.LevelName, At: now, Note: note, For: forWho}
+		e := domain.HistoryEntry{Action: "approval", Actor: user, From: from, To: d.LevelName, At: now, Note: note, For: forWho, Request: request}
 		d.History = append(d.History, e)
 		return e, event(d, domain.DecisionApprovalData{DecisionFacts: d.Facts(), Approvals: n, Needed: needed, For: forWho},
 			user, from, from, now)
 	}
 	d.State, d.DecidedBy, d.DecidedAt, d.Deadline, d.DecidedFor = domain.StateApproved, user, now, time.Time{}, forWho
 	d.OutcomeDue = s.outcomeDue(p, now)
-	e := domain.HistoryEntry{Action: "approved", Actor: user, From: from, To: string(domain.StateApproved), At: now, For: forWho}
+	e := domain.HistoryEntry{Action: "approved", Actor: user, From: from, To: string(domain.StateApproved), At: now, For: forWho, Request: request}
 	d.History = append(d.History, e)
 	data := domain.DecisionApprovedData{DecisionFacts: d.Facts(), For: forWho}
 	if needed > 1 {
@@ -131,12 +136,16 @@ func moreApprovals(n int) string {
 // Escalate has user pass decision id, from its card of level, up to the
 // next level: its cards are updated, the next level gets a card of its own
 // (approvals given so far do not carry over) and the requester is told. At
-// the top level there is no next one.
+// the top level there is no next one. A redelivery of the click whose
+// change is saved finishes what followed it (finishOwn).
 func (s *Service) Escalate(ctx context.Context, team, id string, level int, user string) (*domain.DecisionRecord, error) {
 	p := s.policy()
 	d, err := s.clicked(ctx, team, id)
 	if err != nil {
 		return nil, err
+	}
+	if s.finishOwn(ctx, p, d) {
+		return d, nil
 	}
 	if err := s.checkMayAct(ctx, p, d, user); err != nil {
 		return nil, err
@@ -150,7 +159,8 @@ func (s *Service) Escalate(ctx context.Context, team, id string, level int, user
 	now := s.clock.Now()
 	forWho := s.onBehalf(ctx, d, user) // a delegate answers for an away leader (away.go)
 	e := moveUp(p, d, "escalated", user, now)
-	d.History[len(d.History)-1].For, e.For = forWho, forWho
+	e.For, e.Request = forWho, domain.RequestKey(ctx)
+	d.History[len(d.History)-1] = e
 	if s.skipAway(ctx, d, now) { // nobody is here at the next level (away.go)
 		e.To = d.LevelName
 	}
@@ -165,7 +175,8 @@ func (s *Service) Escalate(ctx context.Context, team, id string, level int, user
 // Decline has user decline decision id with an optional reason (at most
 // MaxDeclineReason runes), which the requester is told. One decline is
 // final, whatever approvals the level had. A refusal of the reason, or a
-// race lost as it is saved, is a *FormError.
+// race lost as it is saved, is a *FormError. A redelivery of the
+// submission whose change is saved finishes what followed it (finishOwn).
 func (s *Service) Decline(ctx context.Context, team, id, user, reason string) (*domain.DecisionRecord, error) {
 	p := s.policy()
 	d, err := s.store.GetDecision(ctx, team, id)
@@ -174,6 +185,9 @@ func (s *Service) Decline(ctx context.Context, team, id, user, reason string) (*
 	}
 	if err != nil {
 		return nil, err
+	}
+	if s.finishOwn(ctx, p, d) {
+		return d, nil
 	}
 	if err := s.checkMayAct(ctx, p, d, user); err != nil {
 		return nil, err
@@ -186,7 +200,8 @@ func (s *Service) Decline(ctx context.Context, team, id, user, reason string) (*
 	from := d.State
 	d.State, d.DecidedBy, d.DecidedAt, d.Deadline, d.DeclineReason = domain.StateDeclined, user, now, time.Time{}, reason
 	d.DecidedFor = s.onBehalf(ctx, d, user) // a delegate answers for an away leader (away.go)
-	e := domain.HistoryEntry{Action: "declined", Actor: user, From: string(from), To: string(domain.StateDeclined), At: now, For: d.DecidedFor}
+	e := domain.HistoryEntry{Action: "declined", Actor: user, From: string(from), To: string(domain.StateDeclined), At: now,
+		For: d.DecidedFor, Request: domain.RequestKey(ctx)}
 	d.History = append(d.History, e)
 	ev := event(d, domain.DecisionDeclinedData{DecisionFacts: d.Facts(), Reason: reason, For: d.DecidedFor},
 		user, string(from), string(domain.StateDeclined), now)
@@ -199,6 +214,27 @@ func (s *Service) Decline(ctx context.Context, team, id, user, reason string) (*
 	}
 	s.afterChange(ctx, p, d, e)
 	return d, nil
+}
+
+// finishOwn reports whether the request of ctx (domain.RequestKey: a click
+// or a submission) changed d already: Slack delivered it again after the
+// process handling it died, its change saved. When that change is still
+// d's latest, what follows it is done again, each step safe to repeat:
+// every card updated, a card the new level lacks posted, the requester
+// told, and each message looked for before it is posted
+// (domain.WithFinishing), so that what went out before the crash is not
+// sent twice. A change made since did the same for itself. Anyone else's
+// request (another click, even the same person's) is not recognised: it is
+// told the decision was answered already.
+func (s *Service) finishOwn(ctx context.Context, p *domain.Policy, d *domain.DecisionRecord) bool {
+	i, latest := d.ChangeBy(domain.RequestKey(ctx))
+	if i < 0 {
+		return false
+	}
+	if latest {
+		s.afterChange(domain.WithFinishing(ctx), p, d, d.History[i])
+	}
+	return true
 }
 
 // clicked loads the decision a button acts on.
