@@ -236,7 +236,7 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 	// next run.
 	launch, stopLaunch := context.WithCancel(ctx)
 	defer stopLaunch()
-	lim := rate.NewLimiter(c.Rate, 1)
+	lim := newPacer(c.Rate, time.Now())
 	var (
 		mu      sync.Mutex
 		busy    []string // people another live run is sending to
@@ -310,6 +310,27 @@ func (f *Fanout) Run(ctx context.Context, r FanoutRun) (Totals, error) {
 		return tot, fmt.Errorf("%s %s: some deliveries failed and are left for the next run: %w", r.Job, r.Run, lastErr)
 	}
 	return tot, nil
+}
+
+// catchUp is how far behind its pace a run may fall and still catch up
+// (the limiter's burst): a launch loop woken late by the scheduler (a
+// timer fires late on a busy machine) sends the DMs it owes then, instead
+// of losing them. With a burst of one, every late wake-up at 1,000/s was a
+// DM fewer: 849/s achieved.
+const catchUp = 50 * time.Millisecond
+
+// newPacer returns the limiter of a run's launches at r per second: a burst
+// of catchUp's worth of DMs (at least one), the bucket empty at the start,
+// so the run begins at its pace, not with a burst. now is the limiter's
+// clock (the wall clock: Wait sleeps on it).
+func newPacer(r rate.Limit, now time.Time) *rate.Limiter {
+	if r == rate.Inf {
+		return rate.NewLimiter(r, 1)
+	}
+	burst := max(1, int(float64(r)*catchUp.Seconds()))
+	lim := rate.NewLimiter(r, burst)
+	lim.AllowN(now, burst-1) // one token left: the first DM goes at once
+	return lim
 }
 
 // pass runs deliver for each person on c.Workers workers, paced by lim, and
