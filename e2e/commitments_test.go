@@ -325,7 +325,7 @@ func TestAskAcceptWithChangedDate(t *testing.T) {
 	}
 	// Someone else's click changes nothing.
 	e.click(apptest.Carol, dm, "Accept")
-	e.waitTold(apptest.Carol, "Only <@U0BOB>, who was asked", 1)
+	e.waitTold(apptest.Carol, "Only <@U0BOB> can answer this ask: it was put to them", 1)
 
 	e.click(apptest.Bob, dm, "Accept")
 	v := e.openModal(apptest.Bob, handlers.ViewAskAccept)
@@ -387,6 +387,12 @@ func TestAskDeclineWithReason(t *testing.T) {
 	dm := e.waitDM(apptest.Bob, "asks for your support")
 	e.click(apptest.Bob, dm, "Decline")
 	v := e.openModal(apptest.Bob, handlers.ViewAskDecline)
+	// The modal says where the reason goes, and Slack's own "(optional)" is
+	// the only one (issue 16 item 6).
+	if blocks := string(v.Blocks); !strings.Contains(blocks, "Only they see it: I send it to them by DM.") || strings.Contains(strings.ToLower(strings.ReplaceAll(blocks, `"optional":true`, "")), "optional") ||
+		!strings.Contains(blocks, `"optional":true`) {
+		t.Errorf("ask-decline modal: want an optional reason whose hint says it goes by DM, with no \"optional\" of its own: %s", blocks)
+	}
 	ack := e.submit(apptest.Bob, v, slackemu.Values{}.Set("reason", "reason", "The route is covered by Erin from Monday <!here>"))
 	if len(ack.Errors) != 0 {
 		t.Fatalf("errors: %v", ack.Errors)

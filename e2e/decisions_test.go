@@ -214,10 +214,15 @@ func TestDecisionInsideTheBox(t *testing.T) {
 func TestDecisionAboveTheBox(t *testing.T) {
 	e := startDecisions(t, apptest.Options{})
 	res, id := e.decide(apptest.Dave, "discount 900 for ACME customer threatened to leave")
-	for _, want := range []string{"above your box", "your team lead, <@U0BOB>,"} {
+	// Said once, and of the level as a person (issue 16): not "It's above
+	// your box ($900 is above your $500 box), so I've asked team-lead (@bob)".
+	for _, want := range []string{"$900 is above your box of $500, so I've asked your team lead, <@U0BOB>, in <#C0ESCALATE>."} {
 		if !strings.Contains(res.AllText(), want) {
 			t.Errorf("reply lacks %q: %q", want, res.AllText())
 		}
+	}
+	if txt := res.AllText(); strings.Contains(txt, "It's above your box") || strings.Contains(txt, "team-lead") {
+		t.Errorf("reply repeats itself or names the level's slug: %q", txt)
 	}
 	m := e.escalation(id, "$900 is above their $500 box")
 	for _, want := range []string{"<@U0BOB>", "<@U0DAVE>", "ACME", "customer threatened to leave", "discount", "$900", "USD", "team lead"} {
@@ -420,6 +425,12 @@ func TestDecisionSafetyTagReachesManager(t *testing.T) {
 	if !strings.Contains(res.AllText(), "manager") {
 		t.Errorf("reply does not name the manager level: %s", res.AllText())
 	}
+	// Raising a safety issue is thanked, not framed as going beyond one's
+	// authority (issue 16).
+	if txt := res.AllText(); !strings.Contains(txt, "Thank you for flagging #safety: that always comes to a leader, so I've asked your manager, <@U0CAROL>,") ||
+		strings.Contains(txt, "above your box") {
+		t.Errorf("the #safety reply does not thank the person, or says it is above their box: %s", txt)
+	}
 	m := e.escalation(id, "flagged #safety")
 	if !strings.Contains(m.AllText(), "<@U0CAROL>") || strings.Contains(m.AllText(), "<@U0BOB>") {
 		t.Errorf("safety message should mention the manager only: %s", m.AllText())
@@ -565,6 +576,10 @@ func TestDecisionBadInput(t *testing.T) {
 			}
 			if !strings.Contains(txt, "Usage:") {
 				t.Errorf("reply lacks the usage line: %q", txt)
+			}
+			// A typo is no alarm (issue 16): no :warning: on an input error.
+			if strings.Contains(txt, ":warning:") || strings.Contains(txt, "⚠") {
+				t.Errorf("an input error carries a warning sign: %q", txt)
 			}
 		})
 	}

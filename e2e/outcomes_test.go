@@ -206,9 +206,9 @@ func TestOutcomeWorkedPraisesInPublic(t *testing.T) {
 	// A double click on the stale DM and a command afterwards are refused
 	// kindly; nothing is posted twice.
 	e.click(apptest.Dave, dm, "It worked")
-	e.waitEphemeral(apptest.Dave, "You already told me `"+id+"` worked")
+	e.waitEphemeral(apptest.Dave, "You told me already: it worked (`"+id+"`)")
 	res := e.Command(apptest.Dave, "outcome "+strings.ToLower(id)+" failed")
-	if !strings.Contains(res.AllText(), "already told me") {
+	if !strings.Contains(res.AllText(), "told me already") {
 		t.Errorf("second outcome by command = %q; want a kind refusal", res.AllText())
 	}
 
@@ -363,8 +363,11 @@ func TestOutcomeCommandRefusals(t *testing.T) {
 		if !strings.Contains(res.AllText(), c.want) {
 			t.Errorf("/empower %.40s as %s = %q; want %q", c.text, c.user, res.AllText(), c.want)
 		}
-		if c.user == apptest.Dave && c.text != "outcome" && !strings.Contains(res.AllText(), "Usage") && !strings.Contains(res.AllText(), "Nothing changed") {
-			t.Errorf("/empower %.40s = %q; want the usage line or 'Nothing changed'", c.text, res.AllText())
+		if c.user == apptest.Dave && c.text != "outcome" && !strings.Contains(res.AllText(), "Usage") && !strings.Contains(res.AllText(), "no outcome to record") {
+			t.Errorf("/empower %.40s = %q; want the usage line or why there's no outcome to record", c.text, res.AllText())
+		}
+		if strings.Contains(res.AllText(), "Nothing changed") || strings.Contains(res.AllText(), ":warning:") {
+			t.Errorf("/empower %.40s = %q; want it said kindly, without 'Nothing changed' or :warning:", c.text, res.AllText())
 		}
 	}
 	for _, id := range []string{auto, pending, declined} {
@@ -381,7 +384,7 @@ func TestOutcomeCommandRefusals(t *testing.T) {
 		t.Fatalf("outcome = %q", res.AllText())
 	}
 	res = e.Command(apptest.Dave, "outcome "+auto+" worked")
-	if !strings.Contains(res.AllText(), "already told me") {
+	if !strings.Contains(res.AllText(), "told me already") {
 		t.Errorf("second outcome = %q; want a kind refusal", res.AllText())
 	}
 	if n := e.countAudit(auto, domain.EventOutcomeWorked); n != 1 {

@@ -346,6 +346,12 @@ func TestDigestTwoReplicasPostedOnceWithChart(t *testing.T) {
 	if strings.Contains(digest.AllText(), "<!channel>") {
 		t.Errorf("digest carries live <!channel>")
 	}
+	// Dates as everywhere else (issue 16 item 14): "Fri Nov 13", never 2026-11-13.
+	day := `(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}`
+	if txt := digest.AllText(); !regexp.MustCompile(`Weekly digest · `+day+` – `+day).MatchString(txt) ||
+		!regexp.MustCompile(`“fix the roster” for <@U0ERIN>, due `+day).MatchString(txt) || regexp.MustCompile(`\d{4}-\d{2}-\d{2}`).MatchString(txt) {
+		t.Errorf("digest dates: want \"Weekly digest · Fri Nov 13 – Thu Nov 19\" and \"due Wed Nov 18\", no year-month-day:\n%s", txt)
+	}
 	if !strings.Contains(digest.AllText(), "vs last week") {
 		t.Errorf("digest shows no change against last week:\n%s", digest.AllText())
 	}

@@ -142,7 +142,7 @@ func settledLine(cm *domain.CommitmentRecord, today dates.Date) string {
 	case domain.CommitmentDone:
 		return fmt.Sprintf(":white_check_mark: Your commitment to %s is done (`%s`); I told them. Thank you for keeping your word.", commitTo(cm), cm.ID)
 	case domain.CommitmentDeclined:
-		return fmt.Sprintf(":no_entry_sign: You declined `%s`; I told %s.", cm.ID, commitTo(cm))
+		return fmt.Sprintf(":no_entry_sign: You declined %s's ask (`%s`); I told them.", commitTo(cm), cm.ID)
 	}
 	return fmt.Sprintf(":calendar: Your commitment to %s is now due *%s* (`%s`); I told them.", commitTo(cm), commitments.DueText(cm, today), cm.ID)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/empowerbot/empowerbot/dates"
 	"github.com/empowerbot/empowerbot/domain"
 )
 
@@ -50,6 +51,34 @@ func TestWithUsage(t *testing.T) {
 		}
 		if domain.ErrorMessage(got) != tt.want || domain.ErrorCode(got) != domain.ErrorCode(tt.err) {
 			t.Errorf("%s: %q (%s); want %q (%s)", tt.name, domain.ErrorMessage(got), domain.ErrorCode(got), tt.want, domain.ErrorCode(tt.err))
+		}
+	}
+}
+
+// TestSettledLine: the line a leader reads after changing a commitment from
+// an old list names the person and keeps the ID out of the subject (issue
+// 16's voice): "You declined <@U0DAVE>'s ask (`C-…`)", not "You declined
+// `C-…`".
+func TestSettledLine(t *testing.T) {
+	today, err := dates.ParseISO("2026-11-18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := func(state domain.CommitmentState) *domain.CommitmentRecord {
+		return &domain.CommitmentRecord{Commitment: domain.Commitment{ID: "C-AAAAAA", Leader: "U0BOB", Employee: "U0DAVE",
+			Text: "a van", State: state, Due: "2026-11-20"}}
+	}
+	tests := []struct {
+		state domain.CommitmentState
+		want  string
+	}{
+		{domain.CommitmentDone, ":white_check_mark: Your commitment to <@U0DAVE> is done (`C-AAAAAA`); I told them. Thank you for keeping your word."},
+		{domain.CommitmentDeclined, ":no_entry_sign: You declined <@U0DAVE>'s ask (`C-AAAAAA`); I told them."},
+		{domain.CommitmentOpen, ":calendar: Your commitment to <@U0DAVE> is now due *Fri Nov 20* (`C-AAAAAA`); I told them."},
+	}
+	for _, tt := range tests {
+		if got := settledLine(cm(tt.state), today); got != tt.want {
+			t.Errorf("settledLine(%s) = %q, want %q", tt.state, got, tt.want)
 		}
 	}
 }

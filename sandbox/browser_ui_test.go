@@ -143,7 +143,8 @@ func TestSandboxBrowserPhone(t *testing.T) {
 }
 
 // TestSandboxBrowserUnreadAndDialogs: unread counts are each person's (the person picker
-// shows what waits for Bob, switching person clears nobody's); the confirm dialog leaves the
+// shows what waits for Bob, "Bob · team lead (north) (1)", his role in words, not the level's
+// slug; switching person clears nobody's); the confirm dialog leaves the
 // person picker and clock usable and its "Yes, decline" is red; Esc closes it; the page's
 // accessibility basics; repeated toasts do not stack; message times are bot time; markup and
 // emoji are shown as Slack shows them.
@@ -155,7 +156,7 @@ func TestSandboxBrowserUnreadAndDialogs(t *testing.T) {
 	b.step("Alice logs $900: the picker shows one waiting for Bob",
 		command("/empower discount 900 for ACME loyal customer"), waitText("#messages .msg.ephemeral", "$900"),
 		waitText(`button.who[data-user="U0BOB"] .count`, "1"),
-		poll(`[...document.querySelectorAll("#people-select option")].some(o => o.value === "U0BOB" && /^Bob · .*\(1\)$/.test(o.textContent))`))
+		poll(`[...document.querySelectorAll("#people-select option")].some(o => o.value === "U0BOB" && o.textContent === "Bob · team lead (north) (1)")`))
 	b.step("switching to Carol keeps Bob's count", beUser("U0CAROL"), waitText(`button.who[data-user="U0BOB"] .count`, "1"))
 	b.step("as Bob, #escalations has his badge; reading it clears only his", beUser("U0BOB"),
 		clickCSS(`a[data-conv="C0GENERAL"]`), waitText("#conv-title", "general"),

@@ -121,7 +121,7 @@ func buildDirectory(p *domain.Policy, tz string) directory {
 	for i, l := range p.Levels {
 		if len(p.Teams) == 0 {
 			for _, id := range l.Approvers {
-				addPrincipal(id, l.Name)
+				addPrincipal(id, domain.RoleName(l.Name))
 			}
 			continue
 		}
@@ -131,7 +131,7 @@ func buildDirectory(p *domain.Policy, tz string) directory {
 		for _, t := range p.Teams {
 			if own, ok := t.Approvers[l.Name]; ok {
 				for _, id := range own {
-					addPrincipal(id, l.Name+" ("+t.Name+")")
+					addPrincipal(id, domain.RoleName(l.Name)+" ("+t.Name+")")
 				}
 			} else {
 				shared = true
@@ -139,7 +139,7 @@ func buildDirectory(p *domain.Policy, tz string) directory {
 		}
 		if shared {
 			for _, id := range p.LevelApprovers(i) {
-				addPrincipal(id, l.Name)
+				addPrincipal(id, domain.RoleName(l.Name))
 			}
 		}
 	}

@@ -3,11 +3,13 @@ package sandbox_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
 
+	slashcommand "github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/policy"
 	"github.com/empowerbot/empowerbot/sandbox"
 )
@@ -103,4 +105,29 @@ func TestSampleReminderAndAway(t *testing.T) {
 	grace.next("the card of Bob's team, for Grace too", func(ev sandbox.EventJSON) bool {
 		return ev.Kind == "message_posted" && ev.Channel == "C0ESCALATE" && strings.Contains(msgText(ev), "$800") && strings.Contains(msgText(ev), "U0GRACE")
 	}, nil)
+}
+
+// TestSampleHelpExamplesNameItsPeople (issue 16 item 15): every @name in the
+// examples of `/empower help` is someone in the sample, so an example tried
+// as written in the sandbox mentions a real person, never one who does not
+// exist.
+func TestSampleHelpExamplesNameItsPeople(t *testing.T) {
+	_, base := start(t, sandbox.Config{})
+	people := map[string]bool{}
+	for _, p := range stateOf(t, base).People {
+		people[p.Name] = true
+	}
+	mention := regexp.MustCompile(`@([a-z][a-z0-9._-]*)`)
+	n := 0
+	for _, s := range slashcommand.All() {
+		for _, m := range mention.FindAllStringSubmatch(s.Example, -1) {
+			n++
+			if !people[m[1]] {
+				t.Errorf("the example of %q names @%s, who is not in the sample (people: %v)", s.Name, m[1], people)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no example names anyone: the test reads nothing")
+	}
 }

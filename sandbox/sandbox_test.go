@@ -206,8 +206,8 @@ func TestSandboxPageAndState(t *testing.T) {
 		roles[p.RealName] = p.Role
 	}
 	want := map[string]string{
-		"Alice Adams": "front line (north)", "Dave Diaz": "front line (north)", "Bob Brown": "team-lead (north)",
-		"Erin Evans": "front line (south)", "Frank Fischer": "front line (south)", "Grace Green": "team-lead (south)",
+		"Alice Adams": "front line (north)", "Dave Diaz": "front line (north)", "Bob Brown": "team lead (north)",
+		"Erin Evans": "front line (south)", "Frank Fischer": "front line (south)", "Grace Green": "team lead (south)",
 		"Carol Chen": "manager", "Heidi Hill": "manager",
 	}
 	for name, role := range want {

@@ -112,7 +112,7 @@ func (s *Sandbox) cast() tourCast {
 	}
 	lowest := ""
 	if len(pol.Levels) > 0 {
-		lowest = pol.Levels[0].Name
+		lowest = domain.RoleName(pol.Levels[0].Name)
 	}
 	for _, p := range s.dir.people {
 		if p.ID == c.front.ID || lowest == "" {

@@ -295,7 +295,7 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 		if len(pr.Approvers) > 1 {
 			role += "s"
 		}
-		return nil, domain.Forbiddenf("This one is for %s to answer, as %s's %s; nothing changed.",
+		return nil, domain.Forbiddenf("This one is for %s to answer, as %s's %s.",
 			orList(pr.Approvers), slacktext.User(pr.Person), slacktext.Escape(role))
 	}
 	if pr.State != domain.ProposalOpen {
@@ -309,11 +309,11 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 	switch state {
 	case domain.ProposalRaised:
 		if !ok {
-			return nil, domain.Conflictf("*%s* isn't one of the activities any more, so there's no box to raise; nothing changed.", slacktext.Escape(pr.Activity))
+			return nil, domain.Conflictf("*%s* isn't one of the activities any more, so there's no box to raise.", slacktext.Escape(pr.Activity))
 		}
 		amt, level, ok := offer(p, v, act, pr, leader)
 		if !ok {
-			return nil, domain.Forbiddenf("Only %s's own leaders can raise their box; nothing changed.", slacktext.User(pr.Person))
+			return nil, domain.Forbiddenf("Only %s's own leaders can raise their box.", slacktext.User(pr.Person))
 		}
 		st, err := s.store.Autonomy(ctx, team, pr.Person)
 		if err != nil {
@@ -325,7 +325,7 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 		}
 		cur, _ := box.OwnLimit(p, act, own)
 		if amt <= cur {
-			return nil, domain.Conflictf("%s's %s box is %s already, as much as you can give; nothing changed.",
+			return nil, domain.Conflictf("%s's %s box is %s already, as much as you can give.",
 				slacktext.User(pr.Person), slacktext.Escape(pr.Activity), cur.Format(pr.Currency))
 		}
 		limit = &domain.PersonalLimit{Activity: pr.Activity, Amount: amt, Currency: pr.Currency, By: leader, At: now,
@@ -406,25 +406,25 @@ func (s *Service) Reset(ctx context.Context, team, leader, user, activity string
 	p := s.policies.Current()
 	v, verr := s.roster.View(ctx, p)
 	if user == leader {
-		return 0, 0, domain.Forbiddenf("Your own box is your leaders' to reset, not yours; nothing changed.")
+		return 0, 0, domain.Forbiddenf("Your own box is your leaders' to reset, not yours.")
 	}
 	if !v.IsFrontline(user) {
 		if verr != nil {
 			return 0, 0, fmt.Errorf("resolve the policy's user groups: %w", verr)
 		}
-		return 0, 0, domain.NotFoundf("%s doesn't log decisions on the front line, so they have no box to reset; nothing changed.", slacktext.User(user))
+		return 0, 0, domain.NotFoundf("%s doesn't log decisions on the front line, so they have no box to reset.", slacktext.User(user))
 	}
 	if len(v.ApproverLevels(v.TeamOf(user), leader)) == 0 {
 		if leaders := v.Approvers(v.TeamOf(user), 0); len(leaders) > 0 {
-			return 0, 0, domain.Forbiddenf("Only %s's own leaders can reset their box: %s. Nothing changed.", slacktext.User(user), orList(leaders))
+			return 0, 0, domain.Forbiddenf("Only %s's own leaders can reset their box: %s.", slacktext.User(user), orList(leaders))
 		}
-		return 0, 0, domain.Forbiddenf("Only %s's own leaders can reset their box; nothing changed.", slacktext.User(user))
+		return 0, 0, domain.Forbiddenf("Only %s's own leaders can reset their box.", slacktext.User(user))
 	}
 	act, err := box.CheckActivity(p, strings.TrimSpace(activity))
 	if err != nil {
 		var ie *box.InputError
 		if errors.As(err, &ie) {
-			return 0, 0, domain.Invalidf("%s Nothing changed.", slacktext.Escape(ie.Message))
+			return 0, 0, domain.Invalidf("%s", slacktext.Escape(ie.Message))
 		}
 		return 0, 0, err
 	}
@@ -435,7 +435,7 @@ func (s *Service) Reset(ctx context.Context, team, leader, user, activity string
 	pl, ok := st.Limits[act.Name]
 	cur := p.CurrencyOf(act)
 	if !ok {
-		return 0, 0, domain.Conflictf("%s's %s box hasn't been raised, so there's nothing to reset: it's the usual %s. Nothing changed.",
+		return 0, 0, domain.Conflictf("%s's %s box hasn't been raised, so there's nothing to reset: it's the usual %s.",
 			slacktext.User(user), slacktext.Escape(act.Name), act.FrontlineLimit.Format(cur))
 	}
 	own, _ = box.OwnLimit(p, act, &pl)
@@ -448,7 +448,7 @@ func (s *Service) Reset(ctx context.Context, team, leader, user, activity string
 		return 0, 0, err
 	}
 	if !reset {
-		return 0, 0, domain.Conflictf("Someone else just reset %s's %s box; it's back to the usual %s. Nothing changed.",
+		return 0, 0, domain.Conflictf("Someone else just reset %s's %s box; it's back to the usual %s.",
 			slacktext.User(user), slacktext.Escape(act.Name), act.FrontlineLimit.Format(cur))
 	}
 	if err := s.notify.TellReset(ctx, team, user, leader, act, cur, own, act.FrontlineLimit); err != nil {

@@ -279,9 +279,9 @@ func (s *Service) own(ctx context.Context, a Action) (*domain.CommitmentRecord, 
 	}
 	if c.Leader != a.User {
 		if c.State == domain.CommitmentAsked {
-			return nil, domain.Forbiddenf("Only %s, who was asked, can answer `%s`. Nothing changed.", slacktext.User(c.Leader), c.ID)
+			return nil, domain.Forbiddenf("Only %s can answer this ask: it was put to them (`%s`).", slacktext.User(c.Leader), c.ID)
 		}
-		return nil, domain.Forbiddenf("That's %s's commitment (`%s`): only they can mark it done or move its date. Nothing changed.", slacktext.User(c.Leader), c.ID)
+		return nil, domain.Forbiddenf("That's %s's commitment (`%s`): only they can mark it done or move its date.", slacktext.User(c.Leader), c.ID)
 	}
 	return c, nil
 }
@@ -309,16 +309,16 @@ func (s *Service) settledText(c *domain.CommitmentRecord) string {
 	today := s.today()
 	switch c.State {
 	case domain.CommitmentDone:
-		return fmt.Sprintf("That commitment is already done (%s, `%s`). Nothing changed.", dates.Of(c.ClosedAt.In(s.policy().Location)).Human(today), c.ID)
+		return fmt.Sprintf("That commitment is already done (%s, `%s`).", dates.Of(c.ClosedAt.In(s.policy().Location)).Human(today), c.ID)
 	case domain.CommitmentDeclined:
-		return fmt.Sprintf("That ask was declined already (`%s`). Nothing changed.", c.ID)
+		return fmt.Sprintf("That ask was declined already (`%s`).", c.ID)
 	case domain.CommitmentOpen:
 		if c.Source == domain.SourceAsk {
-			return fmt.Sprintf("That ask was accepted already: it's a commitment due %s (`%s`). Nothing changed.", DueText(c, today), c.ID)
+			return fmt.Sprintf("That ask was accepted already: it's a commitment due %s (`%s`).", DueText(c, today), c.ID)
 		}
-		return fmt.Sprintf("That commitment is still open, due %s (`%s`). Nothing changed.", DueText(c, today), c.ID)
+		return fmt.Sprintf("That commitment is still open, due %s (`%s`).", DueText(c, today), c.ID)
 	}
-	return fmt.Sprintf("That ask is still waiting for an answer (`%s`). Nothing changed.", c.ID)
+	return fmt.Sprintf("That ask is still waiting for an answer (`%s`).", c.ID)
 }
 
 // raceLost turns a change that lost a race into a refusal saying where the

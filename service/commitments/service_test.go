@@ -385,7 +385,7 @@ func TestAcceptAndDecline(t *testing.T) {
 		return commitments.Action{Team: team, ID: c.ID, User: user, At: "dm"}
 	}
 	_, err := e.svc.Answerable(ctx, act(carol))
-	wantRefusal(t, err, domain.Forbidden, "Only <@U0BOB>, who was asked, can answer `"+c.ID+"`. Nothing changed.")
+	wantRefusal(t, err, domain.Forbidden, "Only <@U0BOB> can answer this ask: it was put to them (`"+c.ID+"`).")
 	if _, err := e.svc.Answerable(ctx, act(bob)); err != nil {
 		t.Fatalf("answerable: %v", err)
 	}
@@ -420,7 +420,7 @@ func TestAcceptAndDecline(t *testing.T) {
 	}
 	// Answered: a second answer, from the same form or the other one, is refused beside its field.
 	_, err = e.svc.Accept(ctx, act(bob), "2026-11-28")
-	wantField(t, err, commitments.FieldDue, domain.Conflict, "That ask was accepted already: it's a commitment due Fri Nov 27 (`"+c.ID+"`). Nothing changed.")
+	wantField(t, err, commitments.FieldDue, domain.Conflict, "That ask was accepted already: it's a commitment due Fri Nov 27 (`"+c.ID+"`).")
 	_, err = e.svc.DeclineAsk(ctx, act(bob), "")
 	wantField(t, err, commitments.FieldReason, domain.Conflict, "was accepted already")
 	_, err = e.svc.Answerable(ctx, act(bob))
@@ -440,7 +440,7 @@ func TestAcceptAndDecline(t *testing.T) {
 		t.Errorf("declined event: %+v", evs)
 	}
 	_, err = e.svc.Accept(ctx, commitments.Action{Team: team, ID: d.ID, User: bob}, "2026-11-27")
-	wantField(t, err, commitments.FieldDue, domain.Conflict, "That ask was declined already (`"+d.ID+"`). Nothing changed.")
+	wantField(t, err, commitments.FieldDue, domain.Conflict, "That ask was declined already (`"+d.ID+"`).")
 }
 
 func TestDoneAndNewDate(t *testing.T) {
@@ -452,7 +452,7 @@ func TestDoneAndNewDate(t *testing.T) {
 	}
 
 	_, err := e.svc.Done(ctx, act(dave))
-	wantRefusal(t, err, domain.Forbidden, "That's <@U0BOB>'s commitment (`"+c.ID+"`): only they can mark it done or move its date. Nothing changed.")
+	wantRefusal(t, err, domain.Forbidden, "That's <@U0BOB>'s commitment (`"+c.ID+"`): only they can mark it done or move its date.")
 	_, err = e.svc.Changeable(ctx, act(dave))
 	wantRefusal(t, err, domain.Forbidden, "only they can mark it done")
 	_, err = e.svc.Redate(ctx, act(bob), "2026-11-19")
@@ -494,7 +494,7 @@ func TestDoneAndNewDate(t *testing.T) {
 	}
 	// Settled: every later click says where it stands.
 	_, err = e.svc.Done(ctx, act(bob))
-	wantRefusal(t, err, domain.Conflict, "That commitment is already done (Tue Nov 24, `"+c.ID+"`). Nothing changed.")
+	wantRefusal(t, err, domain.Conflict, "That commitment is already done (Tue Nov 24, `"+c.ID+"`).")
 	_, err = e.svc.Changeable(ctx, act(bob))
 	wantRefusal(t, err, domain.Conflict, "is already done")
 	_, err = e.svc.Redate(ctx, act(bob), "2026-12-01")

@@ -139,23 +139,23 @@ func refusalText(ref *domain.OutcomeRefusal, user string) string {
 	d := ref.Current
 	switch ref.Reason {
 	case domain.RefusedNotRequester:
-		return fmt.Sprintf("Only %s can say how `%s` turned out: it was their call. Nothing changed.", slacktext.User(d.Requester), d.ID)
+		return fmt.Sprintf("Only %s can say how this one turned out: it was their call (`%s`).", slacktext.User(d.Requester), d.ID)
 	case domain.RefusedState:
 		if d.State == domain.StateDeclined {
-			return fmt.Sprintf("That decision was declined, so it never happened and has no outcome to record (`%s`). Nothing changed.", d.ID)
+			return fmt.Sprintf("That decision was declined, so it never happened and has no outcome to record (`%s`).", d.ID)
 		}
-		return fmt.Sprintf("That decision is still waiting for a leader's answer, so there's no outcome to record yet (`%s`). Nothing changed.", d.ID)
+		return fmt.Sprintf("That decision is still waiting for a leader's answer, so there's no outcome to record yet (`%s`).", d.ID)
 	case domain.RefusedNoOutcome:
-		return fmt.Sprintf("Tell me how `%s` turned out first; then you can add a note. Nothing changed.", d.ID)
+		return fmt.Sprintf("Tell me how it turned out first; then you can add a note (`%s`).", d.ID)
 	case domain.RefusedAlready:
 		how := "worked"
 		if d.Outcome.Result == domain.OutcomeFailed {
 			how = "didn't work out"
 		}
 		if user != d.Requester {
-			return fmt.Sprintf("%s already told me `%s` %s; nothing changed.", slacktext.User(d.Requester), d.ID, how)
+			return fmt.Sprintf("%s told me already: it %s (`%s`).", slacktext.User(d.Requester), how, d.ID)
 		}
-		return fmt.Sprintf("You already told me `%s` %s. It's recorded once, so nothing changed. Thanks for closing the loop!", d.ID, how)
+		return fmt.Sprintf("You told me already: it %s (`%s`). Thanks for closing the loop!", how, d.ID)
 	}
 	return "Nothing changed."
 }

@@ -396,7 +396,7 @@ func TestOutcomeRefusals(t *testing.T) {
 	}
 	wantCode(t, "unknown", record("U0DAVE", "D-ZZZZZZ", domain.OutcomeWorked), domain.NotFound,
 		"I can't find decision `D-ZZZZZZ`. Check the ID in your confirmation or the follow-up DM. Nothing was recorded.\nUsage")
-	wantCode(t, "someone else", record("U0ERIN", auto.ID, domain.OutcomeWorked), domain.Forbidden, "Only <@U0DAVE> can say how `D-AAAAA3` turned out")
+	wantCode(t, "someone else", record("U0ERIN", auto.ID, domain.OutcomeWorked), domain.Forbidden, "Only <@U0DAVE> can say how this one turned out: it was their call (`D-AAAAA3`).")
 	wantCode(t, "pending", record("U0DAVE", pending.ID, domain.OutcomeWorked), domain.Conflict, "still waiting for a leader's answer")
 	wantCode(t, "declined", record("U0DAVE", declined.ID, domain.OutcomeFailed), domain.Conflict, "That decision was declined, so it never happened and has no outcome to record (`D-AAAAA5`)")
 	if got := e.notify.Calls(); len(got) != 0 {
@@ -405,7 +405,7 @@ func TestOutcomeRefusals(t *testing.T) {
 	if err := record("U0DAVE", auto.ID, domain.OutcomeFailed); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, "twice", record("U0DAVE", auto.ID, domain.OutcomeWorked), domain.Conflict, "You already told me `D-AAAAA3` didn't work out.")
+	wantCode(t, "twice", record("U0DAVE", auto.ID, domain.OutcomeWorked), domain.Conflict, "You told me already: it didn't work out (`D-AAAAA3`).")
 	wantCode(t, "twice, someone else", record("U0ERIN", auto.ID, domain.OutcomeWorked), domain.Forbidden, "Only <@U0DAVE> can say")
 }
 
@@ -415,9 +415,9 @@ func TestOutcomeNote(t *testing.T) {
 	failed := e.decision("D-AAAAA7", domain.StateApproved, "U0BOB")
 
 	wantCode(t, "note before the outcome", func() error { _, err := e.svc.CanAddNote(t.Context(), team, "U0DAVE", worked.ID); return err }(),
-		domain.Conflict, "Tell me how `D-AAAAA6` turned out first")
+		domain.Conflict, "Tell me how it turned out first; then you can add a note (`D-AAAAA6`).")
 	_, err := e.svc.AddNote(t.Context(), team, "U0DAVE", worked.ID, "x", domain.MessageRef{})
-	wantCode(t, "note before the outcome", err, domain.Conflict, "Tell me how `D-AAAAA6` turned out first")
+	wantCode(t, "note before the outcome", err, domain.Conflict, "Tell me how it turned out first; then you can add a note (`D-AAAAA6`).")
 	for _, d := range []*domain.Decision{worked, failed} {
 		result := domain.OutcomeWorked
 		if d == failed {
