@@ -172,7 +172,7 @@ func TestSandboxBrowserCardBeforeAndAfter(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`button.who[data-user="U0ALICE"]`)), clickCSS("#tour-close"), chromedp.WaitNotVisible(chromedp.ID("tour")),
 		waitText("#banner", "nothing persists"), clickCSS("#banner-close"), chromedp.WaitNotVisible(chromedp.ID("banner")))
 	b.step("Alice logs $900", beUser("U0ALICE"), openConv("C0GENERAL", "general"),
-		command("/empower discount 900 for ACME loyal customer, late delivery #customer-first"), waitText("#messages .msg.ephemeral", "$900"))
+		command("/empower discount 900 for ACME, loyal customer, late delivery #customer-first"), waitText("#messages .msg.ephemeral", "$900"))
 	b.step("Bob's card before", beUser("U0BOB"), openConv("C0ESCALATE", "escalations"), waitButton("#messages", "Approve"),
 		clearToasts(), evalTrue("no sideways scroll", noSideScroll),
 		evalTrue("the card's buttons are in the window", `(() => { const m = `+lastCard("$900")+`; const r = m.getBoundingClientRect(); return r.bottom <= innerHeight && r.top >= 0; })()`))

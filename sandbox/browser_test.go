@@ -123,7 +123,7 @@ func TestSandboxInTheBrowser(t *testing.T) {
 	b.step("the in-memory banner shows", waitText("#banner", "nothing persists"))
 	b.step("open #general", clickCSS(`a[data-conv="C0GENERAL"]`), waitText("#conv-title", "general"))
 	b.step("Alice logs a $900 discount",
-		chromedp.SendKeys(chromedp.ID("composer-input"), "/empower discount 900 for ACME loyal customer, late delivery #customer-first"),
+		chromedp.SendKeys(chromedp.ID("composer-input"), "/empower discount 900 for ACME, loyal customer, late delivery #customer-first"),
 		chromedp.Click(chromedp.ID("send")),
 		waitText("#messages .msg.ephemeral", "above your box"),
 		waitText("#messages .msg.ephemeral", "Only visible to you"),
