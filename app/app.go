@@ -97,6 +97,10 @@ type Options struct {
 	// ExtraRoutes, when set, may add routes after the product's own (tests
 	// add a handler that panics, for example).
 	ExtraRoutes func(r *bot.Router, h *handlers.Handlers)
+	// MaxInFlight, AfterWorkers and AfterQueue override the bot's bounds
+	// of envelopes in flight and of the work after the answers (tests; 0
+	// keeps the bot's defaults, see bot.Config).
+	MaxInFlight, AfterWorkers, AfterQueue int
 }
 
 // App is a wired, not yet running process. Create it with New, then Run.
@@ -268,6 +272,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		PingInterval:  o.PingInterval,
 		AckBudget:     o.AckBudget,
 		ShutdownGrace: o.ShutdownGrace,
+		MaxInFlight:   o.MaxInFlight,
+		AfterWorkers:  o.AfterWorkers,
+		AfterQueue:    o.AfterQueue,
 	})
 	a.Jobs = jobs.New(jobs.Config{
 		Location: o.Policy.Location,

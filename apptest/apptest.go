@@ -129,6 +129,10 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// WaitReplicas is every replica's REDIS_WAIT_REPLICAS.
 	WaitReplicas int
+	// MaxInFlight, AfterWorkers and AfterQueue are every replica's bounds
+	// of envelopes in flight and of the work after the answers (0: the
+	// bot's defaults).
+	MaxInFlight, AfterWorkers, AfterQueue int
 }
 
 // Env is a running product for one test.
@@ -248,6 +252,9 @@ func (e *Env) StartBot() *Bot {
 		AckBudget:     e.opts.AckBudget,
 		ExtraRoutes:   e.opts.ExtraRoutes,
 		ShutdownGrace: e.opts.ShutdownGrace,
+		MaxInFlight:   e.opts.MaxInFlight,
+		AfterWorkers:  e.opts.AfterWorkers,
+		AfterQueue:    e.opts.AfterQueue,
 	}
 	if e.opts.HTTP {
 		o.HTTPAddr = "127.0.0.1:0"

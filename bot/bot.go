@@ -1,7 +1,10 @@
 // Package bot is the Socket Mode runtime: it keeps the connection to Slack,
 // acknowledges every envelope well within Slack's 3 seconds, hands the work
-// to the handlers listed in router.go on a bounded pool of goroutines,
-// recovers panics, drops redelivered envelopes and logs one line per envelope.
+// to the handlers listed in router.go with a bounded number of envelopes in
+// flight (when all are taken the socket is not read: back-pressure), runs
+// the work left for after the acknowledgements on a few workers of their
+// own, recovers panics, drops redelivered envelopes and logs one line per
+// envelope.
 package bot
 
 import (
@@ -12,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -61,8 +65,22 @@ type Config struct {
 	AckBudget time.Duration
 	// HandlerTimeout bounds one handler run (default 30s).
 	HandlerTimeout time.Duration
-	// MaxInFlight bounds handlers running at once (default 64).
+	// MaxInFlight bounds the envelopes being handled at once (default 64):
+	// while every slot is taken the bot reads nothing more from the socket,
+	// so an overload waits in Slack (which redelivers an envelope left
+	// unacknowledged) instead of in memory.
 	MaxInFlight int
+	// AfterWorkers is how many goroutines run the work handlers leave for
+	// after their answer, such as posting an escalation card (default
+	// GOMAXPROCS, at least 2): few, so that it never takes the CPU or the
+	// Redis connections from the acknowledgements.
+	AfterWorkers int
+	// AfterQueue is how many pieces of that work may wait for a worker
+	// (default 1024, a few MiB: a second of above-the-box decisions at
+	// 1,000/s). When the queue is full, the envelope that leaves one
+	// waits for room, holding its slot: the work is never dropped, and the
+	// back-pressure reaches the socket.
+	AfterQueue int
 	// ShutdownGrace is how long Run waits for in-flight handlers after its
 	// context ends (default 10s).
 	ShutdownGrace time.Duration
@@ -81,10 +99,10 @@ type Bot struct {
 	cfg       Config
 	sm        *socketmode.Client
 	connected atomic.Bool
-	connects  atomic.Int64  // Socket Mode connections made
-	sem       chan struct{} // handler slots (MaxInFlight)
-	afterSem  chan struct{} // slots of work after the answers (MaxInFlight): never delays a handler
-	inflight  sync.WaitGroup
+	connects  atomic.Int64   // Socket Mode connections made
+	slots     chan struct{}  // envelopes being handled (MaxInFlight)
+	afterQ    chan afterJob  // work after the answers, for the AfterWorkers (AfterQueue)
+	inflight  sync.WaitGroup // envelopes being handled and work after the answers not yet run
 }
 
 // New returns a Bot for cfg.
@@ -95,8 +113,14 @@ func New(cfg Config) *Bot {
 	if cfg.HandlerTimeout == 0 {
 		cfg.HandlerTimeout = 30 * time.Second
 	}
-	if cfg.MaxInFlight == 0 {
+	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 64
+	}
+	if cfg.AfterWorkers <= 0 {
+		cfg.AfterWorkers = max(2, runtime.GOMAXPROCS(0))
+	}
+	if cfg.AfterQueue <= 0 {
+		cfg.AfterQueue = 1024
 	}
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 10 * time.Second
@@ -117,10 +141,9 @@ func New(cfg Config) *Bot {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
 	}
 	return &Bot{
-		cfg:      cfg,
-		sm:       socketmode.New(cfg.Client, opts...),
-		sem:      make(chan struct{}, cfg.MaxInFlight),
-		afterSem: make(chan struct{}, cfg.MaxInFlight),
+		cfg:   cfg,
+		sm:    socketmode.New(cfg.Client, opts...),
+		slots: make(chan struct{}, cfg.MaxInFlight),
 	}
 }
 
@@ -145,6 +168,15 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer kill()
 	runErr := make(chan error, 1)
 	go func() { runErr <- b.sm.RunContext(runCtx) }()
+	b.afterQ = make(chan afterJob, b.cfg.AfterQueue)
+	var workers sync.WaitGroup
+	for range b.cfg.AfterWorkers {
+		workers.Go(func() {
+			for j := range b.afterQ {
+				b.runAfterJob(work, j)
+			}
+		})
+	}
 
 	var err error
 	smDone := false
@@ -163,7 +195,9 @@ loop:
 			}
 			break loop
 		case evt := <-b.sm.Events:
-			b.onEvent(work, evt)
+			if !b.onEvent(ctx, work, evt) {
+				break loop
+			}
 		}
 	}
 	b.setConnected(false)
@@ -180,12 +214,26 @@ loop:
 		kill()
 		<-done
 	}
+	// Every envelope is handled and every piece of work after the answers
+	// has run: no one sends to the queue any more.
+	close(b.afterQ)
+	workers.Wait()
 	return err
 }
 
-// onEvent runs on the event loop: it never does I/O itself.
-func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
+// onEvent runs on the event loop: it never does I/O itself. An envelope
+// waits there for a slot (see MaxInFlight), unless stop ends first: then
+// it is left unacknowledged, for Slack to send again, and onEvent reports
+// false.
+func (b *Bot) onEvent(stop, ctx context.Context, evt socketmode.Event) bool {
 	recv := time.Now()
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI,
+		socketmode.EventTypeErrorBadMessage:
+		if !b.takeSlot(stop) {
+			return false
+		}
+	}
 	switch evt.Type {
 	case socketmode.EventTypeConnecting, socketmode.EventTypeConnectionError, socketmode.EventTypeDisconnect,
 		socketmode.EventTypeConnected, socketmode.EventTypeHello:
@@ -203,6 +251,25 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 		b.spawn(func() { b.onBadMessage(ctx, evt, recv) })
 	case socketmode.EventTypeErrorWriteFailed, socketmode.EventTypeIncomingError:
 		b.cfg.Log.Warn("socket mode error", "event", string(evt.Type), "error", fmt.Sprint(evt.Data))
+	}
+	return true
+}
+
+// takeSlot takes one of the MaxInFlight slots of envelopes being handled,
+// waiting while all are taken (the socket is not read meanwhile); it
+// reports false when stop ends first.
+func (b *Bot) takeSlot(stop context.Context) bool {
+	select {
+	case b.slots <- struct{}{}:
+		return true
+	default:
+	}
+	b.cfg.Metrics.EnvelopeSlotWaits.Inc()
+	select {
+	case b.slots <- struct{}{}:
+		return true
+	case <-stop.Done():
+		return false
 	}
 }
 
@@ -255,11 +322,14 @@ func (b *Bot) setConnected(up bool) {
 	}
 }
 
-// spawn runs f on its own goroutine, counted for the shutdown wait.
+// spawn runs f, the handling of an envelope that took a slot, on its own
+// goroutine, counted for the shutdown wait; the slot is given back when f
+// returns.
 func (b *Bot) spawn(f func()) {
 	b.inflight.Add(1)
 	go func() {
 		defer b.inflight.Done()
+		defer func() { <-b.slots }()
 		f()
 	}()
 }
@@ -289,13 +359,8 @@ func (b *Bot) handlerCtx(work context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(work, b.cfg.HandlerTimeout)
 }
 
-// guarded runs f with a handler slot, turning a panic into an error.
-func (b *Bot) guarded(f func() error) error { return b.guardedIn(b.sem, f) }
-
-// guardedIn runs f with a slot of sem, turning a panic into an error.
-func (b *Bot) guardedIn(sem chan struct{}, f func() error) (err error) {
-	sem <- struct{}{}
-	defer func() { <-sem }()
+// guarded runs f, turning a panic into an error.
+func (b *Bot) guarded(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &panicError{value: r, stack: debug.Stack()}
@@ -607,23 +672,67 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event, recv time.Time)
 	}
 	// What the handler left for after its answer (an escalation card),
 	// then the claim recorded done with the reply: neither delays the ack.
-	b.runAfterReply(hctx, after, route)
-	cl.finish(hctx, payload, res.err)
+	var then func(context.Context)
+	if cl.held { // not when the decision's script recorded it handled
+		failure := res.err
+		then = func(ctx context.Context) { cl.finish(ctx, payload, failure) }
+	}
+	b.afterAck(hctx, after, route, then)
 }
 
-// runAfterReply runs the work a handler left for after its answer (see
-// domain.Later) with a pool slot, logging a panic.
-func (b *Bot) runAfterReply(ctx context.Context, after *domain.AfterReply, route string) {
+// afterJob is the work an envelope's handler left for after its answer
+// (after), and then what closes the envelope's handling (then: its claim
+// recorded).
+type afterJob struct {
+	ctx   context.Context // the handler's values, not its end
+	after *domain.AfterReply
+	route string
+	then  func(context.Context)
+}
+
+// afterAck runs, once the envelope is acknowledged, the work its handler
+// left for after its answer (see domain.Later) and then then, on the
+// AfterWorkers: the envelope's goroutine only queues it, waiting for room
+// while the queue is full (back-pressure: it keeps its slot meanwhile), so
+// the work is never dropped and never runs on more goroutines than the
+// workers. With no such work, then runs at once on the envelope's goroutine.
+func (b *Bot) afterAck(ctx context.Context, after *domain.AfterReply, route string, then func(context.Context)) {
 	if after.Empty() {
+		if then != nil {
+			then(ctx)
+		}
 		return
 	}
-	err := b.guardedIn(b.afterSem, func() error {
-		after.Run(ctx)
+	j := afterJob{ctx: context.WithoutCancel(ctx), after: after, route: route, then: then}
+	b.inflight.Add(1) // done by runAfterJob
+	select {
+	case b.afterQ <- j:
+		return
+	default:
+	}
+	b.cfg.Metrics.AfterReplyWaits.Inc()
+	b.afterQ <- j
+}
+
+// runAfterJob runs j on a worker, with the handler's values and a timeout
+// of its own (HandlerTimeout), cancelled when work ends (the shutdown
+// grace is over); a panic is logged.
+func (b *Bot) runAfterJob(work context.Context, j afterJob) {
+	defer b.inflight.Done()
+	ctx, cancel := context.WithTimeout(j.ctx, b.cfg.HandlerTimeout)
+	defer cancel()
+	stop := context.AfterFunc(work, cancel)
+	defer stop()
+	err := b.guarded(func() error {
+		j.after.Run(ctx)
 		return nil
 	})
 	var pe *panicError
 	if errors.As(err, &pe) {
-		b.cfg.Log.Error("work after the reply", "route", route, "error", pe.Error(), "stack", string(pe.stack))
+		b.cfg.Log.Error("work after the reply", "route", j.route, "error", pe.Error(), "stack", string(pe.stack))
+	}
+	if j.then != nil {
+		j.then(ctx)
 	}
 }
 
@@ -770,10 +879,11 @@ func (b *Bot) onActions(ctx context.Context, evt socketmode.Event, cb *slack.Int
 		for _, f := range fails {
 			b.tellActionError(hctx, f.a, f.err)
 		}
-		b.runAfterReply(hctx, after, res.route)
-		for i := range claims {
-			claims[i].finish(hctx, nil, res.err)
-		}
+		b.afterAck(hctx, after, res.route, func(ctx context.Context) {
+			for i := range claims {
+				claims[i].finish(ctx, nil, res.err)
+			}
+		})
 	}()
 	timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
 	defer timer.Stop()
@@ -847,12 +957,11 @@ func (b *Bot) onSubmission(ctx context.Context, evt socketmode.Event, cb *slack.
 		})
 		done <- res
 		<-acked
-		b.runAfterReply(hctx, after, s.CallbackID)
 		var reply []byte
 		if p := submissionPayload(cb.View, res); p != nil {
 			reply, _ = json.Marshal(p)
 		}
-		cl.finish(hctx, reply, res.err)
+		b.afterAck(hctx, after, s.CallbackID, func(ctx context.Context) { cl.finish(ctx, reply, res.err) })
 	}()
 	timer := time.NewTimer(b.cfg.AckBudget - time.Since(recv))
 	defer timer.Stop()

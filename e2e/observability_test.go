@@ -37,6 +37,8 @@ func TestMetricsOnAFreshStart(t *testing.T) {
 		`empowerbot_policy_reloads_total{result="invalid",trigger="signal"} 0`,
 		`empowerbot_workspace_check_failures{check="channel"} 0`,
 		`empowerbot_fanout_deliveries_total{job="feedback",result="sent"} 0`,
+		"empowerbot_envelope_slot_waits_total 0",
+		"empowerbot_after_reply_queue_waits_total 0",
 		"go_goroutines ", "process_resident_memory_bytes ",
 	} {
 		if !strings.Contains(body, want) {

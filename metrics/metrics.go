@@ -50,6 +50,12 @@ type Metrics struct {
 	// SlackPacerWait observes the seconds a call waited for its pace or a
 	// Retry-After pause before it was sent, by method.
 	SlackPacerWait *prometheus.HistogramVec
+	// EnvelopeSlotWaits counts envelopes read while every handling slot
+	// was taken: the socket was not read again until one freed.
+	EnvelopeSlotWaits prometheus.Counter
+	// AfterReplyWaits counts handlers whose work for after the answer
+	// waited for room in the full queue of that work (back-pressure).
+	AfterReplyWaits prometheus.Counter
 }
 
 // BuildInfo registers empowerbot_build_info: 1, with the build's version,
@@ -133,9 +139,18 @@ func New() *Metrics {
 			Help:    "Time a Web API call waited for its pace or a Retry-After pause before it was sent, by method.",
 			Buckets: []float64{0, .01, .05, .1, .5, 1, 5, 15, 60},
 		}, []string{"method"}),
+		EnvelopeSlotWaits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "empowerbot_envelope_slot_waits_total",
+			Help: "Envelopes read while every handling slot was taken (the socket was not read until one freed).",
+		}),
+		AfterReplyWaits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "empowerbot_after_reply_queue_waits_total",
+			Help: "Handlers whose work after the answer waited for room in its full queue.",
+		}),
 	}
 	reg.MustRegister(m.Envelopes, m.AckLatency, m.SlackCalls, m.RedisErrors, m.JobRuns, m.Fanout, m.PolicyReloads, m.WorkspaceCheckFailures,
 		m.SocketConnected, m.SocketReconnects, m.SocketConnections, m.JobLastSuccess, m.JobDuration, m.SlackLatency, m.SlackPacerWait,
+		m.EnvelopeSlotWaits, m.AfterReplyWaits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Start the usual series at zero, so that every family is on /metrics
 	// from start-up (a vector with no series is not shown at all).
