@@ -165,8 +165,8 @@ func TestClusterMasterKilledUnderLoad(t *testing.T) {
 		}})
 	}()
 	<-kill
+	killed := time.Now() // before Kill returns, the bot may already see the master gone
 	victim.Kill()
-	killed := time.Now()
 	waitUntil(t, 30*time.Second, "replica promoted", func() bool {
 		m := slotMaster(watcher, slot)
 		return m != "" && m != victim.Addr()
