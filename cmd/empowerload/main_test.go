@@ -44,6 +44,12 @@ func TestSmoke(t *testing.T) {
 	if strings.Contains(out, "errors:") {
 		t.Errorf("some commands failed:\n%s", out)
 	}
+	soak := out[strings.Index(out, "== soak:"):]
+	for _, want := range []string{"RSS MiB", "bot along the way", "after the last ack: RSS"} {
+		if !strings.Contains(soak, want) {
+			t.Errorf("the soak's report lacks %q:\n%s", want, soak)
+		}
+	}
 }
 
 // TestProfiles: with -pprof the bot serves net/http/pprof (DEBUG_PPROF) and

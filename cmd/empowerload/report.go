@@ -101,6 +101,17 @@ func report(w io.Writer, sc *scenario, what string, bot, floor *result) {
 		fmt.Fprintf(w, "bot at start / end of the measurement: RSS %s / %s MiB, goroutines %d / %d\n",
 			mib(bot.rssStart), mib(bot.rssEnd), bot.grStart, bot.grEnd)
 	}
+	if len(bot.samples) > 0 {
+		var rss, gr []string
+		for _, s := range bot.samples {
+			rss = append(rss, mib(s.rss))
+			gr = append(gr, fmt.Sprint(s.gr))
+		}
+		fmt.Fprintf(w, "bot along the way (every %s): RSS MiB %s; goroutines %s\n", bot.sampleStep, strings.Join(rss, " "), strings.Join(gr, " "))
+	}
+	if s := bot.settled; s != nil {
+		fmt.Fprintf(w, "bot %s after the last ack: RSS %s MiB, goroutines %d\n", settleAfter, mib(s.rss), s.gr)
+	}
 	if bot.errs > 0 {
 		fmt.Fprintf(w, "bot errors: %d, first: %s\n", bot.errs, bot.firstErr)
 	}

@@ -149,8 +149,43 @@ type result struct {
 	grEnd      int
 	rssStart   int64
 	rssEnd     int64
+	// soak only: the bot sampled along the way, and once idle after it.
+	samples    []sample
+	sampleStep time.Duration
+	settled    *sample
 	load       string
 	profiles   []string
+}
+
+// sample is the bot's RSS and goroutines at one moment.
+type sample struct {
+	rss int64
+	gr  int
+}
+
+// soakSamples is how many times the soak samples the bot along the way;
+// settleAfter is how long the bot idles after the soak before its last
+// sample (work after the answers finishes, idle connections stay).
+const (
+	soakSamples = 10
+	settleAfter = 2 * time.Second
+)
+
+// sampleBot samples t's RSS and goroutines every step until stop is
+// closed, then sends what it saw.
+func sampleBot(t *target, step time.Duration, stop <-chan struct{}, out chan<- []sample) {
+	var got []sample
+	tick := time.NewTicker(step)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			out <- got
+			return
+		case <-tick.C:
+			got = append(got, sample{rss: readProc(t.pid()).rss, gr: goroutines(t.httpURL)})
+		}
+	}
 }
 
 // measure runs one scenario on the bot or the floor.
@@ -202,6 +237,14 @@ func (e *env) measure(ctx context.Context, sc *scenario, bot bool) (*result, err
 		r.rssStart = p0.rss
 	}
 
+	var stopSampling chan struct{}
+	sampled := make(chan []sample, 1)
+	if bot && sc.mode == soakMode {
+		r.sampleStep = max(dur/soakSamples, 100*time.Millisecond)
+		stopSampling = make(chan struct{})
+		go sampleBot(t, r.sampleStep, stopSampling, sampled)
+	}
+
 	e.logf("%s: measuring", sc.name)
 	switch sc.mode {
 	case closedMode:
@@ -230,6 +273,16 @@ func (e *env) measure(ctx context.Context, sc *scenario, bot bool) (*result, err
 	if bot {
 		r.grEnd = goroutines(t.httpURL)
 		r.rssEnd = p1.rss
+	}
+	if stopSampling != nil {
+		close(stopSampling)
+		r.samples = <-sampled
+		e.logf("%s: letting the bot idle for %s", sc.name, settleAfter)
+		select {
+		case <-ctx.Done():
+		case <-time.After(settleAfter):
+		}
+		r.settled = &sample{rss: readProc(t.pid()).rss, gr: goroutines(t.httpURL)}
 	}
 	r.load = uptime()
 	if bot && cfg.pprofDir != "" {
