@@ -444,6 +444,61 @@ func TestRedeliveredEscalateFinishesWhatACrashLeftUndone(t *testing.T) {
 	}
 }
 
+// postsThenDies is the decisions Notifier of a replica that posts the new
+// level's card (through the real one) and dies before recording it.
+type postsThenDies struct {
+	crashedCards
+	real decisions.Notifier
+}
+
+func (n postsThenDies) PostCard(ctx context.Context, d *domain.DecisionRecord, level int) (domain.DecisionMessage, error) {
+	if _, err := n.real.PostCard(ctx, d, level); err != nil {
+		return domain.DecisionMessage{}, err
+	}
+	return domain.DecisionMessage{}, errCrashed
+}
+
+// The replica saved Bob's Escalate, posted the manager's card and died
+// before recording it: the click, delivered again, finds that card and
+// posts none (no second card with live buttons), records it, and tells
+// Dave once.
+func TestRedeliveredEscalateAfterItsCardPostsItOnce(t *testing.T) {
+	e := startDecisions(t, apptest.Options{})
+	_, id := e.decide(apptest.Dave, "discount 900 for ACME customer threatened to leave")
+	card := e.escalation(id, "ACME")
+	// The replica's own Slack side, over the emulator: it is stopped by
+	// afterACrashDoing before the dying replica acts.
+	real := handlers.DecisionNotifier{H: e.Bots()[0].App.Handlers}
+	pols := domain.NewPolicies(e.Policy)
+	r := roster.New(apptest.Team, frontline{}, nil)
+	if err := r.Resolve(e.Ctx(), pols.Current()); err != nil {
+		t.Fatalf("resolve the roster: %v", err)
+	}
+	dying := decisions.New(pols, e.store, postsThenDies{real: real}, r, nil, e.Clock, nil)
+	e.afterACrashDoing(t, "action", ":"+handlers.ActionEscalate, func(ctx context.Context) (slackemu.Ack, error) {
+		return e.Emu.Click(ctx, apptest.Bob, card, "Escalate")
+	}, func(ctx context.Context, key string) {
+		if _, err := dying.Escalate(domain.WithRequestKey(ctx, key), apptest.Team, id, 0, apptest.Bob); err != nil {
+			t.Fatalf("the dying replica's escalation: %v", err)
+		}
+		if n := cardsFor(e, id); n != 2 {
+			t.Fatalf("the dying replica posted no manager's card (cards: %d)", n)
+		}
+	})
+	e.waitUpdated(card.TS, "moved on without buttons", func(m slackemu.Message) bool { return len(m.Buttons()) == 0 })
+	e.waitDM(apptest.Dave, "brought in")
+	if err := apptest.WaitFor(10*time.Second, func() bool { _, ok := e.decision(id).MessageFor(1); return ok }); err != nil {
+		t.Fatalf("the manager's card was never recorded: %v", err)
+	}
+	e.StopAll()
+	if n := cardsFor(e, id); n != 2 {
+		t.Errorf("cards for %s = %d, want 2 (the team lead's and the manager's): %s", id, n, dump(e.Emu.Messages(apptest.Escalations)))
+	}
+	if n := countWith(e.Emu.DMs(apptest.Dave), id, "brought in"); n != 1 {
+		t.Errorf("Dave got %d DMs of the escalation, want 1", n)
+	}
+}
+
 // The replica saved Bob's acceptance of Dave's ask and died before Dave
 // was told: the form, delivered again, closes (no "accepted already"
 // beside the date), Dave is told once and the ask's DM to Bob shows the
