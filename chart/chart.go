@@ -30,6 +30,19 @@ const (
 	Height = 480
 )
 
+// ShownWidth is about how wide Slack's message column (and the sandbox's)
+// shows the chart: 540 px of its 960, so its text is drawn at 1.8 times
+// the size it should read at.
+const ShownWidth = 540
+
+// Font sizes in the chart's pixels: shown at ShownWidth, the title reads at
+// about 16 px, the legend and the days at 12 px, the values at 10 px.
+const (
+	titleSize = 28
+	labelSize = 21
+	smallSize = 18
+)
+
 // series is one kind of bar.
 type series struct {
 	name  string
@@ -81,13 +94,13 @@ func newFaces() (*faces, error) {
 		return opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
 	}
 	var fs faces
-	if fs.title, err = face(bold, 22); err != nil {
+	if fs.title, err = face(bold, titleSize); err != nil {
 		return nil, fmt.Errorf("font face: %w", err)
 	}
-	if fs.label, err = face(reg, 16); err != nil {
+	if fs.label, err = face(reg, labelSize); err != nil {
 		return nil, fmt.Errorf("font face: %w", err)
 	}
-	if fs.small, err = face(reg, 13); err != nil {
+	if fs.small, err = face(reg, smallSize); err != nil {
 		return nil, fmt.Errorf("font face: %w", err)
 	}
 	return &fs, nil
@@ -108,7 +121,7 @@ type layout struct {
 
 const (
 	margin     = 24
-	swatch     = 14
+	swatch     = 16
 	legendGap  = 28 // between two legend entries
 	swatchText = 8  // between a swatch and its label
 )

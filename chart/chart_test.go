@@ -43,7 +43,7 @@ func TestWriteExample(t *testing.T) {
 	if os.Getenv("CHART_EXAMPLE") == "" {
 		t.Skip("set CHART_EXAMPLE=1 to write docs/digest-chart.png")
 	}
-	b, err := PNG("Decisions and outcomes per day · week of Nov 16", sampleDays())
+	b, err := PNG("Decisions and outcomes per day, Mon Nov 16 – Sun Nov 22", sampleDays())
 	if err != nil {
 		t.Fatal(err)
 	}
