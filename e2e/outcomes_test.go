@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -498,4 +500,147 @@ func TestOutcomeDidntTellsTheTeamsOwnLead(t *testing.T) {
 			t.Errorf("bob (not north's lead) was told about %s: %s", id, m.AllText())
 		}
 	}
+}
+
+// outcomeButtons are the follow-up DM's outcome buttons.
+var outcomeButtons = []string{"It worked", "It didn't"}
+
+// waitShowsRecorded waits until user's follow-up DM dm says what was
+// recorded (want), without its outcome buttons, and returns it.
+func (e *decisionEnv) waitShowsRecorded(user string, dm slackemu.Message, want string) slackemu.Message {
+	e.t.Helper()
+	m := e.waitDMUpdated(user, dm.TS, "recorded", func(m slackemu.Message) bool { return strings.Contains(m.AllText(), want) })
+	for _, b := range buttonLabels(m) {
+		if slices.Contains(outcomeButtons, b) {
+			e.t.Errorf("recorded follow-up DM still has %q: %q", b, buttonLabels(m))
+		}
+	}
+	return m
+}
+
+// A follow-up DM whose outcome is recorded with `/empower outcome` says
+// what was recorded and loses its buttons; a click on a stale button
+// afterwards is answered kindly and changes nothing.
+func TestFollowUpDMShowsOutcomeRecordedByCommand(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec)})
+	_, id := e.decide(apptest.Dave, "discount $250 for ACME travel charge waived")
+	e.Clock.Advance(72*time.Hour + time.Minute)
+	e.runFollowUps(e.Bots()...)
+	dm := e.followUp(apptest.Dave, id)
+
+	res := e.Command(apptest.Dave, "outcome "+id+" failed they left anyway")
+	if !strings.Contains(res.AllText(), "Recorded") {
+		t.Fatalf("/empower outcome = %q", res.AllText())
+	}
+	const want = "Recorded: the $250 discount for ACME didn't work out."
+	upd := e.waitShowsRecorded(apptest.Dave, dm, want)
+	if got := buttonLabels(upd); len(got) != 0 {
+		t.Errorf("recorded DM with a note has buttons %q; want none", got)
+	}
+	if !strings.Contains(upd.AllText(), "they left anyway") {
+		t.Errorf("recorded DM lacks the note: %s", upd.AllText())
+	}
+	e.waitDM(apptest.Bob, "own the fallout")
+	before, updates := e.publicMessages(), updatesOf(e.Emu, dm.TS)
+
+	// Dave clicks It worked on the DM as it was: kindly refused, nothing
+	// changed.
+	e.click(apptest.Dave, dm, "It worked")
+	e.waitEphemeral(apptest.Dave, "You told me already: it didn't work out (`"+id+"`)")
+	if d := e.decision(id); d.Outcome.Result != domain.OutcomeFailed || d.Outcome.Note != "they left anyway" {
+		t.Errorf("outcome after the stale click = %+v; want failed, with the note", d.Outcome)
+	}
+	if n, f := e.countAudit(id, domain.EventOutcomeWorked), e.countAudit(id, domain.EventOutcomeFailed); n != 0 || f != 1 {
+		t.Errorf("%d outcome.worked, %d outcome.failed events; want 0, 1", n, f)
+	}
+	if after := e.publicMessages(); !maps.Equal(after, before) {
+		t.Errorf("public messages %v after the stale click; want %v", after, before)
+	}
+	if cur, _ := e.Emu.Message(dm.Channel, dm.TS); !strings.Contains(cur.AllText(), want) || len(cur.Buttons()) != 0 {
+		t.Errorf("DM after the stale click = %q, buttons %q", cur.AllText(), buttonLabels(cur))
+	}
+	t.Logf("follow-up DM updated %d times before the stale click, %d after", updates, updatesOf(e.Emu, dm.TS))
+
+	// When Slack failed the DM's update, the stale click shows it recorded.
+	_, id2 := e.decide(apptest.Dave, "discount $100 for Globex")
+	e.Clock.Advance(72*time.Hour + time.Minute)
+	e.runFollowUps(e.Bots()...)
+	dm2 := e.followUp(apptest.Dave, id2)
+	e.Emu.InjectStatus("chat.update", 3, 503) // every try of the update
+	if res := e.Command(apptest.Dave, "outcome "+id2+" worked"); !strings.Contains(res.AllText(), "Recorded") {
+		t.Fatalf("/empower outcome = %q", res.AllText())
+	}
+	if err := apptest.WaitFor(30*time.Second, func() bool {
+		failed := 0
+		for _, c := range e.Emu.Calls("chat.update") {
+			if c.Status == 503 {
+				failed++
+			}
+		}
+		return failed == 3
+	}); err != nil {
+		t.Fatalf("the DM's update was not tried 3 times: %v", err)
+	}
+	if cur, _ := e.Emu.Message(dm2.Channel, dm2.TS); len(cur.Buttons()) != 2 {
+		t.Fatalf("DM after its update failed = %q, buttons %q; want it as sent", cur.AllText(), buttonLabels(cur))
+	}
+	e.click(apptest.Dave, dm2, "It didn't")
+	e.waitEphemeral(apptest.Dave, "You told me already: it worked (`"+id2+"`)")
+	e.waitShowsRecorded(apptest.Dave, dm2, "Recorded: the $100 discount for Globex worked.")
+	if d := e.decision(id2); d.Outcome.Result != domain.OutcomeWorked {
+		t.Errorf("outcome after the stale click = %+v; want worked", d.Outcome)
+	}
+}
+
+// The outcome recorded while the follow-up DM is on its way (after the
+// job claimed it, before Slack has it): the record finds no DM to update,
+// and the job, recording its DM, finds the outcome and shows it.
+func TestFollowUpDMOnItsWayWhenOutcomeRecorded(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec)})
+	_, id := e.decide(apptest.Dave, "discount $250 for ACME travel charge waived")
+	e.Clock.Advance(72*time.Hour + time.Minute)
+
+	// The job's DM reaches Slack only once Dave has recorded the outcome
+	// with the command.
+	hooked := false
+	e.Emu.InjectHook("chat.postMessage", 1, func() {
+		hooked = true
+		if n := len(e.followUps(apptest.Dave, id)); n != 0 {
+			t.Errorf("%d follow-up DMs before the job's post; want none", n)
+		}
+		res, err := e.Emu.SlashCommand(e.Ctx(), apptest.Dave, apptest.General, "outcome "+id+" worked")
+		if err != nil || !strings.Contains(res.AllText(), "Recorded") {
+			t.Errorf("/empower outcome while the DM is on its way = %q, %v", res.AllText(), err)
+		}
+	})
+	e.runFollowUps(e.Bots()...)
+	if !hooked {
+		t.Fatal("the job posted nothing")
+	}
+	dms := e.followUps(apptest.Dave, id)
+	if len(dms) != 1 {
+		t.Fatalf("%d follow-up DMs; want 1: %s", len(dms), dump(dms))
+	}
+	upd := e.waitShowsRecorded(apptest.Dave, dms[0], "Recorded: the $250 discount for ACME worked.")
+	if got := buttonLabels(upd); len(got) != 1 || got[0] != "Add a note" {
+		t.Errorf("recorded DM buttons = %q; want only Add a note", got)
+	}
+	if d := e.decision(id); d.Outcome.Result != domain.OutcomeWorked || d.Outcome.FollowUp.TS != dms[0].TS {
+		t.Errorf("decision outcome = %+v; want worked, its DM kept", d.Outcome)
+	}
+	if n := e.countAudit(id, domain.EventOutcomeWorked); n != 1 {
+		t.Errorf("%d outcome.worked events; want 1", n)
+	}
+	// Its DM is known: a note added from it shows in it.
+	e.click(apptest.Dave, upd, "Add a note")
+	v, err := e.Emu.WaitView(e.Ctx(), apptest.Dave, func(v slackemu.View) bool { return v.CallbackID == handlers.ViewOutcomeNote })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Emu.SubmitView(e.Ctx(), apptest.Dave, v.ID, slackemu.Values{}.Set("outcome_note", "note", "They renewed")); err != nil {
+		t.Fatal(err)
+	}
+	e.waitDMUpdated(apptest.Dave, upd.TS, "noted", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "They renewed") && len(m.Buttons()) == 0
+	})
 }

@@ -176,7 +176,8 @@ type injection struct {
 	status     int           // > 0: answer this HTTP status (a 5xx) without doing the call
 	delay      time.Duration // > 0: do the call, answering after this long
 	slackErr   string
-	after      bool // with status: do the call, then answer status
+	after      bool   // with status: do the call, then answer status
+	hook       func() // not nil: run it, then do the call and answer
 }
 
 // InjectStatus makes the next times calls of method answer HTTP status (e.g. 503, as Slack does
@@ -208,6 +209,18 @@ func (s *Server) InjectDelay(method string, times int, d time.Duration) {
 	defer s.mu.Unlock()
 	for range times {
 		s.injections[method] = append(s.injections[method], injection{delay: max(d, time.Nanosecond)})
+	}
+}
+
+// InjectHook makes the next times calls of method run fn first (with
+// nothing of the emulator locked, so fn may drive the bot through it), then
+// be done and answered as usual: a test puts something in the middle of
+// the bot's work, at a moment of its choosing and without sleeping.
+func (s *Server) InjectHook(method string, times int, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.injections[method] = append(s.injections[method], injection{hook: fn})
 	}
 }
 
@@ -354,7 +367,13 @@ func (s *Server) serveCall(method string, p params, r *http.Request) (int, map[s
 		s.mu.Unlock()
 		return fail(http.StatusOK, e)
 	}
-	if inj := s.injections[method]; len(inj) > 0 && inj[0].delay > 0 {
+	if inj := s.injections[method]; len(inj) > 0 && inj[0].hook != nil {
+		fn := inj[0].hook
+		s.injections[method] = inj[1:]
+		s.mu.Unlock()
+		fn()
+		s.mu.Lock()
+	} else if len(inj) > 0 && inj[0].delay > 0 {
 		d := inj[0].delay
 		s.injections[method] = inj[1:]
 		s.mu.Unlock()

@@ -108,7 +108,10 @@ func (s *Store) FollowUpDue(ctx context.Context, team, id string) (time.Time, bo
 // done: KEYS[2] due, KEYS[3] decision, KEYS[4] audit; ARGV[4] id, ARGV[5]
 // the ask field's value, then the audit event (at, fields…) or nothing.
 // The decision leaves the due set and records the DM; the event is appended
-// only when it left the set now, so a second run appends nothing.
+// only when it left the set now, so a second run appends nothing. When the
+// outcome was recorded meanwhile (while the DM was on its way: the record
+// found no DM to update), the lease ends and the script answers {4, the
+// decision's fields}: the sender shows its own DM recorded.
 var followUpKind = newLeaseKind(leaseHooks{
 	prelude: AuditLua,
 	claim: `
@@ -122,7 +125,11 @@ local aid = nil
 if #ARGV >= 6 then aid = audit_id(KEYS[4], ARGV[6]) end
 local n = redis.call('ZREM', KEYS[2], ARGV[4])
 if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 'ask', ARGV[5]) end
-if n == 1 and aid then audit_add(KEYS[4], aid, ARGV, 7) end`,
+if n == 1 and aid then audit_add(KEYS[4], aid, ARGV, 7) end
+if redis.call('HEXISTS', KEYS[3], 'outcome') == 1 then
+  redis.call('DEL', KEYS[1])
+  return {4, redis.call('HGETALL', KEYS[3])}
+end`,
 })
 
 // ClaimFollowUp claims the follow-up of decision id for owner for lease:
@@ -142,38 +149,56 @@ func (s *Store) ClaimFollowUp(ctx context.Context, team, id, owner string, lease
 
 // FollowUpSent records that owner's follow-up DM of decision id went out
 // at: the decision leaves the due set, ev (outcome.asked) is appended and
-// the claim ends, in one step. It fails with ErrLeaseHeld (with
+// the claim ends, in one step. recorded is the decision when its outcome
+// was recorded while the DM was on its way (nil otherwise): that record
+// found no DM to update, so the caller shows at recorded. Recording it
+// again is harmless and answers the same. It fails with ErrLeaseHeld (with
 // domain.Conflict) when another run holds the claim now.
-func (s *Store) FollowUpSent(ctx context.Context, team, id, owner string, at domain.MessageRef, ev domain.Event) error {
+func (s *Store) FollowUpSent(ctx context.Context, team, id, owner string, at domain.MessageRef, ev domain.Event) (recorded *domain.Decision, err error) {
 	audit, err := auditArgs(ev)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.followUpDone(ctx, team, id, owner, at.Channel+"|"+at.TS, audit); err != nil {
-		return fmt.Errorf("record follow-up %s: %w", id, err)
+	recorded, err = s.followUpDone(ctx, team, id, owner, at.Channel+"|"+at.TS, audit)
+	if err != nil {
+		return nil, fmt.Errorf("record follow-up %s: %w", id, err)
 	}
-	return nil
+	return recorded, nil
 }
 
 // FollowUpRefused takes decision id off the due set without a DM: Slack
 // refused it for good (code, e.g. user_not_found).
 func (s *Store) FollowUpRefused(ctx context.Context, team, id, owner, code string) error {
-	if err := s.followUpDone(ctx, team, id, owner, "f:"+code, nil); err != nil {
+	if _, err := s.followUpDone(ctx, team, id, owner, "f:"+code, nil); err != nil {
 		return fmt.Errorf("record refused follow-up %s: %w", id, err)
 	}
 	return nil
 }
 
-func (s *Store) followUpDone(ctx context.Context, team, id, owner, ask string, audit []any) error {
+// followUpDone runs the follow-up's done script; recorded is the decision
+// when its outcome is known.
+func (s *Store) followUpDone(ctx context.Context, team, id, owner, ask string, audit []any) (recorded *domain.Decision, err error) {
 	keys := []string{s.followUpClaimKey(team, id), s.outcomesDueKey(team), s.decisionKey(team, id), s.AuditKey(team)}
-	ok, err := s.finishLease(ctx, followUpKind, keys, owner, 0, "", append([]any{id, ask}, audit...)...)
+	res, err := followUpKind.done.Run(ctx, s.rdb, keys, leaseArgs(owner, 0, "", append([]any{id, ask}, audit...))...).Result()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if !ok {
-		return domain.Wrap(domain.Conflict, ErrLeaseHeld)
+	switch v := res.(type) {
+	case int64:
+		if v == 0 {
+			return nil, domain.Wrap(domain.Conflict, ErrLeaseHeld)
+		}
+		return nil, nil
+	case []any:
+		if len(v) == 2 {
+			d, err := decodeDecision(pairsToMap(v[1]))
+			if err != nil {
+				return nil, err
+			}
+			return &d.Decision, nil
+		}
 	}
-	return nil
+	return nil, fmt.Errorf("unexpected reply %v", res)
 }
 
 // ReleaseFollowUp gives up owner's claim, so that a later run sends it.

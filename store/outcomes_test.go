@@ -43,7 +43,7 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 		t.Fatal("claim lost; want claimed")
 	}
 	ev := domain.Event{Payload: domain.OutcomeAskedData{}, Subject: d.ID, At: t0.Add(81 * time.Hour)}
-	if err := s.FollowUpSent(ctx, team, d.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.1"}, ev); err != nil {
+	if _, err := s.FollowUpSent(ctx, team, d.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.1"}, ev); err != nil {
 		t.Fatal(err)
 	}
 	cur, err := s.GetDecision(ctx, team, d.ID)
@@ -97,8 +97,8 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 	}
 	ev := domain.Event{Payload: domain.OutcomeAskedData{}, Subject: a.ID, At: t0}
 	for range 2 {
-		if err := s.FollowUpSent(ctx, team, a.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.1"}, ev); err != nil {
-			t.Fatal(err)
+		if rec, err := s.FollowUpSent(ctx, team, a.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.1"}, ev); err != nil || rec != nil {
+			t.Fatalf("follow-up sent = %v, %v; want nothing recorded", rec, err)
 		}
 	}
 	if claim(a.ID, "b") || isDue(a.ID) {
@@ -128,6 +128,28 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 		t.Error("answered decision still due")
 	}
 
+	// Answered while the DM was on its way (after the claim, before the
+	// DM is recorded): the record found no DM; recording the DM answers the
+	// decision as recorded, twice alike, and keeps the DM.
+	r := due("D-AAAAA7")
+	if !claim(r.ID, "a") {
+		t.Fatal("claim lost; want claimed")
+	}
+	rans := domain.Event{Payload: domain.OutcomeFailedData{}, Actor: "U0DAVE", Subject: r.ID, At: t0}
+	got, err := s.RecordOutcome(ctx, team, r.ID, "U0DAVE", domain.OutcomeFailed, "", rans)
+	if err != nil || !got.Outcome.FollowUp.IsZero() {
+		t.Fatalf("record while the DM is on its way = %+v, %v; want recorded, no DM known", got, err)
+	}
+	for range 2 {
+		rec, err := s.FollowUpSent(ctx, team, r.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.7"}, ev)
+		if err != nil || rec == nil || rec.Outcome.Result != domain.OutcomeFailed || rec.Outcome.FollowUp != (domain.MessageRef{Channel: "DU0DAVE", TS: "1.7"}) {
+			t.Fatalf("follow-up sent after the outcome = %+v, %v; want the decision as recorded, with its DM", rec, err)
+		}
+	}
+	if claim(r.ID, "b") || isDue(r.ID) {
+		t.Errorf("answered while on its way: claimed again or still due; want done")
+	}
+
 	// Refused by Slack for good: done, nothing asked.
 	c := due("D-AAAAA5")
 	if !claim(c.ID, "a") {
@@ -152,7 +174,7 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 	if claim(d.ID, "c") {
 		t.Error("claimed while another run holds it")
 	}
-	err := s.FollowUpSent(ctx, team, d.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.2"}, ev)
+	_, err = s.FollowUpSent(ctx, team, d.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.2"}, ev)
 	if !errors.Is(err, store.ErrLeaseHeld) || domain.ErrorCode(err) != domain.Conflict {
 		t.Errorf("record by a run that lost the claim = %v; want ErrLeaseHeld, conflict", err)
 	}

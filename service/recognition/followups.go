@@ -100,10 +100,11 @@ func (s *Service) followUp(ctx context.Context, team, id, owner string) (sent bo
 		return false, err
 	}
 	ev := domain.Event{Subject: id, At: s.clock.Now(), Payload: domain.OutcomeAskedData{Requester: d.Requester}}
+	var recorded *domain.Decision
 	for i := range 4 {
 		// Another run holding the claim now is an answer, not a failure
 		// that may pass.
-		if err = s.store.FollowUpSent(sctx, team, id, owner, at, ev); err == nil || domain.ErrorCode(err) == domain.Conflict {
+		if recorded, err = s.store.FollowUpSent(sctx, team, id, owner, at, ev); err == nil || domain.ErrorCode(err) == domain.Conflict {
 			break
 		}
 		time.Sleep(time.Duration(50<<i) * time.Millisecond)
@@ -112,6 +113,11 @@ func (s *Service) followUp(ctx context.Context, team, id, owner string) (sent bo
 		// The DM is out; the claim expires (or was taken over) and a later
 		// run may ask again.
 		return true, fmt.Errorf("record follow-up: %w", err)
+	}
+	if recorded != nil {
+		// The outcome was recorded while the DM was on its way, before the
+		// DM was known: the DM says so at once, as the record would have.
+		s.showRecorded(bg, recorded, at)
 	}
 	s.notify.Touched(ctx, team, d.Requester)
 	return true, nil

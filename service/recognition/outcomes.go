@@ -48,6 +48,12 @@ func (s *Service) RecordOutcome(ctx context.Context, team, user, id, result, not
 	rec, err := s.store.RecordOutcome(ctx, team, d.ID, user, result, note, ev)
 	var ref *domain.OutcomeRefusal
 	if errors.As(err, &ref) {
+		if ref.Reason == domain.RefusedAlready && ref.Current != nil {
+			// Told twice (a stale button, the command after the DM): the
+			// follow-up DM shows what is recorded, in case its update
+			// failed; the same update again changes nothing.
+			s.showRecorded(ctx, ref.Current, ref.Current.Outcome.FollowUp)
+		}
 		return nil, refusal(ref, user)
 	}
 	if domain.ErrorCode(err) == domain.NotFound {

@@ -66,9 +66,10 @@ type Store interface {
 	ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (claimed bool, err error)
 	// FollowUpSent records, with ev (outcome.asked), that owner's
 	// follow-up of decision id went out at, and ends the claim, in one
-	// step; an error of code domain.Conflict when another run holds the
-	// claim now.
-	FollowUpSent(ctx context.Context, team, id, owner string, at domain.MessageRef, ev domain.Event) error
+	// step; recorded is the decision when its outcome was recorded while
+	// the DM was on its way (nil otherwise); an error of code
+	// domain.Conflict when another run holds the claim now.
+	FollowUpSent(ctx context.Context, team, id, owner string, at domain.MessageRef, ev domain.Event) (recorded *domain.Decision, err error)
 	// FollowUpRefused gives up the follow-up of decision id for good,
 	// recording why (reason) and ending owner's claim.
 	FollowUpRefused(ctx context.Context, team, id, owner, reason string) error
