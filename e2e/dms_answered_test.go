@@ -253,3 +253,47 @@ func TestCommitmentReminderDMsSayWhatBecameOfIt(t *testing.T) {
 		t.Errorf("another commitment's reminder changed: %q", a1Now.AllText())
 	}
 }
+
+// An ask answered from the leader's list while its DM to them is on its way
+// (before Slack has it): the answer finds no DM to update, and the DM,
+// once recorded, shows itself answered, without Accept and Decline.
+func TestAskDMOnItsWayWhenAnsweredShowsAnswered(t *testing.T) {
+	e := startCommitments(t, apptest.Options{})
+	hooked := false
+	e.Emu.InjectHook("chat.postMessage", 1, func() {
+		hooked = true
+		if n := len(e.Emu.DMs(apptest.Bob)); n != 0 {
+			t.Errorf("Bob has %d DMs before the ask's; want none", n)
+		}
+		ctx := e.Ctx()
+		list, err := e.Emu.SlashCommand(ctx, apptest.Bob, apptest.General, "commitments")
+		if err != nil {
+			t.Errorf("/empower commitments as Bob: %v", err)
+			return
+		}
+		if _, err := e.Emu.Click(ctx, apptest.Bob, list.Message, "Accept"); err != nil {
+			t.Errorf("Bob clicks Accept in his list: %v", err)
+			return
+		}
+		v, err := e.Emu.WaitView(ctx, apptest.Bob, func(v slackemu.View) bool { return v.CallbackID == handlers.ViewAskAccept && v.Open })
+		if err != nil {
+			t.Errorf("no accept modal: %v", err)
+			return
+		}
+		if ack, err := e.Emu.SubmitView(ctx, apptest.Bob, v.ID, slackemu.Values{}.Set("due", "due", "2026-11-27")); err != nil || len(ack.Errors) != 0 {
+			t.Errorf("accept = %v, %v", ack.Errors, err)
+		}
+	})
+	reply, id := e.commit(apptest.Dave, "ask "+cmBob+" a second van for Tuesdays by friday")
+	if !hooked || id == "" {
+		t.Fatalf("ask: %q (the DM's post hooked: %v)", reply, hooked)
+	}
+	if c := e.commitment(id); c.State != domain.CommitmentOpen || c.Due != "2026-11-27" {
+		t.Fatalf("ask after Bob's answer: %+v", c)
+	}
+	dm := e.waitDM(apptest.Bob, id)
+	e.waitDMUpdated(apptest.Bob, dm.TS, "answered", func(m slackemu.Message) bool {
+		return strings.Contains(m.AllText(), "You accepted it: a commitment due *Fri Nov 27*") && len(m.Buttons()) == 0
+	})
+	e.waitDM(apptest.Dave, "accepted your ask")
+}

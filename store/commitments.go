@@ -216,13 +216,30 @@ func decodeCommitment(m map[string]string) (*CommitmentRecord, error) {
 	return &c, nil
 }
 
+// attachDMScript records the ask's DM of commitment KEYS[1] (ARGV[1]
+// "<channel>|<ts>") and returns the commitment as it is now (nothing when
+// it is gone).
+var attachDMScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+redis.call('HSET', KEYS[1], 'dm', ARGV[1])
+return redis.call('HGETALL', KEYS[1])
+`)
+
 // AttachCommitmentDM records the ask's DM to the leader, without changing
-// the version.
-func (s *Store) AttachCommitmentDM(ctx context.Context, team, id string, dm domain.MessageRef) error {
-	if err := s.rdb.HSet(ctx, s.commitmentKey(team, id), "dm", dm.Channel+"|"+dm.TS).Err(); err != nil {
-		return fmt.Errorf("attach commitment dm: %w", err)
+// the version, and returns the commitment as it is then, in one step: one
+// answered while the DM was on its way (its answer found no DM to update)
+// is no longer asked, and the caller shows the DM answered. A commitment
+// that is gone is domain.ErrCommitmentNotFound.
+func (s *Store) AttachCommitmentDM(ctx context.Context, team, id string, dm domain.MessageRef) (*CommitmentRecord, error) {
+	res, err := attachDMScript.Run(ctx, s.rdb, []string{s.commitmentKey(team, id)}, dm.Channel+"|"+dm.TS).Result()
+	if err != nil {
+		return nil, fmt.Errorf("attach commitment dm: %w", err)
 	}
-	return nil
+	c, err := decodeCommitment(pairsToMap(res))
+	if err != nil {
+		return nil, fmt.Errorf("attach commitment dm %s: %w", id, err)
+	}
+	return c, nil
 }
 
 // GetCommitments returns the commitments with these IDs in one round trip,

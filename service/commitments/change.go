@@ -123,7 +123,7 @@ func acceptedEvent(c *domain.CommitmentRecord, user string) domain.Event {
 // answered follows the answer ev to the ask c, given by a: the ask's
 // message shows it, the employee is told, the views refreshed.
 func (s *Service) answered(ctx context.Context, c *domain.CommitmentRecord, a Action, ev domain.Event) {
-	s.notify.ShowAnswered(ctx, c, a.At)
+	s.notify.ShowAnswered(ctx, s.withAskDM(ctx, c), a.At)
 	s.tellEmployee(ctx, c, ev)
 	s.notify.Changed(ctx, c)
 }
@@ -301,6 +301,22 @@ func (s *Service) checkPicked(ctx context.Context, team, user, picked string) (d
 		return dates.Date{}, domain.Invalidf("That's more than %d years away: pick a nearer date.", dates.MaxYears)
 	}
 	return d, nil
+}
+
+// withAskDM returns answered c with its ask's DM: read again after the
+// answer when it was not known before it (recorded meanwhile; one recorded
+// after the answer finds c answered and shows itself, see Ask).
+func (s *Service) withAskDM(ctx context.Context, c *domain.CommitmentRecord) *domain.CommitmentRecord {
+	if !c.AskDM.IsZero() {
+		return c
+	}
+	cur, err := s.store.GetCommitment(ctx, c.Team, c.ID)
+	if err != nil {
+		s.log.Warn("could not read the ask's DM", "team", c.Team, "commitment", c.ID, "error", err.Error())
+		return c
+	}
+	c.AskDM = cur.AskDM
+	return c
 }
 
 // settledText says where c stands now, for someone whose click came too

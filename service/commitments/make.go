@@ -174,8 +174,13 @@ func (s *Service) Ask(ctx context.Context, r AskRequest) (ask *domain.Commitment
 		return c, false, nil
 	}
 	c.AskDM = dm
-	if err := s.store.AttachCommitmentDM(ctx, c.Team, c.ID, dm); err != nil {
+	cur, err := s.store.AttachCommitmentDM(ctx, c.Team, c.ID, dm)
+	if err != nil {
 		s.log.Warn("could not record the ask's DM", "team", c.Team, "commitment", c.ID, "error", err.Error())
+	} else if cur.State != domain.CommitmentAsked {
+		// Answered (from the list) while the DM was on its way: that
+		// answer found no DM to update, so the DM says so itself.
+		s.notify.ShowAnswered(ctx, cur, nil)
 	}
 	s.notify.Changed(ctx, c)
 	return c, true, nil

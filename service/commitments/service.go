@@ -40,8 +40,9 @@ type Store interface {
 	// it returns a *domain.CommitmentConflictError and writes nothing; a
 	// commitment gone is domain.ErrCommitmentNotFound.
 	UpdateCommitment(ctx context.Context, c *domain.CommitmentRecord, from domain.CommitmentState, ev *domain.Event) error
-	// AttachCommitmentDM records the ask's DM to the leader.
-	AttachCommitmentDM(ctx context.Context, team, id string, dm domain.MessageRef) error
+	// AttachCommitmentDM records the ask's DM to the leader and returns
+	// the commitment as it is then, in one step.
+	AttachCommitmentDM(ctx context.Context, team, id string, dm domain.MessageRef) (*domain.CommitmentRecord, error)
 	// CommitmentsOf returns the commitments user made (as leader) and those
 	// made to them (as employee), newest first, at most limit of each.
 	CommitmentsOf(ctx context.Context, team, user string, limit int) (byLeader, toEmployee []*domain.CommitmentRecord, err error)
