@@ -345,7 +345,7 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 	if err != nil {
 		return nil, err
 	}
-	s.showAnswer(ctx, pr)
+	s.showAnswer(ctx, s.withDMs(ctx, pr))
 	if state == domain.ProposalRaised {
 		if err := s.notify.TellRaised(ctx, pr); err != nil {
 			s.log.Warn("could not tell of a raise", "team", team, "proposal", pr.ID, "error", err.Error())
@@ -353,6 +353,28 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 	}
 	s.notify.Touched(ctx, team, append([]string{pr.Person}, pr.Approvers...)...)
 	return pr, nil
+}
+
+// withDMs returns answered pr with every DM recorded for it, read again
+// after the answer: a DM recorded between the answer's first read and its
+// write would be missed otherwise (its sender read the proposal still open
+// before the answer was written). One recorded later finds it answered
+// (see send).
+func (s *Service) withDMs(ctx context.Context, pr *domain.Proposal) *domain.Proposal {
+	cur, err := s.store.Proposal(ctx, pr.Team, pr.ID)
+	if err != nil {
+		s.log.Warn("could not read a proposal's DMs", "team", pr.Team, "proposal", pr.ID, "error", err.Error())
+		return pr
+	}
+	for a, at := range cur.DMs {
+		if _, ok := pr.DMs[a]; !ok {
+			if pr.DMs == nil {
+				pr.DMs = map[string]domain.MessageRef{}
+			}
+			pr.DMs[a] = at
+		}
+	}
+	return pr
 }
 
 // showAnswer updates every approver's DM of the answered pr.
