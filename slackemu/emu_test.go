@@ -1004,3 +1004,52 @@ func TestPingsKeepConnectionAlive(t *testing.T) {
 		t.Errorf("client reconnected (err %v); pings did not keep the connection alive", err)
 	}
 }
+
+// A double click sends two clicks of the view as it was, each with its own
+// trigger, even when the first one's handler has already taken the button
+// away.
+func TestDoubleClickInViewClicksTheSameViewTwice(t *testing.T) {
+	emu := newEmu(t, slackemu.Options{})
+	triggers := make(chan string, 4)
+	publish := func(c *socketmode.Client, user string, withButton bool) {
+		blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "One commitment", false, false), nil, nil)}
+		if withButton {
+			blocks = append(blocks, slack.NewActionBlock("b", slack.NewButtonBlockElement("done", "C1", slack.NewTextBlockObject(slack.PlainTextType, "Done", false, false))))
+		}
+		if _, err := c.PublishViewContext(context.Background(), slack.PublishViewContextRequest{UserID: user, View: slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}}); err != nil {
+			t.Errorf("views.publish: %v", err)
+		}
+	}
+	startBot(t, emu, func(c *socketmode.Client, evt socketmode.Event) {
+		switch data := evt.Data.(type) {
+		case slackevents.EventsAPIEvent:
+			c.Ack(*evt.Request)
+			if ev, ok := data.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok {
+				publish(c, ev.User, true)
+			}
+		case slack.InteractionCallback:
+			publish(c, data.User.ID, false) // the button goes before the ack
+			c.Ack(*evt.Request)
+			triggers <- data.TriggerID
+		}
+	})
+	ctx := waitCtx(t)
+	if _, err := emu.OpenHome(ctx, "U0DAVE"); err != nil {
+		t.Fatal(err)
+	}
+	home, err := emu.WaitHome(ctx, "U0DAVE", func(v slackemu.View) bool { return len(v.Buttons()) == 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	acks, err := emu.DoubleClickInView(ctx, "U0DAVE", home.ID, "Done")
+	if err != nil || len(acks) != 2 {
+		t.Fatalf("DoubleClickInView = %d acks, %v; want 2", len(acks), err)
+	}
+	a, b := <-triggers, <-triggers
+	if a == "" || a == b {
+		t.Errorf("triggers %q and %q; want two different ones", a, b)
+	}
+	if _, err := emu.ClickInView(ctx, "U0DAVE", home.ID, "Done"); err == nil {
+		t.Error("a third click found the Done button the bot took away")
+	}
+}

@@ -181,32 +181,74 @@ func (s *Server) sendMessageAction(ctx context.Context, userID string, msg Messa
 // sendViewAction sends a block_actions payload for the action that build makes from the
 // blocks of the open view viewID, and waits for the ack.
 func (s *Server) sendViewAction(ctx context.Context, userID, viewID string, build func(blocks json.RawMessage) (map[string]any, error)) (Ack, error) {
+	acks, err := s.sendViewActions(ctx, userID, viewID, 1, build)
+	if err != nil {
+		return Ack{}, err
+	}
+	return acks[0], nil
+}
+
+// sendViewActions sends the action build makes from the view's blocks as
+// they are now n times, each with its own trigger_id, before waiting for
+// any ack: n clicks of one button faster than the view can change.
+func (s *Server) sendViewActions(ctx context.Context, userID, viewID string, n int, build func(blocks json.RawMessage) (map[string]any, error)) ([]Ack, error) {
 	s.mu.Lock()
 	r := s.views[viewID]
 	if r == nil || !r.open || r.user != userID {
 		s.mu.Unlock()
-		return Ack{}, fmt.Errorf("slackemu: view %s is not open for %s", viewID, userID)
+		return nil, fmt.Errorf("slackemu: view %s is not open for %s", viewID, userID)
 	}
 	action, err := build(mustJSON(r.obj["blocks"]))
 	if err != nil {
 		s.mu.Unlock()
-		return Ack{}, err
+		return nil, err
 	}
-	p := map[string]any{
-		"type":                  "block_actions",
-		"user":                  s.userRefLocked(userID),
-		"api_app_id":            s.opts.AppID,
-		"token":                 "emulator-verification-token",
-		"container":             map[string]any{"type": "view", "view_id": viewID},
-		"trigger_id":            s.issueTriggerLocked(userID),
-		"team":                  s.teamJSON(),
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-		"view":                  s.viewJSONLocked(r),
-		"actions":               []any{action},
+	payloads := make([][]byte, n)
+	for i := range payloads {
+		p := map[string]any{
+			"type":                  "block_actions",
+			"user":                  s.userRefLocked(userID),
+			"api_app_id":            s.opts.AppID,
+			"token":                 "emulator-verification-token",
+			"container":             map[string]any{"type": "view", "view_id": viewID},
+			"trigger_id":            s.issueTriggerLocked(userID),
+			"team":                  s.teamJSON(),
+			"enterprise":            nil,
+			"is_enterprise_install": false,
+			"view":                  s.viewJSONLocked(r),
+			"actions":               []any{action},
+		}
+		if payloads[i], err = json.Marshal(p); err != nil {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("slackemu: encode payload: %w", err)
+		}
 	}
 	s.mu.Unlock()
-	return s.sendInteractive(ctx, p, false, nil)
+	ids := make([]string, n)
+	for i, raw := range payloads {
+		ids[i] = s.send(&delivery{typ: EnvelopeInteractive, payload: raw, redeliver: true})
+	}
+	acks := make([]Ack, n)
+	for i, id := range ids {
+		if acks[i], err = s.WaitAck(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return acks, nil
+}
+
+// DoubleClickInView clicks a button of a view (a modal or App Home) twice as
+// userID, the second click sent before the first is acked and from the same
+// view, as a person double-clicking does before the view can change; it
+// waits for both acks.
+func (s *Server) DoubleClickInView(ctx context.Context, userID, viewID, buttonText string) ([]Ack, error) {
+	return s.sendViewActions(ctx, userID, viewID, 2, func(blocks json.RawMessage) (map[string]any, error) {
+		b, ok := findButton(blocks, buttonText)
+		if !ok {
+			return nil, fmt.Errorf("slackemu: no button %q in view %s (buttons: %q)", buttonText, viewID, buttonTexts(blocks))
+		}
+		return buttonAction(b), nil
+	})
 }
 
 // PostAsUser posts a plain text message from userID in channelID, as a person typing in the
