@@ -165,7 +165,7 @@ func (s *Store) CreateDecisionRouted(ctx context.Context, d *domain.DecisionReco
 }
 
 func (s *Store) createDecision(ctx context.Context, d *domain.DecisionRecord, ev domain.Event, ownField, expected string) error {
-	data, err := json.Marshal(&d.Decision)
+	data, err := d.Decision.AppendJSON(make([]byte, 0, 512))
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
@@ -346,12 +346,12 @@ func (s *Store) AttachMessage(ctx context.Context, team, id string, m domain.Dec
 // the decision first it returns a *domain.DecisionConflictError holding the current
 // decision, and nothing is written.
 func (s *Store) UpdateDecision(ctx context.Context, d *domain.DecisionRecord, from domain.DecisionState, ev *domain.Event) error {
-	data, err := json.Marshal(&d.Decision)
+	data, err := d.Decision.AppendJSON(make([]byte, 0, 512))
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
 	keys := []string{s.decisionKey(d.Team, d.ID), s.pendingKey(d.Team), s.AuditKey(d.Team), s.outcomesDueKey(d.Team)}
-	args := []any{d.ID, d.Version, string(from), string(d.State), d.Level, string(data), pendingScore(d), outcomeScore(d, from), newOp()}
+	args := []any{d.ID, d.Version, string(from), string(d.State), d.Level, data, pendingScore(d), outcomeScore(d, from), newOp()}
 	if ev != nil {
 		audit, err := auditArgs(*ev)
 		if err != nil {
