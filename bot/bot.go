@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
@@ -103,6 +104,9 @@ type Bot struct {
 	slots     chan struct{}  // envelopes being handled (MaxInFlight)
 	afterQ    chan afterJob  // work after the answers, for the AfterWorkers (AfterQueue)
 	inflight  sync.WaitGroup // envelopes being handled and work after the answers not yet run
+	// The metrics' children each envelope observes.
+	ackLatency labelCache[prometheus.Observer]
+	envelopes  labelCache[prometheus.Counter]
 }
 
 // New returns a Bot for cfg.
@@ -349,7 +353,7 @@ func (b *Bot) ack(req *socketmode.Request, payload any, kind string, recv time.T
 		b.cfg.Log.Warn("ack with payload failed; sending bare ack", "envelope_id", req.EnvelopeID, "error", err.Error())
 		_ = b.sm.AckCtx(ctx, req.EnvelopeID, nil)
 	}
-	b.cfg.Metrics.AckLatency.WithLabelValues(kind).Observe(time.Since(recv).Seconds())
+	b.ackLatency.of(b.cfg.Metrics.AckLatency, kind).Observe(time.Since(recv).Seconds())
 }
 
 // handlerCtx returns the context one handler runs in, under work (Run's
@@ -400,28 +404,75 @@ func (b *Bot) logEnvelope(kind string, req *socketmode.Request, team, user, rout
 	if b.cfg.Router != nil && b.cfg.Router.anonymous[route] {
 		user = "" // anonymous feedback: the person is never logged
 	}
-	b.cfg.Metrics.Envelopes.WithLabelValues(kind, res).Inc()
-	attrs := []any{
-		"type", kind, "team", team, "user", user, "route", route,
-		"ack_ms", float64(ackAt.Sub(recv).Microseconds()) / 1000,
-		"duration_ms", float64(time.Since(recv).Microseconds()) / 1000,
-		"outcome", res,
+	b.envelopes.of2(b.cfg.Metrics.Envelopes, kind, res).Inc()
+	var pe *panicError
+	isPanic := errors.As(err, &pe)
+	level := slog.LevelInfo
+	if isPanic || res == "error" {
+		level = slog.LevelError
 	}
+	ctx := context.Background()
+	if !b.cfg.Log.Enabled(ctx, level) {
+		return
+	}
+	// Typed attributes in one slice: the line is written for every envelope.
+	attrs := make([]slog.Attr, 0, 14)
+	attrs = append(attrs,
+		slog.String("type", kind), slog.String("team", team), slog.String("user", user), slog.String("route", route),
+		slog.Float64("ack_ms", float64(ackAt.Sub(recv).Microseconds())/1000),
+		slog.Float64("duration_ms", float64(time.Since(recv).Microseconds())/1000),
+		slog.String("outcome", res),
+	)
 	if req != nil {
-		attrs = append(attrs, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
+		attrs = append(attrs, slog.String("envelope_id", req.EnvelopeID), slog.Int("retry_attempt", req.RetryAttempt))
 	}
 	if err != nil {
-		attrs = append(attrs, "code", string(domain.ErrorCode(err)))
+		attrs = append(attrs, slog.String("code", string(domain.ErrorCode(err))))
 	}
-	var pe *panicError
 	switch {
-	case errors.As(err, &pe):
-		b.cfg.Log.Error("envelope", append(attrs, "error", pe.Error(), "stack", string(pe.stack))...)
+	case isPanic:
+		attrs = append(attrs, slog.String("error", pe.Error()), slog.String("stack", string(pe.stack)))
 	case res == "error":
-		b.cfg.Log.Error("envelope", append(attrs, "error", err.Error())...)
-	default:
-		b.cfg.Log.Info("envelope", attrs...)
+		attrs = append(attrs, slog.String("error", err.Error()))
 	}
+	b.cfg.Log.LogAttrs(ctx, level, "envelope", attrs...)
+}
+
+// labelCache keeps the children of a metric vector of one or two labels
+// by their values, looked up once: an envelope observes two.
+type labelCache[T any] struct {
+	mu sync.RWMutex
+	m  map[[2]string]T
+}
+
+// of returns vec's child for the value of its one label, from the cache.
+func (c *labelCache[T]) of(vec labeled[T], value string) T {
+	return c.lookup(vec, [2]string{value}, 1)
+}
+
+// of2 returns vec's child for the values of its two labels, from the cache.
+func (c *labelCache[T]) of2(vec labeled[T], a, b string) T {
+	return c.lookup(vec, [2]string{a, b}, 2)
+}
+
+// labeled is a metric vector.
+type labeled[T any] interface{ WithLabelValues(...string) T }
+
+func (c *labelCache[T]) lookup(vec labeled[T], key [2]string, n int) T {
+	c.mu.RLock()
+	v, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	v = vec.WithLabelValues(key[:n]...)
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[[2]string]T)
+	}
+	c.m[key] = v
+	c.mu.Unlock()
+	return v
 }
 
 // firstTime asks the deduper, with a short timeout; when Redis cannot answer
@@ -769,11 +820,24 @@ func (b *Bot) slashJSON(res *cmdResult) []byte {
 	case !res.dup && res.err == nil && len(res.encoded) > 0:
 		return res.encoded
 	}
-	m := b.slashPayload(*res)
-	if m == nil {
-		return nil
+	var out []byte
+	var err error
+	if res.dup {
+		m := b.slashPayload(*res)
+		if m == nil {
+			return nil
+		}
+		out, err = json.Marshal(m)
+	} else {
+		r := res.reply
+		if res.err != nil {
+			r = handlers.ErrorReply(res.err)
+		}
+		if r == nil {
+			return nil
+		}
+		out, err = r.Encode() // the bytes json.Marshal(r.Message()) writes
 	}
-	out, err := json.Marshal(m)
 	if err != nil {
 		b.cfg.Log.Warn("could not encode a reply", "error", err.Error())
 		return nil
@@ -1114,7 +1178,7 @@ func (b *Bot) onBadMessage(_ context.Context, evt socketmode.Event, recv time.Ti
 	if env.EnvelopeID != "" {
 		b.ack(&socketmode.Request{EnvelopeID: env.EnvelopeID}, nil, kind, recv)
 	}
-	b.cfg.Metrics.Envelopes.WithLabelValues(kind, "bad_message").Inc()
+	b.envelopes.of2(b.cfg.Metrics.Envelopes, kind, "bad_message").Inc()
 	b.cfg.Log.Warn("envelope", "type", kind, "envelope_id", env.EnvelopeID, "envelope_type", env.Type,
 		"ack_ms", float64(ackAt.Sub(recv).Microseconds())/1000, "outcome", "bad_message")
 }
