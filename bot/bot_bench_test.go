@@ -82,3 +82,34 @@ func BenchmarkSlashJSON(b *testing.B) {
 		}
 	}
 }
+
+//go:noinline
+func deep(n int) int {
+	var pad [256]byte
+	pad[n%256] = byte(n)
+	if n == 0 {
+		return int(pad[0])
+	}
+	return deep(n-1) + int(pad[n%256])
+}
+
+// BenchmarkSpawn measures handing envelopes whose handling goes as deep as
+// a decision's (about 32 KiB of stack) to goroutines, two at a time: a
+// worker's stack stays grown from one to the next.
+func BenchmarkSpawn(b *testing.B) {
+	bot := newTestBot(nil)
+	bot.quit = make(chan struct{})
+	defer func() { close(bot.quit); bot.workers.Wait() }()
+	done := make(chan struct{}, 2)
+	f := func() { deep(100); done <- struct{}{} }
+	b.ReportAllocs()
+	for b.Loop() {
+		bot.slots <- struct{}{} // as onEvent takes them
+		bot.spawn(f)
+		bot.slots <- struct{}{}
+		bot.spawn(f)
+		<-done
+		<-done
+	}
+	bot.inflight.Wait()
+}
