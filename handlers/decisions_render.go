@@ -61,11 +61,11 @@ func tagsText(tags []string) string {
 
 // summary is "*discount* of *$900* for *ACME*", escaped.
 func summary(d *domain.Decision) string {
-	s := fmt.Sprintf("*%s* of *%s*", slacktext.Escape(d.Activity), amountText(d))
+	// Concatenated, not formatted: one string built (every decision's answer).
 	if c := customerText(d); c != "" {
-		s += " for *" + c + "*"
+		return "*" + slacktext.Escape(d.Activity) + "* of *" + amountText(d) + "* for *" + c + "*"
 	}
-	return s
+	return "*" + slacktext.Escape(d.Activity) + "* of *" + amountText(d) + "*"
 }
 
 // historyLine renders one history entry: "Brought to the manager by @bob ·
@@ -267,8 +267,8 @@ func logReply(p *domain.Policy, d *domain.Decision) *Reply {
 	var text string
 	switch d.State {
 	case domain.StateAutonomous:
-		text = fmt.Sprintf(":white_check_mark: Logged `%s`: %s. This one was yours to make, and you made it: it's inside your box, so no one needs to sign off. Thanks for taking care of the customer.",
-			d.ID, summary(d))
+		text = ":white_check_mark: Logged `" + d.ID + "`: " + summary(d) +
+			". This one was yours to make, and you made it: it's inside your box, so no one needs to sign off. Thanks for taking care of the customer."
 	default:
 		l := d.Level
 		text = fmt.Sprintf(":arrow_up: Logged `%s`: %s. %s, so I've asked %s, in %s. They have %s to answer; I'll DM you as soon as they do.",

@@ -105,3 +105,13 @@ func BenchmarkReplyEncode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLogReply measures rendering an inside-the-box answer.
+func BenchmarkLogReply(b *testing.B) {
+	p, d := benchPolicy(), sampleDecision()
+	d.Customer, d.Reason = "ACME", ""
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = logReply(p, d)
+	}
+}
