@@ -133,6 +133,10 @@ type Options struct {
 	// of envelopes in flight and of the work after the answers (0: the
 	// bot's defaults).
 	MaxInFlight, AfterWorkers, AfterQueue int
+	// RedisURL, when set, is where the replicas connect instead of Redis
+	// (a redistest.Proxy in front of it); the test's own clients still
+	// reach Redis directly.
+	RedisURL string
 }
 
 // Env is a running product for one test.
@@ -255,6 +259,9 @@ func (e *Env) StartBot() *Bot {
 		MaxInFlight:   e.opts.MaxInFlight,
 		AfterWorkers:  e.opts.AfterWorkers,
 		AfterQueue:    e.opts.AfterQueue,
+	}
+	if e.opts.RedisURL != "" {
+		o.RedisOptions.URL = e.opts.RedisURL
 	}
 	if e.opts.HTTP {
 		o.HTTPAddr = "127.0.0.1:0"

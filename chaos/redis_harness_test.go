@@ -108,14 +108,17 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 }
 
 // outcome classifies a reply of a decision command under Redis failures:
-// confirmed (a decision ID), try again (nothing was recorded), or saved but
-// not confirmed (REDIS_WAIT_REPLICAS).
+// confirmed (a decision ID), try again (nothing was recorded), saved but
+// not confirmed (REDIS_WAIT_REPLICAS), or maybe saved (sent, and Redis
+// went away before it answered).
 func outcome(r Result) string {
 	switch {
 	case r.Confirmed:
 		return "confirmed"
 	case strings.Contains(r.Reply, handlers.UnconfirmedText):
 		return "unconfirmed"
+	case strings.Contains(r.Reply, handlers.MaybeAppliedText):
+		return "maybe"
 	case r.TryAgain:
 		return "try_again"
 	}
@@ -150,13 +153,17 @@ func checkDecisions(t *testing.T, w *World, results []Result, f *Figures) map[st
 	t.Helper()
 	stored := w.StoredDecisions()
 	kinds := map[string]int{}
+	maybeStored := 0
 	for _, r := range results {
 		k := outcome(r)
 		kinds[k]++
 		if k == "other" {
-			t.Errorf("command %d %q: reply %q neither confirms, says try again nor says saved-unconfirmed (%v)", r.Index, r.Text, r.Reply, r.Err)
+			t.Errorf("command %d %q: reply %q neither confirms, says try again, saved-unconfirmed nor maybe saved (%v)", r.Index, r.Text, r.Reply, r.Err)
 		}
 		ds := stored[Customer(r.Index)]
+		if k == "maybe" && len(ds) > 0 {
+			maybeStored++
+		}
 		if r.Confirmed && (len(ds) == 0 || ds[0].ID != r.Decision) {
 			f.Lost++
 			t.Errorf("command %d confirmed %s, stored %v", r.Index, r.Decision, ids(ds))
@@ -166,6 +173,6 @@ func checkDecisions(t *testing.T, w *World, results []Result, f *Figures) map[st
 			t.Errorf("command %d stored %d decisions: %v", r.Index, len(ds), ids(ds))
 		}
 	}
-	f.Extra = append(f.Extra, fmt.Sprintf("unconfirmed=%d", kinds["unconfirmed"]))
+	f.Extra = append(f.Extra, fmt.Sprintf("unconfirmed=%d maybe=%d (stored %d)", kinds["unconfirmed"], kinds["maybe"], maybeStored))
 	return kinds
 }

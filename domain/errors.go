@@ -7,7 +7,8 @@ import (
 
 // Code classifies an error by what the person, or the caller, can do about
 // it. The adapters map codes to their own words: the Slack handlers show the
-// Message of a refusal and a generic apology for Internal and Unavailable.
+// Message of a refusal, a generic apology for Internal and Unavailable, and
+// their own words for Unconfirmed and MaybeApplied.
 type Code string
 
 // The error codes. Every error that is not an *Error is Internal.
@@ -32,6 +33,11 @@ const (
 	// but a failover right now could lose it. It must never be reported as
 	// "nothing was recorded".
 	Unconfirmed Code = "unconfirmed"
+	// MaybeApplied is a change that was sent but whose answer never came
+	// (the reply timed out, the connection dropped after the command was
+	// written): it may have been made or not. It must never be reported as
+	// "nothing was recorded": doing it again at once could do it twice.
+	MaybeApplied Code = "maybe_applied"
 )
 
 // ErrExists is a store's answer when a new record's ID is taken already
@@ -129,7 +135,7 @@ func ErrorMessage(err error) string {
 
 // IsRefusal reports whether err is a refusal the person can act on (Invalid,
 // NotFound, Conflict or Forbidden), as opposed to a failure on our side
-// (Internal, Unavailable).
+// (Internal, Unavailable, Unconfirmed, MaybeApplied).
 func IsRefusal(err error) bool {
 	switch ErrorCode(err) {
 	case Invalid, NotFound, Conflict, Forbidden:

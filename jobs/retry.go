@@ -33,12 +33,13 @@ func down(err error) bool {
 	return errors.As(err, &ce) || unavailable(err) || slackapi.Down(err)
 }
 
-// unavailable reports whether any error in err's tree is domain.Unavailable
-// or domain.Unconfirmed (written, but the replicas did not confirm it: the
-// run may have stopped half way, and runs again).
+// unavailable reports whether any error in err's tree is domain.Unavailable,
+// domain.Unconfirmed (written, but the replicas did not confirm it) or
+// domain.MaybeApplied (sent, but no answer came): the run may have stopped
+// half way, and runs again.
 func unavailable(err error) bool {
 	var de *domain.Error
-	if errors.As(err, &de) && (de.Code == domain.Unavailable || de.Code == domain.Unconfirmed) {
+	if errors.As(err, &de) && (de.Code == domain.Unavailable || de.Code == domain.Unconfirmed || de.Code == domain.MaybeApplied) {
 		return true
 	}
 	switch u := err.(type) {

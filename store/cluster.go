@@ -56,6 +56,10 @@ func newClusterClient(o ClientOptions, base *redis.Options) *redis.ClusterClient
 	cc := redis.NewClusterClient(co)
 	cc.AddHook(&reloadOnConnError{cc: cc, gap: ClusterReloadMinGap})
 	sendOnce(cc)
+	// A node's handshake runs through the node's hooks, not the cluster's:
+	// each node reports a failed one to the command waiting for it
+	// (unavailableHook).
+	cc.OnNewNode(func(node *redis.Client) { node.AddHook(handshakeHook{}) })
 	return cc
 }
 

@@ -193,8 +193,9 @@ type Store struct {
 }
 
 // New returns a Store using rdb with keys. It adds a hook to rdb that turns
-// "Redis cannot answer" into a domain.Unavailable error (unavailableHook),
-// for every user of rdb.
+// "Redis cannot answer" into a domain.Unavailable error, or a
+// domain.MaybeApplied one for a write that was sent and got no answer
+// (unavailableHook), for every user of rdb.
 func New(rdb redis.UniversalClient, keys Keys) *Store {
 	rdb.AddHook(unavailableHook{})
 	return &Store{rdb: rdb, keys: keys}
