@@ -202,6 +202,9 @@ type crashedCards struct{}
 func (crashedCards) PostCard(context.Context, *domain.DecisionRecord, int) (domain.DecisionMessage, error) {
 	return domain.DecisionMessage{}, errCrashed
 }
+func (crashedCards) RepostCard(context.Context, *domain.DecisionRecord, int) (domain.DecisionMessage, error) {
+	return domain.DecisionMessage{}, errCrashed
+}
 func (crashedCards) UpdateCards(context.Context, *domain.DecisionRecord) error  { return errCrashed }
 func (crashedCards) WithdrawCard(context.Context, domain.DecisionMessage) error { return errCrashed }
 func (crashedCards) TellRequester(context.Context, *domain.DecisionRecord, domain.HistoryEntry) error {

@@ -26,12 +26,32 @@ var _ decisions.Notifier = DecisionNotifier{}
 // PostCard posts the card asking level to answer d to the escalations
 // channel.
 func (n DecisionNotifier) PostCard(ctx context.Context, d *domain.DecisionRecord, level int) (domain.DecisionMessage, error) {
+	return n.postCard(ctx, d, level, false)
+}
+
+// RepostCard posts the card like PostCard unless the escalations channel
+// holds it already (its CardTag in the message metadata, as far back as
+// the Poster's pages reach: the bot's clock may not be Slack's): a card
+// that reached Slack before a crash, whose message was never recorded, is
+// returned rather than posted twice (slackapi.Poster.PostAgain).
+func (n DecisionNotifier) RepostCard(ctx context.Context, d *domain.DecisionRecord, level int) (domain.DecisionMessage, error) {
+	return n.postCard(ctx, d, level, true)
+}
+
+func (n DecisionNotifier) postCard(ctx context.Context, d *domain.DecisionRecord, level int, again bool) (domain.DecisionMessage, error) {
 	h := n.H
 	p := h.policy()
 	text, blocks := escalationMessage(p, &d.Decision, level, h.Clock.Now())
 	blocks = h.withAway(ctx, &d.Decision, level, blocks) // who is away until when (away.go)
-	ch, ts, err := h.postOnce(ctx, p.EscalationsChannel(d.TeamName), CardTag(d.ID, level),
-		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	channel, tag := p.EscalationsChannel(d.TeamName), CardTag(d.ID, level)
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
+	var ch, ts string
+	var err error
+	if again {
+		ch, ts, err = h.poster().PostAgain(ctx, channel, tag, time.Time{}, opts...)
+	} else {
+		ch, ts, err = h.postOnce(ctx, channel, tag, opts...) // once.go
+	}
 	if err != nil {
 		return domain.DecisionMessage{}, fmt.Errorf("post the card of %s: %w", d.ID, err)
 	}

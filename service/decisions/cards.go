@@ -11,6 +11,21 @@ import (
 // card was on its way, every card is brought up to date.
 func (s *Service) postCard(ctx context.Context, d *domain.DecisionRecord) {
 	m, err := s.notify.PostCard(ctx, d, d.Level)
+	s.recordCard(ctx, d, m, err)
+}
+
+// repostCard is postCard for a card that is due and not recorded (the
+// repair job): the card may be in the channel already (posted by a process
+// that died before it recorded it), and then that one is recorded rather
+// than a second one posted (Notifier.RepostCard).
+func (s *Service) repostCard(ctx context.Context, d *domain.DecisionRecord) {
+	m, err := s.notify.RepostCard(ctx, d, d.Level)
+	s.recordCard(ctx, d, m, err)
+}
+
+// recordCard records m, the card of d's current level that PostCard or
+// RepostCard answered (with err), as postCard says.
+func (s *Service) recordCard(ctx context.Context, d *domain.DecisionRecord, m domain.DecisionMessage, err error) {
 	if err != nil {
 		s.log.Error("could not post escalation message", "team", d.Team, "decision", d.ID, "error", err.Error())
 		return

@@ -105,6 +105,7 @@ type notifier struct {
 	told      []told
 	reminded  []string
 	changed   []string
+	reposts   []string // the decision of each RepostCard call
 	postErr   error
 	onPost    func(d *domain.DecisionRecord, m domain.DecisionMessage)
 	ts        int
@@ -125,6 +126,15 @@ func (n *notifier) PostCard(_ context.Context, d *domain.DecisionRecord, level i
 		hook(d, m)
 	}
 	return m, nil
+}
+
+// RepostCard posts like PostCard (no card is ever posted unrecorded here),
+// and counts the calls.
+func (n *notifier) RepostCard(ctx context.Context, d *domain.DecisionRecord, level int) (domain.DecisionMessage, error) {
+	n.mu.Lock()
+	n.reposts = append(n.reposts, d.ID)
+	n.mu.Unlock()
+	return n.PostCard(ctx, d, level)
 }
 
 func (n *notifier) UpdateCards(_ context.Context, d *domain.DecisionRecord) error {
@@ -167,6 +177,7 @@ func (n *notifier) snapshot() notifier {
 	return notifier{
 		posted: slices.Clone(n.posted), updated: slices.Clone(n.updated), withdrawn: slices.Clone(n.withdrawn),
 		told: slices.Clone(n.told), reminded: slices.Clone(n.reminded), changed: slices.Clone(n.changed),
+		reposts: slices.Clone(n.reposts),
 	}
 }
 

@@ -51,6 +51,11 @@ type Notifier interface {
 	// escalations channel, mentioning the level's approvers) and returns
 	// the message, with Level set to level.
 	PostCard(ctx context.Context, d *domain.DecisionRecord, level int) (domain.DecisionMessage, error)
+	// RepostCard is PostCard for a card an earlier call may have posted
+	// without its message being recorded (a crash between the two): it
+	// returns that card when it is in the channel, and posts one only when
+	// it is not.
+	RepostCard(ctx context.Context, d *domain.DecisionRecord, level int) (domain.DecisionMessage, error)
 	// UpdateCards brings every card of d (d.Messages) in line with d's
 	// current state.
 	UpdateCards(ctx context.Context, d *domain.DecisionRecord) error

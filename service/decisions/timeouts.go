@@ -91,8 +91,10 @@ func (s *Service) timeoutOne(ctx context.Context, team, id string) error {
 }
 
 // Repair posts the card of every pending decision of team that has none for
-// its level (Slack failed when it was due), once the change that needed it
-// is repairAfter old, and updates the cards of decisions whose last card
+// its level (Slack failed when it was due, or the process died before it
+// recorded it), once the change that needed it is repairAfter old: a card
+// that reached Slack is found in the channel and recorded, not posted
+// twice (repostCard). It also updates the cards of decisions whose last card
 // update failed (a decided decision's card still showing its buttons), a
 // bounded number a run (repairStaleCards).
 func (s *Service) Repair(ctx context.Context, team string) error {
@@ -116,7 +118,7 @@ func (s *Service) Repair(ctx context.Context, team string) error {
 		if n := len(d.History); n > 0 && now.Sub(d.History[n-1].At) < repairAfter {
 			continue
 		}
-		s.postCard(ctx, d)
+		s.repostCard(ctx, d)
 	}
 	return s.repairStaleCards(ctx, team, now)
 }

@@ -98,6 +98,11 @@ func TestRepairPostsACardSlackFailedToPost(t *testing.T) {
 	if _, ok := f.get(t, d.ID).MessageFor(0); !ok {
 		t.Errorf("no card after the repair")
 	}
+	// Posted by RepostCard (a card that reached Slack unrecorded is found,
+	// not posted again: e2e TestRepairRecordsACardThatReachedSlackUnrecorded).
+	if n := f.notify.snapshot(); len(n.reposts) != 1 || n.reposts[0] != d.ID {
+		t.Errorf("RepostCard calls for %v, want one for %s", n.reposts, d.ID)
+	}
 	if err := f.svc.Repair(t.Context(), team); err != nil {
 		t.Fatal(err)
 	}
