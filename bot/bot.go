@@ -73,14 +73,16 @@ type Config struct {
 	MaxInFlight int
 	// AfterWorkers is how many goroutines run the work handlers leave for
 	// after their answer, such as posting an escalation card (default
-	// GOMAXPROCS, at least 2): few, so that it never takes the CPU or the
-	// Redis connections from the acknowledgements.
+	// twice GOMAXPROCS: that work waits on Slack and Redis half the time):
+	// few, so that it never takes the CPU or the Redis connections from
+	// the acknowledgements.
 	AfterWorkers int
 	// AfterQueue is how many pieces of that work may wait for a worker
-	// (default 1024, a few MiB: a second of above-the-box decisions at
-	// 1,000/s). When the queue is full, the envelope that leaves one
-	// waits for room, holding its slot: the work is never dropped, and the
-	// back-pressure reaches the socket.
+	// (default 4096, at most about 20 MiB: five seconds of above-the-box
+	// decisions at 1,000/s on 2 cores, which post about 800 cards/s). When
+	// the queue is full, the envelope that leaves one waits for room,
+	// holding its slot: the work is never dropped, and the back-pressure
+	// reaches the socket.
 	AfterQueue int
 	// ShutdownGrace is how long Run waits for in-flight handlers after its
 	// context ends (default 10s).
@@ -124,10 +126,10 @@ func New(cfg Config) *Bot {
 		cfg.MaxInFlight = 64
 	}
 	if cfg.AfterWorkers <= 0 {
-		cfg.AfterWorkers = max(2, runtime.GOMAXPROCS(0))
+		cfg.AfterWorkers = 2 * runtime.GOMAXPROCS(0)
 	}
 	if cfg.AfterQueue <= 0 {
-		cfg.AfterQueue = 1024
+		cfg.AfterQueue = 4096
 	}
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 10 * time.Second
