@@ -47,6 +47,11 @@ type FeedbackAnswer struct {
 // NewAnswerID returns a fresh answer ID such as "F-7K2QF9".
 func NewAnswerID() string { return newID("F-") }
 
+// AnswerIDFor is DecisionIDFor for feedback answers: a submission handled
+// again (Slack's redelivery after a crash) is the same answer, stored and
+// posted once. The key names the request, never the person.
+func AnswerIDFor(team, requestKey string) string { return idFor("F-", team, requestKey) }
+
 // NormalizeAnswerID reports whether s looks like an answer ID, in its
 // canonical form.
 func NormalizeAnswerID(s string) (string, bool) { return normalizeID("F-", s) }

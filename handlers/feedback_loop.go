@@ -75,10 +75,12 @@ func answerPostBlocks(a domain.FeedbackAnswer, st domain.AnswerStatus) (string, 
 }
 
 // PostAnswer posts a to channel (feedback.Notifier): with a.User's name, or
-// anonymised when a.User is "", with Reply and Commit to this.
+// anonymised when a.User is "", with Reply and Commit to this; when ctx
+// finishes an earlier handling of the submission, a post of a made before
+// the crash is found and not made again.
 func (n FeedbackNotifier) PostAnswer(ctx context.Context, channel string, a domain.FeedbackAnswer, st domain.AnswerStatus) (domain.MessageRef, error) {
 	text, blocks := answerPostBlocks(a, st)
-	ch, ts, err := n.H.post(ctx, channel, slackapi.PostTag("answer", a.ID), slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	ch, ts, err := n.H.postOnce(ctx, channel, slackapi.PostTag("answer", a.ID), slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.MessageRef{}, fmt.Errorf("post feedback answer: %w", err)
 	}

@@ -79,8 +79,19 @@ func (s *Service) Answer(ctx context.Context, team, user string, in Answer) (Rec
 		return Receipt{}, err
 	}
 	now := s.clock.Now()
+	id := domain.NewAnswerID()
+	if key := domain.RequestKey(ctx); key != "" {
+		// The same submission handled again (a redelivery after a crash)
+		// is the same answer: the store answers what it answered the first
+		// time and writes nothing; what may have gone out already is
+		// looked for before it is posted.
+		id = domain.AnswerIDFor(team, key)
+		if _, _, err := s.store.FeedbackAnswer(ctx, team, id); err == nil {
+			ctx = domain.WithFinishing(ctx)
+		}
+	}
 	a := domain.FeedbackAnswer{
-		ID: domain.NewAnswerID(), Round: round.ID, Question: round.Question, Text: text, Anonymous: anonymous, At: now,
+		ID: id, Round: round.ID, Question: round.Question, Text: text, Anonymous: anonymous, At: now,
 		TeamName: s.teamOf(ctx, user),
 	}
 	ev := domain.Event{Subject: round.ID, At: now, Payload: domain.FeedbackAnsweredData{Anonymous: anonymous}}
@@ -109,7 +120,9 @@ func (s *Service) Answer(ctx context.Context, team, user string, in Answer) (Rec
 
 // post posts answers ids (a named answer, or a released batch of anonymous
 // ones, shuffled) to their team's leaders channel, and reports whether all
-// of them went out. Failures are logged without the person.
+// of them went out; an answer whose post is recorded already (its
+// submission handled again) is not posted again. Failures are logged
+// without the person.
 func (s *Service) post(ctx context.Context, team string, ids []string, anonymous bool) bool {
 	ids = slices.Clone(ids)
 	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
@@ -123,6 +136,9 @@ func (s *Service) post(ctx context.Context, team string, ids []string, anonymous
 		if err != nil {
 			ok = false
 			s.log.Warn("feedback answer to post not found", "answer", id, "error", err.Error())
+			continue
+		}
+		if !st.Post.IsZero() {
 			continue
 		}
 		ch := s.leadersChannelOf(a.TeamName)
