@@ -87,6 +87,10 @@ type Proposal struct {
 	AnsweredBy string        `json:"-"`
 	AnsweredAt time.Time     `json:"-"`
 	RaisedTo   money.Amount  `json:"-"`
+	// Request is the request that answered it (the click's request key,
+	// "" for none), written with the answer: the same click delivered
+	// again after a crash finishes what the answer left undone.
+	Request string `json:"-"`
 	// DMs are the proposal's DMs, by approver.
 	DMs map[string]MessageRef `json:"-"`
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/empowerbot/empowerbot/domain"
 	"github.com/empowerbot/empowerbot/money"
 	"github.com/empowerbot/empowerbot/service/autonomy"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
 
@@ -139,12 +140,13 @@ func (n AutonomyNotifier) ShowAnswer(ctx context.Context, pr *domain.Proposal, a
 	return nil
 }
 
-// TellRaised implements autonomy.Notifier.
+// TellRaised implements autonomy.Notifier; when ctx finishes an earlier
+// handling of the click, news sent before the crash is not sent again.
 func (n AutonomyNotifier) TellRaised(ctx context.Context, pr *domain.Proposal) error {
 	text := fmt.Sprintf(":tada: Good news: your %s box grew to %s, thanks to your track record. Your last %d %s above your %s box were all approved and none failed, so %s raised it. From now on, %s up to %s are yours to make, no one to ask.",
 		slacktext.Escape(pr.Activity), pr.RaisedTo.Format(pr.Currency), pr.Count, slacktext.Escape(plural(pr.Activity)),
 		pr.Limit.Format(pr.Currency), slacktext.User(pr.AnsweredBy), slacktext.Escape(plural(pr.Activity)), pr.RaisedTo.Format(pr.Currency))
-	if _, _, err := n.H.DM(ctx, pr.Team, pr.Person, slack.MsgOptionText(text, false)); err != nil {
+	if _, _, err := n.H.dmOnce(ctx, pr.Team, pr.Person, slackapi.PostTag("raised", pr.ID), slack.MsgOptionText(text, false)); err != nil {
 		return fmt.Errorf("tell %s of raise %s: %w", pr.Person, pr.ID, err)
 	}
 	return nil

@@ -178,7 +178,7 @@ func decodeProposal(m map[string]string) (*domain.Proposal, error) {
 	if err := json.Unmarshal([]byte(data), &pr); err != nil {
 		return nil, fmt.Errorf("decode proposal: %w", err)
 	}
-	pr.State, pr.AnsweredBy = domain.ProposalState(m["state"]), m["by"]
+	pr.State, pr.AnsweredBy, pr.Request = domain.ProposalState(m["state"]), m["by"], m["req"]
 	if ms, err := strconv.ParseInt(m["at"], 10, 64); err == nil {
 		pr.AnsweredAt = time.UnixMilli(ms)
 	}
@@ -220,7 +220,8 @@ func (s *Store) ClaimProposalResend(ctx context.Context, team, id string) (bool,
 //
 // KEYS: proposal, person, audit. ARGV: proposal ID, new state, by, at ms,
 // limit raised to (minor units, "" for Not now), the limit's JSON ("" for
-// Not now), activity, op, then the audit event (at, fields…). Returns
+// Not now), activity, op, the answering request's key, then the audit
+// event (at, fields…). Returns
 // {'ok'} (also for the same call sent again), {'missing'}, or
 // {'answered', state, by, at, to} when another answer came first.
 var answerScript = redis.NewScript("#!lua\n" + AuditLua + `
@@ -230,18 +231,19 @@ if cur[1] ~= 'open' then
   if cur[5] == ARGV[8] then return {'ok'} end
   return {'answered', cur[1], cur[2] or '', cur[3] or '', cur[4] or ''}
 end
-local aid = audit_id(KEYS[3], ARGV[9])
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'by', ARGV[3], 'at', ARGV[4], 'to', ARGV[5], 'op', ARGV[8])
+local aid = audit_id(KEYS[3], ARGV[10])
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'by', ARGV[3], 'at', ARGV[4], 'to', ARGV[5], 'op', ARGV[8], 'req', ARGV[9])
 if redis.call('HGET', KEYS[2], 'open:' .. ARGV[7]) == ARGV[1] then redis.call('HDEL', KEYS[2], 'open:' .. ARGV[7]) end
 if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[2], 'limit:' .. ARGV[7], ARGV[6], 'since:' .. ARGV[7], ARGV[4])
 end
-audit_add(KEYS[3], aid, ARGV, 10)
+audit_add(KEYS[3], aid, ARGV, 11)
 return {'ok'}
 `)
 
 // AnswerProposal answers the open proposal pr with state (raised or
-// deferred) by by at at, with ev: a raise gives pr's person limit as their
+// deferred) by by at at, with ev, recording pr.Request as the request
+// that answered it: a raise gives pr's person limit as their
 // own limit for pr's activity and starts its streak afresh; Not now leaves
 // the streak as the proposal started it. When another answer came first it
 // returns a *domain.ProposalAnsweredError holding the proposal as it is,
@@ -260,7 +262,7 @@ func (s *Store) AnswerProposal(ctx context.Context, pr *domain.Proposal, state d
 		to, lim = strconv.FormatInt(int64(limit.Amount), 10), string(b)
 	}
 	keys := []string{s.proposalKey(pr.Team, pr.ID), s.autonomyKey(pr.Team, pr.Person), s.AuditKey(pr.Team)}
-	args := append([]any{pr.ID, string(state), by, at.UnixMilli(), to, lim, pr.Activity, newOp()}, audit...)
+	args := append([]any{pr.ID, string(state), by, at.UnixMilli(), to, lim, pr.Activity, newOp(), pr.Request}, audit...)
 	res, err := s.runScript(ctx, answerScript, keys, args...).StringSlice()
 	if err != nil {
 		return fmt.Errorf("answer proposal: %w", err)

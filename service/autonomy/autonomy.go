@@ -298,10 +298,19 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 		return nil, domain.Forbiddenf("This one is for %s to answer, as %s's %s.",
 			orList(pr.Approvers), slacktext.User(pr.Person), slacktext.Escape(role))
 	}
+	key := domain.RequestKey(ctx)
 	if pr.State != domain.ProposalOpen {
+		if key != "" && pr.Request == key && pr.AnsweredBy == leader {
+			// This very click answered it, and the process handling it
+			// died before what follows (Slack delivered it again): finish
+			// it, each message looked for before it is sent.
+			s.answered(domain.WithFinishing(ctx), team, pr)
+			return pr, nil
+		}
 		s.showAnswer(ctx, pr)
 		return nil, domain.Conflictf("%s", answeredText(p, pr, leader, s.clock.Now()))
 	}
+	pr.Request = key
 	now := s.clock.Now()
 	var limit *domain.PersonalLimit
 	var ev domain.Event
@@ -345,14 +354,21 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 	if err != nil {
 		return nil, err
 	}
+	s.answered(ctx, team, pr)
+	return pr, nil
+}
+
+// answered does what follows the answer of pr: every approver's DM shows
+// it (each DM recorded for it, read again: see withDMs), the person hears
+// of a raise, the views are refreshed.
+func (s *Service) answered(ctx context.Context, team string, pr *domain.Proposal) {
 	s.showAnswer(ctx, s.withDMs(ctx, pr))
-	if state == domain.ProposalRaised {
+	if pr.State == domain.ProposalRaised {
 		if err := s.notify.TellRaised(ctx, pr); err != nil {
 			s.log.Warn("could not tell of a raise", "team", team, "proposal", pr.ID, "error", err.Error())
 		}
 	}
 	s.notify.Touched(ctx, team, append([]string{pr.Person}, pr.Approvers...)...)
-	return pr, nil
 }
 
 // withDMs returns answered pr with every DM recorded for it, read again
