@@ -127,6 +127,9 @@ func (e Event) EncodeData() ([]byte, error) {
 	if u, ok := e.Payload.(UnknownData); ok {
 		return u.data()
 	}
+	if p, ok := e.Payload.(DecisionCreatedData); ok {
+		return appendCreatedData(make([]byte, 0, 256), p), nil
+	}
 	b, err := json.Marshal(e.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s data: %w", e.Type(), err)
