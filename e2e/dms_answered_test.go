@@ -173,6 +173,14 @@ func updatesOf(emu *slackemu.Server, ts string) int {
 	return n
 }
 
+// updatedOf counts the chat.update calls of message ts, which the caller saw
+// updated: the emulator records a call just after its effect shows, so it
+// waits (up to 5 s) for at least one.
+func updatedOf(emu *slackemu.Server, ts string) int {
+	_ = apptest.WaitFor(5*time.Second, func() bool { return updatesOf(emu, ts) > 0 })
+	return updatesOf(emu, ts)
+}
+
 // A commitment's reminder DMs lose their Done and New date buttons once it
 // is done or given a new date anywhere: from the App Home, or from another
 // reminder. Each says what became of it, once, whatever the double clicks.
@@ -209,7 +217,7 @@ func TestCommitmentReminderDMsSayWhatBecameOfIt(t *testing.T) {
 		t.Fatalf("commitment %s not done once: %+v, audit %v", a, e.commitment(a), cmAuditTypes(e.audits(a)))
 	}
 	for _, r := range []slackemu.Message{a1, a2} {
-		if n := updatesOf(e.Emu, r.TS); n != 1 {
+		if n := updatedOf(e.Emu, r.TS); n != 1 {
 			t.Errorf("reminder %s updated %d times; want once", r.TS, n)
 		}
 	}
@@ -247,7 +255,7 @@ func TestCommitmentReminderDMsSayWhatBecameOfIt(t *testing.T) {
 			return strings.Contains(m.AllText(), "New date: *Fri Nov 27*") && len(m.Buttons()) == 0
 		})
 	}
-	if a1Now, _ := e.Emu.Message(a1.Channel, a1.TS); updatesOf(e.Emu, a1.TS) != 1 || !strings.Contains(a1Now.AllText(), "Done.") {
+	if a1Now, _ := e.Emu.Message(a1.Channel, a1.TS); updatedOf(e.Emu, a1.TS) != 1 || !strings.Contains(a1Now.AllText(), "Done.") {
 		t.Errorf("another commitment's reminder changed: %q", a1Now.AllText())
 	}
 }

@@ -430,6 +430,7 @@ func TestFeedbackAnonymousAnswerNeverExposesThePerson(t *testing.T) {
 	// Her own question DM thanks her, without the Answer button: the one
 	// call that names her DM channel, and it carries nothing of the answer.
 	e.waitAnswered(apptest.Alice, question, "")
+	updatedOf(e.Emu, question.TS) // its call is recorded just after the DM shows it
 
 	// Nothing else sent to Slack or logged from the click on names Alice,
 	// her user ID or her DM channel.

@@ -256,6 +256,8 @@ func (s *Server) SetRateLimit(method string, perMinute float64, burst int) {
 }
 
 // Calls returns the recorded calls of method in order ("" returns every call).
+// A successful call is recorded once its handler has returned, a moment after
+// its effect (a message posted or updated) can be seen.
 func (s *Server) Calls(method string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
