@@ -11,8 +11,8 @@ const SorryText = ":warning: Sorry, something went wrong on our side and nothing
 // REDIS_WAIT_REPLICAS): it most likely stands, so they are not told that
 // nothing was recorded, nor to do it again at once (a second /empower log
 // would log a second decision).
-const UnconfirmedText = ":hourglass_flowing_sand: This is saved, but Redis could not yet confirm its backup copy, " +
-	"so a Redis failover in the next moments could still lose it. Check in a minute; do it again only if it is not there."
+const UnconfirmedText = ":hourglass_flowing_sand: This is saved, but its backup copy isn't confirmed yet, " +
+	"so a failover in the next moments could still lose it. Check your Home tab in a minute; do it again only if it isn't there."
 
 // MaybeAppliedText is what a person sees when their change was sent to
 // Redis but no answer came back (domain.MaybeApplied: the reply timed out,
@@ -20,7 +20,7 @@ const UnconfirmedText = ":hourglass_flowing_sand: This is saved, but Redis could
 // told that nothing was recorded, nor to try again (a second /empower log
 // would log a second decision), but where to look first: the Home tab
 // lists their decisions, commitments and the approvals waiting for them.
-const MaybeAppliedText = "I can't tell whether this was saved: Redis stopped answering halfway. " +
+const MaybeAppliedText = "I can't tell whether this was saved: our database stopped answering halfway. " +
 	"Please check your Home tab, where your decisions and commitments are listed, before you do it again."
 
 // UserMessage is the one place where a handler error becomes words: the
