@@ -165,10 +165,11 @@ type sample struct {
 
 // soakSamples is how many times the soak samples the bot along the way;
 // settleAfter is how long the bot idles after the soak before its last
-// sample (work after the answers finishes, idle connections stay).
+// sample: longer than its envelope workers wait for the next envelope
+// (10s), so that what is left running is what a leak would be.
 const (
 	soakSamples = 10
-	settleAfter = 2 * time.Second
+	settleAfter = 12 * time.Second
 )
 
 // sampleBot samples t's RSS and goroutines every step until stop is
