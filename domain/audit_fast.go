@@ -21,14 +21,7 @@ func appendCreatedData(dst []byte, p DecisionCreatedData) []byte {
 	dst = field(dst, "requester", f.Requester)
 	if len(f.Tags) > 0 {
 		dst = jsonenc.Field(dst, "tags")
-		dst = append(dst, '[')
-		for i, t := range f.Tags {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = jsonenc.String(dst, t)
-		}
-		dst = append(dst, ']')
+		dst = jsonenc.Strings(dst, f.Tags)
 	}
 	dst = fieldOmitEmpty(dst, "team_name", f.TeamName)
 	return append(dst, '}')

@@ -32,14 +32,7 @@ func (d *Decision) AppendJSON(dst []byte) ([]byte, error) {
 	dst = fieldOmitEmpty(dst, "reason", d.Reason)
 	if len(d.Tags) > 0 {
 		dst = jsonenc.Field(dst, "tags")
-		dst = append(dst, '[')
-		for i, t := range d.Tags {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = jsonenc.String(dst, t)
-		}
-		dst = append(dst, ']')
+		dst = jsonenc.Strings(dst, d.Tags)
 	}
 	dst = field(dst, "state", string(d.State))
 	dst = jsonenc.Field(dst, "level")

@@ -87,6 +87,19 @@ func Field(dst []byte, name string) []byte {
 	return append(dst, '"', ':')
 }
 
+// Strings appends ss as a JSON array of strings, as encoding/json writes a
+// non-nil []string.
+func Strings(dst []byte, ss []string) []byte {
+	dst = append(dst, '[')
+	for i, s := range ss {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = String(dst, s)
+	}
+	return append(dst, ']')
+}
+
 // Bool appends true or false.
 func Bool(dst []byte, v bool) []byte { return strconv.AppendBool(dst, v) }
 

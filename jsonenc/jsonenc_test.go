@@ -46,3 +46,15 @@ func BenchmarkString(b *testing.B) {
 		buf = String(buf[:0], s)
 	}
 }
+
+func TestStrings(t *testing.T) {
+	for _, ss := range [][]string{{}, {"safety"}, {"safety", `le"gal`, "é <x>"}} {
+		want, err := json.Marshal(ss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Strings(nil, ss); !bytes.Equal(got, want) {
+			t.Errorf("Strings(%q) = %s, json.Marshal = %s", ss, got, want)
+		}
+	}
+}
