@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
@@ -52,7 +51,7 @@ type Options struct {
 	// APIURL is the Web API base ending in "/".
 	APIURL string
 	// Redis is a ready client; when nil one is built from RedisOptions.
-	Redis        redis.UniversalClient
+	Redis        store.Client
 	RedisOptions store.ClientOptions
 	// WaitReplicas is REDIS_WAIT_REPLICAS: every change waits for that many
 	// replicas (Store.WaitForReplicas).
@@ -111,7 +110,7 @@ type App struct {
 	// Policies holds the policy in force; Set applies a reloaded one to
 	// what comes next.
 	Policies *domain.Policies
-	Redis    redis.UniversalClient
+	Redis    store.Client
 	Store    *store.Store
 	Slack    *slack.Client
 	Handlers *handlers.Handlers

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/empowerbot/empowerbot/redisproc"
+	"github.com/empowerbot/empowerbot/store"
 )
 
 // memRedis is a Redis the sandbox owns for its lifetime, with nothing saved:
@@ -125,7 +126,10 @@ func (r *childRedis) Advance(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	c := redis.NewClient(&redis.Options{Addr: r.proc.Addr(), MaxRetries: -1})
+	c, err := store.NewClient(store.ClientOptions{URL: r.URL()})
+	if err != nil {
+		return fmt.Errorf("advance the keys' TTLs: %w", err)
+	}
 	defer c.Close()
 	if err := c.Eval(ctx, advanceScript, nil, d.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("advance the keys' TTLs: %w", err)

@@ -21,8 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/empowerbot/empowerbot/app"
 	"github.com/empowerbot/empowerbot/clock"
 	"github.com/empowerbot/empowerbot/config"
@@ -63,7 +61,7 @@ type Sandbox struct {
 	App     *app.App
 	Clock   *clock.Offset
 	mem     memRedis // nil when the deployment's Redis is used
-	rdb     redis.UniversalClient
+	rdb     store.Client
 	dir     directory
 	ln      net.Listener
 	web     *http.Server

@@ -100,7 +100,7 @@ func (s *Store) AuditKey(team string) string { return s.keys.Team(team, "audit")
 // the append is part of the same atomic step. It appends ev as it is: it is
 // for events the read model does not keep (see Audit). It returns the command, whose
 // result (the entry ID) is known once the pipeline ran.
-func (s *Store) AppendAudit(ctx context.Context, c redis.Cmdable, team string, ev domain.Event) (*redis.Cmd, error) {
+func (s *Store) AppendAudit(ctx context.Context, c redis.Scripter, team string, ev domain.Event) (*redis.Cmd, error) {
 	args, err := auditArgs(ev)
 	if err != nil {
 		return nil, err

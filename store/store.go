@@ -54,7 +54,7 @@ type ClientOptions struct {
 // which would run a non-idempotent write (an audit append, an INCR) twice.
 // A failed command is reported to the caller, who tells the person to try
 // again.
-func NewClient(o ClientOptions) (redis.UniversalClient, error) {
+func NewClient(o ClientOptions) (Client, error) {
 	var base *redis.Options
 	if o.URL != "" {
 		u, err := redis.ParseURL(o.URL)
@@ -185,10 +185,68 @@ func teamTag(teamID string) string {
 	return teamID
 }
 
+// Conn is what the Store needs of a go-redis client: the commands it sends
+// and its hooks. Every client NewClient builds is one.
+//
+// It lists those methods rather than embedding redis.Cmdable or being
+// redis.UniversalClient, for the cold build: a package whose types mention
+// go-redis's concrete clients compiles some 1,700 more functions, and a
+// named interface embedding Cmdable compiles a wrapper for each of its 600
+// methods; handlers, bot and the rest see only this.
+type Conn interface {
+	redis.Scripter // Eval and the scripts' EVALSHA
+
+	AddHook(redis.Hook)
+	Do(ctx context.Context, args ...any) *redis.Cmd
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+	TxPipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+	Ping(ctx context.Context) *redis.StatusCmd
+	ClusterKeySlot(ctx context.Context, key string) *redis.IntCmd
+	Scan(ctx context.Context, cursor uint64, match string, count int64) *redis.ScanCmd
+
+	Get(ctx context.Context, key string) *redis.StringCmd
+	MGet(ctx context.Context, keys ...string) *redis.SliceCmd
+	Set(ctx context.Context, key string, value any, expiration time.Duration) *redis.StatusCmd
+	SetArgs(ctx context.Context, key string, value any, a redis.SetArgs) *redis.StatusCmd
+	Del(ctx context.Context, keys ...string) *redis.IntCmd
+	Exists(ctx context.Context, keys ...string) *redis.IntCmd
+
+	HGet(ctx context.Context, key, field string) *redis.StringCmd
+	HGetAll(ctx context.Context, key string) *redis.MapStringStringCmd
+	HSet(ctx context.Context, key string, values ...any) *redis.IntCmd
+	HSetNX(ctx context.Context, key, field string, value any) *redis.BoolCmd
+	HScan(ctx context.Context, key string, cursor uint64, match string, count int64) *redis.ScanCmd
+
+	LLen(ctx context.Context, key string) *redis.IntCmd
+	LRange(ctx context.Context, key string, start, stop int64) *redis.StringSliceCmd
+
+	SAdd(ctx context.Context, key string, members ...any) *redis.IntCmd
+	SIsMember(ctx context.Context, key string, member any) *redis.BoolCmd
+	SMembers(ctx context.Context, key string) *redis.StringSliceCmd
+
+	ZAddArgs(ctx context.Context, key string, args redis.ZAddArgs) *redis.IntCmd
+	ZRange(ctx context.Context, key string, start, stop int64) *redis.StringSliceCmd
+	ZRangeArgs(ctx context.Context, z redis.ZRangeArgs) *redis.StringSliceCmd
+	ZRevRange(ctx context.Context, key string, start, stop int64) *redis.StringSliceCmd
+	ZRevRangeByScore(ctx context.Context, key string, opt *redis.ZRangeBy) *redis.StringSliceCmd
+	ZRem(ctx context.Context, key string, members ...any) *redis.IntCmd
+	ZScore(ctx context.Context, key, member string) *redis.FloatCmd
+
+	XRangeN(ctx context.Context, stream, start, stop string, count int64) *redis.XMessageSliceCmd
+	XTrimMinID(ctx context.Context, key string, minID string) *redis.IntCmd
+}
+
+// Client is a Conn its owner closes: what NewClient builds (a single-node,
+// Sentinel or Cluster client of go-redis).
+type Client interface {
+	Conn
+	Close() error
+}
+
 // Store reads and writes the bot's state in Redis. It is safe for concurrent
 // use.
 type Store struct {
-	rdb  redis.UniversalClient
+	rdb  Conn
 	keys Keys
 }
 
@@ -196,13 +254,13 @@ type Store struct {
 // "Redis cannot answer" into a domain.Unavailable error, or a
 // domain.MaybeApplied one for a write that was sent and got no answer
 // (unavailableHook), for every user of rdb.
-func New(rdb redis.UniversalClient, keys Keys) *Store {
+func New(rdb Conn, keys Keys) *Store {
 	rdb.AddHook(unavailableHook{})
 	return &Store{rdb: rdb, keys: keys}
 }
 
 // Client is the underlying Redis client.
-func (s *Store) Client() redis.UniversalClient { return s.rdb }
+func (s *Store) Client() Conn { return s.rdb }
 
 // Keys is the Store's key builder.
 func (s *Store) Keys() Keys { return s.keys }

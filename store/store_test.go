@@ -23,7 +23,7 @@ func newStore(t *testing.T) (*store.Store, redis.UniversalClient, *redistest.Ser
 		t.Fatalf("NewClient(%q): %v", srv.URL(), err)
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
-	return store.New(rdb, store.NewKeys(srv.Prefix(t))), rdb, srv
+	return store.New(rdb, store.NewKeys(srv.Prefix(t))), rdb.(redis.UniversalClient), srv
 }
 
 func TestKeysTeam(t *testing.T) {
@@ -98,11 +98,11 @@ func TestNewClient(t *testing.T) {
 		name    string
 		opts    store.ClientOptions
 		wantErr string
-		want    func(redis.UniversalClient) bool
+		want    func(store.Client) bool
 	}{
 		{
 			name: "url", opts: store.ClientOptions{URL: srv.URL()},
-			want: func(c redis.UniversalClient) bool {
+			want: func(c store.Client) bool {
 				rc, ok := c.(*redis.Client)
 				if !ok {
 					return false
@@ -114,18 +114,18 @@ func TestNewClient(t *testing.T) {
 		},
 		{
 			name: "cluster one address", opts: store.ClientOptions{Addrs: []string{"127.0.0.1:7000"}},
-			want: func(c redis.UniversalClient) bool { _, ok := c.(*redis.ClusterClient); return ok },
+			want: func(c store.Client) bool { _, ok := c.(*redis.ClusterClient); return ok },
 		},
 		{
 			name: "cluster", opts: store.ClientOptions{URL: "redis://:secret@localhost:6379/0", Addrs: []string{"127.0.0.1:7000", "127.0.0.1:7001"}},
-			want: func(c redis.UniversalClient) bool {
+			want: func(c store.Client) bool {
 				cc, ok := c.(*redis.ClusterClient)
 				return ok && cc.Options().Password == "secret" && cc.Options().MaxRetries <= 0 && cc.Options().DisableIdentity
 			},
 		},
 		{
 			name: "sentinel", opts: store.ClientOptions{Addrs: []string{"127.0.0.1:26379"}, MasterName: "mymaster"},
-			want: func(c redis.UniversalClient) bool { _, ok := c.(*redis.Client); return ok },
+			want: func(c store.Client) bool { _, ok := c.(*redis.Client); return ok },
 		},
 		{name: "nothing", opts: store.ClientOptions{}, wantErr: "neither REDIS_URL nor REDIS_ADDRS"},
 		{name: "bad url", opts: store.ClientOptions{URL: "http://user:hunter2@x"}, wantErr: "parse REDIS_URL"},
