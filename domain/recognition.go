@@ -22,6 +22,12 @@ type Outcome struct {
 	// PraisePost is the public praise of a decision that worked (zero when
 	// none was posted).
 	PraisePost MessageRef
+	// Request is the request (RequestKey: a click's, a command's) that
+	// recorded it, written with it: a redelivery of that request after a
+	// crash recognises the outcome as its own and finishes what followed
+	// it (the praise post, the DMs), where any other is told it is known
+	// already.
+	Request string
 }
 
 // MessageRef is a message the bot posted, as the adapter that posted it

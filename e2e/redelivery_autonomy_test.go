@@ -110,12 +110,7 @@ func TestRedeliveredRaiseAfterItsNewsSendsItOnce(t *testing.T) {
 		t.Fatalf("Bob clicks Raise: %v", err)
 	}
 	e.waitDM(apptest.Alice, grewText)
-	claim := e.Emu.Trigger(ack.EnvelopeID) + ":" + handlers.ActionRaise
-	waitEnvelopeDone(t, e, "action", claim)
-	markEnvelopeCrashed(t, e, "action", claim)
-	if _, err := e.Emu.Redeliver(e.Ctx(), ack.EnvelopeID, "timeout"); err != nil {
-		t.Fatalf("redelivery not acked: %v", err)
-	}
+	redeliverAfterACrash(t, e, ack, handlers.ActionRaise)
 	e.click(apptest.Bob, pr, "Raise to $900")
 	e.waitEphemeral(apptest.Bob, "You already raised")
 	e.StopAll()

@@ -285,6 +285,21 @@ func waitEnvelopeDone(t *testing.T, e *decisionEnv, kind, id string) {
 	}
 }
 
+// redeliverAfterACrash waits until the click of ack on action is handled,
+// then marks its envelope in progress by a replica that died (the crash
+// after everything but recording it handled) and has Slack deliver it
+// again; it returns the click's claim.
+func redeliverAfterACrash(t *testing.T, e *decisionEnv, ack slackemu.Ack, action string) string {
+	t.Helper()
+	claim := e.Emu.Trigger(ack.EnvelopeID) + ":" + action
+	waitEnvelopeDone(t, e, "action", claim)
+	markEnvelopeCrashed(t, e, "action", claim)
+	if _, err := e.Emu.Redeliver(e.Ctx(), ack.EnvelopeID, "timeout"); err != nil {
+		t.Fatalf("redelivery not acked: %v", err)
+	}
+	return claim
+}
+
 // toldAlready counts what user was told of a decision answered already
 // (an ephemeral or a DM saying "already").
 func toldAlready(e *decisionEnv, user string) int {
@@ -343,12 +358,7 @@ func TestRedeliveredClickAfterItsDMSendsItOnce(t *testing.T) {
 	}
 	e.waitUpdated(card.TS, "approved without buttons", approvedWithoutButtons)
 	e.waitDM(apptest.Dave, "approved your")
-	claim := e.Emu.Trigger(ack.EnvelopeID) + ":" + handlers.ActionApprove
-	waitEnvelopeDone(t, e, "action", claim)
-	markEnvelopeCrashed(t, e, "action", claim)
-	if _, err := e.Emu.Redeliver(e.Ctx(), ack.EnvelopeID, "timeout"); err != nil {
-		t.Fatalf("redelivery not acked: %v", err)
-	}
+	redeliverAfterACrash(t, e, ack, handlers.ActionApprove)
 	// Later clicks on the card as it was (buttons and all) are not Bob's
 	// first one: answered already.
 	e.click(apptest.Carol, card, "Approve")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -303,7 +304,7 @@ func (h *Handlers) OutcomeNoteSubmit(ctx context.Context, s *Submission) (*slack
 // (recognition.Notifier).
 func (n RecognitionNotifier) PraiseOutcome(ctx context.Context, d *domain.Decision) (domain.MessageRef, error) {
 	text, blocks := n.H.OutcomePraise(d)
-	return n.postToPraise(ctx, text, blocks)
+	return n.postToPraiseOnce(ctx, slackapi.PostTag("outcome-praise", d.ID), text, blocks)
 }
 
 // UpdatePraise shows d's note on its praise post at (recognition.Notifier).
@@ -318,7 +319,8 @@ func (n RecognitionNotifier) UpdatePraise(ctx context.Context, d *domain.Decisio
 func (n RecognitionNotifier) ThankRequester(ctx context.Context, d *domain.Decision) error {
 	thanks := fmt.Sprintf(":pray: Thank you for taking the risk on %s (`%s`). It didn't work out this time, and that's fine: failure is how we learn. This stays between you and your leader, who owns the fallout.",
 		decisionPhrase(d, true), d.ID)
-	_, _, err := n.H.DM(ctx, d.Team, d.Requester, slack.MsgOptionText(thanks, false), slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(thanks), nil, nil)))
+	_, _, err := n.H.dmOnce(ctx, d.Team, d.Requester, slackapi.PostTag("outcome-thanks", d.ID),
+		slack.MsgOptionText(thanks, false), slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(thanks), nil, nil)))
 	return err
 }
 
@@ -338,7 +340,8 @@ func (n RecognitionNotifier) TellLeader(ctx context.Context, d *domain.Decision,
 	default:
 		return fmt.Errorf("tell leader about %s: unknown news %d", d.ID, news)
 	}
-	_, _, err := h.DM(ctx, d.Team, leader, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(h.noteBlocks(d, text)...))
+	tag := slackapi.PostTag("outcome-told", d.ID+"/"+leader+"/"+strconv.Itoa(int(news)))
+	_, _, err := h.dmOnce(ctx, d.Team, leader, tag, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(h.noteBlocks(d, text)...))
 	return err
 }
 

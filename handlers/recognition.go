@@ -29,7 +29,13 @@ var (
 // postToPraise posts text and blocks to the praise channel and returns
 // where.
 func (n RecognitionNotifier) postToPraise(ctx context.Context, text string, blocks []slack.Block) (domain.MessageRef, error) {
-	ch, ts, err := n.H.post(ctx, n.H.policy().Channels.Praise, slackapi.Tag{}, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	return n.postToPraiseOnce(ctx, slackapi.Tag{}, text, blocks)
+}
+
+// postToPraiseOnce is postToPraise for the message tag names, posted once
+// across a crash (postOnce).
+func (n RecognitionNotifier) postToPraiseOnce(ctx context.Context, tag slackapi.Tag, text string, blocks []slack.Block) (domain.MessageRef, error) {
+	ch, ts, err := n.H.postOnce(ctx, n.H.policy().Channels.Praise, tag, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return domain.MessageRef{}, err
 	}

@@ -30,6 +30,7 @@ import (
 //	outcome       worked|failed
 //	outcome_at    Unix ms
 //	outcome_note  the requester's note ("" for none)
+//	outcome_req   the request that recorded it (domain.Outcome.Request)
 //	ask           the follow-up DM, "<channel>|<ts>" (or "f:<code>" when
 //	              Slack refused it for good)
 //	praise_msg    the praise post of a decision that worked, "<channel>|<ts>"
@@ -41,6 +42,7 @@ func decodeOutcome(d *domain.DecisionRecord, m map[string]string) {
 		Note:       m["outcome_note"],
 		FollowUp:   parseMsgRef(m["ask"]),
 		PraisePost: parseMsgRef(m["praise_msg"]),
+		Request:    m["outcome_req"],
 	}
 	if ms, err := strconv.ParseInt(m["outcome_at"], 10, 64); err == nil {
 		d.Outcome.At = time.UnixMilli(ms)
@@ -210,32 +212,34 @@ func (s *Store) ReleaseFollowUp(ctx context.Context, team, id, owner string) err
 }
 
 // recordOutcomeScript. KEYS: decision, due, audit. ARGV: id, user, result,
-// note, at ms, then the audit event (at, fields…).
+// note, at ms, request, then the audit event (at, fields…).
 var recordOutcomeScript = redis.NewScript("#!lua\n" + AuditLua + `
 local cur = redis.call('HMGET', KEYS[1], 'state', 'requester', 'outcome', 'data')
 if not cur[4] then return {'missing'} end
 if cur[2] ~= ARGV[2] then return {'not_requester', redis.call('HGETALL', KEYS[1])} end
 if cur[1] ~= 'autonomous' and cur[1] ~= 'approved' then return {'state', redis.call('HGETALL', KEYS[1])} end
 if cur[3] then return {'already', redis.call('HGETALL', KEYS[1])} end
-local aid = audit_id(KEYS[3], ARGV[6])
+local aid = audit_id(KEYS[3], ARGV[7])
 redis.call('HSET', KEYS[1], 'outcome', ARGV[3], 'outcome_note', ARGV[4], 'outcome_at', ARGV[5])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'outcome_req', ARGV[6]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
-audit_add(KEYS[3], aid, ARGV, 7)
+audit_add(KEYS[3], aid, ARGV, 8)
 return {'ok', redis.call('HGETALL', KEYS[1])}
 `)
 
 // RecordOutcome records, once, that decision id of team turned out as
 // result (OutcomeWorked or OutcomeFailed) with an optional note, as told by
-// user, and appends ev, in one step; the follow-up is no longer due. It
+// user in request (domain.RequestKey; "" for none), and appends ev, in one
+// step; the follow-up is no longer due. It
 // returns the decision as recorded, domain.ErrDecisionNotFound (with domain.NotFound), or
 // a *domain.OutcomeRefusal when user is not the requester, the decision is
 // pending or declined, or its outcome is known already.
-func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note string, ev domain.Event) (*domain.Decision, error) {
+func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note, request string, ev domain.Event) (*domain.Decision, error) {
 	audit, err := auditArgs(ev)
 	if err != nil {
 		return nil, err
 	}
-	args := append([]any{id, user, result, note, ev.At.UnixMilli()}, audit...)
+	args := append([]any{id, user, result, note, ev.At.UnixMilli(), request}, audit...)
 	res, err := recordOutcomeScript.Run(ctx, s.rdb,
 		[]string{s.decisionKey(team, id), s.outcomesDueKey(team), s.AuditKey(team)}, args...).Result()
 	if err != nil {

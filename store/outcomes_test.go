@@ -118,7 +118,7 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 	// Answered before the DM: done, and off the due set.
 	b := due("D-AAAAA4")
 	ans := domain.Event{Payload: domain.OutcomeWorkedData{}, Actor: "U0DAVE", Subject: b.ID, At: t0}
-	if _, err := s.RecordOutcome(ctx, team, b.ID, "U0DAVE", domain.OutcomeWorked, "", ans); err != nil {
+	if _, err := s.RecordOutcome(ctx, team, b.ID, "U0DAVE", domain.OutcomeWorked, "", "", ans); err != nil {
 		t.Fatal(err)
 	}
 	if claim(b.ID, "a") {
@@ -136,7 +136,7 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 		t.Fatal("claim lost; want claimed")
 	}
 	rans := domain.Event{Payload: domain.OutcomeFailedData{}, Actor: "U0DAVE", Subject: r.ID, At: t0}
-	got, err := s.RecordOutcome(ctx, team, r.ID, "U0DAVE", domain.OutcomeFailed, "", rans)
+	got, err := s.RecordOutcome(ctx, team, r.ID, "U0DAVE", domain.OutcomeFailed, "", "", rans)
 	if err != nil || !got.Outcome.FollowUp.IsZero() {
 		t.Fatalf("record while the DM is on its way = %+v, %v; want recorded, no DM known", got, err)
 	}
@@ -193,7 +193,7 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	}
 	ev := domain.Event{Payload: domain.OutcomeWorkedData{}, Actor: "U0DAVE", Subject: d.ID, At: t0}
 	var ref *domain.OutcomeRefusal
-	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0ERIN", domain.OutcomeWorked, "", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedNotRequester {
+	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0ERIN", domain.OutcomeWorked, "", "", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedNotRequester {
 		t.Fatalf("someone else: %v; want not_requester", err)
 	}
 	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "x", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedNoOutcome {
@@ -204,7 +204,7 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	oks := 0
 	for _, r := range []string{domain.OutcomeWorked, domain.OutcomeFailed, domain.OutcomeWorked, domain.OutcomeFailed} {
 		wg.Go(func() {
-			_, err := s.RecordOutcome(ctx, team, d.ID, "U0DAVE", r, "", ev)
+			_, err := s.RecordOutcome(ctx, team, d.ID, "U0DAVE", r, "", "", ev)
 			if err == nil {
 				mu.Lock()
 				oks++
@@ -225,7 +225,7 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "again", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedAlready {
 		t.Fatalf("second note: %v; want already", err)
 	}
-	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", domain.OutcomeWorked, "", ev); !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.NotFound {
+	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", domain.OutcomeWorked, "", "", ev); !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.NotFound {
 		t.Fatalf("unknown: %v; want ErrNotFound, not_found", err)
 	}
 	if _, err := s.AddOutcomeNote(ctx, team, "D-NOPE00", "U0DAVE", "x", ev); !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.NotFound {

@@ -45,9 +45,20 @@ func (s *Service) RecordOutcome(ctx context.Context, team, user, id, result, not
 		p = domain.OutcomeFailedData{OutcomeFacts: d.OutcomeFacts(note)}
 	}
 	ev := domain.Event{Actor: user, Subject: d.ID, From: string(d.State), To: result, At: s.clock.Now(), Payload: p}
-	rec, err := s.store.RecordOutcome(ctx, team, d.ID, user, result, note, ev)
+	rec, err := s.store.RecordOutcome(ctx, team, d.ID, user, result, note, domain.RequestKey(ctx), ev)
 	var ref *domain.OutcomeRefusal
 	if errors.As(err, &ref) {
+		if cur := ref.Current; ref.Reason == domain.RefusedAlready && cur != nil && finishes(ctx, cur) {
+			// This very request recorded it, and the process handling it
+			// died before what follows (Slack delivered it again): finish
+			// that, finding what went out before the crash, and answer as
+			// the first time.
+			s.afterOutcome(domain.WithFinishing(ctx), cur)
+			if st := s.cfg.Streaks; st != nil {
+				st.OutcomeRecorded(ctx, cur)
+			}
+			return cur, nil
+		}
 		if ref.Reason == domain.RefusedAlready && ref.Current != nil {
 			// Told twice (a stale button, the command after the DM): the
 			// follow-up DM shows what is recorded, in case its update
@@ -67,6 +78,13 @@ func (s *Service) RecordOutcome(ctx context.Context, team, user, id, result, not
 		st.OutcomeRecorded(ctx, rec)
 	}
 	return rec, nil
+}
+
+// finishes reports whether d's outcome was recorded by the request of ctx
+// (domain.RequestKey): it is that request handled again.
+func finishes(ctx context.Context, d *domain.Decision) bool {
+	key := domain.RequestKey(ctx)
+	return key != "" && d.Outcome.Request == key
 }
 
 // CanAddNote returns decision id of team when user may add a note to its
@@ -172,12 +190,7 @@ func (s *Service) afterOutcome(ctx context.Context, d *domain.Decision) {
 	s.showRecorded(ctx, d, d.Outcome.FollowUp)
 	leaders := s.leadersOf(ctx, d)
 	if d.Outcome.Result == domain.OutcomeWorked {
-		at, err := s.notify.PraiseOutcome(ctx, d)
-		if err != nil {
-			s.log.Error("could not post praise for an outcome", "team", d.Team, "decision", d.ID, "error", err.Error())
-		} else if err := s.store.SetPraiseMessage(ctx, d.Team, d.ID, at); err != nil {
-			s.log.Warn("could not record the praise post", "team", d.Team, "decision", d.ID, "error", err.Error())
-		}
+		s.praiseOutcome(ctx, d)
 		s.tellLeaders(ctx, d, leaders, NewsWorked)
 	} else {
 		if err := s.notify.ThankRequester(ctx, d); err != nil {
@@ -186,6 +199,23 @@ func (s *Service) afterOutcome(ctx context.Context, d *domain.Decision) {
 		s.tellLeaders(ctx, d, leaders, NewsFailed)
 	}
 	s.notify.Touched(ctx, d.Team, append([]string{d.Requester}, leaders...)...)
+}
+
+// praiseOutcome posts the public praise of d, which worked, and records
+// where; a post recorded already (by the handling that crashed after it)
+// is not posted again.
+func (s *Service) praiseOutcome(ctx context.Context, d *domain.Decision) {
+	if !d.Outcome.PraisePost.IsZero() {
+		return
+	}
+	at, err := s.notify.PraiseOutcome(ctx, d)
+	if err != nil {
+		s.log.Error("could not post praise for an outcome", "team", d.Team, "decision", d.ID, "error", err.Error())
+		return
+	}
+	if err := s.store.SetPraiseMessage(ctx, d.Team, d.ID, at); err != nil {
+		s.log.Warn("could not record the praise post", "team", d.Team, "decision", d.ID, "error", err.Error())
+	}
 }
 
 // showRecorded shows d's recorded outcome in its follow-up DM at, if any.

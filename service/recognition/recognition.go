@@ -47,9 +47,9 @@ type Store interface {
 	// Decision returns decision id of team.
 	Decision(ctx context.Context, team, id string) (*domain.Decision, error)
 	// RecordOutcome records, once, how decision id turned out, as told by
-	// user, and appends ev in the same step; refusals are
-	// *domain.OutcomeRefusal.
-	RecordOutcome(ctx context.Context, team, id, user, result, note string, ev domain.Event) (*domain.Decision, error)
+	// user in request (domain.RequestKey), and appends ev in the same
+	// step; refusals are *domain.OutcomeRefusal.
+	RecordOutcome(ctx context.Context, team, id, user, result, note, request string, ev domain.Event) (*domain.Decision, error)
 	// AddOutcomeNote adds user's note to the recorded outcome of decision
 	// id, once, appending ev; refusals are *domain.OutcomeRefusal.
 	AddOutcomeNote(ctx context.Context, team, id, user, note string, ev domain.Event) (*domain.Decision, error)
