@@ -28,6 +28,10 @@ type Outcome struct {
 	// it (the praise post, the DMs), where any other is told it is known
 	// already.
 	Request string
+	// NoteRequest is the request (a submission's) that added the note, in
+	// the same way: that submission delivered again finishes what followed
+	// the note instead of being told it was added already.
+	NoteRequest string
 }
 
 // MessageRef is a message the bot posted, as the adapter that posted it

@@ -100,3 +100,46 @@ func TestRedeliveredOutcomeClickAfterItsPraisePostsItOnce(t *testing.T) {
 		t.Errorf("Dave was told %d times the outcome was known, want 1 (his second click): %s", n, dump(append(e.Emu.Ephemerals(apptest.Dave), e.Emu.DMs(apptest.Dave)...)))
 	}
 }
+
+// The replica saved Dave's note and died before the praise post showed it:
+// the form, delivered again, closes (no "You already added a note" for his
+// own note) and the praise post shows the note.
+func TestRedeliveredNoteFinishesWhatACrashLeftUndone(t *testing.T) {
+	e := startDecisions(t, apptest.Options{Policy: outcomePolicy(yearlySpec)})
+	id, dm := e.outcomeFollowUp()
+	e.click(apptest.Dave, dm, "It worked")
+	post, err := e.Emu.WaitMessage(e.Ctx(), apptest.Praise, func(m slackemu.Message) bool { return strings.Contains(m.AllText(), "took a risk") })
+	if err != nil {
+		t.Fatalf("no praise post after It worked: %v", err)
+	}
+	upd := e.waitShowsRecorded(apptest.Dave, dm, "Recorded: the $250 discount for ACME worked")
+	e.click(apptest.Dave, upd, "Add a note")
+	v, err := e.Emu.WaitView(e.Ctx(), apptest.Dave, func(v slackemu.View) bool { return v.CallbackID == handlers.ViewOutcomeNote })
+	if err != nil {
+		t.Fatalf("no note modal: %v", err)
+	}
+	const note = "They renewed for 3 years"
+	ack := e.afterACrashDoing(t, "view", "", func(ctx context.Context) (slackemu.Ack, error) {
+		return e.Emu.SubmitView(ctx, apptest.Dave, v.ID, slackemu.Values{}.Set("outcome_note", "note", note))
+	}, func(ctx context.Context, key string) {
+		ev := domain.Event{Actor: apptest.Dave, Subject: id, At: e.Clock.Now(), Payload: domain.OutcomeNotedData{Note: note}}
+		if _, err := e.store.AddOutcomeNote(ctx, apptest.Team, id, apptest.Dave, note, key, ev); err != nil {
+			t.Fatalf("the dying replica's note: %v", err)
+		}
+	})
+	if len(ack.Errors) > 0 {
+		t.Errorf("the redelivered note form shows errors: %v", ack.Errors)
+	}
+	if _, err := e.Emu.WaitMessage(e.Ctx(), apptest.Praise, func(m slackemu.Message) bool {
+		return m.TS == post.TS && strings.Contains(m.AllText(), note)
+	}); err != nil {
+		t.Fatalf("the note never reached the praise post: %v", err)
+	}
+	e.StopAll()
+	if n := e.praisePosts(); n != 1 {
+		t.Errorf("%d praise posts, want 1", n)
+	}
+	if d := e.decision(id); d.Outcome.Note != note {
+		t.Errorf("stored note %q, want %q", d.Outcome.Note, note)
+	}
+}

@@ -31,6 +31,7 @@ import (
 //	outcome_at    Unix ms
 //	outcome_note  the requester's note ("" for none)
 //	outcome_req   the request that recorded it (domain.Outcome.Request)
+//	note_req      the request that added the note (domain.Outcome.NoteRequest)
 //	ask           the follow-up DM, "<channel>|<ts>" (or "f:<code>" when
 //	              Slack refused it for good)
 //	praise_msg    the praise post of a decision that worked, "<channel>|<ts>"
@@ -43,6 +44,8 @@ func decodeOutcome(d *domain.DecisionRecord, m map[string]string) {
 		FollowUp:   parseMsgRef(m["ask"]),
 		PraisePost: parseMsgRef(m["praise_msg"]),
 		Request:    m["outcome_req"],
+
+		NoteRequest: m["note_req"],
 	}
 	if ms, err := strconv.ParseInt(m["outcome_at"], 10, 64); err == nil {
 		d.Outcome.At = time.UnixMilli(ms)
@@ -248,30 +251,32 @@ func (s *Store) RecordOutcome(ctx context.Context, team, id, user, result, note,
 	return outcomeReply(res)
 }
 
-// noteOutcomeScript. KEYS: decision, audit. ARGV: user, note, then the audit
-// event (at, fields…).
+// noteOutcomeScript. KEYS: decision, audit. ARGV: user, note, request, then
+// the audit event (at, fields…).
 var noteOutcomeScript = redis.NewScript("#!lua\n" + AuditLua + `
 local cur = redis.call('HMGET', KEYS[1], 'requester', 'outcome', 'outcome_note', 'data')
 if not cur[4] then return {'missing'} end
 if cur[1] ~= ARGV[1] then return {'not_requester', redis.call('HGETALL', KEYS[1])} end
 if not cur[2] then return {'no_outcome', redis.call('HGETALL', KEYS[1])} end
 if cur[3] and cur[3] ~= '' then return {'already', redis.call('HGETALL', KEYS[1])} end
-local aid = audit_id(KEYS[2], ARGV[3])
+local aid = audit_id(KEYS[2], ARGV[4])
 redis.call('HSET', KEYS[1], 'outcome_note', ARGV[2])
-audit_add(KEYS[2], aid, ARGV, 4)
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'note_req', ARGV[3]) end
+audit_add(KEYS[2], aid, ARGV, 5)
 return {'ok', redis.call('HGETALL', KEYS[1])}
 `)
 
 // AddOutcomeNote adds user's note to the recorded outcome of decision id,
-// once, appending ev (outcome.noted) in the same step. Refusals are
+// once, as given in request (domain.RequestKey; "" for none), appending ev
+// (outcome.noted) in the same step. Refusals are
 // *domain.OutcomeRefusal: not the requester, no outcome yet, a note
 // already; a missing decision is domain.ErrDecisionNotFound (with domain.NotFound).
-func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note string, ev domain.Event) (*domain.Decision, error) {
+func (s *Store) AddOutcomeNote(ctx context.Context, team, id, user, note, request string, ev domain.Event) (*domain.Decision, error) {
 	audit, err := auditArgs(ev)
 	if err != nil {
 		return nil, err
 	}
-	args := append([]any{user, note}, audit...)
+	args := append([]any{user, note, request}, audit...)
 	res, err := noteOutcomeScript.Run(ctx, s.rdb, []string{s.decisionKey(team, id), s.AuditKey(team)}, args...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("add outcome note %s: %w", id, err)

@@ -196,7 +196,7 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	if _, err := s.RecordOutcome(ctx, team, d.ID, "U0ERIN", domain.OutcomeWorked, "", "", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedNotRequester {
 		t.Fatalf("someone else: %v; want not_requester", err)
 	}
-	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "x", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedNoOutcome {
+	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "x", "", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedNoOutcome {
 		t.Fatalf("note first: %v; want no_outcome", err)
 	}
 	var wg sync.WaitGroup
@@ -218,17 +218,17 @@ func TestRecordOutcomeOnce(t *testing.T) {
 	if oks != 1 {
 		t.Fatalf("%d outcomes recorded; want 1", oks)
 	}
-	got, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "renewed", ev)
+	got, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "renewed", "", ev)
 	if err != nil || got.Outcome.Note != "renewed" {
 		t.Fatalf("note: %v %+v", err, got)
 	}
-	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "again", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedAlready {
+	if _, err := s.AddOutcomeNote(ctx, team, d.ID, "U0DAVE", "again", "", ev); !errors.As(err, &ref) || ref.Reason != domain.RefusedAlready {
 		t.Fatalf("second note: %v; want already", err)
 	}
 	if _, err := s.RecordOutcome(ctx, team, "D-NOPE00", "U0DAVE", domain.OutcomeWorked, "", "", ev); !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.NotFound {
 		t.Fatalf("unknown: %v; want ErrNotFound, not_found", err)
 	}
-	if _, err := s.AddOutcomeNote(ctx, team, "D-NOPE00", "U0DAVE", "x", ev); !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.NotFound {
+	if _, err := s.AddOutcomeNote(ctx, team, "D-NOPE00", "U0DAVE", "x", "", ev); !errors.Is(err, domain.ErrDecisionNotFound) || domain.ErrorCode(err) != domain.NotFound {
 		t.Fatalf("note of unknown: %v; want ErrNotFound, not_found", err)
 	}
 }

@@ -116,8 +116,16 @@ func (s *Service) CanAddNote(ctx context.Context, team, user, id string) (*domai
 // knows it when at is zero. Refusals are as CanAddNote's.
 func (s *Service) AddNote(ctx context.Context, team, user, id, note string, at domain.MessageRef) (*domain.Decision, error) {
 	ev := domain.Event{Actor: user, Subject: id, At: s.clock.Now(), Payload: domain.OutcomeNotedData{Note: note}}
-	d, err := s.store.AddOutcomeNote(ctx, team, id, user, note, ev)
+	key := domain.RequestKey(ctx)
+	d, err := s.store.AddOutcomeNote(ctx, team, id, user, note, key, ev)
 	var ref *domain.OutcomeRefusal
+	if errors.As(err, &ref) && ref.Reason == domain.RefusedAlready && ref.Current != nil &&
+		key != "" && ref.Current.Outcome.NoteRequest == key {
+		// This very submission added it and the process handling it died
+		// before what follows (Slack delivered it again): finish that,
+		// finding what went out before the crash.
+		d, err, ctx = ref.Current, nil, domain.WithFinishing(ctx)
+	}
 	if errors.As(err, &ref) {
 		if ref.Reason == domain.RefusedAlready {
 			return nil, domain.Conflictf("You already added a note to `%s`; nothing changed.", id)

@@ -51,8 +51,9 @@ type Store interface {
 	// step; refusals are *domain.OutcomeRefusal.
 	RecordOutcome(ctx context.Context, team, id, user, result, note, request string, ev domain.Event) (*domain.Decision, error)
 	// AddOutcomeNote adds user's note to the recorded outcome of decision
-	// id, once, appending ev; refusals are *domain.OutcomeRefusal.
-	AddOutcomeNote(ctx context.Context, team, id, user, note string, ev domain.Event) (*domain.Decision, error)
+	// id, once, as given in request (domain.RequestKey), appending ev;
+	// refusals are *domain.OutcomeRefusal.
+	AddOutcomeNote(ctx context.Context, team, id, user, note, request string, ev domain.Event) (*domain.Decision, error)
 	// SetPraiseMessage records where the praise post of decision id is.
 	SetPraiseMessage(ctx context.Context, team, id string, at domain.MessageRef) error
 
