@@ -1,7 +1,9 @@
 // Package slackapi builds the slack-go Web API client the bot uses, with an
 // HTTP transport that paces calls to Slack's rate-limit tiers, honours 429 +
 // Retry-After for every method (pausing all calls to that method and retrying
-// the call rather than dropping it) and counts every call in the metrics.
+// the call rather than dropping it) and counts every call in the metrics. It
+// drops the copy of the message that chat.postMessage and chat.update
+// answer with, which the bot never reads, before slack-go decodes it.
 //
 // It is also the one place that reads Slack's errors: Classify says whether
 // a failed call is Retryable, Permanent for its target or an Auth failure of
