@@ -48,7 +48,7 @@ func (s *Service) RecordOutcome(ctx context.Context, team, user, id, result, not
 	rec, err := s.store.RecordOutcome(ctx, team, d.ID, user, result, note, domain.RequestKey(ctx), ev)
 	var ref *domain.OutcomeRefusal
 	if errors.As(err, &ref) {
-		if cur := ref.Current; ref.Reason == domain.RefusedAlready && cur != nil && finishes(ctx, cur) {
+		if cur := ref.Current; ref.Reason == domain.RefusedAlready && cur != nil && ownRequest(ctx, cur.Outcome.Request) {
 			// This very request recorded it, and the process handling it
 			// died before what follows (Slack delivered it again): finish
 			// that, finding what went out before the crash, and answer as
@@ -80,11 +80,12 @@ func (s *Service) RecordOutcome(ctx context.Context, team, user, id, result, not
 	return rec, nil
 }
 
-// finishes reports whether d's outcome was recorded by the request of ctx
-// (domain.RequestKey): it is that request handled again.
-func finishes(ctx context.Context, d *domain.Decision) bool {
+// ownRequest reports whether recorded, the request kept with an outcome or
+// its note, is the request of ctx (domain.RequestKey): that request is
+// being handled again.
+func ownRequest(ctx context.Context, recorded string) bool {
 	key := domain.RequestKey(ctx)
-	return key != "" && d.Outcome.Request == key
+	return key != "" && recorded == key
 }
 
 // CanAddNote returns decision id of team when user may add a note to its
@@ -116,11 +117,10 @@ func (s *Service) CanAddNote(ctx context.Context, team, user, id string) (*domai
 // knows it when at is zero. Refusals are as CanAddNote's.
 func (s *Service) AddNote(ctx context.Context, team, user, id, note string, at domain.MessageRef) (*domain.Decision, error) {
 	ev := domain.Event{Actor: user, Subject: id, At: s.clock.Now(), Payload: domain.OutcomeNotedData{Note: note}}
-	key := domain.RequestKey(ctx)
-	d, err := s.store.AddOutcomeNote(ctx, team, id, user, note, key, ev)
+	d, err := s.store.AddOutcomeNote(ctx, team, id, user, note, domain.RequestKey(ctx), ev)
 	var ref *domain.OutcomeRefusal
 	if errors.As(err, &ref) && ref.Reason == domain.RefusedAlready && ref.Current != nil &&
-		key != "" && ref.Current.Outcome.NoteRequest == key {
+		ownRequest(ctx, ref.Current.Outcome.NoteRequest) {
 		// This very submission added it and the process handling it died
 		// before what follows (Slack delivered it again): finish that,
 		// finding what went out before the crash.
