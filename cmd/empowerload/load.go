@@ -56,6 +56,7 @@ type config struct {
 	botLogLevel string
 	noFloor     bool
 	verbose     bool
+	redisProxy  bool
 }
 
 // allScenarios in the order they run.
@@ -76,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.botLogLevel, "bot-log-level", "info", "the bot's LOG_LEVEL (its logs are discarded)")
 	fs.BoolVar(&c.noFloor, "no-floor", false, "measure the bot only")
 	fs.BoolVar(&c.verbose, "v", false, "say what is happening on stderr")
+	fs.BoolVar(&c.redisProxy, "redis-proxy", false, "put a counting proxy between the bot and redis-server, for its top-level Redis commands per command (the proxy's hops then add to the bot's latency and CPU)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -106,11 +108,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	return c, nil
 }
 
-// env is what one run shares: redis, the proxy, the emulator, the bot.
+// env is what one run shares: redis, the proxy (with -redis-proxy), the
+// emulator, the bot.
 type env struct {
 	cfg     config
 	redis   *redisServer
-	proxy   *redisProxy
+	proxy   *redisProxy // nil without -redis-proxy
 	emu     *slackemu.Server
 	bin     string
 	self    string
@@ -162,10 +165,12 @@ func runLoad(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer e.redis.stop()
-	if e.proxy, err = startProxy(e.redis.addr); err != nil {
-		return fmt.Errorf("redis proxy: %w", err)
+	if cfg.redisProxy {
+		if e.proxy, err = startProxy(e.redis.addr); err != nil {
+			return fmt.Errorf("redis proxy: %w", err)
+		}
+		defer e.proxy.close()
 	}
-	defer e.proxy.close()
 	e.emu = slackemu.New(slackemu.Options{NoRedelivery: true, AckTimeout: 10 * time.Second})
 	seed(e.emu)
 	if err := e.emu.Start("127.0.0.1:0"); err != nil {
@@ -230,7 +235,7 @@ func (e *env) start(ctx context.Context, bot bool) (*target, error) {
 		t.cmd = exec.Command(e.bin, "run")
 		t.cmd.Env = append(cleanEnv(),
 			"SLACK_APP_TOKEN="+e.emu.AppToken(), "SLACK_BOT_TOKEN="+e.emu.BotToken(), "SLACK_API_URL="+e.emu.URL(),
-			"REDIS_URL=redis://"+e.proxy.addr()+"/0", fmt.Sprintf("REDIS_KEY_PREFIX=load%d", e.prefixN),
+			"REDIS_URL=redis://"+e.redisAddr()+"/0", fmt.Sprintf("REDIS_KEY_PREFIX=load%d", e.prefixN),
 			"POLICY_FILE="+e.policy, fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", port),
 			"LOG_LEVEL="+e.cfg.botLogLevel, "SLACK_PACING=off")
 		if e.cfg.pprofDir != "" {
@@ -317,4 +322,13 @@ func seed(emu *slackemu.Server) {
 	emu.AddChannel(escalations, "escalations")
 	emu.AddChannel("C0LEADERS", "leaders")
 	emu.AddChannel(general, "general")
+}
+
+// redisAddr is where the bot connects to Redis: the proxy when there is
+// one, else redis-server itself.
+func (e *env) redisAddr() string {
+	if e.proxy != nil {
+		return e.proxy.addr()
+	}
+	return e.redis.addr
 }

@@ -7,9 +7,10 @@
 // acknowledges every envelope at once (this same binary, `empowerload floor`).
 // It drives each over the emulator's Socket Mode and prints, for each, the
 // ack latency percentiles, the throughput, the peak RSS and CPU seconds of
-// the process (from /proc), the Redis round trips per command (counted by a
-// proxy in front of redis-server) with the Redis commands per command (INFO
-// commandstats), and the ratios to the floor.
+// the process (from /proc), the Redis round trips per command (redis-server's
+// read events, INFO stats; or, with -redis-proxy, counted by a proxy in
+// front of it, which also counts top-level commands) with Redis's CPU and
+// its commands per command (INFO commandstats), and the ratios to the floor.
 //
 //	go run ./cmd/empowerload                          # every scenario, 200/s, 5s each
 //	go run ./cmd/empowerload -rate 1000 -scenarios inside,above

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -130,5 +131,37 @@ func TestRESPCounter(t *testing.T) {
 				t.Errorf("commands %d, round trips %d; want %d, %d", cmds, rtts, tt.cmds, tt.rtts)
 			}
 		})
+	}
+}
+
+// TestOneRoundTripPerDecision: redis-server's own count (its read events)
+// gives an inside-the-box decision one round trip, as the proxy does; a
+// background job of the bot may add a few over the run.
+func TestOneRoundTripPerDecision(t *testing.T) {
+	bin := buildBot(t)
+	for _, proxy := range []bool{false, true} {
+		args := []string{"-bin", bin, "-scenarios", "inside", "-no-floor", "-rate", "200", "-duration", "500ms", "-warmup", "5"}
+		if proxy {
+			args = append(args, "-redis-proxy")
+		}
+		var stdout, stderr bytes.Buffer
+		if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%q: exit code %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout.String(), stderr.String())
+		}
+		rt, cmds := "", ""
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			if f := strings.Fields(line); len(f) == 14 && f[0] == "empowerbot" {
+				rt, cmds = f[10], f[11]
+			}
+		}
+		if n, err := strconv.ParseFloat(rt, 64); err != nil || n < 1 || n > 1.1 {
+			t.Errorf("proxy %v: Redis rt/cmd %q, want 1.00 (up to 1.10)\n%s", proxy, rt, stdout.String())
+		}
+		switch n, err := strconv.ParseFloat(cmds, 64); {
+		case !proxy && cmds != "-":
+			t.Errorf("no proxy: Redis cmds/cmd %q, want - (only the proxy counts them)", cmds)
+		case proxy && (err != nil || n < 1 || n > 1.1):
+			t.Errorf("proxy: Redis cmds/cmd %q, want 1.00 (up to 1.10)\n%s", cmds, stdout.String())
+		}
 	}
 }

@@ -52,17 +52,34 @@ func (r *redisServer) stop() {
 	r.proc.Stop(syscall.SIGTERM, 5*time.Second)
 }
 
-// commandStats returns INFO commandstats as command -> calls (commands run
-// by scripts included).
-func (r *redisServer) commandStats(ctx context.Context) (map[string]int64, error) {
-	s, err := r.rdb.Info(ctx, "commandstats").Result()
+// redisSnapshot is what redis-server has counted so far.
+type redisSnapshot struct {
+	// calls is INFO commandstats as command -> calls (commands run by
+	// scripts included).
+	calls map[string]int64
+	// reads is INFO stats' total_reads_processed: the read events on
+	// client sockets, one per request a client writes at once (a command,
+	// a pipeline, a MULTI/EXEC), the snapshot's own included.
+	reads int64
+	// cpu is the server's utime + stime.
+	cpu time.Duration
+}
+
+// snapshot reads INFO stats and commandstats, in one command (one read
+// event), and the server's CPU time.
+func (r *redisServer) snapshot(ctx context.Context) (redisSnapshot, error) {
+	snap := redisSnapshot{calls: map[string]int64{}, cpu: readProc(r.proc.PID()).cpu}
+	s, err := r.rdb.Info(ctx, "stats", "commandstats").Result()
 	if err != nil {
-		return nil, fmt.Errorf("info commandstats: %w", err)
+		return snap, fmt.Errorf("info stats commandstats: %w", err)
 	}
-	out := map[string]int64{}
 	sc := bufio.NewScanner(strings.NewReader(s))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
+		if v, ok := strings.CutPrefix(line, "total_reads_processed:"); ok {
+			snap.reads, _ = strconv.ParseInt(v, 10, 64)
+			continue
+		}
 		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
 		if !ok || !strings.HasPrefix(line, "cmdstat_") {
 			continue
@@ -70,11 +87,11 @@ func (r *redisServer) commandStats(ctx context.Context) (map[string]int64, error
 		for _, kv := range strings.Split(rest, ",") {
 			if v, ok := strings.CutPrefix(kv, "calls="); ok {
 				n, _ := strconv.ParseInt(v, 10, 64)
-				out[name] = n
+				snap.calls[name] = n
 			}
 		}
 	}
-	return out, nil
+	return snap, nil
 }
 
 // stopProcess sends SIGTERM to the process cmd started, waits up to grace,

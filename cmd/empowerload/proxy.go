@@ -41,8 +41,11 @@ func startProxy(upstream string) (*redisProxy, error) {
 // addr is where the bot connects.
 func (p *redisProxy) addr() string { return p.ln.Addr().String() }
 
-// counts returns round trips and commands so far.
+// counts returns round trips and commands so far; zeros for no proxy.
 func (p *redisProxy) counts() (roundTrips, commands int64) {
+	if p == nil {
+		return 0, 0
+	}
 	return p.roundTrips.Load(), p.commands.Load()
 }
 

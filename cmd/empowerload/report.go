@@ -54,27 +54,31 @@ func ratio(a, b float64) string {
 func report(w io.Writer, sc *scenario, what string, bot, floor *result) {
 	fmt.Fprintf(w, "== %s: %s (load average %s)\n", sc.name, what, bot.load)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tacks\tp50 ms\tp90 ms\tp99 ms\tmax ms\tacks/s\tpeak RSS MiB\tCPU s\tCPU ms/cmd\tRedis rt/cmd\tRedis cmds/cmd\terrors\t")
+	fmt.Fprintln(tw, "\tacks\tp50 ms\tp90 ms\tp99 ms\tmax ms\tacks/s\tpeak RSS MiB\tCPU s\tCPU ms/cmd\tRedis rt/cmd\tRedis cmds/cmd\tRedis CPU ms/cmd\terrors\t")
 	row := func(name string, r *result) figures {
 		f := figuresOf(r)
 		n := float64(f.n + r.errs)
-		var rt, cmds string = "0", "0"
+		rt, cmds, rcpu := "0", "0", "0"
 		if n > 0 && name == "empowerbot" {
 			rt = fmt.Sprintf("%.2f", float64(r.rtts)/n)
-			cmds = fmt.Sprintf("%.2f", float64(r.cmds)/n)
+			cmds = "-" // counted only through -redis-proxy
+			if r.cmds >= 0 {
+				cmds = fmt.Sprintf("%.2f", float64(r.cmds)/n)
+			}
+			rcpu = fmt.Sprintf("%.3f", r.redisCPU.Seconds()*1000/n)
 		}
 		peak := mib(r.hwm)
 		if !r.hwmFromRun {
 			peak += "*"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%.0f\t%s\t%.2f\t%.3f\t%s\t%s\t%d\t\n", name, f.n, ms(f.p50), ms(f.p90), ms(f.p99), ms(f.max),
-			f.throughput, peak, r.cpu.Seconds(), float64(f.cpuPerCmd.Microseconds())/1000, rt, cmds, r.errs)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%.0f\t%s\t%.2f\t%.3f\t%s\t%s\t%s\t%d\t\n", name, f.n, ms(f.p50), ms(f.p90), ms(f.p99), ms(f.max),
+			f.throughput, peak, r.cpu.Seconds(), float64(f.cpuPerCmd.Microseconds())/1000, rt, cmds, rcpu, r.errs)
 		return f
 	}
 	fb := row("empowerbot", bot)
 	if floor != nil {
 		ff := row("floor", floor)
-		fmt.Fprintf(tw, "bot/floor\t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\t\n",
+		fmt.Fprintf(tw, "bot/floor\t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\t\t\n",
 			ratio(float64(fb.p50), float64(ff.p50)), ratio(float64(fb.p90), float64(ff.p90)),
 			ratio(float64(fb.p99), float64(ff.p99)), ratio(float64(fb.max), float64(ff.max)),
 			ratio(fb.throughput, ff.throughput), ratio(float64(bot.hwm), float64(floor.hwm)),

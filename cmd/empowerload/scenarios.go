@@ -142,8 +142,10 @@ type result struct {
 	wall       time.Duration
 	cpu        time.Duration
 	hwm        int64
-	hwmFromRun bool // the peak was reset after warm-up
-	rtts, cmds int64
+	hwmFromRun bool  // the peak was reset after warm-up
+	rtts       int64 // Redis round trips
+	cmds       int64 // top-level Redis commands (counted by the proxy; -1 without it)
+	redisCPU   time.Duration
 	cmdstats   map[string]int64
 	grStart    int
 	grEnd      int
@@ -232,7 +234,7 @@ func (e *env) measure(ctx context.Context, sc *scenario, bot bool) (*result, err
 	p0 := readProc(t.pid())
 	r.hwmFromRun = resetPeak(t.pid())
 	rt0, c0 := e.proxy.counts()
-	cs0, _ := e.redis.commandStats(ctx)
+	rs0, _ := e.redis.snapshot(ctx)
 	if bot {
 		r.grStart = goroutines(t.httpURL)
 		r.rssStart = p0.rss
@@ -261,13 +263,19 @@ func (e *env) measure(ctx context.Context, sc *scenario, bot bool) (*result, err
 	}
 	p1 := readProc(t.pid())
 	rt1, c1 := e.proxy.counts()
-	cs1, _ := e.redis.commandStats(ctx)
+	rs1, _ := e.redis.snapshot(ctx)
 	r.cpu = p1.cpu - p0.cpu
 	r.hwm = p1.hwm
-	r.rtts, r.cmds = rt1-rt0, c1-c0
+	r.redisCPU = rs1.cpu - rs0.cpu
+	if e.proxy != nil {
+		r.rtts, r.cmds = rt1-rt0, c1-c0
+	} else {
+		// redis-server's read events, less the second snapshot's own.
+		r.rtts, r.cmds = max(rs1.reads-rs0.reads-1, 0), -1
+	}
 	r.cmdstats = map[string]int64{}
-	for k, v := range cs1 {
-		if d := v - cs0[k]; d > 0 && !strings.HasPrefix(k, "info") {
+	for k, v := range rs1.calls {
+		if d := v - rs0.calls[k]; d > 0 && !strings.HasPrefix(k, "info") {
 			r.cmdstats[k] = d
 		}
 	}
