@@ -1,6 +1,7 @@
 package slackapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -92,6 +93,57 @@ func TestEchoedMessageIsDroppedFromTheAnswer(t *testing.T) {
 	if got := roundTrip(t, tr, "conversations.history"); string(got["message"]) != `{"text":"kept"}` {
 		t.Errorf("conversations.history: message = %s, want it left alone", got["message"])
 	}
+}
+
+// The echoed message is cut out wherever it stands in the answer, however
+// the answer is laid out, and only at the top level; an answer that is
+// not a JSON object reaches slack-go as it came.
+func TestEchoedMessageIsCutWhereverItStands(t *testing.T) {
+	tests := []struct{ name, body, want string }{
+		{"first", `{"message":{"ts":"1"},"ok":true,"ts":"1"}`, `{"ok":true,"ts":"1"}`},
+		{"middle", `{"ok":true,"message":{"ts":"1","blocks":[{"a":"}"}]},"ts":"1"}`, `{"ok":true,"ts":"1"}`},
+		{"last", `{"ok":true,"ts":"1","message":{"ts":"1"}}`, `{"ok":true,"ts":"1"}`},
+		{"only", `{"message":{}}`, `{}`},
+		{"twice", `{"message":1,"ok":true,"message":2,"ts":"1"}`, `{"ok":true,"ts":"1"}`},
+		{"spaced", "{\n  \"ok\" : true ,\n  \"message\" : { \"text\" : \"a, b\" } ,\n  \"ts\" : \"1\"\n}\n", `{"ok":true,"ts":"1"}`},
+		{"nested is kept", `{"ok":true,"response_metadata":{"message":"kept"}}`, `{"ok":true,"response_metadata":{"message":"kept"}}`},
+		{"escaped key", `{"ok":true,"mess\u0061ge":{"ts":"1"},"ts":"1"}`, `{"ok":true,"ts":"1"}`},
+		{"no message", `{"ok":false,"error":"channel_not_found"}`, `{"ok":false,"error":"channel_not_found"}`},
+		{"not JSON", `{"ok":true,"message":`, `{"ok":true,"message":`},
+		{"not an object", `[1,2]`, `[1,2]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := slackapi.NewTransport(slackapi.Options{Base: answerWith(tt.body), Metrics: metrics.New()})
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://slack.test/api/chat.postMessage", strings.NewReader("channel=D1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if compact(got) != compact([]byte(tt.want)) {
+				t.Errorf("answer %s, want %s", got, tt.want)
+			}
+			if resp.ContentLength != int64(len(got)) {
+				t.Errorf("ContentLength %d for %d bytes", resp.ContentLength, len(got))
+			}
+		})
+	}
+}
+
+// compact is b without insignificant white space, or b when it is not JSON.
+func compact(b []byte) string {
+	var buf bytes.Buffer
+	if json.Compact(&buf, b) != nil {
+		return string(b)
+	}
+	return buf.String()
 }
 
 // slack-go still reads channel, ts, text and errors from the trimmed
