@@ -3,7 +3,6 @@ package slackemu
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -33,14 +32,9 @@ func messageContent(p params) (text string, blocks json.RawMessage, e *apiError)
 		return "", nil, errf("msg_too_long")
 	}
 	if blocks != nil {
-		norm, problems := checkBlocks(blocks, surfaceMessage)
-		if len(problems) > 0 {
-			return "", nil, errf("invalid_blocks", problems...)
+		if blocks, e = checkMessageBlocks(blocks); e != nil {
+			return "", nil, e
 		}
-		if n := blocksText(decodeAny(norm)); n > maxBlocksText {
-			return "", nil, errf("msg_blocks_too_long", fmt.Sprintf("[ERROR] the blocks hold %d characters of text, more than %d", n, maxBlocksText))
-		}
-		blocks = norm
 	}
 	if text == "" && blocks == nil && !hasAttachments {
 		return "", nil, errf("no_text")
@@ -127,14 +121,10 @@ func (s *Server) chatUpdate(c *call) (map[string]any, *apiError) {
 		return nil, errf("msg_too_long")
 	}
 	if blocks != nil {
-		norm, problems := checkBlocks(blocks, surfaceMessage)
-		if len(problems) > 0 {
-			return nil, errf("invalid_blocks", problems...)
+		var e *apiError
+		if blocks, e = checkMessageBlocks(blocks); e != nil {
+			return nil, e
 		}
-		if n := blocksText(decodeAny(norm)); n > maxBlocksText {
-			return nil, errf("msg_blocks_too_long", fmt.Sprintf("[ERROR] the blocks hold %d characters of text, more than %d", n, maxBlocksText))
-		}
-		blocks = norm
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -40,16 +40,37 @@ func runes(s string) int { return utf8.RuneCountInString(s) }
 // checkBlocks validates a block array for a surface and fills in missing block_id and action_id
 // values the way Slack does. It returns the normalised JSON and the problems found.
 func checkBlocks(raw json.RawMessage, sf surface) (json.RawMessage, []string) {
+	out, _, problems := checkBlocksTree(raw, sf)
+	return out, problems
+}
+
+// checkBlocksTree is checkBlocks that also returns the blocks decoded, as
+// the normalized JSON would decode.
+func checkBlocksTree(raw json.RawMessage, sf surface) (json.RawMessage, []any, []string) {
 	v := &validator{}
 	blocks := v.blocks(raw, sf, "/blocks")
 	if len(v.problems) > 0 {
-		return nil, v.problems
+		return nil, nil, v.problems
 	}
 	out, err := json.Marshal(blocks)
 	if err != nil {
-		return nil, []string{"[ERROR] cannot encode blocks [json-pointer:/blocks]"}
+		return nil, nil, []string{"[ERROR] cannot encode blocks [json-pointer:/blocks]"}
 	}
-	return out, nil
+	return out, blocks, nil
+}
+
+// checkMessageBlocks checks a message's blocks as chat.postMessage and
+// chat.update do: valid Block Kit, and at most maxBlocksText characters of
+// text in all; it returns them normalized.
+func checkMessageBlocks(raw json.RawMessage) (json.RawMessage, *apiError) {
+	norm, tree, problems := checkBlocksTree(raw, surfaceMessage)
+	if len(problems) > 0 {
+		return nil, errf("invalid_blocks", problems...)
+	}
+	if n := blocksText(tree); n > maxBlocksText {
+		return nil, errf("msg_blocks_too_long", fmt.Sprintf("[ERROR] the blocks hold %d characters of text, more than %d", n, maxBlocksText))
+	}
+	return norm, nil
 }
 
 func (v *validator) blocks(raw json.RawMessage, sf surface, ptr string) []any {

@@ -57,6 +57,7 @@ type config struct {
 	noFloor     bool
 	verbose     bool
 	redisProxy  bool
+	selfProfile string
 }
 
 // allScenarios in the order they run.
@@ -77,6 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.botLogLevel, "bot-log-level", "info", "the bot's LOG_LEVEL (its logs are discarded)")
 	fs.BoolVar(&c.noFloor, "no-floor", false, "measure the bot only")
 	fs.BoolVar(&c.verbose, "v", false, "say what is happening on stderr")
+	fs.StringVar(&c.selfProfile, "self-profile", "", "write the load tool's own CPU profile (the emulator's side) to this file")
 	fs.BoolVar(&c.redisProxy, "redis-proxy", false, "put a counting proxy between the bot and redis-server, for its top-level Redis commands per command (the proxy's hops then add to the bot's latency and CPU)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -51,6 +52,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "empowerload:", err)
 		return 2
+	}
+	if cfg.selfProfile != "" {
+		f, err := os.Create(cfg.selfProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "empowerload:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "empowerload:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := runLoad(ctx, cfg, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "empowerload:", err)
