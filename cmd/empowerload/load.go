@@ -25,6 +25,7 @@ const (
 	maxDuration = 15 * time.Minute
 	maxInFlight = 1024
 	maxCommands = 2_000_000
+	maxRounds   = 10
 )
 
 // The workspace: the people and channels of the load policy.
@@ -58,6 +59,7 @@ type config struct {
 	verbose     bool
 	redisProxy  bool
 	selfProfile string
+	rounds      int
 }
 
 // allScenarios in the order they run.
@@ -78,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.botLogLevel, "bot-log-level", "info", "the bot's LOG_LEVEL (its logs are discarded)")
 	fs.BoolVar(&c.noFloor, "no-floor", false, "measure the bot only")
 	fs.BoolVar(&c.verbose, "v", false, "say what is happening on stderr")
+	fs.IntVar(&c.rounds, "rounds", 1, "runs of each scenario, the bot and the floor taking turns (bot, floor, floor, bot, …); the figures pool them all")
 	fs.StringVar(&c.selfProfile, "self-profile", "", "write the load tool's own CPU profile (the emulator's side) to this file")
 	fs.BoolVar(&c.redisProxy, "redis-proxy", false, "put a counting proxy between the bot and redis-server, for its top-level Redis commands per command (the proxy's hops then add to the bot's latency and CPU)")
 	if err := fs.Parse(args); err != nil {
@@ -104,6 +107,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-inflight must be in [1, %d]", maxInFlight)
 	case c.rate*max(c.duration, c.soak).Seconds() > maxCommands:
 		return c, fmt.Errorf("at most %d commands per scenario", maxCommands)
+	case c.rounds < 1 || c.rounds > maxRounds:
+		return c, fmt.Errorf("-rounds must be in [1, %d]", maxRounds)
+	case c.rate*max(c.duration, c.soak).Seconds()*float64(c.rounds) > maxCommands:
+		return c, fmt.Errorf("at most %d commands per scenario, all rounds together", maxCommands)
 	case c.warmup < 0 || c.warmup > 10000:
 		return c, errors.New("-warmup must be in [0, 10000]")
 	}
@@ -181,22 +188,38 @@ func runLoad(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	defer e.emu.Close()
 
 	fmt.Fprintf(stdout, "empowerload: %s, GOMAXPROCS %s, load average at start %s\n", time.Now().UTC().Format(time.RFC3339), gomaxprocs(), uptime())
-	fmt.Fprintf(stdout, "bot: %s; floor: bare slack-go Socket Mode app acking at once; rate %g/s, %s per scenario, closed loop %d in flight, soak %s\n\n",
+	fmt.Fprintf(stdout, "bot: %s; floor: bare slack-go Socket Mode app acking at once; rate %g/s, %s per scenario, closed loop %d in flight, soak %s",
 		e.bin, cfg.rate, cfg.duration, cfg.inflight, cfg.soak)
+	if cfg.rounds > 1 {
+		fmt.Fprintf(stdout, "; %d rounds each, pooled", cfg.rounds)
+	}
+	fmt.Fprint(stdout, "\n\n")
 	for _, name := range cfg.scenarios {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		sc := scenarios[name]
 		e.logf("scenario %s", name)
-		botRes, err := e.measure(ctx, sc, true)
-		if err != nil {
-			return fmt.Errorf("%s, bot: %w", name, err)
-		}
-		var floorRes *result
-		if !cfg.noFloor {
-			if floorRes, err = e.measure(ctx, sc, false); err != nil {
-				return fmt.Errorf("%s, floor: %w", name, err)
+		var botRes, floorRes *result
+		for round := range cfg.rounds {
+			// Turns alternate, so that neither side always runs first.
+			order := []bool{true, false}
+			if round%2 == 1 {
+				order = []bool{false, true}
+			}
+			for _, bot := range order {
+				if !bot && cfg.noFloor {
+					continue
+				}
+				r, err := e.measure(ctx, sc, bot)
+				if err != nil {
+					return fmt.Errorf("%s, %s: %w", name, map[bool]string{true: "bot", false: "floor"}[bot], err)
+				}
+				if bot {
+					botRes = botRes.pool(r)
+				} else {
+					floorRes = floorRes.pool(r)
+				}
 			}
 		}
 		report(stdout, sc, e.describe(sc), botRes, floorRes)

@@ -88,7 +88,8 @@ func buildBot(t *testing.T) string {
 func TestFlagsAreBounded(t *testing.T) {
 	for _, args := range [][]string{
 		{"-rate", "0"}, {"-rate", "100000"}, {"-duration", "1h"}, {"-inflight", "0"},
-		{"-scenarios", "nope"}, {"-soak", "0s"},
+		{"-scenarios", "nope"}, {"-soak", "0s"}, {"-rounds", "0"}, {"-rounds", "11"},
+		{"-rate", "5000", "-duration", "5m", "-rounds", "2"},
 	} {
 		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseFlags(%q) accepted", args)
@@ -163,5 +164,30 @@ func TestOneRoundTripPerDecision(t *testing.T) {
 		case proxy && (err != nil || n < 1 || n > 1.1):
 			t.Errorf("proxy: Redis cmds/cmd %q, want 1.00 (up to 1.10)\n%s", cmds, stdout.String())
 		}
+	}
+}
+
+// TestRoundsArePooled: with -rounds the bot and the floor take turns, and
+// each row holds the acks of all its rounds.
+func TestRoundsArePooled(t *testing.T) {
+	bin := buildBot(t)
+	var stdout, stderr bytes.Buffer
+	args := []string{"-bin", bin, "-scenarios", "inside", "-rate", "40", "-duration", "250ms", "-warmup", "3", "-rounds", "3"}
+	if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	acks := map[string]string{}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 14 {
+			acks[f[0]] = f[1]
+		}
+	}
+	for _, who := range []string{"empowerbot", "floor"} {
+		if acks[who] != "30" {
+			t.Errorf("%s: %q acks, want 30 (3 rounds of 10)\n%s", who, acks[who], stdout.String())
+		}
+	}
+	if !strings.Contains(stdout.String(), "3 rounds each, pooled") {
+		t.Errorf("the header does not say the rounds are pooled:\n%s", stdout.String())
 	}
 }

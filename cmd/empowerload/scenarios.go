@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,6 +158,43 @@ type result struct {
 	settled    *sample
 	load       string
 	profiles   []string
+}
+
+// pool is r with the figures of a later round of the same scenario, next,
+// added: latencies, counts and CPU summed, the peak the higher, the start
+// r's, the end next's. A nil r pools to next.
+func (r *result) pool(next *result) *result {
+	if r == nil {
+		return next
+	}
+	r.lat = append(r.lat, next.lat...)
+	r.errs += next.errs
+	if r.firstErr == "" {
+		r.firstErr = next.firstErr
+	}
+	r.wall += next.wall
+	r.cpu += next.cpu
+	r.hwm = max(r.hwm, next.hwm)
+	r.hwmFromRun = r.hwmFromRun && next.hwmFromRun
+	r.rtts += next.rtts
+	if r.cmds < 0 || next.cmds < 0 {
+		r.cmds = -1
+	} else {
+		r.cmds += next.cmds
+	}
+	r.redisCPU += next.redisCPU
+	for k, v := range next.cmdstats {
+		r.cmdstats[k] += v
+	}
+	r.grEnd, r.rssEnd = next.grEnd, next.rssEnd
+	r.samples, r.sampleStep, r.settled = next.samples, next.sampleStep, next.settled
+	r.load = next.load
+	for _, p := range next.profiles {
+		if !slices.Contains(r.profiles, p) {
+			r.profiles = append(r.profiles, p)
+		}
+	}
+	return r
 }
 
 // sample is the bot's RSS and goroutines at one moment.
