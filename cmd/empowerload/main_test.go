@@ -26,12 +26,7 @@ func TestMain(m *testing.M) {
 // shared), only that there are figures.
 func TestSmoke(t *testing.T) {
 	bin := buildBot(t)
-	var stdout, stderr bytes.Buffer
-	args := []string{"-bin", bin, "-rate", "40", "-duration", "250ms", "-soak", "250ms", "-inflight", "4", "-warmup", "3"}
-	if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
-	}
-	out := stdout.String()
+	out := runTool(t, "-bin", bin, "-rate", "40", "-duration", "250ms", "-soak", "250ms", "-inflight", "4", "-warmup", "3")
 	for _, name := range allScenarios {
 		if !strings.Contains(out, "== "+name+":") {
 			t.Errorf("no report of scenario %s:\n%s", name, out)
@@ -58,15 +53,11 @@ func TestSmoke(t *testing.T) {
 func TestProfiles(t *testing.T) {
 	bin := buildBot(t)
 	dir := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	args := []string{"-bin", bin, "-scenarios", "inside", "-no-floor", "-rate", "40", "-duration", "250ms", "-warmup", "3", "-pprof", dir}
-	if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
-	}
+	stdout := runTool(t, "-bin", bin, "-scenarios", "inside", "-no-floor", "-rate", "40", "-duration", "250ms", "-warmup", "3", "-pprof", dir)
 	for _, f := range []string{"inside-cpu.pprof", "inside-allocs.pprof"} {
 		st, err := os.Stat(filepath.Join(dir, f))
 		if err != nil || st.Size() == 0 {
-			t.Errorf("profile %s: %v (empty or missing)\n%s", f, err, stdout.String())
+			t.Errorf("profile %s: %v (empty or missing)\n%s", f, err, stdout)
 		}
 	}
 }
@@ -145,24 +136,21 @@ func TestOneRoundTripPerDecision(t *testing.T) {
 		if proxy {
 			args = append(args, "-redis-proxy")
 		}
-		var stdout, stderr bytes.Buffer
-		if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
-			t.Fatalf("%q: exit code %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout.String(), stderr.String())
-		}
+		stdout := runTool(t, args...)
 		rt, cmds := "", ""
-		for _, line := range strings.Split(stdout.String(), "\n") {
+		for _, line := range strings.Split(stdout, "\n") {
 			if f := strings.Fields(line); len(f) == 14 && f[0] == "empowerbot" {
 				rt, cmds = f[10], f[11]
 			}
 		}
 		if n, err := strconv.ParseFloat(rt, 64); err != nil || n < 1 || n > 1.1 {
-			t.Errorf("proxy %v: Redis rt/cmd %q, want 1.00 (up to 1.10)\n%s", proxy, rt, stdout.String())
+			t.Errorf("proxy %v: Redis rt/cmd %q, want 1.00 (up to 1.10)\n%s", proxy, rt, stdout)
 		}
 		switch n, err := strconv.ParseFloat(cmds, 64); {
 		case !proxy && cmds != "-":
 			t.Errorf("no proxy: Redis cmds/cmd %q, want - (only the proxy counts them)", cmds)
 		case proxy && (err != nil || n < 1 || n > 1.1):
-			t.Errorf("proxy: Redis cmds/cmd %q, want 1.00 (up to 1.10)\n%s", cmds, stdout.String())
+			t.Errorf("proxy: Redis cmds/cmd %q, want 1.00 (up to 1.10)\n%s", cmds, stdout)
 		}
 	}
 }
@@ -171,23 +159,30 @@ func TestOneRoundTripPerDecision(t *testing.T) {
 // each row holds the acks of all its rounds.
 func TestRoundsArePooled(t *testing.T) {
 	bin := buildBot(t)
-	var stdout, stderr bytes.Buffer
-	args := []string{"-bin", bin, "-scenarios", "inside", "-rate", "40", "-duration", "250ms", "-warmup", "3", "-rounds", "3"}
-	if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
-	}
+	stdout := runTool(t, "-bin", bin, "-scenarios", "inside", "-rate", "40", "-duration", "250ms", "-warmup", "3", "-rounds", "3")
 	acks := map[string]string{}
-	for _, line := range strings.Split(stdout.String(), "\n") {
+	for _, line := range strings.Split(stdout, "\n") {
 		if f := strings.Fields(line); len(f) == 14 {
 			acks[f[0]] = f[1]
 		}
 	}
 	for _, who := range []string{"empowerbot", "floor"} {
 		if acks[who] != "30" {
-			t.Errorf("%s: %q acks, want 30 (3 rounds of 10)\n%s", who, acks[who], stdout.String())
+			t.Errorf("%s: %q acks, want 30 (3 rounds of 10)\n%s", who, acks[who], stdout)
 		}
 	}
-	if !strings.Contains(stdout.String(), "3 rounds each, pooled") {
-		t.Errorf("the header does not say the rounds are pooled:\n%s", stdout.String())
+	if !strings.Contains(stdout, "3 rounds each, pooled") {
+		t.Errorf("the header does not say the rounds are pooled:\n%s", stdout)
 	}
+}
+
+// runTool runs the tool with args and returns what it printed, failing the
+// test when it exits with an error.
+func runTool(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("%q: exit code %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout.String(), stderr.String())
+	}
+	return stdout.String()
 }
