@@ -3,6 +3,7 @@ package autonomy_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,6 +99,60 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 // proposal still open) is shown answered by the answer, without buttons.
 func TestAnswerShowsADMRecordedWhileItWasUnderWay(t *testing.T) {
 	ctx := t.Context()
+	st, svc, r, n, pr := proposed(t)
+	bobDM := domain.MessageRef{Channel: "DU0BOB", TS: "1.1"}
+	malloryDM := domain.MessageRef{Channel: "DU0MALLORY", TS: "1.2"}
+	if err := st.SetProposalDM(ctx, team, pr.ID, "U0BOB", bobDM); err != nil {
+		t.Fatal(err)
+	}
+	// Bob answers from his DM; Mallory's DM is recorded in the middle.
+	r.hook = func() {
+		if err := st.SetProposalDM(ctx, team, pr.ID, "U0MALLORY", malloryDM); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := svc.Raise(ctx, team, pr.ID, "U0BOB"); err != nil {
+		t.Fatalf("raise: %v", err)
+	}
+	if r.hook != nil {
+		t.Fatal("the answer never read the roster")
+	}
+	slices.Sort(n.shown)
+	if want := []string{"U0BOB DU0BOB|1.1", "U0MALLORY DU0MALLORY|1.2"}; !slices.Equal(n.shown, want) {
+		t.Errorf("DMs shown answered = %q; want %q", n.shown, want)
+	}
+}
+
+// Two leaders raise at once: when the other's raise lands after this
+// click read the proposal open, but before it read the person's box, the
+// answer says who raised it (as for a click that came later), not that the
+// box is already as large as it can be.
+func TestRaiseOvertakenByAnotherLeaderSaysWhoRaised(t *testing.T) {
+	ctx := t.Context()
+	_, svc, r, _, pr := proposed(t)
+	// Mallory's click has read the proposal open; Bob's raise lands now.
+	r.hook = func() {
+		if _, err := svc.Raise(ctx, team, pr.ID, "U0BOB"); err != nil {
+			t.Errorf("Bob's raise: %v", err)
+		}
+	}
+	_, err := svc.Raise(ctx, team, pr.ID, "U0MALLORY")
+	if r.hook != nil {
+		t.Fatal("the answer never read the roster")
+	}
+	if !domain.IsRefusal(err) {
+		t.Fatalf("Mallory's raise after Bob's: %v, want a refusal", err)
+	}
+	if want := "<@U0BOB> already raised <@U0ALICE>'s discount box to $900"; !strings.Contains(err.Error(), want) {
+		t.Errorf("Mallory is told %q; want it to contain %q", err.Error(), want)
+	}
+}
+
+// proposed starts a store and the service over it, with an open proposal
+// to raise Alice's discount box to $900, for Bob or Mallory to answer.
+func proposed(t *testing.T) (*store.Store, *autonomy.Service, *hookRoster, *notifier, *domain.Proposal) {
+	t.Helper()
+	ctx := t.Context()
 	srv := redistest.Start(t)
 	st := store.New(srv.Client(t), store.NewKeys(srv.Prefix(t)))
 	p, err := policy.Parse([]byte(testTeams), "test.yaml")
@@ -121,25 +176,5 @@ func TestAnswerShowsADMRecordedWhileItWasUnderWay(t *testing.T) {
 	if ok, err := st.Propose(ctx, pr, time.Time{}, ev); err != nil || !ok {
 		t.Fatalf("propose = %v, %v", ok, err)
 	}
-	bobDM := domain.MessageRef{Channel: "DU0BOB", TS: "1.1"}
-	malloryDM := domain.MessageRef{Channel: "DU0MALLORY", TS: "1.2"}
-	if err := st.SetProposalDM(ctx, team, pr.ID, "U0BOB", bobDM); err != nil {
-		t.Fatal(err)
-	}
-	// Bob answers from his DM; Mallory's DM is recorded in the middle.
-	r.hook = func() {
-		if err := st.SetProposalDM(ctx, team, pr.ID, "U0MALLORY", malloryDM); err != nil {
-			t.Error(err)
-		}
-	}
-	if _, err := svc.Raise(ctx, team, pr.ID, "U0BOB"); err != nil {
-		t.Fatalf("raise: %v", err)
-	}
-	if r.hook != nil {
-		t.Fatal("the answer never read the roster")
-	}
-	slices.Sort(n.shown)
-	if want := []string{"U0BOB DU0BOB|1.1", "U0MALLORY DU0MALLORY|1.2"}; !slices.Equal(n.shown, want) {
-		t.Errorf("DMs shown answered = %q; want %q", n.shown, want)
-	}
+	return st, svc, r, n, pr
 }

@@ -334,6 +334,12 @@ func (s *Service) answer(ctx context.Context, team, id, leader string, state dom
 		}
 		cur, _ := box.OwnLimit(p, act, own)
 		if amt <= cur {
+			// Another leader's click may have raised it between the two
+			// reads: then say who did, as for a click that came later.
+			if latest, err := s.store.Proposal(ctx, team, id); err == nil && latest.State != domain.ProposalOpen {
+				s.showAnswer(ctx, latest)
+				return nil, domain.Conflictf("%s", answeredText(p, latest, leader, now))
+			}
 			return nil, domain.Conflictf("%s's %s box is %s already, as much as you can give.",
 				slacktext.User(pr.Person), slacktext.Escape(pr.Activity), cur.Format(pr.Currency))
 		}
