@@ -60,6 +60,20 @@ type config struct {
 	redisProxy  bool
 	selfProfile string
 	rounds      int
+	storeFloor  bool
+}
+
+// kind is what answers the load: the bot, the floor, or the store floor.
+type kind int
+
+const (
+	botKind   kind = iota
+	floorKind      // a bare slack-go app acking at once
+	storeKind      // the floor with one Redis round trip before a confirming ack
+)
+
+func (k kind) String() string {
+	return [...]string{"empowerbot", "floor", "floor+store"}[k]
 }
 
 // allScenarios in the order they run.
@@ -82,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.verbose, "v", false, "say what is happening on stderr")
 	fs.IntVar(&c.rounds, "rounds", 1, "runs of each scenario, the bot and the floor taking turns (bot, floor, floor, bot, …); the figures pool them all")
 	fs.StringVar(&c.selfProfile, "self-profile", "", "write the load tool's own CPU profile (the emulator's side) to this file")
+	fs.BoolVar(&c.storeFloor, "store-floor", false, "measure the store floor too: the floor making, before each ack, the one Redis round trip the contract allows (a script that keeps the command) and confirming a slash command in its ack; the least any app that stores and confirms in the ack can do")
 	fs.BoolVar(&c.redisProxy, "redis-proxy", false, "put a counting proxy between the bot and redis-server, for its top-level Redis commands per command (the proxy's hops then add to the bot's latency and CPU)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -188,8 +203,11 @@ func runLoad(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	defer e.emu.Close()
 
 	fmt.Fprintf(stdout, "empowerload: %s, GOMAXPROCS %s, load average at start %s\n", time.Now().UTC().Format(time.RFC3339), gomaxprocs(), uptime())
-	fmt.Fprintf(stdout, "bot: %s; floor: bare slack-go Socket Mode app acking at once; rate %g/s, %s per scenario, closed loop %d in flight, soak %s",
-		e.bin, cfg.rate, cfg.duration, cfg.inflight, cfg.soak)
+	fmt.Fprintf(stdout, "bot: %s; floor: bare slack-go Socket Mode app acking at once", e.bin)
+	if cfg.storeFloor {
+		fmt.Fprint(stdout, "; floor+store: the floor making one Redis round trip (a script keeping the command) before a confirming ack")
+	}
+	fmt.Fprintf(stdout, "; rate %g/s, %s per scenario, closed loop %d in flight, soak %s", cfg.rate, cfg.duration, cfg.inflight, cfg.soak)
 	if cfg.rounds > 1 {
 		fmt.Fprintf(stdout, "; %d rounds each, pooled", cfg.rounds)
 	}
@@ -200,29 +218,30 @@ func runLoad(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		sc := scenarios[name]
 		e.logf("scenario %s", name)
-		var botRes, floorRes *result
+		kinds := []kind{botKind}
+		if !cfg.noFloor {
+			kinds = append(kinds, floorKind)
+		}
+		if cfg.storeFloor {
+			kinds = append(kinds, storeKind)
+		}
+		res := map[kind]*result{}
 		for round := range cfg.rounds {
-			// Turns alternate, so that neither side always runs first.
-			order := []bool{true, false}
+			// Every other round runs in the reverse order, so that no side
+			// always runs first.
+			order := slices.Clone(kinds)
 			if round%2 == 1 {
-				order = []bool{false, true}
+				slices.Reverse(order)
 			}
-			for _, bot := range order {
-				if !bot && cfg.noFloor {
-					continue
-				}
-				r, err := e.measure(ctx, sc, bot)
+			for _, k := range order {
+				r, err := e.measure(ctx, sc, k)
 				if err != nil {
-					return fmt.Errorf("%s, %s: %w", name, map[bool]string{true: "bot", false: "floor"}[bot], err)
+					return fmt.Errorf("%s, %s: %w", name, k, err)
 				}
-				if bot {
-					botRes = botRes.pool(r)
-				} else {
-					floorRes = floorRes.pool(r)
-				}
+				res[k] = res[k].pool(r)
 			}
 		}
-		report(stdout, sc, e.describe(sc), botRes, floorRes)
+		report(stdout, sc, e.describe(sc), res[botKind], res[floorKind], res[storeKind])
 	}
 	return nil
 }
@@ -240,17 +259,19 @@ func (e *env) describe(sc *scenario) string {
 
 // target is a running bot or floor process.
 type target struct {
-	bot     bool
+	kind    kind
 	cmd     *exec.Cmd
 	httpURL string // the bot's HTTP_ADDR
 }
 
 func (t *target) pid() int { return t.cmd.Process.Pid }
 
-// start starts the bot or the floor and waits until it is connected.
-func (e *env) start(ctx context.Context, bot bool) (*target, error) {
-	t := &target{bot: bot}
-	if bot {
+// start starts the bot or a floor and waits until it is connected.
+func (e *env) start(ctx context.Context, k kind) (*target, error) {
+	t := &target{kind: k}
+	bot := k == botKind
+	switch k {
+	case botKind:
 		port, err := freePort()
 		if err != nil {
 			return nil, err
@@ -266,8 +287,13 @@ func (e *env) start(ctx context.Context, bot bool) (*target, error) {
 		if e.cfg.pprofDir != "" {
 			t.cmd.Env = append(t.cmd.Env, "DEBUG_PPROF=1")
 		}
-	} else {
-		t.cmd = exec.Command(e.self, "floor", "-api", e.emu.URL(), "-app-token", e.emu.AppToken(), "-bot-token", e.emu.BotToken())
+	default:
+		args := []string{"floor", "-api", e.emu.URL(), "-app-token", e.emu.AppToken(), "-bot-token", e.emu.BotToken()}
+		if k == storeKind {
+			e.prefixN++
+			args = append(args, "-redis", e.redis.addr, "-prefix", fmt.Sprintf("loadfloor%d", e.prefixN))
+		}
+		t.cmd = exec.Command(e.self, args...)
 		t.cmd.Env = cleanEnv()
 	}
 	if e.cfg.verbose {

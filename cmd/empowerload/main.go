@@ -11,11 +11,15 @@
 // read events, INFO stats; or, with -redis-proxy, counted by a proxy in
 // front of it, which also counts top-level commands) with Redis's CPU and
 // its commands per command (INFO commandstats), and the ratios to the floor.
+// With -store-floor it measures the store floor too (`empowerload floor
+// -redis …`): the floor making the one Redis round trip the contract allows
+// before a confirming ack, the least any app that keeps the contract can do.
 //
 //	go run ./cmd/empowerload                          # every scenario, 200/s, 5s each
 //	go run ./cmd/empowerload -rate 1000 -scenarios inside,above
 //	go run ./cmd/empowerload -scenarios closed -inflight 32 -duration 10s
 //	go run ./cmd/empowerload -scenarios soak -rate 500 -soak 10m
+//	go run ./cmd/empowerload -rate 1000 -scenarios inside,closed -store-floor
 //	go run ./cmd/empowerload -bin ./bin/empowerbot -pprof /tmp/prof
 //
 // Everything listens on 127.0.0.1 only; every run is bounded in count and

@@ -186,3 +186,35 @@ func runTool(t *testing.T, args ...string) string {
 	}
 	return stdout.String()
 }
+
+// TestStoreFloor: with -store-floor a third row measures the floor that
+// stores each command in one Redis round trip and confirms it in the ack
+// (the reply is checked, as the bot's is), with the ratios to it.
+func TestStoreFloor(t *testing.T) {
+	bin := buildBot(t)
+	stdout := runTool(t, "-bin", bin, "-scenarios", "inside,button", "-store-floor", "-rate", "40", "-duration", "250ms", "-warmup", "3")
+	rows := map[string][]string{}
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(line, "== button") {
+			break
+		}
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]] = f
+		}
+	}
+	store := rows["floor+store"]
+	if len(store) != 14 || store[1] != "10" || store[13] != "0" {
+		t.Fatalf("floor+store row %q, want 10 acks and no error\n%s", store, stdout)
+	}
+	if n, err := strconv.ParseFloat(store[10], 64); err != nil || n < 1 || n > 1.1 {
+		t.Errorf("floor+store: Redis rt/cmd %q, want 1.00 (one round trip per command)\n%s", store[10], stdout)
+	}
+	for _, want := range []string{"bot/floor", "bot/floor+store", "floor+store/floor"} {
+		if _, ok := rows[want]; !ok {
+			t.Errorf("no %s ratios:\n%s", want, stdout)
+		}
+	}
+	if got := strings.Count(stdout, "floor+store "); got < 2 {
+		t.Errorf("the store floor is not measured in each scenario:\n%s", stdout)
+	}
+}

@@ -50,16 +50,18 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2fx", a/b)
 }
 
-// report prints one scenario: the bot, the floor and their ratios.
-func report(w io.Writer, sc *scenario, what string, bot, floor *result) {
+// report prints one scenario: the bot, the floor and the store floor
+// (each nil when not measured) and their ratios.
+func report(w io.Writer, sc *scenario, what string, bot, floor, store *result) {
 	fmt.Fprintf(w, "== %s: %s (load average %s)\n", sc.name, what, bot.load)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tacks\tp50 ms\tp90 ms\tp99 ms\tmax ms\tacks/s\tpeak RSS MiB\tCPU s\tCPU ms/cmd\tRedis rt/cmd\tRedis cmds/cmd\tRedis CPU ms/cmd\terrors\t")
-	row := func(name string, r *result) figures {
+	row := func(r *result) figures {
+		name := r.kind.String()
 		f := figuresOf(r)
 		n := float64(f.n + r.errs)
 		rt, cmds, rcpu := "0", "0", "0"
-		if n > 0 && name == "empowerbot" {
+		if n > 0 && r.kind != floorKind {
 			rt = fmt.Sprintf("%.2f", float64(r.rtts)/n)
 			cmds = "-" // counted only through -redis-proxy
 			if r.cmds >= 0 {
@@ -75,14 +77,29 @@ func report(w io.Writer, sc *scenario, what string, bot, floor *result) {
 			f.throughput, peak, r.cpu.Seconds(), float64(f.cpuPerCmd.Microseconds())/1000, rt, cmds, rcpu, r.errs)
 		return f
 	}
-	fb := row("empowerbot", bot)
+	ratios := func(name string, a, b *result, fa, fb figures) {
+		fmt.Fprintf(tw, "%s\t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\t\t\n", name,
+			ratio(float64(fa.p50), float64(fb.p50)), ratio(float64(fa.p90), float64(fb.p90)),
+			ratio(float64(fa.p99), float64(fb.p99)), ratio(float64(fa.max), float64(fb.max)),
+			ratio(fa.throughput, fb.throughput), ratio(float64(a.hwm), float64(b.hwm)),
+			ratio(a.cpu.Seconds(), b.cpu.Seconds()), ratio(float64(fa.cpuPerCmd), float64(fb.cpuPerCmd)))
+	}
+	fb := row(bot)
+	var ff, fs figures
 	if floor != nil {
-		ff := row("floor", floor)
-		fmt.Fprintf(tw, "bot/floor\t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\t\t\n",
-			ratio(float64(fb.p50), float64(ff.p50)), ratio(float64(fb.p90), float64(ff.p90)),
-			ratio(float64(fb.p99), float64(ff.p99)), ratio(float64(fb.max), float64(ff.max)),
-			ratio(fb.throughput, ff.throughput), ratio(float64(bot.hwm), float64(floor.hwm)),
-			ratio(bot.cpu.Seconds(), floor.cpu.Seconds()), ratio(float64(fb.cpuPerCmd), float64(ff.cpuPerCmd)))
+		ff = row(floor)
+	}
+	if store != nil {
+		fs = row(store)
+	}
+	if floor != nil {
+		ratios("bot/floor", bot, floor, fb, ff)
+	}
+	if store != nil {
+		ratios("bot/floor+store", bot, store, fb, fs)
+		if floor != nil {
+			ratios("floor+store/floor", store, floor, fs, ff)
+		}
 	}
 	_ = tw.Flush()
 	if n := float64(len(bot.lat) + bot.errs); n > 0 && len(bot.cmdstats) > 0 {
@@ -119,8 +136,10 @@ func report(w io.Writer, sc *scenario, what string, bot, floor *result) {
 	if bot.errs > 0 {
 		fmt.Fprintf(w, "bot errors: %d, first: %s\n", bot.errs, bot.firstErr)
 	}
-	if floor != nil && floor.errs > 0 {
-		fmt.Fprintf(w, "floor errors: %d, first: %s\n", floor.errs, floor.firstErr)
+	for _, r := range []*result{floor, store} {
+		if r != nil && r.errs > 0 {
+			fmt.Fprintf(w, "%s errors: %d, first: %s\n", r.kind, r.errs, r.firstErr)
+		}
 	}
 	for _, p := range bot.profiles {
 		fmt.Fprintf(w, "profile: %s\n", p)

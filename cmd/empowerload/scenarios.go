@@ -26,9 +26,9 @@ const (
 )
 
 // sendFunc sends the i-th command of a phase and returns its ack latency.
-// bot tells whether the bot (true) or the floor answers: only the bot's
-// answers are checked.
-type sendFunc func(ctx context.Context, e *env, i int, bot bool) (time.Duration, error)
+// k is what answers: the bot's answers are checked, and the store floor's
+// confirmations; the bare floor's empty acks are not.
+type sendFunc func(ctx context.Context, e *env, i int, k kind) (time.Duration, error)
 
 // scenario is one kind of load.
 type scenario struct {
@@ -57,15 +57,19 @@ var scenarios = map[string]*scenario{
 }
 
 // slash sends `/empower text` as Dave in #general; the bot's reply must
-// contain want.
+// contain want, the store floor's must say it logged the text.
 func slash(text, want string) sendFunc {
-	return func(ctx context.Context, e *env, _ int, bot bool) (time.Duration, error) {
+	return func(ctx context.Context, e *env, _ int, k kind) (time.Duration, error) {
 		res, err := e.emu.SlashCommand(ctx, dave, general, text)
 		if err != nil {
 			return 0, err
 		}
-		if bot && !strings.Contains(res.Text, want) {
-			return res.Ack.Latency, fmt.Errorf("reply lacks %q: %.200q", want, res.Text)
+		w := want
+		if k == storeKind {
+			w = "Logged: " + text
+		}
+		if k != floorKind && !strings.Contains(res.Text, w) {
+			return res.Ack.Latency, fmt.Errorf("reply lacks %q: %.200q", w, res.Text)
 		}
 		return res.Ack.Latency, nil
 	}
@@ -76,7 +80,7 @@ func slash(text, want string) sendFunc {
 func prepareCards(ctx context.Context, e *env, n int) error {
 	before := len(e.emu.Messages(escalations))
 	send := slash("discount 900 for ACME", "above your box")
-	if _, _, err := closedLoop(ctx, e, 32, 0, n, send, true); err != nil {
+	if _, _, err := closedLoop(ctx, e, 32, 0, n, send, botKind); err != nil {
 		return fmt.Errorf("log the decisions to approve: %w", err)
 	}
 	deadline := time.Now().Add(time.Minute)
@@ -94,7 +98,7 @@ func prepareCards(ctx context.Context, e *env, n int) error {
 }
 
 // clickApprove clicks Approve on the i-th card as Bob.
-func clickApprove(ctx context.Context, e *env, i int, _ bool) (time.Duration, error) {
+func clickApprove(ctx context.Context, e *env, i int, _ kind) (time.Duration, error) {
 	if len(e.cards) == 0 {
 		return 0, errors.New("no escalation card to click")
 	}
@@ -124,12 +128,12 @@ func logView(i int) map[string]any {
 
 // submitLogModal submits the log modal as Dave; the bot must answer with
 // the updated modal.
-func submitLogModal(ctx context.Context, e *env, i int, bot bool) (time.Duration, error) {
+func submitLogModal(ctx context.Context, e *env, i int, k kind) (time.Duration, error) {
 	ack, err := e.emu.SendViewSubmission(ctx, dave, logView(i))
 	if err != nil {
 		return 0, err
 	}
-	if bot && ack.ResponseAction != "update" {
+	if k == botKind && ack.ResponseAction != "update" {
 		return ack.Latency, fmt.Errorf("modal answered %q %v, want update", ack.ResponseAction, ack.Errors)
 	}
 	return ack.Latency, nil
@@ -137,6 +141,7 @@ func submitLogModal(ctx context.Context, e *env, i int, bot bool) (time.Duration
 
 // result is one phase's figures.
 type result struct {
+	kind       kind
 	lat        []time.Duration
 	errs       int
 	firstErr   string
@@ -229,9 +234,10 @@ func sampleBot(t *target, step time.Duration, stop <-chan struct{}, out chan<- [
 	}
 }
 
-// measure runs one scenario on the bot or the floor.
-func (e *env) measure(ctx context.Context, sc *scenario, bot bool) (*result, error) {
-	t, err := e.start(ctx, bot)
+// measure runs one scenario on the bot or a floor.
+func (e *env) measure(ctx context.Context, sc *scenario, k kind) (*result, error) {
+	bot := k == botKind
+	t, err := e.start(ctx, k)
 	if err != nil {
 		return nil, err
 	}
@@ -250,12 +256,12 @@ func (e *env) measure(ctx context.Context, sc *scenario, bot bool) (*result, err
 	}
 	e.logf("%s: warm-up", sc.name)
 	for i := range cfg.warmup {
-		if _, err := sc.send(ctx, e, i, bot); err != nil {
+		if _, err := sc.send(ctx, e, i, k); err != nil {
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
 
-	r := &result{}
+	r := &result{kind: k}
 	var profWG sync.WaitGroup
 	if bot && cfg.pprofDir != "" {
 		secs := int(dur.Seconds() + 0.999)
@@ -289,9 +295,9 @@ func (e *env) measure(ctx context.Context, sc *scenario, bot bool) (*result, err
 	e.logf("%s: measuring", sc.name)
 	switch sc.mode {
 	case closedMode:
-		r.lat, r.wall, err = closedLoop(ctx, e, cfg.inflight, dur, 0, sc.send, bot)
+		r.lat, r.wall, err = closedLoop(ctx, e, cfg.inflight, dur, 0, sc.send, k)
 	default:
-		r.lat, r.wall, err = openLoop(ctx, e, cfg.rate, dur, sc.send, bot)
+		r.lat, r.wall, err = openLoop(ctx, e, cfg.rate, dur, sc.send, k)
 	}
 	var le *loadErrors
 	if errors.As(err, &le) {
@@ -389,7 +395,7 @@ func (c *collector) done() ([]time.Duration, time.Duration, error) {
 
 // openLoop sends at rate for dur, each command on its own goroutine, then
 // waits for every ack (at most 30s more).
-func openLoop(ctx context.Context, e *env, rate float64, dur time.Duration, send sendFunc, bot bool) ([]time.Duration, time.Duration, error) {
+func openLoop(ctx context.Context, e *env, rate float64, dur time.Duration, send sendFunc, k kind) ([]time.Duration, time.Duration, error) {
 	n := int(rate * dur.Seconds())
 	c := &collector{lat: make([]time.Duration, 0, n), start: time.Now()}
 	ctx, cancel := context.WithTimeout(ctx, dur+30*time.Second)
@@ -402,7 +408,7 @@ func openLoop(ctx context.Context, e *env, rate float64, dur time.Duration, send
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				d, err := send(ctx, e, i, bot)
+				d, err := send(ctx, e, i, k)
 				c.add(d, err)
 			}(sent)
 		}
@@ -414,7 +420,7 @@ func openLoop(ctx context.Context, e *env, rate float64, dur time.Duration, send
 
 // closedLoop keeps inflight commands in flight for dur (or until count
 // commands when count > 0).
-func closedLoop(ctx context.Context, e *env, inflight int, dur time.Duration, count int, send sendFunc, bot bool) ([]time.Duration, time.Duration, error) {
+func closedLoop(ctx context.Context, e *env, inflight int, dur time.Duration, count int, send sendFunc, k kind) ([]time.Duration, time.Duration, error) {
 	c := &collector{start: time.Now()}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -442,7 +448,7 @@ func closedLoop(ctx context.Context, e *env, inflight int, dur time.Duration, co
 				if !ok {
 					return
 				}
-				d, err := send(ctx, e, i, bot)
+				d, err := send(ctx, e, i, k)
 				c.add(d, err)
 			}
 		}()
