@@ -415,24 +415,6 @@ func (t *Transport) inspect(method string, resp *http.Response) {
 	t.count(method, r.Error)
 }
 
-// dropMessage is body, a JSON object, without its "message" field; body
-// itself when it is not an object or has none.
-func dropMessage(body []byte) []byte {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil {
-		return body
-	}
-	if _, ok := fields["message"]; !ok {
-		return body
-	}
-	delete(fields, "message")
-	b, err := json.Marshal(fields)
-	if err != nil {
-		return body
-	}
-	return b
-}
-
 // Config is what New needs to build a client.
 type Config struct {
 	BotToken string
