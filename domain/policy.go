@@ -171,8 +171,12 @@ func (p *Policy) LevelName(i int) string {
 // RoleName is a level's name as people say it of a person: "team-lead"
 // is "team lead".
 func RoleName(level string) string {
-	return strings.TrimSpace(strings.NewReplacer("-", " ", "_", " ").Replace(level))
+	return strings.TrimSpace(roleSpaces.Replace(level))
 }
+
+// roleSpaces turns a level name's separators into spaces (built once: a
+// Replacer is safe for concurrent use).
+var roleSpaces = strings.NewReplacer("-", " ", "_", " ")
 
 // LevelApprovers returns the approvers of level i of the chain; none for an
 // index outside it.
