@@ -335,13 +335,38 @@ func (t *Transport) attempt(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	body, err := readBody(resp)
 	_ = resp.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read answer: %w", err)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
+}
+
+// maxAnswer bounds what is read of one answer.
+const maxAnswer = 8 << 20
+
+// readBody reads resp's body, at most maxAnswer bytes, into a buffer sized
+// from Content-Length when Slack gives it (io.ReadAll would grow one from
+// 512 bytes, copying a card's echo five times).
+func readBody(resp *http.Response) ([]byte, error) {
+	r := io.LimitReader(resp.Body, maxAnswer)
+	n := resp.ContentLength
+	if n <= 0 || n >= maxAnswer {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, n)
+	if k, err := io.ReadFull(r, buf); err != nil {
+		return buf[:k], err
+	}
+	// net/http stops at Content-Length; another transport might not.
+	var more [1]byte
+	if k, _ := r.Read(more[:]); k == 0 {
+		return buf, nil
+	}
+	rest, err := io.ReadAll(r)
+	return append(append(buf, more[0]), rest...), err
 }
 
 // sleepCtx waits d or until ctx ends.
@@ -391,7 +416,7 @@ func (t *Transport) inspect(method string, resp *http.Response) {
 		t.count(method, "http_"+strconv.Itoa(resp.StatusCode))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	body, err := readBody(resp)
 	_ = resp.Body.Close()
 	if err != nil {
 		resp.Body = io.NopCloser(bytes.NewReader(body))
