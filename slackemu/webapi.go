@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"mime"
 	"net/http"
@@ -28,6 +29,11 @@ type Call struct {
 	OK     bool
 	Error  string // Slack error code when !OK, e.g. "invalid_blocks", "ratelimited"
 	Status int    // HTTP status of the answer
+
+	// raw is what Params is decoded from, when Calls is first asked for
+	// the call: a load run records calls by the hundred thousand and
+	// reads few of them.
+	raw params
 }
 
 // Param returns a parameter as a string (JSON values other than strings are re-encoded).
@@ -262,14 +268,26 @@ func (s *Server) Calls(method string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if method == "" {
+		for j := range s.calls {
+			s.decodeCallLocked(j)
+		}
 		return slices.Clone(s.calls)
 	}
 	idx := s.callIdx[method]
 	out := make([]Call, len(idx))
 	for i, j := range idx {
+		s.decodeCallLocked(j)
 		out[i] = s.calls[j]
 	}
 	return out
+}
+
+// decodeCallLocked fills the Params of call j from its raw parameters,
+// once.
+func (s *Server) decodeCallLocked(j int) {
+	if c := &s.calls[j]; c.raw != nil {
+		c.Params, c.raw = c.raw.decoded(), nil
+	}
 }
 
 // CallCount returns how many times method was called (failed calls included).
@@ -281,7 +299,7 @@ func (s *Server) CallCount(method string) int {
 
 func (s *Server) recordCallLocked(method string, p params, status int, errCode string) {
 	s.callIdx[method] = append(s.callIdx[method], len(s.calls))
-	s.calls = append(s.calls, Call{Method: method, Params: p.decoded(), Time: time.Now(), OK: errCode == "", Error: errCode, Status: status})
+	s.calls = append(s.calls, Call{Method: method, Params: map[string]any{}, raw: maps.Clone(p), Time: time.Now(), OK: errCode == "", Error: errCode, Status: status})
 	s.wakeLocked("calls")
 }
 
