@@ -72,6 +72,7 @@ const (
 	storeKind      // the floor with one Redis round trip before a confirming ack
 )
 
+// String is the kind's row name in the report.
 func (k kind) String() string {
 	return [...]string{"empowerbot", "floor", "floor+store"}[k]
 }
@@ -94,7 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.botLogLevel, "bot-log-level", "info", "the bot's LOG_LEVEL (its logs are discarded)")
 	fs.BoolVar(&c.noFloor, "no-floor", false, "measure the bot only")
 	fs.BoolVar(&c.verbose, "v", false, "say what is happening on stderr")
-	fs.IntVar(&c.rounds, "rounds", 1, "runs of each scenario, the bot and the floor taking turns (bot, floor, floor, bot, …); the figures pool them all")
+	fs.IntVar(&c.rounds, "rounds", 1, "runs of each scenario, the bot and the floors taking turns, every other round in reverse (bot, floor, floor, bot, …); the figures pool them all")
 	fs.StringVar(&c.selfProfile, "self-profile", "", "write the load tool's own CPU profile (the emulator's side) to this file")
 	fs.BoolVar(&c.storeFloor, "store-floor", false, "measure the store floor too: the floor making, before each ack, the one Redis round trip the contract allows (a script that keeps the command) and confirming a slash command in its ack; the least any app that stores and confirms in the ack can do")
 	fs.BoolVar(&c.redisProxy, "redis-proxy", false, "put a counting proxy between the bot and redis-server, for its top-level Redis commands per command (the proxy's hops then add to the bot's latency and CPU)")
