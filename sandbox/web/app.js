@@ -12,6 +12,8 @@ const S = {
   conv: null,        // channel ID, or "app" for the bot's DM / Home
   tab: "messages",   // for the app: "home" or "messages"
   msgs: [],          // messages of the current conversation
+  viewEvents: 0,     // view events seen so far (a modal fetched before the last one is stale)
+  loads: [],         // history fetches on their way: {channel, early: messages the events brought meanwhile}
   modal: null,       // the open modal (ViewJSON)
   home: null,        // the App Home (ViewJSON)
   unread: {},        // person -> conversation -> {messages, mentions}, kept by the server
@@ -678,19 +680,39 @@ function renderMessages() {
   if (atBottom || true) box.scrollTop = box.scrollHeight;
 }
 
-function upsertMessage(m) {
+// applyMessage puts a posted, edited or deleted message into the conversation shown.
+function applyMessage(m) {
   const i = S.msgs.findIndex((x) => x.ts === m.ts && x.channel === m.channel);
   if (m.deleted) { if (i >= 0) S.msgs.splice(i, 1); }
   else if (i >= 0) S.msgs[i] = m;
   else { S.msgs.push(m); S.msgs.sort((a, b) => (a.ts.length - b.ts.length) || (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0)); }
+}
+
+// upsertMessage applies a message an event brought and shows it; a history fetch on its way
+// for that conversation keeps it, to apply again over the (possibly older) history.
+function upsertMessage(m) {
+  for (const l of S.loads) if (l.channel === m.channel) l.early.push(m);
+  applyMessage(m);
   renderMessages();
 }
 
+// loadMessages shows the current conversation's history. The server reads it when the
+// request arrives; what the event stream brings before the answer is read here may be newer,
+// so it is applied again on top, in the order it came (a praise post that arrived meanwhile
+// stays on screen).
 async function loadMessages() {
   const ch = convChannel();
-  const r = await api("GET", `/api/messages?user=${encodeURIComponent(S.me)}&channel=${encodeURIComponent(ch)}`);
+  const load = { channel: ch, early: [] };
+  S.loads.push(load);
+  let r;
+  try {
+    r = await api("GET", `/api/messages?user=${encodeURIComponent(S.me)}&channel=${encodeURIComponent(ch)}`);
+  } finally {
+    S.loads.splice(S.loads.indexOf(load), 1);
+  }
   if (convChannel() !== ch) return;
   S.msgs = r.messages || [];
+  for (const m of load.early) applyMessage(m);
   renderMessages();
 }
 
@@ -897,9 +919,13 @@ async function switchUser(id) {
   connect();
 }
 
+// loadViews shows the person's open modal and Home. A view event that arrives while the
+// answer is on its way is newer than it, so the answer's modal is then left alone (a modal
+// the bot opened meanwhile stays open).
 async function loadViews() {
+  const seen = S.viewEvents;
   const r = await api("GET", `/api/views?user=${encodeURIComponent(S.me)}`);
-  if (r.modal) showModal(r.modal); else hideModal();
+  if (S.viewEvents === seen) { if (r.modal) showModal(r.modal); else hideModal(); }
   if (r.home) setHome(r.home);
   else if (S.conv === "app" && S.tab === "home") renderHome();
 }
@@ -935,9 +961,11 @@ function onEvent(e) {
     }
     case "view_opened":
     case "view_updated":
+      if (e.view.type === "modal") S.viewEvents++;
       if (e.view.type === "modal" && e.view.open) showModal(e.view);
       break;
     case "view_closed":
+      S.viewEvents++;
       // the view below it on the stack, if any, is on top again
       if (S.modal && S.modal.id === e.view.id) { hideModal(e.view.id); loadViews().catch(() => {}); }
       break;
