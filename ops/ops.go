@@ -34,7 +34,13 @@ type Check func(ctx context.Context) error
 type Server struct {
 	srv *http.Server
 	ln  net.Listener
+	// grace is how long Serve waits, when its context ends, for the
+	// requests in flight before it cuts their connections.
+	grace time.Duration
 }
+
+// shutdownGrace is Server.grace.
+const shutdownGrace = 5 * time.Second
 
 // New listens on addr (":8080", "127.0.0.1:0") and prepares the handlers.
 // checks are run by /readyz in order, each with a 1s timeout. With pprof,
@@ -76,8 +82,9 @@ func New(addr string, reg *prometheus.Registry, checks map[string]Check, pprof b
 		mux.HandleFunc("GET /debug/pprof/trace", httppprof.Trace)
 	}
 	return &Server{
-		ln:  ln,
-		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
+		ln:    ln,
+		srv:   &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
+		grace: shutdownGrace,
 	}, nil
 }
 
@@ -88,7 +95,11 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // it itself when it returns).
 func (s *Server) Close() error { return s.ln.Close() }
 
-// Serve serves until ctx ends, then shuts down within 5s.
+// Serve serves until ctx ends, then shuts down within 5s: the requests in
+// flight get that long to finish, then their connections are cut. A
+// connection that is still open then is no failure of the bot's (a probe
+// that connected and never sent its request holds one: Go's server counts
+// it as busy for its first 5s), so Serve then returns nil.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
@@ -96,10 +107,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), s.grace)
 		defer cancel()
 		if err := s.srv.Shutdown(sctx); err != nil {
-			return err
+			if cerr := s.srv.Close(); cerr != nil {
+				return errors.Join(err, cerr)
+			}
 		}
 		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
