@@ -12,6 +12,7 @@ import (
 	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
 
@@ -208,15 +209,25 @@ func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 
 // PostPraise posts p to the praise channel (recognition.Notifier).
 func (n RecognitionNotifier) PostPraise(ctx context.Context, p domain.PraiseGiven) error {
-	text, blocks := praisePost(p)
 	if p.Reacted != nil {
 		if err := n.H.reactedLink(ctx, p.Reacted); err != nil {
 			return err
 		}
-		text, blocks = reactionPraisePost(p)
+		text, blocks := reactionPraisePost(p)
+		_, err := n.postToPraiseOnce(ctx, reactionPraiseTag(p), text, blocks)
+		return err
 	}
+	text, blocks := praisePost(p)
 	_, err := n.postToPraise(ctx, text, blocks)
 	return err
+}
+
+// reactionPraiseTag names the praise post of praise by reaction p in its
+// message metadata: one per giver and message, as the praise is given, so
+// that a repair finds the post a stopped handler made.
+func reactionPraiseTag(p domain.PraiseGiven) slackapi.Tag {
+	r := p.Reacted
+	return slackapi.PostTag("praise-reaction", p.Giver+"/"+r.Channel+"/"+r.TS)
 }
 
 // TellPraised DMs p's person that they were praised (recognition.Notifier).

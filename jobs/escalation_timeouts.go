@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/empowerbot/empowerbot/service/decisions"
+	"github.com/empowerbot/empowerbot/service/recognition"
 )
 
 // EscalationTimeouts is the escalation_timeouts job of team, on spec:
@@ -15,8 +16,10 @@ import (
 // then the approvers of every level whose remind_after has passed get their
 // one reminder DM (decisions.Service.Reminders). Each move is atomic and
 // each reminder DM claimed, so a tick run by two replicas, or twice, moves a
-// decision once and reminds each approver once.
-func EscalationTimeouts(s *decisions.Service, team, spec string) Job {
+// decision once and reminds each approver once. With rec set, it also posts
+// the praise by reaction a stopped handler left unposted
+// (recognition.Service.RepairReactionPraise), claimed the same way.
+func EscalationTimeouts(s *decisions.Service, rec *recognition.Service, team, spec string) Job {
 	return Job{
 		Name: "escalation_timeouts",
 		Spec: spec,
@@ -24,7 +27,12 @@ func EscalationTimeouts(s *decisions.Service, team, spec string) Job {
 			// Timeouts first: a decision that moves up is reminded at
 			// its new level, when that level's clock says so.
 			terr := s.Timeouts(ctx, team)
-			return errors.Join(terr, s.Reminders(ctx, team))
+			rerr := s.Reminders(ctx, team)
+			var perr error
+			if rec != nil {
+				perr = rec.RepairReactionPraise(ctx, team)
+			}
+			return errors.Join(terr, rerr, perr)
 		},
 	}
 }

@@ -13,7 +13,8 @@ import (
 // Deps are what the scheduled jobs run: the services whose run bodies they
 // call, and the policy's schedules.
 type Deps struct {
-	// Decisions runs the escalation_timeouts job.
+	// Decisions runs the escalation_timeouts job (and Recognition the
+	// repair of praise by reaction in it).
 	Decisions *decisions.Service
 	// Feedback runs the feedback and feedback_reminder jobs.
 	Feedback *feedback.Service
@@ -35,7 +36,7 @@ type Deps struct {
 // the policy's schedules. Each feature adds its job here.
 func Register(s *Scheduler, d Deps) error {
 	jobs := []Job{}
-	jobs = append(jobs, EscalationTimeouts(d.Decisions, d.Team, d.Schedules.EscalationTimeouts))
+	jobs = append(jobs, EscalationTimeouts(d.Decisions, d.Recognition, d.Team, d.Schedules.EscalationTimeouts))
 	jobs = append(jobs, FeedbackJobs(d.Feedback, d.Schedules)...)
 	jobs = append(jobs, Digest(d.Insights, d.Schedules.Digest))
 	jobs = append(jobs, OutcomeFollowups(d.Recognition, d.Team, d.Schedules.OutcomeFollowups))

@@ -100,9 +100,14 @@ end
 return 1
 `)
 
-// PraisePosted records that the praise or win of ticket t (from
-// GiveRequestPraise) is posted: the same request given again posts nothing.
+// PraisePosted records that the praise or win of ticket t is posted: from
+// GiveRequestPraise, the same request given again posts nothing; from
+// GiveReactionPraise, it is no longer waiting for its post (a repair leaves
+// it alone).
 func (s *Store) PraisePosted(ctx context.Context, t domain.PraiseTicket) error {
+	if isReactionTicket(t) && t.AuditID != "" {
+		return s.ReactionPraisePosted(ctx, t.Team, t.AuditID)
+	}
 	if t.Once == "" || t.AuditID == "" || !strings.Contains(t.Once, ":praise-request:") {
 		return nil
 	}

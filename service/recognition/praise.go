@@ -259,3 +259,67 @@ func (s *Service) postToFeed(ctx context.Context, team string, now time.Time, ev
 	}
 	return nil
 }
+
+// Praise by reaction is handled after its event was acknowledged, and Slack
+// sends the event once: when the bot stops between counting the praise and
+// posting it, or Slack fails the post, nobody would post it. So it waits on
+// a list until it is posted (Store.PendingReactionPraise), and the repair
+// run of the escalation_timeouts job posts what has waited too long.
+const (
+	// reactionRepairAfter is how long praise by reaction may wait for its
+	// post before a repair posts it: longer than a handler may run (30s),
+	// so that the handler that gave it has posted it or stopped.
+	reactionRepairAfter = 2 * time.Minute
+	// reactionRepairLease is how long a repair's claim holds; a repair that
+	// died leaves it to a later run.
+	reactionRepairLease = 2 * time.Minute
+	// reactionRepairBatch bounds the praise one repair run posts.
+	reactionRepairBatch = 50
+	// reactionRepairGiveUp is how old praise by reaction may be and still
+	// be posted: after a day the moment has passed, and it is dropped.
+	reactionRepairGiveUp = 24 * time.Hour
+)
+
+// RepairReactionPraise posts the praise by reaction of team that was given
+// (counted and audited) but whose post did not go out, once it is
+// reactionRepairAfter old, and tells the person praised. A post that
+// reached Slack before the bot stopped is found in the praise channel, not
+// posted twice (domain.WithFinishing). A post that fails is tried again by
+// a later run, for up to a day.
+func (s *Service) RepairReactionPraise(ctx context.Context, team string) error {
+	now := s.clock.Now()
+	due := now.Add(-reactionRepairAfter)
+	evs, err := s.store.PendingReactionPraise(ctx, team, due, reactionRepairBatch)
+	if err != nil {
+		return fmt.Errorf("repair praise by reaction: %w", err)
+	}
+	var errs []error
+	for _, ev := range evs {
+		claimed, err := s.store.ClaimReactionPraise(ctx, team, ev.ID, due, now.Add(reactionRepairLease))
+		if err != nil {
+			return errors.Join(append(errs, fmt.Errorf("repair praise by reaction: %w", err))...)
+		}
+		if !claimed {
+			continue
+		}
+		if now.Sub(ev.At) > reactionRepairGiveUp {
+			s.log.Error("gave up posting praise by reaction", "team", team, "audit_id", ev.ID, "given_at", ev.At.UTC().Format(time.RFC3339))
+			errs = append(errs, s.store.ReactionPraisePosted(ctx, team, ev.ID))
+			continue
+		}
+		data, _ := ev.Payload.(domain.PraiseGivenData)
+		p := domain.PraiseGiven{Team: team, Giver: ev.Actor, To: ev.Subject, Text: data.Text, Values: data.Values,
+			Reacted: &domain.ReactedMessage{Channel: data.Channel, TS: data.MessageTS, Reaction: data.Reaction}}
+		fctx := domain.WithFinishing(ctx)
+		if err := s.notify.PostPraise(fctx, p); err != nil {
+			errs = append(errs, fmt.Errorf("repair praise by reaction %s: %w", ev.ID, err))
+			continue
+		}
+		if err := s.store.ReactionPraisePosted(ctx, team, ev.ID); err != nil {
+			errs = append(errs, err)
+		}
+		s.log.Info("posted praise by reaction its handler left", "team", team, "audit_id", ev.ID)
+		s.tellPraised(fctx, p)
+	}
+	return errors.Join(errs...)
+}

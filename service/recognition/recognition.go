@@ -44,6 +44,17 @@ type Store interface {
 	PraisePosted(ctx context.Context, t domain.PraiseTicket) error
 	// UndoPraise takes back a ticket whose post failed.
 	UndoPraise(ctx context.Context, t domain.PraiseTicket) error
+	// PendingReactionPraise returns the praise by reaction of team that
+	// was given but is not recorded as posted, due for a repair at due
+	// (given or last claimed before it), oldest first, at most n, as
+	// their audit events.
+	PendingReactionPraise(ctx context.Context, team string, due time.Time, n int) ([]domain.Event, error)
+	// ClaimReactionPraise claims the praise by reaction with audit entry
+	// id, due at due, until until: claimed means the caller posts it now.
+	ClaimReactionPraise(ctx context.Context, team, id string, due, until time.Time) (bool, error)
+	// ReactionPraisePosted records that the praise by reaction with audit
+	// entry id is posted: no repair posts it again.
+	ReactionPraisePosted(ctx context.Context, team, id string) error
 	// Decision returns decision id of team.
 	Decision(ctx context.Context, team, id string) (*domain.Decision, error)
 	// RecordOutcome records, once, how decision id turned out, as told by
