@@ -106,3 +106,50 @@ func TestRepairFindsPraiseByReactionThatReachedSlack(t *testing.T) {
 		t.Errorf("%d praise posts after the repair; want 1 (the one in the channel was found)\n%s", n, dump(e.Emu.Messages(apptest.Praise)))
 	}
 }
+
+// Slack fails every attempt of the praise post (internal_error): the
+// praise is not taken back but waits, counted once, and the repair posts it
+// once Slack answers again, and tells Dave then, not before.
+func TestPraiseByReactionWaitsOutASlackOutage(t *testing.T) {
+	e := startReactions(t, reactionPolicy("10"), 1)
+	m := e.say(apptest.Dave, apptest.General, "Rolled back the ACME config: their checkout works again")
+	e.Emu.InjectError("chat.postMessage", 4, "internal_error")
+	e.react(apptest.Alice, m, "clap", true)
+	if n := len(e.Emu.Messages(apptest.Praise)); n != 0 {
+		t.Fatalf("%d praise posts while Slack failed; want 0", n)
+	}
+	if n := len(e.Emu.DMs(apptest.Dave)); n != 0 {
+		t.Errorf("Dave got %d DMs before the praise was posted; want 0", n)
+	}
+	if n := len(e.reactionPraise()); n != 1 {
+		t.Fatalf("%d praise by reaction audited after the failed post; want 1 (kept, not taken back)", n)
+	}
+	rc := e.Redis.Client(t)
+	pending := store.NewKeys(e.Prefix).Team(apptest.Team, "praise-reaction-pending")
+	if n, _ := rc.ZCard(context.Background(), pending).Result(); n != 1 {
+		t.Fatalf("%d praise by reaction waiting; want 1", n)
+	}
+
+	e.Clock.Advance(3 * time.Minute)
+	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), "escalation_timeouts"); err != nil {
+		t.Fatalf("run escalation_timeouts: %v", err)
+	}
+	if _, err := e.Emu.WaitMessage(e.Ctx(), apptest.Praise, func(p slackemu.Message) bool {
+		return strings.Contains(p.AllText(), "<@U0ALICE> praises <@U0DAVE>")
+	}); err != nil {
+		t.Fatalf("no praise post after the repair: %v", err)
+	}
+	e.waitDM(apptest.Dave, "<@U0ALICE> praised you in <#C0PRAISE>")
+	if n := len(e.Emu.Messages(apptest.Praise)); n != 1 {
+		t.Errorf("%d praise posts; want 1\n%s", n, dump(e.Emu.Messages(apptest.Praise)))
+	}
+	if n, _ := rc.ZCard(context.Background(), pending).Result(); n != 0 {
+		t.Errorf("%d praise by reaction still waiting after the repair; want 0", n)
+	}
+	// Re-adding the reaction later praises nothing more.
+	e.react(apptest.Alice, m, "clap", false)
+	e.react(apptest.Alice, m, "clap", true)
+	if n := len(e.reactionPraise()); n != 1 {
+		t.Errorf("%d praise by reaction audited after reacting again; want 1", n)
+	}
+}

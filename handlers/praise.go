@@ -210,11 +210,16 @@ func (h *Handlers) WinCommand(ctx context.Context, c *Command) (*Reply, error) {
 // PostPraise posts p to the praise channel (recognition.Notifier).
 func (n RecognitionNotifier) PostPraise(ctx context.Context, p domain.PraiseGiven) error {
 	if p.Reacted != nil {
-		if err := n.H.reactedLink(ctx, p.Reacted); err != nil {
-			return err
+		err := n.H.reactedLink(ctx, p.Reacted)
+		if err == nil {
+			text, blocks := reactionPraisePost(p)
+			_, err = n.postToPraiseOnce(ctx, reactionPraiseTag(p), text, blocks)
 		}
-		text, blocks := reactionPraisePost(p)
-		_, err := n.postToPraiseOnce(ctx, reactionPraiseTag(p), text, blocks)
+		if slackapi.Down(err) {
+			// Slack cannot answer for now: the praise waits for the
+			// repair (recognition.Service.RepairReactionPraise).
+			return domain.Wrap(domain.Unavailable, err)
+		}
 		return err
 	}
 	text, blocks := praisePost(p)

@@ -71,6 +71,14 @@ func (s *Service) Praise(ctx context.Context, p domain.PraiseGiven) error {
 	return nil
 }
 
+// postLaterError is the error of a post to the praise feed that is not
+// taken back when it fails: the praise stays counted and audited, waiting
+// for a repair to post it (praise by reaction while Slack cannot answer).
+type postLaterError struct{ err error }
+
+func (e *postLaterError) Error() string { return "post later: " + e.err.Error() }
+func (e *postLaterError) Unwrap() error { return e.err }
+
 // errPostedBefore is postToFeed's answer for a command whose praise or win
 // an earlier handling of the same request posted.
 var errPostedBefore = errors.New("posted by an earlier handling of the same request")
@@ -147,9 +155,19 @@ func (s *Service) PraiseByReaction(ctx context.Context, p domain.PraiseGiven) (g
 		if already {
 			return nil
 		}
-		return s.notify.PostPraise(ctx, p)
+		err := s.notify.PostPraise(ctx, p)
+		if domain.ErrorCode(err) == domain.Unavailable {
+			return &postLaterError{err: err}
+		}
+		return err
 	}
 	if err := s.postToFeed(ctx, p.Team, now, ev, give, post); err != nil {
+		if later := (*postLaterError)(nil); errors.As(err, &later) {
+			// Given and counted, waiting on its list: the repair posts
+			// it, and tells the person, once Slack answers.
+			s.log.Warn("praise by reaction left for the repair: Slack did not answer", "team", p.Team, "error", later.err.Error())
+			return false, nil
+		}
 		if domain.ErrorCode(err) == domain.Forbidden {
 			return false, domain.Forbiddenf("Your :%s: on %s's message posted no praise this time: you've shared %s today, as many as a day holds. Thank you for noticing so much; save it for tomorrow!",
 				r.Reaction, slacktext.User(p.To), praisePosts(s.conf().DailyLimit))
@@ -226,7 +244,8 @@ func praisePosts(n int) string {
 // postToFeed counts ev (praise.given or win.posted) against its giver's
 // daily limit and audits it with give (the store's GivePraise or
 // GiveReactionPraise, given the day and the limit), then posts it with
-// post; a failed post is taken back.
+// post; a failed post is taken back, unless post's error is a
+// *postLaterError (it is returned as it is).
 func (s *Service) postToFeed(ctx context.Context, team string, now time.Time, ev domain.Event,
 	give func(day string, limit int) (domain.PraiseTicket, bool, error), post func(context.Context) error) error {
 	limit := s.conf().DailyLimit
@@ -249,6 +268,9 @@ func (s *Service) postToFeed(ctx context.Context, team string, now time.Time, ev
 		return domain.Forbiddenf("You've shared %s today, as many as a day holds: thank you for noticing so much! Nothing was posted; keep this one for tomorrow.", what)
 	}
 	if err := post(ctx); err != nil {
+		if later := (*postLaterError)(nil); errors.As(err, &later) {
+			return err // counted and kept, for a later post
+		}
 		if uerr := s.store.UndoPraise(context.WithoutCancel(ctx), t); uerr != nil {
 			s.log.Error("could not take back praise whose post failed", "team", team, "error", uerr.Error())
 		}
