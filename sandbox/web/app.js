@@ -701,7 +701,7 @@ function upsertMessage(m) {
 // so it is applied again on top, in the order it came (a praise post that arrived meanwhile
 // stays on screen).
 async function loadMessages() {
-  const ch = convChannel();
+  const ch = convChannel(), me = S.me;
   const load = { channel: ch, early: [] };
   S.loads.push(load);
   let r;
@@ -710,7 +710,7 @@ async function loadMessages() {
   } finally {
     S.loads.splice(S.loads.indexOf(load), 1);
   }
-  if (convChannel() !== ch) return;
+  if (convChannel() !== ch || S.me !== me) return; // another conversation, or another person's view, since
   S.msgs = r.messages || [];
   for (const m of load.early) applyMessage(m);
   renderMessages();
@@ -923,8 +923,9 @@ async function switchUser(id) {
 // answer is on its way is newer than it, so the answer's modal is then left alone (a modal
 // the bot opened meanwhile stays open).
 async function loadViews() {
-  const seen = S.viewEvents;
-  const r = await api("GET", `/api/views?user=${encodeURIComponent(S.me)}`);
+  const seen = S.viewEvents, me = S.me;
+  const r = await api("GET", `/api/views?user=${encodeURIComponent(me)}`);
+  if (S.me !== me) return; // the page is someone else's since
   if (S.viewEvents === seen) { if (r.modal) showModal(r.modal); else hideModal(); }
   if (r.home) setHome(r.home);
   else if (S.conv === "app" && S.tab === "home") renderHome();
