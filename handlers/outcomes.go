@@ -350,7 +350,7 @@ func (n RecognitionNotifier) TellLeader(ctx context.Context, d *domain.Decision,
 // (recognition.Notifier).
 func (n RecognitionNotifier) SendFollowUp(ctx context.Context, d *domain.Decision) (domain.MessageRef, error) {
 	text, blocks := FollowUpMessage(d, n.H.Clock.Now(), n.H.clockFor(ctx, d.Team, d.Requester))
-	ch, ts, err := n.H.DM(ctx, d.Team, d.Requester, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	ch, ts, err := n.H.dmOnce(ctx, d.Team, d.Requester, FollowUpTag(d.ID), slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		if slackapi.Classify(err) == slackapi.Permanent {
 			return domain.MessageRef{}, &recognition.UnreachableError{Reason: cmp.Or(slackapi.Code(err), "permanent"), Err: err}
@@ -359,6 +359,11 @@ func (n RecognitionNotifier) SendFollowUp(ctx context.Context, d *domain.Decisio
 	}
 	return domain.MessageRef{Channel: ch, TS: ts}, nil
 }
+
+// FollowUpTag names the follow-up DM of decision id in its message
+// metadata, so that a run taking over a follow-up finds the DM an earlier
+// run sent without recording it (domain.WithFinishing).
+func FollowUpTag(id string) slackapi.Tag { return slackapi.PostTag("followup", id) }
 
 // ShowRecorded shows d's recorded outcome in its follow-up DM at
 // (recognition.Notifier).

@@ -77,6 +77,9 @@ func (s *Store) outcomesDueKey(team string) string { return s.keys.Team(team, "o
 func (s *Store) followUpClaimKey(team, id string) string {
 	return s.keys.Team(team, "outcome-claim", id)
 }
+func (s *Store) followUpTriedKey(team, id string) string {
+	return s.keys.Team(team, "outcome-tried", id)
+}
 
 // DueFollowUps returns the IDs of decisions whose follow-up is due at now,
 // earliest first, at most limit.
@@ -106,9 +109,11 @@ func (s *Store) FollowUpDue(ctx context.Context, team, id string) (time.Time, bo
 
 // followUpKind is the follow-up's lease (in followUpClaimKey).
 //
-// claim: KEYS[2] due, KEYS[3] decision; ARGV[4] id. A decision that is due
-// no more is done; one that is gone or whose outcome is known is done and
-// leaves the due set.
+// claim: KEYS[2] due, KEYS[3] decision, KEYS[4] tried; ARGV[4] id, ARGV[5]
+// tried ms. A decision that is due no more is done; one that is gone or
+// whose outcome is known is done and leaves the due set. A claim marks the
+// follow-up tried (for ARGV[5] ms) and notes "again" when an earlier claim
+// did: that one may have sent the DM without recording it.
 //
 // done: KEYS[2] due, KEYS[3] decision, KEYS[4] audit; ARGV[4] id, ARGV[5]
 // the ask field's value, then the audit event (at, fields…) or nothing.
@@ -124,7 +129,9 @@ if not redis.call('ZSCORE', KEYS[2], ARGV[4]) then return lease_done('') end
 if redis.call('HEXISTS', KEYS[3], 'outcome') == 1 or redis.call('EXISTS', KEYS[3]) == 0 then
   redis.call('ZREM', KEYS[2], ARGV[4])
   return lease_done('')
-end`,
+end
+if redis.call('EXISTS', KEYS[4]) == 1 then note = 'again' end
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[5])`,
 	done: `
 local aid = nil
 if #ARGV >= 6 then aid = audit_id(KEYS[4], ARGV[6]) end
@@ -141,16 +148,23 @@ end`,
 // claimed means the caller sends it now; otherwise it needs nothing (sent
 // already, or the outcome is known: it is due no more) or another run is
 // sending it. A claim whose owner died expires after lease and is won by
-// the next run.
-func (s *Store) ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (claimed bool, err error) {
-	st, _, err := s.claimLease(ctx, followUpKind,
-		[]string{s.followUpClaimKey(team, id), s.outcomesDueKey(team), s.decisionKey(team, id)},
-		owner, lease, id)
+// the next run. again is true when an earlier claim of it was taken (its
+// run failed, gave it back or died): that run may have sent the DM without
+// recording it, so the caller looks for it before it sends one.
+func (s *Store) ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (claimed, again bool, err error) {
+	st, note, err := s.claimLease(ctx, followUpKind,
+		[]string{s.followUpClaimKey(team, id), s.outcomesDueKey(team), s.decisionKey(team, id), s.followUpTriedKey(team, id)},
+		owner, lease, id, FollowUpTriedTTL.Milliseconds())
 	if err != nil {
-		return false, fmt.Errorf("claim follow-up %s: %w", id, err)
+		return false, false, fmt.Errorf("claim follow-up %s: %w", id, err)
 	}
-	return st == LeaseClaimed, nil
+	return st == LeaseClaimed, st == LeaseClaimed && note == "again", nil
 }
+
+// FollowUpTriedTTL is how long a follow-up's first claim is remembered
+// ("<prefix>:{T}:outcome-tried:<id>"): longer than a failed follow-up is
+// tried again.
+const FollowUpTriedTTL = 14 * 24 * time.Hour
 
 // FollowUpSent records that owner's follow-up DM of decision id went out
 // at: the decision leaves the due set, ev (outcome.asked) is appended and

@@ -39,8 +39,8 @@ func TestOutcomeDueOnlyOnTransition(t *testing.T) {
 		t.Fatalf("due = %v; want [%s]", ids, d.ID)
 	}
 	// Sent: off the due set, and a later bookkeeping update never re-adds it.
-	if claimed, _ := s.ClaimFollowUp(ctx, team, d.ID, "a", time.Minute); !claimed {
-		t.Fatal("claim lost; want claimed")
+	if claimed, again, _ := s.ClaimFollowUp(ctx, team, d.ID, "a", time.Minute); !claimed || again {
+		t.Fatalf("first claim: claimed %v, again %v; want claimed, not again", claimed, again)
 	}
 	ev := domain.Event{Payload: domain.OutcomeAskedData{}, Subject: d.ID, At: t0.Add(81 * time.Hour)}
 	if _, err := s.FollowUpSent(ctx, team, d.ID, "a", domain.MessageRef{Channel: "DU0DAVE", TS: "1.1"}, ev); err != nil {
@@ -74,12 +74,14 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 		}
 		return d
 	}
+	var lastAgain bool
 	claim := func(id, owner string) bool {
 		t.Helper()
-		claimed, err := s.ClaimFollowUp(ctx, team, id, owner, time.Minute)
+		claimed, again, err := s.ClaimFollowUp(ctx, team, id, owner, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
+		lastAgain = again
 		return claimed
 	}
 	isDue := func(id string) bool {
@@ -168,8 +170,14 @@ func TestFollowUpDoneOnceSentOrAnswered(t *testing.T) {
 	if err := s.ReleaseFollowUp(ctx, team, d.ID, "a"); err != nil {
 		t.Fatal(err)
 	}
+	if lastAgain {
+		t.Error("the first claim says again")
+	}
 	if !claim(d.ID, "b") {
 		t.Fatal("claim after a release lost; want claimed")
+	}
+	if !lastAgain {
+		t.Error("the claim after a release does not say again: the released run may have sent the DM")
 	}
 	if claim(d.ID, "c") {
 		t.Error("claimed while another run holds it")

@@ -76,7 +76,7 @@ func (s *Service) FollowUpsFor(ctx context.Context, team, owner string, only fun
 // followUp claims, sends and records one follow-up; sent is true when this
 // call sent it.
 func (s *Service) followUp(ctx context.Context, team, id, owner string) (sent bool, err error) {
-	claimed, err := s.store.ClaimFollowUp(ctx, team, id, owner, followUpLease)
+	claimed, again, err := s.store.ClaimFollowUp(ctx, team, id, owner, followUpLease)
 	if err != nil || !claimed {
 		return false, err
 	}
@@ -89,6 +89,11 @@ func (s *Service) followUp(ctx context.Context, team, id, owner string) (sent bo
 	}
 	sctx, cancel := context.WithTimeout(bg, followUpLease/2)
 	defer cancel()
+	if again {
+		// An earlier run may have sent it and stopped before recording
+		// it: the DM is looked for before one is sent.
+		sctx = domain.WithFinishing(sctx)
+	}
 	at, err := s.notify.SendFollowUp(sctx, d)
 	var unreachable *UnreachableError
 	if errors.As(err, &unreachable) {

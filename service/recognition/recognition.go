@@ -74,8 +74,9 @@ type Store interface {
 	// ClaimFollowUp claims the follow-up of decision id for owner for
 	// lease: claimed means the caller sends it now; otherwise it needs
 	// nothing or another run is sending it. A claim whose owner died
-	// expires after lease.
-	ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (claimed bool, err error)
+	// expires after lease. again means an earlier claim was taken: the DM
+	// may be out already, unrecorded.
+	ClaimFollowUp(ctx context.Context, team, id, owner string, lease time.Duration) (claimed, again bool, err error)
 	// FollowUpSent records, with ev (outcome.asked), that owner's
 	// follow-up of decision id went out at, and ends the claim, in one
 	// step; recorded is the decision when its outcome was recorded while
