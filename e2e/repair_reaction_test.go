@@ -153,3 +153,46 @@ func TestPraiseByReactionWaitsOutASlackOutage(t *testing.T) {
 		t.Errorf("%d praise by reaction audited after reacting again; want 1", n)
 	}
 }
+
+// The handler stopped before the post, and the message reacted to is gone
+// by the time of the repair: Slack refuses its link for good, so the praise
+// is taken back (not audited, not counted, off the list), and nobody is
+// told; the repair does not try again.
+func TestRepairTakesBackPraiseByReactionForAMessageGone(t *testing.T) {
+	e := startReactions(t, reactionPolicy("10"), 1)
+	now := e.Clock.Now()
+	const gone = "1700000000.000001"
+	ev := domain.Event{Actor: apptest.Alice, Subject: apptest.Dave, At: now, Payload: domain.PraiseGivenData{
+		Reaction: "clap", Channel: apptest.General, MessageTS: gone}}
+	day := now.UTC().Format("2006-01-02")
+	if _, ok, err := e.store.GiveReactionPraise(e.Ctx(), apptest.Team, apptest.Alice, day, 10, apptest.General, gone, ev); err != nil || !ok {
+		t.Fatalf("give the praise as the handler did: %v, %v", ok, err)
+	}
+	e.Clock.Advance(3 * time.Minute)
+	for range 2 {
+		if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), "escalation_timeouts"); err != nil {
+			t.Fatalf("run escalation_timeouts: %v", err)
+		}
+		e.Clock.Advance(5 * time.Minute)
+	}
+	if n := len(e.Emu.Messages(apptest.Praise)); n != 0 {
+		t.Errorf("%d praise posts for a message that is gone; want 0", n)
+	}
+	if n := len(e.Emu.DMs(apptest.Dave)); n != 0 {
+		t.Errorf("Dave got %d DMs; want 0", n)
+	}
+	if n := len(e.reactionPraise()); n != 0 {
+		t.Errorf("%d praise by reaction audited after it was taken back; want 0", n)
+	}
+	rc := e.Redis.Client(t)
+	keys := store.NewKeys(e.Prefix)
+	if n, _ := rc.ZCard(context.Background(), keys.Team(apptest.Team, "praise-reaction-pending")).Result(); n != 0 {
+		t.Errorf("%d praise by reaction still waiting; want 0", n)
+	}
+	if n, err := rc.Get(context.Background(), keys.Team(apptest.Team, "praise-count", apptest.Alice, day)).Int(); err == nil && n != 0 {
+		t.Errorf("Alice's praise count of the day = %d after the take-back; want 0", n)
+	}
+	if n := e.Emu.CallCount("chat.getPermalink"); n != 1 {
+		t.Errorf("chat.getPermalink called %d times; want 1 (refused for good, not tried again)", n)
+	}
+}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"github.com/empowerbot/empowerbot/box"
 	"github.com/empowerbot/empowerbot/command"
 	"github.com/empowerbot/empowerbot/domain"
+	"github.com/empowerbot/empowerbot/service/recognition"
 	"github.com/empowerbot/empowerbot/slackapi"
 	"github.com/empowerbot/empowerbot/slacktext"
 )
@@ -215,10 +217,14 @@ func (n RecognitionNotifier) PostPraise(ctx context.Context, p domain.PraiseGive
 			text, blocks := reactionPraisePost(p)
 			_, err = n.postToPraiseOnce(ctx, reactionPraiseTag(p), text, blocks)
 		}
-		if slackapi.Down(err) {
+		switch {
+		case slackapi.Down(err):
 			// Slack cannot answer for now: the praise waits for the
 			// repair (recognition.Service.RepairReactionPraise).
 			return domain.Wrap(domain.Unavailable, err)
+		case err != nil && slackapi.Classify(err) == slackapi.Permanent:
+			// Never to be posted (the message or the channel is gone).
+			return &recognition.UnreachableError{Reason: cmp.Or(slackapi.Code(err), "permanent"), Err: err}
 		}
 		return err
 	}

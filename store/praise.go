@@ -235,6 +235,15 @@ func isReactionTicket(t domain.PraiseTicket) bool {
 	return strings.Contains(t.Once, ":praise-reaction:")
 }
 
+// ReactionTicket is the ticket of the praise by reaction ev (an event
+// PendingReactionPraise returned), given on day: what UndoPraise takes back
+// when its post is refused for good.
+func (s *Store) ReactionTicket(team, day string, ev domain.Event) domain.PraiseTicket {
+	p, _ := ev.Payload.(domain.PraiseGivenData)
+	return domain.PraiseTicket{Team: team, Giver: ev.Actor, Day: day, Kind: "praise", AuditID: ev.ID,
+		Credited: praiseRecipients(ev), Once: s.reactionPraiseKey(team, ev.Actor, p.Channel, p.MessageTS)}
+}
+
 // ReactionPraisePosted takes the praise by reaction with audit entry id
 // off the list of praise waiting for its post (a repair posted it, or gave
 // up on it).
@@ -243,14 +252,6 @@ func (s *Store) ReactionPraisePosted(ctx context.Context, team, id string) error
 		return fmt.Errorf("praise by reaction %s posted: %w", id, err)
 	}
 	return nil
-}
-
-// PendingReactionPraise returns it): what PraisePosted needs to take it off
-// the list of praise waiting for its post.
-func (s *Store) ReactionTicket(team string, ev domain.Event) domain.PraiseTicket {
-	p, _ := ev.Payload.(domain.PraiseGivenData)
-	return domain.PraiseTicket{Team: team, Giver: ev.Actor, Kind: "praise", AuditID: ev.ID, Credited: praiseRecipients(ev),
-		Once: s.reactionPraiseKey(team, ev.Actor, p.Channel, p.MessageTS)}
 }
 
 // PendingReactionPraise returns the praise by reaction of team that is due

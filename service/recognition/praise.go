@@ -307,7 +307,8 @@ const (
 // reactionRepairAfter old, and tells the person praised. A post that
 // reached Slack before the bot stopped is found in the praise channel, not
 // posted twice (domain.WithFinishing). A post that fails is tried again by
-// a later run, for up to a day.
+// a later run, for up to a day; one Slack refuses for good
+// (*UnreachableError: the message or the channel is gone) is taken back.
 func (s *Service) RepairReactionPraise(ctx context.Context, team string) error {
 	now := s.clock.Now()
 	due := now.Add(-reactionRepairAfter)
@@ -334,6 +335,15 @@ func (s *Service) RepairReactionPraise(ctx context.Context, team string) error {
 			Reacted: &domain.ReactedMessage{Channel: data.Channel, TS: data.MessageTS, Reaction: data.Reaction}}
 		fctx := domain.WithFinishing(ctx)
 		if err := s.notify.PostPraise(fctx, p); err != nil {
+			var unreachable *UnreachableError
+			if errors.As(err, &unreachable) {
+				// Refused for good (the message or the channel is
+				// gone): taken back, as when its handler's post is.
+				s.log.Warn("praise by reaction taken back: Slack refused its post", "team", team, "audit_id", ev.ID, "code", unreachable.Reason)
+				day := ev.At.In(s.location()).Format("2006-01-02")
+				errs = append(errs, s.store.UndoPraise(ctx, s.store.ReactionTicket(team, day, ev)))
+				continue
+			}
 			errs = append(errs, fmt.Errorf("repair praise by reaction %s: %w", ev.ID, err))
 			continue
 		}

@@ -52,6 +52,9 @@ type Store interface {
 	// ClaimReactionPraise claims the praise by reaction with audit entry
 	// id, due at due, until until: claimed means the caller posts it now.
 	ClaimReactionPraise(ctx context.Context, team, id string, due, until time.Time) (bool, error)
+	// ReactionTicket is the ticket of the praise by reaction ev (from
+	// PendingReactionPraise), given on day, for UndoPraise.
+	ReactionTicket(team, day string, ev domain.Event) domain.PraiseTicket
 	// ReactionPraisePosted records that the praise by reaction with audit
 	// entry id is posted: no repair posts it again.
 	ReactionPraisePosted(ctx context.Context, team, id string) error
