@@ -14,6 +14,17 @@ import (
 	"github.com/empowerbot/empowerbot/store"
 )
 
+// waitingPraise is how many praise by reaction wait for their post.
+func (e *decisionEnv) waitingPraise() int64 {
+	e.t.Helper()
+	key := store.NewKeys(e.Prefix).Team(apptest.Team, "praise-reaction-pending")
+	n, err := e.Redis.Client(e.t).ZCard(context.Background(), key).Result()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
 // Praise by reaction is handled after its event is acknowledged, and Slack
 // sends the event once. The handler counted Alice's :clap: and the process
 // died before the post (played here by giving the praise through the store,
@@ -88,7 +99,7 @@ func TestRepairFindsPraiseByReactionThatReachedSlack(t *testing.T) {
 	}
 	rc := e.Redis.Client(t)
 	pending := store.NewKeys(e.Prefix).Team(apptest.Team, "praise-reaction-pending")
-	if n, _ := rc.ZCard(context.Background(), pending).Result(); n != 0 {
+	if n := e.waitingPraise(); n != 0 {
 		t.Errorf("%d praise by reaction still waiting after its post; want 0", n)
 	}
 	if err := rc.ZAdd(context.Background(), pending, redis.Z{Score: float64(evs[0].At.UnixMilli()), Member: evs[0].ID}).Err(); err != nil {
@@ -99,7 +110,7 @@ func TestRepairFindsPraiseByReactionThatReachedSlack(t *testing.T) {
 	if err := e.Bots()[0].App.Jobs.RunNow(e.Ctx(), "escalation_timeouts"); err != nil {
 		t.Fatalf("run escalation_timeouts: %v", err)
 	}
-	if n, _ := rc.ZCard(context.Background(), pending).Result(); n != 0 {
+	if n := e.waitingPraise(); n != 0 {
 		t.Errorf("%d praise by reaction still waiting after the repair; want 0", n)
 	}
 	if n := len(e.Emu.Messages(apptest.Praise)); n != 1 {
@@ -124,9 +135,7 @@ func TestPraiseByReactionWaitsOutASlackOutage(t *testing.T) {
 	if n := len(e.reactionPraise()); n != 1 {
 		t.Fatalf("%d praise by reaction audited after the failed post; want 1 (kept, not taken back)", n)
 	}
-	rc := e.Redis.Client(t)
-	pending := store.NewKeys(e.Prefix).Team(apptest.Team, "praise-reaction-pending")
-	if n, _ := rc.ZCard(context.Background(), pending).Result(); n != 1 {
+	if n := e.waitingPraise(); n != 1 {
 		t.Fatalf("%d praise by reaction waiting; want 1", n)
 	}
 
@@ -143,7 +152,7 @@ func TestPraiseByReactionWaitsOutASlackOutage(t *testing.T) {
 	if n := len(e.Emu.Messages(apptest.Praise)); n != 1 {
 		t.Errorf("%d praise posts; want 1\n%s", n, dump(e.Emu.Messages(apptest.Praise)))
 	}
-	if n, _ := rc.ZCard(context.Background(), pending).Result(); n != 0 {
+	if n := e.waitingPraise(); n != 0 {
 		t.Errorf("%d praise by reaction still waiting after the repair; want 0", n)
 	}
 	// Re-adding the reaction later praises nothing more.
@@ -186,7 +195,7 @@ func TestRepairTakesBackPraiseByReactionForAMessageGone(t *testing.T) {
 	}
 	rc := e.Redis.Client(t)
 	keys := store.NewKeys(e.Prefix)
-	if n, _ := rc.ZCard(context.Background(), keys.Team(apptest.Team, "praise-reaction-pending")).Result(); n != 0 {
+	if n := e.waitingPraise(); n != 0 {
 		t.Errorf("%d praise by reaction still waiting; want 0", n)
 	}
 	if n, err := rc.Get(context.Background(), keys.Team(apptest.Team, "praise-count", apptest.Alice, day)).Int(); err == nil && n != 0 {

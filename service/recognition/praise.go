@@ -233,6 +233,10 @@ func (s *Service) checkPraised(ctx context.Context, user string) error {
 	return nil
 }
 
+// praiseDay is the day of praise given at t: its date in the policy's time
+// zone, as the daily limit counts it.
+func (s *Service) praiseDay(t time.Time) string { return t.In(s.location()).Format("2006-01-02") }
+
 // praisePosts is "1 praise post" or "10 praise posts".
 func praisePosts(n int) string {
 	if n == 1 {
@@ -249,7 +253,7 @@ func praisePosts(n int) string {
 func (s *Service) postToFeed(ctx context.Context, team string, now time.Time, ev domain.Event,
 	give func(day string, limit int) (domain.PraiseTicket, bool, error), post func(context.Context) error) error {
 	limit := s.conf().DailyLimit
-	day := now.In(s.location()).Format("2006-01-02")
+	day := s.praiseDay(now)
 	t, ok, err := give(day, limit)
 	if err != nil {
 		return err
@@ -340,8 +344,7 @@ func (s *Service) RepairReactionPraise(ctx context.Context, team string) error {
 				// Refused for good (the message or the channel is
 				// gone): taken back, as when its handler's post is.
 				s.log.Warn("praise by reaction taken back: Slack refused its post", "team", team, "audit_id", ev.ID, "code", unreachable.Reason)
-				day := ev.At.In(s.location()).Format("2006-01-02")
-				errs = append(errs, s.store.UndoPraise(ctx, s.store.ReactionTicket(team, day, ev)))
+				errs = append(errs, s.store.UndoPraise(ctx, s.store.ReactionTicket(team, s.praiseDay(ev.At), ev)))
 				continue
 			}
 			errs = append(errs, fmt.Errorf("repair praise by reaction %s: %w", ev.ID, err))
